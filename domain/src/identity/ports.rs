@@ -1,0 +1,67 @@
+//! What identity needs from storage. Every method is one statement or one atomic step, so the guarantees
+//! the rules depend on ("a code works once", "no more checks than the threshold") hold under concurrency.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::lockout::{Reservation, ThrottlePolicy};
+use super::records::{ChallengeRecord, SessionRecord, UserRecord};
+use crate::ids::{SessionId, UserId};
+use crate::store::StoreResult;
+
+/// Unique constraint names the persistence layer reports, so use cases can name the field at fault.
+pub mod constraints {
+    pub const USER_EMAIL: &str = "users_email_key_unique";
+    pub const USER_USERNAME: &str = "users_username_key_unique";
+}
+
+#[async_trait]
+pub trait UserRepository: Send + Sync {
+    /// Fails with `UniqueViolation` naming [`constraints`] when the email or username key is taken.
+    async fn insert_user(&self, user: &UserRecord) -> StoreResult<()>;
+    async fn find_user(&self, id: UserId) -> StoreResult<Option<UserRecord>>;
+    /// By email key or username key.
+    async fn find_user_by_login(&self, login_key: &str) -> StoreResult<Option<UserRecord>>;
+    async fn set_password_hash(&self, id: UserId, password_hash: &str) -> StoreResult<()>;
+    async fn set_pending_totp(&self, id: UserId, sealed: Option<&[u8]>) -> StoreResult<()>;
+    /// Turns two-factor on with the given secret and first accepted step; clears any pending enrollment.
+    async fn enable_totp(&self, id: UserId, sealed: &[u8], accepted_step: i64) -> StoreResult<()>;
+    /// Turns two-factor off and deletes the backup codes.
+    async fn disable_totp(&self, id: UserId) -> StoreResult<()>;
+    /// Atomically moves the last accepted step forward to `step`; `false` when it is already there or beyond,
+    /// which means the code was used before.
+    async fn advance_totp_step(&self, id: UserId, step: i64) -> StoreResult<bool>;
+    /// Replaces every backup code of the user.
+    async fn replace_backup_codes(&self, id: UserId, hashes: &[Vec<u8>], now: DateTime<Utc>) -> StoreResult<()>;
+    /// Atomically marks an unused code used; `false` when no unused code has that hash.
+    async fn consume_backup_code(&self, id: UserId, hash: &[u8], now: DateTime<Utc>) -> StoreResult<bool>;
+    async fn count_unused_backup_codes(&self, id: UserId) -> StoreResult<u64>;
+}
+
+#[async_trait]
+pub trait SessionRepository: Send + Sync {
+    async fn insert_session(&self, session: &SessionRecord) -> StoreResult<()>;
+    async fn find_session_by_token_hash(&self, token_hash: &[u8]) -> StoreResult<Option<SessionRecord>>;
+    /// The user's unrevoked, unexpired sessions, newest first.
+    async fn list_live_sessions(&self, user: UserId, now: DateTime<Utc>) -> StoreResult<Vec<SessionRecord>>;
+    /// `false` when the session is not the user's or already revoked.
+    async fn revoke_session(&self, user: UserId, session: SessionId, now: DateTime<Utc>) -> StoreResult<bool>;
+    /// Revokes every live session of the user except `keep`; returns how many.
+    async fn revoke_other_sessions(&self, user: UserId, keep: Option<SessionId>, now: DateTime<Utc>) -> StoreResult<u64>;
+    async fn touch_session(&self, session: SessionId, now: DateTime<Utc>) -> StoreResult<()>;
+    async fn insert_challenge(&self, challenge: &ChallengeRecord) -> StoreResult<()>;
+    async fn find_challenge(&self, token_hash: &[u8]) -> StoreResult<Option<ChallengeRecord>>;
+    /// Atomically marks the challenge used; `false` when it was used already.
+    async fn consume_challenge(&self, token_hash: &[u8], now: DateTime<Utc>) -> StoreResult<bool>;
+}
+
+#[async_trait]
+pub trait ThrottleRepository: Send + Sync {
+    /// Atomically counts one attempt against `key` unless the key is locked or its failures within the window
+    /// already reach the threshold.
+    async fn reserve_attempt(&self, key: &str, policy: &ThrottlePolicy, now: DateTime<Utc>) -> StoreResult<Reservation>;
+    /// After a failed check: locks the key when its attempts reached the threshold.
+    async fn lock_if_exhausted(&self, key: &str, policy: &ThrottlePolicy, now: DateTime<Utc>) -> StoreResult<()>;
+    /// After a success: gives back this attempt and, when `forget` is set, clears the counter and back-off.
+    async fn release_attempt(&self, key: &str, forget: bool) -> StoreResult<()>;
+}

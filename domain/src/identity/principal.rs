@@ -1,0 +1,22 @@
+//! Who is calling: resolved once per request from its credentials.
+
+use crate::ids::{SessionId, UserId};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    /// A person signed in with a session.
+    User {
+        user_id: UserId,
+        session_id: SessionId,
+        /// Staff powers apply only with two-factor enrolled (policy §9).
+        acts_as_staff: bool,
+    },
+}
+
+impl Principal {
+    pub fn user_id(&self) -> UserId {
+        match self {
+            Self::User { user_id, .. } => *user_id,
+        }
+    }
+}

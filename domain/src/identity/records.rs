@@ -1,0 +1,80 @@
+//! The stored shapes of identity data, as the ports read and write them.
+
+use chrono::{DateTime, Utc};
+
+use crate::ids::{SessionId, UserId};
+
+/// A user as stored. Secrets appear only in their stored form: the password as an argon2id PHC string, TOTP
+/// secrets sealed under the master key.
+#[derive(Clone)]
+pub struct UserRecord {
+    pub id: UserId,
+    pub email: String,
+    pub email_key: String,
+    pub full_name: String,
+    pub username: String,
+    pub username_key: String,
+    pub password_hash: String,
+    pub is_staff: bool,
+    /// The sealed secret of the active second factor; `Some` means two-factor sign-in is on.
+    pub totp_secret_sealed: Option<Vec<u8>>,
+    /// The sealed secret of an enrollment begun but not confirmed.
+    pub totp_pending_sealed: Option<Vec<u8>>,
+    /// The last TOTP time step accepted; codes of this step or older are refused.
+    pub totp_last_step: Option<i64>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl UserRecord {
+    pub fn two_factor_enabled(&self) -> bool {
+        self.totp_secret_sealed.is_some()
+    }
+}
+
+impl std::fmt::Debug for UserRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserRecord")
+            .field("id", &self.id)
+            .field("username", &self.username)
+            .field("is_staff", &self.is_staff)
+            .field("two_factor_enabled", &self.two_factor_enabled())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A session as stored: only the hash of its token.
+#[derive(Debug, Clone)]
+pub struct SessionRecord {
+    pub id: SessionId,
+    pub user_id: UserId,
+    pub token_hash: Vec<u8>,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub ip_address: Option<String>,
+    pub user_agent: Option<String>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl SessionRecord {
+    pub fn is_live(&self, now: DateTime<Utc>) -> bool {
+        self.revoked_at.is_none() && self.expires_at > now
+    }
+}
+
+/// A pending second step of a sign-in, created when the password was right and two-factor is on.
+#[derive(Debug, Clone)]
+pub struct ChallengeRecord {
+    pub token_hash: Vec<u8>,
+    pub user_id: UserId,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub consumed_at: Option<DateTime<Utc>>,
+}
+
+/// A session as handed to its owner: the record plus the token, shown this once.
+#[derive(Debug, Clone)]
+pub struct IssuedSession {
+    pub record: SessionRecord,
+    pub token: String,
+}

@@ -1,0 +1,152 @@
+//! The identity use cases share one service: its ports and its configuration.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use super::lockout::{LockoutPolicy, Reservation, ThrottleKey, ThrottlePolicy};
+use super::records::UserRecord;
+use super::totp::TotpSecret;
+use crate::clock::Clock;
+use crate::crypto::{MasterKey, PasswordHasher};
+use crate::error::{DomainError, DomainResult};
+use crate::request::ClientInfo;
+use crate::store::{Repositories, Store};
+
+/// Tunables of identity, from the server's configuration.
+#[derive(Debug, Clone)]
+pub struct IdentityConfig {
+    pub session_ttl: Duration,
+    pub challenge_ttl: Duration,
+    /// Sessions record `lastSeenAt` at most this often, so reads do not each cost a write.
+    pub touch_interval: Duration,
+    pub lockout: LockoutPolicy,
+    /// The issuer shown in authenticator apps.
+    pub totp_issuer: String,
+}
+
+impl Default for IdentityConfig {
+    fn default() -> Self {
+        Self {
+            session_ttl: Duration::from_secs(30 * 24 * 60 * 60),
+            challenge_ttl: Duration::from_secs(5 * 60),
+            touch_interval: Duration::from_secs(60),
+            lockout: LockoutPolicy::default(),
+            totp_issuer: "Telegram OS".to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct IdentityService {
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) hasher: Arc<dyn PasswordHasher>,
+    pub(crate) master_key: Arc<MasterKey>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) config: IdentityConfig,
+}
+
+/// Reserved attempts for one check; settle it with [`Attempts::failed`] or [`Attempts::succeeded`].
+#[derive(Debug)]
+pub(crate) struct Attempts {
+    keys: Vec<(String, ThrottlePolicy, bool)>,
+}
+
+pub(crate) fn to_chrono(duration: Duration) -> chrono::Duration {
+    chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::MAX)
+}
+
+impl IdentityService {
+    pub fn new(
+        store: Arc<dyn Store>,
+        hasher: Arc<dyn PasswordHasher>,
+        master_key: Arc<MasterKey>,
+        clock: Arc<dyn Clock>,
+        config: IdentityConfig,
+    ) -> Self {
+        Self {
+            store,
+            hasher,
+            master_key,
+            clock,
+            config,
+        }
+    }
+
+    pub(crate) fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// Reserves one attempt against the client's IP address and then the account key; refuses with
+    /// `RateLimited` when either is exhausted.
+    pub(crate) async fn reserve_attempts(&self, account: ThrottleKey, client: &ClientInfo) -> DomainResult<Attempts> {
+        let now = self.now();
+        let policy = self.config.lockout;
+        let mut keys = Vec::with_capacity(2);
+        if let Some(ip) = client.ip {
+            keys.push((ThrottleKey::Ip(ip).storage_key(), policy.ip, false));
+        }
+        let forget = matches!(account, ThrottleKey::Account(_));
+        keys.push((account.storage_key(), policy.account, forget));
+        for (key, key_policy, _) in &keys {
+            match self.store.reserve_attempt(key, key_policy, now).await? {
+                Reservation::Granted => {}
+                Reservation::Denied { locked_until } => {
+                    return Err(DomainError::RateLimited {
+                        retry_after_secs: Reservation::retry_after_secs(locked_until, now, key_policy),
+                    });
+                }
+            }
+        }
+        Ok(Attempts { keys })
+    }
+
+    pub(crate) async fn verify_password(&self, user: &UserRecord, password: &secrecy::SecretString) -> DomainResult<bool> {
+        self.hasher.verify(password, &user.password_hash).await
+    }
+
+    pub(crate) fn open_totp(&self, user: &UserRecord, sealed: &[u8]) -> DomainResult<TotpSecret> {
+        let bytes = self
+            .master_key
+            .open(&totp_aad(user), sealed)
+            .map_err(DomainError::internal)?;
+        Ok(TotpSecret::from_bytes(bytes))
+    }
+
+    pub(crate) fn seal_totp(&self, user: &UserRecord, secret: &TotpSecret) -> DomainResult<Vec<u8>> {
+        self.master_key
+            .seal(&totp_aad(user), secret.bytes())
+            .map_err(DomainError::internal)
+    }
+}
+
+/// TOTP secrets are sealed for their user: a sealed secret copied to another user's row fails to open.
+fn totp_aad(user: &UserRecord) -> Vec<u8> {
+    format!("totp:{}", user.id).into_bytes()
+}
+
+impl Attempts {
+    pub(crate) async fn failed(self, repos: &dyn Repositories, now: DateTime<Utc>) -> DomainResult<()> {
+        for (key, policy, _) in &self.keys {
+            repos.lock_if_exhausted(key, policy, now).await?;
+        }
+        Ok(())
+    }
+
+    /// The check passed but the account's counter must stand (a password right with two-factor still due):
+    /// gives back this attempt without clearing earlier failures or back-off.
+    pub(crate) async fn keep_counting(self, repos: &dyn Repositories) -> DomainResult<()> {
+        for (key, _, _) in &self.keys {
+            repos.release_attempt(key, false).await?;
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn succeeded(self, repos: &dyn Repositories) -> DomainResult<()> {
+        for (key, _, forget) in &self.keys {
+            repos.release_attempt(key, *forget).await?;
+        }
+        Ok(())
+    }
+}

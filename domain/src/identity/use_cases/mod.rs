@@ -1,0 +1,14 @@
+//! The identity use cases, one file each. Every state change runs in one transaction.
+
+pub mod change_password;
+pub mod second_factor;
+pub mod sessions;
+pub mod sign_in;
+pub mod sign_up;
+pub mod staff;
+pub mod totp_enrollment;
+
+pub use sign_in::SignInOutcome;
+pub use sign_up::SignUpInput;
+pub use staff::NewStaff;
+pub use totp_enrollment::TotpEnrollment;

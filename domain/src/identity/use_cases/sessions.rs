@@ -1,0 +1,104 @@
+//! Sessions: issuing, resolving a bearer token to a principal, listing, revoking, signing out.
+//!
+//! Rules: a token is 32 random bytes shown once and stored as its SHA-256 hash; a session expires after the
+//! configured lifetime; a revoked or expired session authenticates nothing. `lastSeenAt` is refreshed at most
+//! once per touch interval so that reads stay reads.
+
+use chrono::{DateTime, Utc};
+
+use crate::crypto::token;
+use crate::error::{DomainError, DomainResult};
+use crate::identity::principal::Principal;
+use crate::identity::records::{IssuedSession, SessionRecord, UserRecord};
+use crate::identity::service::to_chrono;
+use crate::identity::IdentityService;
+use crate::ids::{SessionId, UserId};
+use crate::request::ClientInfo;
+use crate::store::Repositories;
+
+pub const SESSION_TOKEN_PREFIX: &str = "tgs";
+
+/// A resolved bearer token.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    pub principal: Principal,
+    pub session: SessionRecord,
+    pub user: UserRecord,
+}
+
+impl IdentityService {
+    pub(crate) async fn issue_session(
+        &self,
+        repos: &dyn Repositories,
+        user_id: UserId,
+        client: &ClientInfo,
+        now: DateTime<Utc>,
+    ) -> DomainResult<IssuedSession> {
+        let token = token::generate(SESSION_TOKEN_PREFIX);
+        let record = SessionRecord {
+            id: SessionId::generate(),
+            user_id,
+            token_hash: token::hash(&token),
+            created_at: now,
+            last_seen_at: now,
+            expires_at: now + to_chrono(self.config.session_ttl),
+            ip_address: client.ip.map(|ip| ip.to_string()),
+            user_agent: client.user_agent.clone(),
+            revoked_at: None,
+        };
+        repos.insert_session(&record).await?;
+        Ok(IssuedSession { record, token })
+    }
+
+    /// Resolves a session token; `None` when it is unknown, revoked or expired.
+    pub async fn authenticate(&self, bearer: &str) -> DomainResult<Option<Authenticated>> {
+        if !bearer.starts_with(SESSION_TOKEN_PREFIX) {
+            return Ok(None);
+        }
+        let now = self.now();
+        let Some(session) = self.store.find_session_by_token_hash(&token::hash(bearer)).await? else {
+            return Ok(None);
+        };
+        if !session.is_live(now) {
+            return Ok(None);
+        }
+        let Some(user) = self.store.find_user(session.user_id).await? else {
+            return Ok(None);
+        };
+        if now - session.last_seen_at >= to_chrono(self.config.touch_interval) {
+            self.store.touch_session(session.id, now).await?;
+        }
+        let principal = Principal::User {
+            user_id: user.id,
+            session_id: session.id,
+            acts_as_staff: user.is_staff && user.two_factor_enabled(),
+        };
+        Ok(Some(Authenticated { principal, session, user }))
+    }
+
+    pub async fn current_user(&self, principal: &Principal) -> DomainResult<UserRecord> {
+        self.store
+            .find_user(principal.user_id())
+            .await?
+            .ok_or(DomainError::Unauthenticated)
+    }
+
+    pub async fn list_sessions(&self, principal: &Principal) -> DomainResult<Vec<SessionRecord>> {
+        Ok(self.store.list_live_sessions(principal.user_id(), self.now()).await?)
+    }
+
+    /// Revokes one of the caller's own sessions (the current one included).
+    pub async fn revoke_session(&self, principal: &Principal, session: SessionId) -> DomainResult<()> {
+        if self.store.revoke_session(principal.user_id(), session, self.now()).await? {
+            Ok(())
+        } else {
+            Err(DomainError::NotFound("session"))
+        }
+    }
+
+    pub async fn sign_out(&self, principal: &Principal) -> DomainResult<()> {
+        let Principal::User { user_id, session_id, .. } = principal;
+        self.store.revoke_session(*user_id, *session_id, self.now()).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,113 @@
+//! Sign-in: password first, then (when two-factor is on) a short-lived challenge completed with a code.
+//!
+//! Rules:
+//! - Every check is preceded by an atomic attempt reservation (see `lockout`), per account and per IP.
+//! - An unknown login costs the same hashing time and is throttled like an account, so neither timing nor
+//!   lockouts reveal which accounts exist.
+//! - A right password with two-factor on does not reset the account's counter: only a completed sign-in does,
+//!   so re-entering the password cannot buy more code guesses.
+//! - A challenge is single-use and expires; a wrong code leaves it usable until the attempts run out.
+
+use chrono::{DateTime, Utc};
+use secrecy::{ExposeSecret as _, SecretString};
+
+use crate::crypto::token;
+use crate::error::{DomainError, DomainResult};
+use crate::identity::lockout::ThrottleKey;
+use crate::identity::records::{ChallengeRecord, IssuedSession};
+use crate::identity::service::to_chrono;
+use crate::identity::{password, IdentityService, Login};
+use crate::request::ClientInfo;
+
+pub const CHALLENGE_TOKEN_PREFIX: &str = "tgc";
+const WRONG_PASSWORD: &str = "invalid login or password";
+const WRONG_CODE: &str = "invalid two-factor code";
+const BAD_CHALLENGE: &str = "the sign-in challenge is invalid or expired; sign in again";
+
+#[derive(Debug, Clone)]
+pub enum SignInOutcome {
+    Session(IssuedSession),
+    TwoFactorChallenge { token: String, expires_at: DateTime<Utc> },
+}
+
+impl IdentityService {
+    pub async fn sign_in(&self, login: &str, password: &SecretString, client: &ClientInfo) -> DomainResult<SignInOutcome> {
+        let Some(login) = Login::parse(login) else {
+            return Err(DomainError::invalid("login", "enter your email or username"));
+        };
+        if password.expose_secret().is_empty() {
+            return Err(DomainError::invalid("password", "enter your password"));
+        }
+        let user = self.store.find_user_by_login(login.key()).await?;
+        let key = match &user {
+            Some(user) => ThrottleKey::Account(user.id),
+            None => ThrottleKey::UnknownLogin(login.key().to_owned()),
+        };
+        let attempts = self.reserve_attempts(key, client).await?;
+        let too_long = password.expose_secret().chars().count() > password::MAX_LEN;
+        let matched = match &user {
+            Some(user) if !too_long => self.verify_password(user, password).await?,
+            _ => {
+                self.hasher.verify_dummy(password).await?;
+                false
+            }
+        };
+        let now = self.now();
+        let Some(user) = user.filter(|_| matched) else {
+            attempts.failed(&*self.store, now).await?;
+            return Err(DomainError::InvalidCredentials(WRONG_PASSWORD));
+        };
+
+        let tx = self.store.begin().await?;
+        if user.two_factor_enabled() {
+            attempts.keep_counting(&*tx).await?;
+            let token = token::generate(CHALLENGE_TOKEN_PREFIX);
+            let challenge = ChallengeRecord {
+                token_hash: token::hash(&token),
+                user_id: user.id,
+                created_at: now,
+                expires_at: now + to_chrono(self.config.challenge_ttl),
+                consumed_at: None,
+            };
+            tx.insert_challenge(&challenge).await?;
+            tx.commit().await?;
+            return Ok(SignInOutcome::TwoFactorChallenge {
+                token,
+                expires_at: challenge.expires_at,
+            });
+        }
+        attempts.succeeded(&*tx).await?;
+        let session = self.issue_session(&*tx, user.id, client, now).await?;
+        tx.commit().await?;
+        Ok(SignInOutcome::Session(session))
+    }
+
+    pub async fn complete_sign_in(&self, challenge: &str, code: &str, client: &ClientInfo) -> DomainResult<IssuedSession> {
+        let hash = token::hash(challenge);
+        let now = self.now();
+        let Some(record) = self.store.find_challenge(&hash).await? else {
+            return Err(DomainError::InvalidCredentials(BAD_CHALLENGE));
+        };
+        if record.consumed_at.is_some() || record.expires_at <= now {
+            return Err(DomainError::InvalidCredentials(BAD_CHALLENGE));
+        }
+        let Some(user) = self.store.find_user(record.user_id).await? else {
+            return Err(DomainError::InvalidCredentials(BAD_CHALLENGE));
+        };
+        let attempts = self.reserve_attempts(ThrottleKey::Account(user.id), client).await?;
+        let now = self.now();
+        let tx = self.store.begin().await?;
+        if !self.consume_second_factor(&*tx, &user, code, now).await? {
+            drop(tx);
+            attempts.failed(&*self.store, now).await?;
+            return Err(DomainError::InvalidCredentials(WRONG_CODE));
+        }
+        if !tx.consume_challenge(&hash, now).await? {
+            return Err(DomainError::InvalidCredentials(BAD_CHALLENGE));
+        }
+        attempts.succeeded(&*tx).await?;
+        let session = self.issue_session(&*tx, user.id, client, now).await?;
+        tx.commit().await?;
+        Ok(session)
+    }
+}

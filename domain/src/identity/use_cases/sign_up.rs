@@ -1,0 +1,104 @@
+//! Sign-up: a new account and its first session, together or not at all.
+//!
+//! Every bad field is reported at once. A taken email or username (in any letter case) is a `Conflict`
+//! naming the field; the unique index decides, so two racing sign-ups cannot both win.
+
+use secrecy::ExposeSecret as _;
+
+use crate::error::{DomainError, DomainResult, FieldErrors};
+use crate::identity::password::PasswordContext;
+use crate::identity::ports::constraints;
+use crate::identity::records::{IssuedSession, UserRecord};
+use crate::identity::{Email, FullName, IdentityService, Password, Username};
+use crate::ids::UserId;
+use crate::request::ClientInfo;
+use crate::store::StoreError;
+
+#[derive(Debug, Clone)]
+pub struct SignUpInput {
+    pub email: String,
+    pub full_name: String,
+    pub username: String,
+    pub password: secrecy::SecretString,
+}
+
+/// A valid sign-up, parsed.
+pub(crate) struct NewAccount {
+    pub email: Email,
+    pub full_name: FullName,
+    pub username: Username,
+    pub password: Password,
+}
+
+pub(crate) fn parse(input: &SignUpInput) -> DomainResult<NewAccount> {
+    let mut errors = FieldErrors::default();
+    let email = errors.check(Email::parse("email", &input.email));
+    let full_name = errors.check(FullName::parse("fullName", &input.full_name));
+    let username = errors.check(Username::parse("username", &input.username));
+    let context = PasswordContext {
+        email: &input.email,
+        username: &input.username,
+    };
+    let password = errors.check(Password::parse("password", input.password.expose_secret(), context));
+    errors.into_result()?;
+    match (email, full_name, username, password) {
+        (Some(email), Some(full_name), Some(username), Some(password)) => Ok(NewAccount {
+            email,
+            full_name,
+            username,
+            password,
+        }),
+        _ => Err(DomainError::internal("field errors collected but not reported")),
+    }
+}
+
+pub(crate) fn conflict_of(error: StoreError) -> DomainError {
+    match error {
+        StoreError::UniqueViolation(constraints::USER_EMAIL) => {
+            DomainError::conflict("email", "an account with this email already exists")
+        }
+        StoreError::UniqueViolation(constraints::USER_USERNAME) => {
+            DomainError::conflict("username", "this username is taken")
+        }
+        other => other.into(),
+    }
+}
+
+impl IdentityService {
+    pub async fn sign_up(&self, input: SignUpInput, client: &ClientInfo) -> DomainResult<(UserRecord, IssuedSession)> {
+        let account = parse(&input)?;
+        self.ensure_available(&account).await?;
+        let password_hash = self.hasher.hash(account.password.secret()).await?;
+        let now = self.now();
+        let user = UserRecord {
+            id: UserId::generate(),
+            email_key: account.email.key(),
+            email: account.email.as_str().to_owned(),
+            full_name: account.full_name.as_str().to_owned(),
+            username_key: account.username.key(),
+            username: account.username.as_str().to_owned(),
+            password_hash,
+            is_staff: false,
+            totp_secret_sealed: None,
+            totp_pending_sealed: None,
+            totp_last_step: None,
+            created_at: now,
+        };
+        let tx = self.store.begin().await?;
+        tx.insert_user(&user).await.map_err(conflict_of)?;
+        let session = self.issue_session(&*tx, user.id, client, now).await?;
+        tx.commit().await?;
+        Ok((user, session))
+    }
+
+    /// Answers a taken email or username before paying for a password hash. The unique index still decides.
+    pub(crate) async fn ensure_available(&self, account: &NewAccount) -> DomainResult<()> {
+        if self.store.find_user_by_login(&account.email.key()).await?.is_some() {
+            return Err(DomainError::conflict("email", "an account with this email already exists"));
+        }
+        if self.store.find_user_by_login(&account.username.key()).await?.is_some() {
+            return Err(DomainError::conflict("username", "this username is taken"));
+        }
+        Ok(())
+    }
+}

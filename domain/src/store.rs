@@ -1,0 +1,55 @@
+//! The storage ports: a [`Store`] hands out [`Transaction`]s, and both expose the repositories.
+//!
+//! Rule: one use case, one transaction. A use case that changes state opens a transaction, makes every change
+//! through it and commits once; dropping a transaction without committing rolls it back, so an early return
+//! on error leaves nothing half-written. Reads that need no consistency with a write go to the store directly.
+
+use async_trait::async_trait;
+
+use crate::error::InternalError;
+use crate::identity::ports::{SessionRepository, ThrottleRepository, UserRepository};
+
+/// What storage can fail with. Unique-constraint violations are named so use cases can turn them into
+/// `Conflict` outcomes deliberately; everything else is infrastructure.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("unique constraint {0} violated")]
+    UniqueViolation(&'static str),
+    #[error("storage failure: {0}")]
+    Backend(#[source] InternalError),
+}
+
+impl StoreError {
+    pub fn backend(error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self::Backend(InternalError::new(error))
+    }
+}
+
+impl From<StoreError> for crate::DomainError {
+    /// Storage failures are infrastructure. A unique violation that reaches this conversion was not
+    /// expected by the use case, so it is infrastructure too (a bug to log), never a silent business outcome.
+    fn from(error: StoreError) -> Self {
+        Self::Internal(InternalError::new(error))
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Every repository, on one connection or transaction.
+pub trait Repositories: UserRepository + SessionRepository + ThrottleRepository {}
+
+impl<T: UserRepository + SessionRepository + ThrottleRepository> Repositories for T {}
+
+/// The storage of the service.
+#[async_trait]
+pub trait Store: Repositories + Send + Sync + std::fmt::Debug {
+    /// Opens a transaction. Dropping it without [`Transaction::commit`] rolls back.
+    async fn begin(&self) -> StoreResult<Box<dyn Transaction>>;
+    /// Whether the database answers (readiness).
+    async fn ping(&self) -> StoreResult<()>;
+}
+
+#[async_trait]
+pub trait Transaction: Repositories + Send + Sync {
+    async fn commit(self: Box<Self>) -> StoreResult<()>;
+}
