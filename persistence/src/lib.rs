@@ -1,1 +1,21 @@
+//! # tgos-persistence
+//!
+//! The domain's storage ports implemented with SeaORM on SQLite (the embedded default) and PostgreSQL.
+//!
+//! Rules:
+//! - Entities stay inside this crate; ports take and return domain records.
+//! - Each port method is generic over the connection, so the same code runs on the pool and inside a
+//!   transaction ([`Repo`]).
+//! - Database errors never reach a client: unique violations are named by constraint, anything else is an
+//!   opaque backend failure for the log.
+//! - On SQLite every transaction begins `IMMEDIATE`, so concurrent writers queue on the busy timeout instead
+//!   of failing with a lock upgrade error.
 
+mod connect;
+mod entities;
+mod errors;
+mod identity;
+mod repo;
+
+pub use connect::{connect, DatabaseSettings};
+pub use repo::{Repo, SeaStore};

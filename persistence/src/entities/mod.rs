@@ -1,0 +1,7 @@
+//! SeaORM entities: the rows as stored. They never leave this crate; the ports speak domain records.
+
+pub mod auth_throttles;
+pub mod backup_codes;
+pub mod sessions;
+pub mod sign_in_challenges;
+pub mod users;

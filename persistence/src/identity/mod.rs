@@ -1,0 +1,5 @@
+//! Identity ports on SeaORM.
+
+mod sessions;
+mod throttle;
+mod users;

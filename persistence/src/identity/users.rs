@@ -1,0 +1,182 @@
+//! Users, their second factor and backup codes.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{ActiveValue::Set, ColumnTrait as _, Condition, EntityTrait as _, PaginatorTrait as _, QueryFilter as _};
+use tgos_domain::identity::ports::UserRepository;
+use tgos_domain::identity::records::UserRecord;
+use tgos_domain::ids::UserId;
+use tgos_domain::store::StoreResult;
+
+use crate::entities::{backup_codes, users};
+use crate::errors::DbResultExt as _;
+use crate::repo::{Conn, Repo};
+
+fn to_record(row: users::Model) -> UserRecord {
+    UserRecord {
+        id: UserId::from_uuid(row.id),
+        email: row.email,
+        email_key: row.email_key,
+        full_name: row.full_name,
+        username: row.username,
+        username_key: row.username_key,
+        password_hash: row.password_hash,
+        is_staff: row.is_staff,
+        totp_secret_sealed: row.totp_secret_sealed,
+        totp_pending_sealed: row.totp_pending_sealed,
+        totp_last_step: row.totp_last_step,
+        created_at: row.created_at,
+    }
+}
+
+async fn update_user<C: Conn>(conn: &C, id: UserId, row: users::ActiveModel) -> StoreResult<()> {
+    users::Entity::update_many()
+        .set(row)
+        .filter(users::Column::Id.eq(id.as_uuid()))
+        .exec(conn)
+        .await
+        .store()?;
+    Ok(())
+}
+
+#[async_trait]
+impl<C: Conn> UserRepository for Repo<C> {
+    async fn insert_user(&self, user: &UserRecord) -> StoreResult<()> {
+        let row = users::ActiveModel {
+            id: Set(user.id.as_uuid()),
+            email: Set(user.email.clone()),
+            email_key: Set(user.email_key.clone()),
+            full_name: Set(user.full_name.clone()),
+            username: Set(user.username.clone()),
+            username_key: Set(user.username_key.clone()),
+            password_hash: Set(user.password_hash.clone()),
+            is_staff: Set(user.is_staff),
+            totp_secret_sealed: Set(user.totp_secret_sealed.clone()),
+            totp_pending_sealed: Set(user.totp_pending_sealed.clone()),
+            totp_last_step: Set(user.totp_last_step),
+            created_at: Set(user.created_at),
+        };
+        users::Entity::insert(row).exec_without_returning(&self.0).await.store()?;
+        Ok(())
+    }
+
+    async fn find_user(&self, id: UserId) -> StoreResult<Option<UserRecord>> {
+        let row = users::Entity::find_by_id(id.as_uuid()).one(&self.0).await.store()?;
+        Ok(row.map(to_record))
+    }
+
+    async fn find_user_by_login(&self, login_key: &str) -> StoreResult<Option<UserRecord>> {
+        let row = users::Entity::find()
+            .filter(
+                Condition::any()
+                    .add(users::Column::EmailKey.eq(login_key))
+                    .add(users::Column::UsernameKey.eq(login_key)),
+            )
+            .one(&self.0)
+            .await
+            .store()?;
+        Ok(row.map(to_record))
+    }
+
+    async fn set_password_hash(&self, id: UserId, password_hash: &str) -> StoreResult<()> {
+        let row = users::ActiveModel {
+            password_hash: Set(password_hash.to_owned()),
+            ..Default::default()
+        };
+        update_user(&self.0, id, row).await
+    }
+
+    async fn set_pending_totp(&self, id: UserId, sealed: Option<&[u8]>) -> StoreResult<()> {
+        let row = users::ActiveModel {
+            totp_pending_sealed: Set(sealed.map(<[u8]>::to_vec)),
+            ..Default::default()
+        };
+        update_user(&self.0, id, row).await
+    }
+
+    async fn enable_totp(&self, id: UserId, sealed: &[u8], accepted_step: i64) -> StoreResult<()> {
+        let row = users::ActiveModel {
+            totp_secret_sealed: Set(Some(sealed.to_vec())),
+            totp_pending_sealed: Set(None),
+            totp_last_step: Set(Some(accepted_step)),
+            ..Default::default()
+        };
+        update_user(&self.0, id, row).await
+    }
+
+    async fn disable_totp(&self, id: UserId) -> StoreResult<()> {
+        let row = users::ActiveModel {
+            totp_secret_sealed: Set(None),
+            totp_pending_sealed: Set(None),
+            ..Default::default()
+        };
+        update_user(&self.0, id, row).await?;
+        backup_codes::Entity::delete_many()
+            .filter(backup_codes::Column::UserId.eq(id.as_uuid()))
+            .exec(&self.0)
+            .await
+            .store()?;
+        Ok(())
+    }
+
+    async fn advance_totp_step(&self, id: UserId, step: i64) -> StoreResult<bool> {
+        let result = users::Entity::update_many()
+            .col_expr(users::Column::TotpLastStep, Expr::value(step))
+            .filter(users::Column::Id.eq(id.as_uuid()))
+            .filter(
+                Condition::any()
+                    .add(users::Column::TotpLastStep.is_null())
+                    .add(users::Column::TotpLastStep.lt(step)),
+            )
+            .exec(&self.0)
+            .await
+            .store()?;
+        Ok(result.rows_affected == 1)
+    }
+
+    async fn replace_backup_codes(&self, id: UserId, hashes: &[Vec<u8>], now: DateTime<Utc>) -> StoreResult<()> {
+        backup_codes::Entity::delete_many()
+            .filter(backup_codes::Column::UserId.eq(id.as_uuid()))
+            .exec(&self.0)
+            .await
+            .store()?;
+        let rows = hashes.iter().map(|hash| backup_codes::ActiveModel {
+            user_id: Set(id.as_uuid()),
+            code_hash: Set(hash.clone()),
+            created_at: Set(now),
+            used_at: Set(None),
+        });
+        backup_codes::Entity::insert_many(rows)
+            .on_conflict(
+                OnConflict::columns([backup_codes::Column::UserId, backup_codes::Column::CodeHash])
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(&self.0)
+            .await
+            .store()?;
+        Ok(())
+    }
+
+    async fn consume_backup_code(&self, id: UserId, hash: &[u8], now: DateTime<Utc>) -> StoreResult<bool> {
+        let result = backup_codes::Entity::update_many()
+            .col_expr(backup_codes::Column::UsedAt, Expr::value(now))
+            .filter(backup_codes::Column::UserId.eq(id.as_uuid()))
+            .filter(backup_codes::Column::CodeHash.eq(hash.to_vec()))
+            .filter(backup_codes::Column::UsedAt.is_null())
+            .exec(&self.0)
+            .await
+            .store()?;
+        Ok(result.rows_affected == 1)
+    }
+
+    async fn count_unused_backup_codes(&self, id: UserId) -> StoreResult<u64> {
+        backup_codes::Entity::find()
+            .filter(backup_codes::Column::UserId.eq(id.as_uuid()))
+            .filter(backup_codes::Column::UsedAt.is_null())
+            .count(&self.0)
+            .await
+            .store()
+    }
+}

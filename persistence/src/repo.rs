@@ -1,0 +1,63 @@
+//! [`Repo`]: the repositories over any SeaORM connection, and the [`Store`] and [`Transaction`] built on it.
+
+use async_trait::async_trait;
+use sea_orm::{
+    ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction, SqliteTransactionMode, TransactionOptions,
+    TransactionTrait,
+};
+use tgos_domain::store::{Store, StoreResult, Transaction};
+
+use crate::errors::DbResultExt as _;
+
+/// The repositories over one connection: the pool ([`SeaStore`]) or a transaction.
+pub struct Repo<C>(pub(crate) C);
+
+/// The store on a connection pool.
+pub type SeaStore = Repo<DatabaseConnection>;
+
+impl<C> std::fmt::Debug for Repo<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Repo")
+    }
+}
+
+impl SeaStore {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self(db)
+    }
+
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.0
+    }
+}
+
+#[async_trait]
+impl Store for SeaStore {
+    async fn begin(&self) -> StoreResult<Box<dyn Transaction>> {
+        let options = match self.0.get_database_backend() {
+            DatabaseBackend::Sqlite => TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                ..TransactionOptions::default()
+            },
+            _ => TransactionOptions::default(),
+        };
+        let tx = self.0.begin_with_options(options).await.store()?;
+        Ok(Box::new(Repo(tx)))
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        self.0.ping().await.store()
+    }
+}
+
+#[async_trait]
+impl Transaction for Repo<DatabaseTransaction> {
+    async fn commit(self: Box<Self>) -> StoreResult<()> {
+        self.0.commit().await.store()
+    }
+}
+
+/// The bound every repository implementation needs of its connection.
+pub(crate) trait Conn: ConnectionTrait + Send + Sync {}
+
+impl<C: ConnectionTrait + Send + Sync> Conn for C {}
