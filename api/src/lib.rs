@@ -1,1 +1,11 @@
+//! # tgos-api
+//!
+//! The Telegram OS server: a poem HTTP server with the async-graphql schema, health and metrics endpoints.
+//! Resolvers call domain use cases; nothing here talks SQL. The binary `tgos` is in `main.rs`.
 
+pub mod app;
+pub mod config;
+pub mod graphql;
+pub mod http;
+pub mod server;
+pub mod telemetry;

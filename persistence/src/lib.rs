@@ -15,6 +15,7 @@ mod connect;
 mod entities;
 mod errors;
 mod identity;
+pub mod key_file;
 mod repo;
 
 pub use connect::{connect, DatabaseSettings};

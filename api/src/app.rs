@@ -1,0 +1,110 @@
+//! The application state: every port wired to its adapter, built once at start and shared by handlers.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use secrecy::ExposeSecret as _;
+use tgos_domain::clock::SystemClock;
+use tgos_domain::crypto::password_hasher::HashingLimits;
+use tgos_domain::crypto::{Argon2Pool, MasterKey};
+use tgos_domain::identity::lockout::{LockoutPolicy, ThrottlePolicy};
+use tgos_domain::identity::{IdentityConfig, IdentityService};
+use tgos_domain::store::Store;
+use tgos_persistence::key_file::{self, KeyOrigin};
+use tgos_persistence::{DatabaseSettings, connect};
+
+use crate::config::{AuthSettings, Settings};
+use crate::graphql::{AppSchema, build_schema};
+use crate::http::metrics::Metrics;
+
+/// What every handler may use.
+#[derive(Clone)]
+pub struct AppState {
+    /// The GraphQL schema with the use-case services in its data.
+    pub schema: AppSchema,
+    /// Identity use cases, also needed outside GraphQL to resolve bearer tokens.
+    pub identity: IdentityService,
+    /// Storage, for readiness.
+    pub store: Arc<dyn Store>,
+    pub metrics: Metrics,
+    pub settings: Arc<Settings>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").field("settings", &self.settings).finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(&settings.data_dir)
+            .with_context(|| format!("cannot create the data directory {}", settings.data_dir.display()))?;
+        let url = match &settings.database.url {
+            Some(url) => url.expose_secret().to_owned(),
+            None => format!("sqlite://{}?mode=rwc", settings.sqlite_path().display()),
+        };
+        let backend = url.split(':').next().unwrap_or("unknown").to_owned();
+        let store = connect(&DatabaseSettings {
+            url,
+            max_connections: settings.database.max_connections,
+        })
+        .await
+        .map_err(|error| anyhow::anyhow!("cannot open the {backend} database: {error}"))?;
+        tracing::info!(backend, "database ready and migrated");
+        let store: Arc<dyn Store> = Arc::new(store);
+
+        let master_key = Arc::new(load_master_key(&settings)?);
+        let hasher = Arc::new(Argon2Pool::new(HashingLimits::for_this_machine()).map_err(|e| anyhow::anyhow!("{e}"))?);
+        let identity = IdentityService::new(
+            Arc::clone(&store),
+            hasher,
+            master_key,
+            Arc::new(SystemClock),
+            identity_config(&settings.auth),
+        );
+        let schema = build_schema(&settings.graphql, Some(identity.clone()));
+        Ok(Self {
+            schema,
+            identity,
+            store,
+            metrics: Metrics::new()?,
+            settings: Arc::new(settings),
+        })
+    }
+}
+
+fn load_master_key(settings: &Settings) -> anyhow::Result<MasterKey> {
+    if let Some(text) = &settings.master_key {
+        return MasterKey::from_base64(text.expose_secret())
+            .map_err(|_| anyhow::anyhow!("TGOS_MASTER_KEY is malformed: it must be base64 of exactly 32 bytes"));
+    }
+    let path = settings.key_file_path();
+    let (key, origin) = key_file::load_or_create(&path)?;
+    if origin == KeyOrigin::Created {
+        tracing::warn!(
+            path = %path.display(),
+            "generated a new master key file; back it up, and set TGOS_MASTER_KEY in production"
+        );
+    }
+    Ok(key)
+}
+
+fn identity_config(auth: &AuthSettings) -> IdentityConfig {
+    let policy = |threshold| ThrottlePolicy {
+        threshold,
+        window: Duration::from_secs(auth.lockout_window_secs),
+        base_lock: Duration::from_secs(auth.lockout_base_secs),
+        max_lock: Duration::from_secs(auth.lockout_max_secs),
+    };
+    IdentityConfig {
+        session_ttl: Duration::from_secs(auth.session_ttl_hours * 3600),
+        challenge_ttl: Duration::from_secs(auth.challenge_ttl_secs),
+        lockout: LockoutPolicy {
+            account: policy(auth.account_lockout_threshold),
+            ip: policy(auth.ip_lockout_threshold),
+        },
+        ..IdentityConfig::default()
+    }
+}

@@ -1,0 +1,225 @@
+//! Configuration: built-in defaults, then `tgos.toml` (or the file named by `--config`), then environment
+//! variables `TGOS_SECTION__KEY` (and the conventional `DATABASE_URL`), then command-line flags.
+//!
+//! Every key is documented in `docs/CONFIGURATION.md`. Secrets (`master_key`, `database.url`) are
+//! `SecretString`s: their `Debug` output is redacted, so printing the settings never prints a secret.
+//! This is the only module that reads the process environment.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format as _, Serialized, Toml};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    /// Where the embedded database, the key file and written mail live.
+    pub data_dir: PathBuf,
+    /// Base64 of 32 bytes; when unset, a key file under `data_dir` is used (created on first start).
+    pub master_key: Option<SecretString>,
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub graphql: GraphqlSettings,
+    pub auth: AuthSettings,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ServerSettings {
+    /// Listen address; port 0 picks a free port (the log says which).
+    pub addr: SocketAddr,
+    /// Seconds in-flight requests get to finish after SIGINT/SIGTERM.
+    pub shutdown_grace_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseSettings {
+    /// `postgres://…` or `sqlite://…`; unset means the SQLite file `data_dir/tgos.db`.
+    pub url: Option<SecretString>,
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GraphqlSettings {
+    pub max_depth: usize,
+    pub max_complexity: usize,
+    /// Serve GraphiQL to browsers on `GET /graphql`.
+    pub graphiql: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AuthSettings {
+    pub session_ttl_hours: u64,
+    pub challenge_ttl_secs: u64,
+    pub account_lockout_threshold: u32,
+    pub ip_lockout_threshold: u32,
+    pub lockout_window_secs: u64,
+    pub lockout_base_secs: u64,
+    pub lockout_max_secs: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LogSettings {
+    /// A `tracing` filter, e.g. `info,tgos_api=debug`.
+    pub filter: String,
+    /// `text` or `json`.
+    pub format: String,
+}
+
+/// The defaults, as a serializable tree figment can merge over.
+#[derive(Debug, Serialize)]
+struct Defaults {
+    data_dir: PathBuf,
+    server: ServerSettings,
+    database: DatabaseDefaults,
+    graphql: GraphqlSettings,
+    auth: AuthSettings,
+    log: LogSettings,
+}
+
+#[derive(Debug, Serialize)]
+struct DatabaseDefaults {
+    max_connections: u32,
+}
+
+fn defaults() -> Defaults {
+    Defaults {
+        data_dir: PathBuf::from("./data"),
+        server: ServerSettings {
+            addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            shutdown_grace_secs: 30,
+        },
+        database: DatabaseDefaults { max_connections: 16 },
+        graphql: GraphqlSettings {
+            max_depth: 12,
+            max_complexity: 1000,
+            graphiql: true,
+        },
+        auth: AuthSettings {
+            session_ttl_hours: 24 * 30,
+            challenge_ttl_secs: 300,
+            account_lockout_threshold: 5,
+            ip_lockout_threshold: 30,
+            lockout_window_secs: 15 * 60,
+            lockout_base_secs: 60,
+            lockout_max_secs: 60 * 60,
+        },
+        log: LogSettings {
+            filter: "info".to_owned(),
+            format: "text".to_owned(),
+        },
+    }
+}
+
+/// Values given on the command line, which win over everything else.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub config_file: Option<PathBuf>,
+    pub addr: Option<SocketAddr>,
+    pub data_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration is invalid: {0}")]
+    Invalid(String),
+}
+
+impl Settings {
+    /// Loads the layered configuration from the real environment.
+    pub fn load(overrides: &Overrides) -> Result<Self, ConfigError> {
+        let file = overrides
+            .config_file
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("tgos.toml"));
+        let mut figment = Self::figment_without_env(&file)
+            .merge(Env::raw().only(&["DATABASE_URL"]).map(|_| "database.url".into()))
+            .merge(Env::prefixed("TGOS_").split("__"));
+        if let Some(addr) = overrides.addr {
+            figment = figment.merge(Serialized::default("server.addr", addr));
+        }
+        if let Some(dir) = &overrides.data_dir {
+            figment = figment.merge(Serialized::default("data_dir", dir));
+        }
+        figment.extract().map_err(|e| ConfigError::Invalid(e.to_string()))
+    }
+
+    /// Defaults and the TOML file only: what tests and tools build on.
+    pub fn figment_without_env(file: &Path) -> Figment {
+        Figment::from(Serialized::defaults(defaults())).merge(Toml::file(file))
+    }
+
+    /// The built-in defaults with `data_dir` set: the embedded configuration tests start from.
+    pub fn embedded(data_dir: &Path) -> Result<Self, ConfigError> {
+        Figment::from(Serialized::defaults(defaults()))
+            .merge(Serialized::default("data_dir", data_dir))
+            .merge(Serialized::default("server.addr", SocketAddr::from(([127, 0, 0, 1], 0))))
+            .extract()
+            .map_err(|e| ConfigError::Invalid(e.to_string()))
+    }
+
+    pub fn sqlite_path(&self) -> PathBuf {
+        self.data_dir.join("tgos.db")
+    }
+
+    pub fn key_file_path(&self) -> PathBuf {
+        self.data_dir.join("master.key")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_embedded_setup() -> Result<(), ConfigError> {
+        let settings: Settings = Figment::from(Serialized::defaults(defaults()))
+            .extract()
+            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        assert_eq!(settings.server.addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(settings.data_dir, PathBuf::from("./data"));
+        assert!(settings.database.url.is_none());
+        assert!(settings.master_key.is_none());
+        Ok(())
+    }
+
+    #[test]
+    fn toml_overrides_defaults_and_secrets_stay_redacted() -> Result<(), ConfigError> {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "tgos.toml",
+                "master_key = \"c2VjcmV0LWtleS1zaG91bGQtbmV2ZXItYmUtcHJpbnRlZA==\"\n[server]\naddr = \"0.0.0.0:9000\"\n",
+            )?;
+            jail.set_env("TGOS_GRAPHQL__MAX_DEPTH", "7");
+            jail.set_env("DATABASE_URL", "postgres://user:hunter2@db/tgos");
+            let settings = Settings::load(&Overrides::default()).map_err(|e| e.to_string())?;
+            assert_eq!(settings.server.addr.to_string(), "0.0.0.0:9000");
+            assert_eq!(settings.graphql.max_depth, 7);
+            let printed = format!("{settings:?}");
+            assert!(!printed.contains("hunter2"), "database password printed: {printed}");
+            assert!(!printed.contains("c2VjcmV0"), "master key printed");
+            Ok(())
+        });
+        Ok(())
+    }
+
+    #[test]
+    fn command_line_wins_over_environment() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("TGOS_SERVER__ADDR", "127.0.0.1:7000");
+            jail.set_env("TGOS_DATA_DIR", "/tmp/from-env");
+            let from_env = Settings::load(&Overrides::default()).map_err(|e| e.to_string())?;
+            assert_eq!(from_env.server.addr.port(), 7000);
+            assert_eq!(from_env.data_dir, PathBuf::from("/tmp/from-env"));
+            let overrides = Overrides {
+                addr: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
+                ..Overrides::default()
+            };
+            let from_flag = Settings::load(&overrides).map_err(|e| e.to_string())?;
+            assert_eq!(from_flag.server.addr.port(), 0);
+            Ok(())
+        });
+    }
+}

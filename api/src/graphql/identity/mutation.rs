@@ -1,0 +1,130 @@
+//! Identity mutations. Each one calls exactly one use case.
+
+use async_graphql::{Context, ID, Object};
+use secrecy::SecretString;
+use tgos_domain::identity::use_cases::{SignInOutcome, SignUpInput as SignUp};
+use tgos_domain::ids::SessionId;
+use tgos_domain::DomainError;
+
+use super::types::{BackupCodes, Session, SignInInput, SignInPayload, SignUpInput, SignUpPayload, TotpEnrollment, User};
+use crate::graphql::context::{client, principal};
+use crate::graphql::errors::ApiResult;
+use crate::graphql::{guards::SignedIn, identity_service};
+
+#[derive(Debug, Default)]
+pub struct IdentityMutation;
+
+fn secret(text: String) -> SecretString {
+    SecretString::from(text)
+}
+
+#[Object]
+impl IdentityMutation {
+    /// Creates an account and signs it in. Each bad field gets its own `BAD_USER_INPUT` error; a taken email
+    /// or username is a `CONFLICT` naming the field.
+    async fn sign_up(&self, ctx: &Context<'_>, input: SignUpInput) -> ApiResult<SignUpPayload> {
+        let input = SignUp {
+            email: input.email,
+            full_name: input.full_name,
+            username: input.username,
+            password: secret(input.password),
+        };
+        let (user, session) = identity_service(ctx)?.sign_up(input, &client(ctx)).await?;
+        Ok(SignUpPayload {
+            user: User::from(&user),
+            session: Session::from(session),
+        })
+    }
+
+    /// Signs in with email or username and password. With two-factor on, returns a challenge to complete
+    /// with `completeSignIn`. Repeated failures answer `RATE_LIMITED` with `retryAfter`.
+    async fn sign_in(&self, ctx: &Context<'_>, input: SignInInput) -> ApiResult<SignInPayload> {
+        let outcome = identity_service(ctx)?
+            .sign_in(&input.login, &secret(input.password), &client(ctx))
+            .await?;
+        Ok(match outcome {
+            SignInOutcome::Session(session) => SignInPayload {
+                session: Some(Session::from(session)),
+                two_factor_challenge: None,
+                challenge_expires_at: None,
+            },
+            SignInOutcome::TwoFactorChallenge { token, expires_at } => SignInPayload {
+                session: None,
+                two_factor_challenge: Some(token),
+                challenge_expires_at: Some(expires_at),
+            },
+        })
+    }
+
+    /// Completes a two-factor sign-in with a TOTP code or a backup code.
+    async fn complete_sign_in(&self, ctx: &Context<'_>, challenge: String, code: String) -> ApiResult<Session> {
+        let session = identity_service(ctx)?
+            .complete_sign_in(&challenge, &code, &client(ctx))
+            .await?;
+        Ok(Session::from(session))
+    }
+
+    /// Ends the current session.
+    #[graphql(guard = "SignedIn")]
+    async fn sign_out(&self, ctx: &Context<'_>) -> ApiResult<bool> {
+        identity_service(ctx)?.sign_out(principal(ctx)?).await?;
+        Ok(true)
+    }
+
+    /// Ends one of the viewer's sessions. `NOT_FOUND` for a session that is not theirs or already ended.
+    #[graphql(guard = "SignedIn")]
+    async fn revoke_session(&self, ctx: &Context<'_>, id: ID) -> ApiResult<bool> {
+        let session: SessionId = id
+            .parse()
+            .map_err(|_| DomainError::NotFound("session"))?;
+        identity_service(ctx)?.revoke_session(principal(ctx)?, session).await?;
+        Ok(true)
+    }
+
+    /// Changes the password and ends every other session.
+    #[graphql(guard = "SignedIn")]
+    async fn change_password(&self, ctx: &Context<'_>, current: String, new: String) -> ApiResult<bool> {
+        identity_service(ctx)?
+            .change_password(principal(ctx)?, &secret(current), &secret(new), &client(ctx))
+            .await?;
+        Ok(true)
+    }
+
+    /// Starts adding an authenticator: returns the secret, its otpauth URI and a QR code.
+    #[graphql(guard = "SignedIn")]
+    async fn begin_totp_enrollment(&self, ctx: &Context<'_>) -> ApiResult<TotpEnrollment> {
+        let enrollment = identity_service(ctx)?.begin_totp_enrollment(principal(ctx)?).await?;
+        Ok(TotpEnrollment {
+            secret: enrollment.secret,
+            otpauth_uri: enrollment.otpauth_uri,
+            qr_svg: enrollment.qr_svg,
+        })
+    }
+
+    /// Turns two-factor on with a code from the authenticator; returns ten backup codes, shown once.
+    #[graphql(guard = "SignedIn")]
+    async fn confirm_totp_enrollment(&self, ctx: &Context<'_>, code: String) -> ApiResult<BackupCodes> {
+        let backup_codes = identity_service(ctx)?
+            .confirm_totp_enrollment(principal(ctx)?, &code, &client(ctx))
+            .await?;
+        Ok(BackupCodes { backup_codes })
+    }
+
+    /// Replaces all backup codes; needs a TOTP code or an unused backup code.
+    #[graphql(guard = "SignedIn")]
+    async fn regenerate_backup_codes(&self, ctx: &Context<'_>, code: String) -> ApiResult<BackupCodes> {
+        let backup_codes = identity_service(ctx)?
+            .regenerate_backup_codes(principal(ctx)?, &code, &client(ctx))
+            .await?;
+        Ok(BackupCodes { backup_codes })
+    }
+
+    /// Turns two-factor off; needs the password and a TOTP or backup code.
+    #[graphql(guard = "SignedIn")]
+    async fn disable_totp(&self, ctx: &Context<'_>, password: String, code: String) -> ApiResult<bool> {
+        identity_service(ctx)?
+            .disable_totp(principal(ctx)?, &secret(password), &code, &client(ctx))
+            .await?;
+        Ok(true)
+    }
+}

@@ -1,0 +1,53 @@
+//! The GraphQL schema: one merged object per area, limits from configuration, and the error and metrics
+//! error mapping every response passes through.
+
+pub mod context;
+pub mod errors;
+pub mod guards;
+pub mod identity;
+
+use async_graphql::{Context, EmptySubscription, MergedObject, Schema};
+use tgos_domain::DomainError;
+use tgos_domain::identity::IdentityService;
+
+use crate::config::GraphqlSettings;
+use errors::{ApiError, ApiResult};
+
+#[derive(MergedObject, Default, Debug)]
+#[graphql(name = "Query")]
+pub struct QueryRoot(identity::query::IdentityQuery);
+
+#[derive(MergedObject, Default, Debug)]
+#[graphql(name = "Mutation")]
+pub struct MutationRoot(identity::mutation::IdentityMutation);
+
+pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+
+/// The schema with its limits; `services` are the use-case services resolvers call.
+pub fn build_schema(settings: &GraphqlSettings, identity: Option<IdentityService>) -> AppSchema {
+    let mut builder = Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
+        .limit_depth(settings.max_depth)
+        .limit_complexity(settings.max_complexity);
+    if let Some(identity) = identity {
+        builder = builder.data(identity);
+    }
+    builder.finish()
+}
+
+/// The SDL of the public contract, as checked in at `schema.graphql`.
+pub fn sdl() -> String {
+    build_schema(
+        &GraphqlSettings {
+            max_depth: usize::MAX,
+            max_complexity: usize::MAX,
+            graphiql: false,
+        },
+        None,
+    )
+    .sdl()
+}
+
+pub(crate) fn identity_service<'a>(ctx: &Context<'a>) -> ApiResult<&'a IdentityService> {
+    ctx.data_opt::<IdentityService>()
+        .ok_or_else(|| ApiError::from(DomainError::internal("identity service missing from schema data")))
+}

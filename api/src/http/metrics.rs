@@ -1,0 +1,129 @@
+//! Prometheus metrics: request counts and latency histograms per GraphQL operation name (policy §3.3:
+//! aggregated request metrics for capacity planning, nothing per user).
+//!
+//! Rule: label values are bounded. Operation names are client-chosen, so only well-formed names are kept
+//! and at most [`MAX_OPERATION_NAMES`] distinct ones; the rest count as `other`.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use poem::{IntoResponse, Response, handler, http::StatusCode, web::Data};
+use prometheus::{Encoder as _, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
+
+pub const MAX_OPERATION_NAMES: usize = 200;
+
+#[derive(Clone)]
+pub struct Metrics {
+    registry: Registry,
+    requests: IntCounterVec,
+    latency: HistogramVec,
+    known_names: Arc<Mutex<HashSet<String>>>,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Metrics")
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Result<Self, prometheus::Error> {
+        let registry = Registry::new();
+        let requests = IntCounterVec::new(
+            Opts::new("tgos_graphql_requests_total", "GraphQL requests by operation name and outcome"),
+            &["operation", "outcome"],
+        )?;
+        let latency = HistogramVec::new(
+            HistogramOpts::new("tgos_graphql_request_duration_seconds", "GraphQL request latency by operation name")
+                .buckets(vec![0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0]),
+            &["operation"],
+        )?;
+        registry.register(Box::new(requests.clone()))?;
+        registry.register(Box::new(latency.clone()))?;
+        Ok(Self {
+            registry,
+            requests,
+            latency,
+            known_names: Arc::new(Mutex::new(HashSet::new())),
+        })
+    }
+
+    fn label(&self, operation: Option<&str>) -> String {
+        let Some(name) = operation else {
+            return "anonymous".to_owned();
+        };
+        let well_formed = !name.is_empty()
+            && name.len() <= 64
+            && name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !well_formed {
+            return "other".to_owned();
+        }
+        let Ok(mut known) = self.known_names.lock() else {
+            return "other".to_owned();
+        };
+        if known.contains(name) || known.len() < MAX_OPERATION_NAMES {
+            known.insert(name.to_owned());
+            name.to_owned()
+        } else {
+            "other".to_owned()
+        }
+    }
+
+    pub fn observe(&self, operation: Option<&str>, elapsed: Duration, ok: bool) {
+        let label = self.label(operation);
+        let outcome = if ok { "ok" } else { "error" };
+        self.requests.with_label_values(&[label.as_str(), outcome]).inc();
+        self.latency.with_label_values(&[label.as_str()]).observe(elapsed.as_secs_f64());
+    }
+
+    pub fn render(&self) -> Result<String, prometheus::Error> {
+        let mut buffer = Vec::new();
+        TextEncoder::new().encode(&self.registry.gather(), &mut buffer)?;
+        String::from_utf8(buffer).map_err(|e| prometheus::Error::Msg(e.to_string()))
+    }
+}
+
+/// `GET /metrics`
+#[handler]
+pub async fn metrics(metrics: Data<&Metrics>) -> Response {
+    match metrics.render() {
+        Ok(text) => text
+            .with_content_type("text/plain; version=0.0.4")
+            .into_response(),
+        Err(error) => {
+            tracing::error!(%error, "rendering metrics failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operation_labels_are_bounded() -> Result<(), prometheus::Error> {
+        let metrics = Metrics::new()?;
+        assert_eq!(metrics.label(None), "anonymous");
+        assert_eq!(metrics.label(Some("Me")), "Me");
+        assert_eq!(metrics.label(Some("bad name!")), "other");
+        for i in 0..(MAX_OPERATION_NAMES + 10) {
+            metrics.label(Some(&format!("Op{i}")));
+        }
+        assert_eq!(metrics.label(Some("OneTooMany")), "other");
+        assert_eq!(metrics.label(Some("Me")), "Me", "known names keep their label");
+        Ok(())
+    }
+
+    #[test]
+    fn render_has_counts_and_histograms_per_operation() -> Result<(), prometheus::Error> {
+        let metrics = Metrics::new()?;
+        metrics.observe(Some("Me"), Duration::from_millis(3), true);
+        let text = metrics.render()?;
+        assert!(text.contains("tgos_graphql_requests_total{operation=\"Me\",outcome=\"ok\"} 1"), "{text}");
+        assert!(text.contains("tgos_graphql_request_duration_seconds_bucket{operation=\"Me\""));
+        Ok(())
+    }
+}

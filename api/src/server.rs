@@ -1,0 +1,98 @@
+//! Running the server: bind (port 0 picks a free port), serve, and shut down gracefully.
+//!
+//! Rule: on SIGINT or SIGTERM the listener closes, in-flight requests get `server.shutdown_grace_secs` to
+//! finish, then the process exits 0.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use poem::listener::{Acceptor as _, Listener as _, TcpListener};
+use poem::Server;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::app::AppState;
+use crate::config::Settings;
+use crate::http::routes;
+
+/// A server accepting connections.
+#[derive(Debug)]
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningServer {
+    /// Stops accepting, lets in-flight requests finish, and waits.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ignored = shutdown.send(());
+        }
+        self.task.await.context("server task panicked")??;
+        Ok(())
+    }
+}
+
+/// Builds the state, binds and starts serving in the background.
+pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
+    let grace = Duration::from_secs(settings.server.shutdown_grace_secs);
+    let requested = settings.server.addr;
+    let state = AppState::build(settings).await?;
+    let acceptor = TcpListener::bind(requested)
+        .into_acceptor()
+        .await
+        .with_context(|| format!("cannot listen on {requested}"))?;
+    let addr = acceptor
+        .local_addr()
+        .first()
+        .and_then(|addr| addr.as_socket_addr().copied())
+        .context("listener has no address")?;
+    tracing::info!(%addr, "listening on http://{addr}/graphql");
+    let (shutdown, signal) = oneshot::channel::<()>();
+    let app = routes(state.clone());
+    let task = tokio::spawn(async move {
+        Server::new_with_acceptor(acceptor)
+            .run_with_graceful_shutdown(
+                app,
+                async move {
+                    let _closed = signal.await;
+                },
+                Some(grace),
+            )
+            .await
+    });
+    Ok(RunningServer {
+        addr,
+        state,
+        shutdown: Some(shutdown),
+        task,
+    })
+}
+
+/// Serves until SIGINT or SIGTERM, then shuts down gracefully.
+pub async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let server = start(settings).await?;
+    wait_for_signal().await?;
+    tracing::info!("shutting down: finishing in-flight requests");
+    server.stop().await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn wait_for_signal() -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut terminate = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
+        tokio::select! {
+            result = tokio::signal::ctrl_c() => result.context("cannot listen for SIGINT")?,
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    tokio::signal::ctrl_c().await.context("cannot listen for SIGINT")?;
+    Ok(())
+}
