@@ -1,0 +1,189 @@
+//! A running server and a client for it.
+
+use std::net::SocketAddr;
+use std::sync::Mutex;
+
+use anyhow::Context as _;
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use tgos_api::config::Settings;
+use tgos_api::server::{RunningServer, start};
+
+use crate::gql::GqlResponse;
+
+/// Server knobs a test may turn.
+#[derive(Debug, Clone)]
+pub struct TestOptions {
+    pub account_lockout_threshold: u32,
+    pub ip_lockout_threshold: u32,
+    pub max_depth: Option<usize>,
+}
+
+impl Default for TestOptions {
+    fn default() -> Self {
+        Self {
+            account_lockout_threshold: 5,
+            ip_lockout_threshold: 30,
+            max_depth: None,
+        }
+    }
+}
+
+impl TestOptions {
+    /// Thresholds high enough that throttling never decides a test about something else.
+    pub fn lenient_lockout() -> Self {
+        Self {
+            account_lockout_threshold: 1000,
+            ip_lockout_threshold: 1000,
+            max_depth: None,
+        }
+    }
+}
+
+pub fn init_logs() {
+    #[expect(clippy::disallowed_methods, reason = "the harness's own switch")]
+    if std::env::var("TEST_LOG").is_ok() {
+        let _already = tracing_subscriber::fmt().with_env_filter("info").with_test_writer().try_init();
+    }
+}
+
+#[derive(Debug)]
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub data_dir: tempfile::TempDir,
+    pub database_url: Option<String>,
+    client: reqwest::Client,
+    server: Mutex<Option<RunningServer>>,
+}
+
+impl TestApp {
+    pub async fn spawn(database_url: Option<String>, options: TestOptions) -> anyhow::Result<Self> {
+        let data_dir = tempfile::tempdir()?;
+        let mut settings = Settings::embedded(data_dir.path())?;
+        settings.database.url = database_url.clone().map(SecretString::from);
+        settings.database.max_connections = 8;
+        settings.auth.account_lockout_threshold = options.account_lockout_threshold;
+        settings.auth.ip_lockout_threshold = options.ip_lockout_threshold;
+        if let Some(depth) = options.max_depth {
+            settings.graphql.max_depth = depth;
+        }
+        settings.server.shutdown_grace_secs = 5;
+        let server = start(settings).await.context("server failed to start")?;
+        Ok(Self {
+            addr: server.addr,
+            data_dir,
+            database_url,
+            client: reqwest::Client::builder().user_agent("tgos-tests/1.0").build()?,
+            server: Mutex::new(Some(server)),
+        })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub fn http(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    /// Stops the server gracefully (idempotent).
+    pub async fn shutdown(&self) {
+        let server = self.server.lock().ok().and_then(|mut s| s.take());
+        if let Some(server) = server {
+            if let Err(error) = server.stop().await {
+                eprintln!("server did not stop cleanly: {error:#}");
+            }
+        }
+    }
+
+    /// POST a GraphQL operation, optionally with a bearer token.
+    pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> anyhow::Result<GqlResponse> {
+        let mut request = self
+            .client
+            .post(self.url("/graphql"))
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await?;
+        GqlResponse::read(response).await
+    }
+
+    /// Signs up a user whose password is `correct horse battery staple`; returns its session token.
+    pub async fn sign_up(&self, username: &str) -> anyhow::Result<String> {
+        let response = self
+            .gql(
+                None,
+                "mutation($input: SignUpInput!) { signUp(input: $input) { session { token } } }",
+                json!({ "input": {
+                    "email": format!("{username}@example.com"),
+                    "fullName": format!("{username} Example"),
+                    "username": username,
+                    "password": PASSWORD,
+                }}),
+            )
+            .await?;
+        response.str_at("/data/signUp/session/token")
+    }
+
+    /// Signs in; returns the raw payload (session or challenge).
+    pub async fn sign_in(&self, login: &str, password: &str) -> anyhow::Result<GqlResponse> {
+        self.gql(
+            None,
+            "mutation($input: SignInInput!) { signIn(input: $input) { session { token } twoFactorChallenge } }",
+            json!({ "input": { "login": login, "password": password } }),
+        )
+        .await
+    }
+
+    /// Turns two-factor on for the signed-in user; returns the base32 secret and the backup codes.
+    pub async fn enable_totp(&self, token: &str) -> anyhow::Result<(String, Vec<String>)> {
+        let begun = self
+            .gql(Some(token), "mutation { beginTotpEnrollment { secret otpauthUri qrSvg } }", json!({}))
+            .await?;
+        let secret = begun.str_at("/data/beginTotpEnrollment/secret")?;
+        let code = crate::totp::code(&secret, 0)?;
+        let confirmed = self
+            .gql(
+                Some(token),
+                "mutation($code: String!) { confirmTotpEnrollment(code: $code) { backupCodes } }",
+                json!({ "code": code }),
+            )
+            .await?;
+        let codes = confirmed
+            .at("/data/confirmTotpEnrollment/backupCodes")?
+            .as_array()
+            .context("backupCodes is not a list")?
+            .iter()
+            .filter_map(|c| c.as_str().map(str::to_owned))
+            .collect();
+        Ok((secret, codes))
+    }
+}
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+impl TestApp {
+    /// A separate connection to the test's database, for looking behind the server's back.
+    pub async fn db(&self) -> anyhow::Result<sea_orm::DatabaseConnection> {
+        let url = match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}?mode=rw", self.data_dir.path().join("tgos.db").display()),
+        };
+        Ok(sea_orm::Database::connect(url).await?)
+    }
+
+    /// The raw bytes of one column of a user's row.
+    pub async fn raw_user_column(&self, username: &str, column: &str) -> anyhow::Result<Vec<u8>> {
+        use sea_orm::{ConnectionTrait as _, DatabaseBackend, Statement};
+        let db = self.db().await?;
+        let backend = db.get_database_backend();
+        let placeholder = if backend == DatabaseBackend::Postgres { "$1" } else { "?" };
+        let sql = format!("SELECT {column} FROM users WHERE username_key = {placeholder}");
+        let row = db
+            .query_one_raw(Statement::from_sql_and_values(backend, sql, [username.to_lowercase().into()]))
+            .await?
+            .context("no such user")?;
+        Ok(row.try_get::<Vec<u8>>("", column)?)
+    }
+}

@@ -1,0 +1,10 @@
+//! End-to-end tests over real HTTP and WebSocket; each test runs on SQLite and on PostgreSQL.
+
+mod lockout;
+mod schema_drift;
+mod sessions;
+mod sign_in;
+mod sign_up;
+mod transport;
+mod two_factor;
+mod websocket;
