@@ -33,14 +33,20 @@ pub struct AppState {
 
 impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AppState").field("settings", &self.settings).finish_non_exhaustive()
+        f.debug_struct("AppState")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
     }
 }
 
 impl AppState {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        std::fs::create_dir_all(&settings.data_dir)
-            .with_context(|| format!("cannot create the data directory {}", settings.data_dir.display()))?;
+        std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+            format!(
+                "cannot create the data directory {}",
+                settings.data_dir.display()
+            )
+        })?;
         let url = match &settings.database.url {
             Some(url) => url.expose_secret().to_owned(),
             None => format!("sqlite://{}?mode=rwc", settings.sqlite_path().display()),
@@ -56,7 +62,10 @@ impl AppState {
         let store: Arc<dyn Store> = Arc::new(store);
 
         let master_key = Arc::new(load_master_key(&settings)?);
-        let hasher = Arc::new(Argon2Pool::new(HashingLimits::for_this_machine()).map_err(|e| anyhow::anyhow!("{e}"))?);
+        let hasher = Arc::new(
+            Argon2Pool::new(HashingLimits::for_this_machine())
+                .map_err(|e| anyhow::anyhow!("{e}"))?,
+        );
         let identity = IdentityService::new(
             Arc::clone(&store),
             hasher,
@@ -77,8 +86,9 @@ impl AppState {
 
 fn load_master_key(settings: &Settings) -> anyhow::Result<MasterKey> {
     if let Some(text) = &settings.master_key {
-        return MasterKey::from_base64(text.expose_secret())
-            .map_err(|_| anyhow::anyhow!("TGOS_MASTER_KEY is malformed: it must be base64 of exactly 32 bytes"));
+        return MasterKey::from_base64(text.expose_secret()).map_err(|_| {
+            anyhow::anyhow!("TGOS_MASTER_KEY is malformed: it must be base64 of exactly 32 bytes")
+        });
     }
     let path = settings.key_file_path();
     let (key, origin) = key_file::load_or_create(&path)?;

@@ -91,7 +91,9 @@ fn defaults() -> Defaults {
             addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             shutdown_grace_secs: 30,
         },
-        database: DatabaseDefaults { max_connections: 16 },
+        database: DatabaseDefaults {
+            max_connections: 16,
+        },
         graphql: GraphqlSettings {
             max_depth: 12,
             max_complexity: 1000,
@@ -135,7 +137,11 @@ impl Settings {
             .clone()
             .unwrap_or_else(|| PathBuf::from("tgos.toml"));
         let mut figment = Self::figment_without_env(&file)
-            .merge(Env::raw().only(&["DATABASE_URL"]).map(|_| "database.url".into()))
+            .merge(
+                Env::raw()
+                    .only(&["DATABASE_URL"])
+                    .map(|_| "database.url".into()),
+            )
             .merge(Env::prefixed("TGOS_").split("__"));
         if let Some(addr) = overrides.addr {
             figment = figment.merge(Serialized::default("server.addr", addr));
@@ -143,7 +149,9 @@ impl Settings {
         if let Some(dir) = &overrides.data_dir {
             figment = figment.merge(Serialized::default("data_dir", dir));
         }
-        figment.extract().map_err(|e| ConfigError::Invalid(e.to_string()))
+        figment
+            .extract()
+            .map_err(|e| ConfigError::Invalid(e.to_string()))
     }
 
     /// Defaults and the TOML file only: what tests and tools build on.
@@ -155,7 +163,10 @@ impl Settings {
     pub fn embedded(data_dir: &Path) -> Result<Self, ConfigError> {
         Figment::from(Serialized::defaults(defaults()))
             .merge(Serialized::default("data_dir", data_dir))
-            .merge(Serialized::default("server.addr", SocketAddr::from(([127, 0, 0, 1], 0))))
+            .merge(Serialized::default(
+                "server.addr",
+                SocketAddr::from(([127, 0, 0, 1], 0)),
+            ))
             .extract()
             .map_err(|e| ConfigError::Invalid(e.to_string()))
     }
@@ -186,6 +197,10 @@ mod tests {
     }
 
     #[test]
+    #[expect(
+        clippy::result_large_err,
+        reason = "figment::Jail fixes the closure's error type"
+    )]
     fn toml_overrides_defaults_and_secrets_stay_redacted() -> Result<(), ConfigError> {
         figment::Jail::expect_with(|jail| {
             jail.create_file(
@@ -198,7 +213,10 @@ mod tests {
             assert_eq!(settings.server.addr.to_string(), "0.0.0.0:9000");
             assert_eq!(settings.graphql.max_depth, 7);
             let printed = format!("{settings:?}");
-            assert!(!printed.contains("hunter2"), "database password printed: {printed}");
+            assert!(
+                !printed.contains("hunter2"),
+                "database password printed: {printed}"
+            );
             assert!(!printed.contains("c2VjcmV0"), "master key printed");
             Ok(())
         });
@@ -206,6 +224,10 @@ mod tests {
     }
 
     #[test]
+    #[expect(
+        clippy::result_large_err,
+        reason = "figment::Jail fixes the closure's error type"
+    )]
     fn command_line_wins_over_environment() {
         figment::Jail::expect_with(|jail| {
             jail.set_env("TGOS_SERVER__ADDR", "127.0.0.1:7000");

@@ -7,8 +7,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use poem::listener::{Acceptor as _, Listener as _, TcpListener};
 use poem::Server;
+use poem::listener::{Acceptor as _, Listener as _, TcpListener};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -93,6 +93,8 @@ async fn wait_for_signal() -> anyhow::Result<()> {
         }
     }
     #[cfg(not(unix))]
-    tokio::signal::ctrl_c().await.context("cannot listen for SIGINT")?;
+    tokio::signal::ctrl_c()
+        .await
+        .context("cannot listen for SIGINT")?;
     Ok(())
 }

@@ -6,7 +6,9 @@ use crate::config::LogSettings;
 pub fn init(settings: &LogSettings) {
     let filter = tracing_subscriber::EnvFilter::try_new(&settings.filter)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false);
     let _already_set = if settings.format == "json" {
         builder.json().try_init()
     } else {

@@ -18,5 +18,5 @@ mod identity;
 pub mod key_file;
 mod repo;
 
-pub use connect::{connect, DatabaseSettings};
+pub use connect::{DatabaseSettings, connect};
 pub use repo::{Repo, SeaStore};

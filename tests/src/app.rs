@@ -43,7 +43,10 @@ impl TestOptions {
 pub fn init_logs() {
     #[expect(clippy::disallowed_methods, reason = "the harness's own switch")]
     if std::env::var("TEST_LOG").is_ok() {
-        let _already = tracing_subscriber::fmt().with_env_filter("info").with_test_writer().try_init();
+        let _already = tracing_subscriber::fmt()
+            .with_env_filter("info")
+            .with_test_writer()
+            .try_init();
     }
 }
 
@@ -73,7 +76,9 @@ impl TestApp {
             addr: server.addr,
             data_dir,
             database_url,
-            client: reqwest::Client::builder().user_agent("tgos-tests/1.0").build()?,
+            client: reqwest::Client::builder()
+                .user_agent("tgos-tests/1.0")
+                .build()?,
             server: Mutex::new(Some(server)),
         })
     }
@@ -97,7 +102,12 @@ impl TestApp {
     }
 
     /// POST a GraphQL operation, optionally with a bearer token.
-    pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> anyhow::Result<GqlResponse> {
+    pub async fn gql(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+    ) -> anyhow::Result<GqlResponse> {
         let mut request = self
             .client
             .post(self.url("/graphql"))
@@ -139,7 +149,11 @@ impl TestApp {
     /// Turns two-factor on for the signed-in user; returns the base32 secret and the backup codes.
     pub async fn enable_totp(&self, token: &str) -> anyhow::Result<(String, Vec<String>)> {
         let begun = self
-            .gql(Some(token), "mutation { beginTotpEnrollment { secret otpauthUri qrSvg } }", json!({}))
+            .gql(
+                Some(token),
+                "mutation { beginTotpEnrollment { secret otpauthUri qrSvg } }",
+                json!({}),
+            )
             .await?;
         let secret = begun.str_at("/data/beginTotpEnrollment/secret")?;
         let code = crate::totp::code(&secret, 0)?;
@@ -168,7 +182,10 @@ impl TestApp {
     pub async fn db(&self) -> anyhow::Result<sea_orm::DatabaseConnection> {
         let url = match &self.database_url {
             Some(url) => url.clone(),
-            None => format!("sqlite://{}?mode=rw", self.data_dir.path().join("tgos.db").display()),
+            None => format!(
+                "sqlite://{}?mode=rw",
+                self.data_dir.path().join("tgos.db").display()
+            ),
         };
         Ok(sea_orm::Database::connect(url).await?)
     }
@@ -178,10 +195,18 @@ impl TestApp {
         use sea_orm::{ConnectionTrait as _, DatabaseBackend, Statement};
         let db = self.db().await?;
         let backend = db.get_database_backend();
-        let placeholder = if backend == DatabaseBackend::Postgres { "$1" } else { "?" };
+        let placeholder = if backend == DatabaseBackend::Postgres {
+            "$1"
+        } else {
+            "?"
+        };
         let sql = format!("SELECT {column} FROM users WHERE username_key = {placeholder}");
         let row = db
-            .query_one_raw(Statement::from_sql_and_values(backend, sql, [username.to_lowercase().into()]))
+            .query_one_raw(Statement::from_sql_and_values(
+                backend,
+                sql,
+                [username.to_lowercase().into()],
+            ))
             .await?
             .context("no such user")?;
         Ok(row.try_get::<Vec<u8>>("", column)?)

@@ -14,7 +14,10 @@ pub enum Backend {
     Postgres,
 }
 
-#[expect(clippy::disallowed_methods, reason = "the test harness reads its own switches from the environment")]
+#[expect(
+    clippy::disallowed_methods,
+    reason = "the test harness reads its own switches from the environment"
+)]
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
@@ -32,9 +35,13 @@ fn postgres_admin_url() -> anyhow::Result<Option<String>> {
 
 /// `postgres://u@h:5432/whatever?x` with the database replaced.
 fn with_database(url: &str, database: &str) -> anyhow::Result<String> {
-    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
     let scheme_end = base.find("://").context("database URL has no scheme")? + 3;
-    let path_start = base[scheme_end..].find('/').map_or(base.len(), |i| scheme_end + i);
+    let path_start = base[scheme_end..]
+        .find('/')
+        .map_or(base.len(), |i| scheme_end + i);
     let mut out = format!("{}/{database}", &base[..path_start]);
     if let Some(query) = query {
         out.push('?');
@@ -60,21 +67,28 @@ impl Backend {
             }
             Backend::Postgres => {
                 let Some(admin_url) = postgres_admin_url()? else {
-                    eprintln!("SKIPPED (PostgreSQL): TGOS_TEST_DATABASE_URL is not set; set it to run this test on PostgreSQL");
+                    eprintln!(
+                        "SKIPPED (PostgreSQL): TGOS_TEST_DATABASE_URL is not set; set it to run this test on PostgreSQL"
+                    );
                     return Ok(());
                 };
                 let name = format!("tgos_test_{}", uuid::Uuid::now_v7().simple());
                 let admin = Database::connect(&admin_url)
                     .await
                     .context("cannot reach the PostgreSQL test server")?;
-                admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await?;
-                let spawned = TestApp::spawn(Some(with_database(&admin_url, &name)?), options).await;
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await?;
+                let spawned =
+                    TestApp::spawn(Some(with_database(&admin_url, &name)?), options).await;
                 let outcome = match spawned {
                     Ok(app) => {
                         let app = Arc::new(app);
                         let outcome = tokio::spawn(test(Arc::clone(&app))).await;
                         app.shutdown().await;
-                        outcome.map_err(|panic| anyhow::anyhow!("test panicked: {panic}")).and_then(|r| r)
+                        outcome
+                            .map_err(|panic| anyhow::anyhow!("test panicked: {panic}"))
+                            .and_then(|r| r)
                     }
                     Err(error) => Err(error),
                 };
@@ -93,9 +107,18 @@ mod tests {
 
     #[test]
     fn database_is_replaced_in_urls() -> anyhow::Result<()> {
-        assert_eq!(with_database("postgres://postgres@127.0.0.1:5432/postgres", "t1")?, "postgres://postgres@127.0.0.1:5432/t1");
-        assert_eq!(with_database("postgres://u:p@h/db?sslmode=disable", "t2")?, "postgres://u:p@h/t2?sslmode=disable");
-        assert_eq!(with_database("postgres://h:5432", "t3")?, "postgres://h:5432/t3");
+        assert_eq!(
+            with_database("postgres://postgres@127.0.0.1:5432/postgres", "t1")?,
+            "postgres://postgres@127.0.0.1:5432/t1"
+        );
+        assert_eq!(
+            with_database("postgres://u:p@h/db?sslmode=disable", "t2")?,
+            "postgres://u:p@h/t2?sslmode=disable"
+        );
+        assert_eq!(
+            with_database("postgres://h:5432", "t3")?,
+            "postgres://h:5432/t3"
+        );
         Ok(())
     }
 }

@@ -29,19 +29,27 @@ macro_rules! backend_tests {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() -> anyhow::Result<()> {
                 $crate::Backend::Sqlite
-                    .run($options, |$app: std::sync::Arc<$crate::TestApp>| async move { $body })
+                    .run(
+                        $options,
+                        |$app: std::sync::Arc<$crate::TestApp>| async move { $body },
+                    )
                     .await
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() -> anyhow::Result<()> {
                 $crate::Backend::Postgres
-                    .run($options, |$app: std::sync::Arc<$crate::TestApp>| async move { $body })
+                    .run(
+                        $options,
+                        |$app: std::sync::Arc<$crate::TestApp>| async move { $body },
+                    )
                     .await
             }
         }
     };
     ($name:ident, |$app:ident| $body:expr) => {
-        $crate::backend_tests!($name, options = $crate::TestOptions::default(), |$app| $body);
+        $crate::backend_tests!($name, options = $crate::TestOptions::default(), |$app| {
+            $body
+        });
     };
 }

@@ -52,7 +52,10 @@ enum Pending {
 
 fn with_code(message: impl Into<String>, code: &str) -> async_graphql::Error {
     let mut error = async_graphql::Error::new(message);
-    error.extensions.get_or_insert_with(ErrorExtensionValues::default).set("code", code);
+    error
+        .extensions
+        .get_or_insert_with(ErrorExtensionValues::default)
+        .set("code", code);
     error
 }
 
@@ -60,13 +63,18 @@ impl From<ApiError> for async_graphql::Error {
     fn from(ApiError(error): ApiError) -> Self {
         let message = error.to_string();
         match &*error {
-            DomainError::Unauthenticated | DomainError::InvalidCredentials(_) => with_code(message, code::UNAUTHENTICATED),
+            DomainError::Unauthenticated | DomainError::InvalidCredentials(_) => {
+                with_code(message, code::UNAUTHENTICATED)
+            }
             DomainError::Forbidden(_) => with_code(message, code::FORBIDDEN),
             DomainError::NotFound(_) => with_code(message, code::NOT_FOUND),
             DomainError::Invalid(fields) => {
                 let mut error = with_code(message, code::BAD_USER_INPUT);
                 if let Some(first) = fields.first() {
-                    error.extensions.get_or_insert_with(ErrorExtensionValues::default).set("field", first.field.as_str());
+                    error
+                        .extensions
+                        .get_or_insert_with(ErrorExtensionValues::default)
+                        .set("field", first.field.as_str());
                 }
                 error.source = Some(Arc::new(Pending::Fields(fields.clone())));
                 error
@@ -74,7 +82,10 @@ impl From<ApiError> for async_graphql::Error {
             DomainError::Conflict { field, .. } => {
                 let mut error = with_code(message, code::CONFLICT);
                 if let Some(field) = field {
-                    error.extensions.get_or_insert_with(ErrorExtensionValues::default).set("field", field.as_str());
+                    error
+                        .extensions
+                        .get_or_insert_with(ErrorExtensionValues::default)
+                        .set("field", field.as_str());
                 }
                 error
             }
@@ -89,7 +100,10 @@ impl From<ApiError> for async_graphql::Error {
             DomainError::TwoFactorRequired(_) => with_code(message, code::TWO_FACTOR_REQUIRED),
             DomainError::Internal(internal) => {
                 let mut error = with_code(OPAQUE, code::INTERNAL_SERVER_ERROR);
-                error.source = Some(Arc::new(Pending::Internal(format!("{internal}: {:?}", internal))));
+                error.source = Some(Arc::new(Pending::Internal(format!(
+                    "{internal}: {:?}",
+                    internal
+                ))));
                 error
             }
         }
@@ -104,18 +118,25 @@ fn code_of(error: &ServerError) -> Option<String> {
 }
 
 fn set(error: &mut ServerError, key: &str, value: impl Into<Value>) {
-    error.extensions.get_or_insert_with(ErrorExtensionValues::default).set(key, value);
+    error
+        .extensions
+        .get_or_insert_with(ErrorExtensionValues::default)
+        .set(key, value);
 }
 
 /// Gives every error of a response its final shape (see the module rules).
 pub fn finalize(errors: Vec<ServerError>, request_id: &str) -> Vec<ServerError> {
     let mut out = Vec::with_capacity(errors.len());
     for mut error in errors {
-        let pending = error.source.as_ref().and_then(|source| source.downcast_ref::<Pending>());
+        let pending = error
+            .source
+            .as_ref()
+            .and_then(|source| source.downcast_ref::<Pending>());
         match (code_of(&error), pending) {
             (Some(_), Some(Pending::Fields(fields))) if fields.len() > 1 => {
                 for field in fields {
-                    let mut one = ServerError::new(field.message.clone(), error.locations.first().copied());
+                    let mut one =
+                        ServerError::new(field.message.clone(), error.locations.first().copied());
                     one.path = error.path.clone();
                     set(&mut one, "code", code::BAD_USER_INPUT);
                     set(&mut one, "field", field.field.as_str());
@@ -142,7 +163,10 @@ fn classify_uncoded(error: &mut ServerError, request_id: &str) {
     let message = error.message.as_str();
     if message.contains("nested too deep") || message.contains("too complex") {
         set(error, "code", code::QUERY_TOO_COMPLEX);
-    } else if error.path.is_empty() || message.starts_with("Failed to parse") || message.starts_with("Invalid value for argument") {
+    } else if error.path.is_empty()
+        || message.starts_with("Failed to parse")
+        || message.starts_with("Invalid value for argument")
+    {
         set(error, "code", code::BAD_USER_INPUT);
     } else {
         tracing::error!(request_id, path = ?error.path, error = %error.message, "unexpected error without a code");
@@ -175,8 +199,14 @@ mod tests {
             .iter()
             .map(|e| e.extensions.as_ref().and_then(|x| x.get("field").cloned()))
             .collect();
-        assert_eq!(fields, vec![Some(Value::from("email")), Some(Value::from("password"))]);
-        assert!(out.iter().all(|e| code_of(e).as_deref() == Some(code::BAD_USER_INPUT)));
+        assert_eq!(
+            fields,
+            vec![Some(Value::from("email")), Some(Value::from("password"))]
+        );
+        assert!(
+            out.iter()
+                .all(|e| code_of(e).as_deref() == Some(code::BAD_USER_INPUT))
+        );
     }
 
     #[test]
@@ -185,9 +215,15 @@ mod tests {
         let out = finalize(vec![server_error(error)], "req-42");
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].message, OPAQUE);
-        assert_eq!(code_of(&out[0]).as_deref(), Some(code::INTERNAL_SERVER_ERROR));
+        assert_eq!(
+            code_of(&out[0]).as_deref(),
+            Some(code::INTERNAL_SERVER_ERROR)
+        );
         let printed = format!("{:?}", out[0]);
-        assert!(!printed.contains("relation"), "database text leaked: {printed}");
+        assert!(
+            !printed.contains("relation"),
+            "database text leaked: {printed}"
+        );
         assert!(printed.contains("req-42"));
     }
 
@@ -197,13 +233,24 @@ mod tests {
         error.path = vec![async_graphql::PathSegment::Field("me".into())];
         let out = finalize(vec![error], "req-7");
         assert_eq!(out[0].message, OPAQUE);
-        assert_eq!(code_of(&out[0]).as_deref(), Some(code::INTERNAL_SERVER_ERROR));
+        assert_eq!(
+            code_of(&out[0]).as_deref(),
+            Some(code::INTERNAL_SERVER_ERROR)
+        );
     }
 
     #[test]
     fn rate_limited_carries_retry_after() {
-        let out = finalize(vec![server_error(ApiError::from(DomainError::RateLimited { retry_after_secs: 42 }))], "r");
-        let retry = out[0].extensions.as_ref().and_then(|x| x.get("retryAfter").cloned());
+        let out = finalize(
+            vec![server_error(ApiError::from(DomainError::RateLimited {
+                retry_after_secs: 42,
+            }))],
+            "r",
+        );
+        let retry = out[0]
+            .extensions
+            .as_ref()
+            .and_then(|x| x.get("retryAfter").cloned());
         assert_eq!(retry, Some(Value::from(42u64)));
     }
 }

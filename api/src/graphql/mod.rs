@@ -25,9 +25,13 @@ pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 /// The schema with its limits; `services` are the use-case services resolvers call.
 pub fn build_schema(settings: &GraphqlSettings, identity: Option<IdentityService>) -> AppSchema {
-    let mut builder = Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
-        .limit_depth(settings.max_depth)
-        .limit_complexity(settings.max_complexity);
+    let mut builder = Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .limit_depth(settings.max_depth)
+    .limit_complexity(settings.max_complexity);
     if let Some(identity) = identity {
         builder = builder.data(identity);
     }
@@ -48,6 +52,9 @@ pub fn sdl() -> String {
 }
 
 pub(crate) fn identity_service<'a>(ctx: &Context<'a>) -> ApiResult<&'a IdentityService> {
-    ctx.data_opt::<IdentityService>()
-        .ok_or_else(|| ApiError::from(DomainError::internal("identity service missing from schema data")))
+    ctx.data_opt::<IdentityService>().ok_or_else(|| {
+        ApiError::from(DomainError::internal(
+            "identity service missing from schema data",
+        ))
+    })
 }

@@ -30,23 +30,40 @@ const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 pub async fn graphql_get(req: &Request, state: Data<&AppState>) -> Response {
     let query = req.uri().query().unwrap_or_default();
     if query.is_empty() && accepts(req, "text/html") && state.settings.graphql.graphiql {
-        let page = GraphiQLSource::build().endpoint("/graphql").subscription_endpoint("/graphql/ws").finish();
-        return page.with_content_type("text/html; charset=utf-8").into_response();
+        let page = GraphiQLSource::build()
+            .endpoint("/graphql")
+            .subscription_endpoint("/graphql/ws")
+            .finish();
+        return page
+            .with_content_type("text/html; charset=utf-8")
+            .into_response();
     }
     match async_graphql::http::parse_query_string(query) {
         Ok(request) => execute(req, &state, request, true).await,
-        Err(error) => request_error(req, StatusCode::BAD_REQUEST, &format!("malformed GraphQL GET request: {error}")),
+        Err(error) => request_error(
+            req,
+            StatusCode::BAD_REQUEST,
+            &format!("malformed GraphQL GET request: {error}"),
+        ),
     }
 }
 
 #[handler]
 pub async fn graphql_post(req: &Request, body: Body, state: Data<&AppState>) -> Response {
     let Ok(bytes) = body.into_bytes_limit(MAX_BODY_BYTES).await else {
-        return request_error(req, StatusCode::PAYLOAD_TOO_LARGE, "request body too large or unreadable");
+        return request_error(
+            req,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "request body too large or unreadable",
+        );
     };
     match serde_json::from_slice::<async_graphql::Request>(&bytes) {
         Ok(request) => execute(req, &state, request, false).await,
-        Err(error) => request_error(req, StatusCode::BAD_REQUEST, &format!("malformed GraphQL request body: {error}")),
+        Err(error) => request_error(
+            req,
+            StatusCode::BAD_REQUEST,
+            &format!("malformed GraphQL request body: {error}"),
+        ),
     }
 }
 
@@ -58,7 +75,9 @@ fn accepts(req: &Request, media_type: &str) -> bool {
 }
 
 /// The operation the request will run: its type and name, when the document parses.
-fn selected_operation(request: &mut async_graphql::Request) -> Option<(OperationType, Option<String>)> {
+fn selected_operation(
+    request: &mut async_graphql::Request,
+) -> Option<(OperationType, Option<String>)> {
     let wanted = request.operation_name.clone();
     let document = request.parsed_query().ok()?;
     match &document.operations {
@@ -72,19 +91,43 @@ fn selected_operation(request: &mut async_graphql::Request) -> Option<(Operation
     }
 }
 
-async fn execute(req: &Request, state: &AppState, mut request: async_graphql::Request, over_get: bool) -> Response {
+async fn execute(
+    req: &Request,
+    state: &AppState,
+    mut request: async_graphql::Request,
+    over_get: bool,
+) -> Response {
     let started = Instant::now();
     let request_id = super::request_id(req.headers());
     let operation = selected_operation(&mut request);
-    let operation_name = operation.as_ref().and_then(|(_, name)| name.clone()).or_else(|| {
-        request.parsed_query().ok().and_then(|doc| match &doc.operations {
-            DocumentOperations::Multiple(ops) if ops.len() == 1 => ops.keys().next().map(|name| name.to_string()),
-            _ => None,
-        })
-    });
-    if over_get && matches!(operation, Some((OperationType::Mutation | OperationType::Subscription, _))) {
-        let mut response = request_error(req, StatusCode::METHOD_NOT_ALLOWED, "mutations and subscriptions must use POST");
-        response.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static("POST"));
+    let operation_name = operation
+        .as_ref()
+        .and_then(|(_, name)| name.clone())
+        .or_else(|| {
+            request
+                .parsed_query()
+                .ok()
+                .and_then(|doc| match &doc.operations {
+                    DocumentOperations::Multiple(ops) if ops.len() == 1 => {
+                        ops.keys().next().map(|name| name.to_string())
+                    }
+                    _ => None,
+                })
+        });
+    if over_get
+        && matches!(
+            operation,
+            Some((OperationType::Mutation | OperationType::Subscription, _))
+        )
+    {
+        let mut response = request_error(
+            req,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "mutations and subscriptions must use POST",
+        );
+        response
+            .headers_mut()
+            .insert(header::ALLOW, header::HeaderValue::from_static("POST"));
         return response;
     }
 
@@ -107,9 +150,11 @@ async fn execute(req: &Request, state: &AppState, mut request: async_graphql::Re
         .data(RequestId(request_id.clone()));
     let mut response = state.schema.execute(request).await;
     response.errors = finalize(response.errors, &request_id);
-    state
-        .metrics
-        .observe(operation_name.as_deref(), started.elapsed(), response.errors.is_empty());
+    state.metrics.observe(
+        operation_name.as_deref(),
+        started.elapsed(),
+        response.errors.is_empty(),
+    );
     respond(req, response, &request_id)
 }
 
@@ -124,12 +169,17 @@ fn opaque(request_id: &str) -> ServerError {
 fn respond(req: &Request, response: GqlResponse, request_id: &str) -> Response {
     let spec_media_type = accepts(req, GRAPHQL_RESPONSE_JSON);
     // A response without data is a request error (parse, validation, limits): 400 under the spec's media type.
-    let status = if spec_media_type && response.data == async_graphql::Value::Null && response.is_err() {
-        StatusCode::BAD_REQUEST
+    let status =
+        if spec_media_type && response.data == async_graphql::Value::Null && response.is_err() {
+            StatusCode::BAD_REQUEST
+        } else {
+            StatusCode::OK
+        };
+    let content_type = if spec_media_type {
+        GRAPHQL_RESPONSE_JSON
     } else {
-        StatusCode::OK
+        "application/json"
     };
-    let content_type = if spec_media_type { GRAPHQL_RESPONSE_JSON } else { "application/json" };
     match serde_json::to_vec(&response) {
         Ok(body) => Response::builder()
             .status(status)
@@ -147,9 +197,16 @@ fn respond(req: &Request, response: GqlResponse, request_id: &str) -> Response {
 fn request_error(req: &Request, status: StatusCode, message: &str) -> Response {
     let request_id = super::request_id(req.headers());
     let mut error = ServerError::new(message, None);
-    error.extensions.get_or_insert_with(Default::default).set("code", code::BAD_USER_INPUT);
+    error
+        .extensions
+        .get_or_insert_with(Default::default)
+        .set("code", code::BAD_USER_INPUT);
     let body = serde_json::json!({ "errors": [error] });
-    let content_type = if accepts(req, GRAPHQL_RESPONSE_JSON) { GRAPHQL_RESPONSE_JSON } else { "application/json" };
+    let content_type = if accepts(req, GRAPHQL_RESPONSE_JSON) {
+        GRAPHQL_RESPONSE_JSON
+    } else {
+        "application/json"
+    };
     Response::builder()
         .status(status)
         .header(header::CONTENT_TYPE, content_type)

@@ -9,7 +9,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use poem::{IntoResponse, Response, handler, http::StatusCode, web::Data};
-use prometheus::{Encoder as _, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
+use prometheus::{
+    Encoder as _, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
+};
 
 pub const MAX_OPERATION_NAMES: usize = 200;
 
@@ -31,12 +33,20 @@ impl Metrics {
     pub fn new() -> Result<Self, prometheus::Error> {
         let registry = Registry::new();
         let requests = IntCounterVec::new(
-            Opts::new("tgos_graphql_requests_total", "GraphQL requests by operation name and outcome"),
+            Opts::new(
+                "tgos_graphql_requests_total",
+                "GraphQL requests by operation name and outcome",
+            ),
             &["operation", "outcome"],
         )?;
         let latency = HistogramVec::new(
-            HistogramOpts::new("tgos_graphql_request_duration_seconds", "GraphQL request latency by operation name")
-                .buckets(vec![0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0]),
+            HistogramOpts::new(
+                "tgos_graphql_request_duration_seconds",
+                "GraphQL request latency by operation name",
+            )
+            .buckets(vec![
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+            ]),
             &["operation"],
         )?;
         registry.register(Box::new(requests.clone()))?;
@@ -74,8 +84,12 @@ impl Metrics {
     pub fn observe(&self, operation: Option<&str>, elapsed: Duration, ok: bool) {
         let label = self.label(operation);
         let outcome = if ok { "ok" } else { "error" };
-        self.requests.with_label_values(&[label.as_str(), outcome]).inc();
-        self.latency.with_label_values(&[label.as_str()]).observe(elapsed.as_secs_f64());
+        self.requests
+            .with_label_values(&[label.as_str(), outcome])
+            .inc();
+        self.latency
+            .with_label_values(&[label.as_str()])
+            .observe(elapsed.as_secs_f64());
     }
 
     pub fn render(&self) -> Result<String, prometheus::Error> {
@@ -87,7 +101,7 @@ impl Metrics {
 
 /// `GET /metrics`
 #[handler]
-pub async fn metrics(metrics: Data<&Metrics>) -> Response {
+pub async fn serve_metrics(metrics: Data<&Metrics>) -> Response {
     match metrics.render() {
         Ok(text) => text
             .with_content_type("text/plain; version=0.0.4")
@@ -113,7 +127,11 @@ mod tests {
             metrics.label(Some(&format!("Op{i}")));
         }
         assert_eq!(metrics.label(Some("OneTooMany")), "other");
-        assert_eq!(metrics.label(Some("Me")), "Me", "known names keep their label");
+        assert_eq!(
+            metrics.label(Some("Me")),
+            "Me",
+            "known names keep their label"
+        );
         Ok(())
     }
 
@@ -122,7 +140,10 @@ mod tests {
         let metrics = Metrics::new()?;
         metrics.observe(Some("Me"), Duration::from_millis(3), true);
         let text = metrics.render()?;
-        assert!(text.contains("tgos_graphql_requests_total{operation=\"Me\",outcome=\"ok\"} 1"), "{text}");
+        assert!(
+            text.contains("tgos_graphql_requests_total{operation=\"Me\",outcome=\"ok\"} 1"),
+            "{text}"
+        );
         assert!(text.contains("tgos_graphql_request_duration_seconds_bucket{operation=\"Me\""));
         Ok(())
     }

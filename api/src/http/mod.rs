@@ -15,11 +15,14 @@ use crate::app::AppState;
 
 pub fn routes(state: AppState) -> impl IntoEndpoint {
     Route::new()
-        .at("/graphql", get(graphql::graphql_get).post(graphql::graphql_post))
+        .at(
+            "/graphql",
+            get(graphql::graphql_get).post(graphql::graphql_post),
+        )
         .at("/graphql/ws", get(websocket::graphql_ws))
         .at("/healthz", get(health::healthz))
         .at("/readyz", get(health::readyz))
-        .at("/metrics", get(metrics::metrics))
+        .at("/metrics", get(metrics::serve_metrics))
         .data(state.metrics.clone())
         .data(state)
         .with(CatchPanic::new())
@@ -28,7 +31,10 @@ pub fn routes(state: AppState) -> impl IntoEndpoint {
 /// The client's address and user agent, as recorded with sign-ins.
 pub fn client_info(req: &Request) -> ClientInfo {
     let ip = req.remote_addr().as_socket_addr().map(|addr| addr.ip());
-    let user_agent = req.headers().get("user-agent").and_then(|v| v.to_str().ok());
+    let user_agent = req
+        .headers()
+        .get("user-agent")
+        .and_then(|v| v.to_str().ok());
     ClientInfo::new(ip, user_agent)
 }
 
@@ -36,7 +42,10 @@ pub fn client_info(req: &Request) -> ClientInfo {
 pub fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get("authorization")?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
 }
 
 /// A caller-supplied `X-Request-Id` when it is short and plain, else a fresh one.
@@ -44,6 +53,12 @@ pub fn request_id(headers: &HeaderMap) -> String {
     headers
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
-        .filter(|id| !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+        .filter(|id| {
+            !id.is_empty()
+                && id.len() <= 64
+                && id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        })
         .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_owned)
 }

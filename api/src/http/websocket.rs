@@ -26,12 +26,21 @@ pub const INIT_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Debug)]
 struct Refusal(u16, &'static str);
 
-async fn caller_of(identity: &IdentityService, payload: &serde_json::Value) -> Result<Caller, Refusal> {
+async fn caller_of(
+    identity: &IdentityService,
+    payload: &serde_json::Value,
+) -> Result<Caller, Refusal> {
     let token = payload
         .get("authorization")
         .or_else(|| payload.get("Authorization"))
         .and_then(serde_json::Value::as_str)
-        .map(|value| value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")).unwrap_or(value).trim());
+        .map(|value| {
+            value
+                .strip_prefix("Bearer ")
+                .or_else(|| value.strip_prefix("bearer "))
+                .unwrap_or(value)
+                .trim()
+        });
     match token {
         None | Some("") => Ok(Caller(None)),
         Some(token) => match identity.authenticate(token).await {
@@ -55,16 +64,25 @@ async fn read_init(
     let Some(Ok(Message::Text(text))) = first else {
         return Err(Refusal(4400, "expected connection_init"));
     };
-    let parsed: serde_json::Value = serde_json::from_str(&text).map_err(|_| Refusal(4400, "expected connection_init"))?;
+    let parsed: serde_json::Value =
+        serde_json::from_str(&text).map_err(|_| Refusal(4400, "expected connection_init"))?;
     if parsed.get("type").and_then(serde_json::Value::as_str) != Some("connection_init") {
         return Err(Refusal(4400, "expected connection_init"));
     }
-    let payload = parsed.get("payload").cloned().unwrap_or(serde_json::Value::Null);
+    let payload = parsed
+        .get("payload")
+        .cloned()
+        .unwrap_or(serde_json::Value::Null);
     Ok((Message::Text(text), payload))
 }
 
 #[handler]
-pub async fn graphql_ws(req: &Request, ws: WebSocket, protocol: GraphQLProtocol, state: PoemData<&AppState>) -> impl IntoResponse {
+pub async fn graphql_ws(
+    req: &Request,
+    ws: WebSocket,
+    protocol: GraphQLProtocol,
+    state: PoemData<&AppState>,
+) -> impl IntoResponse {
     let schema = state.schema.clone();
     let identity = state.identity.clone();
     let client = super::client_info(req);
@@ -73,14 +91,19 @@ pub async fn graphql_ws(req: &Request, ws: WebSocket, protocol: GraphQLProtocol,
         .on_upgrade(move |socket| async move {
             let (mut outgoing, mut incoming) = socket.split();
             let accepted = match read_init(&mut incoming).await {
-                Ok((init, payload)) => caller_of(&identity, &payload).await.map(|caller| (init, caller)),
+                Ok((init, payload)) => caller_of(&identity, &payload)
+                    .await
+                    .map(|caller| (init, caller)),
                 Err(refusal) => Err(refusal),
             };
             let (init, caller) = match accepted {
                 Ok(accepted) => accepted,
                 Err(Refusal(code, reason)) => {
                     let _closed = outgoing
-                        .send(Message::Close(Some((CloseCode::from(code), reason.to_owned()))))
+                        .send(Message::Close(Some((
+                            CloseCode::from(code),
+                            reason.to_owned(),
+                        ))))
                         .await;
                     return;
                 }

@@ -57,11 +57,21 @@ impl MasterKey {
         STANDARD.encode(self.0)
     }
 
-    pub fn seal(&self, associated_data: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, MasterKeyError> {
+    pub fn seal(
+        &self,
+        associated_data: &[u8],
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, MasterKeyError> {
         let cipher = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&self.0));
         let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
         let ciphertext = cipher
-            .encrypt(&nonce, Payload { msg: plaintext, aad: associated_data })
+            .encrypt(
+                &nonce,
+                Payload {
+                    msg: plaintext,
+                    aad: associated_data,
+                },
+            )
             .map_err(|_| MasterKeyError::SealFailed)?;
         let mut sealed = Vec::with_capacity(NONCE_LEN + ciphertext.len());
         sealed.extend_from_slice(&nonce);
@@ -76,7 +86,13 @@ impl MasterKey {
         let (nonce, ciphertext) = sealed.split_at(NONCE_LEN);
         let cipher = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&self.0));
         cipher
-            .decrypt(Nonce::from_slice(nonce), Payload { msg: ciphertext, aad: associated_data })
+            .decrypt(
+                Nonce::from_slice(nonce),
+                Payload {
+                    msg: ciphertext,
+                    aad: associated_data,
+                },
+            )
             .map_err(|_| MasterKeyError::OpenFailed)
     }
 }
@@ -97,20 +113,35 @@ mod tests {
     fn sealed_value_moved_to_another_owner_fails_to_open() -> Result<(), MasterKeyError> {
         let key = MasterKey::generate();
         let sealed = key.seal(b"totp:alice", b"secret")?;
-        assert_eq!(key.open(b"totp:bob", &sealed), Err(MasterKeyError::OpenFailed));
-        assert_eq!(MasterKey::generate().open(b"totp:alice", &sealed), Err(MasterKeyError::OpenFailed));
+        assert_eq!(
+            key.open(b"totp:bob", &sealed),
+            Err(MasterKeyError::OpenFailed)
+        );
+        assert_eq!(
+            MasterKey::generate().open(b"totp:alice", &sealed),
+            Err(MasterKeyError::OpenFailed)
+        );
         let mut tampered = sealed.clone();
         if let Some(last) = tampered.last_mut() {
             *last ^= 1;
         }
-        assert_eq!(key.open(b"totp:alice", &tampered), Err(MasterKeyError::OpenFailed));
+        assert_eq!(
+            key.open(b"totp:alice", &tampered),
+            Err(MasterKeyError::OpenFailed)
+        );
         Ok(())
     }
 
     #[test]
     fn malformed_keys_are_refused_and_debug_is_redacted() -> Result<(), MasterKeyError> {
-        assert_eq!(MasterKey::from_base64("abc").err(), Some(MasterKeyError::Malformed));
-        assert_eq!(MasterKey::from_base64(&STANDARD.encode([0u8; 31])).err(), Some(MasterKeyError::Malformed));
+        assert_eq!(
+            MasterKey::from_base64("abc").err(),
+            Some(MasterKeyError::Malformed)
+        );
+        assert_eq!(
+            MasterKey::from_base64(&STANDARD.encode([0u8; 31])).err(),
+            Some(MasterKeyError::Malformed)
+        );
         let key = MasterKey::from_base64(&STANDARD.encode([7u8; 32]))?;
         assert_eq!(format!("{key:?}"), "MasterKey(<redacted>)");
         assert_eq!(MasterKey::from_base64(&key.to_base64())?.0, [7u8; 32]);

@@ -36,6 +36,9 @@ mod tests {
     #[test]
     fn hash_is_sha256_of_the_token() {
         assert_eq!(hash("abc").len(), 32);
-        assert_eq!(hex::encode(hash("abc")), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(
+            hex::encode(hash("abc")),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 }

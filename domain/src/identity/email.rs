@@ -28,7 +28,12 @@ impl Email {
         let labels_ok = domain
             .split('.')
             .all(|label| !label.is_empty() && !label.starts_with('-') && !label.ends_with('-'));
-        if local.is_empty() || local.len() > 64 || domain.contains('@') || !domain.contains('.') || !labels_ok {
+        if local.is_empty()
+            || local.len() > 64
+            || domain.contains('@')
+            || !domain.contains('.')
+            || !labels_ok
+        {
             return Err(invalid("must look like name@example.com"));
         }
         Ok(Self(value.to_owned()))
@@ -56,15 +61,32 @@ mod tests {
 
     #[test]
     fn key_is_lower_case() -> Result<(), FieldError> {
-        assert_eq!(Email::parse("email", "Ada@Example.COM")?.key(), "ada@example.com");
+        assert_eq!(
+            Email::parse("email", "Ada@Example.COM")?.key(),
+            "ada@example.com"
+        );
         Ok(())
     }
 
     #[test]
     fn rejects_malformed_addresses_naming_the_field() {
-        for bad in ["", "ada", "ada@", "@example.com", "ada@example", "a da@example.com", "a@b@c.com", "ada@-x.com", "ada@x..com"] {
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "a da@example.com",
+            "a@b@c.com",
+            "ada@-x.com",
+            "ada@x..com",
+        ] {
             let err = Email::parse("email", bad).err();
-            assert_eq!(err.map(|e| e.field), Some("email".to_owned()), "{bad:?} must be rejected");
+            assert_eq!(
+                err.map(|e| e.field),
+                Some("email".to_owned()),
+                "{bad:?} must be rejected"
+            );
         }
         let long = format!("{}@example.com", "a".repeat(250));
         assert!(Email::parse("email", &long).is_err());

@@ -14,10 +14,16 @@ impl FullName {
             return Err(FieldError::new(field, "full name is required"));
         }
         if value.chars().count() > Self::MAX_LEN {
-            return Err(FieldError::new(field, "full name must be at most 100 characters"));
+            return Err(FieldError::new(
+                field,
+                "full name must be at most 100 characters",
+            ));
         }
         if value.chars().any(char::is_control) {
-            return Err(FieldError::new(field, "full name must not contain control characters"));
+            return Err(FieldError::new(
+                field,
+                "full name must not contain control characters",
+            ));
         }
         Ok(Self(value.to_owned()))
     }
@@ -33,7 +39,10 @@ mod tests {
 
     #[test]
     fn trims_and_bounds() {
-        assert_eq!(FullName::parse("fullName", "  Ada Lovelace ").map(|n| n.0), Ok("Ada Lovelace".to_owned()));
+        assert_eq!(
+            FullName::parse("fullName", "  Ada Lovelace ").map(|n| n.0),
+            Ok("Ada Lovelace".to_owned())
+        );
         assert!(FullName::parse("fullName", "   ").is_err());
         assert!(FullName::parse("fullName", &"x".repeat(101)).is_err());
         assert!(FullName::parse("fullName", "Ada\u{0}").is_err());

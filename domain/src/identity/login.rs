@@ -29,7 +29,10 @@ mod tests {
 
     #[test]
     fn normalizes_case_and_space() {
-        assert_eq!(Login::parse("  Ada@Example.com ").map(|l| l.0), Some("ada@example.com".to_owned()));
+        assert_eq!(
+            Login::parse("  Ada@Example.com ").map(|l| l.0),
+            Some("ada@example.com".to_owned())
+        );
         assert!(Login::parse("Ada").is_some_and(|l| !l.is_email()));
         assert!(Login::parse("  ").is_none());
     }

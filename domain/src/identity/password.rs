@@ -26,10 +26,16 @@ impl Password {
     pub fn parse(field: &str, raw: &str, context: PasswordContext<'_>) -> Result<Self, FieldError> {
         let len = raw.chars().count();
         if len < MIN_LEN {
-            return Err(FieldError::new(field, format!("password must be at least {MIN_LEN} characters")));
+            return Err(FieldError::new(
+                field,
+                format!("password must be at least {MIN_LEN} characters"),
+            ));
         }
         if len > MAX_LEN {
-            return Err(FieldError::new(field, format!("password must be at most {MAX_LEN} characters")));
+            return Err(FieldError::new(
+                field,
+                format!("password must be at most {MAX_LEN} characters"),
+            ));
         }
         let lower = raw.to_lowercase();
         if lower == context.email.trim().to_lowercase() {
@@ -77,9 +83,15 @@ mod tests {
     #[test]
     fn must_not_equal_email_or_username_in_any_case() {
         let email = Password::parse("password", "ADA.LOVELACE@example.com", CTX).err();
-        assert_eq!(email.map(|e| e.message), Some("password must not be your email".to_owned()));
+        assert_eq!(
+            email.map(|e| e.message),
+            Some("password must not be your email".to_owned())
+        );
         let username = Password::parse("password", "Ada_Lovelace_1815", CTX).err();
-        assert_eq!(username.map(|e| e.message), Some("password must not be your username".to_owned()));
+        assert_eq!(
+            username.map(|e| e.message),
+            Some("password must not be your username".to_owned())
+        );
     }
 
     #[test]

@@ -43,7 +43,9 @@ impl TotpSecret {
 
     /// The base32 form people type into an authenticator.
     pub fn base32(&self) -> String {
-        totp_rs::Secret::Raw(self.bytes().to_vec()).to_encoded().to_string()
+        totp_rs::Secret::Raw(self.bytes().to_vec())
+            .to_encoded()
+            .to_string()
     }
 
     fn totp(&self, issuer: &str, account: &str) -> DomainResult<TOTP> {
@@ -133,7 +135,11 @@ mod tests {
         }
         for offset in [-3, -2, 2, 3] {
             let code = secret.code_at_step(step + offset)?;
-            assert_eq!(secret.matching_step(&code, now)?, None, "offset {offset} must be refused");
+            assert_eq!(
+                secret.matching_step(&code, now)?,
+                None,
+                "offset {offset} must be refused"
+            );
         }
         Ok(())
     }
@@ -151,7 +157,10 @@ mod tests {
     fn uri_and_qr_carry_the_secret_and_issuer() -> DomainResult<()> {
         let secret = rfc_secret();
         let uri = secret.otpauth_uri("Telegram OS", "ada")?;
-        assert!(uri.starts_with("otpauth://totp/Telegram%20OS:ada?"), "{uri}");
+        assert!(
+            uri.starts_with("otpauth://totp/Telegram%20OS:ada?"),
+            "{uri}"
+        );
         assert!(uri.contains(&format!("secret={}", secret.base32())));
         assert!(qr_svg(&uri)?.contains("<svg"));
         assert!(!format!("{secret:?}").contains(&secret.base32()));

@@ -3,7 +3,9 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveValue::Set, ColumnTrait as _, EntityTrait as _, QueryFilter as _, QueryOrder as _};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait as _, EntityTrait as _, QueryFilter as _, QueryOrder as _,
+};
 use tgos_domain::identity::ports::SessionRepository;
 use tgos_domain::identity::records::{ChallengeRecord, SessionRecord};
 use tgos_domain::ids::{SessionId, UserId};
@@ -41,11 +43,17 @@ impl<C: Conn> SessionRepository for Repo<C> {
             user_agent: Set(session.user_agent.clone()),
             revoked_at: Set(session.revoked_at),
         };
-        sessions::Entity::insert(row).exec_without_returning(&self.0).await.store()?;
+        sessions::Entity::insert(row)
+            .exec_without_returning(&self.0)
+            .await
+            .store()?;
         Ok(())
     }
 
-    async fn find_session_by_token_hash(&self, token_hash: &[u8]) -> StoreResult<Option<SessionRecord>> {
+    async fn find_session_by_token_hash(
+        &self,
+        token_hash: &[u8],
+    ) -> StoreResult<Option<SessionRecord>> {
         let row = sessions::Entity::find()
             .filter(sessions::Column::TokenHash.eq(token_hash.to_vec()))
             .one(&self.0)
@@ -54,7 +62,11 @@ impl<C: Conn> SessionRepository for Repo<C> {
         Ok(row.map(to_record))
     }
 
-    async fn list_live_sessions(&self, user: UserId, now: DateTime<Utc>) -> StoreResult<Vec<SessionRecord>> {
+    async fn list_live_sessions(
+        &self,
+        user: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<SessionRecord>> {
         let rows = sessions::Entity::find()
             .filter(sessions::Column::UserId.eq(user.as_uuid()))
             .filter(sessions::Column::RevokedAt.is_null())
@@ -66,7 +78,12 @@ impl<C: Conn> SessionRepository for Repo<C> {
         Ok(rows.into_iter().map(to_record).collect())
     }
 
-    async fn revoke_session(&self, user: UserId, session: SessionId, now: DateTime<Utc>) -> StoreResult<bool> {
+    async fn revoke_session(
+        &self,
+        user: UserId,
+        session: SessionId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
         let result = sessions::Entity::update_many()
             .col_expr(sessions::Column::RevokedAt, Expr::value(now))
             .filter(sessions::Column::Id.eq(session.as_uuid()))
@@ -78,7 +95,12 @@ impl<C: Conn> SessionRepository for Repo<C> {
         Ok(result.rows_affected == 1)
     }
 
-    async fn revoke_other_sessions(&self, user: UserId, keep: Option<SessionId>, now: DateTime<Utc>) -> StoreResult<u64> {
+    async fn revoke_other_sessions(
+        &self,
+        user: UserId,
+        keep: Option<SessionId>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<u64> {
         let mut update = sessions::Entity::update_many()
             .col_expr(sessions::Column::RevokedAt, Expr::value(now))
             .filter(sessions::Column::UserId.eq(user.as_uuid()))

@@ -23,7 +23,12 @@ fn threshold(policy: &ThrottlePolicy) -> i32 {
 
 #[async_trait]
 impl<C: Conn> ThrottleRepository for Repo<C> {
-    async fn reserve_attempt(&self, key: &str, policy: &ThrottlePolicy, now: DateTime<Utc>) -> StoreResult<Reservation> {
+    async fn reserve_attempt(
+        &self,
+        key: &str,
+        policy: &ThrottlePolicy,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Reservation> {
         let row = auth_throttles::ActiveModel {
             key: Set(key.to_owned()),
             failures: Set(0),
@@ -46,8 +51,16 @@ impl<C: Conn> ThrottleRepository for Repo<C> {
             .col_expr(Column::Failures, counted.into())
             .col_expr(Column::UpdatedAt, Expr::value(now))
             .filter(Column::Key.eq(key))
-            .filter(Condition::any().add(Column::LockedUntil.is_null()).add(Column::LockedUntil.lte(now)))
-            .filter(Condition::any().add(Column::Failures.lt(threshold(policy))).add(stale))
+            .filter(
+                Condition::any()
+                    .add(Column::LockedUntil.is_null())
+                    .add(Column::LockedUntil.lte(now)),
+            )
+            .filter(
+                Condition::any()
+                    .add(Column::Failures.lt(threshold(policy)))
+                    .add(stale),
+            )
             .exec(&self.0)
             .await
             .store()?
@@ -56,13 +69,27 @@ impl<C: Conn> ThrottleRepository for Repo<C> {
         if granted {
             return Ok(Reservation::Granted);
         }
-        let row = auth_throttles::Entity::find_by_id(key.to_owned()).one(&self.0).await.store()?;
-        let locked_until = row.and_then(|row| row.locked_until).filter(|until| *until > now);
+        let row = auth_throttles::Entity::find_by_id(key.to_owned())
+            .one(&self.0)
+            .await
+            .store()?;
+        let locked_until = row
+            .and_then(|row| row.locked_until)
+            .filter(|until| *until > now);
         Ok(Reservation::Denied { locked_until })
     }
 
-    async fn lock_if_exhausted(&self, key: &str, policy: &ThrottlePolicy, now: DateTime<Utc>) -> StoreResult<()> {
-        let Some(row) = auth_throttles::Entity::find_by_id(key.to_owned()).one(&self.0).await.store()? else {
+    async fn lock_if_exhausted(
+        &self,
+        key: &str,
+        policy: &ThrottlePolicy,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let Some(row) = auth_throttles::Entity::find_by_id(key.to_owned())
+            .one(&self.0)
+            .await
+            .store()?
+        else {
             return Ok(());
         };
         if row.failures < threshold(policy) {
@@ -91,10 +118,16 @@ impl<C: Conn> ThrottleRepository for Repo<C> {
             update
                 .col_expr(Column::Failures, Expr::value(0))
                 .col_expr(Column::LockCount, Expr::value(0))
-                .col_expr(Column::LockedUntil, Expr::value(Option::<DateTime<Utc>>::None))
+                .col_expr(
+                    Column::LockedUntil,
+                    Expr::value(Option::<DateTime<Utc>>::None),
+                )
         } else {
             let decremented = CaseStatement::new()
-                .case(Expr::col(Column::Failures).gt(0), Expr::col(Column::Failures).sub(1))
+                .case(
+                    Expr::col(Column::Failures).gt(0),
+                    Expr::col(Column::Failures).sub(1),
+                )
                 .finally(Expr::value(0));
             update.col_expr(Column::Failures, decremented.into())
         };

@@ -4,31 +4,72 @@ use tgos_tests::backend_tests;
 
 backend_tests!(a_mutation_over_get_is_refused_and_does_nothing, |app| {
     let query = r#"mutation { signUp(input: {email: "get@example.com", fullName: "G", username: "getter", password: "correct horse battery staple"}) { user { id } } }"#;
-    let response = app.http().get(app.url("/graphql")).query(&[("query", query)]).send().await?;
+    let response = app
+        .http()
+        .get(app.url("/graphql"))
+        .query(&[("query", query)])
+        .send()
+        .await?;
     assert_eq!(response.status().as_u16(), 405);
-    assert_eq!(response.headers().get("allow").and_then(|v| v.to_str().ok()), Some("POST"));
+    assert_eq!(
+        response
+            .headers()
+            .get("allow")
+            .and_then(|v| v.to_str().ok()),
+        Some("POST")
+    );
     let body: serde_json::Value = response.json().await?;
-    assert_eq!(body.pointer("/errors/0/extensions/code"), Some(&json!("BAD_USER_INPUT")));
-    assert_eq!(app.sign_in("getter", PASSWORD).await?.code().as_deref(), Some("UNAUTHENTICATED"), "no account was created");
+    assert_eq!(
+        body.pointer("/errors/0/extensions/code"),
+        Some(&json!("BAD_USER_INPUT"))
+    );
+    assert_eq!(
+        app.sign_in("getter", PASSWORD).await?.code().as_deref(),
+        Some("UNAUTHENTICATED"),
+        "no account was created"
+    );
     Ok(())
 });
 
 backend_tests!(a_query_over_get_works_and_browsers_get_graphiql, |app| {
-    let response = app.http().get(app.url("/graphql")).query(&[("query", "{ __typename }")]).send().await?;
+    let response = app
+        .http()
+        .get(app.url("/graphql"))
+        .query(&[("query", "{ __typename }")])
+        .send()
+        .await?;
     assert_eq!(response.status().as_u16(), 200);
     let body: serde_json::Value = response.json().await?;
     assert_eq!(body.pointer("/data/__typename"), Some(&json!("Query")));
-    let page = app.http().get(app.url("/graphql")).header("accept", "text/html").send().await?;
-    assert!(page.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").starts_with("text/html"));
+    let page = app
+        .http()
+        .get(app.url("/graphql"))
+        .header("accept", "text/html")
+        .send()
+        .await?;
+    assert!(
+        page.headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .starts_with("text/html")
+    );
     assert!(page.text().await?.to_lowercase().contains("graphiql"));
     Ok(())
 });
 
 backend_tests!(the_depth_limit_is_enforced, |app| {
-    let nested = (0..10).fold("name".to_owned(), |inner, _| format!("ofType {{ {inner} }}"));
+    let nested = (0..10).fold("name".to_owned(), |inner, _| {
+        format!("ofType {{ {inner} }}")
+    });
     let deep = format!("{{ __schema {{ types {{ fields {{ type {{ {nested} }} }} }} }} }}");
     let response = app.gql(None, &deep, json!({})).await?;
-    assert_eq!(response.code().as_deref(), Some("QUERY_TOO_COMPLEX"), "{:?}", response.body);
+    assert_eq!(
+        response.code().as_deref(),
+        Some("QUERY_TOO_COMPLEX"),
+        "{:?}",
+        response.body
+    );
     assert_eq!(response.at("/data").ok(), None);
     Ok(())
 });
@@ -43,55 +84,106 @@ backend_tests!(invalid_documents_get_bad_user_input, |app| {
         .json(&json!({ "query": "{ me { " }))
         .send()
         .await?;
-    assert_eq!(syntax.status().as_u16(), 400, "request errors are 400 under the GraphQL response media type");
     assert_eq!(
-        syntax.headers().get("content-type").and_then(|v| v.to_str().ok()),
+        syntax.status().as_u16(),
+        400,
+        "request errors are 400 under the GraphQL response media type"
+    );
+    assert_eq!(
+        syntax
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
         Some("application/graphql-response+json")
     );
     let body: serde_json::Value = syntax.json().await?;
-    assert_eq!(body.pointer("/errors/0/extensions/code"), Some(&json!("BAD_USER_INPUT")));
-    let not_json = app.http().post(app.url("/graphql")).body("nope").send().await?;
+    assert_eq!(
+        body.pointer("/errors/0/extensions/code"),
+        Some(&json!("BAD_USER_INPUT"))
+    );
+    let not_json = app
+        .http()
+        .post(app.url("/graphql"))
+        .body("nope")
+        .send()
+        .await?;
     assert_eq!(not_json.status().as_u16(), 400);
     Ok(())
 });
 
-backend_tests!(an_internal_error_carries_a_request_id_and_no_database_text, |app| {
-    use sea_orm::ConnectionTrait as _;
-    let token = app.sign_up("breaker").await?;
-    app.db().await?.execute_unprepared("DROP TABLE sessions").await?;
-    let response = app
-        .http()
-        .post(app.url("/graphql"))
-        .bearer_auth(&token)
-        .json(&json!({ "query": "{ me { user { id } } }" }))
-        .send()
-        .await?;
-    let request_id = response
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-        .unwrap_or_default();
-    let text = response.text().await?;
-    let body: serde_json::Value = serde_json::from_str(&text)?;
-    assert_eq!(body.pointer("/errors/0/extensions/code"), Some(&json!("INTERNAL_SERVER_ERROR")));
-    assert_eq!(body.pointer("/errors/0/message"), Some(&json!("internal server error")));
-    assert_eq!(body.pointer("/errors/0/extensions/requestId"), Some(&json!(request_id)));
-    for leak in ["sessions", "table", "relation", "SQL", "sqlx", "no such"] {
-        assert!(!text.contains(leak), "response leaks {leak:?}: {text}");
+backend_tests!(
+    an_internal_error_carries_a_request_id_and_no_database_text,
+    |app| {
+        use sea_orm::ConnectionTrait as _;
+        let token = app.sign_up("breaker").await?;
+        app.db()
+            .await?
+            .execute_unprepared("DROP TABLE sessions")
+            .await?;
+        let response = app
+            .http()
+            .post(app.url("/graphql"))
+            .bearer_auth(&token)
+            .json(&json!({ "query": "{ me { user { id } } }" }))
+            .send()
+            .await?;
+        let request_id = response
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .unwrap_or_default();
+        let text = response.text().await?;
+        let body: serde_json::Value = serde_json::from_str(&text)?;
+        assert_eq!(
+            body.pointer("/errors/0/extensions/code"),
+            Some(&json!("INTERNAL_SERVER_ERROR"))
+        );
+        assert_eq!(
+            body.pointer("/errors/0/message"),
+            Some(&json!("internal server error"))
+        );
+        assert_eq!(
+            body.pointer("/errors/0/extensions/requestId"),
+            Some(&json!(request_id))
+        );
+        for leak in ["sessions", "table", "relation", "SQL", "sqlx", "no such"] {
+            assert!(!text.contains(leak), "response leaks {leak:?}: {text}");
+        }
+        Ok(())
     }
-    Ok(())
-});
+);
 
 backend_tests!(health_readiness_and_metrics_answer, |app| {
-    assert_eq!(app.http().get(app.url("/healthz")).send().await?.text().await?, "ok");
+    assert_eq!(
+        app.http()
+            .get(app.url("/healthz"))
+            .send()
+            .await?
+            .text()
+            .await?,
+        "ok"
+    );
     let ready = app.http().get(app.url("/readyz")).send().await?;
     assert_eq!(ready.status().as_u16(), 200);
-    app.gql(None, "query WhoAmI { me { user { id } } }", json!({})).await?;
+    app.gql(None, "query WhoAmI { me { user { id } } }", json!({}))
+        .await?;
     app.sign_up("counted").await?;
-    let metrics = app.http().get(app.url("/metrics")).send().await?.text().await?;
-    assert!(metrics.contains(r#"tgos_graphql_requests_total{operation="WhoAmI",outcome="error"} 1"#), "{metrics}");
-    assert!(metrics.contains(r#"tgos_graphql_request_duration_seconds_count{operation="WhoAmI"} 1"#), "{metrics}");
+    let metrics = app
+        .http()
+        .get(app.url("/metrics"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    assert!(
+        metrics.contains(r#"tgos_graphql_requests_total{operation="WhoAmI",outcome="error"} 1"#),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(r#"tgos_graphql_request_duration_seconds_count{operation="WhoAmI"} 1"#),
+        "{metrics}"
+    );
     assert!(metrics.contains(r#"operation="anonymous""#));
     Ok(())
 });
@@ -106,7 +198,11 @@ backend_tests!(graceful_shutdown_lets_in_flight_requests_finish, |app| {
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     app.shutdown().await;
     let response = in_flight.await??;
-    assert!(response.str_at("/data/signIn/session/token").is_ok(), "{:?}", response.body);
+    assert!(
+        response.str_at("/data/signIn/session/token").is_ok(),
+        "{:?}",
+        response.body
+    );
     let after = app.http().get(app.url("/healthz")).send().await;
     assert!(after.is_err(), "the listener is closed after shutdown");
     Ok(())

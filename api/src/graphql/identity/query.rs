@@ -33,7 +33,9 @@ impl Viewer {
     /// Live sessions, newest first.
     async fn sessions(&self, ctx: &Context<'_>) -> ApiResult<Vec<SessionInfo>> {
         let current = self.0.session.id;
-        let sessions = identity_service(ctx)?.list_sessions(&self.0.principal).await?;
+        let sessions = identity_service(ctx)?
+            .list_sessions(&self.0.principal)
+            .await?;
         Ok(sessions
             .into_iter()
             .map(|session| {
@@ -45,6 +47,8 @@ impl Viewer {
 
     /// Unused backup codes left (0 when two-factor is off).
     async fn backup_codes_remaining(&self, ctx: &Context<'_>) -> ApiResult<u64> {
-        Ok(identity_service(ctx)?.backup_codes_remaining(&self.0.principal).await?)
+        Ok(identity_service(ctx)?
+            .backup_codes_remaining(&self.0.principal)
+            .await?)
     }
 }

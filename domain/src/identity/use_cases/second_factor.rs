@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 
 use crate::error::DomainResult;
 use crate::identity::records::UserRecord;
-use crate::identity::{backup_codes, totp, IdentityService};
+use crate::identity::{IdentityService, backup_codes, totp};
 use crate::store::Repositories;
 
 impl IdentityService {
@@ -32,7 +32,9 @@ impl IdentityService {
             };
         }
         match backup_codes::hash(user.id, code) {
-            Some(hash) if user.two_factor_enabled() => Ok(repos.consume_backup_code(user.id, &hash, now).await?),
+            Some(hash) if user.two_factor_enabled() => {
+                Ok(repos.consume_backup_code(user.id, &hash, now).await?)
+            }
             _ => Ok(false),
         }
     }

@@ -8,10 +8,10 @@ use chrono::{DateTime, Utc};
 
 use crate::crypto::token;
 use crate::error::{DomainError, DomainResult};
+use crate::identity::IdentityService;
 use crate::identity::principal::Principal;
 use crate::identity::records::{IssuedSession, SessionRecord, UserRecord};
 use crate::identity::service::to_chrono;
-use crate::identity::IdentityService;
 use crate::ids::{SessionId, UserId};
 use crate::request::ClientInfo;
 use crate::store::Repositories;
@@ -56,7 +56,11 @@ impl IdentityService {
             return Ok(None);
         }
         let now = self.now();
-        let Some(session) = self.store.find_session_by_token_hash(&token::hash(bearer)).await? else {
+        let Some(session) = self
+            .store
+            .find_session_by_token_hash(&token::hash(bearer))
+            .await?
+        else {
             return Ok(None);
         };
         if !session.is_live(now) {
@@ -73,7 +77,11 @@ impl IdentityService {
             session_id: session.id,
             acts_as_staff: user.is_staff && user.two_factor_enabled(),
         };
-        Ok(Some(Authenticated { principal, session, user }))
+        Ok(Some(Authenticated {
+            principal,
+            session,
+            user,
+        }))
     }
 
     pub async fn current_user(&self, principal: &Principal) -> DomainResult<UserRecord> {
@@ -84,12 +92,23 @@ impl IdentityService {
     }
 
     pub async fn list_sessions(&self, principal: &Principal) -> DomainResult<Vec<SessionRecord>> {
-        Ok(self.store.list_live_sessions(principal.user_id(), self.now()).await?)
+        Ok(self
+            .store
+            .list_live_sessions(principal.user_id(), self.now())
+            .await?)
     }
 
     /// Revokes one of the caller's own sessions (the current one included).
-    pub async fn revoke_session(&self, principal: &Principal, session: SessionId) -> DomainResult<()> {
-        if self.store.revoke_session(principal.user_id(), session, self.now()).await? {
+    pub async fn revoke_session(
+        &self,
+        principal: &Principal,
+        session: SessionId,
+    ) -> DomainResult<()> {
+        if self
+            .store
+            .revoke_session(principal.user_id(), session, self.now())
+            .await?
+        {
             Ok(())
         } else {
             Err(DomainError::NotFound("session"))
@@ -97,8 +116,14 @@ impl IdentityService {
     }
 
     pub async fn sign_out(&self, principal: &Principal) -> DomainResult<()> {
-        let Principal::User { user_id, session_id, .. } = principal;
-        self.store.revoke_session(*user_id, *session_id, self.now()).await?;
+        let Principal::User {
+            user_id,
+            session_id,
+            ..
+        } = principal;
+        self.store
+            .revoke_session(*user_id, *session_id, self.now())
+            .await?;
         Ok(())
     }
 }

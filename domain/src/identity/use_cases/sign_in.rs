@@ -16,7 +16,7 @@ use crate::error::{DomainError, DomainResult};
 use crate::identity::lockout::ThrottleKey;
 use crate::identity::records::{ChallengeRecord, IssuedSession};
 use crate::identity::service::to_chrono;
-use crate::identity::{password, IdentityService, Login};
+use crate::identity::{IdentityService, Login, password};
 use crate::request::ClientInfo;
 
 pub const CHALLENGE_TOKEN_PREFIX: &str = "tgc";
@@ -27,13 +27,24 @@ const BAD_CHALLENGE: &str = "the sign-in challenge is invalid or expired; sign i
 #[derive(Debug, Clone)]
 pub enum SignInOutcome {
     Session(IssuedSession),
-    TwoFactorChallenge { token: String, expires_at: DateTime<Utc> },
+    TwoFactorChallenge {
+        token: String,
+        expires_at: DateTime<Utc>,
+    },
 }
 
 impl IdentityService {
-    pub async fn sign_in(&self, login: &str, password: &SecretString, client: &ClientInfo) -> DomainResult<SignInOutcome> {
+    pub async fn sign_in(
+        &self,
+        login: &str,
+        password: &SecretString,
+        client: &ClientInfo,
+    ) -> DomainResult<SignInOutcome> {
         let Some(login) = Login::parse(login) else {
-            return Err(DomainError::invalid("login", "enter your email or username"));
+            return Err(DomainError::invalid(
+                "login",
+                "enter your email or username",
+            ));
         };
         if password.expose_secret().is_empty() {
             return Err(DomainError::invalid("password", "enter your password"));
@@ -82,7 +93,12 @@ impl IdentityService {
         Ok(SignInOutcome::Session(session))
     }
 
-    pub async fn complete_sign_in(&self, challenge: &str, code: &str, client: &ClientInfo) -> DomainResult<IssuedSession> {
+    pub async fn complete_sign_in(
+        &self,
+        challenge: &str,
+        code: &str,
+        client: &ClientInfo,
+    ) -> DomainResult<IssuedSession> {
         let hash = token::hash(challenge);
         let now = self.now();
         let Some(record) = self.store.find_challenge(&hash).await? else {
@@ -94,7 +110,9 @@ impl IdentityService {
         let Some(user) = self.store.find_user(record.user_id).await? else {
             return Err(DomainError::InvalidCredentials(BAD_CHALLENGE));
         };
-        let attempts = self.reserve_attempts(ThrottleKey::Account(user.id), client).await?;
+        let attempts = self
+            .reserve_attempts(ThrottleKey::Account(user.id), client)
+            .await?;
         let now = self.now();
         let tx = self.store.begin().await?;
         if !self.consume_second_factor(&*tx, &user, code, now).await? {

@@ -39,7 +39,11 @@ pub(crate) fn parse(input: &SignUpInput) -> DomainResult<NewAccount> {
         email: &input.email,
         username: &input.username,
     };
-    let password = errors.check(Password::parse("password", input.password.expose_secret(), context));
+    let password = errors.check(Password::parse(
+        "password",
+        input.password.expose_secret(),
+        context,
+    ));
     errors.into_result()?;
     match (email, full_name, username, password) {
         (Some(email), Some(full_name), Some(username), Some(password)) => Ok(NewAccount {
@@ -48,7 +52,9 @@ pub(crate) fn parse(input: &SignUpInput) -> DomainResult<NewAccount> {
             username,
             password,
         }),
-        _ => Err(DomainError::internal("field errors collected but not reported")),
+        _ => Err(DomainError::internal(
+            "field errors collected but not reported",
+        )),
     }
 }
 
@@ -65,7 +71,11 @@ pub(crate) fn conflict_of(error: StoreError) -> DomainError {
 }
 
 impl IdentityService {
-    pub async fn sign_up(&self, input: SignUpInput, client: &ClientInfo) -> DomainResult<(UserRecord, IssuedSession)> {
+    pub async fn sign_up(
+        &self,
+        input: SignUpInput,
+        client: &ClientInfo,
+    ) -> DomainResult<(UserRecord, IssuedSession)> {
         let account = parse(&input)?;
         self.ensure_available(&account).await?;
         let password_hash = self.hasher.hash(account.password.secret()).await?;
@@ -93,10 +103,23 @@ impl IdentityService {
 
     /// Answers a taken email or username before paying for a password hash. The unique index still decides.
     pub(crate) async fn ensure_available(&self, account: &NewAccount) -> DomainResult<()> {
-        if self.store.find_user_by_login(&account.email.key()).await?.is_some() {
-            return Err(DomainError::conflict("email", "an account with this email already exists"));
+        if self
+            .store
+            .find_user_by_login(&account.email.key())
+            .await?
+            .is_some()
+        {
+            return Err(DomainError::conflict(
+                "email",
+                "an account with this email already exists",
+            ));
         }
-        if self.store.find_user_by_login(&account.username.key()).await?.is_some() {
+        if self
+            .store
+            .find_user_by_login(&account.username.key())
+            .await?
+            .is_some()
+        {
             return Err(DomainError::conflict("username", "this username is taken"));
         }
         Ok(())

@@ -6,11 +6,11 @@
 //! only once a valid code proves the authenticator works. There is never a staff account without TOTP.
 
 use crate::error::{DomainError, DomainResult};
+use crate::identity::IdentityService;
 use crate::identity::records::UserRecord;
 use crate::identity::totp::TotpSecret;
-use crate::identity::use_cases::sign_up::{conflict_of, parse, SignUpInput};
+use crate::identity::use_cases::sign_up::{SignUpInput, conflict_of, parse};
 use crate::identity::use_cases::totp_enrollment::TotpEnrollment;
-use crate::identity::IdentityService;
 use crate::ids::UserId;
 
 pub type NewStaff = SignUpInput;
@@ -44,14 +44,28 @@ impl IdentityService {
         };
         let secret = TotpSecret::generate();
         let enrollment = self.describe_enrollment(&user, &secret)?;
-        Ok(PreparedStaff { user, secret, enrollment })
+        Ok(PreparedStaff {
+            user,
+            secret,
+            enrollment,
+        })
     }
 
     /// Stores the staff account with two-factor on, if `code` is valid now; returns its backup codes.
-    pub async fn create_staff(&self, prepared: PreparedStaff, code: &str) -> DomainResult<(UserRecord, Vec<String>)> {
+    pub async fn create_staff(
+        &self,
+        prepared: PreparedStaff,
+        code: &str,
+    ) -> DomainResult<(UserRecord, Vec<String>)> {
         let now = self.now();
-        let Some(step) = prepared.secret.matching_step(code.trim(), now.timestamp())? else {
-            return Err(DomainError::invalid("code", "the code does not match the authenticator"));
+        let Some(step) = prepared
+            .secret
+            .matching_step(code.trim(), now.timestamp())?
+        else {
+            return Err(DomainError::invalid(
+                "code",
+                "the code does not match the authenticator",
+            ));
         };
         let mut user = prepared.user;
         let sealed = self.seal_totp(&user, &prepared.secret)?;

@@ -14,8 +14,8 @@ use crate::error::{DomainError, DomainResult};
 use crate::identity::lockout::ThrottleKey;
 use crate::identity::principal::Principal;
 use crate::identity::records::UserRecord;
-use crate::identity::totp::{qr_svg, TotpSecret};
-use crate::identity::{backup_codes, IdentityService};
+use crate::identity::totp::{TotpSecret, qr_svg};
+use crate::identity::{IdentityService, backup_codes};
 use crate::request::ClientInfo;
 use crate::store::Repositories;
 
@@ -30,7 +30,10 @@ pub struct TotpEnrollment {
 const WRONG_CODE: &str = "the code is wrong or was already used";
 
 impl IdentityService {
-    pub async fn begin_totp_enrollment(&self, principal: &Principal) -> DomainResult<TotpEnrollment> {
+    pub async fn begin_totp_enrollment(
+        &self,
+        principal: &Principal,
+    ) -> DomainResult<TotpEnrollment> {
         let user = self.current_user(principal).await?;
         if user.two_factor_enabled() {
             return Err(DomainError::Conflict {
@@ -44,7 +47,11 @@ impl IdentityService {
         self.describe_enrollment(&user, &secret)
     }
 
-    pub(crate) fn describe_enrollment(&self, user: &UserRecord, secret: &TotpSecret) -> DomainResult<TotpEnrollment> {
+    pub(crate) fn describe_enrollment(
+        &self,
+        user: &UserRecord,
+        secret: &TotpSecret,
+    ) -> DomainResult<TotpEnrollment> {
         let otpauth_uri = secret.otpauth_uri(&self.config.totp_issuer, &user.username)?;
         Ok(TotpEnrollment {
             secret: secret.base32(),
@@ -53,7 +60,12 @@ impl IdentityService {
         })
     }
 
-    pub async fn confirm_totp_enrollment(&self, principal: &Principal, code: &str, client: &ClientInfo) -> DomainResult<Vec<String>> {
+    pub async fn confirm_totp_enrollment(
+        &self,
+        principal: &Principal,
+        code: &str,
+        client: &ClientInfo,
+    ) -> DomainResult<Vec<String>> {
         let user = self.current_user(principal).await?;
         if user.two_factor_enabled() {
             return Err(DomainError::Conflict {
@@ -67,7 +79,9 @@ impl IdentityService {
                 message: "no enrollment in progress; call beginTotpEnrollment first".into(),
             });
         };
-        let attempts = self.reserve_attempts(ThrottleKey::Account(user.id), client).await?;
+        let attempts = self
+            .reserve_attempts(ThrottleKey::Account(user.id), client)
+            .await?;
         let secret = self.open_totp(&user, &pending)?;
         let now = self.now();
         let Some(step) = secret.matching_step(code.trim(), now.timestamp())? else {
@@ -82,9 +96,16 @@ impl IdentityService {
         Ok(codes)
     }
 
-    pub async fn regenerate_backup_codes(&self, principal: &Principal, code: &str, client: &ClientInfo) -> DomainResult<Vec<String>> {
+    pub async fn regenerate_backup_codes(
+        &self,
+        principal: &Principal,
+        code: &str,
+        client: &ClientInfo,
+    ) -> DomainResult<Vec<String>> {
         let user = self.enabled_user(principal).await?;
-        let attempts = self.reserve_attempts(ThrottleKey::Account(user.id), client).await?;
+        let attempts = self
+            .reserve_attempts(ThrottleKey::Account(user.id), client)
+            .await?;
         let now = self.now();
         let tx = self.store.begin().await?;
         if !self.consume_second_factor(&*tx, &user, code, now).await? {
@@ -98,9 +119,17 @@ impl IdentityService {
         Ok(codes)
     }
 
-    pub async fn disable_totp(&self, principal: &Principal, password: &SecretString, code: &str, client: &ClientInfo) -> DomainResult<()> {
+    pub async fn disable_totp(
+        &self,
+        principal: &Principal,
+        password: &SecretString,
+        code: &str,
+        client: &ClientInfo,
+    ) -> DomainResult<()> {
         let user = self.enabled_user(principal).await?;
-        let attempts = self.reserve_attempts(ThrottleKey::Account(user.id), client).await?;
+        let attempts = self
+            .reserve_attempts(ThrottleKey::Account(user.id), client)
+            .await?;
         let now = self.now();
         if !self.verify_password(&user, password).await? {
             attempts.failed(&*self.store, now).await?;
@@ -119,7 +148,10 @@ impl IdentityService {
     }
 
     pub async fn backup_codes_remaining(&self, principal: &Principal) -> DomainResult<u64> {
-        Ok(self.store.count_unused_backup_codes(principal.user_id()).await?)
+        Ok(self
+            .store
+            .count_unused_backup_codes(principal.user_id())
+            .await?)
     }
 
     async fn enabled_user(&self, principal: &Principal) -> DomainResult<UserRecord> {
@@ -142,7 +174,10 @@ impl IdentityService {
         let codes = backup_codes::generate();
         let hashes = codes
             .iter()
-            .map(|code| backup_codes::hash(user.id, code).ok_or_else(|| DomainError::internal("generated backup code failed to parse")))
+            .map(|code| {
+                backup_codes::hash(user.id, code)
+                    .ok_or_else(|| DomainError::internal("generated backup code failed to parse"))
+            })
             .collect::<DomainResult<Vec<_>>>()?;
         repos.replace_backup_codes(user.id, &hashes, now).await?;
         Ok(codes)
