@@ -1,0 +1,89 @@
+//! Reaching the service's data: the same database and master key the server uses, from the same
+//! environment variables (`DATABASE_URL`, `TGOS_DATA_DIR`, `TGOS_MASTER_KEY`; see docs/CONFIGURATION.md).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use clap::Args;
+use tgos_domain::clock::SystemClock;
+use tgos_domain::crypto::password_hasher::HashingLimits;
+use tgos_domain::crypto::{Argon2Pool, MasterKey};
+use tgos_domain::identity::{IdentityConfig, IdentityService};
+use tgos_persistence::{DatabaseSettings, connect, key_file};
+
+#[derive(Debug, Args)]
+pub struct ConnectionArgs {
+    /// The data directory of the embedded default (database file and key file).
+    #[arg(long, env = "TGOS_DATA_DIR", default_value = "./data", global = true)]
+    pub data_dir: PathBuf,
+    /// `postgres://…`; when unset, the SQLite file under the data directory.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true)]
+    pub database_url: Option<String>,
+    /// Base64 of 32 bytes; when unset, the key file under the data directory.
+    #[arg(
+        long,
+        env = "TGOS_MASTER_KEY",
+        hide_env_values = true,
+        hide = true,
+        global = true
+    )]
+    pub master_key: Option<String>,
+}
+
+/// The use-case services the console's commands call.
+#[derive(Debug)]
+pub struct Connection {
+    pub identity: IdentityService,
+}
+
+impl Connection {
+    pub async fn open(args: &ConnectionArgs) -> anyhow::Result<Self> {
+        let url = match &args.database_url {
+            Some(url) => url.clone(),
+            None => {
+                let file = args.data_dir.join("tgos.db");
+                anyhow::ensure!(
+                    file.exists(),
+                    "no database at {}; start the server once or pass --data-dir",
+                    file.display()
+                );
+                format!("sqlite://{}?mode=rw", file.display())
+            }
+        };
+        let store = connect(&DatabaseSettings {
+            url,
+            max_connections: 2,
+        })
+        .await
+        .map_err(|error| anyhow::anyhow!("cannot open the database: {error}"))?;
+        let master_key = match &args.master_key {
+            Some(text) => MasterKey::from_base64(text).map_err(|_| {
+                anyhow::anyhow!(
+                    "TGOS_MASTER_KEY is malformed: it must be base64 of exactly 32 bytes"
+                )
+            })?,
+            None => {
+                let path = args.data_dir.join("master.key");
+                anyhow::ensure!(
+                    path.exists(),
+                    "no master key at {}; set TGOS_MASTER_KEY",
+                    path.display()
+                );
+                key_file::load_or_create(&path)
+                    .context("reading the master key")?
+                    .0
+            }
+        };
+        let hasher = Argon2Pool::new(HashingLimits::for_this_machine())
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let identity = IdentityService::new(
+            Arc::new(store),
+            Arc::new(hasher),
+            Arc::new(master_key),
+            Arc::new(SystemClock),
+            IdentityConfig::default(),
+        );
+        Ok(Self { identity })
+    }
+}
