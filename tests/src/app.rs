@@ -55,6 +55,8 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub data_dir: tempfile::TempDir,
     pub database_url: Option<String>,
+    /// The server's identity use cases, for driving what has no public API (staff accounts).
+    pub identity: tgos_domain::identity::IdentityService,
     client: reqwest::Client,
     server: Mutex<Option<RunningServer>>,
 }
@@ -74,6 +76,7 @@ impl TestApp {
         let server = start(settings).await.context("server failed to start")?;
         Ok(Self {
             addr: server.addr,
+            identity: server.state.identity.clone(),
             data_dir,
             database_url,
             client: reqwest::Client::builder()

@@ -5,6 +5,7 @@ mod schema_drift;
 mod sessions;
 mod sign_in;
 mod sign_up;
+mod staff;
 mod transport;
 mod two_factor;
 mod websocket;
