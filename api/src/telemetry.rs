@@ -1,4 +1,6 @@
-//! Logging setup: `tracing` with an env-style filter, as text or JSON lines.
+//! Logging setup: `tracing` with an env-style filter, as text or JSON lines. Colours only on a terminal.
+
+use std::io::IsTerminal as _;
 
 use crate::config::LogSettings;
 
@@ -8,7 +10,8 @@ pub fn init(settings: &LogSettings) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_target(false);
+        .with_target(false)
+        .with_ansi(std::io::stdout().is_terminal());
     let _already_set = if settings.format == "json" {
         builder.json().try_init()
     } else {
