@@ -115,6 +115,12 @@ fn identity_config(auth: &AuthSettings) -> IdentityConfig {
             account: policy(auth.account_lockout_threshold),
             ip: policy(auth.ip_lockout_threshold),
         },
+        sign_ups_per_ip: ThrottlePolicy {
+            threshold: auth.sign_ups_per_ip_per_hour,
+            window: Duration::from_secs(3600),
+            base_lock: Duration::from_secs(3600),
+            max_lock: Duration::from_secs(3600),
+        },
         ..IdentityConfig::default()
     }
 }

@@ -58,6 +58,8 @@ pub struct AuthSettings {
     pub lockout_window_secs: u64,
     pub lockout_base_secs: u64,
     pub lockout_max_secs: u64,
+    /// Sign-ups allowed from one IP address within an hour of each other.
+    pub sign_ups_per_ip_per_hour: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -107,6 +109,7 @@ fn defaults() -> Defaults {
             lockout_window_secs: 15 * 60,
             lockout_base_secs: 60,
             lockout_max_secs: 60 * 60,
+            sign_ups_per_ip_per_hour: 20,
         },
         log: LogSettings {
             filter: "info".to_owned(),

@@ -17,6 +17,7 @@ pub struct TestOptions {
     pub account_lockout_threshold: u32,
     pub ip_lockout_threshold: u32,
     pub max_depth: Option<usize>,
+    pub sign_ups_per_ip_per_hour: u32,
 }
 
 impl Default for TestOptions {
@@ -25,6 +26,7 @@ impl Default for TestOptions {
             account_lockout_threshold: 5,
             ip_lockout_threshold: 30,
             max_depth: None,
+            sign_ups_per_ip_per_hour: 20,
         }
     }
 }
@@ -36,6 +38,7 @@ impl TestOptions {
             account_lockout_threshold: 1000,
             ip_lockout_threshold: 1000,
             max_depth: None,
+            sign_ups_per_ip_per_hour: 20,
         }
     }
 }
@@ -69,6 +72,7 @@ impl TestApp {
         settings.database.max_connections = 8;
         settings.auth.account_lockout_threshold = options.account_lockout_threshold;
         settings.auth.ip_lockout_threshold = options.ip_lockout_threshold;
+        settings.auth.sign_ups_per_ip_per_hour = options.sign_ups_per_ip_per_hour;
         if let Some(depth) = options.max_depth {
             settings.graphql.max_depth = depth;
         }

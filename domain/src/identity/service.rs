@@ -22,6 +22,8 @@ pub struct IdentityConfig {
     /// Sessions record `lastSeenAt` at most this often, so reads do not each cost a write.
     pub touch_interval: Duration,
     pub lockout: LockoutPolicy,
+    /// Sign-ups allowed from one IP address within an hour of each other.
+    pub sign_ups_per_ip: ThrottlePolicy,
     /// The issuer shown in authenticator apps.
     pub totp_issuer: String,
 }
@@ -33,6 +35,12 @@ impl Default for IdentityConfig {
             challenge_ttl: Duration::from_secs(5 * 60),
             touch_interval: Duration::from_secs(60),
             lockout: LockoutPolicy::default(),
+            sign_ups_per_ip: ThrottlePolicy {
+                threshold: 20,
+                window: Duration::from_secs(60 * 60),
+                base_lock: Duration::from_secs(60 * 60),
+                max_lock: Duration::from_secs(60 * 60),
+            },
             totp_issuer: "Telegram OS".to_owned(),
         }
     }

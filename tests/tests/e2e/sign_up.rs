@@ -1,5 +1,5 @@
 use serde_json::json;
-use tgos_tests::{backend_tests, error_codes};
+use tgos_tests::{TestOptions, backend_tests, error_codes};
 
 const SIGN_UP: &str = "mutation($input: SignUpInput!) { signUp(input: $input) { user { id email username fullName twoFactorEnabled } session { token expiresAt } } }";
 
@@ -145,6 +145,52 @@ backend_tests!(
             }
         }
         assert_eq!(created, 1);
+        Ok(())
+    }
+);
+
+backend_tests!(
+    sign_ups_from_one_address_are_limited,
+    options = TestOptions {
+        sign_ups_per_ip_per_hour: 3,
+        ..TestOptions::default()
+    },
+    |app| {
+        for i in 0..3 {
+            let response = app
+                .gql(
+                    None,
+                    SIGN_UP,
+                    input(
+                        &format!("u{i}@example.com"),
+                        &format!("user{i}"),
+                        "correct horse battery",
+                    ),
+                )
+                .await?;
+            assert!(response.is_ok(), "{:?}", response.body);
+        }
+        let refused = app
+            .gql(
+                None,
+                SIGN_UP,
+                input("u9@example.com", "user9", "correct horse battery"),
+            )
+            .await?;
+        assert_eq!(refused.code().as_deref(), Some("RATE_LIMITED"));
+        let retry = refused
+            .at("/errors/0/extensions/retryAfter")?
+            .as_u64()
+            .unwrap_or(0);
+        assert!(retry > 3000, "about an hour: {retry}");
+        assert_eq!(
+            app.sign_in("user9", "correct horse battery")
+                .await?
+                .code()
+                .as_deref(),
+            Some("UNAUTHENTICATED"),
+            "no account was created"
+        );
         Ok(())
     }
 );

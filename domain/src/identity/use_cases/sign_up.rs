@@ -1,11 +1,13 @@
 //! Sign-up: a new account and its first session, together or not at all.
 //!
 //! Every bad field is reported at once. A taken email or username (in any letter case) is a `Conflict`
-//! naming the field; the unique index decides, so two racing sign-ups cannot both win.
+//! naming the field; the unique index decides, so two racing sign-ups cannot both win. Sign-ups from one IP
+//! address are limited (`IdentityConfig::sign_ups_per_ip`), so account creation cannot be scripted at will.
 
 use secrecy::ExposeSecret as _;
 
 use crate::error::{DomainError, DomainResult, FieldErrors};
+use crate::identity::lockout::Reservation;
 use crate::identity::password::PasswordContext;
 use crate::identity::ports::constraints;
 use crate::identity::records::{IssuedSession, UserRecord};
@@ -78,6 +80,7 @@ impl IdentityService {
     ) -> DomainResult<(UserRecord, IssuedSession)> {
         let account = parse(&input)?;
         self.ensure_available(&account).await?;
+        self.reserve_sign_up(client).await?;
         let password_hash = self.hasher.hash(account.password.secret()).await?;
         let now = self.now();
         let user = UserRecord {
@@ -99,6 +102,25 @@ impl IdentityService {
         let session = self.issue_session(&*tx, user.id, client, now).await?;
         tx.commit().await?;
         Ok((user, session))
+    }
+
+    /// Counts a sign-up against the client's IP address; `RateLimited` beyond the allowance.
+    async fn reserve_sign_up(&self, client: &ClientInfo) -> DomainResult<()> {
+        let Some(ip) = client.ip else {
+            return Ok(());
+        };
+        let policy = &self.config.sign_ups_per_ip;
+        let now = self.now();
+        match self
+            .store
+            .reserve_attempt(&format!("signup:{ip}"), policy, now)
+            .await?
+        {
+            Reservation::Granted => Ok(()),
+            Reservation::Denied { locked_until } => Err(DomainError::RateLimited {
+                retry_after_secs: Reservation::retry_after_secs(locked_until, now, policy),
+            }),
+        }
     }
 
     /// Answers a taken email or username before paying for a password hash. The unique index still decides.

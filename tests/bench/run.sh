@@ -1,0 +1,266 @@
+#!/usr/bin/env bash
+# Load benchmark of the tgos server, on SQLite and on PostgreSQL.
+#
+# For each backend it starts a fresh release server on 127.0.0.1 (a free port), signs up one user, and runs
+# wrk against it:
+#   healthz      GET /healthz, the static endpoint: the throughput ceiling of the HTTP stack
+#   me           the authenticated `me` query (POST /graphql, bearer token): a session lookup plus a user read
+#   signin       the `signIn` mutation: one argon2id verification (m=19 MiB, t=2, p=1) per request, on the
+#                blocking pool behind a semaphore sized to the cores; RATE_LIMITED answers are counted apart
+#   me+storm     `me` again while a sign-in storm (its own wrk, started first) runs against the same server
+# and prints a table per backend with the ratios the performance targets are stated in:
+#   me rps / healthz rps  (target >= 50%)     me p99 under storm / me p99 idle  (target <= 2x)
+#
+# Usage (from anywhere):  tests/bench/run.sh
+# Knobs, all optional:
+#   BENCH_BACKENDS="sqlite postgres"   which backends to run
+#   BENCH_DURATION=15                  seconds per measured run
+#   BENCH_THREADS=2                    wrk threads
+#   BENCH_ME_CONNS="8 32"              connection counts for healthz, me and me+storm
+#   BENCH_SIGNIN_CONNS=16              connections of the sign-in runs (alone and as the storm)
+#   BENCH_PG_URL=postgres://postgres@127.0.0.1:5432   server part of the PostgreSQL URL (trust auth)
+#
+# Caveats: wrk runs on the same machine and shares its cores with the server (on the 2-core reference
+# machine it takes a good part of one), so absolute figures are lower than on a dedicated load generator;
+# the ratios are what to compare. Only loopback traffic is sent, and every run is bounded in time.
+set -euo pipefail
+
+cd "$(dirname "$0")/../.."
+REPO=$(pwd)
+BENCH="$REPO/tests/bench"
+LUA="$BENCH/bench.lua"
+
+BACKENDS=${BENCH_BACKENDS:-"sqlite postgres"}
+DURATION=${BENCH_DURATION:-15}
+THREADS=${BENCH_THREADS:-2}
+ME_CONNS=${BENCH_ME_CONNS:-"8 32"}
+SIGNIN_CONNS=${BENCH_SIGNIN_CONNS:-16}
+PG_URL=${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432}
+
+# The benchmark user. The password is what every signIn of the storm verifies.
+USERNAME=benchuser
+EMAIL=bench@example.com
+PASSWORD="correct horse battery staple"
+
+log() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# ---- tools -----------------------------------------------------------------------------------------------
+need() { # need COMMAND [DEBIAN_PACKAGE]: installs the package when missing and we may (root with apt-get)
+    command -v "$1" >/dev/null 2>&1 && return
+    if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+        log "installing ${2:-$1}"
+        apt-get update -qq >/dev/null && apt-get install -y -qq "${2:-$1}" >/dev/null
+    fi
+    command -v "$1" >/dev/null 2>&1 || die "$1 is required (Debian package ${2:-$1})"
+}
+need wrk
+need curl
+[[ " $BACKENDS " == *" postgres "* ]] && need psql postgresql-client
+
+# ---- state and cleanup -----------------------------------------------------------------------------------
+WORK=$(mktemp -d -t tgos-bench.XXXXXX)
+SERVER_PID=""
+STORM_PID=""
+PG_DB=""
+
+stop_server() {
+    if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill -TERM "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
+    SERVER_PID=""
+}
+
+drop_db() {
+    if [[ -n $PG_DB ]]; then
+        psql "$PG_URL/postgres" -qAt -v ON_ERROR_STOP=1 \
+            -c "DROP DATABASE IF EXISTS \"$PG_DB\" WITH (FORCE)" >/dev/null || true
+    fi
+    PG_DB=""
+}
+
+cleanup() {
+    if [[ -n $STORM_PID ]]; then kill "$STORM_PID" 2>/dev/null || true; fi
+    stop_server
+    drop_db
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---- build -----------------------------------------------------------------------------------------------
+log "building the release server (cargo build --release --bin tgos)"
+cargo build --release --bin tgos --quiet
+TGOS="$REPO/target/release/tgos"
+
+# ---- the server ------------------------------------------------------------------------------------------
+# start_server BACKEND: starts tgos with its own data dir (and database), sets BASE to its URL.
+start_server() {
+    local backend=$1 dir="$WORK/$1"
+    mkdir -p "$dir"
+    local -a env=(
+        # Lockout would soon refuse a storm of sign-ins from one address to one account; lift it.
+        TGOS_AUTH__ACCOUNT_LOCKOUT_THRESHOLD=1000000
+        TGOS_AUTH__IP_LOCKOUT_THRESHOLD=1000000
+        # Default log filter (info): the port is only told by the info-level `listening on` line. Nothing is
+        # logged per request, so this does not weigh on the figures.
+        TGOS_SERVER__SHUTDOWN_GRACE_SECS=2
+        NO_COLOR=1
+    )
+    if [[ $backend == postgres ]]; then
+        PG_DB="tgos_bench_$$_$(date +%s)"
+        psql "$PG_URL/postgres" -qAt -v ON_ERROR_STOP=1 -c "CREATE DATABASE \"$PG_DB\"" >/dev/null
+        env+=(DATABASE_URL="$PG_URL/$PG_DB")
+    fi
+    # Run from the data dir so that no stray tgos.toml in the caller's directory is picked up.
+    (cd "$dir" && exec env "${env[@]}" "$TGOS" serve --addr 127.0.0.1:0 --data-dir "$dir") \
+        >"$dir/server.log" 2>&1 &
+    SERVER_PID=$!
+    local addr=""
+    for _ in $(seq 1 300); do
+        addr=$(grep -o 'listening on http://[0-9.]*:[0-9]*/graphql' "$dir/server.log" | head -n1 || true)
+        [[ -n $addr ]] && break
+        kill -0 "$SERVER_PID" 2>/dev/null || { cat "$dir/server.log" >&2; die "server exited on start"; }
+        sleep 0.2
+    done
+    [[ -n $addr ]] || { cat "$dir/server.log" >&2; die "server did not say where it listens"; }
+    addr=${addr#listening on }
+    BASE=${addr%/graphql}
+    log "$backend server (pid $SERVER_PID) on $BASE"
+}
+
+# gql FILE [TOKEN]: POSTs the JSON body in FILE to /graphql and prints the response body.
+gql() {
+    local -a auth=()
+    [[ -n ${2:-} ]] && auth=(-H "Authorization: Bearer $2")
+    curl -sS --max-time 30 -H 'Content-Type: application/json' "${auth[@]}" \
+        --data-binary "@$1" "$BASE/graphql"
+}
+
+# ---- bodies ----------------------------------------------------------------------------------------------
+SIGNUP_BODY="$WORK/signup.json"
+ME_BODY="$WORK/me.json"
+SIGNIN_BODY="$WORK/signin.json"
+cat >"$SIGNUP_BODY" <<EOF
+{"query":"mutation SignUp { signUp(input:{email:\"$EMAIL\", fullName:\"Bench User\", username:\"$USERNAME\", password:\"$PASSWORD\"}) { session { token } } }","operationName":"SignUp"}
+EOF
+cat >"$ME_BODY" <<'EOF'
+{"query":"query Me { me { user { id username } } }","operationName":"Me"}
+EOF
+cat >"$SIGNIN_BODY" <<EOF
+{"query":"mutation SignIn { signIn(input:{login:\"$USERNAME\", password:\"$PASSWORD\"}) { session { token } } }","operationName":"SignIn"}
+EOF
+
+# ---- wrk -------------------------------------------------------------------------------------------------
+# bench SECONDS CONNS KIND PATH [BODY_FILE] [TOKEN] [EXPECT]: one wrk run; prints its RESULT line.
+bench() {
+    local secs=$1 conns=$2 kind=$3 path=$4
+    wrk -t"$THREADS" -c"$conns" -d"${secs}s" --timeout 10s -s "$LUA" "$BASE$path" \
+        -- "$kind" "${5:--}" "${6:--}" "${7:--}" | grep '^RESULT ' \
+        || die "wrk gave no result for $kind"
+}
+me_run() { bench "$1" "$2" me /graphql "$ME_BODY" "$TOKEN" '"username"'; }
+signin_run() { bench "$1" "$2" signin /graphql "$SIGNIN_BODY" - '"token"'; }
+
+# field LINE KEY: the value of KEY=value in a RESULT line.
+field() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<"$1"; }
+
+RESULTS="$WORK/results" # lines: BACKEND SCENARIO CONNS RESULT-line
+: >"$RESULTS"
+record() { # record BACKEND SCENARIO CONNS RESULT-line
+    [[ $4 == RESULT\ * ]] || die "no result for $1 $2 c$3"
+    printf '%s %s %s %s\n' "$1" "$2" "$3" "$4" >>"$RESULTS"
+    local bad=$(($(field "$4" gql_errors) + $(field "$4" non200) + $(field "$4" sock_errors) + $(field "$4" timeouts)))
+    log "  $2 c$3: $(field "$4" rps) rps, p50 $(field "$4" p50_ms) ms, p99 $(field "$4" p99_ms) ms," \
+        "ok $(field "$4" ok), rate_limited $(field "$4" rate_limited), failed $bad"
+}
+
+run_backend() {
+    local backend=$1 conns line
+    start_server "$backend"
+
+    # One user, and a check that `me` and `signIn` really succeed before anything is measured.
+    local reply
+    reply=$(gql "$SIGNUP_BODY")
+    TOKEN=$(sed -n 's/.*"token":"\([^"]*\)".*/\1/p' <<<"$reply")
+    [[ -n $TOKEN && $reply != *'"errors"'* ]] || die "signUp failed: $reply"
+    reply=$(gql "$ME_BODY" "$TOKEN")
+    [[ $reply == *"\"username\":\"$USERNAME\""* && $reply != *'"errors"'* ]] || die "me failed: $reply"
+    reply=$(gql "$SIGNIN_BODY")
+    [[ $reply == *'"token":"'* && $reply != *'"errors"'* ]] || die "signIn failed: $reply"
+
+    log "$backend: warming up"
+    bench 3 32 warmup /healthz >/dev/null
+    me_run 3 32 >/dev/null
+    signin_run 3 "$SIGNIN_CONNS" >/dev/null
+
+    for conns in $ME_CONNS; do
+        log "$backend: healthz and me, $conns connections, ${DURATION}s each"
+        record "$backend" healthz "$conns" "$(bench "$DURATION" "$conns" healthz /healthz - - ok)"
+        record "$backend" me "$conns" "$(me_run "$DURATION" "$conns")"
+    done
+
+    log "$backend: signIn, $SIGNIN_CONNS connections, ${DURATION}s"
+    record "$backend" signin "$SIGNIN_CONNS" "$(signin_run "$DURATION" "$SIGNIN_CONNS")"
+
+    # The storm starts 2 s before `me` and ends 2 s after it, so `me` is measured entirely under it.
+    for conns in $ME_CONNS; do
+        log "$backend: me with $conns connections under a signIn storm of $SIGNIN_CONNS connections"
+        signin_run $((DURATION + 4)) "$SIGNIN_CONNS" >"$WORK/storm.out" &
+        STORM_PID=$!
+        sleep 2
+        line=$(me_run "$DURATION" "$conns")
+        wait "$STORM_PID" || die "the storm's wrk failed"
+        STORM_PID=""
+        record "$backend" me+storm "$conns" "$line"
+        record "$backend" storm "$SIGNIN_CONNS" "$(cat "$WORK/storm.out")"
+    done
+
+    if grep -q -E ' (ERROR|WARN) ' "$WORK/$backend/server.log"; then
+        log "$backend: the server logged warnings or errors:"
+        grep -E ' (ERROR|WARN) ' "$WORK/$backend/server.log" | sort | uniq -c | sort -rn | head -n 10 >&2
+    fi
+    stop_server
+    drop_db
+}
+
+for backend in $BACKENDS; do
+    case $backend in
+        sqlite | postgres) run_backend "$backend" ;;
+        *) die "unknown backend $backend (sqlite or postgres)" ;;
+    esac
+done
+
+# ---- report ----------------------------------------------------------------------------------------------
+# get BACKEND SCENARIO CONNS KEY: one figure from the recorded results.
+get() { field "$(awk -v b="$1" -v s="$2" -v c="$3" '$1 == b && $2 == s && $3 == c' "$RESULTS" | head -n1)" "$4"; }
+# ratio A B SCALE FORMAT: A / B * SCALE, printed with FORMAT.
+ratio() { awk -v a="$1" -v b="$2" -v k="$3" -v f="$4" 'BEGIN { if (b > 0) printf f, k * a / b; else print "n/a" }'; }
+
+echo
+echo "tgos load benchmark — $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')," \
+    "$(nproc) cores, $(wrk -v 2>&1 | head -n1 | cut -d' ' -f1-2), -t$THREADS, ${DURATION}s per run," \
+    "wrk on the same cores as the server"
+for backend in $BACKENDS; do
+    echo
+    echo "[$backend]"
+    printf '%-10s %5s %10s %9s %9s %9s %9s %8s %7s\n' \
+        scenario conns rps p50_ms p99_ms max_ms ok rate_lim failed
+    while read -r b scenario conns line; do
+        [[ $b == "$backend" ]] || continue
+        failed=$(($(field "$line" gql_errors) + $(field "$line" non200) + $(field "$line" sock_errors) + $(field "$line" timeouts)))
+        printf '%-10s %5s %10s %9s %9s %9s %9s %8s %7s\n' "$scenario" "$conns" \
+            "$(field "$line" rps)" "$(field "$line" p50_ms)" "$(field "$line" p99_ms)" "$(field "$line" max_ms)" \
+            "$(field "$line" ok)" "$(field "$line" rate_limited)" "$failed"
+    done <"$RESULTS"
+    for conns in $ME_CONNS; do
+        printf 'c%-3s me/healthz rps = %s (target >= 50%%)   me p99 storm/idle = %s (target <= 2x)\n' "$conns" \
+            "$(ratio "$(get "$backend" me "$conns" rps)" "$(get "$backend" healthz "$conns" rps)" 100 '%.0f%%')" \
+            "$(ratio "$(get "$backend" me+storm "$conns" p99_ms)" "$(get "$backend" me "$conns" p99_ms)" 1 '%.2fx')"
+    done
+done
+echo
+echo "rps counts every answer; ok = successful answers, rate_lim = RATE_LIMITED answers (sign-in admission"
+echo "refused), failed = other GraphQL errors, non-200 answers, socket errors and timeouts. storm = the"
+echo "sign-in wrk that ran alongside the me+storm row above it."
