@@ -15,16 +15,17 @@ async fn acts_as_staff(app: &tgos_tests::TestApp, token: &str) -> anyhow::Result
     Ok(acts_as_staff)
 }
 
+fn new_staff() -> NewStaff {
+    NewStaff {
+        email: "staff@example.com".into(),
+        full_name: "Staff Member".into(),
+        username: "staff".into(),
+        password: PASSWORD.to_owned().into(),
+    }
+}
+
 backend_tests!(staff_powers_need_two_factor, |app| {
-    let prepared = app
-        .identity
-        .prepare_staff(NewStaff {
-            email: "staff@example.com".into(),
-            full_name: "Staff Member".into(),
-            username: "staff".into(),
-            password: PASSWORD.to_owned().into(),
-        })
-        .await?;
+    let prepared = app.identity.prepare_staff(new_staff()).await?;
     let secret = prepared.enrollment.secret.clone();
     let wrong = app.identity.create_staff(prepared, "000000").await;
     assert!(wrong.is_err(), "a wrong code creates nothing");
@@ -33,15 +34,7 @@ backend_tests!(staff_powers_need_two_factor, |app| {
         Some("UNAUTHENTICATED")
     );
 
-    let prepared = app
-        .identity
-        .prepare_staff(NewStaff {
-            email: "staff@example.com".into(),
-            full_name: "Staff Member".into(),
-            username: "staff".into(),
-            password: PASSWORD.to_owned().into(),
-        })
-        .await?;
+    let prepared = app.identity.prepare_staff(new_staff()).await?;
     let secret_now = prepared.enrollment.secret.clone();
     assert_ne!(secret, secret_now, "every preparation draws a new secret");
     let (_, backup_codes) = app

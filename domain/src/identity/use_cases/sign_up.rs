@@ -32,6 +32,31 @@ pub(crate) struct NewAccount {
     pub password: Password,
 }
 
+impl NewAccount {
+    /// The account as stored, before any second factor.
+    pub(crate) fn into_record(
+        self,
+        password_hash: String,
+        is_staff: bool,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> UserRecord {
+        UserRecord {
+            id: UserId::generate(),
+            email_key: self.email.key(),
+            email: self.email.as_str().to_owned(),
+            full_name: self.full_name.as_str().to_owned(),
+            username_key: self.username.key(),
+            username: self.username.as_str().to_owned(),
+            password_hash,
+            is_staff,
+            totp_secret_sealed: None,
+            totp_pending_sealed: None,
+            totp_last_step: None,
+            created_at: now,
+        }
+    }
+}
+
 pub(crate) fn parse(input: &SignUpInput) -> DomainResult<NewAccount> {
     let mut errors = FieldErrors::default();
     let email = errors.check(Email::parse("email", &input.email));
@@ -83,20 +108,7 @@ impl IdentityService {
         self.reserve_sign_up(client).await?;
         let password_hash = self.hasher.hash(account.password.secret()).await?;
         let now = self.now();
-        let user = UserRecord {
-            id: UserId::generate(),
-            email_key: account.email.key(),
-            email: account.email.as_str().to_owned(),
-            full_name: account.full_name.as_str().to_owned(),
-            username_key: account.username.key(),
-            username: account.username.as_str().to_owned(),
-            password_hash,
-            is_staff: false,
-            totp_secret_sealed: None,
-            totp_pending_sealed: None,
-            totp_last_step: None,
-            created_at: now,
-        };
+        let user = account.into_record(password_hash, false, now);
         let tx = self.store.begin().await?;
         tx.insert_user(&user).await.map_err(conflict_of)?;
         let session = self.issue_session(&*tx, user.id, client, now).await?;

@@ -11,7 +11,6 @@ use crate::identity::records::UserRecord;
 use crate::identity::totp::TotpSecret;
 use crate::identity::use_cases::sign_up::{SignUpInput, conflict_of, parse};
 use crate::identity::use_cases::totp_enrollment::TotpEnrollment;
-use crate::ids::UserId;
 
 pub type NewStaff = SignUpInput;
 
@@ -28,20 +27,7 @@ impl IdentityService {
         let account = parse(&input)?;
         self.ensure_available(&account).await?;
         let password_hash = self.hasher.hash(account.password.secret()).await?;
-        let user = UserRecord {
-            id: UserId::generate(),
-            email_key: account.email.key(),
-            email: account.email.as_str().to_owned(),
-            full_name: account.full_name.as_str().to_owned(),
-            username_key: account.username.key(),
-            username: account.username.as_str().to_owned(),
-            password_hash,
-            is_staff: true,
-            totp_secret_sealed: None,
-            totp_pending_sealed: None,
-            totp_last_step: None,
-            created_at: self.now(),
-        };
+        let user = account.into_record(password_hash, true, self.now());
         let secret = TotpSecret::generate();
         let enrollment = self.describe_enrollment(&user, &secret)?;
         Ok(PreparedStaff {
