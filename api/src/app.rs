@@ -11,11 +11,12 @@ use tgos_domain::crypto::{Argon2Pool, MasterKey};
 use tgos_domain::identity::lockout::{LockoutPolicy, ThrottlePolicy};
 use tgos_domain::identity::{IdentityConfig, IdentityService};
 use tgos_domain::store::Store;
+use tgos_domain::tenancy::TenancyService;
 use tgos_persistence::key_file::{self, KeyOrigin};
 use tgos_persistence::{DatabaseSettings, connect};
 
 use crate::config::{AuthSettings, Settings};
-use crate::graphql::{AppSchema, build_schema};
+use crate::graphql::{AppSchema, Services, build_schema};
 use crate::http::metrics::Metrics;
 
 /// What every handler may use.
@@ -41,12 +42,8 @@ impl std::fmt::Debug for AppState {
 
 impl AppState {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        std::fs::create_dir_all(&settings.data_dir).with_context(|| {
-            format!(
-                "cannot create the data directory {}",
-                settings.data_dir.display()
-            )
-        })?;
+        std::fs::create_dir_all(&settings.data_dir)
+            .with_context(|| format!("cannot create the data directory {}", settings.data_dir.display()))?;
         let url = match &settings.database.url {
             Some(url) => url.expose_secret().to_owned(),
             None => format!("sqlite://{}?mode=rwc", settings.sqlite_path().display()),
@@ -62,18 +59,21 @@ impl AppState {
         let store: Arc<dyn Store> = Arc::new(store);
 
         let master_key = Arc::new(load_master_key(&settings)?);
-        let hasher = Arc::new(
-            Argon2Pool::new(HashingLimits::for_this_machine())
-                .map_err(|e| anyhow::anyhow!("{e}"))?,
-        );
+        let hasher = Arc::new(Argon2Pool::new(HashingLimits::for_this_machine()).map_err(|e| anyhow::anyhow!("{e}"))?);
+        let clock = Arc::new(SystemClock);
         let identity = IdentityService::new(
             Arc::clone(&store),
             hasher,
             master_key,
-            Arc::new(SystemClock),
+            clock.clone(),
             identity_config(&settings.auth),
         );
-        let schema = build_schema(&settings.graphql, Some(identity.clone()));
+        let tenancy = TenancyService::new(Arc::clone(&store), clock);
+        let services = Services {
+            identity: identity.clone(),
+            tenancy,
+        };
+        let schema = build_schema(&settings.graphql, Some(services));
         Ok(Self {
             schema,
             identity,
@@ -86,9 +86,8 @@ impl AppState {
 
 fn load_master_key(settings: &Settings) -> anyhow::Result<MasterKey> {
     if let Some(text) = &settings.master_key {
-        return MasterKey::from_base64(text.expose_secret()).map_err(|_| {
-            anyhow::anyhow!("TGOS_MASTER_KEY is malformed: it must be base64 of exactly 32 bytes")
-        });
+        return MasterKey::from_base64(text.expose_secret())
+            .map_err(|_| anyhow::anyhow!("TGOS_MASTER_KEY is malformed: it must be base64 of exactly 32 bytes"));
     }
     let path = settings.key_file_path();
     let (key, origin) = key_file::load_or_create(&path)?;

@@ -93,9 +93,7 @@ fn defaults() -> Defaults {
             addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             shutdown_grace_secs: 30,
         },
-        database: DatabaseDefaults {
-            max_connections: 16,
-        },
+        database: DatabaseDefaults { max_connections: 16 },
         graphql: GraphqlSettings {
             max_depth: 12,
             max_complexity: 1000,
@@ -140,11 +138,7 @@ impl Settings {
             .clone()
             .unwrap_or_else(|| PathBuf::from("tgos.toml"));
         let mut figment = Self::figment_without_env(&file)
-            .merge(
-                Env::raw()
-                    .only(&["DATABASE_URL"])
-                    .map(|_| "database.url".into()),
-            )
+            .merge(Env::raw().only(&["DATABASE_URL"]).map(|_| "database.url".into()))
             .merge(Env::prefixed("TGOS_").split("__"));
         if let Some(addr) = overrides.addr {
             figment = figment.merge(Serialized::default("server.addr", addr));
@@ -152,9 +146,7 @@ impl Settings {
         if let Some(dir) = &overrides.data_dir {
             figment = figment.merge(Serialized::default("data_dir", dir));
         }
-        figment
-            .extract()
-            .map_err(|e| ConfigError::Invalid(e.to_string()))
+        figment.extract().map_err(|e| ConfigError::Invalid(e.to_string()))
     }
 
     /// Defaults and the TOML file only: what tests and tools build on.
@@ -200,10 +192,7 @@ mod tests {
     }
 
     #[test]
-    #[expect(
-        clippy::result_large_err,
-        reason = "figment::Jail fixes the closure's error type"
-    )]
+    #[expect(clippy::result_large_err, reason = "figment::Jail fixes the closure's error type")]
     fn toml_overrides_defaults_and_secrets_stay_redacted() -> Result<(), ConfigError> {
         figment::Jail::expect_with(|jail| {
             jail.create_file(
@@ -216,10 +205,7 @@ mod tests {
             assert_eq!(settings.server.addr.to_string(), "0.0.0.0:9000");
             assert_eq!(settings.graphql.max_depth, 7);
             let printed = format!("{settings:?}");
-            assert!(
-                !printed.contains("hunter2"),
-                "database password printed: {printed}"
-            );
+            assert!(!printed.contains("hunter2"), "database password printed: {printed}");
             assert!(!printed.contains("c2VjcmV0"), "master key printed");
             Ok(())
         });
@@ -227,10 +213,7 @@ mod tests {
     }
 
     #[test]
-    #[expect(
-        clippy::result_large_err,
-        reason = "figment::Jail fixes the closure's error type"
-    )]
+    #[expect(clippy::result_large_err, reason = "figment::Jail fixes the closure's error type")]
     fn command_line_wins_over_environment() {
         figment::Jail::expect_with(|jail| {
             jail.set_env("TGOS_SERVER__ADDR", "127.0.0.1:7000");

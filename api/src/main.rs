@@ -37,10 +37,7 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Schema => {
-            #[expect(
-                clippy::print_stdout,
-                reason = "printing the schema is the command's output"
-            )]
+            #[expect(clippy::print_stdout, reason = "printing the schema is the command's output")]
             {
                 print!("{}", tgos_api::graphql::sdl());
             }

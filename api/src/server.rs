@@ -93,8 +93,6 @@ async fn wait_for_signal() -> anyhow::Result<()> {
         }
     }
     #[cfg(not(unix))]
-    tokio::signal::ctrl_c()
-        .await
-        .context("cannot listen for SIGINT")?;
+    tokio::signal::ctrl_c().await.context("cannot listen for SIGINT")?;
     Ok(())
 }

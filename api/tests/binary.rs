@@ -23,10 +23,7 @@ fn serve(data_dir: &std::path::Path) -> anyhow::Result<(Child, String)> {
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()?;
-    let stdout = child
-        .stdout
-        .take()
-        .ok_or_else(|| anyhow::anyhow!("no stdout"))?;
+    let stdout = child.stdout.take().ok_or_else(|| anyhow::anyhow!("no stdout"))?;
     let mut lines = BufReader::new(stdout).lines();
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
@@ -68,9 +65,7 @@ fn serve_on_port_zero_reports_the_port_and_exits_zero_on_sigterm() -> anyhow::Re
         dir.path().join("master.key").exists(),
         "the key file is created under the data dir"
     );
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()?;
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status()?;
     assert!(status.success());
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
@@ -78,10 +73,7 @@ fn serve_on_port_zero_reports_the_port_and_exits_zero_on_sigterm() -> anyhow::Re
             assert!(exit.success(), "exit status {exit:?}");
             break;
         }
-        anyhow::ensure!(
-            Instant::now() < deadline,
-            "the server did not stop after SIGTERM"
-        );
+        anyhow::ensure!(Instant::now() < deadline, "the server did not stop after SIGTERM");
         std::thread::sleep(Duration::from_millis(50));
     }
     Ok(())
@@ -126,9 +118,8 @@ fn a_malformed_master_key_stops_the_server_without_echoing_it() -> anyhow::Resul
 fn schema_command_prints_the_checked_in_schema() -> anyhow::Result<()> {
     let output = tgos().arg("schema").output()?;
     assert!(output.status.success());
-    let checked_in = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../schema.graphql"),
-    )?;
+    let checked_in =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../schema.graphql"))?;
     assert!(
         String::from_utf8(output.stdout)? == checked_in,
         "schema.graphql is stale; regenerate with: cargo run --bin tgos -- schema > schema.graphql"

@@ -21,13 +21,7 @@ pub struct ConnectionArgs {
     #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true)]
     pub database_url: Option<String>,
     /// Base64 of 32 bytes; when unset, the key file under the data directory.
-    #[arg(
-        long,
-        env = "TGOS_MASTER_KEY",
-        hide_env_values = true,
-        hide = true,
-        global = true
-    )]
+    #[arg(long, env = "TGOS_MASTER_KEY", hide_env_values = true, hide = true, global = true)]
     pub master_key: Option<String>,
 }
 
@@ -58,11 +52,8 @@ impl Connection {
         .await
         .map_err(|error| anyhow::anyhow!("cannot open the database: {error}"))?;
         let master_key = match &args.master_key {
-            Some(text) => MasterKey::from_base64(text).map_err(|_| {
-                anyhow::anyhow!(
-                    "TGOS_MASTER_KEY is malformed: it must be base64 of exactly 32 bytes"
-                )
-            })?,
+            Some(text) => MasterKey::from_base64(text)
+                .map_err(|_| anyhow::anyhow!("TGOS_MASTER_KEY is malformed: it must be base64 of exactly 32 bytes"))?,
             None => {
                 let path = args.data_dir.join("master.key");
                 anyhow::ensure!(
@@ -70,13 +61,10 @@ impl Connection {
                     "no master key at {}; set TGOS_MASTER_KEY",
                     path.display()
                 );
-                key_file::load_or_create(&path)
-                    .context("reading the master key")?
-                    .0
+                key_file::load_or_create(&path).context("reading the master key")?.0
             }
         };
-        let hasher = Argon2Pool::new(HashingLimits::for_this_machine())
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let hasher = Argon2Pool::new(HashingLimits::for_this_machine()).map_err(|e| anyhow::anyhow!("{e}"))?;
         let identity = IdentityService::new(
             Arc::new(store),
             Arc::new(hasher),

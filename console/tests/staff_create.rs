@@ -22,23 +22,12 @@ fn totp_code(secret: &str) -> anyhow::Result<String> {
     let bytes = totp_rs::Secret::Encoded(secret.to_owned())
         .to_bytes()
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    let totp = totp_rs::TOTP::new_unchecked(
-        totp_rs::Algorithm::SHA1,
-        6,
-        0,
-        30,
-        bytes,
-        None,
-        "t".to_owned(),
-    );
+    let totp = totp_rs::TOTP::new_unchecked(totp_rs::Algorithm::SHA1, 6, 0, 30, bytes, None, "t".to_owned());
     Ok(totp.generate_current()?)
 }
 
 /// Runs `staff create`, answering the prompts; `code` turns the printed secret into the code typed.
-fn run_create(
-    dir: &std::path::Path,
-    code: impl Fn(&str) -> anyhow::Result<String>,
-) -> anyhow::Result<(bool, String)> {
+fn run_create(dir: &std::path::Path, code: impl Fn(&str) -> anyhow::Result<String>) -> anyhow::Result<(bool, String)> {
     let mut child = Command::new(env!("CARGO_BIN_EXE_tgos-console"))
         .args([
             "staff",
@@ -55,16 +44,10 @@ fn run_create(
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()?;
-    let mut stdin = child
-        .stdin
-        .take()
-        .ok_or_else(|| anyhow::anyhow!("no stdin"))?;
+    let mut stdin = child.stdin.take().ok_or_else(|| anyhow::anyhow!("no stdin"))?;
     writeln!(stdin, "a long staff passphrase")?;
     writeln!(stdin, "a long staff passphrase")?;
-    let stderr = child
-        .stderr
-        .take()
-        .ok_or_else(|| anyhow::anyhow!("no stderr"))?;
+    let stderr = child.stderr.take().ok_or_else(|| anyhow::anyhow!("no stderr"))?;
     let mut lines = BufReader::new(stderr).lines();
     let mut transcript = String::new();
     for line in lines.by_ref() {
@@ -84,9 +67,7 @@ fn run_create(
     Ok((child.wait()?.success(), transcript))
 }
 
-async fn stored_user(
-    dir: &std::path::Path,
-) -> anyhow::Result<Option<tgos_domain::identity::records::UserRecord>> {
+async fn stored_user(dir: &std::path::Path) -> anyhow::Result<Option<tgos_domain::identity::records::UserRecord>> {
     let url = format!("sqlite://{}?mode=rw", dir.join("tgos.db").display());
     let store = connect(&DatabaseSettings {
         url,
@@ -97,8 +78,7 @@ async fn stored_user(
 }
 
 #[tokio::test]
-async fn staff_account_is_created_only_with_a_valid_code_and_has_two_factor_on()
--> anyhow::Result<()> {
+async fn staff_account_is_created_only_with_a_valid_code_and_has_two_factor_on() -> anyhow::Result<()> {
     let dir = prepared_data_dir().await?;
     let (ok, transcript) = run_create(dir.path(), |_| Ok("000000".to_owned()))?;
     assert!(!ok, "a wrong code must fail: {transcript}");
@@ -112,14 +92,9 @@ async fn staff_account_is_created_only_with_a_valid_code_and_has_two_factor_on()
     assert!(transcript.contains("otpauth://totp/"), "{transcript}");
     let backup_codes = transcript
         .lines()
-        .filter(|line| {
-            line.starts_with("  ") && line.trim().len() == 11 && line.trim().as_bytes()[5] == b'-'
-        })
+        .filter(|line| line.starts_with("  ") && line.trim().len() == 11 && line.trim().as_bytes()[5] == b'-')
         .count();
-    assert_eq!(
-        backup_codes, 10,
-        "ten backup codes are shown once: {transcript}"
-    );
+    assert_eq!(backup_codes, 10, "ten backup codes are shown once: {transcript}");
     assert!(
         !transcript.contains("a long staff passphrase"),
         "the password is never echoed"

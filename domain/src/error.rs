@@ -63,10 +63,7 @@ pub enum DomainError {
     Invalid(Vec<FieldError>),
     /// The change collides with existing state (a taken email, a reused token).
     #[error("{message}")]
-    Conflict {
-        field: Option<String>,
-        message: String,
-    },
+    Conflict { field: Option<String>, message: String },
     /// Too many attempts; try again after the given number of seconds.
     #[error("too many attempts; retry after {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },

@@ -53,3 +53,11 @@ id_type!(
     /// One signed-in session of a user.
     SessionId
 );
+id_type!(
+    /// A team workspace: the tenant boundary.
+    WorkspaceId
+);
+id_type!(
+    /// One entry of the audit log.
+    AuditEntryId
+);

@@ -7,6 +7,7 @@
 //! `tgos-persistence`; the GraphQL edge lives in `tgos-api`. The cryptographic primitives the rules rely on
 //! (argon2id, AES-256-GCM, SHA-256, TOTP) are pure computations and live here under [`crypto`].
 
+pub mod audit;
 pub mod clock;
 pub mod crypto;
 pub mod error;
@@ -14,5 +15,6 @@ pub mod identity;
 pub mod ids;
 pub mod request;
 pub mod store;
+pub mod tenancy;
 
 pub use error::{DomainError, FieldError};

@@ -6,8 +6,10 @@
 
 use async_trait::async_trait;
 
+use crate::audit::ports::AuditRepository;
 use crate::error::InternalError;
 use crate::identity::ports::{SessionRepository, ThrottleRepository, UserRepository};
+use crate::tenancy::ports::TenancyRepository;
 
 /// What storage can fail with. Unique-constraint violations are named so use cases can turn them into
 /// `Conflict` outcomes deliberately; everything else is infrastructure.
@@ -36,9 +38,15 @@ impl From<StoreError> for crate::DomainError {
 pub type StoreResult<T> = Result<T, StoreError>;
 
 /// Every repository, on one connection or transaction.
-pub trait Repositories: UserRepository + SessionRepository + ThrottleRepository {}
+pub trait Repositories:
+    UserRepository + SessionRepository + ThrottleRepository + TenancyRepository + AuditRepository
+{
+}
 
-impl<T: UserRepository + SessionRepository + ThrottleRepository> Repositories for T {}
+impl<T> Repositories for T where
+    T: UserRepository + SessionRepository + ThrottleRepository + TenancyRepository + AuditRepository
+{
+}
 
 /// The storage of the service.
 #[async_trait]

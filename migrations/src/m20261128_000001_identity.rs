@@ -69,17 +69,11 @@ enum AuthThrottles {
 }
 
 fn timestamp(column: impl IntoIden) -> ColumnDef {
-    ColumnDef::new(column)
-        .timestamp_with_time_zone()
-        .not_null()
-        .to_owned()
+    ColumnDef::new(column).timestamp_with_time_zone().not_null().to_owned()
 }
 
 fn timestamp_null(column: impl IntoIden) -> ColumnDef {
-    ColumnDef::new(column)
-        .timestamp_with_time_zone()
-        .null()
-        .to_owned()
+    ColumnDef::new(column).timestamp_with_time_zone().null().to_owned()
 }
 
 fn user_fk(table: impl IntoIden, name: &str) -> ForeignKeyCreateStatement {
@@ -105,12 +99,7 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(Users::Username).string_len(32).not_null())
                     .col(ColumnDef::new(Users::UsernameKey).string_len(32).not_null())
                     .col(ColumnDef::new(Users::PasswordHash).text().not_null())
-                    .col(
-                        ColumnDef::new(Users::IsStaff)
-                            .boolean()
-                            .not_null()
-                            .default(false),
-                    )
+                    .col(ColumnDef::new(Users::IsStaff).boolean().not_null().default(false))
                     .col(ColumnDef::new(Users::TotpSecretSealed).binary().null())
                     .col(ColumnDef::new(Users::TotpPendingSealed).binary().null())
                     .col(ColumnDef::new(Users::TotpLastStep).big_integer().null())
@@ -185,10 +174,7 @@ impl MigrationTrait for Migration {
                     .col(timestamp(SignInChallenges::CreatedAt))
                     .col(timestamp(SignInChallenges::ExpiresAt))
                     .col(timestamp_null(SignInChallenges::ConsumedAt))
-                    .foreign_key(&mut user_fk(
-                        SignInChallenges::Table,
-                        "sign_in_challenges_user_fk",
-                    ))
+                    .foreign_key(&mut user_fk(SignInChallenges::Table, "sign_in_challenges_user_fk"))
                     .to_owned(),
             )
             .await?;
@@ -201,11 +187,7 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(BackupCodes::CodeHash).binary().not_null())
                     .col(timestamp(BackupCodes::CreatedAt))
                     .col(timestamp_null(BackupCodes::UsedAt))
-                    .primary_key(
-                        Index::create()
-                            .col(BackupCodes::UserId)
-                            .col(BackupCodes::CodeHash),
-                    )
+                    .primary_key(Index::create().col(BackupCodes::UserId).col(BackupCodes::CodeHash))
                     .foreign_key(&mut user_fk(BackupCodes::Table, "backup_codes_user_fk"))
                     .to_owned(),
             )
@@ -221,18 +203,8 @@ impl MigrationTrait for Migration {
                             .not_null()
                             .primary_key(),
                     )
-                    .col(
-                        ColumnDef::new(AuthThrottles::Failures)
-                            .integer()
-                            .not_null()
-                            .default(0),
-                    )
-                    .col(
-                        ColumnDef::new(AuthThrottles::LockCount)
-                            .integer()
-                            .not_null()
-                            .default(0),
-                    )
+                    .col(ColumnDef::new(AuthThrottles::Failures).integer().not_null().default(0))
+                    .col(ColumnDef::new(AuthThrottles::LockCount).integer().not_null().default(0))
                     .col(timestamp_null(AuthThrottles::LockedUntil))
                     .col(timestamp(AuthThrottles::UpdatedAt))
                     .to_owned(),
@@ -249,9 +221,7 @@ impl MigrationTrait for Migration {
             Sessions::Table.into_iden(),
             Users::Table.into_iden(),
         ] {
-            manager
-                .drop_table(Table::drop().table(table).to_owned())
-                .await?;
+            manager.drop_table(Table::drop().table(table).to_owned()).await?;
         }
         Ok(())
     }

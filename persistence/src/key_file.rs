@@ -93,10 +93,7 @@ mod tests {
         let dir = tempfile::tempdir()?;
         let path = dir.path().join("master.key");
         fs::write(&path, "not-a-key-SECRETISH")?;
-        let error = load_or_create(&path)
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
+        let error = load_or_create(&path).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(error.contains("malformed"));
         assert!(!error.contains("SECRETISH"));
         Ok(())

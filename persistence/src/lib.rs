@@ -11,12 +11,14 @@
 //! - On SQLite every transaction begins `IMMEDIATE`, so concurrent writers queue on the busy timeout instead
 //!   of failing with a lock upgrade error.
 
+mod audit;
 mod connect;
 mod entities;
 mod errors;
 mod identity;
 pub mod key_file;
 mod repo;
+mod tenancy;
 
 pub use connect::{DatabaseSettings, connect};
 pub use repo::{Repo, SeaStore};

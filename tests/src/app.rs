@@ -83,9 +83,7 @@ impl TestApp {
             identity: server.state.identity.clone(),
             data_dir,
             database_url,
-            client: reqwest::Client::builder()
-                .user_agent("tgos-tests/1.0")
-                .build()?,
+            client: reqwest::Client::builder().user_agent("tgos-tests/1.0").build()?,
             server: Mutex::new(Some(server)),
         })
     }
@@ -109,12 +107,7 @@ impl TestApp {
     }
 
     /// POST a GraphQL operation, optionally with a bearer token.
-    pub async fn gql(
-        &self,
-        token: Option<&str>,
-        query: &str,
-        variables: Value,
-    ) -> anyhow::Result<GqlResponse> {
+    pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> anyhow::Result<GqlResponse> {
         let mut request = self
             .client
             .post(self.url("/graphql"))
@@ -189,10 +182,7 @@ impl TestApp {
     pub async fn db(&self) -> anyhow::Result<sea_orm::DatabaseConnection> {
         let url = match &self.database_url {
             Some(url) => url.clone(),
-            None => format!(
-                "sqlite://{}?mode=rw",
-                self.data_dir.path().join("tgos.db").display()
-            ),
+            None => format!("sqlite://{}?mode=rw", self.data_dir.path().join("tgos.db").display()),
         };
         Ok(sea_orm::Database::connect(url).await?)
     }

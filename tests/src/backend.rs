@@ -35,13 +35,9 @@ fn postgres_admin_url() -> anyhow::Result<Option<String>> {
 
 /// `postgres://u@h:5432/whatever?x` with the database replaced.
 fn with_database(url: &str, database: &str) -> anyhow::Result<String> {
-    let (base, query) = url
-        .split_once('?')
-        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
     let scheme_end = base.find("://").context("database URL has no scheme")? + 3;
-    let path_start = base[scheme_end..]
-        .find('/')
-        .map_or(base.len(), |i| scheme_end + i);
+    let path_start = base[scheme_end..].find('/').map_or(base.len(), |i| scheme_end + i);
     let mut out = format!("{}/{database}", &base[..path_start]);
     if let Some(query) = query {
         out.push('?');
@@ -76,11 +72,8 @@ impl Backend {
                 let admin = Database::connect(&admin_url)
                     .await
                     .context("cannot reach the PostgreSQL test server")?;
-                admin
-                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
-                    .await?;
-                let spawned =
-                    TestApp::spawn(Some(with_database(&admin_url, &name)?), options).await;
+                admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await?;
+                let spawned = TestApp::spawn(Some(with_database(&admin_url, &name)?), options).await;
                 let outcome = match spawned {
                     Ok(app) => {
                         let app = Arc::new(app);
@@ -115,10 +108,7 @@ mod tests {
             with_database("postgres://u:p@h/db?sslmode=disable", "t2")?,
             "postgres://u:p@h/t2?sslmode=disable"
         );
-        assert_eq!(
-            with_database("postgres://h:5432", "t3")?,
-            "postgres://h:5432/t3"
-        );
+        assert_eq!(with_database("postgres://h:5432", "t3")?, "postgres://h:5432/t3");
         Ok(())
     }
 }

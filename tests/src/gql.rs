@@ -13,8 +13,7 @@ impl GqlResponse {
     pub async fn read(response: reqwest::Response) -> anyhow::Result<Self> {
         let status = response.status().as_u16();
         let text = response.text().await?;
-        let body =
-            serde_json::from_str(&text).with_context(|| format!("response is not JSON: {text}"))?;
+        let body = serde_json::from_str(&text).with_context(|| format!("response is not JSON: {text}"))?;
         Ok(Self { status, body })
     }
 
@@ -55,10 +54,6 @@ pub fn error_codes(response: &GqlResponse) -> Vec<String> {
     response
         .errors()
         .iter()
-        .filter_map(|e| {
-            e.pointer("/extensions/code")
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-        })
+        .filter_map(|e| e.pointer("/extensions/code").and_then(Value::as_str).map(str::to_owned))
         .collect()
 }

@@ -48,8 +48,6 @@ macro_rules! backend_tests {
         }
     };
     ($name:ident, |$app:ident| $body:expr) => {
-        $crate::backend_tests!($name, options = $crate::TestOptions::default(), |$app| {
-            $body
-        });
+        $crate::backend_tests!($name, options = $crate::TestOptions::default(), |$app| { $body });
     };
 }

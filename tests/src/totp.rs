@@ -13,9 +13,7 @@ pub fn code(secret_base32: &str, step_offset: i64) -> anyhow::Result<String> {
         .duration_since(std::time::UNIX_EPOCH)
         .context("clock before 1970")?
         .as_secs();
-    let at = now
-        .checked_add_signed(step_offset * 30)
-        .context("time out of range")?;
+    let at = now.checked_add_signed(step_offset * 30).context("time out of range")?;
     Ok(totp.generate(at))
 }
 

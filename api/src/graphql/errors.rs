@@ -100,10 +100,7 @@ impl From<ApiError> for async_graphql::Error {
             DomainError::TwoFactorRequired(_) => with_code(message, code::TWO_FACTOR_REQUIRED),
             DomainError::Internal(internal) => {
                 let mut error = with_code(OPAQUE, code::INTERNAL_SERVER_ERROR);
-                error.source = Some(Arc::new(Pending::Internal(format!(
-                    "{internal}: {:?}",
-                    internal
-                ))));
+                error.source = Some(Arc::new(Pending::Internal(format!("{internal}: {:?}", internal))));
                 error
             }
         }
@@ -135,8 +132,7 @@ pub fn finalize(errors: Vec<ServerError>, request_id: &str) -> Vec<ServerError> 
         match (code_of(&error), pending) {
             (Some(_), Some(Pending::Fields(fields))) if fields.len() > 1 => {
                 for field in fields {
-                    let mut one =
-                        ServerError::new(field.message.clone(), error.locations.first().copied());
+                    let mut one = ServerError::new(field.message.clone(), error.locations.first().copied());
                     one.path = error.path.clone();
                     set(&mut one, "code", code::BAD_USER_INPUT);
                     set(&mut one, "field", field.field.as_str());
@@ -199,14 +195,8 @@ mod tests {
             .iter()
             .map(|e| e.extensions.as_ref().and_then(|x| x.get("field").cloned()))
             .collect();
-        assert_eq!(
-            fields,
-            vec![Some(Value::from("email")), Some(Value::from("password"))]
-        );
-        assert!(
-            out.iter()
-                .all(|e| code_of(e).as_deref() == Some(code::BAD_USER_INPUT))
-        );
+        assert_eq!(fields, vec![Some(Value::from("email")), Some(Value::from("password"))]);
+        assert!(out.iter().all(|e| code_of(e).as_deref() == Some(code::BAD_USER_INPUT)));
     }
 
     #[test]
@@ -215,15 +205,9 @@ mod tests {
         let out = finalize(vec![server_error(error)], "req-42");
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].message, OPAQUE);
-        assert_eq!(
-            code_of(&out[0]).as_deref(),
-            Some(code::INTERNAL_SERVER_ERROR)
-        );
+        assert_eq!(code_of(&out[0]).as_deref(), Some(code::INTERNAL_SERVER_ERROR));
         let printed = format!("{:?}", out[0]);
-        assert!(
-            !printed.contains("relation"),
-            "database text leaked: {printed}"
-        );
+        assert!(!printed.contains("relation"), "database text leaked: {printed}");
         assert!(printed.contains("req-42"));
     }
 
@@ -233,10 +217,7 @@ mod tests {
         error.path = vec![async_graphql::PathSegment::Field("me".into())];
         let out = finalize(vec![error], "req-7");
         assert_eq!(out[0].message, OPAQUE);
-        assert_eq!(
-            code_of(&out[0]).as_deref(),
-            Some(code::INTERNAL_SERVER_ERROR)
-        );
+        assert_eq!(code_of(&out[0]).as_deref(), Some(code::INTERNAL_SERVER_ERROR));
     }
 
     #[test]
@@ -247,10 +228,7 @@ mod tests {
             }))],
             "r",
         );
-        let retry = out[0]
-            .extensions
-            .as_ref()
-            .and_then(|x| x.get("retryAfter").cloned());
+        let retry = out[0].extensions.as_ref().and_then(|x| x.get("retryAfter").cloned());
         assert_eq!(retry, Some(Value::from(42u64)));
     }
 }

@@ -5,35 +5,40 @@ pub mod context;
 pub mod errors;
 pub mod guards;
 pub mod identity;
+pub mod tenancy;
 
 use async_graphql::{Context, EmptySubscription, MergedObject, Schema};
 use tgos_domain::DomainError;
 use tgos_domain::identity::IdentityService;
+use tgos_domain::tenancy::TenancyService;
 
 use crate::config::GraphqlSettings;
 use errors::{ApiError, ApiResult};
 
 #[derive(MergedObject, Default, Debug)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(identity::query::IdentityQuery);
+pub struct QueryRoot(identity::query::IdentityQuery, tenancy::query::TenancyQuery);
 
 #[derive(MergedObject, Default, Debug)]
 #[graphql(name = "Mutation")]
-pub struct MutationRoot(identity::mutation::IdentityMutation);
+pub struct MutationRoot(identity::mutation::IdentityMutation, tenancy::mutation::TenancyMutation);
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
-/// The schema with its limits; `services` are the use-case services resolvers call.
-pub fn build_schema(settings: &GraphqlSettings, identity: Option<IdentityService>) -> AppSchema {
-    let mut builder = Schema::build(
-        QueryRoot::default(),
-        MutationRoot::default(),
-        EmptySubscription,
-    )
-    .limit_depth(settings.max_depth)
-    .limit_complexity(settings.max_complexity);
-    if let Some(identity) = identity {
-        builder = builder.data(identity);
+/// The use-case services resolvers call.
+#[derive(Debug, Clone)]
+pub struct Services {
+    pub identity: IdentityService,
+    pub tenancy: TenancyService,
+}
+
+/// The schema with its limits and, when serving, the services.
+pub fn build_schema(settings: &GraphqlSettings, services: Option<Services>) -> AppSchema {
+    let mut builder = Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
+        .limit_depth(settings.max_depth)
+        .limit_complexity(settings.max_complexity);
+    if let Some(services) = services {
+        builder = builder.data(services.identity).data(services.tenancy);
     }
     builder.finish()
 }
@@ -52,9 +57,11 @@ pub fn sdl() -> String {
 }
 
 pub(crate) fn identity_service<'a>(ctx: &Context<'a>) -> ApiResult<&'a IdentityService> {
-    ctx.data_opt::<IdentityService>().ok_or_else(|| {
-        ApiError::from(DomainError::internal(
-            "identity service missing from schema data",
-        ))
-    })
+    ctx.data_opt::<IdentityService>()
+        .ok_or_else(|| ApiError::from(DomainError::internal("identity service missing from schema data")))
+}
+
+pub(crate) fn tenancy_service<'a>(ctx: &Context<'a>) -> ApiResult<&'a TenancyService> {
+    ctx.data_opt::<TenancyService>()
+        .ok_or_else(|| ApiError::from(DomainError::internal("tenancy service missing from schema data")))
 }

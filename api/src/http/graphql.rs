@@ -34,9 +34,7 @@ pub async fn graphql_get(req: &Request, state: Data<&AppState>) -> Response {
             .endpoint("/graphql")
             .subscription_endpoint("/graphql/ws")
             .finish();
-        return page
-            .with_content_type("text/html; charset=utf-8")
-            .into_response();
+        return page.with_content_type("text/html; charset=utf-8").into_response();
     }
     match async_graphql::http::parse_query_string(query) {
         Ok(request) => execute(req, &state, request, true).await,
@@ -75,9 +73,7 @@ fn accepts(req: &Request, media_type: &str) -> bool {
 }
 
 /// The operation the request will run: its type and name, when the document parses.
-fn selected_operation(
-    request: &mut async_graphql::Request,
-) -> Option<(OperationType, Option<String>)> {
+fn selected_operation(request: &mut async_graphql::Request) -> Option<(OperationType, Option<String>)> {
     let wanted = request.operation_name.clone();
     let document = request.parsed_query().ok()?;
     match &document.operations {
@@ -91,29 +87,16 @@ fn selected_operation(
     }
 }
 
-async fn execute(
-    req: &Request,
-    state: &AppState,
-    mut request: async_graphql::Request,
-    over_get: bool,
-) -> Response {
+async fn execute(req: &Request, state: &AppState, mut request: async_graphql::Request, over_get: bool) -> Response {
     let started = Instant::now();
     let request_id = super::request_id(req.headers());
     let operation = selected_operation(&mut request);
-    let operation_name = operation
-        .as_ref()
-        .and_then(|(_, name)| name.clone())
-        .or_else(|| {
-            request
-                .parsed_query()
-                .ok()
-                .and_then(|doc| match &doc.operations {
-                    DocumentOperations::Multiple(ops) if ops.len() == 1 => {
-                        ops.keys().next().map(|name| name.to_string())
-                    }
-                    _ => None,
-                })
-        });
+    let operation_name = operation.as_ref().and_then(|(_, name)| name.clone()).or_else(|| {
+        request.parsed_query().ok().and_then(|doc| match &doc.operations {
+            DocumentOperations::Multiple(ops) if ops.len() == 1 => ops.keys().next().map(|name| name.to_string()),
+            _ => None,
+        })
+    });
     if over_get
         && matches!(
             operation,
@@ -150,11 +133,9 @@ async fn execute(
         .data(RequestId(request_id.clone()));
     let mut response = state.schema.execute(request).await;
     response.errors = finalize(response.errors, &request_id);
-    state.metrics.observe(
-        operation_name.as_deref(),
-        started.elapsed(),
-        response.errors.is_empty(),
-    );
+    state
+        .metrics
+        .observe(operation_name.as_deref(), started.elapsed(), response.errors.is_empty());
     respond(req, response, &request_id)
 }
 
@@ -169,12 +150,11 @@ fn opaque(request_id: &str) -> ServerError {
 fn respond(req: &Request, response: GqlResponse, request_id: &str) -> Response {
     let spec_media_type = accepts(req, GRAPHQL_RESPONSE_JSON);
     // A response without data is a request error (parse, validation, limits): 400 under the spec's media type.
-    let status =
-        if spec_media_type && response.data == async_graphql::Value::Null && response.is_err() {
-            StatusCode::BAD_REQUEST
-        } else {
-            StatusCode::OK
-        };
+    let status = if spec_media_type && response.data == async_graphql::Value::Null && response.is_err() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
     let content_type = if spec_media_type {
         GRAPHQL_RESPONSE_JSON
     } else {

@@ -9,9 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use poem::{IntoResponse, Response, handler, http::StatusCode, web::Data};
-use prometheus::{
-    Encoder as _, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
-};
+use prometheus::{Encoder as _, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
 
 pub const MAX_OPERATION_NAMES: usize = 200;
 
@@ -84,9 +82,7 @@ impl Metrics {
     pub fn observe(&self, operation: Option<&str>, elapsed: Duration, ok: bool) {
         let label = self.label(operation);
         let outcome = if ok { "ok" } else { "error" };
-        self.requests
-            .with_label_values(&[label.as_str(), outcome])
-            .inc();
+        self.requests.with_label_values(&[label.as_str(), outcome]).inc();
         self.latency
             .with_label_values(&[label.as_str()])
             .observe(elapsed.as_secs_f64());
@@ -103,9 +99,7 @@ impl Metrics {
 #[handler]
 pub async fn serve_metrics(metrics: Data<&Metrics>) -> Response {
     match metrics.render() {
-        Ok(text) => text
-            .with_content_type("text/plain; version=0.0.4")
-            .into_response(),
+        Ok(text) => text.with_content_type("text/plain; version=0.0.4").into_response(),
         Err(error) => {
             tracing::error!(%error, "rendering metrics failed");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
@@ -127,11 +121,7 @@ mod tests {
             metrics.label(Some(&format!("Op{i}")));
         }
         assert_eq!(metrics.label(Some("OneTooMany")), "other");
-        assert_eq!(
-            metrics.label(Some("Me")),
-            "Me",
-            "known names keep their label"
-        );
+        assert_eq!(metrics.label(Some("Me")), "Me", "known names keep their label");
         Ok(())
     }
 

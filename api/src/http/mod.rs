@@ -15,10 +15,7 @@ use crate::app::AppState;
 
 pub fn routes(state: AppState) -> impl IntoEndpoint {
     Route::new()
-        .at(
-            "/graphql",
-            get(graphql::graphql_get).post(graphql::graphql_post),
-        )
+        .at("/graphql", get(graphql::graphql_get).post(graphql::graphql_post))
         .at("/graphql/ws", get(websocket::graphql_ws))
         .at("/healthz", get(health::healthz))
         .at("/readyz", get(health::readyz))
@@ -31,10 +28,7 @@ pub fn routes(state: AppState) -> impl IntoEndpoint {
 /// The client's address and user agent, as recorded with sign-ins.
 pub fn client_info(req: &Request) -> ClientInfo {
     let ip = req.remote_addr().as_socket_addr().map(|addr| addr.ip());
-    let user_agent = req
-        .headers()
-        .get("user-agent")
-        .and_then(|v| v.to_str().ok());
+    let user_agent = req.headers().get("user-agent").and_then(|v| v.to_str().ok());
     ClientInfo::new(ip, user_agent)
 }
 
@@ -54,11 +48,7 @@ pub fn request_id(headers: &HeaderMap) -> String {
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
         .filter(|id| {
-            !id.is_empty()
-                && id.len() <= 64
-                && id
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
         })
         .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_owned)
 }

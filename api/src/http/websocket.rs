@@ -26,10 +26,7 @@ pub const INIT_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Debug)]
 struct Refusal(u16, &'static str);
 
-async fn caller_of(
-    identity: &IdentityService,
-    payload: &serde_json::Value,
-) -> Result<Caller, Refusal> {
+async fn caller_of(identity: &IdentityService, payload: &serde_json::Value) -> Result<Caller, Refusal> {
     let token = payload
         .get("authorization")
         .or_else(|| payload.get("Authorization"))
@@ -69,10 +66,7 @@ async fn read_init(
     if parsed.get("type").and_then(serde_json::Value::as_str) != Some("connection_init") {
         return Err(Refusal(4400, "expected connection_init"));
     }
-    let payload = parsed
-        .get("payload")
-        .cloned()
-        .unwrap_or(serde_json::Value::Null);
+    let payload = parsed.get("payload").cloned().unwrap_or(serde_json::Value::Null);
     Ok((Message::Text(text), payload))
 }
 
@@ -91,19 +85,14 @@ pub async fn graphql_ws(
         .on_upgrade(move |socket| async move {
             let (mut outgoing, mut incoming) = socket.split();
             let accepted = match read_init(&mut incoming).await {
-                Ok((init, payload)) => caller_of(&identity, &payload)
-                    .await
-                    .map(|caller| (init, caller)),
+                Ok((init, payload)) => caller_of(&identity, &payload).await.map(|caller| (init, caller)),
                 Err(refusal) => Err(refusal),
             };
             let (init, caller) = match accepted {
                 Ok(accepted) => accepted,
                 Err(Refusal(code, reason)) => {
                     let _closed = outgoing
-                        .send(Message::Close(Some((
-                            CloseCode::from(code),
-                            reason.to_owned(),
-                        ))))
+                        .send(Message::Close(Some((CloseCode::from(code), reason.to_owned()))))
                         .await;
                     return;
                 }

@@ -42,9 +42,7 @@ impl MasterKey {
 
     /// Parses base64 of 32 bytes (surrounding whitespace ignored).
     pub fn from_base64(text: &str) -> Result<Self, MasterKeyError> {
-        let mut decoded = STANDARD
-            .decode(text.trim())
-            .map_err(|_| MasterKeyError::Malformed)?;
+        let mut decoded = STANDARD.decode(text.trim()).map_err(|_| MasterKeyError::Malformed)?;
         let result = <[u8; 32]>::try_from(decoded.as_slice())
             .map(Self)
             .map_err(|_| MasterKeyError::Malformed);
@@ -57,11 +55,7 @@ impl MasterKey {
         STANDARD.encode(self.0)
     }
 
-    pub fn seal(
-        &self,
-        associated_data: &[u8],
-        plaintext: &[u8],
-    ) -> Result<Vec<u8>, MasterKeyError> {
+    pub fn seal(&self, associated_data: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, MasterKeyError> {
         let cipher = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&self.0));
         let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
         let ciphertext = cipher
@@ -113,10 +107,7 @@ mod tests {
     fn sealed_value_moved_to_another_owner_fails_to_open() -> Result<(), MasterKeyError> {
         let key = MasterKey::generate();
         let sealed = key.seal(b"totp:alice", b"secret")?;
-        assert_eq!(
-            key.open(b"totp:bob", &sealed),
-            Err(MasterKeyError::OpenFailed)
-        );
+        assert_eq!(key.open(b"totp:bob", &sealed), Err(MasterKeyError::OpenFailed));
         assert_eq!(
             MasterKey::generate().open(b"totp:alice", &sealed),
             Err(MasterKeyError::OpenFailed)
@@ -125,19 +116,13 @@ mod tests {
         if let Some(last) = tampered.last_mut() {
             *last ^= 1;
         }
-        assert_eq!(
-            key.open(b"totp:alice", &tampered),
-            Err(MasterKeyError::OpenFailed)
-        );
+        assert_eq!(key.open(b"totp:alice", &tampered), Err(MasterKeyError::OpenFailed));
         Ok(())
     }
 
     #[test]
     fn malformed_keys_are_refused_and_debug_is_redacted() -> Result<(), MasterKeyError> {
-        assert_eq!(
-            MasterKey::from_base64("abc").err(),
-            Some(MasterKeyError::Malformed)
-        );
+        assert_eq!(MasterKey::from_base64("abc").err(), Some(MasterKeyError::Malformed));
         assert_eq!(
             MasterKey::from_base64(&STANDARD.encode([0u8; 31])).err(),
             Some(MasterKeyError::Malformed)

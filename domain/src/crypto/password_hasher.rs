@@ -98,31 +98,19 @@ impl Argon2Pool {
         }
         let queued = self.waiting.fetch_add(1, Ordering::AcqRel);
         let result = if queued >= self.limits.max_waiting {
-            Err(DomainError::RateLimited {
-                retry_after_secs: 1,
-            })
+            Err(DomainError::RateLimited { retry_after_secs: 1 })
         } else {
-            match tokio::time::timeout(
-                self.limits.max_wait,
-                Arc::clone(&self.permits).acquire_owned(),
-            )
-            .await
-            {
+            match tokio::time::timeout(self.limits.max_wait, Arc::clone(&self.permits).acquire_owned()).await {
                 Ok(Ok(permit)) => Ok(permit),
                 Ok(Err(closed)) => Err(DomainError::internal(closed)),
-                Err(_elapsed) => Err(DomainError::RateLimited {
-                    retry_after_secs: 1,
-                }),
+                Err(_elapsed) => Err(DomainError::RateLimited { retry_after_secs: 1 }),
             }
         };
         self.waiting.fetch_sub(1, Ordering::AcqRel);
         result
     }
 
-    async fn run<T: Send + 'static>(
-        &self,
-        work: impl FnOnce() -> DomainResult<T> + Send + 'static,
-    ) -> DomainResult<T> {
+    async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> DomainResult<T> + Send + 'static) -> DomainResult<T> {
         let permit = self.admit().await?;
         tokio::task::spawn_blocking(move || {
             let result = work();
@@ -144,14 +132,11 @@ impl PasswordHasher for Argon2Pool {
     async fn verify(&self, password: &SecretString, phc: &str) -> DomainResult<bool> {
         let password = password.clone();
         let phc = phc.to_owned();
-        self.run(move || verify_now(password.expose_secret(), &phc))
-            .await
+        self.run(move || verify_now(password.expose_secret(), &phc)).await
     }
 
     async fn verify_dummy(&self, password: &SecretString) -> DomainResult<()> {
-        self.verify(password, &self.dummy_hash.clone())
-            .await
-            .map(|_| ())
+        self.verify(password, &self.dummy_hash.clone()).await.map(|_| ())
     }
 }
 

@@ -28,12 +28,7 @@ impl Email {
         let labels_ok = domain
             .split('.')
             .all(|label| !label.is_empty() && !label.starts_with('-') && !label.ends_with('-'));
-        if local.is_empty()
-            || local.len() > 64
-            || domain.contains('@')
-            || !domain.contains('.')
-            || !labels_ok
-        {
+        if local.is_empty() || local.len() > 64 || domain.contains('@') || !domain.contains('.') || !labels_ok {
             return Err(invalid("must look like name@example.com"));
         }
         Ok(Self(value.to_owned()))
@@ -61,10 +56,7 @@ mod tests {
 
     #[test]
     fn key_is_lower_case() -> Result<(), FieldError> {
-        assert_eq!(
-            Email::parse("email", "Ada@Example.COM")?.key(),
-            "ada@example.com"
-        );
+        assert_eq!(Email::parse("email", "Ada@Example.COM")?.key(), "ada@example.com");
         Ok(())
     }
 

@@ -14,16 +14,10 @@ impl FullName {
             return Err(FieldError::new(field, "full name is required"));
         }
         if value.chars().count() > Self::MAX_LEN {
-            return Err(FieldError::new(
-                field,
-                "full name must be at most 100 characters",
-            ));
+            return Err(FieldError::new(field, "full name must be at most 100 characters"));
         }
         if value.chars().any(char::is_control) {
-            return Err(FieldError::new(
-                field,
-                "full name must not contain control characters",
-            ));
+            return Err(FieldError::new(field, "full name must not contain control characters"));
         }
         Ok(Self(value.to_owned()))
     }

@@ -93,11 +93,7 @@ pub enum Reservation {
 
 impl Reservation {
     /// Seconds the caller should wait, at least one.
-    pub fn retry_after_secs(
-        locked_until: Option<DateTime<Utc>>,
-        now: DateTime<Utc>,
-        policy: &ThrottlePolicy,
-    ) -> u64 {
+    pub fn retry_after_secs(locked_until: Option<DateTime<Utc>>, now: DateTime<Utc>, policy: &ThrottlePolicy) -> u64 {
         let wait = locked_until
             .map(|until| (until - now).num_seconds())
             .unwrap_or_else(|| i64::try_from(policy.base_lock.as_secs()).unwrap_or(i64::MAX));
@@ -132,15 +128,8 @@ mod tests {
     #[test]
     fn keys_are_distinct_per_kind() {
         let id = UserId::generate();
-        assert!(
-            ThrottleKey::Account(id)
-                .storage_key()
-                .starts_with("account:")
-        );
-        assert_eq!(
-            ThrottleKey::UnknownLogin("ada".into()).storage_key(),
-            "login:ada"
-        );
+        assert!(ThrottleKey::Account(id).storage_key().starts_with("account:"));
+        assert_eq!(ThrottleKey::UnknownLogin("ada".into()).storage_key(), "login:ada");
         assert_eq!(
             ThrottleKey::Ip(IpAddr::from([127, 0, 0, 1])).storage_key(),
             "ip:127.0.0.1"

@@ -32,42 +32,20 @@ pub trait UserRepository: Send + Sync {
     /// which means the code was used before.
     async fn advance_totp_step(&self, id: UserId, step: i64) -> StoreResult<bool>;
     /// Replaces every backup code of the user.
-    async fn replace_backup_codes(
-        &self,
-        id: UserId,
-        hashes: &[Vec<u8>],
-        now: DateTime<Utc>,
-    ) -> StoreResult<()>;
+    async fn replace_backup_codes(&self, id: UserId, hashes: &[Vec<u8>], now: DateTime<Utc>) -> StoreResult<()>;
     /// Atomically marks an unused code used; `false` when no unused code has that hash.
-    async fn consume_backup_code(
-        &self,
-        id: UserId,
-        hash: &[u8],
-        now: DateTime<Utc>,
-    ) -> StoreResult<bool>;
+    async fn consume_backup_code(&self, id: UserId, hash: &[u8], now: DateTime<Utc>) -> StoreResult<bool>;
     async fn count_unused_backup_codes(&self, id: UserId) -> StoreResult<u64>;
 }
 
 #[async_trait]
 pub trait SessionRepository: Send + Sync {
     async fn insert_session(&self, session: &SessionRecord) -> StoreResult<()>;
-    async fn find_session_by_token_hash(
-        &self,
-        token_hash: &[u8],
-    ) -> StoreResult<Option<SessionRecord>>;
+    async fn find_session_by_token_hash(&self, token_hash: &[u8]) -> StoreResult<Option<SessionRecord>>;
     /// The user's unrevoked, unexpired sessions, newest first.
-    async fn list_live_sessions(
-        &self,
-        user: UserId,
-        now: DateTime<Utc>,
-    ) -> StoreResult<Vec<SessionRecord>>;
+    async fn list_live_sessions(&self, user: UserId, now: DateTime<Utc>) -> StoreResult<Vec<SessionRecord>>;
     /// `false` when the session is not the user's or already revoked.
-    async fn revoke_session(
-        &self,
-        user: UserId,
-        session: SessionId,
-        now: DateTime<Utc>,
-    ) -> StoreResult<bool>;
+    async fn revoke_session(&self, user: UserId, session: SessionId, now: DateTime<Utc>) -> StoreResult<bool>;
     /// Revokes every live session of the user except `keep`; returns how many.
     async fn revoke_other_sessions(
         &self,
@@ -86,19 +64,10 @@ pub trait SessionRepository: Send + Sync {
 pub trait ThrottleRepository: Send + Sync {
     /// Atomically counts one attempt against `key` unless the key is locked or its failures within the window
     /// already reach the threshold.
-    async fn reserve_attempt(
-        &self,
-        key: &str,
-        policy: &ThrottlePolicy,
-        now: DateTime<Utc>,
-    ) -> StoreResult<Reservation>;
+    async fn reserve_attempt(&self, key: &str, policy: &ThrottlePolicy, now: DateTime<Utc>)
+    -> StoreResult<Reservation>;
     /// After a failed check: locks the key when its attempts reached the threshold.
-    async fn lock_if_exhausted(
-        &self,
-        key: &str,
-        policy: &ThrottlePolicy,
-        now: DateTime<Utc>,
-    ) -> StoreResult<()>;
+    async fn lock_if_exhausted(&self, key: &str, policy: &ThrottlePolicy, now: DateTime<Utc>) -> StoreResult<()>;
     /// After a success: gives back this attempt and, when `forget` is set, clears the counter and back-off.
     async fn release_attempt(&self, key: &str, forget: bool) -> StoreResult<()>;
 }

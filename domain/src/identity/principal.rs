@@ -10,6 +10,8 @@ pub enum Principal {
         session_id: SessionId,
         /// Staff powers apply only with two-factor enrolled (policy §9).
         acts_as_staff: bool,
+        /// The username, as audit entries name the actor.
+        display_name: String,
     },
 }
 
@@ -17,6 +19,12 @@ impl Principal {
     pub fn user_id(&self) -> UserId {
         match self {
             Self::User { user_id, .. } => *user_id,
+        }
+    }
+
+    pub fn display_name(&self) -> &str {
+        match self {
+            Self::User { display_name, .. } => display_name,
         }
     }
 }

@@ -88,11 +88,7 @@ impl IdentityService {
 
     /// Reserves one attempt against the client's IP address and then the account key; refuses with
     /// `RateLimited` when either is exhausted.
-    pub(crate) async fn reserve_attempts(
-        &self,
-        account: ThrottleKey,
-        client: &ClientInfo,
-    ) -> DomainResult<Attempts> {
+    pub(crate) async fn reserve_attempts(&self, account: ThrottleKey, client: &ClientInfo) -> DomainResult<Attempts> {
         let now = self.now();
         let policy = self.config.lockout;
         let mut keys = Vec::with_capacity(2);
@@ -106,11 +102,7 @@ impl IdentityService {
                 Reservation::Granted => {}
                 Reservation::Denied { locked_until } => {
                     return Err(DomainError::RateLimited {
-                        retry_after_secs: Reservation::retry_after_secs(
-                            locked_until,
-                            now,
-                            key_policy,
-                        ),
+                        retry_after_secs: Reservation::retry_after_secs(locked_until, now, key_policy),
                     });
                 }
             }
@@ -134,11 +126,7 @@ impl IdentityService {
         Ok(TotpSecret::from_bytes(bytes))
     }
 
-    pub(crate) fn seal_totp(
-        &self,
-        user: &UserRecord,
-        secret: &TotpSecret,
-    ) -> DomainResult<Vec<u8>> {
+    pub(crate) fn seal_totp(&self, user: &UserRecord, secret: &TotpSecret) -> DomainResult<Vec<u8>> {
         self.master_key
             .seal(&totp_aad(user), secret.bytes())
             .map_err(DomainError::internal)
@@ -151,11 +139,7 @@ fn totp_aad(user: &UserRecord) -> Vec<u8> {
 }
 
 impl Attempts {
-    pub(crate) async fn failed(
-        self,
-        repos: &dyn Repositories,
-        now: DateTime<Utc>,
-    ) -> DomainResult<()> {
+    pub(crate) async fn failed(self, repos: &dyn Repositories, now: DateTime<Utc>) -> DomainResult<()> {
         for (key, policy, _) in &self.keys {
             repos.lock_if_exhausted(key, policy, now).await?;
         }

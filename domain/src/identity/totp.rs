@@ -43,9 +43,7 @@ impl TotpSecret {
 
     /// The base32 form people type into an authenticator.
     pub fn base32(&self) -> String {
-        totp_rs::Secret::Raw(self.bytes().to_vec())
-            .to_encoded()
-            .to_string()
+        totp_rs::Secret::Raw(self.bytes().to_vec()).to_encoded().to_string()
     }
 
     fn totp(&self, issuer: &str, account: &str) -> DomainResult<TOTP> {
@@ -157,10 +155,7 @@ mod tests {
     fn uri_and_qr_carry_the_secret_and_issuer() -> DomainResult<()> {
         let secret = rfc_secret();
         let uri = secret.otpauth_uri("Telegram OS", "ada")?;
-        assert!(
-            uri.starts_with("otpauth://totp/Telegram%20OS:ada?"),
-            "{uri}"
-        );
+        assert!(uri.starts_with("otpauth://totp/Telegram%20OS:ada?"), "{uri}");
         assert!(uri.contains(&format!("secret={}", secret.base32())));
         assert!(qr_svg(&uri)?.contains("<svg"));
         assert!(!format!("{secret:?}").contains(&secret.base32()));

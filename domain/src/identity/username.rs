@@ -12,10 +12,7 @@ impl Username {
         let value = raw.trim();
         let len = value.chars().count();
         if !(3..=32).contains(&len) {
-            return Err(FieldError::new(
-                field,
-                "username must be 3 to 32 characters",
-            ));
+            return Err(FieldError::new(field, "username must be 3 to 32 characters"));
         }
         if !value.starts_with(|c: char| c.is_ascii_alphabetic()) {
             return Err(FieldError::new(field, "username must start with a letter"));
@@ -54,19 +51,8 @@ mod tests {
 
     #[test]
     fn rejects_bad_usernames() {
-        for bad in [
-            "ab",
-            "1ada",
-            "_ada",
-            "ada lovelace",
-            "ada@home",
-            "ädä",
-            &"a".repeat(33),
-        ] {
-            assert!(
-                Username::parse("username", bad).is_err(),
-                "{bad:?} must be rejected"
-            );
+        for bad in ["ab", "1ada", "_ada", "ada lovelace", "ada@home", "ädä", &"a".repeat(33)] {
+            assert!(Username::parse("username", bad).is_err(), "{bad:?} must be rejected");
         }
     }
 }

@@ -1,7 +1,11 @@
 //! SeaORM entities: the rows as stored. They never leave this crate; the ports speak domain records.
 
+pub mod audit_chain_heads;
+pub mod audit_log;
 pub mod auth_throttles;
 pub mod backup_codes;
+pub mod memberships;
 pub mod sessions;
 pub mod sign_in_challenges;
 pub mod users;
+pub mod workspaces;

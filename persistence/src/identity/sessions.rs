@@ -3,9 +3,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait as _, EntityTrait as _, QueryFilter as _, QueryOrder as _,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait as _, EntityTrait as _, QueryFilter as _, QueryOrder as _};
 use tgos_domain::identity::ports::SessionRepository;
 use tgos_domain::identity::records::{ChallengeRecord, SessionRecord};
 use tgos_domain::ids::{SessionId, UserId};
@@ -50,10 +48,7 @@ impl<C: Conn> SessionRepository for Repo<C> {
         Ok(())
     }
 
-    async fn find_session_by_token_hash(
-        &self,
-        token_hash: &[u8],
-    ) -> StoreResult<Option<SessionRecord>> {
+    async fn find_session_by_token_hash(&self, token_hash: &[u8]) -> StoreResult<Option<SessionRecord>> {
         let row = sessions::Entity::find()
             .filter(sessions::Column::TokenHash.eq(token_hash.to_vec()))
             .one(&self.0)
@@ -62,11 +57,7 @@ impl<C: Conn> SessionRepository for Repo<C> {
         Ok(row.map(to_record))
     }
 
-    async fn list_live_sessions(
-        &self,
-        user: UserId,
-        now: DateTime<Utc>,
-    ) -> StoreResult<Vec<SessionRecord>> {
+    async fn list_live_sessions(&self, user: UserId, now: DateTime<Utc>) -> StoreResult<Vec<SessionRecord>> {
         let rows = sessions::Entity::find()
             .filter(sessions::Column::UserId.eq(user.as_uuid()))
             .filter(sessions::Column::RevokedAt.is_null())
@@ -78,12 +69,7 @@ impl<C: Conn> SessionRepository for Repo<C> {
         Ok(rows.into_iter().map(to_record).collect())
     }
 
-    async fn revoke_session(
-        &self,
-        user: UserId,
-        session: SessionId,
-        now: DateTime<Utc>,
-    ) -> StoreResult<bool> {
+    async fn revoke_session(&self, user: UserId, session: SessionId, now: DateTime<Utc>) -> StoreResult<bool> {
         let result = sessions::Entity::update_many()
             .col_expr(sessions::Column::RevokedAt, Expr::value(now))
             .filter(sessions::Column::Id.eq(session.as_uuid()))

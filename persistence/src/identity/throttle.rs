@@ -56,11 +56,7 @@ impl<C: Conn> ThrottleRepository for Repo<C> {
                     .add(Column::LockedUntil.is_null())
                     .add(Column::LockedUntil.lte(now)),
             )
-            .filter(
-                Condition::any()
-                    .add(Column::Failures.lt(threshold(policy)))
-                    .add(stale),
-            )
+            .filter(Condition::any().add(Column::Failures.lt(threshold(policy))).add(stale))
             .exec(&self.0)
             .await
             .store()?
@@ -73,18 +69,11 @@ impl<C: Conn> ThrottleRepository for Repo<C> {
             .one(&self.0)
             .await
             .store()?;
-        let locked_until = row
-            .and_then(|row| row.locked_until)
-            .filter(|until| *until > now);
+        let locked_until = row.and_then(|row| row.locked_until).filter(|until| *until > now);
         Ok(Reservation::Denied { locked_until })
     }
 
-    async fn lock_if_exhausted(
-        &self,
-        key: &str,
-        policy: &ThrottlePolicy,
-        now: DateTime<Utc>,
-    ) -> StoreResult<()> {
+    async fn lock_if_exhausted(&self, key: &str, policy: &ThrottlePolicy, now: DateTime<Utc>) -> StoreResult<()> {
         let Some(row) = auth_throttles::Entity::find_by_id(key.to_owned())
             .one(&self.0)
             .await
@@ -118,16 +107,10 @@ impl<C: Conn> ThrottleRepository for Repo<C> {
             update
                 .col_expr(Column::Failures, Expr::value(0))
                 .col_expr(Column::LockCount, Expr::value(0))
-                .col_expr(
-                    Column::LockedUntil,
-                    Expr::value(Option::<DateTime<Utc>>::None),
-                )
+                .col_expr(Column::LockedUntil, Expr::value(Option::<DateTime<Utc>>::None))
         } else {
             let decremented = CaseStatement::new()
-                .case(
-                    Expr::col(Column::Failures).gt(0),
-                    Expr::col(Column::Failures).sub(1),
-                )
+                .case(Expr::col(Column::Failures).gt(0), Expr::col(Column::Failures).sub(1))
                 .finally(Expr::value(0));
             update.col_expr(Column::Failures, decremented.into())
         };

@@ -3,10 +3,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait as _, Condition, EntityTrait as _, PaginatorTrait as _,
-    QueryFilter as _,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait as _, Condition, EntityTrait as _, PaginatorTrait as _, QueryFilter as _};
 use tgos_domain::identity::ports::UserRepository;
 use tgos_domain::identity::records::UserRecord;
 use tgos_domain::ids::UserId;
@@ -68,10 +65,7 @@ impl<C: Conn> UserRepository for Repo<C> {
     }
 
     async fn find_user(&self, id: UserId) -> StoreResult<Option<UserRecord>> {
-        let row = users::Entity::find_by_id(id.as_uuid())
-            .one(&self.0)
-            .await
-            .store()?;
+        let row = users::Entity::find_by_id(id.as_uuid()).one(&self.0).await.store()?;
         Ok(row.map(to_record))
     }
 
@@ -144,12 +138,7 @@ impl<C: Conn> UserRepository for Repo<C> {
         Ok(result.rows_affected == 1)
     }
 
-    async fn replace_backup_codes(
-        &self,
-        id: UserId,
-        hashes: &[Vec<u8>],
-        now: DateTime<Utc>,
-    ) -> StoreResult<()> {
+    async fn replace_backup_codes(&self, id: UserId, hashes: &[Vec<u8>], now: DateTime<Utc>) -> StoreResult<()> {
         backup_codes::Entity::delete_many()
             .filter(backup_codes::Column::UserId.eq(id.as_uuid()))
             .exec(&self.0)
@@ -173,12 +162,7 @@ impl<C: Conn> UserRepository for Repo<C> {
         Ok(())
     }
 
-    async fn consume_backup_code(
-        &self,
-        id: UserId,
-        hash: &[u8],
-        now: DateTime<Utc>,
-    ) -> StoreResult<bool> {
+    async fn consume_backup_code(&self, id: UserId, hash: &[u8], now: DateTime<Utc>) -> StoreResult<bool> {
         let result = backup_codes::Entity::update_many()
             .col_expr(backup_codes::Column::UsedAt, Expr::value(now))
             .filter(backup_codes::Column::UserId.eq(id.as_uuid()))

@@ -9,10 +9,7 @@ backend_tests!(
         let guesses: Vec<_> = (0..50)
             .map(|i| {
                 let app = app.clone();
-                tokio::spawn(async move {
-                    app.sign_in("mallory_target", &format!("wrong guess number {i}"))
-                        .await
-                })
+                tokio::spawn(async move { app.sign_in("mallory_target", &format!("wrong guess number {i}")).await })
             })
             .collect();
         let (mut checked, mut limited) = (0, 0);
@@ -21,10 +18,7 @@ backend_tests!(
             match response.code().as_deref() {
                 Some("UNAUTHENTICATED") => checked += 1,
                 Some("RATE_LIMITED") => {
-                    let retry = response
-                        .at("/errors/0/extensions/retryAfter")?
-                        .as_u64()
-                        .unwrap_or(0);
+                    let retry = response.at("/errors/0/extensions/retryAfter")?.as_u64().unwrap_or(0);
                     assert!(
                         retry >= 1,
                         "retryAfter must tell when to come back: {:?}",
@@ -51,22 +45,14 @@ backend_tests!(a_successful_sign_in_resets_the_counter, |app| {
     app.sign_up("forgetful").await?;
     for _ in 0..4 {
         assert_eq!(
-            app.sign_in("forgetful", "not it, sorry!!")
-                .await?
-                .code()
-                .as_deref(),
+            app.sign_in("forgetful", "not it, sorry!!").await?.code().as_deref(),
             Some("UNAUTHENTICATED")
         );
     }
     assert!(app.sign_in("forgetful", PASSWORD).await?.is_ok());
     for _ in 0..4 {
         let again = app.sign_in("forgetful", "not it, sorry!!").await?;
-        assert_eq!(
-            again.code().as_deref(),
-            Some("UNAUTHENTICATED"),
-            "{:?}",
-            again.body
-        );
+        assert_eq!(again.code().as_deref(), Some("UNAUTHENTICATED"), "{:?}", again.body);
     }
     Ok(())
 });
@@ -78,10 +64,7 @@ backend_tests!(the_lock_grows_after_each_lockout, |app| {
     }
     let first = app.sign_in("victim", "wrong wrong wrong").await?;
     assert_eq!(first.code().as_deref(), Some("RATE_LIMITED"));
-    let first_wait = first
-        .at("/errors/0/extensions/retryAfter")?
-        .as_u64()
-        .unwrap_or(0);
+    let first_wait = first.at("/errors/0/extensions/retryAfter")?.as_u64().unwrap_or(0);
     assert!(
         (55..=60).contains(&first_wait),
         "first lock is about a minute: {first_wait}"
@@ -90,28 +73,17 @@ backend_tests!(the_lock_grows_after_each_lockout, |app| {
     use sea_orm::ConnectionTrait as _;
     app.db()
         .await?
-        .execute_unprepared(
-            "UPDATE auth_throttles SET locked_until = NULL WHERE key LIKE 'account:%'",
-        )
+        .execute_unprepared("UPDATE auth_throttles SET locked_until = NULL WHERE key LIKE 'account:%'")
         .await?;
     for _ in 0..5 {
         assert_eq!(
-            app.sign_in("victim", "wrong wrong wrong")
-                .await?
-                .code()
-                .as_deref(),
+            app.sign_in("victim", "wrong wrong wrong").await?.code().as_deref(),
             Some("UNAUTHENTICATED")
         );
     }
     let second = app.sign_in("victim", "wrong wrong wrong").await?;
-    let second_wait = second
-        .at("/errors/0/extensions/retryAfter")?
-        .as_u64()
-        .unwrap_or(0);
-    assert!(
-        (115..=120).contains(&second_wait),
-        "second lock doubles: {second_wait}"
-    );
+    let second_wait = second.at("/errors/0/extensions/retryAfter")?.as_u64().unwrap_or(0);
+    assert!((115..=120).contains(&second_wait), "second lock doubles: {second_wait}");
     Ok(())
 });
 
@@ -126,11 +98,7 @@ backend_tests!(wrong_two_factor_codes_are_throttled_too, |app| {
     let mut codes = Vec::new();
     for i in 0..7 {
         let response = app
-            .gql(
-                None,
-                complete,
-                json!({ "ch": challenge, "code": format!("00000{i}") }),
-            )
+            .gql(None, complete, json!({ "ch": challenge, "code": format!("00000{i}") }))
             .await?;
         codes.push(response.code().unwrap_or_default());
     }

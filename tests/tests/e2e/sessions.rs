@@ -4,10 +4,7 @@ use tgos_tests::backend_tests;
 
 const ME: &str = "{ me { user { username } } }";
 
-async fn session_ids(
-    app: &tgos_tests::TestApp,
-    token: &str,
-) -> anyhow::Result<Vec<(String, bool)>> {
+async fn session_ids(app: &tgos_tests::TestApp, token: &str) -> anyhow::Result<Vec<(String, bool)>> {
     let me = app
         .gql(Some(token), "{ me { sessions { id current } } }", json!({}))
         .await?;
@@ -16,12 +13,7 @@ async fn session_ids(
         .as_array()
         .into_iter()
         .flatten()
-        .map(|s| {
-            (
-                s["id"].as_str().unwrap_or("").to_owned(),
-                s["current"] == json!(true),
-            )
-        })
+        .map(|s| (s["id"].as_str().unwrap_or("").to_owned(), s["current"] == json!(true)))
         .collect())
 }
 
@@ -47,10 +39,7 @@ backend_tests!(revoked_session_stops_working_and_others_continue, |app| {
         .await?;
     assert_eq!(revoked.at("/data/revokeSession")?, &json!(true));
     assert_eq!(
-        app.gql(Some(&second), ME, json!({}))
-            .await?
-            .code()
-            .as_deref(),
+        app.gql(Some(&second), ME, json!({})).await?.code().as_deref(),
         Some("UNAUTHENTICATED")
     );
     assert!(app.gql(Some(&first), ME, json!({})).await?.is_ok());
@@ -83,74 +72,55 @@ backend_tests!(a_user_cannot_revoke_someone_elses_session, |app| {
 
 backend_tests!(sign_out_ends_the_current_session, |app| {
     let token = app.sign_up("hopper").await?;
-    let out = app
-        .gql(Some(&token), "mutation { signOut }", json!({}))
-        .await?;
+    let out = app.gql(Some(&token), "mutation { signOut }", json!({})).await?;
     assert_eq!(out.at("/data/signOut")?, &json!(true));
     assert_eq!(
-        app.gql(Some(&token), ME, json!({}))
-            .await?
-            .code()
-            .as_deref(),
+        app.gql(Some(&token), ME, json!({})).await?.code().as_deref(),
         Some("UNAUTHENTICATED")
     );
     Ok(())
 });
 
-backend_tests!(
-    change_password_revokes_other_sessions_and_old_password,
-    |app| {
-        let current = app.sign_up("hopper").await?;
-        let other = app
-            .sign_in("hopper", PASSWORD)
-            .await?
-            .str_at("/data/signIn/session/token")?;
-        let change = "mutation($c: String!, $n: String!) { changePassword(current: $c, new: $n) }";
-        let wrong = app
-            .gql(
-                Some(&current),
-                change,
-                json!({ "c": "wrong password here", "n": "a brand new passphrase" }),
-            )
-            .await?;
-        assert_eq!(wrong.code().as_deref(), Some("BAD_USER_INPUT"));
-        assert_eq!(wrong.str_at("/errors/0/extensions/field")?, "current");
-        let weak = app
-            .gql(
-                Some(&current),
-                change,
-                json!({ "c": PASSWORD, "n": "short" }),
-            )
-            .await?;
-        assert_eq!(weak.str_at("/errors/0/extensions/field")?, "new");
-        let changed = app
-            .gql(
-                Some(&current),
-                change,
-                json!({ "c": PASSWORD, "n": "a brand new passphrase" }),
-            )
-            .await?;
-        assert_eq!(changed.at("/data/changePassword")?, &json!(true));
-        assert!(
-            app.gql(Some(&current), ME, json!({})).await?.is_ok(),
-            "the current session survives"
-        );
-        assert_eq!(
-            app.gql(Some(&other), ME, json!({}))
-                .await?
-                .code()
-                .as_deref(),
-            Some("UNAUTHENTICATED")
-        );
-        assert_eq!(
-            app.sign_in("hopper", PASSWORD).await?.code().as_deref(),
-            Some("UNAUTHENTICATED")
-        );
-        assert!(
-            app.sign_in("hopper", "a brand new passphrase")
-                .await?
-                .is_ok()
-        );
-        Ok(())
-    }
-);
+backend_tests!(change_password_revokes_other_sessions_and_old_password, |app| {
+    let current = app.sign_up("hopper").await?;
+    let other = app
+        .sign_in("hopper", PASSWORD)
+        .await?
+        .str_at("/data/signIn/session/token")?;
+    let change = "mutation($c: String!, $n: String!) { changePassword(current: $c, new: $n) }";
+    let wrong = app
+        .gql(
+            Some(&current),
+            change,
+            json!({ "c": "wrong password here", "n": "a brand new passphrase" }),
+        )
+        .await?;
+    assert_eq!(wrong.code().as_deref(), Some("BAD_USER_INPUT"));
+    assert_eq!(wrong.str_at("/errors/0/extensions/field")?, "current");
+    let weak = app
+        .gql(Some(&current), change, json!({ "c": PASSWORD, "n": "short" }))
+        .await?;
+    assert_eq!(weak.str_at("/errors/0/extensions/field")?, "new");
+    let changed = app
+        .gql(
+            Some(&current),
+            change,
+            json!({ "c": PASSWORD, "n": "a brand new passphrase" }),
+        )
+        .await?;
+    assert_eq!(changed.at("/data/changePassword")?, &json!(true));
+    assert!(
+        app.gql(Some(&current), ME, json!({})).await?.is_ok(),
+        "the current session survives"
+    );
+    assert_eq!(
+        app.gql(Some(&other), ME, json!({})).await?.code().as_deref(),
+        Some("UNAUTHENTICATED")
+    );
+    assert_eq!(
+        app.sign_in("hopper", PASSWORD).await?.code().as_deref(),
+        Some("UNAUTHENTICATED")
+    );
+    assert!(app.sign_in("hopper", "a brand new passphrase").await?.is_ok());
+    Ok(())
+});

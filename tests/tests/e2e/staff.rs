@@ -60,18 +60,9 @@ backend_tests!(staff_powers_need_two_factor, |app| {
     let disable = "mutation($p: String!, $c: String!) { disableTotp(password: $p, code: $c) }";
     // Both recent TOTP steps are spent; a backup code stands in.
     let disabled = app
-        .gql(
-            Some(&token),
-            disable,
-            json!({ "p": PASSWORD, "c": backup_codes[0] }),
-        )
+        .gql(Some(&token), disable, json!({ "p": PASSWORD, "c": backup_codes[0] }))
         .await?;
-    assert_eq!(
-        disabled.at("/data/disableTotp")?,
-        &json!(true),
-        "{:?}",
-        disabled.body
-    );
+    assert_eq!(disabled.at("/data/disableTotp")?, &json!(true), "{:?}", disabled.body);
     assert!(
         !acts_as_staff(&app, &token).await?,
         "without two-factor the staff flag gives no powers"

@@ -12,10 +12,7 @@ backend_tests!(a_mutation_over_get_is_refused_and_does_nothing, |app| {
         .await?;
     assert_eq!(response.status().as_u16(), 405);
     assert_eq!(
-        response
-            .headers()
-            .get("allow")
-            .and_then(|v| v.to_str().ok()),
+        response.headers().get("allow").and_then(|v| v.to_str().ok()),
         Some("POST")
     );
     let body: serde_json::Value = response.json().await?;
@@ -59,9 +56,7 @@ backend_tests!(a_query_over_get_works_and_browsers_get_graphiql, |app| {
 });
 
 backend_tests!(the_depth_limit_is_enforced, |app| {
-    let nested = (0..10).fold("name".to_owned(), |inner, _| {
-        format!("ofType {{ {inner} }}")
-    });
+    let nested = (0..10).fold("name".to_owned(), |inner, _| format!("ofType {{ {inner} }}"));
     let deep = format!("{{ __schema {{ types {{ fields {{ type {{ {nested} }} }} }} }} }}");
     let response = app.gql(None, &deep, json!({})).await?;
     assert_eq!(
@@ -90,10 +85,7 @@ backend_tests!(invalid_documents_get_bad_user_input, |app| {
         "request errors are 400 under the GraphQL response media type"
     );
     assert_eq!(
-        syntax
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok()),
+        syntax.headers().get("content-type").and_then(|v| v.to_str().ok()),
         Some("application/graphql-response+json")
     );
     let body: serde_json::Value = syntax.json().await?;
@@ -101,81 +93,49 @@ backend_tests!(invalid_documents_get_bad_user_input, |app| {
         body.pointer("/errors/0/extensions/code"),
         Some(&json!("BAD_USER_INPUT"))
     );
-    let not_json = app
-        .http()
-        .post(app.url("/graphql"))
-        .body("nope")
-        .send()
-        .await?;
+    let not_json = app.http().post(app.url("/graphql")).body("nope").send().await?;
     assert_eq!(not_json.status().as_u16(), 400);
     Ok(())
 });
 
-backend_tests!(
-    an_internal_error_carries_a_request_id_and_no_database_text,
-    |app| {
-        use sea_orm::ConnectionTrait as _;
-        let token = app.sign_up("breaker").await?;
-        app.db()
-            .await?
-            .execute_unprepared("DROP TABLE sessions")
-            .await?;
-        let response = app
-            .http()
-            .post(app.url("/graphql"))
-            .bearer_auth(&token)
-            .json(&json!({ "query": "{ me { user { id } } }" }))
-            .send()
-            .await?;
-        let request_id = response
-            .headers()
-            .get("x-request-id")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-            .unwrap_or_default();
-        let text = response.text().await?;
-        let body: serde_json::Value = serde_json::from_str(&text)?;
-        assert_eq!(
-            body.pointer("/errors/0/extensions/code"),
-            Some(&json!("INTERNAL_SERVER_ERROR"))
-        );
-        assert_eq!(
-            body.pointer("/errors/0/message"),
-            Some(&json!("internal server error"))
-        );
-        assert_eq!(
-            body.pointer("/errors/0/extensions/requestId"),
-            Some(&json!(request_id))
-        );
-        for leak in ["sessions", "table", "relation", "SQL", "sqlx", "no such"] {
-            assert!(!text.contains(leak), "response leaks {leak:?}: {text}");
-        }
-        Ok(())
+backend_tests!(an_internal_error_carries_a_request_id_and_no_database_text, |app| {
+    use sea_orm::ConnectionTrait as _;
+    let token = app.sign_up("breaker").await?;
+    app.db().await?.execute_unprepared("DROP TABLE sessions").await?;
+    let response = app
+        .http()
+        .post(app.url("/graphql"))
+        .bearer_auth(&token)
+        .json(&json!({ "query": "{ me { user { id } } }" }))
+        .send()
+        .await?;
+    let request_id = response
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .unwrap_or_default();
+    let text = response.text().await?;
+    let body: serde_json::Value = serde_json::from_str(&text)?;
+    assert_eq!(
+        body.pointer("/errors/0/extensions/code"),
+        Some(&json!("INTERNAL_SERVER_ERROR"))
+    );
+    assert_eq!(body.pointer("/errors/0/message"), Some(&json!("internal server error")));
+    assert_eq!(body.pointer("/errors/0/extensions/requestId"), Some(&json!(request_id)));
+    for leak in ["sessions", "table", "relation", "SQL", "sqlx", "no such"] {
+        assert!(!text.contains(leak), "response leaks {leak:?}: {text}");
     }
-);
+    Ok(())
+});
 
 backend_tests!(health_readiness_and_metrics_answer, |app| {
-    assert_eq!(
-        app.http()
-            .get(app.url("/healthz"))
-            .send()
-            .await?
-            .text()
-            .await?,
-        "ok"
-    );
+    assert_eq!(app.http().get(app.url("/healthz")).send().await?.text().await?, "ok");
     let ready = app.http().get(app.url("/readyz")).send().await?;
     assert_eq!(ready.status().as_u16(), 200);
-    app.gql(None, "query WhoAmI { me { user { id } } }", json!({}))
-        .await?;
+    app.gql(None, "query WhoAmI { me { user { id } } }", json!({})).await?;
     app.sign_up("counted").await?;
-    let metrics = app
-        .http()
-        .get(app.url("/metrics"))
-        .send()
-        .await?
-        .text()
-        .await?;
+    let metrics = app.http().get(app.url("/metrics")).send().await?.text().await?;
     assert!(
         metrics.contains(r#"tgos_graphql_requests_total{operation="WhoAmI",outcome="error"} 1"#),
         "{metrics}"

@@ -2,108 +2,96 @@ use serde_json::json;
 use tgos_tests::app::PASSWORD;
 use tgos_tests::{TestOptions, backend_tests, totp};
 
-const COMPLETE: &str = "mutation($ch: String!, $code: String!) { completeSignIn(challenge: $ch, code: $code) { token } }";
+const COMPLETE: &str =
+    "mutation($ch: String!, $code: String!) { completeSignIn(challenge: $ch, code: $code) { token } }";
 
-backend_tests!(
-    enrollment_returns_secret_uri_and_qr_and_turns_two_factor_on,
-    |app| {
-        let token = app.sign_up("turing").await?;
-        let begun = app
-            .gql(
-                Some(&token),
-                "mutation { beginTotpEnrollment { secret otpauthUri qrSvg } }",
-                json!({}),
-            )
-            .await?;
-        let secret = begun.str_at("/data/beginTotpEnrollment/secret")?;
-        let uri = begun.str_at("/data/beginTotpEnrollment/otpauthUri")?;
-        assert!(
-            uri.starts_with("otpauth://totp/Telegram%20OS:turing?"),
-            "{uri}"
-        );
-        assert!(uri.contains(&format!("secret={secret}")));
-        assert!(
-            begun
-                .str_at("/data/beginTotpEnrollment/qrSvg")?
-                .contains("<svg")
-        );
-        let wrong = app
-            .gql(
-                Some(&token),
-                "mutation { confirmTotpEnrollment(code: \"000000\") { backupCodes } }",
-                json!({}),
-            )
-            .await?;
-        assert_eq!(wrong.code().as_deref(), Some("BAD_USER_INPUT"));
-        let code = totp::code(&secret, 0)?;
-        let confirmed = app
-            .gql(
-                Some(&token),
-                "mutation($c: String!) { confirmTotpEnrollment(code: $c) { backupCodes } }",
-                json!({ "c": code }),
-            )
-            .await?;
-        let codes = confirmed
-            .at("/data/confirmTotpEnrollment/backupCodes")?
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
-        assert_eq!(codes.len(), 10);
-        let me = app
-            .gql(
-                Some(&token),
-                "{ me { user { twoFactorEnabled } backupCodesRemaining } }",
-                json!({}),
-            )
-            .await?;
-        assert_eq!(me.at("/data/me/user/twoFactorEnabled")?, &json!(true));
-        assert_eq!(me.at("/data/me/backupCodesRemaining")?, &json!(10));
-        Ok(())
-    }
-);
+backend_tests!(enrollment_returns_secret_uri_and_qr_and_turns_two_factor_on, |app| {
+    let token = app.sign_up("turing").await?;
+    let begun = app
+        .gql(
+            Some(&token),
+            "mutation { beginTotpEnrollment { secret otpauthUri qrSvg } }",
+            json!({}),
+        )
+        .await?;
+    let secret = begun.str_at("/data/beginTotpEnrollment/secret")?;
+    let uri = begun.str_at("/data/beginTotpEnrollment/otpauthUri")?;
+    assert!(uri.starts_with("otpauth://totp/Telegram%20OS:turing?"), "{uri}");
+    assert!(uri.contains(&format!("secret={secret}")));
+    assert!(begun.str_at("/data/beginTotpEnrollment/qrSvg")?.contains("<svg"));
+    let wrong = app
+        .gql(
+            Some(&token),
+            "mutation { confirmTotpEnrollment(code: \"000000\") { backupCodes } }",
+            json!({}),
+        )
+        .await?;
+    assert_eq!(wrong.code().as_deref(), Some("BAD_USER_INPUT"));
+    let code = totp::code(&secret, 0)?;
+    let confirmed = app
+        .gql(
+            Some(&token),
+            "mutation($c: String!) { confirmTotpEnrollment(code: $c) { backupCodes } }",
+            json!({ "c": code }),
+        )
+        .await?;
+    let codes = confirmed
+        .at("/data/confirmTotpEnrollment/backupCodes")?
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(codes.len(), 10);
+    let me = app
+        .gql(
+            Some(&token),
+            "{ me { user { twoFactorEnabled } backupCodesRemaining } }",
+            json!({}),
+        )
+        .await?;
+    assert_eq!(me.at("/data/me/user/twoFactorEnabled")?, &json!(true));
+    assert_eq!(me.at("/data/me/backupCodesRemaining")?, &json!(10));
+    Ok(())
+});
 
-backend_tests!(
-    sign_in_with_two_factor_needs_the_challenge_and_a_code,
-    |app| {
-        let token = app.sign_up("turing").await?;
-        let (secret, _) = app.enable_totp(&token).await?;
-        let first = app.sign_in("turing", PASSWORD).await?;
-        assert_eq!(
-            first.at("/data/signIn/session").ok(),
+backend_tests!(sign_in_with_two_factor_needs_the_challenge_and_a_code, |app| {
+    let token = app.sign_up("turing").await?;
+    let (secret, _) = app.enable_totp(&token).await?;
+    let first = app.sign_in("turing", PASSWORD).await?;
+    assert_eq!(
+        first.at("/data/signIn/session").ok(),
+        None,
+        "no session before the second factor"
+    );
+    let challenge = first.str_at("/data/signIn/twoFactorChallenge")?;
+    let wrong = app
+        .gql(None, COMPLETE, json!({ "ch": challenge, "code": "123456" }))
+        .await?;
+    assert_eq!(wrong.code().as_deref(), Some("UNAUTHENTICATED"));
+    // The enrollment used the current step; the next step's code is fresh and inside the window.
+    let code = totp::code(&secret, 1)?;
+    let done = app
+        .gql(None, COMPLETE, json!({ "ch": challenge, "code": code }))
+        .await?;
+    let session = done.str_at("/data/completeSignIn/token")?;
+    assert!(
+        app.gql(Some(&session), "{ me { user { username } } }", json!({}))
+            .await?
+            .is_ok()
+    );
+    let reuse = app
+        .gql(
             None,
-            "no session before the second factor"
-        );
-        let challenge = first.str_at("/data/signIn/twoFactorChallenge")?;
-        let wrong = app
-            .gql(None, COMPLETE, json!({ "ch": challenge, "code": "123456" }))
-            .await?;
-        assert_eq!(wrong.code().as_deref(), Some("UNAUTHENTICATED"));
-        // The enrollment used the current step; the next step's code is fresh and inside the window.
-        let code = totp::code(&secret, 1)?;
-        let done = app
-            .gql(None, COMPLETE, json!({ "ch": challenge, "code": code }))
-            .await?;
-        let session = done.str_at("/data/completeSignIn/token")?;
-        assert!(
-            app.gql(Some(&session), "{ me { user { username } } }", json!({}))
-                .await?
-                .is_ok()
-        );
-        let reuse = app
-            .gql(
-                None,
-                COMPLETE,
-                json!({ "ch": challenge, "code": totp::code(&secret, -1)? }),
-            )
-            .await?;
-        assert_eq!(
-            reuse.code().as_deref(),
-            Some("UNAUTHENTICATED"),
-            "a challenge works once"
-        );
-        Ok(())
-    }
-);
+            COMPLETE,
+            json!({ "ch": challenge, "code": totp::code(&secret, -1)? }),
+        )
+        .await?;
+    assert_eq!(
+        reuse.code().as_deref(),
+        Some("UNAUTHENTICATED"),
+        "a challenge works once"
+    );
+    Ok(())
+});
 
 backend_tests!(backup_code_works_exactly_once, |app| {
     let token = app.sign_up("turing").await?;
@@ -155,10 +143,7 @@ backend_tests!(
             .map(|challenge| {
                 let app = app.clone();
                 let code = code.clone();
-                tokio::spawn(async move {
-                    app.gql(None, COMPLETE, json!({ "ch": challenge, "code": code }))
-                        .await
-                })
+                tokio::spawn(async move { app.gql(None, COMPLETE, json!({ "ch": challenge, "code": code })).await })
             })
             .collect();
         let (mut sessions, mut refused) = (0, 0);
@@ -219,16 +204,9 @@ backend_tests!(disabling_two_factor_needs_password_and_code, |app| {
             json!({ "p": "not my password!", "c": totp::code(&secret, 1)? }),
         )
         .await?;
-    assert_eq!(
-        wrong_password.str_at("/errors/0/extensions/field")?,
-        "password"
-    );
+    assert_eq!(wrong_password.str_at("/errors/0/extensions/field")?, "password");
     let wrong_code = app
-        .gql(
-            Some(&token),
-            disable,
-            json!({ "p": PASSWORD, "c": "000000" }),
-        )
+        .gql(Some(&token), disable, json!({ "p": PASSWORD, "c": "000000" }))
         .await?;
     assert_eq!(wrong_code.str_at("/errors/0/extensions/field")?, "code");
     let done = app
@@ -252,14 +230,9 @@ backend_tests!(totp_secret_is_stored_sealed, |app| {
     let (secret, _) = app.enable_totp(&token).await?;
     let stored = app.raw_user_column("turing", "totp_secret_sealed").await?;
     let raw_secret = totp::decode(&secret)?;
+    assert!(stored.len() > raw_secret.len(), "sealed value carries nonce and tag");
     assert!(
-        stored.len() > raw_secret.len(),
-        "sealed value carries nonce and tag"
-    );
-    assert!(
-        !stored
-            .windows(raw_secret.len())
-            .any(|w| w == raw_secret.as_slice()),
+        !stored.windows(raw_secret.len()).any(|w| w == raw_secret.as_slice()),
         "the secret must not be stored in clear"
     );
     Ok(())

@@ -6,9 +6,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 
 async fn connect(
     app: &tgos_tests::TestApp,
-) -> anyhow::Result<
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
-> {
+) -> anyhow::Result<tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>> {
     let mut request = format!("ws://{}/graphql/ws", app.addr).into_client_request()?;
     request
         .headers_mut()
@@ -18,9 +16,7 @@ async fn connect(
 }
 
 async fn next_message(
-    socket: &mut tokio_tungstenite::WebSocketStream<
-        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
-    >,
+    socket: &mut tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
 ) -> anyhow::Result<Message> {
     let message = tokio::time::timeout(std::time::Duration::from_secs(5), socket.next()).await?;
     Ok(message.ok_or_else(|| anyhow::anyhow!("socket ended"))??)
@@ -39,8 +35,7 @@ backend_tests!(websocket_accepts_a_valid_token_in_connection_init, |app| {
 
 backend_tests!(websocket_refuses_an_invalid_token_with_4403, |app| {
     let mut socket = connect(&app).await?;
-    let init =
-        json!({ "type": "connection_init", "payload": { "authorization": "Bearer tgs_forged" } });
+    let init = json!({ "type": "connection_init", "payload": { "authorization": "Bearer tgs_forged" } });
     socket.send(Message::Text(init.to_string().into())).await?;
     match next_message(&mut socket).await? {
         Message::Close(Some(frame)) => assert_eq!(u16::from(frame.code), 4403),

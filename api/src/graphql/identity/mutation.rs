@@ -7,8 +7,7 @@ use tgos_domain::identity::use_cases::{SignInOutcome, SignUpInput as SignUp};
 use tgos_domain::ids::SessionId;
 
 use super::types::{
-    BackupCodes, Session, SignInInput, SignInPayload, SignUpInput, SignUpPayload, TotpEnrollment,
-    User,
+    BackupCodes, Session, SignInInput, SignInPayload, SignUpInput, SignUpPayload, TotpEnrollment, User,
 };
 use crate::graphql::context::{client, principal};
 use crate::graphql::errors::ApiResult;
@@ -60,12 +59,7 @@ impl IdentityMutation {
     }
 
     /// Completes a two-factor sign-in with a TOTP code or a backup code.
-    async fn complete_sign_in(
-        &self,
-        ctx: &Context<'_>,
-        challenge: String,
-        code: String,
-    ) -> ApiResult<Session> {
+    async fn complete_sign_in(&self, ctx: &Context<'_>, challenge: String, code: String) -> ApiResult<Session> {
         let session = identity_service(ctx)?
             .complete_sign_in(&challenge, &code, &client(ctx))
             .await?;
@@ -75,7 +69,7 @@ impl IdentityMutation {
     /// Ends the current session.
     #[graphql(guard = "SignedIn")]
     async fn sign_out(&self, ctx: &Context<'_>) -> ApiResult<bool> {
-        identity_service(ctx)?.sign_out(principal(ctx)?).await?;
+        identity_service(ctx)?.sign_out(principal(ctx)?, &client(ctx)).await?;
         Ok(true)
     }
 
@@ -84,26 +78,16 @@ impl IdentityMutation {
     async fn revoke_session(&self, ctx: &Context<'_>, id: ID) -> ApiResult<bool> {
         let session: SessionId = id.parse().map_err(|_| DomainError::NotFound("session"))?;
         identity_service(ctx)?
-            .revoke_session(principal(ctx)?, session)
+            .revoke_session(principal(ctx)?, session, &client(ctx))
             .await?;
         Ok(true)
     }
 
     /// Changes the password and ends every other session.
     #[graphql(guard = "SignedIn")]
-    async fn change_password(
-        &self,
-        ctx: &Context<'_>,
-        current: String,
-        new: String,
-    ) -> ApiResult<bool> {
+    async fn change_password(&self, ctx: &Context<'_>, current: String, new: String) -> ApiResult<bool> {
         identity_service(ctx)?
-            .change_password(
-                principal(ctx)?,
-                &secret(current),
-                &secret(new),
-                &client(ctx),
-            )
+            .change_password(principal(ctx)?, &secret(current), &secret(new), &client(ctx))
             .await?;
         Ok(true)
     }
@@ -111,9 +95,7 @@ impl IdentityMutation {
     /// Starts adding an authenticator: returns the secret, its otpauth URI and a QR code.
     #[graphql(guard = "SignedIn")]
     async fn begin_totp_enrollment(&self, ctx: &Context<'_>) -> ApiResult<TotpEnrollment> {
-        let enrollment = identity_service(ctx)?
-            .begin_totp_enrollment(principal(ctx)?)
-            .await?;
+        let enrollment = identity_service(ctx)?.begin_totp_enrollment(principal(ctx)?).await?;
         Ok(TotpEnrollment {
             secret: enrollment.secret,
             otpauth_uri: enrollment.otpauth_uri,
@@ -123,11 +105,7 @@ impl IdentityMutation {
 
     /// Turns two-factor on with a code from the authenticator; returns ten backup codes, shown once.
     #[graphql(guard = "SignedIn")]
-    async fn confirm_totp_enrollment(
-        &self,
-        ctx: &Context<'_>,
-        code: String,
-    ) -> ApiResult<BackupCodes> {
+    async fn confirm_totp_enrollment(&self, ctx: &Context<'_>, code: String) -> ApiResult<BackupCodes> {
         let backup_codes = identity_service(ctx)?
             .confirm_totp_enrollment(principal(ctx)?, &code, &client(ctx))
             .await?;
@@ -136,11 +114,7 @@ impl IdentityMutation {
 
     /// Replaces all backup codes; needs a TOTP code or an unused backup code.
     #[graphql(guard = "SignedIn")]
-    async fn regenerate_backup_codes(
-        &self,
-        ctx: &Context<'_>,
-        code: String,
-    ) -> ApiResult<BackupCodes> {
+    async fn regenerate_backup_codes(&self, ctx: &Context<'_>, code: String) -> ApiResult<BackupCodes> {
         let backup_codes = identity_service(ctx)?
             .regenerate_backup_codes(principal(ctx)?, &code, &client(ctx))
             .await?;
@@ -149,12 +123,7 @@ impl IdentityMutation {
 
     /// Turns two-factor off; needs the password and a TOTP or backup code.
     #[graphql(guard = "SignedIn")]
-    async fn disable_totp(
-        &self,
-        ctx: &Context<'_>,
-        password: String,
-        code: String,
-    ) -> ApiResult<bool> {
+    async fn disable_totp(&self, ctx: &Context<'_>, password: String, code: String) -> ApiResult<bool> {
         identity_service(ctx)?
             .disable_totp(principal(ctx)?, &secret(password), &code, &client(ctx))
             .await?;

@@ -3,6 +3,7 @@
 //! transaction, so a stolen session dies with the old password.
 
 use secrecy::{ExposeSecret as _, SecretString};
+use serde_json::json;
 
 use crate::error::{DomainError, DomainResult};
 use crate::identity::lockout::ThrottleKey;
@@ -24,30 +25,32 @@ impl IdentityService {
             email: &user.email,
             username: &user.username,
         };
-        let new_password = Password::parse("new", new.expose_secret(), context)
-            .map_err(|e| DomainError::Invalid(vec![e]))?;
+        let new_password =
+            Password::parse("new", new.expose_secret(), context).map_err(|e| DomainError::Invalid(vec![e]))?;
         if new.expose_secret() == current.expose_secret() {
             return Err(DomainError::invalid(
                 "new",
                 "the new password must differ from the current one",
             ));
         }
-        let attempts = self
-            .reserve_attempts(ThrottleKey::Account(user.id), client)
-            .await?;
+        let attempts = self.reserve_attempts(ThrottleKey::Account(user.id), client).await?;
         if !self.verify_password(&user, current).await? {
             attempts.failed(&*self.store, self.now()).await?;
-            return Err(DomainError::invalid(
-                "current",
-                "the current password is wrong",
-            ));
+            return Err(DomainError::invalid("current", "the current password is wrong"));
         }
         let hash = self.hasher.hash(new_password.secret()).await?;
         let Principal::User { session_id, .. } = principal;
         let tx = self.store.begin().await?;
         tx.set_password_hash(user.id, &hash).await?;
-        tx.revoke_other_sessions(user.id, Some(*session_id), self.now())
-            .await?;
+        let revoked = tx.revoke_other_sessions(user.id, Some(*session_id), self.now()).await?;
+        self.audit_account(
+            &*tx,
+            &user,
+            "account.password_changed",
+            client,
+            json!({ "revokedSessions": revoked }),
+        )
+        .await?;
         attempts.succeeded(&*tx).await?;
         tx.commit().await?;
         Ok(())

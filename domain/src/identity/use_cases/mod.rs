@@ -1,5 +1,6 @@
 //! The identity use cases, one file each. Every state change runs in one transaction.
 
+pub mod audit_trail;
 pub mod change_password;
 pub mod second_factor;
 pub mod sessions;

@@ -32,9 +32,7 @@ impl IdentityService {
             };
         }
         match backup_codes::hash(user.id, code) {
-            Some(hash) if user.two_factor_enabled() => {
-                Ok(repos.consume_backup_code(user.id, &hash, now).await?)
-            }
+            Some(hash) if user.two_factor_enabled() => Ok(repos.consume_backup_code(user.id, &hash, now).await?),
             _ => Ok(false),
         }
     }

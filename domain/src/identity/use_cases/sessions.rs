@@ -5,6 +5,7 @@
 //! once per touch interval so that reads stay reads.
 
 use chrono::{DateTime, Utc};
+use serde_json::json;
 
 use crate::crypto::token;
 use crate::error::{DomainError, DomainResult};
@@ -56,11 +57,7 @@ impl IdentityService {
             return Ok(None);
         }
         let now = self.now();
-        let Some(session) = self
-            .store
-            .find_session_by_token_hash(&token::hash(bearer))
-            .await?
-        else {
+        let Some(session) = self.store.find_session_by_token_hash(&token::hash(bearer)).await? else {
             return Ok(None);
         };
         if !session.is_live(now) {
@@ -76,6 +73,7 @@ impl IdentityService {
             user_id: user.id,
             session_id: session.id,
             acts_as_staff: user.is_staff && user.two_factor_enabled(),
+            display_name: user.username.clone(),
         };
         Ok(Some(Authenticated {
             principal,
@@ -92,10 +90,7 @@ impl IdentityService {
     }
 
     pub async fn list_sessions(&self, principal: &Principal) -> DomainResult<Vec<SessionRecord>> {
-        Ok(self
-            .store
-            .list_live_sessions(principal.user_id(), self.now())
-            .await?)
+        Ok(self.store.list_live_sessions(principal.user_id(), self.now()).await?)
     }
 
     /// Revokes one of the caller's own sessions (the current one included).
@@ -103,27 +98,34 @@ impl IdentityService {
         &self,
         principal: &Principal,
         session: SessionId,
+        client: &ClientInfo,
     ) -> DomainResult<()> {
-        if self
-            .store
-            .revoke_session(principal.user_id(), session, self.now())
-            .await?
-        {
-            Ok(())
-        } else {
-            Err(DomainError::NotFound("session"))
+        let user = self.current_user(principal).await?;
+        let tx = self.store.begin().await?;
+        if !tx.revoke_session(user.id, session, self.now()).await? {
+            return Err(DomainError::NotFound("session"));
         }
+        self.audit_account(
+            &*tx,
+            &user,
+            "auth.session_revoked",
+            client,
+            json!({ "session": session.to_string() }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
-    pub async fn sign_out(&self, principal: &Principal) -> DomainResult<()> {
-        let Principal::User {
-            user_id,
-            session_id,
-            ..
-        } = principal;
-        self.store
-            .revoke_session(*user_id, *session_id, self.now())
-            .await?;
+    pub async fn sign_out(&self, principal: &Principal, client: &ClientInfo) -> DomainResult<()> {
+        let Principal::User { session_id, .. } = principal;
+        let user = self.current_user(principal).await?;
+        let tx = self.store.begin().await?;
+        if tx.revoke_session(user.id, *session_id, self.now()).await? {
+            self.audit_account(&*tx, &user, "auth.signed_out", client, json!({}))
+                .await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 }

@@ -10,6 +10,7 @@
 
 use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret as _, SecretString};
+use serde_json::json;
 
 use crate::crypto::token;
 use crate::error::{DomainError, DomainResult};
@@ -27,10 +28,7 @@ const BAD_CHALLENGE: &str = "the sign-in challenge is invalid or expired; sign i
 #[derive(Debug, Clone)]
 pub enum SignInOutcome {
     Session(IssuedSession),
-    TwoFactorChallenge {
-        token: String,
-        expires_at: DateTime<Utc>,
-    },
+    TwoFactorChallenge { token: String, expires_at: DateTime<Utc> },
 }
 
 impl IdentityService {
@@ -41,10 +39,7 @@ impl IdentityService {
         client: &ClientInfo,
     ) -> DomainResult<SignInOutcome> {
         let Some(login) = Login::parse(login) else {
-            return Err(DomainError::invalid(
-                "login",
-                "enter your email or username",
-            ));
+            return Err(DomainError::invalid("login", "enter your email or username"));
         };
         if password.expose_secret().is_empty() {
             return Err(DomainError::invalid("password", "enter your password"));
@@ -64,8 +59,23 @@ impl IdentityService {
             }
         };
         let now = self.now();
-        let Some(user) = user.filter(|_| matched) else {
+        if !matched {
             attempts.failed(&*self.store, now).await?;
+            let reason = if user.is_some() {
+                "wrong_password"
+            } else {
+                "unknown_login"
+            };
+            self.audit_failure(
+                user.as_ref(),
+                "auth.sign_in_failed",
+                client,
+                json!({ "reason": reason }),
+            )
+            .await?;
+            return Err(DomainError::InvalidCredentials(WRONG_PASSWORD));
+        }
+        let Some(user) = user else {
             return Err(DomainError::InvalidCredentials(WRONG_PASSWORD));
         };
 
@@ -81,6 +91,8 @@ impl IdentityService {
                 consumed_at: None,
             };
             tx.insert_challenge(&challenge).await?;
+            self.audit_account(&*tx, &user, "auth.challenge_issued", client, json!({}))
+                .await?;
             tx.commit().await?;
             return Ok(SignInOutcome::TwoFactorChallenge {
                 token,
@@ -89,6 +101,8 @@ impl IdentityService {
         }
         attempts.succeeded(&*tx).await?;
         let session = self.issue_session(&*tx, user.id, client, now).await?;
+        self.audit_account(&*tx, &user, "auth.signed_in", client, json!({ "secondFactor": false }))
+            .await?;
         tx.commit().await?;
         Ok(SignInOutcome::Session(session))
     }
@@ -110,14 +124,14 @@ impl IdentityService {
         let Some(user) = self.store.find_user(record.user_id).await? else {
             return Err(DomainError::InvalidCredentials(BAD_CHALLENGE));
         };
-        let attempts = self
-            .reserve_attempts(ThrottleKey::Account(user.id), client)
-            .await?;
+        let attempts = self.reserve_attempts(ThrottleKey::Account(user.id), client).await?;
         let now = self.now();
         let tx = self.store.begin().await?;
         if !self.consume_second_factor(&*tx, &user, code, now).await? {
             drop(tx);
             attempts.failed(&*self.store, now).await?;
+            self.audit_failure(Some(&user), "auth.second_factor_failed", client, json!({}))
+                .await?;
             return Err(DomainError::InvalidCredentials(WRONG_CODE));
         }
         if !tx.consume_challenge(&hash, now).await? {
@@ -125,6 +139,8 @@ impl IdentityService {
         }
         attempts.succeeded(&*tx).await?;
         let session = self.issue_session(&*tx, user.id, client, now).await?;
+        self.audit_account(&*tx, &user, "auth.signed_in", client, json!({ "secondFactor": true }))
+            .await?;
         tx.commit().await?;
         Ok(session)
     }

@@ -5,6 +5,7 @@
 //! address are limited (`IdentityConfig::sign_ups_per_ip`), so account creation cannot be scripted at will.
 
 use secrecy::ExposeSecret as _;
+use serde_json::json;
 
 use crate::error::{DomainError, DomainResult, FieldErrors};
 use crate::identity::lockout::Reservation;
@@ -66,11 +67,7 @@ pub(crate) fn parse(input: &SignUpInput) -> DomainResult<NewAccount> {
         email: &input.email,
         username: &input.username,
     };
-    let password = errors.check(Password::parse(
-        "password",
-        input.password.expose_secret(),
-        context,
-    ));
+    let password = errors.check(Password::parse("password", input.password.expose_secret(), context));
     errors.into_result()?;
     match (email, full_name, username, password) {
         (Some(email), Some(full_name), Some(username), Some(password)) => Ok(NewAccount {
@@ -79,9 +76,7 @@ pub(crate) fn parse(input: &SignUpInput) -> DomainResult<NewAccount> {
             username,
             password,
         }),
-        _ => Err(DomainError::internal(
-            "field errors collected but not reported",
-        )),
+        _ => Err(DomainError::internal("field errors collected but not reported")),
     }
 }
 
@@ -98,11 +93,7 @@ pub(crate) fn conflict_of(error: StoreError) -> DomainError {
 }
 
 impl IdentityService {
-    pub async fn sign_up(
-        &self,
-        input: SignUpInput,
-        client: &ClientInfo,
-    ) -> DomainResult<(UserRecord, IssuedSession)> {
+    pub async fn sign_up(&self, input: SignUpInput, client: &ClientInfo) -> DomainResult<(UserRecord, IssuedSession)> {
         let account = parse(&input)?;
         self.ensure_available(&account).await?;
         self.reserve_sign_up(client).await?;
@@ -112,6 +103,8 @@ impl IdentityService {
         let tx = self.store.begin().await?;
         tx.insert_user(&user).await.map_err(conflict_of)?;
         let session = self.issue_session(&*tx, user.id, client, now).await?;
+        self.audit_account(&*tx, &user, "account.created", client, json!({}))
+            .await?;
         tx.commit().await?;
         Ok((user, session))
     }
@@ -123,11 +116,7 @@ impl IdentityService {
         };
         let policy = &self.config.sign_ups_per_ip;
         let now = self.now();
-        match self
-            .store
-            .reserve_attempt(&format!("signup:{ip}"), policy, now)
-            .await?
-        {
+        match self.store.reserve_attempt(&format!("signup:{ip}"), policy, now).await? {
             Reservation::Granted => Ok(()),
             Reservation::Denied { locked_until } => Err(DomainError::RateLimited {
                 retry_after_secs: Reservation::retry_after_secs(locked_until, now, policy),
@@ -137,23 +126,13 @@ impl IdentityService {
 
     /// Answers a taken email or username before paying for a password hash. The unique index still decides.
     pub(crate) async fn ensure_available(&self, account: &NewAccount) -> DomainResult<()> {
-        if self
-            .store
-            .find_user_by_login(&account.email.key())
-            .await?
-            .is_some()
-        {
+        if self.store.find_user_by_login(&account.email.key()).await?.is_some() {
             return Err(DomainError::conflict(
                 "email",
                 "an account with this email already exists",
             ));
         }
-        if self
-            .store
-            .find_user_by_login(&account.username.key())
-            .await?
-            .is_some()
-        {
+        if self.store.find_user_by_login(&account.username.key()).await?.is_some() {
             return Err(DomainError::conflict("username", "this username is taken"));
         }
         Ok(())

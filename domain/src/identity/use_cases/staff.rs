@@ -38,16 +38,9 @@ impl IdentityService {
     }
 
     /// Stores the staff account with two-factor on, if `code` is valid now; returns its backup codes.
-    pub async fn create_staff(
-        &self,
-        prepared: PreparedStaff,
-        code: &str,
-    ) -> DomainResult<(UserRecord, Vec<String>)> {
+    pub async fn create_staff(&self, prepared: PreparedStaff, code: &str) -> DomainResult<(UserRecord, Vec<String>)> {
         let now = self.now();
-        let Some(step) = prepared
-            .secret
-            .matching_step(code.trim(), now.timestamp())?
-        else {
+        let Some(step) = prepared.secret.matching_step(code.trim(), now.timestamp())? else {
             return Err(DomainError::invalid(
                 "code",
                 "the code does not match the authenticator",
@@ -61,6 +54,9 @@ impl IdentityService {
         tx.insert_user(&user).await.map_err(conflict_of)?;
         tx.enable_totp(user.id, &sealed, step).await?;
         let codes = self.replace_backup_codes(&*tx, &user, now).await?;
+        let console = crate::request::ClientInfo::default();
+        self.audit_account(&*tx, &user, "staff.created", &console, serde_json::json!({}))
+            .await?;
         tx.commit().await?;
         Ok((user, codes))
     }

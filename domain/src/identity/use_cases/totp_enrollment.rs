@@ -9,6 +9,7 @@
 //! - Every code or password check is throttled like sign-in.
 
 use secrecy::SecretString;
+use serde_json::json;
 
 use crate::error::{DomainError, DomainResult};
 use crate::identity::lockout::ThrottleKey;
@@ -30,10 +31,7 @@ pub struct TotpEnrollment {
 const WRONG_CODE: &str = "the code is wrong or was already used";
 
 impl IdentityService {
-    pub async fn begin_totp_enrollment(
-        &self,
-        principal: &Principal,
-    ) -> DomainResult<TotpEnrollment> {
+    pub async fn begin_totp_enrollment(&self, principal: &Principal) -> DomainResult<TotpEnrollment> {
         let user = self.current_user(principal).await?;
         if user.two_factor_enabled() {
             return Err(DomainError::Conflict {
@@ -47,11 +45,7 @@ impl IdentityService {
         self.describe_enrollment(&user, &secret)
     }
 
-    pub(crate) fn describe_enrollment(
-        &self,
-        user: &UserRecord,
-        secret: &TotpSecret,
-    ) -> DomainResult<TotpEnrollment> {
+    pub(crate) fn describe_enrollment(&self, user: &UserRecord, secret: &TotpSecret) -> DomainResult<TotpEnrollment> {
         let otpauth_uri = secret.otpauth_uri(&self.config.totp_issuer, &user.username)?;
         Ok(TotpEnrollment {
             secret: secret.base32(),
@@ -79,9 +73,7 @@ impl IdentityService {
                 message: "no enrollment in progress; call beginTotpEnrollment first".into(),
             });
         };
-        let attempts = self
-            .reserve_attempts(ThrottleKey::Account(user.id), client)
-            .await?;
+        let attempts = self.reserve_attempts(ThrottleKey::Account(user.id), client).await?;
         let secret = self.open_totp(&user, &pending)?;
         let now = self.now();
         let Some(step) = secret.matching_step(code.trim(), now.timestamp())? else {
@@ -91,6 +83,8 @@ impl IdentityService {
         let tx = self.store.begin().await?;
         tx.enable_totp(user.id, &pending, step).await?;
         let codes = self.replace_backup_codes(&*tx, &user, now).await?;
+        self.audit_account(&*tx, &user, "two_factor.enabled", client, json!({}))
+            .await?;
         attempts.succeeded(&*tx).await?;
         tx.commit().await?;
         Ok(codes)
@@ -103,9 +97,7 @@ impl IdentityService {
         client: &ClientInfo,
     ) -> DomainResult<Vec<String>> {
         let user = self.enabled_user(principal).await?;
-        let attempts = self
-            .reserve_attempts(ThrottleKey::Account(user.id), client)
-            .await?;
+        let attempts = self.reserve_attempts(ThrottleKey::Account(user.id), client).await?;
         let now = self.now();
         let tx = self.store.begin().await?;
         if !self.consume_second_factor(&*tx, &user, code, now).await? {
@@ -114,6 +106,8 @@ impl IdentityService {
             return Err(DomainError::invalid("code", WRONG_CODE));
         }
         let codes = self.replace_backup_codes(&*tx, &user, now).await?;
+        self.audit_account(&*tx, &user, "two_factor.backup_codes_regenerated", client, json!({}))
+            .await?;
         attempts.succeeded(&*tx).await?;
         tx.commit().await?;
         Ok(codes)
@@ -127,9 +121,7 @@ impl IdentityService {
         client: &ClientInfo,
     ) -> DomainResult<()> {
         let user = self.enabled_user(principal).await?;
-        let attempts = self
-            .reserve_attempts(ThrottleKey::Account(user.id), client)
-            .await?;
+        let attempts = self.reserve_attempts(ThrottleKey::Account(user.id), client).await?;
         let now = self.now();
         if !self.verify_password(&user, password).await? {
             attempts.failed(&*self.store, now).await?;
@@ -142,16 +134,15 @@ impl IdentityService {
             return Err(DomainError::invalid("code", WRONG_CODE));
         }
         tx.disable_totp(user.id).await?;
+        self.audit_account(&*tx, &user, "two_factor.disabled", client, json!({}))
+            .await?;
         attempts.succeeded(&*tx).await?;
         tx.commit().await?;
         Ok(())
     }
 
     pub async fn backup_codes_remaining(&self, principal: &Principal) -> DomainResult<u64> {
-        Ok(self
-            .store
-            .count_unused_backup_codes(principal.user_id())
-            .await?)
+        Ok(self.store.count_unused_backup_codes(principal.user_id()).await?)
     }
 
     async fn enabled_user(&self, principal: &Principal) -> DomainResult<UserRecord> {

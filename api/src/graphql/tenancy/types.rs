@@ -1,0 +1,146 @@
+//! GraphQL views of workspaces and members.
+
+use async_graphql::connection::{Connection, Edge};
+use async_graphql::{Context, Enum, ID, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use tgos_domain::tenancy::records::{MemberView, WorkspaceRecord};
+use tgos_domain::tenancy::{Role as DomainRole, TenantScope};
+
+use super::audit::{AuditEntry, AuditEntryConnection};
+use super::connection::{page_size, parse_cursor};
+use crate::graphql::errors::ApiResult;
+use crate::graphql::tenancy_service;
+
+/// Ranked roles: OWNER > ADMIN > OPERATOR > VIEWER.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum Role {
+    Owner,
+    Admin,
+    Operator,
+    Viewer,
+}
+
+impl From<DomainRole> for Role {
+    fn from(role: DomainRole) -> Self {
+        match role {
+            DomainRole::Owner => Role::Owner,
+            DomainRole::Admin => Role::Admin,
+            DomainRole::Operator => Role::Operator,
+            DomainRole::Viewer => Role::Viewer,
+        }
+    }
+}
+
+impl From<Role> for DomainRole {
+    fn from(role: Role) -> Self {
+        match role {
+            Role::Owner => DomainRole::Owner,
+            Role::Admin => DomainRole::Admin,
+            Role::Operator => DomainRole::Operator,
+            Role::Viewer => DomainRole::Viewer,
+        }
+    }
+}
+
+/// A team workspace, as seen by one of its members.
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    pub record: WorkspaceRecord,
+    pub scope: TenantScope,
+}
+
+pub type MemberConnection = Connection<String, Member>;
+
+#[Object]
+impl Workspace {
+    async fn id(&self) -> ID {
+        ID(self.record.id.to_string())
+    }
+
+    async fn name(&self) -> &str {
+        &self.record.name
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.record.created_at
+    }
+
+    /// The caller's role here.
+    async fn viewer_role(&self) -> Role {
+        self.scope.role().into()
+    }
+
+    /// Members ordered by account, `first` at most 100.
+    async fn members(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<MemberConnection> {
+        let limit = page_size(first)?;
+        let after = parse_cursor(after.as_deref())?;
+        let mut page = tenancy_service(ctx)?.members(&self.scope, after, limit + 1).await?;
+        let has_next = page.len() as u64 > limit;
+        page.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        let mut connection = Connection::new(after.is_some(), has_next);
+        connection.edges.extend(
+            page.into_iter()
+                .map(|member| Edge::new(member.membership.user_id.to_string(), Member::from(member))),
+        );
+        Ok(connection)
+    }
+
+    /// The workspace's audit trail, newest first (ADMIN and OWNER).
+    async fn audit_log(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        action: Option<String>,
+    ) -> ApiResult<AuditEntryConnection> {
+        let limit = page_size(first)?;
+        let before: Option<i64> = parse_cursor(after.as_deref())?;
+        let mut page = tenancy_service(ctx)?
+            .audit_log(&self.scope, before, limit + 1, action.as_deref())
+            .await?;
+        let has_next = page.len() as u64 > limit;
+        page.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        let mut connection = Connection::new(before.is_some(), has_next);
+        connection.edges.extend(
+            page.into_iter()
+                .map(|entry| Edge::new(entry.sequence.to_string(), AuditEntry(entry))),
+        );
+        Ok(connection)
+    }
+}
+
+/// The public part of a member's account.
+#[derive(Debug, SimpleObject)]
+pub struct MemberUser {
+    pub id: ID,
+    pub full_name: String,
+    pub username: String,
+    pub email: String,
+}
+
+#[derive(Debug, SimpleObject)]
+pub struct Member {
+    pub user: MemberUser,
+    pub role: Role,
+    pub joined_at: DateTime<Utc>,
+}
+
+impl From<MemberView> for Member {
+    fn from(view: MemberView) -> Self {
+        Self {
+            user: MemberUser {
+                id: ID(view.membership.user_id.to_string()),
+                full_name: view.full_name,
+                username: view.username,
+                email: view.email,
+            },
+            role: view.membership.role.into(),
+            joined_at: view.membership.joined_at,
+        }
+    }
+}

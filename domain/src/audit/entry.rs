@@ -1,0 +1,175 @@
+//! What an audit entry holds, and its hash.
+
+use chrono::{DateTime, SubsecRound as _, Utc};
+use serde::Serialize;
+use sha2::{Digest as _, Sha256};
+
+use crate::identity::Principal;
+use crate::ids::{AuditEntryId, UserId, WorkspaceId};
+use crate::request::ClientInfo;
+
+/// Who acted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ActorKind {
+    User,
+    ApiKey,
+    Staff,
+    /// The service itself, or nobody known (a failed sign-in for an unknown login).
+    System,
+}
+
+impl ActorKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActorKind::User => "USER",
+            ActorKind::ApiKey => "API_KEY",
+            ActorKind::Staff => "STAFF",
+            ActorKind::System => "SYSTEM",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [ActorKind::User, ActorKind::ApiKey, ActorKind::Staff, ActorKind::System]
+            .into_iter()
+            .find(|kind| kind.as_str() == text)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Actor {
+    pub kind: ActorKind,
+    pub id: Option<String>,
+    /// The actor's name when the entry was written (entries outlive renames).
+    pub display_name: String,
+}
+
+impl Actor {
+    pub fn user(id: UserId, display_name: &str) -> Self {
+        Self {
+            kind: ActorKind::User,
+            id: Some(id.to_string()),
+            display_name: display_name.to_owned(),
+        }
+    }
+
+    pub fn system() -> Self {
+        Self {
+            kind: ActorKind::System,
+            id: None,
+            display_name: "system".to_owned(),
+        }
+    }
+
+    pub fn of(principal: &Principal) -> Self {
+        Self::user(principal.user_id(), principal.display_name())
+    }
+}
+
+/// Which chain an entry belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ChainId {
+    Workspace(WorkspaceId),
+    User(UserId),
+    Platform,
+}
+
+impl ChainId {
+    pub fn key(&self) -> String {
+        match self {
+            ChainId::Workspace(id) => format!("workspace:{id}"),
+            ChainId::User(id) => format!("user:{id}"),
+            ChainId::Platform => "platform".to_owned(),
+        }
+    }
+
+    pub fn workspace(&self) -> Option<WorkspaceId> {
+        match self {
+            ChainId::Workspace(id) => Some(*id),
+            _ => None,
+        }
+    }
+}
+
+/// An entry as a use case describes it.
+#[derive(Debug, Clone)]
+pub struct AuditDraft {
+    pub chain: ChainId,
+    pub actor: Actor,
+    /// Dotted, e.g. `member.role_changed`, `auth.sign_in_failed`.
+    pub action: &'static str,
+    pub target_type: Option<&'static str>,
+    pub target_id: Option<String>,
+    pub client: ClientInfo,
+    /// Small structured details; never secrets.
+    pub metadata: serde_json::Value,
+}
+
+/// An entry as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRecord {
+    pub id: AuditEntryId,
+    pub chain: String,
+    pub sequence: i64,
+    pub workspace_id: Option<WorkspaceId>,
+    pub at: DateTime<Utc>,
+    pub actor: Actor,
+    pub action: String,
+    pub target_type: Option<String>,
+    pub target_id: Option<String>,
+    pub ip_address: Option<String>,
+    pub user_agent: Option<String>,
+    /// The metadata as canonical JSON text (the exact bytes hashed).
+    pub metadata: String,
+    pub prev_hash: Vec<u8>,
+    pub hash: Vec<u8>,
+}
+
+/// The hash of the first entry's predecessor.
+pub const GENESIS: [u8; 32] = [0; 32];
+
+/// The hashed content of an entry, in a fixed order.
+#[derive(Serialize)]
+struct Hashed<'a> {
+    id: String,
+    chain: &'a str,
+    sequence: i64,
+    workspace_id: Option<String>,
+    at: String,
+    actor: &'a Actor,
+    action: &'a str,
+    target_type: Option<&'a str>,
+    target_id: Option<&'a str>,
+    ip_address: Option<&'a str>,
+    user_agent: Option<&'a str>,
+    metadata: &'a str,
+}
+
+impl AuditRecord {
+    /// Microsecond precision: what both databases store, so a re-read entry hashes the same.
+    pub fn normalize_time(at: DateTime<Utc>) -> DateTime<Utc> {
+        at.trunc_subsecs(6)
+    }
+
+    /// SHA-256 over the previous hash and the canonical JSON of the content.
+    pub fn compute_hash(&self) -> Vec<u8> {
+        let hashed = Hashed {
+            id: self.id.to_string(),
+            chain: &self.chain,
+            sequence: self.sequence,
+            workspace_id: self.workspace_id.map(|id| id.to_string()),
+            at: self.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            actor: &self.actor,
+            action: &self.action,
+            target_type: self.target_type.as_deref(),
+            target_id: self.target_id.as_deref(),
+            ip_address: self.ip_address.as_deref(),
+            user_agent: self.user_agent.as_deref(),
+            metadata: &self.metadata,
+        };
+        let mut digest = Sha256::new();
+        digest.update(&self.prev_hash);
+        digest.update(serde_json::to_vec(&hashed).unwrap_or_default());
+        digest.finalize().to_vec()
+    }
+}

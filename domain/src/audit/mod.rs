@@ -1,0 +1,16 @@
+//! The audit log: an append-only, hash-chained record of sensitive actions (policy §3.3, §7, §9).
+//!
+//! Rules:
+//! - An entry is appended in the same transaction as the change it records ([`append`]), so a change is
+//!   never without its entry and an entry never without its change.
+//! - Entries form chains: one per workspace, one per user account (sign-ins, two-factor changes), and one for
+//!   the platform (sign-in failures for unknown logins). Each entry's hash covers its content and the previous
+//!   entry's hash, so editing or deleting any entry breaks the chain, which [`chain::verify`] detects.
+//! - Nothing updates or deletes an entry; on PostgreSQL a trigger refuses it outright.
+
+pub mod chain;
+pub mod entry;
+pub mod ports;
+
+pub use chain::append;
+pub use entry::{Actor, ActorKind, AuditDraft, AuditRecord, ChainId};

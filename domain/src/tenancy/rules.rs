@@ -1,0 +1,122 @@
+//! The membership rules, as pure functions over roles. Each refusal names the rule it breaks.
+
+use super::role::Role;
+
+/// Why an action on a member is refused.
+pub type Refusal = &'static str;
+
+/// Changing `target`'s role from `current` to `new`, by a member holding `actor`.
+pub fn may_change_role(actor: Role, current: Role, new: Role, acting_on_self: bool) -> Result<(), Refusal> {
+    if acting_on_self {
+        return Err("you cannot change your own role");
+    }
+    if new == Role::Owner {
+        return Err("ownership changes only by transferOwnership");
+    }
+    if current == Role::Owner {
+        return Err("the owner's role changes only by transferOwnership");
+    }
+    if !actor.outranks(current) {
+        return Err("you can act only on members of lower rank than yours");
+    }
+    if !actor.outranks(new) {
+        return Err("you can grant only roles below your own");
+    }
+    Ok(())
+}
+
+/// Removing a member holding `target`, by a member holding `actor`; `leaving` when they are the same person.
+pub fn may_remove(actor: Role, target: Role, leaving: bool) -> Result<(), Refusal> {
+    if target == Role::Owner {
+        return Err(if leaving {
+            "the owner cannot leave; transfer ownership first"
+        } else {
+            "the owner cannot be removed"
+        });
+    }
+    if leaving {
+        return Ok(());
+    }
+    if !actor.outranks(target) {
+        return Err("you can remove only members of lower rank than yours");
+    }
+    Ok(())
+}
+
+/// Inviting someone with `role`, by a member holding `actor`.
+pub fn may_invite(actor: Role, role: Role) -> Result<(), Refusal> {
+    if role == Role::Owner {
+        return Err("ownership changes only by transferOwnership");
+    }
+    if !actor.at_least(Role::Admin) {
+        return Err("only admins and the owner can invite");
+    }
+    if !actor.outranks(role) {
+        return Err("you can grant only roles below your own");
+    }
+    Ok(())
+}
+
+/// Transferring ownership, by a member holding `actor`.
+pub fn may_transfer(actor: Role, to_self: bool) -> Result<(), Refusal> {
+    if actor != Role::Owner {
+        return Err("only the owner can transfer ownership");
+    }
+    if to_self {
+        return Err("you already own this workspace");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Role::*;
+
+    #[test]
+    fn admin_cannot_promote_to_admin_or_touch_the_owner() {
+        assert!(may_change_role(Admin, Operator, Admin, false).is_err());
+        assert!(may_change_role(Admin, Owner, Viewer, false).is_err());
+        assert!(may_change_role(Admin, Operator, Viewer, false).is_ok());
+        assert!(may_change_role(Admin, Admin, Viewer, false).is_err(), "equal rank");
+    }
+
+    #[test]
+    fn owner_grants_up_to_admin_but_never_owner() {
+        assert!(may_change_role(Owner, Viewer, Admin, false).is_ok());
+        assert!(may_change_role(Owner, Admin, Owner, false).is_err());
+    }
+
+    #[test]
+    fn nobody_changes_their_own_role() {
+        assert!(may_change_role(Owner, Owner, Admin, true).is_err());
+        assert!(may_change_role(Admin, Admin, Viewer, true).is_err());
+    }
+
+    #[test]
+    fn removal_follows_rank_and_spares_the_owner() {
+        assert!(may_remove(Admin, Operator, false).is_ok());
+        assert!(may_remove(Operator, Operator, false).is_err());
+        assert!(may_remove(Admin, Owner, false).is_err());
+        assert!(
+            may_remove(Viewer, Viewer, true).is_ok(),
+            "anyone but the owner may leave"
+        );
+        assert!(may_remove(Owner, Owner, true).is_err());
+    }
+
+    #[test]
+    fn invitations_need_admin_and_a_lower_role() {
+        assert!(may_invite(Admin, Operator).is_ok());
+        assert!(may_invite(Admin, Admin).is_err());
+        assert!(may_invite(Operator, Viewer).is_err());
+        assert!(may_invite(Owner, Owner).is_err());
+    }
+
+    #[test]
+    fn only_the_owner_transfers() {
+        assert!(may_transfer(Owner, false).is_ok());
+        assert!(may_transfer(Admin, false).is_err());
+        assert!(may_transfer(Owner, true).is_err());
+    }
+}

@@ -1,0 +1,68 @@
+//! The tenancy use cases share one service.
+
+use std::sync::Arc;
+
+use super::scope::TenantScope;
+use crate::audit::{self, Actor, AuditDraft, ChainId};
+use crate::clock::Clock;
+use crate::error::{DomainError, DomainResult};
+use crate::identity::Principal;
+use crate::ids::WorkspaceId;
+use crate::request::ClientInfo;
+use crate::store::{Repositories, Store};
+
+#[derive(Debug, Clone)]
+pub struct TenancyService {
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) clock: Arc<dyn Clock>,
+}
+
+/// What happened in a workspace, for its audit chain.
+#[derive(Debug)]
+pub(crate) struct WorkspaceEvent {
+    pub action: &'static str,
+    /// The kind and id of what was acted on.
+    pub target: Option<(&'static str, String)>,
+    pub metadata: serde_json::Value,
+}
+
+pub(crate) const NOT_A_MEMBER: &str = "you are not a member of this workspace";
+
+impl TenancyService {
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
+        Self { store, clock }
+    }
+
+    /// The caller's scope in a workspace. A workspace that does not exist and one the caller is not a member
+    /// of are refused alike, so ids reveal nothing.
+    pub async fn scope(&self, principal: &Principal, workspace: WorkspaceId) -> DomainResult<TenantScope> {
+        let user = principal.user_id();
+        match self.store.find_membership(workspace, user).await? {
+            Some(membership) => Ok(TenantScope::new(workspace, user, membership.role)),
+            None => Err(DomainError::Forbidden(NOT_A_MEMBER.to_owned())),
+        }
+    }
+
+    /// Appends an entry to the workspace's audit chain within `repos`.
+    pub(crate) async fn audit(
+        &self,
+        repos: &dyn Repositories,
+        scope: &TenantScope,
+        principal: &Principal,
+        client: &ClientInfo,
+        event: WorkspaceEvent,
+    ) -> DomainResult<()> {
+        let (target_type, target_id) = event.target.map_or((None, None), |(kind, id)| (Some(kind), Some(id)));
+        let draft = AuditDraft {
+            chain: ChainId::Workspace(scope.workspace_id()),
+            actor: Actor::of(principal),
+            action: event.action,
+            target_type,
+            target_id,
+            client: client.clone(),
+            metadata: event.metadata,
+        };
+        audit::append(repos, draft, self.clock.now()).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,103 @@
+//! Listing members, changing roles, removing members and leaving.
+
+use serde_json::json;
+
+use crate::error::{DomainError, DomainResult};
+use crate::identity::Principal;
+use crate::ids::{UserId, WorkspaceId};
+use crate::request::ClientInfo;
+use crate::tenancy::records::MemberView;
+use crate::tenancy::service::WorkspaceEvent;
+use crate::tenancy::{Role, TenancyService, TenantScope, rules};
+
+/// The most members a page may hold.
+pub const MAX_PAGE: u64 = 100;
+
+impl TenancyService {
+    /// A page of members ordered by user id; `first` is capped at [`MAX_PAGE`].
+    pub async fn members(
+        &self,
+        scope: &TenantScope,
+        after: Option<UserId>,
+        first: u64,
+    ) -> DomainResult<Vec<MemberView>> {
+        Ok(self.store.list_members(scope, after, first.min(MAX_PAGE)).await?)
+    }
+
+    pub async fn change_member_role(
+        &self,
+        principal: &Principal,
+        client: &ClientInfo,
+        workspace: WorkspaceId,
+        user: UserId,
+        role: Role,
+    ) -> DomainResult<MemberView> {
+        let scope = self.scope(principal, workspace).await?;
+        let target = self
+            .store
+            .find_member(&scope, user)
+            .await?
+            .ok_or(DomainError::NotFound("member"))?;
+        let from = target.membership.role;
+        rules::may_change_role(scope.role(), from, role, user == principal.user_id())
+            .map_err(|rule| DomainError::Forbidden(rule.to_owned()))?;
+        let tx = self.store.begin().await?;
+        if !tx.set_member_role(&scope, user, role).await? {
+            return Err(DomainError::NotFound("member"));
+        }
+        self.audit(
+            &*tx,
+            &scope,
+            principal,
+            client,
+            WorkspaceEvent {
+                action: "member.role_changed",
+                target: Some(("USER", user.to_string())),
+                metadata: json!({ "from": from.as_str(), "to": role.as_str() }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        let mut changed = target;
+        changed.membership.role = role;
+        Ok(changed)
+    }
+
+    /// Removes a member; removing yourself is leaving.
+    pub async fn remove_member(
+        &self,
+        principal: &Principal,
+        client: &ClientInfo,
+        workspace: WorkspaceId,
+        user: UserId,
+    ) -> DomainResult<()> {
+        let scope = self.scope(principal, workspace).await?;
+        let target = self
+            .store
+            .find_member(&scope, user)
+            .await?
+            .ok_or(DomainError::NotFound("member"))?;
+        let leaving = user == principal.user_id();
+        rules::may_remove(scope.role(), target.membership.role, leaving)
+            .map_err(|rule| DomainError::Forbidden(rule.to_owned()))?;
+        let tx = self.store.begin().await?;
+        if !tx.delete_member(&scope, user).await? {
+            return Err(DomainError::NotFound("member"));
+        }
+        let action = if leaving { "member.left" } else { "member.removed" };
+        self.audit(
+            &*tx,
+            &scope,
+            principal,
+            client,
+            WorkspaceEvent {
+                action,
+                target: Some(("USER", user.to_string())),
+                metadata: json!({ "role": target.membership.role.as_str() }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

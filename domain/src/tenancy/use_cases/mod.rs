@@ -1,0 +1,6 @@
+//! The tenancy use cases, one area per file. Each change and its audit entry commit together.
+
+pub mod audit_log;
+pub mod members;
+pub mod ownership;
+pub mod workspaces;

@@ -1,0 +1,51 @@
+//! Transferring ownership: the one way the OWNER changes. The old owner becomes ADMIN in the same
+//! transaction, so a workspace always has exactly one owner.
+
+use serde_json::json;
+
+use crate::error::{DomainError, DomainResult};
+use crate::identity::Principal;
+use crate::ids::{UserId, WorkspaceId};
+use crate::request::ClientInfo;
+use crate::tenancy::records::WorkspaceRecord;
+use crate::tenancy::service::WorkspaceEvent;
+use crate::tenancy::{Role, TenancyService, rules};
+
+impl TenancyService {
+    pub async fn transfer_ownership(
+        &self,
+        principal: &Principal,
+        client: &ClientInfo,
+        workspace: WorkspaceId,
+        to: UserId,
+    ) -> DomainResult<WorkspaceRecord> {
+        let scope = self.scope(principal, workspace).await?;
+        rules::may_transfer(scope.role(), to == principal.user_id())
+            .map_err(|rule| DomainError::Forbidden(rule.to_owned()))?;
+        let target = self
+            .store
+            .find_member(&scope, to)
+            .await?
+            .ok_or(DomainError::NotFound("member"))?;
+        let tx = self.store.begin().await?;
+        tx.set_member_role(&scope, principal.user_id(), Role::Admin).await?;
+        if !tx.set_member_role(&scope, to, Role::Owner).await? {
+            return Err(DomainError::NotFound("member"));
+        }
+        self.audit(
+            &*tx,
+            &scope,
+            principal,
+            client,
+            WorkspaceEvent {
+                action: "workspace.ownership_transferred",
+                target: Some(("USER", to.to_string())),
+                metadata: json!({ "previousRole": target.membership.role.as_str() }),
+            },
+        )
+        .await?;
+        let record = tx.find_workspace(&scope).await?;
+        tx.commit().await?;
+        Ok(record)
+    }
+}
