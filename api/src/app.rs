@@ -10,9 +10,11 @@ use tgos_domain::crypto::password_hasher::HashingLimits;
 use tgos_domain::crypto::{Argon2Pool, MasterKey};
 use tgos_domain::identity::lockout::{LockoutPolicy, ThrottlePolicy};
 use tgos_domain::identity::{IdentityConfig, IdentityService};
+use tgos_domain::mail::Mailer;
 use tgos_domain::store::Store;
 use tgos_domain::tenancy::TenancyService;
 use tgos_persistence::key_file::{self, KeyOrigin};
+use tgos_persistence::mail;
 use tgos_persistence::{DatabaseSettings, connect};
 
 use crate::config::{AuthSettings, Settings};
@@ -68,7 +70,7 @@ impl AppState {
             clock.clone(),
             identity_config(&settings.auth),
         );
-        let tenancy = TenancyService::new(Arc::clone(&store), clock);
+        let tenancy = TenancyService::new(Arc::clone(&store), clock, mailer(&settings)?);
         let services = Services {
             identity: identity.clone(),
             tenancy,
@@ -82,6 +84,18 @@ impl AppState {
             settings: Arc::new(settings),
         })
     }
+}
+
+fn mailer(settings: &Settings) -> anyhow::Result<Arc<dyn Mailer>> {
+    let from = mail::sender(&settings.mail.from).map_err(|e| anyhow::anyhow!("mail.from: {e}"))?;
+    Ok(match &settings.mail.smtp_url {
+        Some(url) => Arc::new(mail::SmtpMailer::new(url.expose_secret(), from).map_err(|e| anyhow::anyhow!("{e}"))?),
+        None => {
+            let dir = settings.mail_dir();
+            tracing::info!(dir = %dir.display(), "mail is written as .eml files (set TGOS_MAIL__SMTP_URL to send it)");
+            Arc::new(mail::FileMailer::new(&dir, from).map_err(|e| anyhow::anyhow!("{e}"))?)
+        }
+    })
 }
 
 fn load_master_key(settings: &Settings) -> anyhow::Result<MasterKey> {

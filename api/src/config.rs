@@ -23,7 +23,16 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub graphql: GraphqlSettings,
     pub auth: AuthSettings,
+    pub mail: MailSettings,
     pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct MailSettings {
+    /// `smtp://user:pass@host:587` (STARTTLS) or `smtps://…`; unset means `.eml` files under `data_dir/mail`.
+    pub smtp_url: Option<SecretString>,
+    /// The sender of every email.
+    pub from: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -78,12 +87,18 @@ struct Defaults {
     database: DatabaseDefaults,
     graphql: GraphqlSettings,
     auth: AuthSettings,
+    mail: MailDefaults,
     log: LogSettings,
 }
 
 #[derive(Debug, Serialize)]
 struct DatabaseDefaults {
     max_connections: u32,
+}
+
+#[derive(Debug, Serialize)]
+struct MailDefaults {
+    from: String,
 }
 
 fn defaults() -> Defaults {
@@ -108,6 +123,9 @@ fn defaults() -> Defaults {
             lockout_base_secs: 60,
             lockout_max_secs: 60 * 60,
             sign_ups_per_ip_per_hour: 20,
+        },
+        mail: MailDefaults {
+            from: "Telegram OS <no-reply@telegramos.app>".to_owned(),
         },
         log: LogSettings {
             filter: "info".to_owned(),
@@ -172,6 +190,10 @@ impl Settings {
 
     pub fn key_file_path(&self) -> PathBuf {
         self.data_dir.join("master.key")
+    }
+
+    pub fn mail_dir(&self) -> PathBuf {
+        self.data_dir.join("mail")
     }
 }
 

@@ -61,3 +61,7 @@ id_type!(
     /// One entry of the audit log.
     AuditEntryId
 );
+id_type!(
+    /// An invitation to join a workspace.
+    InvitationId
+);

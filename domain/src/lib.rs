@@ -13,6 +13,7 @@ pub mod crypto;
 pub mod error;
 pub mod identity;
 pub mod ids;
+pub mod mail;
 pub mod request;
 pub mod store;
 pub mod tenancy;

@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use crate::audit::ports::AuditRepository;
 use crate::error::InternalError;
 use crate::identity::ports::{SessionRepository, ThrottleRepository, UserRepository};
-use crate::tenancy::ports::TenancyRepository;
+use crate::tenancy::ports::{InvitationRepository, TenancyRepository};
 
 /// What storage can fail with. Unique-constraint violations are named so use cases can turn them into
 /// `Conflict` outcomes deliberately; everything else is infrastructure.
@@ -39,12 +39,17 @@ pub type StoreResult<T> = Result<T, StoreError>;
 
 /// Every repository, on one connection or transaction.
 pub trait Repositories:
-    UserRepository + SessionRepository + ThrottleRepository + TenancyRepository + AuditRepository
+    UserRepository + SessionRepository + ThrottleRepository + TenancyRepository + InvitationRepository + AuditRepository
 {
 }
 
 impl<T> Repositories for T where
-    T: UserRepository + SessionRepository + ThrottleRepository + TenancyRepository + AuditRepository
+    T: UserRepository
+        + SessionRepository
+        + ThrottleRepository
+        + TenancyRepository
+        + InvitationRepository
+        + AuditRepository
 {
 }
 

@@ -1,4 +1,4 @@
-//! Workspaces, memberships and the audit log.
+//! Workspaces, memberships, invitations and the audit log.
 //!
 //! - One OWNER per workspace is enforced by a partial unique index (SQLite and PostgreSQL both support it).
 //! - The audit log is append-only: on PostgreSQL a trigger refuses UPDATE and DELETE of entries. On both
@@ -25,6 +25,22 @@ enum Memberships {
     UserId,
     Role,
     JoinedAt,
+}
+
+#[derive(DeriveIden)]
+enum Invitations {
+    Table,
+    Id,
+    WorkspaceId,
+    Email,
+    EmailKey,
+    Role,
+    TokenHash,
+    InvitedBy,
+    CreatedAt,
+    ExpiresAt,
+    AcceptedAt,
+    RevokedAt,
 }
 
 #[derive(DeriveIden)]
@@ -139,6 +155,64 @@ impl MigrationTrait for Migration {
         manager
             .create_table(
                 Table::create()
+                    .table(Invitations::Table)
+                    .col(ColumnDef::new(Invitations::Id).uuid().not_null().primary_key())
+                    .col(ColumnDef::new(Invitations::WorkspaceId).uuid().not_null())
+                    .col(ColumnDef::new(Invitations::Email).string_len(254).not_null())
+                    .col(ColumnDef::new(Invitations::EmailKey).string_len(254).not_null())
+                    .col(ColumnDef::new(Invitations::Role).string_len(16).not_null())
+                    .col(ColumnDef::new(Invitations::TokenHash).binary().not_null())
+                    .col(ColumnDef::new(Invitations::InvitedBy).uuid().not_null())
+                    .col(
+                        ColumnDef::new(Invitations::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(Invitations::ExpiresAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(Invitations::AcceptedAt)
+                            .timestamp_with_time_zone()
+                            .null(),
+                    )
+                    .col(ColumnDef::new(Invitations::RevokedAt).timestamp_with_time_zone().null())
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("invitations_workspace_fk")
+                            .from(Invitations::Table, Invitations::WorkspaceId)
+                            .to(Workspaces::Table, Workspaces::Id)
+                            .on_delete(ForeignKeyAction::Cascade),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("invitations_token_hash_unique")
+                    .table(Invitations::Table)
+                    .col(Invitations::TokenHash)
+                    .unique()
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("invitations_workspace_idx")
+                    .table(Invitations::Table)
+                    .col(Invitations::WorkspaceId)
+                    .col(Invitations::EmailKey)
+                    .to_owned(),
+            )
+            .await?;
+
+        manager
+            .create_table(
+                Table::create()
                     .table(AuditLog::Table)
                     .col(ColumnDef::new(AuditLog::Id).uuid().not_null().primary_key())
                     .col(ColumnDef::new(AuditLog::Chain).string_len(100).not_null())
@@ -211,6 +285,7 @@ impl MigrationTrait for Migration {
         for table in [
             AuditChainHeads::Table.into_iden(),
             AuditLog::Table.into_iden(),
+            Invitations::Table.into_iden(),
             Memberships::Table.into_iden(),
             Workspaces::Table.into_iden(),
         ] {

@@ -17,6 +17,7 @@ mod entities;
 mod errors;
 mod identity;
 pub mod key_file;
+pub mod mail;
 mod repo;
 mod tenancy;
 

@@ -209,3 +209,72 @@ impl TestApp {
         Ok(row.try_get::<Vec<u8>>("", column)?)
     }
 }
+
+impl TestApp {
+    /// Creates a workspace as the holder of `token`; returns its id.
+    pub async fn create_workspace(&self, token: &str, name: &str) -> anyhow::Result<String> {
+        let response = self
+            .gql(
+                Some(token),
+                "mutation($n: String!) { createWorkspace(name: $n) { id } }",
+                json!({ "n": name }),
+            )
+            .await?;
+        response.str_at("/data/createWorkspace/id")
+    }
+
+    /// The invitation token from the newest email to `email` in the file mailer's directory.
+    pub fn invitation_token_for(&self, email: &str) -> anyhow::Result<String> {
+        let dir = self.data_dir.path().join("mail");
+        let mut newest: Option<(std::time::SystemTime, String)> = None;
+        for entry in std::fs::read_dir(&dir)? {
+            let entry = entry?;
+            let text = std::fs::read_to_string(entry.path())?;
+            if !text.contains(&format!("To: {email}")) {
+                continue;
+            }
+            let modified = entry.metadata()?.modified()?;
+            if newest.as_ref().is_none_or(|(at, _)| modified >= *at) {
+                newest = Some((modified, text));
+            }
+        }
+        let (_, text) = newest.with_context(|| format!("no email to {email} in {}", dir.display()))?;
+        let token = text
+            .split_whitespace()
+            .find(|word| word.starts_with("tgi_"))
+            .context("the email holds no invitation token")?;
+        Ok(token.to_owned())
+    }
+
+    /// Signs up `username`, invites them to `workspace` with `role` as the holder of `inviter`, and accepts;
+    /// returns the new member's session token and user id.
+    pub async fn join(
+        &self,
+        inviter: &str,
+        workspace: &str,
+        username: &str,
+        role: &str,
+    ) -> anyhow::Result<(String, String)> {
+        let token = self.sign_up(username).await?;
+        let email = format!("{username}@example.com");
+        let invited = self
+            .gql(
+                Some(inviter),
+                "mutation($w: ID!, $e: String!, $r: Role!) { inviteMember(workspaceId: $w, email: $e, role: $r) { id } }",
+                json!({ "w": workspace, "e": email, "r": role }),
+            )
+            .await?;
+        anyhow::ensure!(invited.is_ok(), "invite failed: {}", invited.body);
+        let invitation = self.invitation_token_for(&email)?;
+        let accepted = self
+            .gql(
+                Some(&token),
+                "mutation($t: String!) { acceptInvitation(token: $t) { id } }",
+                json!({ "t": invitation }),
+            )
+            .await?;
+        anyhow::ensure!(accepted.is_ok(), "accept failed: {}", accepted.body);
+        let me = self.gql(Some(&token), "{ me { user { id } } }", json!({})).await?;
+        Ok((token, me.str_at("/data/me/user/id")?))
+    }
+}

@@ -69,6 +69,10 @@ impl From<ApiError> for async_graphql::Error {
             DomainError::Forbidden(_) => with_code(message, code::FORBIDDEN),
             DomainError::NotFound(_) => with_code(message, code::NOT_FOUND),
             DomainError::Invalid(fields) => {
+                let message = match fields.as_slice() {
+                    [only] => only.message.clone(),
+                    _ => message,
+                };
                 let mut error = with_code(message, code::BAD_USER_INPUT);
                 if let Some(first) = fields.first() {
                     error

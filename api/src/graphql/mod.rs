@@ -21,7 +21,11 @@ pub struct QueryRoot(identity::query::IdentityQuery, tenancy::query::TenancyQuer
 
 #[derive(MergedObject, Default, Debug)]
 #[graphql(name = "Mutation")]
-pub struct MutationRoot(identity::mutation::IdentityMutation, tenancy::mutation::TenancyMutation);
+pub struct MutationRoot(
+    identity::mutation::IdentityMutation,
+    tenancy::mutation::TenancyMutation,
+    tenancy::invitations::InvitationMutation,
+);
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 

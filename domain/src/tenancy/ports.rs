@@ -2,10 +2,13 @@
 
 use async_trait::async_trait;
 
+use chrono::{DateTime, Utc};
+
+use super::invitations::InvitationRecord;
 use super::records::{MemberView, MembershipRecord, WorkspaceRecord};
 use super::role::Role;
 use super::scope::TenantScope;
-use crate::ids::{UserId, WorkspaceId};
+use crate::ids::{InvitationId, UserId, WorkspaceId};
 use crate::store::StoreResult;
 
 #[async_trait]
@@ -29,4 +32,33 @@ pub trait TenancyRepository: Send + Sync {
     async fn set_member_role(&self, scope: &TenantScope, user: UserId, role: Role) -> StoreResult<bool>;
     /// `false` when the user is not a member.
     async fn delete_member(&self, scope: &TenantScope, user: UserId) -> StoreResult<bool>;
+    /// Adds a member (accepting an invitation).
+    async fn insert_member(&self, scope: &TenantScope, member: &MembershipRecord) -> StoreResult<()>;
+}
+
+/// Invitations, by workspace scope except the token lookup (the token itself is the credential).
+#[async_trait]
+pub trait InvitationRepository: Send + Sync {
+    async fn insert_invitation(&self, scope: &TenantScope, invitation: &InvitationRecord) -> StoreResult<()>;
+    /// Revokes every pending invitation for `email_key`; returns how many.
+    async fn revoke_invitations_for(
+        &self,
+        scope: &TenantScope,
+        email_key: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<u64>;
+    /// Pending (unaccepted, unrevoked, unexpired) invitations, newest first.
+    async fn list_pending_invitations(
+        &self,
+        scope: &TenantScope,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<InvitationRecord>>;
+    /// `false` when it is not this workspace's or no longer pending.
+    async fn revoke_invitation(&self, scope: &TenantScope, id: InvitationId, now: DateTime<Utc>) -> StoreResult<bool>;
+    /// The invitation with this token hash, in any workspace: the token is the credential.
+    async fn find_invitation_by_token(&self, token_hash: &[u8]) -> StoreResult<Option<InvitationRecord>>;
+    /// Atomically marks a pending invitation accepted; `false` when it was accepted or revoked meanwhile.
+    async fn accept_invitation(&self, id: InvitationId, now: DateTime<Utc>) -> StoreResult<bool>;
+    /// How many invitations this workspace created since `since`.
+    async fn count_invitations_since(&self, scope: &TenantScope, since: DateTime<Utc>) -> StoreResult<u64>;
 }

@@ -8,6 +8,7 @@ use crate::clock::Clock;
 use crate::error::{DomainError, DomainResult};
 use crate::identity::Principal;
 use crate::ids::WorkspaceId;
+use crate::mail::Mailer;
 use crate::request::ClientInfo;
 use crate::store::{Repositories, Store};
 
@@ -15,6 +16,7 @@ use crate::store::{Repositories, Store};
 pub struct TenancyService {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) mailer: Arc<dyn Mailer>,
 }
 
 /// What happened in a workspace, for its audit chain.
@@ -29,8 +31,8 @@ pub(crate) struct WorkspaceEvent {
 pub(crate) const NOT_A_MEMBER: &str = "you are not a member of this workspace";
 
 impl TenancyService {
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
-        Self { store, clock }
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, mailer: Arc<dyn Mailer>) -> Self {
+        Self { store, clock, mailer }
     }
 
     /// The caller's scope in a workspace. A workspace that does not exist and one the caller is not a member

@@ -4,6 +4,7 @@ pub mod audit_chain_heads;
 pub mod audit_log;
 pub mod auth_throttles;
 pub mod backup_codes;
+pub mod invitations;
 pub mod memberships;
 pub mod sessions;
 pub mod sign_in_challenges;

@@ -1,5 +1,7 @@
 //! Tenancy ports on SeaORM. Every query on a workspace's data filters by the scope's workspace id.
 
+mod invitations;
+
 use async_trait::async_trait;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait as _, EntityTrait as _, QueryFilter as _, QueryOrder as _, QuerySelect as _,
@@ -156,5 +158,21 @@ impl<C: Conn> TenancyRepository for Repo<C> {
             .await
             .store()?;
         Ok(result.rows_affected == 1)
+    }
+
+    async fn insert_member(&self, scope: &TenantScope, member: &MembershipRecord) -> StoreResult<()> {
+        if member.workspace_id != scope.workspace_id() {
+            return Err(StoreError::backend("member outside its scope"));
+        }
+        memberships::Entity::insert(memberships::ActiveModel {
+            workspace_id: Set(member.workspace_id.as_uuid()),
+            user_id: Set(member.user_id.as_uuid()),
+            role: Set(member.role.as_str().to_owned()),
+            joined_at: Set(member.joined_at),
+        })
+        .exec_without_returning(&self.0)
+        .await
+        .store()?;
+        Ok(())
     }
 }

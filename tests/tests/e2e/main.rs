@@ -1,6 +1,7 @@
 //! End-to-end tests over real HTTP and WebSocket; each test runs on SQLite and on PostgreSQL.
 
 mod lockout;
+mod roles;
 mod schema_drift;
 mod sessions;
 mod sign_in;
@@ -9,3 +10,4 @@ mod staff;
 mod transport;
 mod two_factor;
 mod websocket;
+mod workspaces;

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod connection;
+pub mod invitations;
 pub mod mutation;
 pub mod query;
 pub mod types;

@@ -8,6 +8,7 @@ use tgos_domain::tenancy::{Role as DomainRole, TenantScope};
 
 use super::audit::{AuditEntry, AuditEntryConnection};
 use super::connection::{page_size, parse_cursor};
+use super::invitations::Invitation;
 use crate::graphql::errors::ApiResult;
 use crate::graphql::tenancy_service;
 
@@ -88,6 +89,12 @@ impl Workspace {
                 .map(|member| Edge::new(member.membership.user_id.to_string(), Member::from(member))),
         );
         Ok(connection)
+    }
+
+    /// Pending invitations, newest first (ADMIN and OWNER).
+    async fn invitations(&self, ctx: &Context<'_>) -> ApiResult<Vec<Invitation>> {
+        let pending = tenancy_service(ctx)?.invitations(&self.scope).await?;
+        Ok(pending.into_iter().map(Invitation::from).collect())
     }
 
     /// The workspace's audit trail, newest first (ADMIN and OWNER).

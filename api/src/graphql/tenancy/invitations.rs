@@ -1,0 +1,83 @@
+//! Invitation views and mutations.
+
+use async_graphql::{Context, ID, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use tgos_domain::DomainError;
+use tgos_domain::ids::InvitationId;
+use tgos_domain::tenancy::invitations::InvitationRecord;
+
+use super::query::workspace_id;
+use super::types::{Role, Workspace};
+use crate::graphql::context::{client, principal};
+use crate::graphql::errors::{ApiError, ApiResult};
+use crate::graphql::{guards::SignedIn, tenancy_service};
+
+/// A pending invitation. The token is never shown here: only the invitee's email carries it.
+#[derive(Debug, SimpleObject)]
+pub struct Invitation {
+    pub id: ID,
+    pub email: String,
+    pub role: Role,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl From<InvitationRecord> for Invitation {
+    fn from(record: InvitationRecord) -> Self {
+        Self {
+            id: ID(record.id.to_string()),
+            email: record.email,
+            role: record.role.into(),
+            created_at: record.created_at,
+            expires_at: record.expires_at,
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct InvitationMutation;
+
+#[Object]
+impl InvitationMutation {
+    /// Invites someone by email with a role below the caller's (ADMIN and OWNER). The token goes out by email.
+    #[graphql(guard = "SignedIn")]
+    async fn invite_member(
+        &self,
+        ctx: &Context<'_>,
+        workspace_id: ID,
+        email: String,
+        role: Role,
+    ) -> ApiResult<Invitation> {
+        let invitation = tenancy_service(ctx)?
+            .invite_member(
+                principal(ctx)?,
+                &client(ctx),
+                self::workspace_id(&workspace_id)?,
+                &email,
+                role.into(),
+            )
+            .await?;
+        Ok(Invitation::from(invitation))
+    }
+
+    /// Joins a workspace with the token from an invitation email. Only the invited email's account can.
+    #[graphql(guard = "SignedIn")]
+    async fn accept_invitation(&self, ctx: &Context<'_>, token: String) -> ApiResult<Workspace> {
+        let (record, scope) = tenancy_service(ctx)?
+            .accept_invitation(principal(ctx)?, &client(ctx), &token)
+            .await?;
+        Ok(Workspace { record, scope })
+    }
+
+    /// Withdraws a pending invitation (ADMIN and OWNER).
+    #[graphql(guard = "SignedIn")]
+    async fn revoke_invitation(&self, ctx: &Context<'_>, workspace_id: ID, id: ID) -> ApiResult<bool> {
+        let id: InvitationId = id
+            .parse()
+            .map_err(|_| ApiError::from(DomainError::NotFound("invitation")))?;
+        tenancy_service(ctx)?
+            .revoke_invitation(principal(ctx)?, &client(ctx), self::workspace_id(&workspace_id)?, id)
+            .await?;
+        Ok(true)
+    }
+}

@@ -1,0 +1,80 @@
+//! Mail written as `.eml` files under a directory: nothing leaves the machine.
+
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+use lettre::message::Mailbox;
+use lettre::{AsyncFileTransport, AsyncTransport as _, Tokio1Executor};
+use tgos_domain::mail::{MailError, Mailer, OutgoingMail};
+
+pub struct FileMailer {
+    dir: PathBuf,
+    from: Mailbox,
+    transport: AsyncFileTransport<Tokio1Executor>,
+}
+
+impl std::fmt::Debug for FileMailer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileMailer")
+            .field("dir", &self.dir)
+            .finish_non_exhaustive()
+    }
+}
+
+impl FileMailer {
+    /// Writes into `dir`, creating it.
+    pub fn new(dir: &Path, from: Mailbox) -> Result<Self, MailError> {
+        std::fs::create_dir_all(dir).map_err(|e| MailError(format!("cannot create {}: {e}", dir.display())))?;
+        Ok(Self {
+            dir: dir.to_owned(),
+            from,
+            transport: AsyncFileTransport::new(dir),
+        })
+    }
+}
+
+#[async_trait]
+impl Mailer for FileMailer {
+    async fn send(&self, mail: &OutgoingMail) -> Result<(), MailError> {
+        let message = super::message(&self.from, mail)?;
+        self.transport
+            .send(message)
+            .await
+            .map(|_id| ())
+            .map_err(|e| MailError(e.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tgos_domain::identity::Email;
+
+    #[tokio::test]
+    async fn writes_one_rfc5322_file_per_message() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let mailer = FileMailer::new(dir.path(), super::super::sender("Telegram OS <no-reply@example.com>")?)?;
+        mailer
+            .send(&OutgoingMail {
+                to: Email::parse("to", "ada@example.com").map_err(|e| e.message)?,
+                subject: "Einladung für Ädä".into(),
+                body: "token tgi_abc\n".into(),
+            })
+            .await?;
+        let files: Vec<_> = std::fs::read_dir(dir.path())?.collect::<Result<_, _>>()?;
+        assert_eq!(files.len(), 1);
+        let text = std::fs::read_to_string(files[0].path())?;
+        assert!(text.contains("To: ada@example.com"), "{text}");
+        assert!(
+            text.contains("From: \"Telegram OS\" <no-reply@example.com>")
+                || text.contains("From: Telegram OS <no-reply@example.com>"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Subject: =?utf-8?"),
+            "non-ASCII subjects are encoded: {text}"
+        );
+        assert!(text.contains("tgi_abc"));
+        Ok(())
+    }
+}

@@ -1,0 +1,34 @@
+//! The `Mailer` port on lettre: RFC 5322 messages written as `.eml` files (the embedded default) or sent
+//! over SMTP (`TGOS_MAIL__SMTP_URL`, e.g. `smtps://user:pass@smtp.example.com:465`).
+
+use lettre::Message;
+use lettre::message::Mailbox;
+use lettre::message::header::ContentType;
+use tgos_domain::mail::{MailError, OutgoingMail};
+
+mod file;
+mod smtp;
+
+pub use file::FileMailer;
+pub use smtp::SmtpMailer;
+
+/// Parses the sender, e.g. `Telegram OS <no-reply@example.com>`.
+pub fn sender(from: &str) -> Result<Mailbox, MailError> {
+    from.parse()
+        .map_err(|e| MailError(format!("invalid sender address: {e}")))
+}
+
+fn message(from: &Mailbox, mail: &OutgoingMail) -> Result<Message, MailError> {
+    let to: Mailbox = mail
+        .to
+        .as_str()
+        .parse()
+        .map_err(|e| MailError(format!("invalid recipient: {e}")))?;
+    Message::builder()
+        .from(from.clone())
+        .to(to)
+        .subject(mail.subject.clone())
+        .header(ContentType::TEXT_PLAIN)
+        .body(mail.body.clone())
+        .map_err(|e| MailError(e.to_string()))
+}

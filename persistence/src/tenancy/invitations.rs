@@ -1,0 +1,139 @@
+//! Invitations on SeaORM. Every query but the token lookup is filtered by the scope's workspace.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait as _, EntityTrait as _, PaginatorTrait as _, QueryFilter as _, QueryOrder as _,
+};
+use tgos_domain::ids::{InvitationId, UserId, WorkspaceId};
+use tgos_domain::store::{StoreError, StoreResult};
+use tgos_domain::tenancy::invitations::InvitationRecord;
+use tgos_domain::tenancy::ports::InvitationRepository;
+use tgos_domain::tenancy::{Role, TenantScope};
+
+use crate::entities::invitations::{self, Column};
+use crate::errors::DbResultExt as _;
+use crate::repo::{Conn, Repo};
+
+fn record(row: invitations::Model) -> StoreResult<InvitationRecord> {
+    Ok(InvitationRecord {
+        id: InvitationId::from_uuid(row.id),
+        workspace_id: WorkspaceId::from_uuid(row.workspace_id),
+        email: row.email,
+        email_key: row.email_key,
+        role: Role::parse(&row.role).ok_or_else(|| StoreError::backend("unknown role in invitations"))?,
+        token_hash: row.token_hash,
+        invited_by: UserId::from_uuid(row.invited_by),
+        created_at: row.created_at,
+        expires_at: row.expires_at,
+        accepted_at: row.accepted_at,
+        revoked_at: row.revoked_at,
+    })
+}
+
+fn scoped(scope: &TenantScope) -> sea_orm::Select<invitations::Entity> {
+    invitations::Entity::find().filter(Column::WorkspaceId.eq(scope.workspace_id().as_uuid()))
+}
+
+#[async_trait]
+impl<C: Conn> InvitationRepository for Repo<C> {
+    async fn insert_invitation(&self, scope: &TenantScope, invitation: &InvitationRecord) -> StoreResult<()> {
+        if invitation.workspace_id != scope.workspace_id() {
+            return Err(StoreError::backend("invitation outside its scope"));
+        }
+        invitations::Entity::insert(invitations::ActiveModel {
+            id: Set(invitation.id.as_uuid()),
+            workspace_id: Set(invitation.workspace_id.as_uuid()),
+            email: Set(invitation.email.clone()),
+            email_key: Set(invitation.email_key.clone()),
+            role: Set(invitation.role.as_str().to_owned()),
+            token_hash: Set(invitation.token_hash.clone()),
+            invited_by: Set(invitation.invited_by.as_uuid()),
+            created_at: Set(invitation.created_at),
+            expires_at: Set(invitation.expires_at),
+            accepted_at: Set(invitation.accepted_at),
+            revoked_at: Set(invitation.revoked_at),
+        })
+        .exec_without_returning(&self.0)
+        .await
+        .store()?;
+        Ok(())
+    }
+
+    async fn revoke_invitations_for(
+        &self,
+        scope: &TenantScope,
+        email_key: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        let result = invitations::Entity::update_many()
+            .col_expr(Column::RevokedAt, Expr::value(now))
+            .filter(Column::WorkspaceId.eq(scope.workspace_id().as_uuid()))
+            .filter(Column::EmailKey.eq(email_key))
+            .filter(Column::AcceptedAt.is_null())
+            .filter(Column::RevokedAt.is_null())
+            .exec(&self.0)
+            .await
+            .store()?;
+        Ok(result.rows_affected)
+    }
+
+    async fn list_pending_invitations(
+        &self,
+        scope: &TenantScope,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<InvitationRecord>> {
+        let rows = scoped(scope)
+            .filter(Column::AcceptedAt.is_null())
+            .filter(Column::RevokedAt.is_null())
+            .filter(Column::ExpiresAt.gt(now))
+            .order_by_desc(Column::CreatedAt)
+            .all(&self.0)
+            .await
+            .store()?;
+        rows.into_iter().map(record).collect()
+    }
+
+    async fn revoke_invitation(&self, scope: &TenantScope, id: InvitationId, now: DateTime<Utc>) -> StoreResult<bool> {
+        let result = invitations::Entity::update_many()
+            .col_expr(Column::RevokedAt, Expr::value(now))
+            .filter(Column::WorkspaceId.eq(scope.workspace_id().as_uuid()))
+            .filter(Column::Id.eq(id.as_uuid()))
+            .filter(Column::AcceptedAt.is_null())
+            .filter(Column::RevokedAt.is_null())
+            .exec(&self.0)
+            .await
+            .store()?;
+        Ok(result.rows_affected == 1)
+    }
+
+    async fn find_invitation_by_token(&self, token_hash: &[u8]) -> StoreResult<Option<InvitationRecord>> {
+        let row = invitations::Entity::find()
+            .filter(Column::TokenHash.eq(token_hash.to_vec()))
+            .one(&self.0)
+            .await
+            .store()?;
+        row.map(record).transpose()
+    }
+
+    async fn accept_invitation(&self, id: InvitationId, now: DateTime<Utc>) -> StoreResult<bool> {
+        let result = invitations::Entity::update_many()
+            .col_expr(Column::AcceptedAt, Expr::value(now))
+            .filter(Column::Id.eq(id.as_uuid()))
+            .filter(Column::AcceptedAt.is_null())
+            .filter(Column::RevokedAt.is_null())
+            .exec(&self.0)
+            .await
+            .store()?;
+        Ok(result.rows_affected == 1)
+    }
+
+    async fn count_invitations_since(&self, scope: &TenantScope, since: DateTime<Utc>) -> StoreResult<u64> {
+        scoped(scope)
+            .filter(Column::CreatedAt.gte(since))
+            .count(&self.0)
+            .await
+            .store()
+    }
+}
