@@ -10,6 +10,7 @@ use tgos_domain::clock::SystemClock;
 use tgos_domain::crypto::password_hasher::HashingLimits;
 use tgos_domain::crypto::{Argon2Pool, MasterKey};
 use tgos_domain::identity::{IdentityConfig, IdentityService};
+use tgos_domain::store::Store;
 use tgos_persistence::{DatabaseSettings, connect, key_file};
 
 #[derive(Debug, Args)]
@@ -29,6 +30,7 @@ pub struct ConnectionArgs {
 #[derive(Debug)]
 pub struct Connection {
     pub identity: IdentityService,
+    pub store: Arc<dyn Store>,
 }
 
 impl Connection {
@@ -65,13 +67,14 @@ impl Connection {
             }
         };
         let hasher = Argon2Pool::new(HashingLimits::for_this_machine()).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let store: Arc<dyn Store> = Arc::new(store);
         let identity = IdentityService::new(
-            Arc::new(store),
+            Arc::clone(&store),
             Arc::new(hasher),
             Arc::new(master_key),
             Arc::new(SystemClock),
             IdentityConfig::default(),
         );
-        Ok(Self { identity })
+        Ok(Self { identity, store })
     }
 }

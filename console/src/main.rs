@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod audit;
 mod context;
 mod prompt;
 mod staff;
@@ -22,6 +23,9 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// The audit log.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
     /// Staff accounts.
     #[command(subcommand)]
     Staff(staff::StaffCommand),
@@ -36,6 +40,7 @@ async fn main() -> ExitCode {
         .try_init();
     let outcome = match cli.command {
         Command::Staff(command) => staff::run(command, &cli.connection).await,
+        Command::Audit(command) => audit::run(command, &cli.connection).await,
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

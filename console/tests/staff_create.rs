@@ -1,71 +1,10 @@
 //! `tgos-console staff create` end to end: the real binary, a real database, an authenticator's code.
 
-use std::io::{BufRead as _, BufReader, Write as _};
-use std::process::{Command, Stdio};
-
 use tgos_domain::identity::ports::UserRepository as _;
-use tgos_persistence::{DatabaseSettings, connect, key_file};
+use tgos_persistence::{DatabaseSettings, connect};
 
-async fn prepared_data_dir() -> anyhow::Result<tempfile::TempDir> {
-    let dir = tempfile::tempdir()?;
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("tgos.db").display());
-    connect(&DatabaseSettings {
-        url,
-        max_connections: 1,
-    })
-    .await?;
-    key_file::load_or_create(&dir.path().join("master.key"))?;
-    Ok(dir)
-}
-
-fn totp_code(secret: &str) -> anyhow::Result<String> {
-    let bytes = totp_rs::Secret::Encoded(secret.to_owned())
-        .to_bytes()
-        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    let totp = totp_rs::TOTP::new_unchecked(totp_rs::Algorithm::SHA1, 6, 0, 30, bytes, None, "t".to_owned());
-    Ok(totp.generate_current()?)
-}
-
-/// Runs `staff create`, answering the prompts; `code` turns the printed secret into the code typed.
-fn run_create(dir: &std::path::Path, code: impl Fn(&str) -> anyhow::Result<String>) -> anyhow::Result<(bool, String)> {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tgos-console"))
-        .args([
-            "staff",
-            "create",
-            "--email",
-            "root@example.com",
-            "--full-name",
-            "Root Staff",
-        ])
-        .env("TGOS_DATA_DIR", dir)
-        .env_remove("DATABASE_URL")
-        .env_remove("TGOS_MASTER_KEY")
-        .stdin(Stdio::piped())
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()?;
-    let mut stdin = child.stdin.take().ok_or_else(|| anyhow::anyhow!("no stdin"))?;
-    writeln!(stdin, "a long staff passphrase")?;
-    writeln!(stdin, "a long staff passphrase")?;
-    let stderr = child.stderr.take().ok_or_else(|| anyhow::anyhow!("no stderr"))?;
-    let mut lines = BufReader::new(stderr).lines();
-    let mut transcript = String::new();
-    for line in lines.by_ref() {
-        let line = line?;
-        transcript.push_str(&line);
-        transcript.push('\n');
-        if let Some(secret) = line.trim().strip_prefix("secret:") {
-            writeln!(stdin, "{}", code(secret.trim())?)?;
-            break;
-        }
-    }
-    drop(stdin);
-    for line in lines {
-        transcript.push_str(&line?);
-        transcript.push('\n');
-    }
-    Ok((child.wait()?.success(), transcript))
-}
+mod common;
+use common::{prepared_data_dir, run_create, totp_code};
 
 async fn stored_user(dir: &std::path::Path) -> anyhow::Result<Option<tgos_domain::identity::records::UserRecord>> {
     let url = format!("sqlite://{}?mode=rw", dir.join("tgos.db").display());

@@ -138,6 +138,19 @@ gql() {
         --data-binary "@$1" "$BASE/graphql"
 }
 
+# busy_percent: how busy the CPUs are over one second, in percent. Anything else running skews the figures.
+busy_percent() {
+    local a b
+    read -r -a a < <(head -n1 /proc/stat)
+    sleep 1
+    read -r -a b < <(head -n1 /proc/stat)
+    # Fields after "cpu": user nice system idle iowait irq softirq steal ...; idle time = idle + iowait.
+    local total=0 i
+    for i in 1 2 3 4 5 6 7 8; do total=$((total + b[i] - a[i])); done
+    local idle=$((b[4] - a[4] + b[5] - a[5]))
+    echo $((total > 0 ? 100 * (total - idle) / total : 0))
+}
+
 # ---- bodies ----------------------------------------------------------------------------------------------
 SIGNUP_BODY="$WORK/signup.json"
 ME_BODY="$WORK/me.json"
@@ -190,6 +203,11 @@ run_backend() {
     reply=$(gql "$SIGNIN_BODY")
     [[ $reply == *'"token":"'* && $reply != *'"errors"'* ]] || die "signIn failed: $reply"
 
+    local busy
+    busy=$(busy_percent)
+    echo "$backend=${busy}%" >>"$WORK/busy"
+    ((busy < 20)) || log "warning: the CPUs are ${busy}% busy before measuring; figures will be skewed"
+
     log "$backend: warming up"
     bench 3 32 warmup /healthz >/dev/null
     me_run 3 32 >/dev/null
@@ -239,9 +257,10 @@ get() { field "$(awk -v b="$1" -v s="$2" -v c="$3" '$1 == b && $2 == s && $3 == 
 ratio() { awk -v a="$1" -v b="$2" -v k="$3" -v f="$4" 'BEGIN { if (b > 0) printf f, k * a / b; else print "n/a" }'; }
 
 echo
-echo "tgos load benchmark — $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')," \
+echo "tgos load benchmark — $(git -C "$REPO" describe --always --dirty 2>/dev/null || echo '?')," \
     "$(nproc) cores, $(wrk -v 2>&1 | head -n1 | cut -d' ' -f1-2), -t$THREADS, ${DURATION}s per run," \
     "wrk on the same cores as the server"
+echo "CPU busy before measuring (other work on the machine, should be ~0%): $(tr '\n' ' ' <"$WORK/busy")"
 for backend in $BACKENDS; do
     echo
     echo "[$backend]"

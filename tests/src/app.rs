@@ -60,6 +60,8 @@ pub struct TestApp {
     pub database_url: Option<String>,
     /// The server's identity use cases, for driving what has no public API (staff accounts).
     pub identity: tgos_domain::identity::IdentityService,
+    /// The server's storage, for checks that go around the API (audit chain verification).
+    pub store: std::sync::Arc<dyn tgos_domain::store::Store>,
     client: reqwest::Client,
     server: Mutex<Option<RunningServer>>,
 }
@@ -81,6 +83,7 @@ impl TestApp {
         Ok(Self {
             addr: server.addr,
             identity: server.state.identity.clone(),
+            store: server.state.store.clone(),
             data_dir,
             database_url,
             client: reqwest::Client::builder().user_agent("tgos-tests/1.0").build()?,

@@ -11,6 +11,7 @@
 pub mod chain;
 pub mod entry;
 pub mod ports;
+pub mod verify;
 
 pub use chain::append;
 pub use entry::{Actor, ActorKind, AuditDraft, AuditRecord, ChainId};
