@@ -65,3 +65,7 @@ id_type!(
     /// An invitation to join a workspace.
     InvitationId
 );
+id_type!(
+    /// An integrator's API key.
+    ApiKeyId
+);

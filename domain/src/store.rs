@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use crate::audit::ports::AuditRepository;
 use crate::error::InternalError;
 use crate::identity::ports::{SessionRepository, ThrottleRepository, UserRepository};
-use crate::tenancy::ports::{InvitationRepository, TenancyRepository};
+use crate::tenancy::ports::{ApiKeyRepository, InvitationRepository, TenancyRepository};
 
 /// What storage can fail with. Unique-constraint violations are named so use cases can turn them into
 /// `Conflict` outcomes deliberately; everything else is infrastructure.
@@ -39,7 +39,13 @@ pub type StoreResult<T> = Result<T, StoreError>;
 
 /// Every repository, on one connection or transaction.
 pub trait Repositories:
-    UserRepository + SessionRepository + ThrottleRepository + TenancyRepository + InvitationRepository + AuditRepository
+    UserRepository
+    + SessionRepository
+    + ThrottleRepository
+    + TenancyRepository
+    + InvitationRepository
+    + ApiKeyRepository
+    + AuditRepository
 {
 }
 
@@ -49,6 +55,7 @@ impl<T> Repositories for T where
         + ThrottleRepository
         + TenancyRepository
         + InvitationRepository
+        + ApiKeyRepository
         + AuditRepository
 {
 }

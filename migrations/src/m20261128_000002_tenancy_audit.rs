@@ -1,4 +1,4 @@
-//! Workspaces, memberships, invitations and the audit log.
+//! Workspaces, memberships, invitations, API keys and the audit log.
 //!
 //! - One OWNER per workspace is enforced by a partial unique index (SQLite and PostgreSQL both support it).
 //! - The audit log is append-only: on PostgreSQL a trigger refuses UPDATE and DELETE of entries. On both
@@ -40,6 +40,22 @@ enum Invitations {
     CreatedAt,
     ExpiresAt,
     AcceptedAt,
+    RevokedAt,
+}
+
+#[derive(DeriveIden)]
+enum ApiKeys {
+    Table,
+    Id,
+    WorkspaceId,
+    Name,
+    Prefix,
+    SecretHash,
+    Scopes,
+    CreatedBy,
+    CreatedAt,
+    ExpiresAt,
+    LastUsedAt,
     RevokedAt,
 }
 
@@ -213,6 +229,51 @@ impl MigrationTrait for Migration {
         manager
             .create_table(
                 Table::create()
+                    .table(ApiKeys::Table)
+                    .col(ColumnDef::new(ApiKeys::Id).uuid().not_null().primary_key())
+                    .col(ColumnDef::new(ApiKeys::WorkspaceId).uuid().not_null())
+                    .col(ColumnDef::new(ApiKeys::Name).string_len(64).not_null())
+                    .col(ColumnDef::new(ApiKeys::Prefix).string_len(16).not_null())
+                    .col(ColumnDef::new(ApiKeys::SecretHash).binary().not_null())
+                    .col(ColumnDef::new(ApiKeys::Scopes).string_len(256).not_null())
+                    .col(ColumnDef::new(ApiKeys::CreatedBy).uuid().not_null())
+                    .col(ColumnDef::new(ApiKeys::CreatedAt).timestamp_with_time_zone().not_null())
+                    .col(ColumnDef::new(ApiKeys::ExpiresAt).timestamp_with_time_zone().null())
+                    .col(ColumnDef::new(ApiKeys::LastUsedAt).timestamp_with_time_zone().null())
+                    .col(ColumnDef::new(ApiKeys::RevokedAt).timestamp_with_time_zone().null())
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("api_keys_workspace_fk")
+                            .from(ApiKeys::Table, ApiKeys::WorkspaceId)
+                            .to(Workspaces::Table, Workspaces::Id)
+                            .on_delete(ForeignKeyAction::Cascade),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("api_keys_prefix_unique")
+                    .table(ApiKeys::Table)
+                    .col(ApiKeys::Prefix)
+                    .unique()
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("api_keys_workspace_idx")
+                    .table(ApiKeys::Table)
+                    .col(ApiKeys::WorkspaceId)
+                    .to_owned(),
+            )
+            .await?;
+
+        manager
+            .create_table(
+                Table::create()
                     .table(AuditLog::Table)
                     .col(ColumnDef::new(AuditLog::Id).uuid().not_null().primary_key())
                     .col(ColumnDef::new(AuditLog::Chain).string_len(100).not_null())
@@ -285,6 +346,7 @@ impl MigrationTrait for Migration {
         for table in [
             AuditChainHeads::Table.into_iden(),
             AuditLog::Table.into_iden(),
+            ApiKeys::Table.into_iden(),
             Invitations::Table.into_iden(),
             Memberships::Table.into_iden(),
             Workspaces::Table.into_iden(),

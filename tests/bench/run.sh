@@ -19,6 +19,9 @@
 #   BENCH_ME_CONNS="8 32"              connection counts for healthz, me and me+storm
 #   BENCH_SIGNIN_CONNS=16              connections of the sign-in runs (alone and as the storm)
 #   BENCH_PG_URL=postgres://postgres@127.0.0.1:5432   server part of the PostgreSQL URL (trust auth)
+#   BENCH_REV=HEAD                     benchmark this committed revision (exported to a temp dir and built
+#                                      there, sharing target/) instead of the work tree as it is
+#   BENCH_SETTLE_MAX=120               seconds to wait, before each run, for the CPUs to go quiet
 #
 # Caveats: wrk runs on the same machine and shares its cores with the server (on the 2-core reference
 # machine it takes a good part of one), so absolute figures are lower than on a dedicated load generator;
@@ -36,6 +39,8 @@ THREADS=${BENCH_THREADS:-2}
 ME_CONNS=${BENCH_ME_CONNS:-"8 32"}
 SIGNIN_CONNS=${BENCH_SIGNIN_CONNS:-16}
 PG_URL=${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432}
+SETTLE_MAX=${BENCH_SETTLE_MAX:-120}
+REV=${BENCH_REV:-}
 
 # The benchmark user. The password is what every signIn of the storm verifies.
 USERNAME=benchuser
@@ -90,9 +95,20 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # ---- build -----------------------------------------------------------------------------------------------
-log "building the release server (cargo build --release --bin tgos)"
-cargo build --release --bin tgos --quiet
-TGOS="$REPO/target/release/tgos"
+# The binary is copied out of target/ at once, so that another build while the benchmark runs cannot swap it.
+if [[ -n $REV ]]; then
+    SOURCE=$(git -C "$REPO" rev-parse --short "$REV")
+    log "building the release server of $SOURCE (git archive, cargo build --release --bin tgos)"
+    mkdir -p "$WORK/src"
+    git -C "$REPO" archive "$REV" | tar -x -C "$WORK/src"
+    cargo build --release --bin tgos --quiet --manifest-path "$WORK/src/Cargo.toml" --target-dir "$REPO/target"
+else
+    SOURCE=$(git -C "$REPO" describe --always --dirty 2>/dev/null || echo 'work tree')
+    log "building the release server of the work tree, $SOURCE (cargo build --release --bin tgos)"
+    cargo build --release --bin tgos --quiet
+fi
+TGOS="$WORK/tgos"
+cp "$REPO/target/release/tgos" "$TGOS"
 
 # ---- the server ------------------------------------------------------------------------------------------
 # start_server BACKEND: starts tgos with its own data dir (and database), sets BASE to its URL.
@@ -151,6 +167,22 @@ busy_percent() {
     echo $((total > 0 ? 100 * (total - idle) / total : 0))
 }
 
+# settle: waits (up to SETTLE_MAX seconds) until the CPUs are under 20% busy, so that a run starts on a quiet
+# machine (the server finished the previous run's backlog, no build or test elsewhere). Sets PRE_BUSY, the
+# last reading, which the table shows beside each run: a high one means that row is skewed.
+PRE_BUSY=0
+settle() {
+    local waited=0
+    PRE_BUSY=$(busy_percent)
+    while ((PRE_BUSY >= 20 && waited < SETTLE_MAX)); do
+        ((waited == 0)) && log "  waiting for the CPUs to go quiet (${PRE_BUSY}% busy)"
+        sleep 4
+        waited=$((waited + 5))
+        PRE_BUSY=$(busy_percent)
+    done
+    ((PRE_BUSY < 20)) || log "  warning: the CPUs are still ${PRE_BUSY}% busy; this run will be skewed"
+}
+
 # ---- bodies ----------------------------------------------------------------------------------------------
 SIGNUP_BODY="$WORK/signup.json"
 ME_BODY="$WORK/me.json"
@@ -179,11 +211,11 @@ signin_run() { bench "$1" "$2" signin /graphql "$SIGNIN_BODY" - '"token"'; }
 # field LINE KEY: the value of KEY=value in a RESULT line.
 field() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<"$1"; }
 
-RESULTS="$WORK/results" # lines: BACKEND SCENARIO CONNS RESULT-line
+RESULTS="$WORK/results" # lines: BACKEND SCENARIO CONNS RESULT-line (with pre_busy= appended)
 : >"$RESULTS"
 record() { # record BACKEND SCENARIO CONNS RESULT-line
     [[ $4 == RESULT\ * ]] || die "no result for $1 $2 c$3"
-    printf '%s %s %s %s\n' "$1" "$2" "$3" "$4" >>"$RESULTS"
+    printf '%s %s %s %s pre_busy=%s\n' "$1" "$2" "$3" "$4" "$PRE_BUSY" >>"$RESULTS"
     local bad=$(($(field "$4" gql_errors) + $(field "$4" non200) + $(field "$4" sock_errors) + $(field "$4" timeouts)))
     log "  $2 c$3: $(field "$4" rps) rps, p50 $(field "$4" p50_ms) ms, p99 $(field "$4" p99_ms) ms," \
         "ok $(field "$4" ok), rate_limited $(field "$4" rate_limited), failed $bad"
@@ -203,11 +235,6 @@ run_backend() {
     reply=$(gql "$SIGNIN_BODY")
     [[ $reply == *'"token":"'* && $reply != *'"errors"'* ]] || die "signIn failed: $reply"
 
-    local busy
-    busy=$(busy_percent)
-    echo "$backend=${busy}%" >>"$WORK/busy"
-    ((busy < 20)) || log "warning: the CPUs are ${busy}% busy before measuring; figures will be skewed"
-
     log "$backend: warming up"
     bench 3 32 warmup /healthz >/dev/null
     me_run 3 32 >/dev/null
@@ -215,16 +242,20 @@ run_backend() {
 
     for conns in $ME_CONNS; do
         log "$backend: healthz and me, $conns connections, ${DURATION}s each"
+        settle
         record "$backend" healthz "$conns" "$(bench "$DURATION" "$conns" healthz /healthz - - ok)"
+        settle
         record "$backend" me "$conns" "$(me_run "$DURATION" "$conns")"
     done
 
     log "$backend: signIn, $SIGNIN_CONNS connections, ${DURATION}s"
+    settle
     record "$backend" signin "$SIGNIN_CONNS" "$(signin_run "$DURATION" "$SIGNIN_CONNS")"
 
     # The storm starts 2 s before `me` and ends 2 s after it, so `me` is measured entirely under it.
     for conns in $ME_CONNS; do
         log "$backend: me with $conns connections under a signIn storm of $SIGNIN_CONNS connections"
+        settle
         signin_run $((DURATION + 4)) "$SIGNIN_CONNS" >"$WORK/storm.out" &
         STORM_PID=$!
         sleep 2
@@ -257,21 +288,20 @@ get() { field "$(awk -v b="$1" -v s="$2" -v c="$3" '$1 == b && $2 == s && $3 == 
 ratio() { awk -v a="$1" -v b="$2" -v k="$3" -v f="$4" 'BEGIN { if (b > 0) printf f, k * a / b; else print "n/a" }'; }
 
 echo
-echo "tgos load benchmark — $(git -C "$REPO" describe --always --dirty 2>/dev/null || echo '?')," \
+echo "tgos load benchmark — $SOURCE," \
     "$(nproc) cores, $(wrk -v 2>&1 | head -n1 | cut -d' ' -f1-2), -t$THREADS, ${DURATION}s per run," \
     "wrk on the same cores as the server"
-echo "CPU busy before measuring (other work on the machine, should be ~0%): $(tr '\n' ' ' <"$WORK/busy")"
 for backend in $BACKENDS; do
     echo
     echo "[$backend]"
-    printf '%-10s %5s %10s %9s %9s %9s %9s %8s %7s\n' \
-        scenario conns rps p50_ms p99_ms max_ms ok rate_lim failed
+    printf '%-10s %5s %10s %9s %9s %9s %9s %8s %7s %8s\n' \
+        scenario conns rps p50_ms p99_ms max_ms ok rate_lim failed pre_busy
     while read -r b scenario conns line; do
         [[ $b == "$backend" ]] || continue
         failed=$(($(field "$line" gql_errors) + $(field "$line" non200) + $(field "$line" sock_errors) + $(field "$line" timeouts)))
-        printf '%-10s %5s %10s %9s %9s %9s %9s %8s %7s\n' "$scenario" "$conns" \
+        printf '%-10s %5s %10s %9s %9s %9s %9s %8s %7s %7s%%\n' "$scenario" "$conns" \
             "$(field "$line" rps)" "$(field "$line" p50_ms)" "$(field "$line" p99_ms)" "$(field "$line" max_ms)" \
-            "$(field "$line" ok)" "$(field "$line" rate_limited)" "$failed"
+            "$(field "$line" ok)" "$(field "$line" rate_limited)" "$failed" "$(field "$line" pre_busy)"
     done <"$RESULTS"
     for conns in $ME_CONNS; do
         printf 'c%-3s me/healthz rps = %s (target >= 50%%)   me p99 storm/idle = %s (target <= 2x)\n' "$conns" \
@@ -282,4 +312,5 @@ done
 echo
 echo "rps counts every answer; ok = successful answers, rate_lim = RATE_LIMITED answers (sign-in admission"
 echo "refused), failed = other GraphQL errors, non-200 answers, socket errors and timeouts. storm = the"
-echo "sign-in wrk that ran alongside the me+storm row above it."
+echo "sign-in wrk that ran alongside the me+storm row above it. pre_busy = CPU use in the second before the"
+echo "run; above ~20% something else was running and the row is skewed."

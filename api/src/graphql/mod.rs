@@ -25,6 +25,7 @@ pub struct MutationRoot(
     identity::mutation::IdentityMutation,
     tenancy::mutation::TenancyMutation,
     tenancy::invitations::InvitationMutation,
+    tenancy::api_keys::ApiKeyMutation,
 );
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

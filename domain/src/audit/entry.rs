@@ -62,7 +62,18 @@ impl Actor {
     }
 
     pub fn of(principal: &Principal) -> Self {
-        Self::user(principal.user_id(), principal.display_name())
+        match principal {
+            Principal::User {
+                user_id, display_name, ..
+            } => Self::user(*user_id, display_name),
+            Principal::ApiKey {
+                key_id, display_name, ..
+            } => Self {
+                kind: ActorKind::ApiKey,
+                id: Some(key_id.to_string()),
+                display_name: display_name.clone(),
+            },
+        }
     }
 }
 

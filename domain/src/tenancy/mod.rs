@@ -4,6 +4,7 @@
 //! caller's membership has been checked. Every repository method on tenant data takes one, so an unscoped
 //! query cannot be written by accident.
 
+pub mod api_keys;
 pub mod invitations;
 pub mod ports;
 pub mod records;

@@ -4,11 +4,12 @@ use async_trait::async_trait;
 
 use chrono::{DateTime, Utc};
 
+use super::api_keys::ApiKeyRecord;
 use super::invitations::InvitationRecord;
 use super::records::{MemberView, MembershipRecord, WorkspaceRecord};
 use super::role::Role;
 use super::scope::TenantScope;
-use crate::ids::{InvitationId, UserId, WorkspaceId};
+use crate::ids::{ApiKeyId, InvitationId, UserId, WorkspaceId};
 use crate::store::StoreResult;
 
 #[async_trait]
@@ -61,4 +62,19 @@ pub trait InvitationRepository: Send + Sync {
     async fn accept_invitation(&self, id: InvitationId, now: DateTime<Utc>) -> StoreResult<bool>;
     /// How many invitations this workspace created since `since`.
     async fn count_invitations_since(&self, scope: &TenantScope, since: DateTime<Utc>) -> StoreResult<u64>;
+}
+
+/// API keys, by workspace scope except the prefix lookup (the key itself is the credential).
+#[async_trait]
+pub trait ApiKeyRepository: Send + Sync {
+    async fn insert_api_key(&self, scope: &TenantScope, key: &ApiKeyRecord) -> StoreResult<()>;
+    /// The workspace's keys that are not revoked, newest first.
+    async fn list_api_keys(&self, scope: &TenantScope) -> StoreResult<Vec<ApiKeyRecord>>;
+    /// `false` when it is not this workspace's key or already revoked.
+    async fn revoke_api_key(&self, scope: &TenantScope, id: ApiKeyId, now: DateTime<Utc>) -> StoreResult<bool>;
+    async fn find_api_key_by_prefix(&self, prefix: &str) -> StoreResult<Option<ApiKeyRecord>>;
+    async fn find_api_key(&self, id: ApiKeyId) -> StoreResult<Option<ApiKeyRecord>>;
+    async fn touch_api_key(&self, id: ApiKeyId, now: DateTime<Utc>) -> StoreResult<()>;
+    /// How many keys this workspace created since `since`.
+    async fn count_api_keys_since(&self, scope: &TenantScope, since: DateTime<Utc>) -> StoreResult<u64>;
 }

@@ -38,10 +38,18 @@ impl TenancyService {
     /// The caller's scope in a workspace. A workspace that does not exist and one the caller is not a member
     /// of are refused alike, so ids reveal nothing.
     pub async fn scope(&self, principal: &Principal, workspace: WorkspaceId) -> DomainResult<TenantScope> {
-        let user = principal.user_id();
-        match self.store.find_membership(workspace, user).await? {
-            Some(membership) => Ok(TenantScope::new(workspace, user, membership.role)),
-            None => Err(DomainError::Forbidden(NOT_A_MEMBER.to_owned())),
+        match principal {
+            Principal::User { user_id, .. } => match self.store.find_membership(workspace, *user_id).await? {
+                Some(membership) => Ok(TenantScope::member(workspace, *user_id, membership.role)),
+                None => Err(DomainError::Forbidden(NOT_A_MEMBER.to_owned())),
+            },
+            Principal::ApiKey {
+                key_id,
+                workspace_id,
+                scopes,
+                ..
+            } if *workspace_id == workspace => Ok(TenantScope::api_key(workspace, *key_id, scopes.clone())),
+            Principal::ApiKey { .. } => Err(DomainError::Forbidden(NOT_A_MEMBER.to_owned())),
         }
     }
 

@@ -1,5 +1,6 @@
 //! SeaORM entities: the rows as stored. They never leave this crate; the ports speak domain records.
 
+pub mod api_keys;
 pub mod audit_chain_heads;
 pub mod audit_log;
 pub mod auth_throttles;

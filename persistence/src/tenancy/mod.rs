@@ -1,5 +1,6 @@
 //! Tenancy ports on SeaORM. Every query on a workspace's data filters by the scope's workspace id.
 
+mod api_keys;
 mod invitations;
 
 use async_trait::async_trait;

@@ -1,5 +1,6 @@
 //! End-to-end tests over real HTTP and WebSocket; each test runs on SQLite and on PostgreSQL.
 
+mod api_keys;
 mod audit;
 mod lockout;
 mod roles;

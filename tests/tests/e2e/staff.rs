@@ -11,7 +11,9 @@ async fn acts_as_staff(app: &tgos_tests::TestApp, token: &str) -> anyhow::Result
         .authenticate(token)
         .await?
         .ok_or_else(|| anyhow::anyhow!("session not found"))?;
-    let Principal::User { acts_as_staff, .. } = found.principal;
+    let Principal::User { acts_as_staff, .. } = found.principal else {
+        anyhow::bail!("a session token resolved to an API key");
+    };
     Ok(acts_as_staff)
 }
 

@@ -4,37 +4,53 @@ use async_graphql::{Context, Object};
 
 use super::types::{SessionInfo, User};
 use crate::graphql::context::signed_in;
-use crate::graphql::errors::ApiResult;
+use crate::graphql::errors::{ApiError, ApiResult};
 use crate::graphql::tenancy::types::Workspace;
 use crate::graphql::{guards::SignedIn, identity_service, tenancy_service};
-use tgos_domain::identity::use_cases::sessions::Authenticated;
+use tgos_domain::DomainError;
+use tgos_domain::identity::Principal;
+use tgos_domain::identity::records::{SessionRecord, UserRecord};
 
 #[derive(Debug, Default)]
 pub struct IdentityQuery;
 
 #[Object]
 impl IdentityQuery {
-    /// The signed-in person. `UNAUTHENTICATED` without a valid session.
+    /// The signed-in person. `UNAUTHENTICATED` without a valid session; `FORBIDDEN` for an API key.
     #[graphql(guard = "SignedIn")]
     async fn me(&self, ctx: &Context<'_>) -> ApiResult<Viewer> {
-        Ok(Viewer(signed_in(ctx)?.clone()))
+        let authenticated = signed_in(ctx)?;
+        let Some((session, user)) = authenticated.session.clone() else {
+            return Err(ApiError::from(DomainError::Forbidden(
+                "API keys have no viewer; `me` is for signed-in people".to_owned(),
+            )));
+        };
+        Ok(Viewer {
+            principal: authenticated.principal.clone(),
+            session,
+            user,
+        })
     }
 }
 
 /// The signed-in person and what belongs to them.
 #[derive(Debug)]
-pub struct Viewer(Authenticated);
+pub struct Viewer {
+    principal: Principal,
+    session: SessionRecord,
+    user: UserRecord,
+}
 
 #[Object]
 impl Viewer {
     async fn user(&self) -> User {
-        User::from(&self.0.user)
+        User::from(&self.user)
     }
 
     /// Live sessions, newest first.
     async fn sessions(&self, ctx: &Context<'_>) -> ApiResult<Vec<SessionInfo>> {
-        let current = self.0.session.id;
-        let sessions = identity_service(ctx)?.list_sessions(&self.0.principal).await?;
+        let current = self.session.id;
+        let sessions = identity_service(ctx)?.list_sessions(&self.principal).await?;
         Ok(sessions
             .into_iter()
             .map(|session| {
@@ -46,7 +62,7 @@ impl Viewer {
 
     /// The workspaces the viewer belongs to, oldest membership first.
     async fn workspaces(&self, ctx: &Context<'_>) -> ApiResult<Vec<Workspace>> {
-        let workspaces = tenancy_service(ctx)?.my_workspaces(&self.0.principal).await?;
+        let workspaces = tenancy_service(ctx)?.my_workspaces(&self.principal).await?;
         Ok(workspaces
             .into_iter()
             .map(|(record, scope)| Workspace { record, scope })
@@ -55,6 +71,6 @@ impl Viewer {
 
     /// Unused backup codes left (0 when two-factor is off).
     async fn backup_codes_remaining(&self, ctx: &Context<'_>) -> ApiResult<u64> {
-        Ok(identity_service(ctx)?.backup_codes_remaining(&self.0.principal).await?)
+        Ok(identity_service(ctx)?.backup_codes_remaining(&self.principal).await?)
     }
 }

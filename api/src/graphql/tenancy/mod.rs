@@ -1,5 +1,6 @@
 //! Workspaces, members and the audit log (API.md "Workspaces, members, API keys, audit").
 
+pub mod api_keys;
 pub mod audit;
 pub mod connection;
 pub mod invitations;

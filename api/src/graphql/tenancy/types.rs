@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use tgos_domain::tenancy::records::{MemberView, WorkspaceRecord};
 use tgos_domain::tenancy::{Role as DomainRole, TenantScope};
 
+use super::api_keys::ApiKey;
 use super::audit::{AuditEntry, AuditEntryConnection};
 use super::connection::{page_size, parse_cursor};
 use super::invitations::Invitation;
@@ -67,8 +68,9 @@ impl Workspace {
     }
 
     /// The caller's role here.
-    async fn viewer_role(&self) -> Role {
-        self.scope.role().into()
+    /// The caller's role here; `FORBIDDEN` for an API key, which holds scopes instead.
+    async fn viewer_role(&self) -> ApiResult<Role> {
+        Ok(self.scope.member_role()?.into())
     }
 
     /// Members ordered by account, `first` at most 100.
@@ -89,6 +91,12 @@ impl Workspace {
                 .map(|member| Edge::new(member.membership.user_id.to_string(), Member::from(member))),
         );
         Ok(connection)
+    }
+
+    /// The workspace's API keys that are not revoked, newest first (ADMIN and OWNER).
+    async fn api_keys(&self, ctx: &Context<'_>) -> ApiResult<Vec<ApiKey>> {
+        let keys = tenancy_service(ctx)?.api_keys(&self.scope).await?;
+        Ok(keys.into_iter().map(ApiKey::from).collect())
     }
 
     /// Pending invitations, newest first (ADMIN and OWNER).

@@ -39,7 +39,11 @@ impl IdentityService {
             return Err(DomainError::invalid("current", "the current password is wrong"));
         }
         let hash = self.hasher.hash(new_password.secret()).await?;
-        let Principal::User { session_id, .. } = principal;
+        let Principal::User { session_id, .. } = principal else {
+            return Err(DomainError::Forbidden(
+                crate::identity::principal::PEOPLE_ONLY.to_owned(),
+            ));
+        };
         let tx = self.store.begin().await?;
         tx.set_password_hash(user.id, &hash).await?;
         let revoked = tx.revoke_other_sessions(user.id, Some(*session_id), self.now()).await?;

@@ -16,15 +16,17 @@ use crate::identity::service::to_chrono;
 use crate::ids::{SessionId, UserId};
 use crate::request::ClientInfo;
 use crate::store::Repositories;
+use crate::tenancy::api_keys;
+use subtle::ConstantTimeEq as _;
 
 pub const SESSION_TOKEN_PREFIX: &str = "tgs";
 
-/// A resolved bearer token.
+/// A resolved bearer token: a person's session, or an API key.
 #[derive(Debug, Clone)]
 pub struct Authenticated {
     pub principal: Principal,
-    pub session: SessionRecord,
-    pub user: UserRecord,
+    /// The session and its user, for a person; `None` for an API key.
+    pub session: Option<(SessionRecord, UserRecord)>,
 }
 
 impl IdentityService {
@@ -51,8 +53,11 @@ impl IdentityService {
         Ok(IssuedSession { record, token })
     }
 
-    /// Resolves a session token; `None` when it is unknown, revoked or expired.
+    /// Resolves a bearer token (a session token or an API key); `None` when it is unknown, revoked or expired.
     pub async fn authenticate(&self, bearer: &str) -> DomainResult<Option<Authenticated>> {
+        if api_keys::prefix_of(bearer).is_some() {
+            return self.authenticate_api_key(bearer).await;
+        }
         if !bearer.starts_with(SESSION_TOKEN_PREFIX) {
             return Ok(None);
         }
@@ -77,20 +82,51 @@ impl IdentityService {
         };
         Ok(Some(Authenticated {
             principal,
-            session,
-            user,
+            session: Some((session, user)),
+        }))
+    }
+
+    async fn authenticate_api_key(&self, bearer: &str) -> DomainResult<Option<Authenticated>> {
+        let Some(prefix) = api_keys::prefix_of(bearer) else {
+            return Ok(None);
+        };
+        let Some(key) = self.store.find_api_key_by_prefix(prefix).await? else {
+            return Ok(None);
+        };
+        let now = self.now();
+        let matches: bool = key.secret_hash.as_slice().ct_eq(&token::hash(bearer)).into();
+        if !matches || !key.is_live(now) {
+            return Ok(None);
+        }
+        if key
+            .last_used_at
+            .is_none_or(|at| now - at >= to_chrono(self.config.touch_interval))
+        {
+            self.store.touch_api_key(key.id, now).await?;
+        }
+        Ok(Some(Authenticated {
+            principal: Principal::ApiKey {
+                key_id: key.id,
+                workspace_id: key.workspace_id,
+                scopes: key.scopes,
+                display_name: key.name,
+            },
+            session: None,
         }))
     }
 
     pub async fn current_user(&self, principal: &Principal) -> DomainResult<UserRecord> {
         self.store
-            .find_user(principal.user_id())
+            .find_user(principal.require_user()?)
             .await?
             .ok_or(DomainError::Unauthenticated)
     }
 
     pub async fn list_sessions(&self, principal: &Principal) -> DomainResult<Vec<SessionRecord>> {
-        Ok(self.store.list_live_sessions(principal.user_id(), self.now()).await?)
+        Ok(self
+            .store
+            .list_live_sessions(principal.require_user()?, self.now())
+            .await?)
     }
 
     /// Revokes one of the caller's own sessions (the current one included).
@@ -118,7 +154,11 @@ impl IdentityService {
     }
 
     pub async fn sign_out(&self, principal: &Principal, client: &ClientInfo) -> DomainResult<()> {
-        let Principal::User { session_id, .. } = principal;
+        let Principal::User { session_id, .. } = principal else {
+            return Err(DomainError::Forbidden(
+                crate::identity::principal::PEOPLE_ONLY.to_owned(),
+            ));
+        };
         let user = self.current_user(principal).await?;
         let tx = self.store.begin().await?;
         if tx.revoke_session(user.id, *session_id, self.now()).await? {

@@ -142,7 +142,7 @@ impl IdentityService {
     }
 
     pub async fn backup_codes_remaining(&self, principal: &Principal) -> DomainResult<u64> {
-        Ok(self.store.count_unused_backup_codes(principal.user_id()).await?)
+        Ok(self.store.count_unused_backup_codes(principal.require_user()?).await?)
     }
 
     async fn enabled_user(&self, principal: &Principal) -> DomainResult<UserRecord> {

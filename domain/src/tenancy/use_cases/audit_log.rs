@@ -1,12 +1,14 @@
-//! Reading a workspace's audit log: ADMIN and OWNER only.
+//! Reading a workspace's audit log: ADMIN and OWNER, or an API key with `AUDIT_READ`.
 
 use crate::audit::AuditRecord;
-use crate::error::{DomainError, DomainResult};
+use crate::error::DomainResult;
+use crate::tenancy::api_keys::Scope;
 use crate::tenancy::use_cases::members::MAX_PAGE;
 use crate::tenancy::{Role, TenancyService, TenantScope};
 
 impl TenancyService {
-    /// Entries newest first, before sequence `before`, optionally of one action.
+    /// Entries newest first, before sequence `before`, optionally of one action (ADMIN and OWNER, or an
+    /// API key with `AUDIT_READ`).
     pub async fn audit_log(
         &self,
         scope: &TenantScope,
@@ -14,11 +16,7 @@ impl TenancyService {
         first: u64,
         action: Option<&str>,
     ) -> DomainResult<Vec<AuditRecord>> {
-        if !scope.role().at_least(Role::Admin) {
-            return Err(DomainError::Forbidden(
-                "the audit log is for admins and the owner".to_owned(),
-            ));
-        }
+        scope.require(Role::Admin, Some(Scope::AuditRead), "the audit log")?;
         Ok(self
             .store
             .list_audit(scope, before, first.min(MAX_PAGE), action)

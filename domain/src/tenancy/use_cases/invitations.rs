@@ -27,7 +27,7 @@ impl TenancyService {
         role: Role,
     ) -> DomainResult<InvitationRecord> {
         let scope = self.scope(principal, workspace).await?;
-        rules::may_invite(scope.role(), role).map_err(|rule| DomainError::Forbidden(rule.to_owned()))?;
+        rules::may_invite(scope.member_role()?, role).map_err(|rule| DomainError::Forbidden(rule.to_owned()))?;
         let email = Email::parse("email", email).map_err(|e| DomainError::Invalid(vec![e]))?;
         let now = self.clock.now();
         if self
@@ -52,7 +52,7 @@ impl TenancyService {
             email_key: email.key(),
             role,
             token_hash: token::hash(&token),
-            invited_by: principal.user_id(),
+            invited_by: principal.require_user()?,
             created_at: now,
             expires_at: now + Duration::days(INVITATION_TTL_DAYS),
             accepted_at: None,
@@ -94,7 +94,7 @@ impl TenancyService {
         }
         let user = self
             .store
-            .find_user(principal.user_id())
+            .find_user(principal.require_user()?)
             .await?
             .ok_or(DomainError::Unauthenticated)?;
         if user.email_key != invitation.email_key {
@@ -113,7 +113,7 @@ impl TenancyService {
                 "you are already a member of this workspace",
             ));
         }
-        let scope = TenantScope::new(invitation.workspace_id, user.id, invitation.role);
+        let scope = TenantScope::member(invitation.workspace_id, user.id, invitation.role);
         let tx = self.store.begin().await?;
         if !tx.accept_invitation(invitation.id, now).await? {
             return Err(invalid("this invitation has already been used"));
@@ -138,7 +138,7 @@ impl TenancyService {
 
     /// Pending invitations (ADMIN and OWNER).
     pub async fn invitations(&self, scope: &TenantScope) -> DomainResult<Vec<InvitationRecord>> {
-        if !scope.role().at_least(Role::Admin) {
+        if !scope.member_role()?.at_least(Role::Admin) {
             return Err(DomainError::Forbidden(
                 "invitations are for admins and the owner".to_owned(),
             ));
@@ -154,7 +154,7 @@ impl TenancyService {
         id: InvitationId,
     ) -> DomainResult<()> {
         let scope = self.scope(principal, workspace).await?;
-        if !scope.role().at_least(Role::Admin) {
+        if !scope.member_role()?.at_least(Role::Admin) {
             return Err(DomainError::Forbidden(
                 "only admins and the owner can revoke invitations".to_owned(),
             ));

@@ -21,6 +21,7 @@ impl TenancyService {
         after: Option<UserId>,
         first: u64,
     ) -> DomainResult<Vec<MemberView>> {
+        scope.require(Role::Viewer, None, "the member list")?;
         Ok(self.store.list_members(scope, after, first.min(MAX_PAGE)).await?)
     }
 
@@ -39,7 +40,7 @@ impl TenancyService {
             .await?
             .ok_or(DomainError::NotFound("member"))?;
         let from = target.membership.role;
-        rules::may_change_role(scope.role(), from, role, user == principal.user_id())
+        rules::may_change_role(scope.member_role()?, from, role, user == principal.require_user()?)
             .map_err(|rule| DomainError::Forbidden(rule.to_owned()))?;
         let tx = self.store.begin().await?;
         if !tx.set_member_role(&scope, user, role).await? {
@@ -77,8 +78,8 @@ impl TenancyService {
             .find_member(&scope, user)
             .await?
             .ok_or(DomainError::NotFound("member"))?;
-        let leaving = user == principal.user_id();
-        rules::may_remove(scope.role(), target.membership.role, leaving)
+        let leaving = user == principal.require_user()?;
+        rules::may_remove(scope.member_role()?, target.membership.role, leaving)
             .map_err(|rule| DomainError::Forbidden(rule.to_owned()))?;
         let tx = self.store.begin().await?;
         if !tx.delete_member(&scope, user).await? {

@@ -1,5 +1,6 @@
 //! The tenancy use cases, one area per file. Each change and its audit entry commit together.
 
+pub mod api_keys;
 pub mod audit_log;
 pub mod invitations;
 pub mod members;

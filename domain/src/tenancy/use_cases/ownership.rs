@@ -20,7 +20,7 @@ impl TenancyService {
         to: UserId,
     ) -> DomainResult<WorkspaceRecord> {
         let scope = self.scope(principal, workspace).await?;
-        rules::may_transfer(scope.role(), to == principal.user_id())
+        rules::may_transfer(scope.member_role()?, to == principal.require_user()?)
             .map_err(|rule| DomainError::Forbidden(rule.to_owned()))?;
         let target = self
             .store
@@ -28,7 +28,8 @@ impl TenancyService {
             .await?
             .ok_or(DomainError::NotFound("member"))?;
         let tx = self.store.begin().await?;
-        tx.set_member_role(&scope, principal.user_id(), Role::Admin).await?;
+        tx.set_member_role(&scope, principal.require_user()?, Role::Admin)
+            .await?;
         if !tx.set_member_role(&scope, to, Role::Owner).await? {
             return Err(DomainError::NotFound("member"));
         }

@@ -24,7 +24,7 @@ impl TenancyService {
         let name = WorkspaceName::parse("name", name).map_err(|e| DomainError::Invalid(vec![e]))?;
         let owned = self
             .store
-            .list_workspaces_of(principal.user_id())
+            .list_workspaces_of(principal.require_user()?)
             .await?
             .into_iter()
             .filter(|(_, role)| *role == Role::Owner)
@@ -42,13 +42,13 @@ impl TenancyService {
         };
         let owner = MembershipRecord {
             workspace_id: workspace.id,
-            user_id: principal.user_id(),
+            user_id: principal.require_user()?,
             role: Role::Owner,
             joined_at: now,
         };
         let tx = self.store.begin().await?;
         tx.insert_workspace(&workspace, &owner).await?;
-        let scope = TenantScope::new(workspace.id, principal.user_id(), Role::Owner);
+        let scope = TenantScope::member(workspace.id, principal.require_user()?, Role::Owner);
         self.audit(
             &*tx,
             &scope,
@@ -71,14 +71,14 @@ impl TenancyService {
 
     /// The caller's workspaces, each with the caller's scope in it.
     pub async fn my_workspaces(&self, principal: &Principal) -> DomainResult<Vec<(WorkspaceRecord, TenantScope)>> {
-        let user = principal.user_id();
+        let user = principal.require_user()?;
         Ok(self
             .store
             .list_workspaces_of(user)
             .await?
             .into_iter()
             .map(|(workspace, role)| {
-                let scope = TenantScope::new(workspace.id, user, role);
+                let scope = TenantScope::member(workspace.id, user, role);
                 (workspace, scope)
             })
             .collect())

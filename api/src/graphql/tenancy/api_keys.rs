@@ -1,0 +1,135 @@
+//! API key views and mutations.
+
+use async_graphql::{Context, Enum, ID, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use tgos_domain::DomainError;
+use tgos_domain::ids::ApiKeyId;
+use tgos_domain::tenancy::api_keys::{ApiKeyRecord, Scope as DomainScope};
+
+use super::query::workspace_id;
+use crate::graphql::context::{client, principal};
+use crate::graphql::errors::{ApiError, ApiResult};
+use crate::graphql::{guards::SignedIn, tenancy_service};
+
+/// What an API key may reach.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum Scope {
+    InboxRead,
+    InboxWrite,
+    AccountsRead,
+    AccountsWrite,
+    AutomationsRead,
+    AutomationsWrite,
+    BillingRead,
+    AuditRead,
+}
+
+impl From<Scope> for DomainScope {
+    fn from(scope: Scope) -> Self {
+        match scope {
+            Scope::InboxRead => DomainScope::InboxRead,
+            Scope::InboxWrite => DomainScope::InboxWrite,
+            Scope::AccountsRead => DomainScope::AccountsRead,
+            Scope::AccountsWrite => DomainScope::AccountsWrite,
+            Scope::AutomationsRead => DomainScope::AutomationsRead,
+            Scope::AutomationsWrite => DomainScope::AutomationsWrite,
+            Scope::BillingRead => DomainScope::BillingRead,
+            Scope::AuditRead => DomainScope::AuditRead,
+        }
+    }
+}
+
+impl From<DomainScope> for Scope {
+    fn from(scope: DomainScope) -> Self {
+        match scope {
+            DomainScope::InboxRead => Scope::InboxRead,
+            DomainScope::InboxWrite => Scope::InboxWrite,
+            DomainScope::AccountsRead => Scope::AccountsRead,
+            DomainScope::AccountsWrite => Scope::AccountsWrite,
+            DomainScope::AutomationsRead => Scope::AutomationsRead,
+            DomainScope::AutomationsWrite => Scope::AutomationsWrite,
+            DomainScope::BillingRead => Scope::BillingRead,
+            DomainScope::AuditRead => Scope::AuditRead,
+        }
+    }
+}
+
+/// An API key, without its secret.
+#[derive(Debug, SimpleObject)]
+pub struct ApiKey {
+    pub id: ID,
+    pub name: String,
+    /// The public part of the key (`tgos_<prefix>_…`), to tell keys apart.
+    pub prefix: String,
+    pub scopes: Vec<Scope>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+impl From<ApiKeyRecord> for ApiKey {
+    fn from(record: ApiKeyRecord) -> Self {
+        Self {
+            id: ID(record.id.to_string()),
+            name: record.name,
+            prefix: record.prefix,
+            scopes: record.scopes.into_iter().map(Scope::from).collect(),
+            created_at: record.created_at,
+            expires_at: record.expires_at,
+            last_used_at: record.last_used_at,
+        }
+    }
+}
+
+/// A new key and its secret, shown this once.
+#[derive(Debug, SimpleObject)]
+pub struct CreatedApiKey {
+    pub api_key: ApiKey,
+    /// The whole key, `tgos_<prefix>_<secret>`: send it as `Authorization: Bearer <key>`. Not shown again.
+    pub secret: String,
+}
+
+#[derive(Debug, Default)]
+pub struct ApiKeyMutation;
+
+#[Object]
+impl ApiKeyMutation {
+    /// Mints a key for one workspace with the given scopes (ADMIN and OWNER).
+    #[graphql(guard = "SignedIn")]
+    async fn create_api_key(
+        &self,
+        ctx: &Context<'_>,
+        workspace_id: ID,
+        name: String,
+        scopes: Vec<Scope>,
+        expires_at: Option<DateTime<Utc>>,
+    ) -> ApiResult<CreatedApiKey> {
+        let scopes: Vec<DomainScope> = scopes.into_iter().map(DomainScope::from).collect();
+        let created = tenancy_service(ctx)?
+            .create_api_key(
+                principal(ctx)?,
+                &client(ctx),
+                self::workspace_id(&workspace_id)?,
+                &name,
+                &scopes,
+                expires_at,
+            )
+            .await?;
+        Ok(CreatedApiKey {
+            api_key: ApiKey::from(created.record),
+            secret: created.secret,
+        })
+    }
+
+    /// Revokes a key at once (ADMIN and OWNER of its workspace).
+    #[graphql(guard = "SignedIn")]
+    async fn revoke_api_key(&self, ctx: &Context<'_>, id: ID) -> ApiResult<bool> {
+        let id: ApiKeyId = id
+            .parse()
+            .map_err(|_| ApiError::from(DomainError::NotFound("API key")))?;
+        tenancy_service(ctx)?
+            .revoke_api_key(principal(ctx)?, &client(ctx), id)
+            .await?;
+        Ok(true)
+    }
+}

@@ -1,0 +1,136 @@
+//! Creating, listing and revoking API keys (rules in `tenancy::api_keys`). Only ADMIN and OWNER manage keys;
+//! keys themselves never do. Creation is rate-limited per workspace; creation and revocation are audited.
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::json;
+
+use crate::error::{DomainError, DomainResult, FieldError, FieldErrors};
+use crate::identity::Principal;
+use crate::ids::{ApiKeyId, WorkspaceId};
+use crate::request::ClientInfo;
+use crate::tenancy::api_keys::{ApiKeyRecord, Scope, mint};
+use crate::tenancy::service::WorkspaceEvent;
+use crate::tenancy::{Role, TenancyService, TenantScope};
+
+/// Keys one workspace may create per hour.
+pub const API_KEYS_PER_HOUR: u64 = 20;
+const NAME_MAX: usize = 64;
+
+/// A new key: its record and its text, shown this once.
+#[derive(Debug)]
+pub struct CreatedApiKey {
+    pub record: ApiKeyRecord,
+    pub secret: String,
+}
+
+fn require_manager(scope: &TenantScope) -> DomainResult<()> {
+    if scope.member_role()?.at_least(Role::Admin) {
+        Ok(())
+    } else {
+        Err(DomainError::Forbidden(
+            "API keys are managed by admins and the owner".to_owned(),
+        ))
+    }
+}
+
+impl TenancyService {
+    pub async fn create_api_key(
+        &self,
+        principal: &Principal,
+        client: &ClientInfo,
+        workspace: WorkspaceId,
+        name: &str,
+        scopes: &[Scope],
+        expires_at: Option<DateTime<Utc>>,
+    ) -> DomainResult<CreatedApiKey> {
+        let scope = self.scope(principal, workspace).await?;
+        require_manager(&scope)?;
+        let now = self.clock.now();
+        let name = name.trim();
+        let mut errors = FieldErrors::default();
+        if name.is_empty() || name.chars().count() > NAME_MAX || name.chars().any(char::is_control) {
+            errors.push(FieldError::new("name", "name must be 1 to 64 characters"));
+        }
+        if scopes.is_empty() {
+            errors.push(FieldError::new("scopes", "give the key at least one scope"));
+        }
+        if expires_at.is_some_and(|at| at <= now) {
+            errors.push(FieldError::new("expiresAt", "expiresAt must be in the future"));
+        }
+        errors.into_result()?;
+        if self
+            .store
+            .count_api_keys_since(&scope, now - Duration::hours(1))
+            .await?
+            >= API_KEYS_PER_HOUR
+        {
+            return Err(DomainError::RateLimited { retry_after_secs: 3600 });
+        }
+        let mut scopes = scopes.to_vec();
+        scopes.sort();
+        scopes.dedup();
+        let minted = mint();
+        let record = ApiKeyRecord {
+            id: ApiKeyId::generate(),
+            workspace_id: workspace,
+            name: name.to_owned(),
+            prefix: minted.prefix,
+            secret_hash: minted.hash,
+            scopes,
+            created_by: principal.require_user()?,
+            created_at: now,
+            expires_at,
+            last_used_at: None,
+            revoked_at: None,
+        };
+        let tx = self.store.begin().await?;
+        tx.insert_api_key(&scope, &record).await?;
+        let event = WorkspaceEvent {
+            action: "api_key.created",
+            target: Some(("API_KEY", record.id.to_string())),
+            metadata: json!({
+                "name": record.name,
+                "prefix": record.prefix,
+                "scopes": record.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+            }),
+        };
+        self.audit(&*tx, &scope, principal, client, event).await?;
+        tx.commit().await?;
+        Ok(CreatedApiKey {
+            record,
+            secret: minted.text,
+        })
+    }
+
+    pub async fn api_keys(&self, scope: &TenantScope) -> DomainResult<Vec<ApiKeyRecord>> {
+        require_manager(scope)?;
+        Ok(self.store.list_api_keys(scope).await?)
+    }
+
+    /// Revokes a key of a workspace where the caller manages keys; `NOT_FOUND` otherwise.
+    pub async fn revoke_api_key(&self, principal: &Principal, client: &ClientInfo, id: ApiKeyId) -> DomainResult<()> {
+        let key = self
+            .store
+            .find_api_key(id)
+            .await?
+            .ok_or(DomainError::NotFound("API key"))?;
+        let scope = match self.scope(principal, key.workspace_id).await {
+            Ok(scope) => scope,
+            Err(DomainError::Forbidden(_)) => return Err(DomainError::NotFound("API key")),
+            Err(other) => return Err(other),
+        };
+        require_manager(&scope)?;
+        let tx = self.store.begin().await?;
+        if !tx.revoke_api_key(&scope, id, self.clock.now()).await? {
+            return Err(DomainError::NotFound("API key"));
+        }
+        let event = WorkspaceEvent {
+            action: "api_key.revoked",
+            target: Some(("API_KEY", id.to_string())),
+            metadata: json!({ "name": key.name, "prefix": key.prefix }),
+        };
+        self.audit(&*tx, &scope, principal, client, event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
