@@ -3,6 +3,7 @@
 mod api_keys;
 mod audit;
 mod lockout;
+mod matrix;
 mod roles;
 mod schema_drift;
 mod sessions;

@@ -81,6 +81,7 @@ impl TenancyService {
         client: &ClientInfo,
         token: &str,
     ) -> DomainResult<(WorkspaceRecord, TenantScope)> {
+        let user_id = principal.require_user()?;
         let now = self.clock.now();
         let invalid = |message: &str| DomainError::invalid("token", message);
         let Some(invitation) = self.store.find_invitation_by_token(&token::hash(token.trim())).await? else {
@@ -94,7 +95,7 @@ impl TenancyService {
         }
         let user = self
             .store
-            .find_user(principal.require_user()?)
+            .find_user(user_id)
             .await?
             .ok_or(DomainError::Unauthenticated)?;
         if user.email_key != invitation.email_key {

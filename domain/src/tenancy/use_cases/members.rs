@@ -34,13 +34,14 @@ impl TenancyService {
         role: Role,
     ) -> DomainResult<MemberView> {
         let scope = self.scope(principal, workspace).await?;
+        let actor = scope.member_role()?;
         let target = self
             .store
             .find_member(&scope, user)
             .await?
             .ok_or(DomainError::NotFound("member"))?;
         let from = target.membership.role;
-        rules::may_change_role(scope.member_role()?, from, role, user == principal.require_user()?)
+        rules::may_change_role(actor, from, role, user == principal.require_user()?)
             .map_err(|rule| DomainError::Forbidden(rule.to_owned()))?;
         let tx = self.store.begin().await?;
         if !tx.set_member_role(&scope, user, role).await? {
@@ -73,13 +74,14 @@ impl TenancyService {
         user: UserId,
     ) -> DomainResult<()> {
         let scope = self.scope(principal, workspace).await?;
+        let actor = scope.member_role()?;
         let target = self
             .store
             .find_member(&scope, user)
             .await?
             .ok_or(DomainError::NotFound("member"))?;
         let leaving = user == principal.require_user()?;
-        rules::may_remove(scope.member_role()?, target.membership.role, leaving)
+        rules::may_remove(actor, target.membership.role, leaving)
             .map_err(|rule| DomainError::Forbidden(rule.to_owned()))?;
         let tx = self.store.begin().await?;
         if !tx.delete_member(&scope, user).await? {

@@ -1,0 +1,314 @@
+//! The authorization matrix: every root field of the schema (and every guarded `Workspace` field), called as
+//! nobody, as a signed-in outsider, as each role, and as API keys with and without the field's scope.
+//!
+//! The table is [`expectation`] (who may) and [`invocation`] (how to call it harmlessly: arguments that pass
+//! the guard and then fail or change nothing that later rows need). A field of the schema without a row
+//! fails the test, so a new field cannot ship without its rule.
+
+use serde_json::{Value, json};
+use tgos_tests::{TestApp, backend_tests};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Caller {
+    Anonymous,
+    Outsider,
+    Viewer,
+    Operator,
+    Admin,
+    Owner,
+    /// A key of the workspace holding every scope.
+    KeyAllScopes,
+    /// A key of the workspace holding only INBOX_READ.
+    KeyInboxRead,
+}
+
+const CALLERS: [Caller; 8] = [
+    Caller::Anonymous,
+    Caller::Outsider,
+    Caller::Viewer,
+    Caller::Operator,
+    Caller::Admin,
+    Caller::Owner,
+    Caller::KeyAllScopes,
+    Caller::KeyInboxRead,
+];
+
+#[derive(Debug, Clone, Copy)]
+enum Expect {
+    /// Anyone, signed in or not.
+    Public,
+    /// Any signed-in person; never an API key.
+    Person,
+    /// Members of at least this rank (1 viewer .. 4 owner); API keys only with the scope, if one is named.
+    Member { rank: u8, scope: Option<&'static str> },
+}
+
+fn rank(caller: Caller) -> u8 {
+    match caller {
+        Caller::Viewer => 1,
+        Caller::Operator => 2,
+        Caller::Admin => 3,
+        Caller::Owner => 4,
+        _ => 0,
+    }
+}
+
+fn allowed(expect: Expect, caller: Caller) -> bool {
+    match (expect, caller) {
+        (Expect::Public, _) => true,
+        (_, Caller::Anonymous) => false,
+        (Expect::Person, Caller::KeyAllScopes | Caller::KeyInboxRead) => false,
+        (Expect::Person, _) => true,
+        (Expect::Member { scope, .. }, Caller::KeyAllScopes) => scope.is_some(),
+        (Expect::Member { scope, .. }, Caller::KeyInboxRead) => scope == Some("INBOX_READ"),
+        (Expect::Member { rank: min, .. }, caller) => rank(caller) >= min,
+    }
+}
+
+fn expectation(field: &str) -> Option<Expect> {
+    use Expect::*;
+    Some(match field {
+        "Query.me" => Person,
+        "Query.workspace" => Member {
+            rank: 1,
+            scope: Some("INBOX_READ"),
+        },
+        "Workspace.viewerRole" => Member { rank: 1, scope: None },
+        "Workspace.members" => Member { rank: 1, scope: None },
+        "Workspace.invitations" => Member { rank: 3, scope: None },
+        "Workspace.apiKeys" => Member { rank: 3, scope: None },
+        "Workspace.auditLog" => Member {
+            rank: 3,
+            scope: Some("AUDIT_READ"),
+        },
+        "Mutation.signUp" | "Mutation.signIn" | "Mutation.completeSignIn" => Public,
+        "Mutation.signOut"
+        | "Mutation.revokeSession"
+        | "Mutation.changePassword"
+        | "Mutation.beginTotpEnrollment"
+        | "Mutation.confirmTotpEnrollment"
+        | "Mutation.regenerateBackupCodes"
+        | "Mutation.disableTotp"
+        | "Mutation.createWorkspace"
+        | "Mutation.acceptInvitation" => Person,
+        "Mutation.changeMemberRole" | "Mutation.removeMember" => Member { rank: 1, scope: None },
+        "Mutation.transferOwnership" => Member { rank: 4, scope: None },
+        "Mutation.inviteMember" | "Mutation.revokeInvitation" | "Mutation.createApiKey" | "Mutation.revokeApiKey" => {
+            Member { rank: 3, scope: None }
+        }
+        _ => return None,
+    })
+}
+
+/// The workspace under test and its people.
+struct World {
+    workspace: String,
+    owner: String,
+    tokens: Vec<(Caller, Option<String>)>,
+}
+
+impl World {
+    fn token(&self, caller: Caller) -> Option<&str> {
+        self.tokens
+            .iter()
+            .find(|(c, _)| *c == caller)
+            .and_then(|(_, t)| t.as_deref())
+    }
+}
+
+fn random_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+async fn invocation(field: &str, app: &TestApp, world: &World) -> anyhow::Result<Option<(String, Value)>> {
+    let w = world.workspace.clone();
+    let ws = |selection: &str| format!("query($w: ID!) {{ workspace(id: $w) {{ {selection} }} }}");
+    Ok(Some(match field {
+        "Query.me" => ("{ me { user { id } } }".into(), json!({})),
+        "Query.workspace" => (ws("id name"), json!({ "w": w })),
+        "Workspace.viewerRole" => (ws("viewerRole"), json!({ "w": w })),
+        "Workspace.members" => (ws("members { edges { cursor } }"), json!({ "w": w })),
+        "Workspace.invitations" => (ws("invitations { id }"), json!({ "w": w })),
+        "Workspace.apiKeys" => (ws("apiKeys { id }"), json!({ "w": w })),
+        "Workspace.auditLog" => (ws("auditLog(first: 1) { edges { cursor } }"), json!({ "w": w })),
+        "Mutation.signUp" => (
+            "mutation { signUp(input: {email: \"bad\", fullName: \"x\", username: \"xx\", password: \"short\"}) { user { id } } }".into(),
+            json!({}),
+        ),
+        "Mutation.signIn" => ("mutation { signIn(input: {login: \"\", password: \"\"}) { twoFactorChallenge } }".into(), json!({})),
+        "Mutation.completeSignIn" => ("mutation { completeSignIn(challenge: \"tgc_nope\", code: \"000000\") { token } }".into(), json!({})),
+        "Mutation.signOut" => ("mutation { signOut }".into(), json!({})),
+        "Mutation.revokeSession" => ("mutation($id: ID!) { revokeSession(id: $id) }".into(), json!({ "id": random_id() })),
+        "Mutation.changePassword" => (
+            "mutation { changePassword(current: \"not the password\", new: \"a perfectly fine new one\") }".into(),
+            json!({}),
+        ),
+        "Mutation.beginTotpEnrollment" => ("mutation { beginTotpEnrollment { secret } }".into(), json!({})),
+        "Mutation.confirmTotpEnrollment" => ("mutation { confirmTotpEnrollment(code: \"000000\") { backupCodes } }".into(), json!({})),
+        "Mutation.regenerateBackupCodes" => ("mutation { regenerateBackupCodes(code: \"000000\") { backupCodes } }".into(), json!({})),
+        "Mutation.disableTotp" => ("mutation { disableTotp(password: \"x\", code: \"000000\") }".into(), json!({})),
+        "Mutation.createWorkspace" => ("mutation { createWorkspace(name: \"scratch\") { id } }".into(), json!({})),
+        "Mutation.acceptInvitation" => ("mutation { acceptInvitation(token: \"tgi_nope\") { id } }".into(), json!({})),
+        "Mutation.changeMemberRole" => (
+            "mutation($w: ID!, $u: ID!) { changeMemberRole(workspaceId: $w, userId: $u, role: VIEWER) { role } }".into(),
+            json!({ "w": w, "u": random_id() }),
+        ),
+        "Mutation.removeMember" => (
+            "mutation($w: ID!, $u: ID!) { removeMember(workspaceId: $w, userId: $u) }".into(),
+            json!({ "w": w, "u": random_id() }),
+        ),
+        "Mutation.transferOwnership" => (
+            "mutation($w: ID!, $u: ID!) { transferOwnership(workspaceId: $w, userId: $u) { id } }".into(),
+            json!({ "w": w, "u": random_id() }),
+        ),
+        "Mutation.inviteMember" => (
+            "mutation($w: ID!) { inviteMember(workspaceId: $w, email: \"not-an-email\", role: VIEWER) { id } }".into(),
+            json!({ "w": w }),
+        ),
+        "Mutation.revokeInvitation" => (
+            "mutation($w: ID!, $id: ID!) { revokeInvitation(workspaceId: $w, id: $id) }".into(),
+            json!({ "w": w, "id": random_id() }),
+        ),
+        "Mutation.createApiKey" => (
+            "mutation($w: ID!) { createApiKey(workspaceId: $w, name: \"\", scopes: []) { secret } }".into(),
+            json!({ "w": w }),
+        ),
+        "Mutation.revokeApiKey" => {
+            // A fresh key of the workspace each time, so a permitted caller has something real to revoke.
+            let created = app
+                .gql(
+                    Some(&world.owner),
+                    "mutation($w: ID!) { createApiKey(workspaceId: $w, name: \"victim\", scopes: [INBOX_READ]) { apiKey { id } } }",
+                    json!({ "w": w }),
+                )
+                .await?;
+            let id = created.str_at("/data/createApiKey/apiKey/id")?;
+            ("mutation($id: ID!) { revokeApiKey(id: $id) }".into(), json!({ "id": id }))
+        }
+        _ => return Ok(None),
+    }))
+}
+
+/// Whether the response shows the caller was turned away by authorization.
+fn denied(response: &tgos_tests::GqlResponse) -> bool {
+    response.errors().iter().any(|error| {
+        let code = error.pointer("/extensions/code").and_then(Value::as_str);
+        let message = error.get("message").and_then(Value::as_str).unwrap_or("");
+        code == Some("FORBIDDEN")
+            || (code == Some("UNAUTHENTICATED") && message == "authentication required")
+            // Someone else's key id is answered like an unknown one.
+            || (code == Some("NOT_FOUND") && message == "API key not found")
+    })
+}
+
+async fn schema_fields(app: &TestApp) -> anyhow::Result<Vec<String>> {
+    let introspection = app
+        .gql(
+            None,
+            "{ __schema { queryType { name fields { name } } mutationType { name fields { name } } } }",
+            json!({}),
+        )
+        .await?;
+    let mut fields = Vec::new();
+    for (root, label) in [("queryType", "Query"), ("mutationType", "Mutation")] {
+        for field in introspection
+            .at(&format!("/data/__schema/{root}/fields"))?
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            fields.push(format!("{label}.{}", field["name"].as_str().unwrap_or_default()));
+        }
+    }
+    let workspace = app
+        .gql(None, "{ __type(name: \"Workspace\") { fields { name } } }", json!({}))
+        .await?;
+    for field in workspace.at("/data/__type/fields")?.as_array().into_iter().flatten() {
+        let name = field["name"].as_str().unwrap_or_default();
+        // Plain attributes of a workspace the caller already reached need no rule of their own.
+        if !["id", "name", "createdAt"].contains(&name) {
+            fields.push(format!("Workspace.{name}"));
+        }
+    }
+    // signOut ends the caller's session: it runs last.
+    fields.sort_by_key(|f| f == "Mutation.signOut");
+    Ok(fields)
+}
+
+async fn world(app: &TestApp) -> anyhow::Result<World> {
+    let owner = app.sign_up("owner").await?;
+    let workspace = app.create_workspace(&owner, "Matrix").await?;
+    let (admin, _) = app.join(&owner, &workspace, "admin", "ADMIN").await?;
+    let (operator, _) = app.join(&owner, &workspace, "operator", "OPERATOR").await?;
+    let (viewer, _) = app.join(&owner, &workspace, "viewer", "VIEWER").await?;
+    let outsider = app.sign_up("outsider").await?;
+    app.create_workspace(&outsider, "Elsewhere").await?;
+    let create =
+        "mutation($w: ID!, $s: [Scope!]!) { createApiKey(workspaceId: $w, name: \"matrix\", scopes: $s) { secret } }";
+    let all = json!([
+        "INBOX_READ",
+        "INBOX_WRITE",
+        "ACCOUNTS_READ",
+        "ACCOUNTS_WRITE",
+        "AUTOMATIONS_READ",
+        "AUTOMATIONS_WRITE",
+        "BILLING_READ",
+        "AUDIT_READ"
+    ]);
+    let key_all = app
+        .gql(Some(&owner), create, json!({ "w": workspace, "s": all }))
+        .await?
+        .str_at("/data/createApiKey/secret")?;
+    let key_inbox = app
+        .gql(Some(&owner), create, json!({ "w": workspace, "s": ["INBOX_READ"] }))
+        .await?
+        .str_at("/data/createApiKey/secret")?;
+    Ok(World {
+        workspace,
+        owner: owner.clone(),
+        tokens: vec![
+            (Caller::Anonymous, None),
+            (Caller::Outsider, Some(outsider)),
+            (Caller::Viewer, Some(viewer)),
+            (Caller::Operator, Some(operator)),
+            (Caller::Admin, Some(admin)),
+            (Caller::Owner, Some(owner)),
+            (Caller::KeyAllScopes, Some(key_all)),
+            (Caller::KeyInboxRead, Some(key_inbox)),
+        ],
+    })
+}
+
+backend_tests!(every_field_answers_each_kind_of_caller_as_its_rule_says, |app| {
+    let world = world(&app).await?;
+    let fields = schema_fields(&app).await?;
+    let missing: Vec<_> = fields.iter().filter(|f| expectation(f).is_none()).collect();
+    anyhow::ensure!(
+        missing.is_empty(),
+        "fields without a row in the authorization matrix: {missing:?}"
+    );
+    let mut wrong = Vec::new();
+    for field in &fields {
+        let Some(expect) = expectation(field) else { continue };
+        for caller in CALLERS {
+            let Some((query, variables)) = invocation(field, &app, &world).await? else {
+                anyhow::bail!("no invocation for {field}");
+            };
+            let response = app.gql(world.token(caller), &query, variables).await?;
+            let was_allowed = !denied(&response);
+            if was_allowed != allowed(expect, caller) {
+                wrong.push(format!(
+                    "{field} as {caller:?}: expected {}, got {}",
+                    if allowed(expect, caller) { "allowed" } else { "denied" },
+                    response.body
+                ));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "authorization matrix mismatches:\n{}",
+        wrong.join("\n")
+    );
+    Ok(())
+});
