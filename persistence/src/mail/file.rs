@@ -71,8 +71,8 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.contains("Subject: =?utf-8?"),
-            "non-ASCII subjects are encoded: {text}"
+            text.contains("Subject: Einladung =?utf-8?"),
+            "non-ASCII words are encoded: {text}"
         );
         assert!(text.contains("tgi_abc"));
         Ok(())
