@@ -17,5 +17,6 @@ pub mod mail;
 pub mod request;
 pub mod store;
 pub mod tenancy;
+pub mod text;
 
 pub use error::{DomainError, FieldError};

@@ -9,17 +9,7 @@ impl FullName {
     pub const MAX_LEN: usize = 100;
 
     pub fn parse(field: &str, raw: &str) -> Result<Self, FieldError> {
-        let value = raw.trim();
-        if value.is_empty() {
-            return Err(FieldError::new(field, "full name is required"));
-        }
-        if value.chars().count() > Self::MAX_LEN {
-            return Err(FieldError::new(field, "full name must be at most 100 characters"));
-        }
-        if value.chars().any(char::is_control) {
-            return Err(FieldError::new(field, "full name must not contain control characters"));
-        }
-        Ok(Self(value.to_owned()))
+        crate::text::single_line(field, raw, Self::MAX_LEN, "full name").map(Self)
     }
 
     pub fn as_str(&self) -> &str {

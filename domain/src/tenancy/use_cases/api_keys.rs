@@ -46,11 +46,8 @@ impl TenancyService {
         let scope = self.scope(principal, workspace).await?;
         require_manager(&scope)?;
         let now = self.clock.now();
-        let name = name.trim();
         let mut errors = FieldErrors::default();
-        if name.is_empty() || name.chars().count() > NAME_MAX || name.chars().any(char::is_control) {
-            errors.push(FieldError::new("name", "name must be 1 to 64 characters"));
-        }
+        let name = errors.check(crate::text::single_line("name", name, NAME_MAX, "name"));
         if scopes.is_empty() {
             errors.push(FieldError::new("scopes", "give the key at least one scope"));
         }
@@ -58,6 +55,9 @@ impl TenancyService {
             errors.push(FieldError::new("expiresAt", "expiresAt must be in the future"));
         }
         errors.into_result()?;
+        let Some(name) = name else {
+            return Err(DomainError::internal("name error collected but not reported"));
+        };
         if self
             .store
             .count_api_keys_since(&scope, now - Duration::hours(1))
@@ -73,7 +73,7 @@ impl TenancyService {
         let record = ApiKeyRecord {
             id: ApiKeyId::generate(),
             workspace_id: workspace,
-            name: name.to_owned(),
+            name,
             prefix: minted.prefix,
             secret_hash: minted.hash,
             scopes,
