@@ -19,6 +19,7 @@ use tgos_persistence::{DatabaseSettings, connect};
 
 use crate::config::{AuthSettings, Settings};
 use crate::graphql::{AppSchema, Services, build_schema};
+use crate::http::key_limiter::KeyLimiter;
 use crate::http::metrics::Metrics;
 
 /// What every handler may use.
@@ -31,6 +32,8 @@ pub struct AppState {
     /// Storage, for readiness.
     pub store: Arc<dyn Store>,
     pub metrics: Metrics,
+    /// Per-key request limits for API keys.
+    pub key_limiter: Arc<KeyLimiter>,
     pub settings: Arc<Settings>,
 }
 
@@ -81,6 +84,7 @@ impl AppState {
             identity,
             store,
             metrics: Metrics::new()?,
+            key_limiter: Arc::new(KeyLimiter::new(settings.auth.api_key_requests_per_minute)),
             settings: Arc::new(settings),
         })
     }

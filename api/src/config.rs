@@ -69,6 +69,8 @@ pub struct AuthSettings {
     pub lockout_max_secs: u64,
     /// Sign-ups allowed from one IP address within an hour of each other.
     pub sign_ups_per_ip_per_hour: u32,
+    /// Requests one API key may make per minute.
+    pub api_key_requests_per_minute: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -123,6 +125,7 @@ fn defaults() -> Defaults {
             lockout_base_secs: 60,
             lockout_max_secs: 60 * 60,
             sign_ups_per_ip_per_hour: 20,
+            api_key_requests_per_minute: 600,
         },
         mail: MailDefaults {
             from: "Telegram OS <no-reply@telegramos.app>".to_owned(),

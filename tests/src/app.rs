@@ -18,6 +18,7 @@ pub struct TestOptions {
     pub ip_lockout_threshold: u32,
     pub max_depth: Option<usize>,
     pub sign_ups_per_ip_per_hour: u32,
+    pub api_key_requests_per_minute: u32,
 }
 
 impl Default for TestOptions {
@@ -27,6 +28,7 @@ impl Default for TestOptions {
             ip_lockout_threshold: 30,
             max_depth: None,
             sign_ups_per_ip_per_hour: 20,
+            api_key_requests_per_minute: 600,
         }
     }
 }
@@ -39,6 +41,7 @@ impl TestOptions {
             ip_lockout_threshold: 1000,
             max_depth: None,
             sign_ups_per_ip_per_hour: 20,
+            api_key_requests_per_minute: 600,
         }
     }
 }
@@ -75,6 +78,7 @@ impl TestApp {
         settings.auth.account_lockout_threshold = options.account_lockout_threshold;
         settings.auth.ip_lockout_threshold = options.ip_lockout_threshold;
         settings.auth.sign_ups_per_ip_per_hour = options.sign_ups_per_ip_per_hour;
+        settings.auth.api_key_requests_per_minute = options.api_key_requests_per_minute;
         if let Some(depth) = options.max_depth {
             settings.graphql.max_depth = depth;
         }

@@ -3,6 +3,7 @@
 
 pub mod graphql;
 pub mod health;
+pub mod key_limiter;
 pub mod metrics;
 pub mod websocket;
 

@@ -74,7 +74,8 @@ pub trait ApiKeyRepository: Send + Sync {
     async fn revoke_api_key(&self, scope: &TenantScope, id: ApiKeyId, now: DateTime<Utc>) -> StoreResult<bool>;
     async fn find_api_key_by_prefix(&self, prefix: &str) -> StoreResult<Option<ApiKeyRecord>>;
     async fn find_api_key(&self, id: ApiKeyId) -> StoreResult<Option<ApiKeyRecord>>;
-    async fn touch_api_key(&self, id: ApiKeyId, now: DateTime<Utc>) -> StoreResult<()>;
+    /// Records a use at `now` unless one was recorded since `stale_before`; `true` when it recorded.
+    async fn touch_api_key(&self, id: ApiKeyId, now: DateTime<Utc>, stale_before: DateTime<Utc>) -> StoreResult<bool>;
     /// How many keys this workspace created since `since`.
     async fn count_api_keys_since(&self, scope: &TenantScope, since: DateTime<Utc>) -> StoreResult<u64>;
 }

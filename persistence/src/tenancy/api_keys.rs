@@ -100,14 +100,19 @@ impl<C: Conn> ApiKeyRepository for Repo<C> {
         row.map(record).transpose()
     }
 
-    async fn touch_api_key(&self, id: ApiKeyId, now: DateTime<Utc>) -> StoreResult<()> {
-        api_keys::Entity::update_many()
+    async fn touch_api_key(&self, id: ApiKeyId, now: DateTime<Utc>, stale_before: DateTime<Utc>) -> StoreResult<bool> {
+        let result = api_keys::Entity::update_many()
             .col_expr(Column::LastUsedAt, Expr::value(now))
             .filter(Column::Id.eq(id.as_uuid()))
+            .filter(
+                sea_orm::Condition::any()
+                    .add(Column::LastUsedAt.is_null())
+                    .add(Column::LastUsedAt.lt(stale_before)),
+            )
             .exec(&self.0)
             .await
             .store()?;
-        Ok(())
+        Ok(result.rows_affected == 1)
     }
 
     async fn count_api_keys_since(&self, scope: &TenantScope, since: DateTime<Utc>) -> StoreResult<u64> {

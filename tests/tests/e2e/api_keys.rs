@@ -1,5 +1,5 @@
 use serde_json::json;
-use tgos_tests::backend_tests;
+use tgos_tests::{TestOptions, backend_tests};
 
 const CREATE: &str = "mutation($w: ID!, $n: String!, $s: [Scope!]!, $e: DateTime) { createApiKey(workspaceId: $w, name: $n, scopes: $s, expiresAt: $e) { secret apiKey { id name prefix scopes expiresAt lastUsedAt } } }";
 const AUDIT: &str = "query($w: ID!) { workspace(id: $w) { auditLog(first: 5) { edges { node { action actor { kind displayName } } } } } }";
@@ -66,8 +66,10 @@ backend_tests!(a_key_is_shown_once_stored_hashed_and_reaches_only_its_scopes, |a
 
     let log = app.gql(Some(&secret), AUDIT, json!({ "w": workspace })).await?;
     assert!(log.is_ok(), "AUDIT_READ reads the audit log: {:?}", log.body);
+    let newest = log.str_at("/data/workspace/auditLog/edges/0/node/action")?;
+    assert_eq!(newest, "api_key.used", "the key's first use is audited");
     assert_eq!(
-        log.str_at("/data/workspace/auditLog/edges/0/node/action")?,
+        log.str_at("/data/workspace/auditLog/edges/1/node/action")?,
         "api_key.created"
     );
     let used = app
@@ -233,3 +235,45 @@ backend_tests!(only_admins_create_keys, |app| {
     assert_eq!(refused.code().as_deref(), Some("FORBIDDEN"));
     Ok(())
 });
+
+backend_tests!(
+    a_key_over_its_request_limit_is_slowed_down_and_its_use_is_audited_once,
+    options = TestOptions {
+        api_key_requests_per_minute: 3,
+        ..TestOptions::default()
+    },
+    |app| {
+        let owner = app.sign_up("olive").await?;
+        let workspace = app.create_workspace(&owner, "A").await?;
+        let (secret, _) = key(&app, &owner, &workspace, json!(["AUDIT_READ"])).await?;
+        for _ in 0..3 {
+            assert!(app.gql(Some(&secret), AUDIT, json!({ "w": workspace })).await?.is_ok());
+        }
+        let response = app
+            .http()
+            .post(app.url("/graphql"))
+            .bearer_auth(&secret)
+            .json(&json!({ "query": AUDIT, "variables": { "w": workspace } }))
+            .send()
+            .await?;
+        assert_eq!(response.status().as_u16(), 429);
+        assert!(response.headers().get("retry-after").is_some());
+        let body: serde_json::Value = response.json().await?;
+        assert_eq!(body.pointer("/errors/0/extensions/code"), Some(&json!("RATE_LIMITED")));
+        let used = app
+            .gql(
+                Some(&owner),
+                "query($w: ID!) { workspace(id: $w) { auditLog(action: \"api_key.used\") { edges { node { actor { kind displayName } } } } } }",
+                json!({ "w": workspace }),
+            )
+            .await?;
+        let entries = used
+            .at("/data/workspace/auditLog/edges")?
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(entries.len(), 1, "use is audited at most once a minute: {entries:?}");
+        assert_eq!(entries[0]["node"]["actor"]["kind"], "API_KEY");
+        Ok(())
+    }
+);

@@ -7,6 +7,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
+use crate::audit::{self, Actor, AuditDraft, ChainId};
 use crate::crypto::token;
 use crate::error::{DomainError, DomainResult};
 use crate::identity::IdentityService;
@@ -98,19 +99,33 @@ impl IdentityService {
         if !matches || !key.is_live(now) {
             return Ok(None);
         }
-        if key
-            .last_used_at
-            .is_none_or(|at| now - at >= to_chrono(self.config.touch_interval))
-        {
-            self.store.touch_api_key(key.id, now).await?;
+        let principal = Principal::ApiKey {
+            key_id: key.id,
+            workspace_id: key.workspace_id,
+            scopes: key.scopes.clone(),
+            display_name: key.name.clone(),
+        };
+        let stale_before = now - to_chrono(self.config.touch_interval);
+        if key.last_used_at.is_none_or(|at| at < stale_before) {
+            // Use is recorded (and audited) at most once per touch interval; the conditional update picks
+            // exactly one of the requests that race at the boundary.
+            let tx = self.store.begin().await?;
+            if tx.touch_api_key(key.id, now, stale_before).await? {
+                let draft = AuditDraft {
+                    chain: ChainId::Workspace(key.workspace_id),
+                    actor: Actor::of(&principal),
+                    action: "api_key.used",
+                    target_type: Some("API_KEY"),
+                    target_id: Some(key.id.to_string()),
+                    client: ClientInfo::default(),
+                    metadata: json!({ "prefix": key.prefix }),
+                };
+                audit::append(&*tx, draft, now).await?;
+            }
+            tx.commit().await?;
         }
         Ok(Some(Authenticated {
-            principal: Principal::ApiKey {
-                key_id: key.id,
-                workspace_id: key.workspace_id,
-                scopes: key.scopes,
-                display_name: key.name,
-            },
+            principal,
             session: None,
         }))
     }
