@@ -2,8 +2,8 @@
 //!
 //! Rules:
 //! - Parameters are OWASP's for argon2id: m = 19 MiB, t = 2, p = 1.
-//! - Hashing runs on the blocking pool behind a semaphore sized to the cores, so it never stalls the async
-//!   workers that serve other requests.
+//! - Hashing runs on the blocking pool behind a semaphore sized to the cores (all but one), so it never
+//!   stalls the async workers that serve other requests.
 //! - Admission is bounded: when every permit is busy and the queue is full, or a caller waited too long, the
 //!   call fails with `RateLimited` instead of queueing without bound.
 
@@ -42,10 +42,12 @@ pub struct HashingLimits {
 }
 
 impl HashingLimits {
+    /// One hash per core but one: a core stays free for the async workers and the database, so a sign-in
+    /// storm cannot starve every other request (measured in docs/PERFORMANCE.md). At least one.
     pub fn for_this_machine() -> Self {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Self {
-            concurrency: cores,
+            concurrency: cores.saturating_sub(1).max(1),
             max_waiting: cores * 32,
             max_wait: Duration::from_secs(5),
         }

@@ -41,7 +41,8 @@ pub trait UserRepository: Send + Sync {
 #[async_trait]
 pub trait SessionRepository: Send + Sync {
     async fn insert_session(&self, session: &SessionRecord) -> StoreResult<()>;
-    async fn find_session_by_token_hash(&self, token_hash: &[u8]) -> StoreResult<Option<SessionRecord>>;
+    /// The session with this token hash and its user, in one query (the per-request hot path).
+    async fn find_session_with_user(&self, token_hash: &[u8]) -> StoreResult<Option<(SessionRecord, UserRecord)>>;
     /// The user's unrevoked, unexpired sessions, newest first.
     async fn list_live_sessions(&self, user: UserId, now: DateTime<Utc>) -> StoreResult<Vec<SessionRecord>>;
     /// `false` when the session is not the user's or already revoked.

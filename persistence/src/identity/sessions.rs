@@ -5,11 +5,11 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveValue::Set, ColumnTrait as _, EntityTrait as _, QueryFilter as _, QueryOrder as _};
 use tgos_domain::identity::ports::SessionRepository;
-use tgos_domain::identity::records::{ChallengeRecord, SessionRecord};
+use tgos_domain::identity::records::{ChallengeRecord, SessionRecord, UserRecord};
 use tgos_domain::ids::{SessionId, UserId};
 use tgos_domain::store::StoreResult;
 
-use crate::entities::{sessions, sign_in_challenges};
+use crate::entities::{sessions, sign_in_challenges, users};
 use crate::errors::DbResultExt as _;
 use crate::repo::{Conn, Repo};
 
@@ -48,13 +48,14 @@ impl<C: Conn> SessionRepository for Repo<C> {
         Ok(())
     }
 
-    async fn find_session_by_token_hash(&self, token_hash: &[u8]) -> StoreResult<Option<SessionRecord>> {
+    async fn find_session_with_user(&self, token_hash: &[u8]) -> StoreResult<Option<(SessionRecord, UserRecord)>> {
         let row = sessions::Entity::find()
+            .find_also_related(users::Entity)
             .filter(sessions::Column::TokenHash.eq(token_hash.to_vec()))
             .one(&self.0)
             .await
             .store()?;
-        Ok(row.map(to_record))
+        Ok(row.and_then(|(session, user)| Some((to_record(session), super::users::to_record(user?)))))
     }
 
     async fn list_live_sessions(&self, user: UserId, now: DateTime<Utc>) -> StoreResult<Vec<SessionRecord>> {

@@ -13,7 +13,7 @@ use crate::entities::{backup_codes, users};
 use crate::errors::DbResultExt as _;
 use crate::repo::{Conn, Repo};
 
-fn to_record(row: users::Model) -> UserRecord {
+pub(crate) fn to_record(row: users::Model) -> UserRecord {
     UserRecord {
         id: UserId::from_uuid(row.id),
         email: row.email,

@@ -63,15 +63,12 @@ impl IdentityService {
             return Ok(None);
         }
         let now = self.now();
-        let Some(session) = self.store.find_session_by_token_hash(&token::hash(bearer)).await? else {
+        let Some((session, user)) = self.store.find_session_with_user(&token::hash(bearer)).await? else {
             return Ok(None);
         };
         if !session.is_live(now) {
             return Ok(None);
         }
-        let Some(user) = self.store.find_user(session.user_id).await? else {
-            return Ok(None);
-        };
         if now - session.last_seen_at >= to_chrono(self.config.touch_interval) {
             self.store.touch_session(session.id, now).await?;
         }
