@@ -4,6 +4,8 @@
 # For each backend it starts a fresh release server on 127.0.0.1 (a free port), signs up one user, and runs
 # wrk against it:
 #   healthz      GET /healthz, the static endpoint: the throughput ceiling of the HTTP stack
+#   typename     `{ __typename }` over POST /graphql, unauthenticated: the ceiling of the GraphQL stack (no
+#                database), to tell GraphQL cost from storage cost
 #   me           the authenticated `me` query (POST /graphql, bearer token): a session lookup plus a user read
 #   signin       the `signIn` mutation: one argon2id verification (m=19 MiB, t=2, p=1) per request, on the
 #                blocking pool behind a semaphore sized to the cores; RATE_LIMITED answers are counted apart
@@ -188,6 +190,8 @@ settle() {
 SIGNUP_BODY="$WORK/signup.json"
 ME_BODY="$WORK/me.json"
 SIGNIN_BODY="$WORK/signin.json"
+TYPENAME_BODY="$WORK/typename.json"
+printf '%s\n' '{"query":"query Typename { __typename }","operationName":"Typename"}' >"$TYPENAME_BODY"
 cat >"$SIGNUP_BODY" <<EOF
 {"query":"mutation SignUp { signUp(input:{email:\"$EMAIL\", fullName:\"Bench User\", username:\"$USERNAME\", password:\"$PASSWORD\"}) { session { token } } }","operationName":"SignUp"}
 EOF
@@ -206,6 +210,7 @@ bench() {
         -- "$kind" "${5:--}" "${6:--}" "${7:--}" | grep '^RESULT ' \
         || die "wrk gave no result for $kind"
 }
+typename_run() { bench "$1" "$2" typename /graphql "$TYPENAME_BODY" - '"__typename"'; }
 me_run() { bench "$1" "$2" me /graphql "$ME_BODY" "$TOKEN" '"username"'; }
 signin_run() { bench "$1" "$2" signin /graphql "$SIGNIN_BODY" - '"token"'; }
 
@@ -245,6 +250,8 @@ run_backend() {
         log "$backend: healthz and me, $conns connections, ${DURATION}s each"
         settle
         record "$backend" healthz "$conns" "$(bench "$DURATION" "$conns" healthz /healthz - - ok)"
+        settle
+        record "$backend" typename "$conns" "$(typename_run "$DURATION" "$conns")"
         settle
         record "$backend" me "$conns" "$(me_run "$DURATION" "$conns")"
     done
@@ -308,8 +315,9 @@ for backend in $BACKENDS; do
             "$(field "$line" ok)" "$(field "$line" rate_limited)" "$failed" "$(field "$line" pre_busy)"
     done <"$RESULTS"
     for conns in $ME_CONNS; do
-        printf 'c%-3s me/healthz rps = %s (target >= 50%%)   me p99 storm/idle = %s (target <= 2x)\n' "$conns" \
+        printf 'c%-3s me/healthz rps = %s (target >= 50%%)   typename/healthz = %s   me p99 storm/idle = %s (target <= 2x)\n' "$conns" \
             "$(ratio "$(get "$backend" me "$conns" rps)" "$(get "$backend" healthz "$conns" rps)" 100 '%.0f%%')" \
+            "$(ratio "$(get "$backend" typename "$conns" rps)" "$(get "$backend" healthz "$conns" rps)" 100 '%.0f%%')" \
             "$(ratio "$(get "$backend" me+storm "$conns" p99_ms)" "$(get "$backend" me "$conns" p99_ms)" 1 '%.2fx')"
     done
 done
