@@ -17,6 +17,7 @@ pub struct TestOptions {
     pub account_lockout_threshold: u32,
     pub ip_lockout_threshold: u32,
     pub max_depth: Option<usize>,
+    pub max_complexity: Option<usize>,
     pub sign_ups_per_ip_per_hour: u32,
     pub api_key_requests_per_minute: u32,
 }
@@ -27,6 +28,7 @@ impl Default for TestOptions {
             account_lockout_threshold: 5,
             ip_lockout_threshold: 30,
             max_depth: None,
+            max_complexity: None,
             sign_ups_per_ip_per_hour: 20,
             api_key_requests_per_minute: 600,
         }
@@ -40,6 +42,7 @@ impl TestOptions {
             account_lockout_threshold: 1000,
             ip_lockout_threshold: 1000,
             max_depth: None,
+            max_complexity: None,
             sign_ups_per_ip_per_hour: 20,
             api_key_requests_per_minute: 600,
         }
@@ -79,6 +82,9 @@ impl TestApp {
         settings.auth.ip_lockout_threshold = options.ip_lockout_threshold;
         settings.auth.sign_ups_per_ip_per_hour = options.sign_ups_per_ip_per_hour;
         settings.auth.api_key_requests_per_minute = options.api_key_requests_per_minute;
+        if let Some(complexity) = options.max_complexity {
+            settings.graphql.max_complexity = complexity;
+        }
         if let Some(depth) = options.max_depth {
             settings.graphql.max_depth = depth;
         }

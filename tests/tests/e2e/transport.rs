@@ -1,6 +1,6 @@
 use serde_json::json;
 use tgos_tests::app::PASSWORD;
-use tgos_tests::backend_tests;
+use tgos_tests::{TestOptions, backend_tests};
 
 backend_tests!(a_mutation_over_get_is_refused_and_does_nothing, |app| {
     let query = r#"mutation { signUp(input: {email: "get@example.com", fullName: "G", username: "getter", password: "correct horse battery staple"}) { user { id } } }"#;
@@ -167,3 +167,43 @@ backend_tests!(graceful_shutdown_lets_in_flight_requests_finish, |app| {
     assert!(after.is_err(), "the listener is closed after shutdown");
     Ok(())
 });
+
+backend_tests!(
+    depth_and_complexity_limits_come_from_configuration,
+    options = TestOptions {
+        max_depth: Some(3),
+        max_complexity: Some(6),
+        ..TestOptions::default()
+    },
+    |app| {
+        let token = app.sign_up("limited").await?;
+        let shallow = app
+            .gql(Some(&token), "{ me { backupCodesRemaining } }", json!({}))
+            .await?;
+        assert!(shallow.is_ok(), "{:?}", shallow.body);
+        let deep = app.gql(Some(&token), "{ me { user { id } } }", json!({})).await?;
+        assert!(deep.is_ok(), "depth 3 is allowed: {:?}", deep.body);
+        let too_deep = app
+            .gql(
+                Some(&token),
+                "{ me { workspaces { members { edges { cursor } } } } }",
+                json!({}),
+            )
+            .await?;
+        assert_eq!(
+            too_deep.code().as_deref(),
+            Some("QUERY_TOO_COMPLEX"),
+            "{:?}",
+            too_deep.body
+        );
+        let wide = app
+            .gql(
+                Some(&token),
+                "{ me { user { id email fullName username twoFactorEnabled createdAt } } }",
+                json!({}),
+            )
+            .await?;
+        assert_eq!(wide.code().as_deref(), Some("QUERY_TOO_COMPLEX"), "{:?}", wide.body);
+        Ok(())
+    }
+);
