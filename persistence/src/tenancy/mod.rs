@@ -48,6 +48,19 @@ fn member_view((row, user): (memberships::Model, Option<users::Model>)) -> Store
     })
 }
 
+async fn insert_membership<C: Conn>(conn: &C, member: &MembershipRecord) -> StoreResult<()> {
+    memberships::Entity::insert(memberships::ActiveModel {
+        workspace_id: Set(member.workspace_id.as_uuid()),
+        user_id: Set(member.user_id.as_uuid()),
+        role: Set(member.role.as_str().to_owned()),
+        joined_at: Set(member.joined_at),
+    })
+    .exec_without_returning(conn)
+    .await
+    .store()?;
+    Ok(())
+}
+
 fn scoped(scope: &TenantScope) -> sea_orm::Select<memberships::Entity> {
     memberships::Entity::find().filter(memberships::Column::WorkspaceId.eq(scope.workspace_id().as_uuid()))
 }
@@ -63,16 +76,7 @@ impl<C: Conn> TenancyRepository for Repo<C> {
         .exec_without_returning(&self.0)
         .await
         .store()?;
-        memberships::Entity::insert(memberships::ActiveModel {
-            workspace_id: Set(owner.workspace_id.as_uuid()),
-            user_id: Set(owner.user_id.as_uuid()),
-            role: Set(owner.role.as_str().to_owned()),
-            joined_at: Set(owner.joined_at),
-        })
-        .exec_without_returning(&self.0)
-        .await
-        .store()?;
-        Ok(())
+        insert_membership(&self.0, owner).await
     }
 
     async fn find_membership(&self, workspace_id: WorkspaceId, user: UserId) -> StoreResult<Option<MembershipRecord>> {
@@ -165,15 +169,6 @@ impl<C: Conn> TenancyRepository for Repo<C> {
         if member.workspace_id != scope.workspace_id() {
             return Err(StoreError::backend("member outside its scope"));
         }
-        memberships::Entity::insert(memberships::ActiveModel {
-            workspace_id: Set(member.workspace_id.as_uuid()),
-            user_id: Set(member.user_id.as_uuid()),
-            role: Set(member.role.as_str().to_owned()),
-            joined_at: Set(member.joined_at),
-        })
-        .exec_without_returning(&self.0)
-        .await
-        .store()?;
-        Ok(())
+        insert_membership(&self.0, member).await
     }
 }

@@ -39,6 +39,8 @@ enum Expect {
     Public,
     /// Any signed-in person; never an API key.
     Person,
+    /// Any member, and any key of the workspace whatever its scopes.
+    Tenant,
     /// Members of at least this rank (1 viewer .. 4 owner); API keys only with the scope, if one is named.
     Member { rank: u8, scope: Option<&'static str> },
 }
@@ -59,6 +61,8 @@ fn allowed(expect: Expect, caller: Caller) -> bool {
         (_, Caller::Anonymous) => false,
         (Expect::Person, Caller::KeyAllScopes | Caller::KeyInboxRead) => false,
         (Expect::Person, _) => true,
+        (Expect::Tenant, Caller::Outsider) => false,
+        (Expect::Tenant, _) => true,
         (Expect::Member { scope, .. }, Caller::KeyAllScopes) => scope.is_some(),
         (Expect::Member { scope, .. }, Caller::KeyInboxRead) => scope == Some("INBOX_READ"),
         (Expect::Member { rank: min, .. }, caller) => rank(caller) >= min,
@@ -69,10 +73,7 @@ fn expectation(field: &str) -> Option<Expect> {
     use Expect::*;
     Some(match field {
         "Query.me" => Person,
-        "Query.workspace" => Member {
-            rank: 1,
-            scope: Some("INBOX_READ"),
-        },
+        "Query.workspace" => Tenant,
         "Workspace.viewerRole" => Member { rank: 1, scope: None },
         "Workspace.members" => Member { rank: 1, scope: None },
         "Workspace.invitations" => Member { rank: 3, scope: None },
