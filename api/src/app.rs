@@ -15,7 +15,7 @@ use tgos_domain::store::Store;
 use tgos_domain::tenancy::TenancyService;
 use tgos_persistence::key_file::{self, KeyOrigin};
 use tgos_persistence::mail;
-use tgos_persistence::{DatabaseSettings, connect};
+use tgos_persistence::{DatabaseSettings, Privileges, connect};
 
 use crate::config::{AuthSettings, Settings};
 use crate::graphql::{AppSchema, Services, build_schema};
@@ -57,6 +57,7 @@ impl AppState {
         let store = connect(&DatabaseSettings {
             url,
             max_connections: settings.database.max_connections,
+            privileges: Privileges::Application,
         })
         .await
         .map_err(|error| anyhow::anyhow!("cannot open the {backend} database: {error}"))?;

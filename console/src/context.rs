@@ -11,7 +11,7 @@ use tgos_domain::crypto::password_hasher::HashingLimits;
 use tgos_domain::crypto::{Argon2Pool, MasterKey};
 use tgos_domain::identity::{IdentityConfig, IdentityService};
 use tgos_domain::store::Store;
-use tgos_persistence::{DatabaseSettings, connect, key_file};
+use tgos_persistence::{DatabaseSettings, Privileges, connect, key_file};
 
 #[derive(Debug, Args)]
 pub struct ConnectionArgs {
@@ -50,9 +50,19 @@ impl Connection {
         let store = connect(&DatabaseSettings {
             url,
             max_connections: 2,
+            privileges: Privileges::Owner,
         })
         .await
         .map_err(|error| anyhow::anyhow!("cannot open the database: {error}"))?;
+        let sees_every_tenant = store
+            .reads_across_tenants()
+            .await
+            .map_err(|error| anyhow::anyhow!("cannot read the database role: {error}"))?;
+        anyhow::ensure!(
+            sees_every_tenant,
+            "the login role of the database URL is subject to row-level security; the console needs a superuser \
+             or a role with BYPASSRLS (see \"The database roles\" in docs/CONFIGURATION.md)"
+        );
         let master_key = match &args.master_key {
             Some(text) => MasterKey::from_base64(text)
                 .map_err(|_| anyhow::anyhow!("TGOS_MASTER_KEY is malformed: it must be base64 of exactly 32 bytes"))?,

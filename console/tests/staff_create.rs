@@ -1,7 +1,7 @@
 //! `tgos-console staff create` end to end: the real binary, a real database, an authenticator's code.
 
 use tgos_domain::identity::ports::UserRepository as _;
-use tgos_persistence::{DatabaseSettings, connect};
+use tgos_persistence::{DatabaseSettings, Privileges, connect};
 
 mod common;
 use common::{prepared_data_dir, run_create, totp_code};
@@ -11,6 +11,7 @@ async fn stored_user(dir: &std::path::Path) -> anyhow::Result<Option<tgos_domain
     let store = connect(&DatabaseSettings {
         url,
         max_connections: 1,
+        privileges: Privileges::Owner,
     })
     .await?;
     Ok(store.find_user_by_login("root").await?)

@@ -1,12 +1,19 @@
 //! # tgos-migrations
 //!
 //! The schema of Telegram OS as ordered migrations, applied on start to SQLite and PostgreSQL alike.
-//! Rule: a migration that has shipped is never edited; changes come as new migrations.
+//! Rules:
+//! - A migration that has shipped is never edited; changes come as new migrations.
+//! - On PostgreSQL a migration that adds a table grants the application role ([`APP_ROLE`]) only the
+//!   statements the server needs, and a table holding a workspace's rows gets forced row-level security
+//!   with a `tenant` policy (see `m20261128_000003_row_level_security`).
 
 pub use sea_orm_migration::prelude::*;
 
 mod m20261128_000001_identity;
 mod m20261128_000002_tenancy_audit;
+mod m20261128_000003_row_level_security;
+
+pub use m20261128_000003_row_level_security::APP_ROLE;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -17,6 +24,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261128_000001_identity::Migration),
             Box::new(m20261128_000002_tenancy_audit::Migration),
+            Box::new(m20261128_000003_row_level_security::Migration),
         ]
     }
 }

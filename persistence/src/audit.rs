@@ -1,4 +1,6 @@
-//! The audit log on SeaORM: entries are only ever inserted; chain heads serialize appends per chain.
+//! The audit log on SeaORM: entries are only ever inserted; chain heads serialize appends per chain. A
+//! workspace chain is written and read behind its workspace's [`Wall`]; the account and platform chains
+//! belong to no tenant. Listing every chain is for the staff console, which connects as the schema owner.
 
 use async_trait::async_trait;
 use sea_orm::sea_query::{Expr, ExprTrait as _, OnConflict};
@@ -7,7 +9,7 @@ use sea_orm::{
 };
 use tgos_domain::audit::entry::GENESIS;
 use tgos_domain::audit::ports::{AuditRepository, ChainHead};
-use tgos_domain::audit::{Actor, ActorKind, AuditRecord};
+use tgos_domain::audit::{Actor, ActorKind, AuditRecord, ChainId};
 use tgos_domain::ids::{AuditEntryId, WorkspaceId};
 use tgos_domain::store::{StoreError, StoreResult};
 use tgos_domain::tenancy::TenantScope;
@@ -15,6 +17,7 @@ use tgos_domain::tenancy::TenantScope;
 use crate::entities::{audit_chain_heads, audit_log};
 use crate::errors::DbResultExt as _;
 use crate::repo::{Conn, Repo};
+use crate::wall::Wall;
 
 fn record(row: audit_log::Model) -> StoreResult<AuditRecord> {
     let kind = ActorKind::parse(&row.actor_kind)
@@ -41,11 +44,17 @@ fn record(row: audit_log::Model) -> StoreResult<AuditRecord> {
     })
 }
 
+fn wall_of(workspace: Option<WorkspaceId>) -> Wall<'static> {
+    workspace.map_or(Wall::NoTenant, Wall::Workspace)
+}
+
 #[async_trait]
 impl<C: Conn> AuditRepository for Repo<C> {
-    async fn advance_chain(&self, chain: &str) -> StoreResult<ChainHead> {
+    async fn advance_chain(&self, chain: &ChainId) -> StoreResult<ChainHead> {
+        let db = self.wall(wall_of(chain.workspace())).await?;
+        let chain = chain.key();
         audit_chain_heads::Entity::insert(audit_chain_heads::ActiveModel {
-            chain: Set(chain.to_owned()),
+            chain: Set(chain.clone()),
             sequence: Set(0),
             hash: Set(GENESIS.to_vec()),
         })
@@ -54,7 +63,7 @@ impl<C: Conn> AuditRepository for Repo<C> {
                 .do_nothing()
                 .to_owned(),
         )
-        .exec_without_returning(&self.0)
+        .exec_without_returning(db.conn())
         .await
         .store()?;
         // The increment takes the row lock (PostgreSQL) that keeps concurrent appends to this chain in line.
@@ -63,15 +72,16 @@ impl<C: Conn> AuditRepository for Repo<C> {
                 audit_chain_heads::Column::Sequence,
                 Expr::col(audit_chain_heads::Column::Sequence).add(1),
             )
-            .filter(audit_chain_heads::Column::Chain.eq(chain))
-            .exec(&self.0)
+            .filter(audit_chain_heads::Column::Chain.eq(chain.as_str()))
+            .exec(db.conn())
             .await
             .store()?;
-        let head = audit_chain_heads::Entity::find_by_id(chain.to_owned())
-            .one(&self.0)
+        let head = audit_chain_heads::Entity::find_by_id(chain)
+            .one(db.conn())
             .await
             .store()?
             .ok_or_else(|| StoreError::backend("audit chain head missing"))?;
+        db.done().await?;
         Ok(ChainHead {
             sequence: head.sequence - 1,
             hash: head.hash,
@@ -79,6 +89,7 @@ impl<C: Conn> AuditRepository for Repo<C> {
     }
 
     async fn insert_audit(&self, entry: &AuditRecord) -> StoreResult<()> {
+        let db = self.wall(wall_of(entry.workspace_id)).await?;
         audit_log::Entity::insert(audit_log::ActiveModel {
             id: Set(entry.id.as_uuid()),
             chain: Set(entry.chain.clone()),
@@ -97,17 +108,17 @@ impl<C: Conn> AuditRepository for Repo<C> {
             prev_hash: Set(entry.prev_hash.clone()),
             hash: Set(entry.hash.clone()),
         })
-        .exec_without_returning(&self.0)
+        .exec_without_returning(db.conn())
         .await
         .store()?;
         audit_chain_heads::Entity::update_many()
             .col_expr(audit_chain_heads::Column::Hash, Expr::value(entry.hash.clone()))
             .filter(audit_chain_heads::Column::Chain.eq(entry.chain.as_str()))
             .filter(audit_chain_heads::Column::Sequence.eq(entry.sequence))
-            .exec(&self.0)
+            .exec(db.conn())
             .await
             .store()?;
-        Ok(())
+        db.done().await
     }
 
     async fn list_audit(
@@ -125,12 +136,14 @@ impl<C: Conn> AuditRepository for Repo<C> {
         if let Some(action) = action {
             query = query.filter(audit_log::Column::Action.eq(action));
         }
+        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
         let rows = query
             .order_by_desc(audit_log::Column::Sequence)
             .limit(limit)
-            .all(&self.0)
+            .all(db.conn())
             .await
             .store()?;
+        db.done().await?;
         rows.into_iter().map(record).collect()
     }
 

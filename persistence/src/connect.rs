@@ -4,15 +4,30 @@
 //! against a process crash, and against power loss up to the last checkpoint) and a busy timeout, so
 //! concurrent writers queue instead of failing. Pooled connections are not pinged on every checkout (a
 //! round trip per query otherwise); one idle for 30 s is checked first.
+//!
+//! On PostgreSQL, migrations run on a connection of their own as the login role of the URL (the schema
+//! owner). The server's pool then switches every connection to the application role at start-up
+//! ([`Privileges::Application`]): a role without superuser or BYPASSRLS, so row-level security applies to
+//! every query it runs. `RESET ROLE` returns to that start-up value, not to the login role.
 
 use std::time::Duration;
 
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, Database, DbErr};
+use sea_orm::{ConnectOptions, ConnectionTrait as _, Database, DatabaseBackend, DbErr, Statement};
 use sea_orm_migration::MigratorTrait as _;
-use tgos_migrations::Migrator;
+use tgos_migrations::{APP_ROLE, Migrator};
 
 use crate::repo::SeaStore;
+
+/// Whose rights the pool's queries run with (PostgreSQL; SQLite has no roles).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Privileges {
+    /// The server: the application role, behind row-level security.
+    Application,
+    /// Staff tooling: the login role of the URL, which owns the schema (verifying every audit chain reads
+    /// across tenants by design).
+    Owner,
+}
 
 /// How to reach the database.
 #[derive(Debug, Clone)]
@@ -20,13 +35,13 @@ pub struct DatabaseSettings {
     /// `sqlite://path?mode=rwc` or `postgres://…`.
     pub url: String,
     pub max_connections: u32,
+    pub privileges: Privileges,
 }
 
-/// Connects and applies pending migrations.
-pub async fn connect(settings: &DatabaseSettings) -> Result<SeaStore, DbErr> {
+fn options(settings: &DatabaseSettings, max_connections: u32, role: Option<&'static str>) -> ConnectOptions {
     let mut options = ConnectOptions::new(settings.url.clone());
     options
-        .max_connections(settings.max_connections)
+        .max_connections(max_connections)
         .min_connections(1)
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10))
@@ -39,7 +54,40 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<SeaStore, DbErr> {
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
         });
-    let db = Database::connect(options).await?;
-    Migrator::up(&db, None).await?;
+    if let Some(role) = role {
+        options.map_sqlx_postgres_opts(move |options| options.options([("role", role)]));
+    }
+    options
+}
+
+/// Connects and applies pending migrations.
+pub async fn connect(settings: &DatabaseSettings) -> Result<SeaStore, DbErr> {
+    let is_postgres = settings.url.starts_with("postgres");
+    if !is_postgres || settings.privileges == Privileges::Owner {
+        let db = Database::connect(options(settings, settings.max_connections, None)).await?;
+        Migrator::up(&db, None).await?;
+        return Ok(SeaStore::new(db));
+    }
+    let owner = Database::connect(options(settings, 1, None)).await?;
+    Migrator::up(&owner, None).await?;
+    owner.close().await?;
+    let db = Database::connect(options(settings, settings.max_connections, Some(APP_ROLE))).await?;
     Ok(SeaStore::new(db))
+}
+
+impl SeaStore {
+    /// Whether this connection reads past row-level security: always on SQLite; on PostgreSQL only as a
+    /// superuser or a role with BYPASSRLS. Staff tooling that must see every tenant checks this first.
+    pub async fn reads_across_tenants(&self) -> Result<bool, DbErr> {
+        let db = self.connection();
+        if db.get_database_backend() != DatabaseBackend::Postgres {
+            return Ok(true);
+        }
+        let sql = "SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user";
+        let row = db
+            .query_one_raw(Statement::from_string(DatabaseBackend::Postgres, sql))
+            .await?
+            .ok_or_else(|| DbErr::RecordNotFound("the current role".to_owned()))?;
+        row.try_get_by_index::<bool>(0)
+    }
 }

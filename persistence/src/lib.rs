@@ -8,6 +8,8 @@
 //!   transaction ([`Repo`]).
 //! - Database errors never reach a client: unique violations are named by constraint, anything else is an
 //!   opaque backend failure for the log.
+//! - On PostgreSQL every statement on a tenant table runs behind a [`wall`] that declares its tenant to the
+//!   row-level security policies, and the server's connections run as the non-superuser application role.
 //! - On SQLite every transaction begins `IMMEDIATE`, so concurrent writers queue on the busy timeout instead
 //!   of failing with a lock upgrade error.
 
@@ -20,6 +22,7 @@ pub mod key_file;
 pub mod mail;
 mod repo;
 mod tenancy;
+mod wall;
 
-pub use connect::{DatabaseSettings, connect};
+pub use connect::{DatabaseSettings, Privileges, connect};
 pub use repo::{Repo, SeaStore};

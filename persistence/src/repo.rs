@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use sea_orm::{
-    ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction, SqliteTransactionMode,
+    ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseExecutor, DatabaseTransaction, SqliteTransactionMode,
     TransactionOptions, TransactionTrait,
 };
 use tgos_domain::store::{Store, StoreResult, Transaction};
@@ -57,7 +57,21 @@ impl Transaction for Repo<DatabaseTransaction> {
     }
 }
 
-/// The bound every repository implementation needs of its connection.
-pub(crate) trait Conn: ConnectionTrait + Send + Sync {}
+/// What every repository implementation needs of its connection: a pool or a transaction. Public only so
+/// [`Repo`] can name it; the module is private, so no other crate implements it.
+pub trait Conn: ConnectionTrait + Send + Sync {
+    /// The connection as SeaORM's executor, which [`crate::wall`] may swap for a transaction of its own.
+    fn executor(&self) -> DatabaseExecutor<'_>;
+}
 
-impl<C: ConnectionTrait + Send + Sync> Conn for C {}
+impl Conn for DatabaseConnection {
+    fn executor(&self) -> DatabaseExecutor<'_> {
+        DatabaseExecutor::Connection(self)
+    }
+}
+
+impl Conn for DatabaseTransaction {
+    fn executor(&self) -> DatabaseExecutor<'_> {
+        DatabaseExecutor::Transaction(self)
+    }
+}

@@ -66,7 +66,7 @@ pub struct TestApp {
     pub database_url: Option<String>,
     /// The server's identity use cases, for driving what has no public API (staff accounts).
     pub identity: tgos_domain::identity::IdentityService,
-    /// The server's storage, for checks that go around the API (audit chain verification).
+    /// The server's storage (the application role on PostgreSQL, behind row-level security).
     pub store: std::sync::Arc<dyn tgos_domain::store::Store>,
     client: reqwest::Client,
     server: Mutex<Option<RunningServer>>,
@@ -198,6 +198,36 @@ impl TestApp {
             None => format!("sqlite://{}?mode=rw", self.data_dir.path().join("tgos.db").display()),
         };
         Ok(sea_orm::Database::connect(url).await?)
+    }
+
+    /// The database as the staff console opens it: the schema owner, which reads across tenants (audit
+    /// chain verification).
+    pub async fn console_store(&self) -> anyhow::Result<tgos_persistence::SeaStore> {
+        let url = match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}?mode=rw", self.data_dir.path().join("tgos.db").display()),
+        };
+        Ok(tgos_persistence::connect(&tgos_persistence::DatabaseSettings {
+            url,
+            max_connections: 1,
+            privileges: tgos_persistence::Privileges::Owner,
+        })
+        .await?)
+    }
+
+    /// A pool of one connection opened as the server opens its own (the application role on PostgreSQL).
+    pub async fn server_pool(&self) -> anyhow::Result<sea_orm::DatabaseConnection> {
+        let url = match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}?mode=rw", self.data_dir.path().join("tgos.db").display()),
+        };
+        let store = tgos_persistence::connect(&tgos_persistence::DatabaseSettings {
+            url,
+            max_connections: 1,
+            privileges: tgos_persistence::Privileges::Application,
+        })
+        .await?;
+        Ok(store.connection().clone())
     }
 
     /// The raw bytes of one column of a user's row.

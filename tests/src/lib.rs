@@ -51,3 +51,26 @@ macro_rules! backend_tests {
         $crate::backend_tests!($name, options = $crate::TestOptions::default(), |$app| { $body });
     };
 }
+
+/// Declares a test of a PostgreSQL-only feature (roles, row-level security): `postgres_tests!(name, |app|
+/// async move { ... });` expands to a module `name` with one `postgres` test, skipped like the others when no
+/// server is configured.
+#[macro_export]
+macro_rules! postgres_tests {
+    ($name:ident, |$app:ident| $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() -> anyhow::Result<()> {
+                $crate::Backend::Postgres
+                    .run(
+                        $crate::TestOptions::default(),
+                        |$app: std::sync::Arc<$crate::TestApp>| async move { $body },
+                    )
+                    .await
+            }
+        }
+    };
+}

@@ -5,7 +5,7 @@
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::process::{Command, Stdio};
 
-use tgos_persistence::{DatabaseSettings, connect, key_file};
+use tgos_persistence::{DatabaseSettings, Privileges, connect, key_file};
 
 pub async fn prepared_data_dir() -> anyhow::Result<tempfile::TempDir> {
     let dir = tempfile::tempdir()?;
@@ -13,6 +13,7 @@ pub async fn prepared_data_dir() -> anyhow::Result<tempfile::TempDir> {
     connect(&DatabaseSettings {
         url,
         max_connections: 1,
+        privileges: Privileges::Owner,
     })
     .await?;
     key_file::load_or_create(&dir.path().join("master.key"))?;

@@ -10,8 +10,8 @@ use crate::store::Repositories;
 
 /// Appends `draft` to its chain within `repos` (the caller's transaction).
 pub async fn append(repos: &dyn Repositories, draft: AuditDraft, now: DateTime<Utc>) -> DomainResult<AuditRecord> {
+    let head = repos.advance_chain(&draft.chain).await?;
     let chain = draft.chain.key();
-    let head = repos.advance_chain(&chain).await?;
     let metadata = serde_json::to_string(&draft.metadata).map_err(DomainError::internal)?;
     let mut entry = AuditRecord {
         id: AuditEntryId::generate(),

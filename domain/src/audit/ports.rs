@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use super::entry::AuditRecord;
+use super::entry::{AuditRecord, ChainId};
 use crate::store::StoreResult;
 use crate::tenancy::TenantScope;
 
@@ -17,7 +17,7 @@ pub struct ChainHead {
 pub trait AuditRepository: Send + Sync {
     /// Reserves the next sequence number of `chain` and returns the previous head. The head stays locked
     /// until the transaction ends, so concurrent appends to one chain queue instead of forking it.
-    async fn advance_chain(&self, chain: &str) -> StoreResult<ChainHead>;
+    async fn advance_chain(&self, chain: &ChainId) -> StoreResult<ChainHead>;
     /// Stores the entry and moves the chain head to it.
     async fn insert_audit(&self, entry: &AuditRecord) -> StoreResult<()>;
     /// A workspace's entries, newest first, before sequence `before` (exclusive), optionally of one action.

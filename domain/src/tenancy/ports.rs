@@ -59,7 +59,7 @@ pub trait InvitationRepository: Send + Sync {
     /// The invitation with this token hash, in any workspace: the token is the credential.
     async fn find_invitation_by_token(&self, token_hash: &[u8]) -> StoreResult<Option<InvitationRecord>>;
     /// Atomically marks a pending invitation accepted; `false` when it was accepted or revoked meanwhile.
-    async fn accept_invitation(&self, id: InvitationId, now: DateTime<Utc>) -> StoreResult<bool>;
+    async fn accept_invitation(&self, scope: &TenantScope, id: InvitationId, now: DateTime<Utc>) -> StoreResult<bool>;
     /// How many invitations this workspace created since `since`.
     async fn count_invitations_since(&self, scope: &TenantScope, since: DateTime<Utc>) -> StoreResult<u64>;
 }
@@ -73,9 +73,17 @@ pub trait ApiKeyRepository: Send + Sync {
     /// `false` when it is not this workspace's key or already revoked.
     async fn revoke_api_key(&self, scope: &TenantScope, id: ApiKeyId, now: DateTime<Utc>) -> StoreResult<bool>;
     async fn find_api_key_by_prefix(&self, prefix: &str) -> StoreResult<Option<ApiKeyRecord>>;
-    async fn find_api_key(&self, id: ApiKeyId) -> StoreResult<Option<ApiKeyRecord>>;
+    /// The key with this id if it belongs to a workspace `member` is a member of: how a key id without its
+    /// workspace (`revokeApiKey(id)`) finds the scope to check.
+    async fn find_api_key_of_member(&self, member: UserId, id: ApiKeyId) -> StoreResult<Option<ApiKeyRecord>>;
     /// Records a use at `now` unless one was recorded since `stale_before`; `true` when it recorded.
-    async fn touch_api_key(&self, id: ApiKeyId, now: DateTime<Utc>, stale_before: DateTime<Utc>) -> StoreResult<bool>;
+    async fn touch_api_key(
+        &self,
+        scope: &TenantScope,
+        id: ApiKeyId,
+        now: DateTime<Utc>,
+        stale_before: DateTime<Utc>,
+    ) -> StoreResult<bool>;
     /// How many keys this workspace created since `since`.
     async fn count_api_keys_since(&self, scope: &TenantScope, since: DateTime<Utc>) -> StoreResult<u64>;
 }

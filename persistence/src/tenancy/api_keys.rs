@@ -1,10 +1,12 @@
-//! API keys on SeaORM. Every query but the prefix lookup is filtered by the scope's workspace.
+//! API keys on SeaORM. Every query is filtered by the scope's workspace and runs behind its [`Wall`], but the
+//! two lookups that find a key's workspace: by prefix (authentication) and by id among a member's workspaces.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait as _, EntityTrait as _, PaginatorTrait as _, QueryFilter as _, QueryOrder as _,
+    QuerySelect as _,
 };
 use tgos_domain::ids::{ApiKeyId, UserId, WorkspaceId};
 use tgos_domain::store::{StoreError, StoreResult};
@@ -13,8 +15,10 @@ use tgos_domain::tenancy::api_keys::{ApiKeyRecord, Scope};
 use tgos_domain::tenancy::ports::ApiKeyRepository;
 
 use crate::entities::api_keys::{self, Column};
+use crate::entities::memberships;
 use crate::errors::DbResultExt as _;
 use crate::repo::{Conn, Repo};
+use crate::wall::Wall;
 
 fn record(row: api_keys::Model) -> StoreResult<ApiKeyRecord> {
     let scopes = row
@@ -43,6 +47,7 @@ impl<C: Conn> ApiKeyRepository for Repo<C> {
         if key.workspace_id != scope.workspace_id() {
             return Err(StoreError::backend("API key outside its scope"));
         }
+        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
         let scopes = key.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ");
         api_keys::Entity::insert(api_keys::ActiveModel {
             id: Set(key.id.as_uuid()),
@@ -57,70 +62,104 @@ impl<C: Conn> ApiKeyRepository for Repo<C> {
             last_used_at: Set(key.last_used_at),
             revoked_at: Set(key.revoked_at),
         })
-        .exec_without_returning(&self.0)
+        .exec_without_returning(db.conn())
         .await
         .store()?;
-        Ok(())
+        db.done().await
     }
 
     async fn list_api_keys(&self, scope: &TenantScope) -> StoreResult<Vec<ApiKeyRecord>> {
+        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
         let rows = api_keys::Entity::find()
             .filter(Column::WorkspaceId.eq(scope.workspace_id().as_uuid()))
             .filter(Column::RevokedAt.is_null())
             .order_by_desc(Column::CreatedAt)
-            .all(&self.0)
+            .all(db.conn())
             .await
             .store()?;
+        db.done().await?;
         rows.into_iter().map(record).collect()
     }
 
     async fn revoke_api_key(&self, scope: &TenantScope, id: ApiKeyId, now: DateTime<Utc>) -> StoreResult<bool> {
+        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
         let result = api_keys::Entity::update_many()
             .col_expr(Column::RevokedAt, Expr::value(now))
             .filter(Column::WorkspaceId.eq(scope.workspace_id().as_uuid()))
             .filter(Column::Id.eq(id.as_uuid()))
             .filter(Column::RevokedAt.is_null())
-            .exec(&self.0)
+            .exec(db.conn())
             .await
             .store()?;
+        db.done().await?;
         Ok(result.rows_affected == 1)
     }
 
     async fn find_api_key_by_prefix(&self, prefix: &str) -> StoreResult<Option<ApiKeyRecord>> {
+        let db = self.wall(Wall::ApiKeyPrefix(prefix)).await?;
         let row = api_keys::Entity::find()
             .filter(Column::Prefix.eq(prefix))
-            .one(&self.0)
+            .one(db.conn())
             .await
             .store()?;
+        db.done().await?;
         row.map(record).transpose()
     }
 
-    async fn find_api_key(&self, id: ApiKeyId) -> StoreResult<Option<ApiKeyRecord>> {
-        let row = api_keys::Entity::find_by_id(id.as_uuid()).one(&self.0).await.store()?;
+    async fn find_api_key_of_member(&self, member: UserId, id: ApiKeyId) -> StoreResult<Option<ApiKeyRecord>> {
+        let db = self.wall(Wall::User(member)).await?;
+        let row = api_keys::Entity::find_by_id(id.as_uuid())
+            .filter(
+                Column::WorkspaceId.in_subquery(
+                    sea_orm::QuerySelect::query(
+                        &mut memberships::Entity::find()
+                            .select_only()
+                            .column(memberships::Column::WorkspaceId)
+                            .filter(memberships::Column::UserId.eq(member.as_uuid())),
+                    )
+                    .to_owned(),
+                ),
+            )
+            .one(db.conn())
+            .await
+            .store()?;
+        db.done().await?;
         row.map(record).transpose()
     }
 
-    async fn touch_api_key(&self, id: ApiKeyId, now: DateTime<Utc>, stale_before: DateTime<Utc>) -> StoreResult<bool> {
+    async fn touch_api_key(
+        &self,
+        scope: &TenantScope,
+        id: ApiKeyId,
+        now: DateTime<Utc>,
+        stale_before: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
         let result = api_keys::Entity::update_many()
             .col_expr(Column::LastUsedAt, Expr::value(now))
+            .filter(Column::WorkspaceId.eq(scope.workspace_id().as_uuid()))
             .filter(Column::Id.eq(id.as_uuid()))
             .filter(
                 sea_orm::Condition::any()
                     .add(Column::LastUsedAt.is_null())
                     .add(Column::LastUsedAt.lt(stale_before)),
             )
-            .exec(&self.0)
+            .exec(db.conn())
             .await
             .store()?;
+        db.done().await?;
         Ok(result.rows_affected == 1)
     }
 
     async fn count_api_keys_since(&self, scope: &TenantScope, since: DateTime<Utc>) -> StoreResult<u64> {
-        api_keys::Entity::find()
+        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
+        let count = api_keys::Entity::find()
             .filter(Column::WorkspaceId.eq(scope.workspace_id().as_uuid()))
             .filter(Column::CreatedAt.gte(since))
-            .count(&self.0)
+            .count(db.conn())
             .await
-            .store()
+            .store()?;
+        db.done().await?;
+        Ok(count)
     }
 }

@@ -1,4 +1,5 @@
-//! Invitations on SeaORM. Every query but the token lookup is filtered by the scope's workspace.
+//! Invitations on SeaORM. Every query but the token lookup is filtered by the scope's workspace and runs
+//! behind its [`Wall`]; the token lookup runs behind the token's own wall.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -15,6 +16,7 @@ use tgos_domain::tenancy::{Role, TenantScope};
 use crate::entities::invitations::{self, Column};
 use crate::errors::DbResultExt as _;
 use crate::repo::{Conn, Repo};
+use crate::wall::Wall;
 
 fn record(row: invitations::Model) -> StoreResult<InvitationRecord> {
     Ok(InvitationRecord {
@@ -42,6 +44,7 @@ impl<C: Conn> InvitationRepository for Repo<C> {
         if invitation.workspace_id != scope.workspace_id() {
             return Err(StoreError::backend("invitation outside its scope"));
         }
+        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
         invitations::Entity::insert(invitations::ActiveModel {
             id: Set(invitation.id.as_uuid()),
             workspace_id: Set(invitation.workspace_id.as_uuid()),
@@ -55,10 +58,10 @@ impl<C: Conn> InvitationRepository for Repo<C> {
             accepted_at: Set(invitation.accepted_at),
             revoked_at: Set(invitation.revoked_at),
         })
-        .exec_without_returning(&self.0)
+        .exec_without_returning(db.conn())
         .await
         .store()?;
-        Ok(())
+        db.done().await
     }
 
     async fn revoke_invitations_for(
@@ -67,15 +70,17 @@ impl<C: Conn> InvitationRepository for Repo<C> {
         email_key: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<u64> {
+        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
         let result = invitations::Entity::update_many()
             .col_expr(Column::RevokedAt, Expr::value(now))
             .filter(Column::WorkspaceId.eq(scope.workspace_id().as_uuid()))
             .filter(Column::EmailKey.eq(email_key))
             .filter(Column::AcceptedAt.is_null())
             .filter(Column::RevokedAt.is_null())
-            .exec(&self.0)
+            .exec(db.conn())
             .await
             .store()?;
+        db.done().await?;
         Ok(result.rows_affected)
     }
 
@@ -84,56 +89,68 @@ impl<C: Conn> InvitationRepository for Repo<C> {
         scope: &TenantScope,
         now: DateTime<Utc>,
     ) -> StoreResult<Vec<InvitationRecord>> {
+        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
         let rows = scoped(scope)
             .filter(Column::AcceptedAt.is_null())
             .filter(Column::RevokedAt.is_null())
             .filter(Column::ExpiresAt.gt(now))
             .order_by_desc(Column::CreatedAt)
-            .all(&self.0)
+            .all(db.conn())
             .await
             .store()?;
+        db.done().await?;
         rows.into_iter().map(record).collect()
     }
 
     async fn revoke_invitation(&self, scope: &TenantScope, id: InvitationId, now: DateTime<Utc>) -> StoreResult<bool> {
+        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
         let result = invitations::Entity::update_many()
             .col_expr(Column::RevokedAt, Expr::value(now))
             .filter(Column::WorkspaceId.eq(scope.workspace_id().as_uuid()))
             .filter(Column::Id.eq(id.as_uuid()))
             .filter(Column::AcceptedAt.is_null())
             .filter(Column::RevokedAt.is_null())
-            .exec(&self.0)
+            .exec(db.conn())
             .await
             .store()?;
+        db.done().await?;
         Ok(result.rows_affected == 1)
     }
 
     async fn find_invitation_by_token(&self, token_hash: &[u8]) -> StoreResult<Option<InvitationRecord>> {
+        let db = self.wall(Wall::InvitationToken(token_hash)).await?;
         let row = invitations::Entity::find()
             .filter(Column::TokenHash.eq(token_hash.to_vec()))
-            .one(&self.0)
+            .one(db.conn())
             .await
             .store()?;
+        db.done().await?;
         row.map(record).transpose()
     }
 
-    async fn accept_invitation(&self, id: InvitationId, now: DateTime<Utc>) -> StoreResult<bool> {
+    async fn accept_invitation(&self, scope: &TenantScope, id: InvitationId, now: DateTime<Utc>) -> StoreResult<bool> {
+        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
         let result = invitations::Entity::update_many()
             .col_expr(Column::AcceptedAt, Expr::value(now))
+            .filter(Column::WorkspaceId.eq(scope.workspace_id().as_uuid()))
             .filter(Column::Id.eq(id.as_uuid()))
             .filter(Column::AcceptedAt.is_null())
             .filter(Column::RevokedAt.is_null())
-            .exec(&self.0)
+            .exec(db.conn())
             .await
             .store()?;
+        db.done().await?;
         Ok(result.rows_affected == 1)
     }
 
     async fn count_invitations_since(&self, scope: &TenantScope, since: DateTime<Utc>) -> StoreResult<u64> {
-        scoped(scope)
+        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
+        let count = scoped(scope)
             .filter(Column::CreatedAt.gte(since))
-            .count(&self.0)
+            .count(db.conn())
             .await
-            .store()
+            .store()?;
+        db.done().await?;
+        Ok(count)
     }
 }

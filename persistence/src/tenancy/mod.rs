@@ -1,4 +1,5 @@
-//! Tenancy ports on SeaORM. Every query on a workspace's data filters by the scope's workspace id.
+//! Tenancy ports on SeaORM. Every query on a workspace's data filters by the scope's workspace id and runs
+//! behind that workspace's [`Wall`]; the membership lookups that make a scope run behind the user's wall.
 
 mod api_keys;
 mod invitations;
@@ -16,6 +17,7 @@ use tgos_domain::tenancy::{Role, TenantScope};
 use crate::entities::{memberships, users, workspaces};
 use crate::errors::DbResultExt as _;
 use crate::repo::{Conn, Repo};
+use crate::wall::Wall;
 
 fn role_of(text: &str) -> StoreResult<Role> {
     Role::parse(text).ok_or_else(|| StoreError::backend(format!("unknown role {text:?} in memberships")))
@@ -48,7 +50,7 @@ fn member_view((row, user): (memberships::Model, Option<users::Model>)) -> Store
     })
 }
 
-async fn insert_membership<C: Conn>(conn: &C, member: &MembershipRecord) -> StoreResult<()> {
+async fn insert_membership(conn: &impl sea_orm::ConnectionTrait, member: &MembershipRecord) -> StoreResult<()> {
     memberships::Entity::insert(memberships::ActiveModel {
         workspace_id: Set(member.workspace_id.as_uuid()),
         user_id: Set(member.user_id.as_uuid()),
@@ -68,42 +70,50 @@ fn scoped(scope: &TenantScope) -> sea_orm::Select<memberships::Entity> {
 #[async_trait]
 impl<C: Conn> TenancyRepository for Repo<C> {
     async fn insert_workspace(&self, record: &WorkspaceRecord, owner: &MembershipRecord) -> StoreResult<()> {
+        let db = self.wall(Wall::Workspace(record.id)).await?;
         workspaces::Entity::insert(workspaces::ActiveModel {
             id: Set(record.id.as_uuid()),
             name: Set(record.name.clone()),
             created_at: Set(record.created_at),
         })
-        .exec_without_returning(&self.0)
+        .exec_without_returning(db.conn())
         .await
         .store()?;
-        insert_membership(&self.0, owner).await
+        insert_membership(db.conn(), owner).await?;
+        db.done().await
     }
 
     async fn find_membership(&self, workspace_id: WorkspaceId, user: UserId) -> StoreResult<Option<MembershipRecord>> {
+        let db = self.wall(Wall::User(user)).await?;
         let row = memberships::Entity::find_by_id((workspace_id.as_uuid(), user.as_uuid()))
-            .one(&self.0)
+            .one(db.conn())
             .await
             .store()?;
+        db.done().await?;
         row.map(membership).transpose()
     }
 
     async fn find_workspace(&self, scope: &TenantScope) -> StoreResult<WorkspaceRecord> {
+        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
         let row = workspaces::Entity::find_by_id(scope.workspace_id().as_uuid())
-            .one(&self.0)
+            .one(db.conn())
             .await
             .store()?
             .ok_or_else(|| StoreError::backend("scoped workspace vanished"))?;
+        db.done().await?;
         Ok(workspace(row))
     }
 
     async fn list_workspaces_of(&self, user: UserId) -> StoreResult<Vec<(WorkspaceRecord, Role)>> {
+        let db = self.wall(Wall::User(user)).await?;
         let rows = memberships::Entity::find()
             .find_also_related(workspaces::Entity)
             .filter(memberships::Column::UserId.eq(user.as_uuid()))
             .order_by_asc(memberships::Column::JoinedAt)
-            .all(&self.0)
+            .all(db.conn())
             .await
             .store()?;
+        db.done().await?;
         rows.into_iter()
             .map(|(member, ws)| {
                 let ws = ws.ok_or_else(|| StoreError::backend("membership without its workspace"))?;
@@ -122,26 +132,31 @@ impl<C: Conn> TenancyRepository for Repo<C> {
         if let Some(after) = after {
             query = query.filter(memberships::Column::UserId.gt(after.as_uuid()));
         }
+        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
         let rows = query
             .order_by_asc(memberships::Column::UserId)
             .limit(limit)
-            .all(&self.0)
+            .all(db.conn())
             .await
             .store()?;
+        db.done().await?;
         rows.into_iter().map(member_view).collect()
     }
 
     async fn find_member(&self, scope: &TenantScope, user: UserId) -> StoreResult<Option<MemberView>> {
+        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
         let row = scoped(scope)
             .find_also_related(users::Entity)
             .filter(memberships::Column::UserId.eq(user.as_uuid()))
-            .one(&self.0)
+            .one(db.conn())
             .await
             .store()?;
+        db.done().await?;
         row.map(member_view).transpose()
     }
 
     async fn set_member_role(&self, scope: &TenantScope, user: UserId, role: Role) -> StoreResult<bool> {
+        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
         let result = memberships::Entity::update_many()
             .col_expr(
                 memberships::Column::Role,
@@ -149,19 +164,22 @@ impl<C: Conn> TenancyRepository for Repo<C> {
             )
             .filter(memberships::Column::WorkspaceId.eq(scope.workspace_id().as_uuid()))
             .filter(memberships::Column::UserId.eq(user.as_uuid()))
-            .exec(&self.0)
+            .exec(db.conn())
             .await
             .store()?;
+        db.done().await?;
         Ok(result.rows_affected == 1)
     }
 
     async fn delete_member(&self, scope: &TenantScope, user: UserId) -> StoreResult<bool> {
+        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
         let result = memberships::Entity::delete_many()
             .filter(memberships::Column::WorkspaceId.eq(scope.workspace_id().as_uuid()))
             .filter(memberships::Column::UserId.eq(user.as_uuid()))
-            .exec(&self.0)
+            .exec(db.conn())
             .await
             .store()?;
+        db.done().await?;
         Ok(result.rows_affected == 1)
     }
 
@@ -169,6 +187,8 @@ impl<C: Conn> TenancyRepository for Repo<C> {
         if member.workspace_id != scope.workspace_id() {
             return Err(StoreError::backend("member outside its scope"));
         }
-        insert_membership(&self.0, member).await
+        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
+        insert_membership(db.conn(), member).await?;
+        db.done().await
     }
 }

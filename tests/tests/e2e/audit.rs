@@ -26,7 +26,7 @@ backend_tests!(concurrent_changes_extend_one_unforked_chain, |app| {
         let response = call.await??;
         assert!(response.is_ok(), "{:?}", response.body);
     }
-    let reports = verify_chains(&*app.store, None).await?;
+    let reports = verify_chains(&app.console_store().await?, None).await?;
     let chain = reports
         .iter()
         .find(|r| r.chain == format!("workspace:{workspace}"))
@@ -54,14 +54,14 @@ backend_tests!(audit_entries_cannot_be_rewritten_unnoticed, |app| {
             "and deletes"
         );
         assert!(
-            verify_chains(&*app.store, None)
+            verify_chains(&app.console_store().await?, None)
                 .await?
                 .iter()
                 .all(|r| r.verdict.is_ok())
         );
     } else {
         update?;
-        let reports = verify_chains(&*app.store, None).await?;
+        let reports = verify_chains(&app.console_store().await?, None).await?;
         assert!(!reports.is_empty());
         assert!(
             reports.iter().all(|r| r.verdict.is_err()),

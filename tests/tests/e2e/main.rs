@@ -1,10 +1,12 @@
-//! End-to-end tests over real HTTP and WebSocket; each test runs on SQLite and on PostgreSQL.
+//! End-to-end tests over real HTTP and WebSocket; each test runs on SQLite and on PostgreSQL (the
+//! `row_level_security` tests, of a PostgreSQL-only wall, on PostgreSQL alone).
 
 mod api_keys;
 mod audit;
 mod lockout;
 mod matrix;
 mod roles;
+mod row_level_security;
 mod schema_drift;
 mod sessions;
 mod sign_in;

@@ -17,7 +17,7 @@ use crate::identity::service::to_chrono;
 use crate::ids::{SessionId, UserId};
 use crate::request::ClientInfo;
 use crate::store::Repositories;
-use crate::tenancy::api_keys;
+use crate::tenancy::{TenantScope, api_keys};
 use subtle::ConstantTimeEq as _;
 
 pub const SESSION_TOKEN_PREFIX: &str = "tgs";
@@ -107,7 +107,8 @@ impl IdentityService {
             // Use is recorded (and audited) at most once per touch interval; the conditional update picks
             // exactly one of the requests that race at the boundary.
             let tx = self.store.begin().await?;
-            if tx.touch_api_key(key.id, now, stale_before).await? {
+            let scope = TenantScope::api_key(key.workspace_id, key.id, key.scopes.clone());
+            if tx.touch_api_key(&scope, key.id, now, stale_before).await? {
                 let draft = AuditDraft {
                     chain: ChainId::Workspace(key.workspace_id),
                     actor: Actor::of(&principal),

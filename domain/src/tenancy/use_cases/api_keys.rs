@@ -9,6 +9,7 @@ use crate::identity::Principal;
 use crate::ids::{ApiKeyId, WorkspaceId};
 use crate::request::ClientInfo;
 use crate::tenancy::api_keys::{ApiKeyRecord, Scope, mint};
+use crate::tenancy::scope::KEYS_DO_NOT_MANAGE;
 use crate::tenancy::service::WorkspaceEvent;
 use crate::tenancy::{Role, TenancyService, TenantScope};
 
@@ -109,9 +110,13 @@ impl TenancyService {
 
     /// Revokes a key of a workspace where the caller manages keys; `NOT_FOUND` otherwise.
     pub async fn revoke_api_key(&self, principal: &Principal, client: &ClientInfo, id: ApiKeyId) -> DomainResult<()> {
+        let member = match principal {
+            Principal::ApiKey { .. } => return Err(DomainError::Forbidden(KEYS_DO_NOT_MANAGE.to_owned())),
+            Principal::User { user_id, .. } => *user_id,
+        };
         let key = self
             .store
-            .find_api_key(id)
+            .find_api_key_of_member(member, id)
             .await?
             .ok_or(DomainError::NotFound("API key"))?;
         let scope = match self.scope(principal, key.workspace_id).await {

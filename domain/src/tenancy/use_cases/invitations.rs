@@ -116,7 +116,7 @@ impl TenancyService {
         }
         let scope = TenantScope::member(invitation.workspace_id, user.id, invitation.role);
         let tx = self.store.begin().await?;
-        if !tx.accept_invitation(invitation.id, now).await? {
+        if !tx.accept_invitation(&scope, invitation.id, now).await? {
             return Err(invalid("this invitation has already been used"));
         }
         let member = MembershipRecord {

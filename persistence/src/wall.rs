@@ -1,0 +1,137 @@
+//! The second tenant wall: every query on a tenant table declares its tenant to PostgreSQL first.
+//!
+//! Rule: a repository method touching a tenant table runs its statements on [`Walled::conn`], obtained from
+//! [`Repo::wall`] with the [`Wall`] it is entitled to. On PostgreSQL that sets the transaction-local
+//! `tgos.*` settings the row-level security policies read (migration `000003`), opening a short transaction
+//! when the repository is on the pool; [`Walled::done`] commits it. Each wall sets all four settings, so a
+//! transaction sees exactly the rows of its latest wall, never a union with an earlier one. On SQLite the
+//! wall is a no-op and the scoped filters of each query are the only wall.
+
+use sea_orm::{
+    ConnectionTrait as _, DatabaseBackend, DatabaseExecutor, DatabaseTransaction, Statement, TransactionTrait as _,
+};
+use tgos_domain::ids::{UserId, WorkspaceId};
+use tgos_domain::store::StoreResult;
+
+use crate::errors::DbResultExt as _;
+use crate::repo::{Conn, Repo};
+
+/// What a statement is entitled to see.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Wall<'a> {
+    /// The rows of one workspace.
+    Workspace(WorkspaceId),
+    /// A signed-in user's own memberships, and the workspaces and keys they reach through them (read only).
+    User(UserId),
+    /// The API key with this prefix (read only): authenticating a key finds its workspace.
+    ApiKeyPrefix(&'a str),
+    /// The invitation with this token hash (read only): accepting an invitation finds its workspace.
+    InvitationToken(&'a [u8]),
+    /// No tenant: only rows that belong to no workspace (the account and platform audit chains).
+    NoTenant,
+}
+
+impl Wall<'_> {
+    /// The values of `tgos.workspace_id`, `tgos.user_id`, `tgos.api_key_prefix`, `tgos.invitation_token`.
+    fn settings(&self) -> [String; 4] {
+        let mut values: [String; 4] = Default::default();
+        match self {
+            Wall::Workspace(id) => values[0] = id.to_string(),
+            Wall::User(id) => values[1] = id.to_string(),
+            Wall::ApiKeyPrefix(prefix) => values[2] = (*prefix).to_owned(),
+            Wall::InvitationToken(hash) => values[3] = hex(hash),
+            Wall::NoTenant => {}
+        }
+        values
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut out, byte| {
+            let _ = write!(out, "{byte:02x}");
+            out
+        })
+}
+
+const SET_WALL: &str = "SELECT set_config('tgos.workspace_id', $1, true), set_config('tgos.user_id', $2, true), \
+     set_config('tgos.api_key_prefix', $3, true), set_config('tgos.invitation_token', $4, true)";
+
+async fn set_wall(conn: &impl sea_orm::ConnectionTrait, wall: Wall<'_>) -> StoreResult<()> {
+    let [workspace, user, prefix, token] = wall.settings();
+    let statement = Statement::from_sql_and_values(
+        DatabaseBackend::Postgres,
+        SET_WALL,
+        [workspace.into(), user.into(), prefix.into(), token.into()],
+    );
+    conn.execute_raw(statement).await.store()?;
+    Ok(())
+}
+
+/// A connection whose statements run behind a wall.
+pub(crate) struct Walled<'c> {
+    exec: DatabaseExecutor<'c>,
+}
+
+impl<'c> Walled<'c> {
+    pub(crate) fn conn(&self) -> &DatabaseExecutor<'c> {
+        &self.exec
+    }
+
+    /// Commits the transaction the wall opened, if it opened one. Dropping instead rolls it back.
+    pub(crate) async fn done(self) -> StoreResult<()> {
+        if let DatabaseExecutor::OwnedTransaction(tx) = self.exec {
+            tx.commit().await.store()?;
+        }
+        Ok(())
+    }
+}
+
+impl<C: Conn> Repo<C> {
+    /// This repository's connection behind `wall`.
+    pub(crate) async fn wall(&self, wall: Wall<'_>) -> StoreResult<Walled<'_>> {
+        let exec = self.0.executor();
+        if exec.get_database_backend() != DatabaseBackend::Postgres {
+            return Ok(Walled { exec });
+        }
+        let exec = match exec {
+            DatabaseExecutor::Connection(pool) => {
+                let tx: DatabaseTransaction = pool.begin().await.store()?;
+                DatabaseExecutor::OwnedTransaction(tx)
+            }
+            borrowed => borrowed,
+        };
+        set_wall(&exec, wall).await?;
+        Ok(Walled { exec })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_wall_sets_exactly_its_own_setting_and_clears_the_others() {
+        let workspace = WorkspaceId::generate();
+        let user = UserId::generate();
+        assert_eq!(
+            Wall::Workspace(workspace).settings(),
+            [workspace.to_string(), String::new(), String::new(), String::new()]
+        );
+        assert_eq!(
+            Wall::User(user).settings(),
+            [String::new(), user.to_string(), String::new(), String::new()]
+        );
+        assert_eq!(
+            Wall::ApiKeyPrefix("abc123").settings(),
+            [String::new(), String::new(), "abc123".to_owned(), String::new()]
+        );
+        assert_eq!(
+            Wall::InvitationToken(&[0x00, 0xab, 0xff]).settings(),
+            [String::new(), String::new(), String::new(), "00abff".to_owned()]
+        );
+        assert_eq!(Wall::NoTenant.settings(), <[String; 4]>::default());
+    }
+}

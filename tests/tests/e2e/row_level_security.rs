@@ -1,0 +1,217 @@
+//! The PostgreSQL second wall: the server's role cannot bypass row-level security, and a query sees tenant
+//! rows only behind a transaction-local tenant setting that never outlives its transaction.
+
+use sea_orm::{ConnectionTrait as _, DatabaseBackend, DatabaseConnection, Statement, TransactionTrait as _};
+use serde_json::json;
+use tgos_tests::{TestApp, postgres_tests};
+
+/// Every table whose rows belong to a workspace, and the filter that picks a workspace's rows in it.
+const TENANT_TABLES: &[(&str, &str)] = &[
+    ("workspaces", "id IS NOT NULL"),
+    ("memberships", "workspace_id IS NOT NULL"),
+    ("invitations", "workspace_id IS NOT NULL"),
+    ("api_keys", "workspace_id IS NOT NULL"),
+    ("audit_log", "workspace_id IS NOT NULL"),
+    ("audit_chain_heads", "chain LIKE 'workspace:%'"),
+];
+
+async fn count(db: &impl sea_orm::ConnectionTrait, sql: &str) -> anyhow::Result<i64> {
+    let row = db
+        .query_one_raw(Statement::from_string(DatabaseBackend::Postgres, sql.to_owned()))
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no row from {sql}"))?;
+    Ok(row.try_get_by_index::<i64>(0)?)
+}
+
+async fn text(db: &impl sea_orm::ConnectionTrait, sql: &str) -> anyhow::Result<Option<String>> {
+    let row = db
+        .query_one_raw(Statement::from_string(DatabaseBackend::Postgres, sql.to_owned()))
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no row from {sql}"))?;
+    Ok(row.try_get_by_index::<Option<String>>(0)?)
+}
+
+async fn set_tenant(db: &impl sea_orm::ConnectionTrait, workspace: &str) -> anyhow::Result<()> {
+    db.execute_raw(Statement::from_sql_and_values(
+        DatabaseBackend::Postgres,
+        "SELECT set_config('tgos.workspace_id', $1, true)",
+        [workspace.into()],
+    ))
+    .await?;
+    Ok(())
+}
+
+/// A workspace with a member, a pending invitation, an API key and audit entries: a row in every tenant table.
+async fn populated_workspace(app: &TestApp, owner: &str, name: &str) -> anyhow::Result<String> {
+    let workspace = app.create_workspace(owner, name).await?;
+    let invited = app
+        .gql(
+            Some(owner),
+            "mutation($w: ID!) { inviteMember(workspaceId: $w, email: \"pending@example.com\", role: VIEWER) { id } }",
+            json!({ "w": workspace }),
+        )
+        .await?;
+    assert!(invited.is_ok(), "{:?}", invited.body);
+    let key = app
+        .gql(
+            Some(owner),
+            "mutation($w: ID!) { createApiKey(workspaceId: $w, name: \"ci\", scopes: [AUDIT_READ]) { secret } }",
+            json!({ "w": workspace }),
+        )
+        .await?;
+    assert!(key.is_ok(), "{:?}", key.body);
+    Ok(workspace)
+}
+
+async fn pid(db: &DatabaseConnection) -> anyhow::Result<i64> {
+    count(db, "SELECT pg_backend_pid()::bigint").await
+}
+
+postgres_tests!(the_server_runs_as_a_role_that_cannot_bypass_row_level_security, |app| {
+    let server = app.server_pool().await?;
+    let role = text(&server, "SELECT current_user::text").await?;
+    assert_eq!(role.as_deref(), Some("tgos_app"));
+    let privileged = count(
+        &server,
+        "SELECT count(*) FROM pg_roles WHERE rolname = current_user AND (rolsuper OR rolbypassrls)",
+    )
+    .await?;
+    assert_eq!(
+        privileged, 0,
+        "the server's role must not be able to bypass row-level security"
+    );
+    // The console's check tells the two apart: the owner reads across tenants, the server does not.
+    assert!(app.console_store().await?.reads_across_tenants().await?);
+    let server_store = tgos_persistence::SeaStore::new(server.clone());
+    assert!(!server_store.reads_across_tenants().await?);
+    // RESET ROLE returns to the start-up role, not to the login role of the URL.
+    server.execute_unprepared("RESET ROLE").await?;
+    assert_eq!(
+        text(&server, "SELECT current_user::text").await?.as_deref(),
+        Some("tgos_app")
+    );
+    // Every table with a workspace column (and the workspaces themselves) has forced row-level security,
+    // so a tenant table added later without its policy fails here.
+    let owner = app.db().await?;
+    let unwalled = text(
+        &owner,
+        "SELECT string_agg(c.relname, ', ') FROM pg_class c
+         WHERE c.relkind = 'r' AND c.relnamespace = current_schema()::regnamespace
+           AND (c.relname = 'workspaces' OR EXISTS (
+                SELECT 1 FROM information_schema.columns k
+                WHERE k.table_schema = current_schema() AND k.table_name = c.relname
+                  AND k.column_name = 'workspace_id'))
+           AND NOT (c.relrowsecurity AND c.relforcerowsecurity)",
+    )
+    .await?;
+    assert_eq!(unwalled, None, "tenant tables without forced row-level security");
+    let walled = count(
+        &owner,
+        "SELECT count(*) FROM pg_class WHERE relrowsecurity AND relforcerowsecurity
+         AND relnamespace = current_schema()::regnamespace",
+    )
+    .await?;
+    assert_eq!(walled, TENANT_TABLES.len() as i64);
+    // The audit log is append-only for the server twice over: no grant, and the trigger behind it.
+    let Err(denied) = server
+        .execute_unprepared("UPDATE audit_log SET action = 'x' WHERE false")
+        .await
+    else {
+        anyhow::bail!("the server's role has UPDATE on the audit log");
+    };
+    assert!(denied.to_string().contains("permission denied"), "{denied}");
+    Ok(())
+});
+
+postgres_tests!(a_query_with_no_tenant_set_sees_no_tenant_rows, |app| {
+    let owner_token = app.sign_up("olive").await?;
+    populated_workspace(&app, &owner_token, "Growth").await?;
+    let owner = app.db().await?;
+    let server = app.server_pool().await?;
+    for (table, filter) in TENANT_TABLES {
+        let sql = format!("SELECT count(*) FROM {table} WHERE {filter}");
+        assert!(count(&owner, &sql).await? > 0, "{table} has rows to hide");
+        assert_eq!(count(&server, &sql).await?, 0, "{table} leaked rows with no tenant set");
+    }
+    // Rows of no tenant stay visible: the account chain of the sign-up.
+    assert!(count(&server, "SELECT count(*) FROM audit_log WHERE workspace_id IS NULL").await? > 0);
+    Ok(())
+});
+
+postgres_tests!(the_tenant_setting_does_not_leak_between_pooled_transactions, |app| {
+    let owner_token = app.sign_up("olive").await?;
+    let workspace = populated_workspace(&app, &owner_token, "Growth").await?;
+    let server = app.server_pool().await?;
+    let connection = pid(&server).await?;
+
+    let tx = server.begin().await?;
+    set_tenant(&tx, &workspace).await?;
+    for (table, filter) in TENANT_TABLES {
+        let sql = format!("SELECT count(*) FROM {table} WHERE {filter}");
+        assert!(
+            count(&tx, &sql).await? > 0,
+            "{table} is visible behind its tenant's wall"
+        );
+    }
+    tx.commit().await?;
+
+    // The pool has one connection, so this is the same session the transaction ran on.
+    assert_eq!(pid(&server).await?, connection);
+    let setting = text(&server, "SELECT nullif(current_setting('tgos.workspace_id', true), '')").await?;
+    assert_eq!(setting, None, "the tenant setting outlived its transaction");
+    for (table, filter) in TENANT_TABLES {
+        let sql = format!("SELECT count(*) FROM {table} WHERE {filter}");
+        assert_eq!(
+            count(&server, &sql).await?,
+            0,
+            "{table} is visible after the transaction ended"
+        );
+    }
+
+    // A rolled-back transaction leaves nothing behind either.
+    let tx = server.begin().await?;
+    set_tenant(&tx, &workspace).await?;
+    tx.rollback().await?;
+    assert_eq!(pid(&server).await?, connection);
+    assert_eq!(count(&server, "SELECT count(*) FROM memberships").await?, 0);
+    Ok(())
+});
+
+postgres_tests!(
+    a_tenant_wall_shows_one_workspace_and_refuses_writes_into_another,
+    |app| {
+        let olive = app.sign_up("olive").await?;
+        let ours = populated_workspace(&app, &olive, "Ours").await?;
+        let oscar = app.sign_up("oscar").await?;
+        let theirs = populated_workspace(&app, &oscar, "Theirs").await?;
+        let server = app.server_pool().await?;
+
+        let tx = server.begin().await?;
+        set_tenant(&tx, &ours).await?;
+        assert_eq!(count(&tx, "SELECT count(*) FROM workspaces").await?, 1);
+        assert_eq!(count(&tx, "SELECT count(*) FROM memberships").await?, 1);
+        assert_eq!(count(&tx, "SELECT count(*) FROM api_keys").await?, 1);
+        let foreign = format!("SELECT count(*) FROM audit_log WHERE workspace_id = '{theirs}'");
+        assert_eq!(count(&tx, &foreign).await?, 0);
+        let renamed = tx
+            .execute_unprepared(&format!("UPDATE workspaces SET name = 'Taken' WHERE id = '{theirs}'"))
+            .await?;
+        assert_eq!(renamed.rows_affected(), 0, "another tenant's row cannot be updated");
+        let Err(planted) = tx
+            .execute_unprepared(&format!(
+                "INSERT INTO memberships (workspace_id, user_id, role, joined_at)
+             SELECT '{theirs}', user_id, 'ADMIN', now() FROM memberships WHERE workspace_id = '{ours}'"
+            ))
+            .await
+        else {
+            anyhow::bail!("a row was written into another tenant");
+        };
+        assert!(planted.to_string().contains("row-level security"), "{planted}");
+        drop(tx);
+
+        let owner = app.db().await?;
+        let name = text(&owner, &format!("SELECT name FROM workspaces WHERE id = '{theirs}'")).await?;
+        assert_eq!(name.as_deref(), Some("Theirs"));
+        Ok(())
+    }
+);
