@@ -67,6 +67,9 @@ pub enum DomainError {
     /// Too many attempts; try again after the given number of seconds.
     #[error("too many attempts; retry after {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
+    /// The wallet does not hold enough for the charge; nothing was changed.
+    #[error("{0}")]
+    InsufficientFunds(String),
     /// The action needs a second factor first (staff without TOTP enrolled, for example).
     #[error("{0}")]
     TwoFactorRequired(String),

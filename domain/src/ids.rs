@@ -69,3 +69,15 @@ id_type!(
     /// An integrator's API key.
     ApiKeyId
 );
+id_type!(
+    /// A balanced transaction of the ledger.
+    LedgerTransactionId
+);
+id_type!(
+    /// One posting of a ledger transaction (a wallet entry when it is on a wallet).
+    PostingId
+);
+id_type!(
+    /// A payment started with a provider to credit a wallet.
+    TopUpId
+);

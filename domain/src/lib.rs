@@ -8,6 +8,7 @@
 //! (argon2id, AES-256-GCM, SHA-256, TOTP) are pure computations and live here under [`crypto`].
 
 pub mod audit;
+pub mod billing;
 pub mod clock;
 pub mod crypto;
 pub mod error;

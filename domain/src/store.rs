@@ -7,6 +7,7 @@
 use async_trait::async_trait;
 
 use crate::audit::ports::AuditRepository;
+use crate::billing::ports::{LedgerRepository, TopUpRepository};
 use crate::error::InternalError;
 use crate::identity::ports::{SessionRepository, ThrottleRepository, UserRepository};
 use crate::tenancy::ports::{ApiKeyRepository, InvitationRepository, TenancyRepository};
@@ -46,6 +47,8 @@ pub trait Repositories:
     + InvitationRepository
     + ApiKeyRepository
     + AuditRepository
+    + LedgerRepository
+    + TopUpRepository
 {
 }
 
@@ -57,6 +60,8 @@ impl<T> Repositories for T where
         + InvitationRepository
         + ApiKeyRepository
         + AuditRepository
+    + LedgerRepository
+    + TopUpRepository
 {
 }
 

@@ -12,6 +12,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261128_000001_identity;
 mod m20261128_000002_tenancy_audit;
 mod m20261128_000003_row_level_security;
+mod m20261128_000004_billing;
 
 pub use m20261128_000003_row_level_security::APP_ROLE;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000001_identity::Migration),
             Box::new(m20261128_000002_tenancy_audit::Migration),
             Box::new(m20261128_000003_row_level_security::Migration),
+            Box::new(m20261128_000004_billing::Migration),
         ]
     }
 }

@@ -14,10 +14,12 @@
 //!   of failing with a lock upgrade error.
 
 mod audit;
+mod billing;
 mod connect;
 mod entities;
 mod errors;
 mod identity;
+pub mod payments;
 pub mod key_file;
 pub mod mail;
 mod repo;

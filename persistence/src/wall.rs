@@ -3,14 +3,14 @@
 //! Rule: a repository method touching a tenant table runs its statements on [`Walled::conn`], obtained from
 //! [`Repo::wall`] with the [`Wall`] it is entitled to. On PostgreSQL that sets the transaction-local
 //! `tgos.*` settings the row-level security policies read (migration `000003`), opening a short transaction
-//! when the repository is on the pool; [`Walled::done`] commits it. Each wall sets all four settings, so a
+//! when the repository is on the pool; [`Walled::done`] commits it. Each wall sets all five settings, so a
 //! transaction sees exactly the rows of its latest wall, never a union with an earlier one. On SQLite the
 //! wall is a no-op and the scoped filters of each query are the only wall.
 
 use sea_orm::{
     ConnectionTrait as _, DatabaseBackend, DatabaseExecutor, DatabaseTransaction, Statement, TransactionTrait as _,
 };
-use tgos_domain::ids::{UserId, WorkspaceId};
+use tgos_domain::ids::{TopUpId, UserId, WorkspaceId};
 use tgos_domain::store::StoreResult;
 
 use crate::errors::DbResultExt as _;
@@ -27,44 +27,39 @@ pub(crate) enum Wall<'a> {
     ApiKeyPrefix(&'a str),
     /// The invitation with this token hash (read only): accepting an invitation finds its workspace.
     InvitationToken(&'a [u8]),
+    /// The top-up with this id (read only): a provider's signed notification finds its workspace.
+    TopUp(TopUpId),
     /// No tenant: only rows that belong to no workspace (the account and platform audit chains).
     NoTenant,
 }
 
 impl Wall<'_> {
-    /// The values of `tgos.workspace_id`, `tgos.user_id`, `tgos.api_key_prefix`, `tgos.invitation_token`.
-    fn settings(&self) -> [String; 4] {
-        let mut values: [String; 4] = Default::default();
+    /// The values of `tgos.workspace_id`, `tgos.user_id`, `tgos.api_key_prefix`, `tgos.invitation_token`,
+    /// `tgos.top_up_id`.
+    fn settings(&self) -> [String; 5] {
+        let mut values: [String; 5] = Default::default();
         match self {
             Wall::Workspace(id) => values[0] = id.to_string(),
             Wall::User(id) => values[1] = id.to_string(),
             Wall::ApiKeyPrefix(prefix) => values[2] = (*prefix).to_owned(),
-            Wall::InvitationToken(hash) => values[3] = hex(hash),
+            Wall::InvitationToken(hash) => values[3] = hex::encode(hash),
+            Wall::TopUp(id) => values[4] = id.to_string(),
             Wall::NoTenant => {}
         }
         values
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut out, byte| {
-            let _ = write!(out, "{byte:02x}");
-            out
-        })
-}
-
 const SET_WALL: &str = "SELECT set_config('tgos.workspace_id', $1, true), set_config('tgos.user_id', $2, true), \
-     set_config('tgos.api_key_prefix', $3, true), set_config('tgos.invitation_token', $4, true)";
+     set_config('tgos.api_key_prefix', $3, true), set_config('tgos.invitation_token', $4, true), \
+     set_config('tgos.top_up_id', $5, true)";
 
 async fn set_wall(conn: &impl sea_orm::ConnectionTrait, wall: Wall<'_>) -> StoreResult<()> {
-    let [workspace, user, prefix, token] = wall.settings();
+    let [workspace, user, prefix, token, top_up] = wall.settings();
     let statement = Statement::from_sql_and_values(
         DatabaseBackend::Postgres,
         SET_WALL,
-        [workspace.into(), user.into(), prefix.into(), token.into()],
+        [workspace.into(), user.into(), prefix.into(), token.into(), top_up.into()],
     );
     conn.execute_raw(statement).await.store()?;
     Ok(())
@@ -118,20 +113,22 @@ mod tests {
         let user = UserId::generate();
         assert_eq!(
             Wall::Workspace(workspace).settings(),
-            [workspace.to_string(), String::new(), String::new(), String::new()]
+            [workspace.to_string(), String::new(), String::new(), String::new(), String::new()]
         );
         assert_eq!(
             Wall::User(user).settings(),
-            [String::new(), user.to_string(), String::new(), String::new()]
+            [String::new(), user.to_string(), String::new(), String::new(), String::new()]
         );
         assert_eq!(
             Wall::ApiKeyPrefix("abc123").settings(),
-            [String::new(), String::new(), "abc123".to_owned(), String::new()]
+            [String::new(), String::new(), "abc123".to_owned(), String::new(), String::new()]
         );
         assert_eq!(
             Wall::InvitationToken(&[0x00, 0xab, 0xff]).settings(),
-            [String::new(), String::new(), String::new(), "00abff".to_owned()]
+            [String::new(), String::new(), String::new(), "00abff".to_owned(), String::new()]
         );
-        assert_eq!(Wall::NoTenant.settings(), <[String; 4]>::default());
+        let top_up = TopUpId::generate();
+        assert_eq!(Wall::TopUp(top_up).settings()[4], top_up.to_string());
+        assert_eq!(Wall::NoTenant.settings(), <[String; 5]>::default());
     }
 }

@@ -10,6 +10,9 @@ use crate::ids::{ApiKeyId, UserId, WorkspaceId};
 pub enum ScopeHolder {
     Member { user: UserId, role: Role },
     ApiKey { key: ApiKeyId, scopes: Vec<Scope> },
+    /// The service itself acting on a workspace's behalf after verifying who asked (a payment provider's
+    /// signed notification). It passes no role or scope check; it only scopes storage.
+    System,
 }
 
 /// A workspace and the caller's standing in it. Only the tenancy service creates one, after checking the
@@ -37,6 +40,13 @@ impl TenantScope {
         }
     }
 
+    pub(crate) fn system(workspace_id: WorkspaceId) -> Self {
+        Self {
+            workspace_id,
+            holder: ScopeHolder::System,
+        }
+    }
+
     pub fn workspace_id(&self) -> WorkspaceId {
         self.workspace_id
     }
@@ -49,7 +59,7 @@ impl TenantScope {
     pub fn role(&self) -> Option<Role> {
         match &self.holder {
             ScopeHolder::Member { role, .. } => Some(*role),
-            ScopeHolder::ApiKey { .. } => None,
+            ScopeHolder::ApiKey { .. } | ScopeHolder::System => None,
         }
     }
 
@@ -64,6 +74,7 @@ impl TenantScope {
         match &self.holder {
             ScopeHolder::Member { role, .. } => role.at_least(minimum),
             ScopeHolder::ApiKey { scopes, .. } => scope.is_some_and(|needed| scopes.contains(&needed)),
+            ScopeHolder::System => false,
         }
     }
 

@@ -1,0 +1,29 @@
+//! Reading a wallet: ADMIN and OWNER, or an API key with `BILLING_READ`.
+
+use crate::billing::BillingService;
+use crate::billing::money::Money;
+use crate::billing::ports::WalletEntry;
+use crate::error::DomainResult;
+use crate::ids::PostingId;
+use crate::tenancy::api_keys::Scope;
+use crate::tenancy::{Role, TenantScope};
+
+const READ: &str = "read the wallet";
+
+impl BillingService {
+    pub async fn wallet_balance(&self, scope: &TenantScope) -> DomainResult<Money> {
+        scope.require(Role::Admin, Some(Scope::BillingRead), READ)?;
+        Ok(self.store.wallet_balance(scope, self.config.currency).await?)
+    }
+
+    /// Entries newest first; `limit` is the page size the caller already capped.
+    pub async fn wallet_entries(
+        &self,
+        scope: &TenantScope,
+        before: Option<PostingId>,
+        limit: u64,
+    ) -> DomainResult<Vec<WalletEntry>> {
+        scope.require(Role::Admin, Some(Scope::BillingRead), READ)?;
+        Ok(self.store.wallet_entries(scope, before, limit).await?)
+    }
+}

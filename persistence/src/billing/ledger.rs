@@ -1,0 +1,268 @@
+//! The ledger on SeaORM. Posting a transaction, inside the caller's transaction and behind the workspace's
+//! wall: claim the reference (`ON CONFLICT DO NOTHING` on its unique index, so a duplicate waits for the
+//! first and then sees it), move the wallet balance with `balance + delta >= 0` in the UPDATE's condition
+//! (the row lock on PostgreSQL, the write lock on SQLite, make concurrent charges queue and re-check), then
+//! store the postings with the balance each left.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait as _, OnConflict};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait as _, DbErr, EntityTrait as _, PaginatorTrait as _, QueryFilter as _,
+    QueryOrder as _, QuerySelect as _,
+};
+use tgos_domain::billing::ledger::{EntryKind, LedgerAccount, LedgerTransaction, RetentionClass};
+use tgos_domain::billing::money::{Currency, Money};
+use tgos_domain::billing::ports::{LedgerCheck, LedgerRepository, Posted, WalletEntry};
+use tgos_domain::ids::{PostingId, WorkspaceId};
+use tgos_domain::store::{StoreError, StoreResult};
+use tgos_domain::tenancy::TenantScope;
+
+use crate::entities::{ledger_postings, ledger_transactions, wallet_balances};
+use crate::errors::DbResultExt as _;
+use crate::repo::{Conn, Repo};
+use crate::wall::Wall;
+
+fn currency_of(code: &str) -> StoreResult<Currency> {
+    Currency::parse(code).ok_or_else(|| StoreError::backend(format!("unknown currency {code:?} in the ledger")))
+}
+
+async fn balance_of(
+    conn: &impl sea_orm::ConnectionTrait,
+    workspace: WorkspaceId,
+    currency: Currency,
+) -> StoreResult<Money> {
+    let row = wallet_balances::Entity::find_by_id((workspace.as_uuid(), currency.code().to_owned()))
+        .one(conn)
+        .await
+        .store()?;
+    Ok(Money::new(row.map_or(0, |r| r.balance_minor), currency))
+}
+
+#[async_trait]
+impl<C: Conn> LedgerRepository for Repo<C> {
+    async fn post(
+        &self,
+        scope: &TenantScope,
+        transaction: &LedgerTransaction,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Posted> {
+        let workspace = scope.workspace_id();
+        if transaction.workspace() != workspace {
+            return Err(StoreError::backend("ledger transaction outside its scope"));
+        }
+        let db = self.wall(Wall::Workspace(workspace)).await?;
+        let conn = db.conn();
+        let currency = transaction.currency();
+        let fingerprint = transaction.fingerprint();
+        let claimed = ledger_transactions::Entity::insert(ledger_transactions::ActiveModel {
+            id: Set(transaction.id().as_uuid()),
+            workspace_id: Set(workspace.as_uuid()),
+            reference: Set(transaction.reference().to_owned()),
+            kind: Set(transaction.kind().as_str().to_owned()),
+            description: Set(transaction.description().to_owned()),
+            currency: Set(currency.code().to_owned()),
+            fingerprint: Set(fingerprint.clone()),
+            created_at: Set(now),
+            retention_class: Set(RetentionClass::Billing7Years.as_str().to_owned()),
+        })
+        .on_conflict(
+            OnConflict::column(ledger_transactions::Column::Reference)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(conn)
+        .await;
+        let claimed = match claimed {
+            Ok(rows) => rows > 0,
+            Err(DbErr::RecordNotInserted) => false,
+            Err(error) => return Err(crate::errors::store_error(error)),
+        };
+        if !claimed {
+            // Seen only when it is this workspace's (the wall hides others'): another workspace's reference
+            // is a conflict by definition.
+            let existing = ledger_transactions::Entity::find()
+                .filter(ledger_transactions::Column::Reference.eq(transaction.reference()))
+                .filter(ledger_transactions::Column::WorkspaceId.eq(workspace.as_uuid()))
+                .one(conn)
+                .await
+                .store()?;
+            let Some(existing) = existing.filter(|row| row.fingerprint == fingerprint) else {
+                return Ok(Posted::ReferenceConflict);
+            };
+            let wallet_posting = ledger_postings::Entity::find()
+                .filter(ledger_postings::Column::TransactionId.eq(existing.id))
+                .filter(ledger_postings::Column::Account.eq(LedgerAccount::Wallet(workspace).key()))
+                .one(conn)
+                .await
+                .store()?;
+            let balance_after = match wallet_posting.and_then(|p| p.balance_after_minor) {
+                Some(minor) => Money::new(minor, currency),
+                None => balance_of(conn, workspace, currency).await?,
+            };
+            db.done().await?;
+            return Ok(Posted::AlreadyApplied { balance_after });
+        }
+
+        let delta = transaction.delta_of(LedgerAccount::Wallet(workspace));
+        let mut balance_after = None;
+        if delta != 0 {
+            wallet_balances::Entity::insert(wallet_balances::ActiveModel {
+                workspace_id: Set(workspace.as_uuid()),
+                currency: Set(currency.code().to_owned()),
+                balance_minor: Set(0),
+            })
+            .on_conflict(
+                OnConflict::columns([wallet_balances::Column::WorkspaceId, wallet_balances::Column::Currency])
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(conn)
+            .await
+            .or_else(|error| match error {
+                DbErr::RecordNotInserted => Ok(0),
+                other => Err(other),
+            })
+            .store()?;
+            let moved = wallet_balances::Entity::update_many()
+                .col_expr(
+                    wallet_balances::Column::BalanceMinor,
+                    Expr::col(wallet_balances::Column::BalanceMinor).add(delta),
+                )
+                .filter(wallet_balances::Column::WorkspaceId.eq(workspace.as_uuid()))
+                .filter(wallet_balances::Column::Currency.eq(currency.code()))
+                .filter(Expr::col(wallet_balances::Column::BalanceMinor).add(delta).gte(0))
+                .exec(conn)
+                .await
+                .store()?;
+            let balance = balance_of(conn, workspace, currency).await?;
+            if moved.rows_affected != 1 {
+                // Dropping `db` (or the caller's transaction) undoes the claimed reference.
+                return Ok(Posted::InsufficientFunds { balance });
+            }
+            balance_after = Some(balance);
+        }
+
+        let wallet_key = LedgerAccount::Wallet(workspace).key();
+        let postings = transaction.postings().iter().map(|posting| {
+            let key = posting.account.key();
+            let after = (key == wallet_key).then(|| balance_after.map(Money::minor)).flatten();
+            ledger_postings::ActiveModel {
+                id: Set(PostingId::generate().as_uuid()),
+                transaction_id: Set(transaction.id().as_uuid()),
+                workspace_id: Set(workspace.as_uuid()),
+                account: Set(key),
+                amount_minor: Set(posting.amount.minor()),
+                currency: Set(currency.code().to_owned()),
+                balance_after_minor: Set(after),
+                created_at: Set(now),
+                retention_class: Set(RetentionClass::Billing7Years.as_str().to_owned()),
+            }
+        });
+        ledger_postings::Entity::insert_many(postings)
+            .exec_without_returning(conn)
+            .await
+            .store()?;
+        let balance_after = match balance_after {
+            Some(balance) => balance,
+            None => balance_of(conn, workspace, currency).await?,
+        };
+        db.done().await?;
+        Ok(Posted::Applied { balance_after })
+    }
+
+    async fn wallet_balance(&self, scope: &TenantScope, currency: Currency) -> StoreResult<Money> {
+        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
+        let balance = balance_of(db.conn(), scope.workspace_id(), currency).await?;
+        db.done().await?;
+        Ok(balance)
+    }
+
+    async fn wallet_entries(
+        &self,
+        scope: &TenantScope,
+        before: Option<PostingId>,
+        limit: u64,
+    ) -> StoreResult<Vec<WalletEntry>> {
+        let workspace = scope.workspace_id();
+        let db = self.wall(Wall::Workspace(workspace)).await?;
+        let mut query = ledger_postings::Entity::find()
+            .filter(ledger_postings::Column::Account.eq(LedgerAccount::Wallet(workspace).key()))
+            .filter(ledger_postings::Column::WorkspaceId.eq(workspace.as_uuid()));
+        if let Some(before) = before {
+            query = query.filter(ledger_postings::Column::Id.lt(before.as_uuid()));
+        }
+        let postings = query
+            .order_by_desc(ledger_postings::Column::Id)
+            .limit(limit)
+            .all(db.conn())
+            .await
+            .store()?;
+        let ids: Vec<_> = postings.iter().map(|p| p.transaction_id).collect();
+        let transactions = ledger_transactions::Entity::find()
+            .filter(ledger_transactions::Column::Id.is_in(ids))
+            .all(db.conn())
+            .await
+            .store()?;
+        db.done().await?;
+        postings
+            .into_iter()
+            .map(|posting| {
+                let transaction = transactions
+                    .iter()
+                    .find(|t| t.id == posting.transaction_id)
+                    .ok_or_else(|| StoreError::backend("posting without its transaction"))?;
+                let currency = currency_of(&posting.currency)?;
+                Ok(WalletEntry {
+                    id: PostingId::from_uuid(posting.id),
+                    at: posting.created_at,
+                    kind: EntryKind::parse(&transaction.kind)
+                        .ok_or_else(|| StoreError::backend("unknown ledger entry kind"))?,
+                    amount: Money::new(posting.amount_minor, currency),
+                    balance_after: Money::new(
+                        posting
+                            .balance_after_minor
+                            .ok_or_else(|| StoreError::backend("wallet posting without its balance"))?,
+                        currency,
+                    ),
+                    description: transaction.description.clone(),
+                    reference: transaction.reference.clone(),
+                })
+            })
+            .collect()
+    }
+
+    async fn ledger_check(&self, workspace: WorkspaceId) -> StoreResult<LedgerCheck> {
+        let db = self.wall(Wall::Workspace(workspace)).await?;
+        let postings = ledger_postings::Entity::find()
+            .filter(ledger_postings::Column::WorkspaceId.eq(workspace.as_uuid()))
+            .all(db.conn())
+            .await
+            .store()?;
+        let wallet_key = LedgerAccount::Wallet(workspace).key();
+        let balance = wallet_balances::Entity::find()
+            .filter(wallet_balances::Column::WorkspaceId.eq(workspace.as_uuid()))
+            .all(db.conn())
+            .await
+            .store()?
+            .iter()
+            .map(|row| row.balance_minor)
+            .sum();
+        let transactions = ledger_transactions::Entity::find()
+            .filter(ledger_transactions::Column::WorkspaceId.eq(workspace.as_uuid()))
+            .count(db.conn())
+            .await
+            .store()?;
+        db.done().await?;
+        Ok(LedgerCheck {
+            postings_sum: postings.iter().map(|p| p.amount_minor).sum(),
+            wallet_postings_sum: postings
+                .iter()
+                .filter(|p| p.account == wallet_key)
+                .map(|p| p.amount_minor)
+                .sum(),
+            wallet_balance: balance,
+            transactions,
+        })
+    }
+}
