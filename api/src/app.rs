@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use secrecy::ExposeSecret as _;
+use tgos_domain::billing::ports::PaymentGateway;
+use tgos_domain::billing::{BillingConfig, BillingService, Currency};
 use tgos_domain::clock::SystemClock;
 use tgos_domain::crypto::password_hasher::HashingLimits;
 use tgos_domain::crypto::{Argon2Pool, MasterKey};
@@ -15,6 +17,9 @@ use tgos_domain::store::Store;
 use tgos_domain::tenancy::TenancyService;
 use tgos_persistence::key_file::{self, KeyOrigin};
 use tgos_persistence::mail;
+use tgos_persistence::payments::{
+    self, nowpayments::NowPaymentsGateway, nowpayments::NowPaymentsIpn, stripe::StripeGateway, stripe::StripeWebhook,
+};
 use tgos_persistence::{DatabaseSettings, Privileges, connect};
 
 use crate::config::{AuthSettings, Settings};
@@ -34,6 +39,12 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Per-key request limits for API keys.
     pub key_limiter: Arc<KeyLimiter>,
+    /// Billing use cases, for the providers' webhooks.
+    pub billing: BillingService,
+    /// Verifies Stripe webhooks; `None` when no webhook secret is configured.
+    pub stripe_webhook: Option<StripeWebhook>,
+    /// Verifies NOWPayments IPN callbacks; `None` when no IPN secret is configured.
+    pub nowpayments_ipn: Option<NowPaymentsIpn>,
     pub settings: Arc<Settings>,
 }
 
@@ -74,10 +85,17 @@ impl AppState {
             clock.clone(),
             identity_config(&settings.auth),
         );
-        let tenancy = TenancyService::new(Arc::clone(&store), clock, mailer(&settings)?);
+        let tenancy = TenancyService::new(Arc::clone(&store), clock.clone(), mailer(&settings)?);
+        let billing = BillingService::new(
+            Arc::clone(&store),
+            clock,
+            payment_gateways(&settings)?,
+            billing_config(&settings)?,
+        );
         let services = Services {
             identity: identity.clone(),
             tenancy,
+            billing: billing.clone(),
         };
         let schema = build_schema(&settings.graphql, Some(services));
         Ok(Self {
@@ -86,9 +104,64 @@ impl AppState {
             store,
             metrics: Metrics::new()?,
             key_limiter: Arc::new(KeyLimiter::new(settings.auth.api_key_requests_per_minute)),
+            billing,
+            stripe_webhook: settings
+                .stripe
+                .webhook_secret
+                .as_ref()
+                .map(|secret| StripeWebhook::new(secret.expose_secret().to_owned())),
+            nowpayments_ipn: settings.nowpayments.ipn_secret.clone().map(NowPaymentsIpn::new),
             settings: Arc::new(settings),
         })
     }
+}
+
+fn billing_config(settings: &Settings) -> anyhow::Result<BillingConfig> {
+    let currency = Currency::parse(&settings.billing.currency).ok_or_else(|| {
+        anyhow::anyhow!(
+            "billing.currency {:?} is not a supported currency",
+            settings.billing.currency
+        )
+    })?;
+    Ok(BillingConfig {
+        currency,
+        top_ups_per_hour: settings.billing.top_ups_per_hour,
+        ..BillingConfig::default()
+    })
+}
+
+/// The providers with credentials configured; the others refuse top-ups with a clear error.
+fn payment_gateways(settings: &Settings) -> anyhow::Result<Vec<Arc<dyn PaymentGateway>>> {
+    let public = settings.billing.public_url.trim_end_matches('/');
+    let success_url = format!("{public}/billing?top_up=success");
+    let cancel_url = format!("{public}/billing?top_up=cancelled");
+    let mut gateways: Vec<Arc<dyn PaymentGateway>> = Vec::new();
+    if let Some(secret_key) = &settings.stripe.secret_key {
+        let stripe = StripeGateway::new(&payments::stripe::StripeSettings {
+            secret_key: secret_key.expose_secret().to_owned(),
+            api_base: settings.stripe.api_base.clone(),
+            success_url: success_url.clone(),
+            cancel_url: cancel_url.clone(),
+        })
+        .map_err(|e| anyhow::anyhow!(e))?;
+        gateways.push(Arc::new(stripe));
+    } else {
+        tracing::info!("Stripe is not configured (TGOS_STRIPE__SECRET_KEY): Stripe top-ups are refused");
+    }
+    if let Some(api_key) = &settings.nowpayments.api_key {
+        let nowpayments = NowPaymentsGateway::new(payments::nowpayments::NowPaymentsSettings {
+            api_key: api_key.clone(),
+            api_base: settings.nowpayments.api_base.clone(),
+            ipn_callback_url: format!("{public}/webhooks/nowpayments"),
+            success_url,
+            cancel_url,
+        })
+        .map_err(|e| anyhow::anyhow!(e))?;
+        gateways.push(Arc::new(nowpayments));
+    } else {
+        tracing::info!("NOWPayments is not configured (TGOS_NOWPAYMENTS__API_KEY): crypto top-ups are refused");
+    }
+    Ok(gateways)
 }
 
 fn mailer(settings: &Settings) -> anyhow::Result<Arc<dyn Mailer>> {

@@ -25,6 +25,38 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub mail: MailSettings,
     pub log: LogSettings,
+    pub billing: BillingSettings,
+    pub stripe: StripeSettings,
+    pub nowpayments: NowPaymentsSettings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BillingSettings {
+    /// ISO 4217 code wallets are kept in.
+    pub currency: String,
+    /// Top-ups a workspace may start per hour.
+    pub top_ups_per_hour: u64,
+    /// This server as customers and providers reach it: payment pages return to `<public_url>/billing`, and
+    /// NOWPayments posts to `<public_url>/webhooks/nowpayments`.
+    pub public_url: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct StripeSettings {
+    /// `sk_live_…`/`sk_test_…`; unset means Stripe top-ups are refused with a clear error.
+    pub secret_key: Option<SecretString>,
+    /// The webhook endpoint's signing secret (`whsec_…`); unset means `/webhooks/stripe` answers 503.
+    pub webhook_secret: Option<SecretString>,
+    pub api_base: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct NowPaymentsSettings {
+    /// Unset means NOWPayments top-ups are refused with a clear error.
+    pub api_key: Option<SecretString>,
+    /// The IPN secret; unset means `/webhooks/nowpayments` answers 503.
+    pub ipn_secret: Option<SecretString>,
+    pub api_base: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -91,6 +123,14 @@ struct Defaults {
     auth: AuthSettings,
     mail: MailDefaults,
     log: LogSettings,
+    billing: BillingSettings,
+    stripe: ApiBaseDefault,
+    nowpayments: ApiBaseDefault,
+}
+
+#[derive(Debug, Serialize)]
+struct ApiBaseDefault {
+    api_base: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -133,6 +173,17 @@ fn defaults() -> Defaults {
         log: LogSettings {
             filter: "info".to_owned(),
             format: "text".to_owned(),
+        },
+        billing: BillingSettings {
+            currency: "USD".to_owned(),
+            top_ups_per_hour: 20,
+            public_url: "http://127.0.0.1:8080".to_owned(),
+        },
+        stripe: ApiBaseDefault {
+            api_base: "https://api.stripe.com/".to_owned(),
+        },
+        nowpayments: ApiBaseDefault {
+            api_base: "https://api.nowpayments.io".to_owned(),
         },
     }
 }

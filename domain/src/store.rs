@@ -60,8 +60,8 @@ impl<T> Repositories for T where
         + InvitationRepository
         + ApiKeyRepository
         + AuditRepository
-    + LedgerRepository
-    + TopUpRepository
+        + LedgerRepository
+        + TopUpRepository
 {
 }
 

@@ -59,7 +59,13 @@ async fn set_wall(conn: &impl sea_orm::ConnectionTrait, wall: Wall<'_>) -> Store
     let statement = Statement::from_sql_and_values(
         DatabaseBackend::Postgres,
         SET_WALL,
-        [workspace.into(), user.into(), prefix.into(), token.into(), top_up.into()],
+        [
+            workspace.into(),
+            user.into(),
+            prefix.into(),
+            token.into(),
+            top_up.into(),
+        ],
     );
     conn.execute_raw(statement).await.store()?;
     Ok(())
@@ -113,19 +119,43 @@ mod tests {
         let user = UserId::generate();
         assert_eq!(
             Wall::Workspace(workspace).settings(),
-            [workspace.to_string(), String::new(), String::new(), String::new(), String::new()]
+            [
+                workspace.to_string(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new()
+            ]
         );
         assert_eq!(
             Wall::User(user).settings(),
-            [String::new(), user.to_string(), String::new(), String::new(), String::new()]
+            [
+                String::new(),
+                user.to_string(),
+                String::new(),
+                String::new(),
+                String::new()
+            ]
         );
         assert_eq!(
             Wall::ApiKeyPrefix("abc123").settings(),
-            [String::new(), String::new(), "abc123".to_owned(), String::new(), String::new()]
+            [
+                String::new(),
+                String::new(),
+                "abc123".to_owned(),
+                String::new(),
+                String::new()
+            ]
         );
         assert_eq!(
             Wall::InvitationToken(&[0x00, 0xab, 0xff]).settings(),
-            [String::new(), String::new(), String::new(), "00abff".to_owned(), String::new()]
+            [
+                String::new(),
+                String::new(),
+                String::new(),
+                "00abff".to_owned(),
+                String::new()
+            ]
         );
         let top_up = TopUpId::generate();
         assert_eq!(Wall::TopUp(top_up).settings()[4], top_up.to_string());

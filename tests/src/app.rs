@@ -74,6 +74,7 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn(database_url: Option<String>, options: TestOptions) -> anyhow::Result<Self> {
+        tgos_persistence::payments::install_tls_provider();
         let data_dir = tempfile::tempdir()?;
         let mut settings = Settings::embedded(data_dir.path())?;
         settings.database.url = database_url.clone().map(SecretString::from);

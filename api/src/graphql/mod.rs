@@ -1,6 +1,7 @@
 //! The GraphQL schema: one merged object per area, limits from configuration, and the error and metrics
 //! error mapping every response passes through.
 
+pub mod billing;
 pub mod context;
 pub mod errors;
 pub mod guards;
@@ -26,6 +27,7 @@ pub struct MutationRoot(
     tenancy::mutation::TenancyMutation,
     tenancy::invitations::InvitationMutation,
     tenancy::api_keys::ApiKeyMutation,
+    billing::mutation::BillingMutation,
 );
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
@@ -35,6 +37,7 @@ pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 pub struct Services {
     pub identity: IdentityService,
     pub tenancy: TenancyService,
+    pub billing: tgos_domain::billing::BillingService,
 }
 
 /// The schema with its limits and, when serving, the services.
@@ -43,7 +46,10 @@ pub fn build_schema(settings: &GraphqlSettings, services: Option<Services>) -> A
         .limit_depth(settings.max_depth)
         .limit_complexity(settings.max_complexity);
     if let Some(services) = services {
-        builder = builder.data(services.identity).data(services.tenancy);
+        builder = builder
+            .data(services.identity)
+            .data(services.tenancy)
+            .data(services.billing);
     }
     builder.finish()
 }
@@ -69,4 +75,9 @@ pub(crate) fn identity_service<'a>(ctx: &Context<'a>) -> ApiResult<&'a IdentityS
 pub(crate) fn tenancy_service<'a>(ctx: &Context<'a>) -> ApiResult<&'a TenancyService> {
     ctx.data_opt::<TenancyService>()
         .ok_or_else(|| ApiError::from(DomainError::internal("tenancy service missing from schema data")))
+}
+
+pub(crate) fn billing_service<'a>(ctx: &Context<'a>) -> ApiResult<&'a tgos_domain::billing::BillingService> {
+    ctx.data_opt::<tgos_domain::billing::BillingService>()
+        .ok_or_else(|| ApiError::from(DomainError::internal("billing service missing from schema data")))
 }

@@ -5,11 +5,12 @@ pub mod graphql;
 pub mod health;
 pub mod key_limiter;
 pub mod metrics;
+pub mod webhooks;
 pub mod websocket;
 
 use poem::http::HeaderMap;
 use poem::middleware::CatchPanic;
-use poem::{EndpointExt as _, IntoEndpoint, Request, Route, get};
+use poem::{EndpointExt as _, IntoEndpoint, Request, Route, get, post};
 use tgos_domain::request::ClientInfo;
 
 use crate::app::AppState;
@@ -21,6 +22,8 @@ pub fn routes(state: AppState) -> impl IntoEndpoint {
         .at("/healthz", get(health::healthz))
         .at("/readyz", get(health::readyz))
         .at("/metrics", get(metrics::serve_metrics))
+        .at("/webhooks/stripe", post(webhooks::stripe))
+        .at("/webhooks/nowpayments", post(webhooks::nowpayments))
         .data(state.metrics.clone())
         .data(state)
         .with(CatchPanic::new())

@@ -70,9 +70,14 @@ impl EntryKind {
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        [EntryKind::TopUp, EntryKind::Charge, EntryKind::Refund, EntryKind::Reversal]
-            .into_iter()
-            .find(|kind| kind.as_str() == text)
+        [
+            EntryKind::TopUp,
+            EntryKind::Charge,
+            EntryKind::Refund,
+            EntryKind::Reversal,
+        ]
+        .into_iter()
+        .find(|kind| kind.as_str() == text)
     }
 }
 
@@ -299,7 +304,10 @@ mod tests {
     fn unbalanced_postings_are_refused() {
         let ws = WorkspaceId::generate();
         let wallet = LedgerAccount::Wallet(ws);
-        let post = |amount| Posting { account: wallet, amount };
+        let post = |amount| Posting {
+            account: wallet,
+            amount,
+        };
         let new = |postings| LedgerTransaction::new(ws, "r".into(), EntryKind::Charge, String::new(), postings);
         assert_eq!(new(vec![post(usd(5))]), Err(Unbalanced::TooFew));
         assert_eq!(new(vec![post(usd(5)), post(usd(-4))]), Err(Unbalanced::NonZeroSum));
@@ -325,8 +333,14 @@ mod tests {
         let a = LedgerTransaction::charge(ws, usd(100), "r".into(), "x".into());
         let b = LedgerTransaction::charge(ws, usd(100), "r".into(), "other words".into());
         assert_eq!(a.fingerprint(), b.fingerprint());
-        assert_ne!(a.fingerprint(), LedgerTransaction::charge(ws, usd(101), "r".into(), "x".into()).fingerprint());
+        assert_ne!(
+            a.fingerprint(),
+            LedgerTransaction::charge(ws, usd(101), "r".into(), "x".into()).fingerprint()
+        );
         let other = WorkspaceId::generate();
-        assert_ne!(a.fingerprint(), LedgerTransaction::charge(other, usd(100), "r".into(), "x".into()).fingerprint());
+        assert_ne!(
+            a.fingerprint(),
+            LedgerTransaction::charge(other, usd(100), "r".into(), "x".into()).fingerprint()
+        );
     }
 }

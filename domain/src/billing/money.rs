@@ -13,13 +13,25 @@ pub struct Currency {
 
 /// The currencies a wallet or a top-up may be in.
 const KNOWN: &[Currency] = &[
-    Currency { code: "USD", exponent: 2 },
-    Currency { code: "EUR", exponent: 2 },
-    Currency { code: "GBP", exponent: 2 },
+    Currency {
+        code: "USD",
+        exponent: 2,
+    },
+    Currency {
+        code: "EUR",
+        exponent: 2,
+    },
+    Currency {
+        code: "GBP",
+        exponent: 2,
+    },
 ];
 
 impl Currency {
-    pub const USD: Currency = Currency { code: "USD", exponent: 2 };
+    pub const USD: Currency = Currency {
+        code: "USD",
+        exponent: 2,
+    };
 
     /// A known ISO 4217 code, in any letter case.
     pub fn parse(text: &str) -> Option<Currency> {
@@ -67,7 +79,10 @@ impl Money {
     /// A positive amount for a payment, or the field error saying why not.
     pub fn positive(minor: i64, currency: Currency, field: &str) -> Result<Money, FieldError> {
         if minor <= 0 {
-            return Err(FieldError::new(field, "must be a positive amount in minor units (cents)"));
+            return Err(FieldError::new(
+                field,
+                "must be a positive amount in minor units (cents)",
+            ));
         }
         Ok(Money::new(minor, currency))
     }
@@ -114,7 +129,10 @@ mod tests {
     fn money_formats_with_its_minor_digits() {
         assert_eq!(Money::new(1234, Currency::USD).to_string(), "12.34 USD");
         assert_eq!(Money::new(-5, Currency::USD).to_string(), "-0.05 USD");
-        assert_eq!(Money::new(i64::MIN, Currency::USD).to_string(), "-92233720368547758.08 USD");
+        assert_eq!(
+            Money::new(i64::MIN, Currency::USD).to_string(),
+            "-92233720368547758.08 USD"
+        );
     }
 
     #[test]
@@ -128,7 +146,10 @@ mod tests {
     fn adding_checks_currency_and_overflow() {
         let eur = Currency::parse("EUR").unwrap();
         assert_eq!(Money::new(1, Currency::USD).checked_add(Money::new(1, eur)), None);
-        assert_eq!(Money::new(i64::MAX, Currency::USD).checked_add(Money::new(1, Currency::USD)), None);
+        assert_eq!(
+            Money::new(i64::MAX, Currency::USD).checked_add(Money::new(1, Currency::USD)),
+            None
+        );
         assert!(Money::positive(0, Currency::USD, "amountMinor").is_err());
         assert!(Money::positive(-1, Currency::USD, "amountMinor").is_err());
     }

@@ -42,8 +42,12 @@ pub trait LedgerRepository: Send + Sync {
     /// Applies `transaction` within the caller's transaction: records it under its unique reference, moves
     /// the wallet balance with a conditional update that never lets it go below zero, and stores the postings.
     /// Anything but [`Posted::Applied`] leaves no trace; the caller must not commit partial work on it.
-    async fn post(&self, scope: &TenantScope, transaction: &LedgerTransaction, now: DateTime<Utc>)
-    -> StoreResult<Posted>;
+    async fn post(
+        &self,
+        scope: &TenantScope,
+        transaction: &LedgerTransaction,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Posted>;
     /// The wallet's balance (zero before any movement).
     async fn wallet_balance(&self, scope: &TenantScope, currency: Currency) -> StoreResult<Money>;
     /// Wallet entries newest first, before `before` (exclusive), at most `limit`.

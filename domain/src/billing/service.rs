@@ -23,7 +23,7 @@ impl Default for BillingConfig {
     fn default() -> Self {
         Self {
             currency: Currency::USD,
-            max_top_up_minor: 1_000_000_00,
+            max_top_up_minor: 100_000_000, // 1,000,000.00
             top_ups_per_hour: 20,
         }
     }

@@ -116,9 +116,13 @@ pub enum PaymentOutcome {
     Expired,
     Failed,
     /// Part of the amount arrived: `paid`, in the top-up's currency.
-    PartiallyPaid { paid: Money },
+    PartiallyPaid {
+        paid: Money,
+    },
     /// The payment completed for `paid`.
-    Paid { paid: Money },
+    Paid {
+        paid: Money,
+    },
 }
 
 impl PaymentOutcome {

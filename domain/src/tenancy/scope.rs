@@ -8,8 +8,14 @@ use crate::ids::{ApiKeyId, UserId, WorkspaceId};
 /// Who holds a scope: a member with a role, or an API key with scopes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ScopeHolder {
-    Member { user: UserId, role: Role },
-    ApiKey { key: ApiKeyId, scopes: Vec<Scope> },
+    Member {
+        user: UserId,
+        role: Role,
+    },
+    ApiKey {
+        key: ApiKeyId,
+        scopes: Vec<Scope>,
+    },
     /// The service itself acting on a workspace's behalf after verifying who asked (a payment provider's
     /// signed notification). It passes no role or scope check; it only scopes storage.
     System,

@@ -129,8 +129,7 @@ fn sorted(value: &Value) -> Value {
 /// plain non-negative decimal.
 pub fn minor_units(text: &str, exponent: u32) -> Option<i64> {
     let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
-    if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) || !fraction.bytes().all(|b| b.is_ascii_digit())
-    {
+    if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) || !fraction.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
     let digits = exponent as usize;
@@ -264,25 +263,46 @@ mod tests {
         let body = ipn("finished");
         let signature = hook.sign(&body);
         let event = hook.parse(&signature, body.to_string().as_bytes()).unwrap().unwrap();
-        assert_eq!(event.outcome, PaymentOutcome::Paid { paid: Money::new(2550, Currency::USD) });
+        assert_eq!(
+            event.outcome,
+            PaymentOutcome::Paid {
+                paid: Money::new(2550, Currency::USD)
+            }
+        );
         let mut tampered = body.clone();
         tampered["price_amount"] = json!(2550);
         assert!(hook.parse(&signature, tampered.to_string().as_bytes()).is_err());
         let wrong = NowPaymentsIpn::new(SecretString::from("other"));
         assert!(wrong.parse(&signature, body.to_string().as_bytes()).is_err());
-        assert_eq!(sorted(&json!({"b": 1, "a": {"d": 2, "c": 3}})).to_string(), r#"{"a":{"c":3,"d":2},"b":1}"#);
+        assert_eq!(
+            sorted(&json!({"b": 1, "a": {"d": 2, "c": 3}})).to_string(),
+            r#"{"a":{"c":3,"d":2},"b":1}"#
+        );
     }
 
     #[test]
     fn partial_payments_credit_what_arrived() {
         let event = read_event(&ipn("partially_paid")).unwrap().unwrap();
-        assert_eq!(event.outcome, PaymentOutcome::PartiallyPaid { paid: Money::new(1020, Currency::USD) });
+        assert_eq!(
+            event.outcome,
+            PaymentOutcome::PartiallyPaid {
+                paid: Money::new(1020, Currency::USD)
+            }
+        );
         let mut with_fiat = ipn("partially_paid");
         with_fiat["actually_paid_at_fiat"] = json!(10.004);
         let event = read_event(&with_fiat).unwrap().unwrap();
-        assert_eq!(event.outcome, PaymentOutcome::PartiallyPaid { paid: Money::new(1000, Currency::USD) });
+        assert_eq!(
+            event.outcome,
+            PaymentOutcome::PartiallyPaid {
+                paid: Money::new(1000, Currency::USD)
+            }
+        );
         assert_eq!(read_event(&ipn("refunded")).unwrap(), None);
-        assert_eq!(read_event(&ipn("waiting")).unwrap().unwrap().outcome, PaymentOutcome::Pending);
+        assert_eq!(
+            read_event(&ipn("waiting")).unwrap().unwrap().outcome,
+            PaymentOutcome::Pending
+        );
     }
 
     #[test]

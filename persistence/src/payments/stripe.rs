@@ -168,12 +168,7 @@ impl StripeWebhook {
     }
 
     /// Verifies and reads a notification. `Ok(None)` for event types that are acknowledged and ignored.
-    pub fn parse(
-        &self,
-        header: &str,
-        body: &[u8],
-        now: DateTime<Utc>,
-    ) -> Result<Option<PaymentEvent>, WebhookError> {
+    pub fn parse(&self, header: &str, body: &[u8], now: DateTime<Utc>) -> Result<Option<PaymentEvent>, WebhookError> {
         self.verify(header, body, now)?;
         let event: serde_json::Value =
             serde_json::from_slice(body).map_err(|_| WebhookError::Malformed("the body is not JSON".to_owned()))?;

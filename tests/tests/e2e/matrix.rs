@@ -82,6 +82,11 @@ fn expectation(field: &str) -> Option<Expect> {
             rank: 3,
             scope: Some("AUDIT_READ"),
         },
+        "Workspace.wallet" => Member {
+            rank: 3,
+            scope: Some("BILLING_READ"),
+        },
+        "Mutation.createTopUp" => Member { rank: 3, scope: None },
         "Mutation.signUp" | "Mutation.signIn" | "Mutation.completeSignIn" => Public,
         "Mutation.signOut"
         | "Mutation.revokeSession"
@@ -132,6 +137,12 @@ async fn invocation(field: &str, app: &TestApp, world: &World) -> anyhow::Result
         "Workspace.invitations" => (ws("invitations { id }"), json!({ "w": w })),
         "Workspace.apiKeys" => (ws("apiKeys { id }"), json!({ "w": w })),
         "Workspace.auditLog" => (ws("auditLog(first: 1) { edges { cursor } }"), json!({ "w": w })),
+        "Workspace.wallet" => (ws("wallet { balance { amountMinor } }"), json!({ "w": w })),
+        "Mutation.createTopUp" => (
+            "mutation($w: ID!) { createTopUp(workspaceId: $w, provider: STRIPE, amountMinor: 0, currency: \"USD\") { id } }"
+                .into(),
+            json!({ "w": w }),
+        ),
         "Mutation.signUp" => (
             "mutation { signUp(input: {email: \"bad\", fullName: \"x\", username: \"xx\", password: \"short\"}) { user { id } } }".into(),
             json!({}),

@@ -10,8 +10,9 @@ use super::api_keys::ApiKey;
 use super::audit::{AuditEntry, AuditEntryConnection};
 use super::connection::{page_size, parse_cursor};
 use super::invitations::Invitation;
+use crate::graphql::billing::types::Wallet;
 use crate::graphql::errors::ApiResult;
-use crate::graphql::tenancy_service;
+use crate::graphql::{billing_service, tenancy_service};
 
 /// Ranked roles: OWNER > ADMIN > OPERATOR > VIEWER.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -103,6 +104,15 @@ impl Workspace {
     async fn invitations(&self, ctx: &Context<'_>) -> ApiResult<Vec<Invitation>> {
         let pending = tenancy_service(ctx)?.invitations(&self.scope).await?;
         Ok(pending.into_iter().map(Invitation::from).collect())
+    }
+
+    /// The prepaid wallet (ADMIN and OWNER, or an API key with `BILLING_READ`).
+    async fn wallet(&self, ctx: &Context<'_>) -> ApiResult<Wallet> {
+        let balance = billing_service(ctx)?.wallet_balance(&self.scope).await?;
+        Ok(Wallet {
+            scope: self.scope.clone(),
+            balance,
+        })
     }
 
     /// The workspace's audit trail, newest first (ADMIN and OWNER).

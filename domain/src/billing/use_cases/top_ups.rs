@@ -84,7 +84,14 @@ impl BillingService {
                 // The top-up can never be paid: close it so it does not linger as PENDING.
                 let failed_at = self.clock.now();
                 self.store
-                    .advance_top_up(scope, record.id, TopUpStatus::Pending, TopUpStatus::Failed, 0, failed_at)
+                    .advance_top_up(
+                        scope,
+                        record.id,
+                        TopUpStatus::Pending,
+                        TopUpStatus::Failed,
+                        0,
+                        failed_at,
+                    )
                     .await?;
                 return Err(match error {
                     CheckoutError::NotConfigured(what) => {
