@@ -39,6 +39,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Per-key request limits for API keys.
     pub key_limiter: Arc<KeyLimiter>,
+    /// Tenancy use cases (the schema holds them too), for tools that drive use cases directly.
+    pub tenancy: TenancyService,
     /// Billing use cases, for the providers' webhooks.
     pub billing: BillingService,
     /// Verifies Stripe webhooks; `None` when no webhook secret is configured.
@@ -94,7 +96,7 @@ impl AppState {
         );
         let services = Services {
             identity: identity.clone(),
-            tenancy,
+            tenancy: tenancy.clone(),
             billing: billing.clone(),
         };
         let schema = build_schema(&settings.graphql, Some(services));
@@ -104,6 +106,7 @@ impl AppState {
             store,
             metrics: Metrics::new()?,
             key_limiter: Arc::new(KeyLimiter::new(settings.auth.api_key_requests_per_minute)),
+            tenancy,
             billing,
             stripe_webhook: settings
                 .stripe

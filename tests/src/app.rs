@@ -66,6 +66,11 @@ pub struct TestApp {
     pub database_url: Option<String>,
     /// The server's identity use cases, for driving what has no public API (staff accounts).
     pub identity: tgos_domain::identity::IdentityService,
+    /// The server's tenancy and billing use cases, for driving what has no public API yet (charges).
+    pub tenancy: tgos_domain::tenancy::TenancyService,
+    pub billing: tgos_domain::billing::BillingService,
+    /// The fake NOWPayments the server's real client talks to.
+    pub nowpayments: crate::fakes::FakeNowPayments,
     /// The server's storage (the application role on PostgreSQL, behind row-level security).
     pub store: std::sync::Arc<dyn tgos_domain::store::Store>,
     client: reqwest::Client,
@@ -90,10 +95,18 @@ impl TestApp {
             settings.graphql.max_depth = depth;
         }
         settings.server.shutdown_grace_secs = 5;
+        let nowpayments = crate::fakes::FakeNowPayments::start().await?;
+        settings.nowpayments.api_key = Some(SecretString::from(NOWPAYMENTS_API_KEY));
+        settings.nowpayments.api_base = nowpayments.base_url.clone();
+        settings.nowpayments.ipn_secret = Some(SecretString::from(NOWPAYMENTS_IPN_SECRET));
+        settings.stripe.webhook_secret = Some(SecretString::from(STRIPE_WEBHOOK_SECRET));
         let server = start(settings).await.context("server failed to start")?;
         Ok(Self {
             addr: server.addr,
             identity: server.state.identity.clone(),
+            tenancy: server.state.tenancy.clone(),
+            billing: server.state.billing.clone(),
+            nowpayments,
             store: server.state.store.clone(),
             data_dir,
             database_url,
@@ -190,6 +203,10 @@ impl TestApp {
 }
 
 pub const PASSWORD: &str = "correct horse battery staple";
+/// The credentials the test server is configured with for the providers.
+pub const NOWPAYMENTS_API_KEY: &str = "np-test-key";
+pub const NOWPAYMENTS_IPN_SECRET: &str = "np-test-ipn-secret";
+pub const STRIPE_WEBHOOK_SECRET: &str = "whsec_test_secret";
 
 impl TestApp {
     /// A separate connection to the test's database, for looking behind the server's back.
@@ -229,6 +246,14 @@ impl TestApp {
         })
         .await?;
         Ok(store.connection().clone())
+    }
+
+    /// The ledger invariants of a workspace as the server's storage sees them.
+    pub async fn billing_check(
+        &self,
+        workspace: tgos_domain::ids::WorkspaceId,
+    ) -> anyhow::Result<tgos_domain::billing::ports::LedgerCheck> {
+        Ok(self.store.ledger_check(workspace).await?)
     }
 
     /// The raw bytes of one column of a user's row.

@@ -10,6 +10,7 @@
 
 pub mod app;
 pub mod backend;
+pub mod fakes;
 pub mod gql;
 pub mod totp;
 

@@ -3,6 +3,7 @@
 
 mod api_keys;
 mod audit;
+mod billing;
 mod lockout;
 mod matrix;
 mod roles;
