@@ -20,6 +20,8 @@ pub struct TestOptions {
     pub max_complexity: Option<usize>,
     pub sign_ups_per_ip_per_hour: u32,
     pub api_key_requests_per_minute: u32,
+    /// Whether the server is given Stripe keys (pointing at the fake); off to test the unconfigured refusal.
+    pub stripe_configured: bool,
 }
 
 impl Default for TestOptions {
@@ -31,6 +33,7 @@ impl Default for TestOptions {
             max_complexity: None,
             sign_ups_per_ip_per_hour: 20,
             api_key_requests_per_minute: 600,
+            stripe_configured: true,
         }
     }
 }
@@ -45,6 +48,7 @@ impl TestOptions {
             max_complexity: None,
             sign_ups_per_ip_per_hour: 20,
             api_key_requests_per_minute: 600,
+            stripe_configured: true,
         }
     }
 }
@@ -69,8 +73,9 @@ pub struct TestApp {
     /// The server's tenancy and billing use cases, for driving what has no public API yet (charges).
     pub tenancy: tgos_domain::tenancy::TenancyService,
     pub billing: tgos_domain::billing::BillingService,
-    /// The fake NOWPayments the server's real client talks to.
+    /// The fake NOWPayments and Stripe the server's real clients talk to.
     pub nowpayments: crate::fakes::FakeNowPayments,
+    pub stripe: crate::fakes::FakeStripe,
     /// The server's storage (the application role on PostgreSQL, behind row-level security).
     pub store: std::sync::Arc<dyn tgos_domain::store::Store>,
     client: reqwest::Client,
@@ -100,6 +105,11 @@ impl TestApp {
         settings.nowpayments.api_base = nowpayments.base_url.clone();
         settings.nowpayments.ipn_secret = Some(SecretString::from(NOWPAYMENTS_IPN_SECRET));
         settings.stripe.webhook_secret = Some(SecretString::from(STRIPE_WEBHOOK_SECRET));
+        let stripe = crate::fakes::FakeStripe::start().await?;
+        if options.stripe_configured {
+            settings.stripe.secret_key = Some(SecretString::from(STRIPE_SECRET_KEY));
+            settings.stripe.api_base = stripe.base_url.clone();
+        }
         let server = start(settings).await.context("server failed to start")?;
         Ok(Self {
             addr: server.addr,
@@ -107,6 +117,7 @@ impl TestApp {
             tenancy: server.state.tenancy.clone(),
             billing: server.state.billing.clone(),
             nowpayments,
+            stripe,
             store: server.state.store.clone(),
             data_dir,
             database_url,
@@ -207,6 +218,7 @@ pub const PASSWORD: &str = "correct horse battery staple";
 pub const NOWPAYMENTS_API_KEY: &str = "np-test-key";
 pub const NOWPAYMENTS_IPN_SECRET: &str = "np-test-ipn-secret";
 pub const STRIPE_WEBHOOK_SECRET: &str = "whsec_test_secret";
+pub const STRIPE_SECRET_KEY: &str = "sk_test_51TgosFakeKey";
 
 impl TestApp {
     /// A separate connection to the test's database, for looking behind the server's back.

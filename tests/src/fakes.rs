@@ -76,3 +76,148 @@ impl Drop for FakeNowPayments {
         self.server.abort();
     }
 }
+
+/// One Checkout Session request as the fake Stripe received it: the bearer key and the form fields.
+#[derive(Debug, Clone)]
+pub struct StripeRequest {
+    pub authorization: String,
+    pub idempotency_key: Option<String>,
+    pub form: Vec<(String, String)>,
+}
+
+impl StripeRequest {
+    /// The value of one form field (`metadata[top_up_id]`, `line_items[0][price_data][unit_amount]`, …).
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.form
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    }
+}
+
+/// What the fake Stripe received.
+#[derive(Debug, Default, Clone)]
+pub struct StripeRecorded(Arc<Mutex<Vec<StripeRequest>>>);
+
+impl StripeRecorded {
+    pub fn requests(&self) -> Vec<StripeRequest> {
+        self.0.lock().map(|r| r.clone()).unwrap_or_default()
+    }
+}
+
+/// Answers `POST /v1/checkout/sessions` as Stripe does: form-encoded parameters in, the Checkout Session
+/// object out (the fields Stripe always returns, so the real client's strict decoding runs), 401 without a
+/// `sk_` bearer key.
+#[handler]
+fn create_checkout_session(
+    recorded: Data<&StripeRecorded>,
+    headers: &HeaderMap,
+    body: String,
+) -> poem::Response {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let authorization = header("authorization").unwrap_or_default();
+    if !authorization.starts_with("Bearer sk_") {
+        let error = json!({ "error": { "type": "invalid_request_error", "message": "Invalid API Key provided" } });
+        return poem::Response::builder()
+            .status(poem::http::StatusCode::UNAUTHORIZED)
+            .content_type("application/json")
+            .body(error.to_string());
+    }
+    let form: Vec<(String, String)> = form_urlencoded::parse(body.as_bytes()).into_owned().collect();
+    let request = StripeRequest {
+        authorization,
+        idempotency_key: header("idempotency-key"),
+        form,
+    };
+    let number = {
+        let mut requests = recorded.0.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        requests.push(request.clone());
+        requests.len()
+    };
+    let id = format!("cs_test_a1{number:08}");
+    let amount = request
+        .field("line_items[0][price_data][unit_amount]")
+        .and_then(|a| a.parse::<i64>().ok());
+    let metadata: serde_json::Map<String, Value> = request
+        .form
+        .iter()
+        .filter_map(|(key, value)| {
+            let name = key.strip_prefix("metadata[")?.strip_suffix(']')?;
+            Some((name.to_owned(), Value::String(value.clone())))
+        })
+        .collect();
+    let created = chrono::Utc::now().timestamp();
+    let session = json!({
+        "id": id,
+        "object": "checkout.session",
+        "amount_subtotal": amount,
+        "amount_total": amount,
+        "automatic_tax": { "enabled": false, "liability": null, "provider": null, "status": null },
+        "cancel_url": request.field("cancel_url"),
+        "client_reference_id": request.field("client_reference_id"),
+        "created": created,
+        "currency": request.field("line_items[0][price_data][currency]"),
+        "custom_fields": [],
+        "custom_text": { "after_submit": null, "shipping_address": null, "submit": null, "terms_of_service_acceptance": null },
+        "customer": null,
+        "customer_creation": "if_required",
+        "expires_at": created + 86_400,
+        "livemode": false,
+        "metadata": metadata,
+        "mode": request.field("mode"),
+        "payment_method_types": ["card"],
+        "payment_status": "unpaid",
+        "shipping_options": [],
+        "status": "open",
+        "success_url": request.field("success_url"),
+        "ui_mode": "hosted",
+        "url": format!("https://checkout.stripe.com/c/pay/{id}#fidkdWxOYHwnPyd1blpxYHZxWjA0"),
+    });
+    poem::Response::builder()
+        .content_type("application/json")
+        .header("request-id", format!("req_{number:014}"))
+        .body(session.to_string())
+}
+
+/// Stripe's Checkout Session endpoint on a local port, for the real async-stripe client.
+#[derive(Debug)]
+pub struct FakeStripe {
+    /// Ends with `/`, as `TGOS_STRIPE__API_BASE` does for the real API.
+    pub base_url: String,
+    pub recorded: StripeRecorded,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl FakeStripe {
+    pub async fn start() -> anyhow::Result<Self> {
+        let recorded = StripeRecorded::default();
+        let acceptor = TcpListener::bind("127.0.0.1:0").into_acceptor().await?;
+        let addr: SocketAddr = acceptor
+            .local_addr()
+            .first()
+            .and_then(|a| a.as_socket_addr().copied())
+            .ok_or_else(|| anyhow::anyhow!("the fake has no address"))?;
+        let app = Route::new()
+            .at("/v1/checkout/sessions", post(create_checkout_session))
+            .data(recorded.clone());
+        let server = tokio::spawn(async move {
+            let _ = poem::Server::new_with_acceptor(acceptor).run(app).await;
+        });
+        Ok(Self {
+            base_url: format!("http://{addr}/"),
+            recorded,
+            server,
+        })
+    }
+}
+
+impl Drop for FakeStripe {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}

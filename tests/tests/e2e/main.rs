@@ -4,6 +4,8 @@
 mod api_keys;
 mod audit;
 mod billing;
+mod stripe;
+mod ledger_properties;
 mod lockout;
 mod matrix;
 mod roles;
