@@ -28,9 +28,17 @@ pub mod data_key;
 pub mod error;
 pub mod owner;
 pub mod payload;
+pub mod ports;
+pub mod service;
 
+#[cfg(test)]
+pub(crate) mod memory;
+#[cfg(test)]
+mod tests;
 
 pub use data_key::{DataKey, WrappedDataKey};
 pub use error::VaultError;
 pub use owner::{KeyOwner, KeyVersion, MalformedKeyOwner};
 pub use payload::{Purpose, SealedPayload, SecretPayload};
+pub use ports::{Inserted, KeyRecord, KeyStore};
+pub use service::Vault;
