@@ -81,3 +81,7 @@ id_type!(
     /// A payment started with a provider to credit a wallet.
     TopUpId
 );
+id_type!(
+    /// A Telegram account of the pool (the platform's own or a workspace's).
+    AccountId
+);

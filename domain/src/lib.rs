@@ -19,5 +19,6 @@ pub mod request;
 pub mod store;
 pub mod tenancy;
 pub mod text;
+pub mod vault;
 
 pub use error::{DomainError, FieldError};
