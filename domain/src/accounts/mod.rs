@@ -17,6 +17,9 @@ pub mod session;
 pub mod telethon;
 pub mod username;
 
+#[cfg(test)]
+mod tests;
+
 pub use country::CountryCode;
 pub use import::{ImportFormat, ImportReport, ImportedAccount, LineError, SessionFormat, parse_import};
 pub use phone::PhoneNumber;
