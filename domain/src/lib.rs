@@ -7,6 +7,7 @@
 //! `tgos-persistence`; the GraphQL edge lives in `tgos-api`. The cryptographic primitives the rules rely on
 //! (argon2id, AES-256-GCM, SHA-256, TOTP) are pure computations and live here under [`crypto`].
 
+pub mod accounts;
 pub mod audit;
 pub mod billing;
 pub mod clock;
