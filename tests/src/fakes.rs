@@ -109,17 +109,8 @@ impl StripeRecorded {
 /// object out (the fields Stripe always returns, so the real client's strict decoding runs), 401 without a
 /// `sk_` bearer key.
 #[handler]
-fn create_checkout_session(
-    recorded: Data<&StripeRecorded>,
-    headers: &HeaderMap,
-    body: String,
-) -> poem::Response {
-    let header = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    };
+fn create_checkout_session(recorded: Data<&StripeRecorded>, headers: &HeaderMap, body: String) -> poem::Response {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let authorization = header("authorization").unwrap_or_default();
     if !authorization.starts_with("Bearer sk_") {
         let error = json!({ "error": { "type": "invalid_request_error", "message": "Invalid API Key provided" } });

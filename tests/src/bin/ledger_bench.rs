@@ -16,11 +16,13 @@
 //! - `webhook`: `POST /webhooks/stripe` with a signed `checkout.session.completed` for distinct top-ups, 16
 //!   concurrent clients, against `GET /healthz` from the same clients as the HTTP baseline.
 
+#![expect(clippy::print_stdout, reason = "the benchmark reports its table on standard output")]
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use tgos_domain::billing::ports::{LedgerRepository as _, Posted, TopUpRepository as _};
+use tgos_domain::billing::ports::Posted;
 use tgos_domain::billing::{Currency, LedgerTransaction, Money, Provider, TopUpRecord, TopUpStatus};
 use tgos_domain::identity::Principal;
 use tgos_domain::ids::{TopUpId, WorkspaceId};
@@ -34,7 +36,10 @@ const WRITERS: usize = 16;
 
 #[expect(clippy::disallowed_methods, reason = "the benchmark's own switches")]
 fn seconds() -> u64 {
-    std::env::var("BENCH_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(5)
+    std::env::var("BENCH_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5)
 }
 
 /// Latencies of one scenario.
@@ -122,7 +127,10 @@ async fn tenants(app: &TestApp, owner: &str, principal: &Principal, count: usize
             Money::new(1_000_000_000, Currency::USD),
             format!("bench-credit-{workspace}"),
         );
-        anyhow::ensure!(matches!(tx.post(&scope, &credit, chrono::Utc::now()).await?, Posted::Applied { .. }));
+        anyhow::ensure!(matches!(
+            tx.post(&scope, &credit, chrono::Utc::now()).await?,
+            Posted::Applied { .. }
+        ));
         tx.commit().await?;
         tenants.push(Arc::new(Tenant { workspace, scope }));
     }
@@ -142,64 +150,75 @@ async fn bench(app: Arc<TestApp>, backend: &str) -> anyhow::Result<()> {
     let mut samples = Vec::new();
 
     let store = Arc::clone(&app.store);
-    samples.push(measure("ping (baseline)", move |_, _| {
-        let store = Arc::clone(&store);
-        async move { Ok(store.ping().await?) }
-    })
-    .await?);
+    samples.push(
+        measure("ping (baseline)", move |_, _| {
+            let store = Arc::clone(&store);
+            async move { Ok(store.ping().await?) }
+        })
+        .await?,
+    );
 
     let (store, all) = (Arc::clone(&app.store), Arc::clone(&tenants));
-    samples.push(measure("post, 16 wallets", move |writer, i| {
-        let (store, tenant) = (Arc::clone(&store), Arc::clone(&all[writer]));
-        async move {
-            let tx = store.begin().await?;
-            let charge = LedgerTransaction::charge(
-                tenant.workspace,
-                Money::new(1, Currency::USD),
-                format!("bench-post-{writer}-{i}"),
-                "Bench".to_owned(),
-            );
-            anyhow::ensure!(matches!(tx.post(&tenant.scope, &charge, chrono::Utc::now()).await?, Posted::Applied { .. }));
-            tx.commit().await?;
-            Ok(())
-        }
-    })
-    .await?);
-
-    for (name, shared) in [("charge, 16 wallets", false), ("charge, 1 shared wallet", true)] {
-        let (billing, all, principal) = (app.billing.clone(), Arc::clone(&tenants), Arc::clone(&principal));
-        samples.push(measure(name, move |writer, i| {
-            let tenant = Arc::clone(&all[if shared { 0 } else { writer }]);
-            let (billing, principal) = (billing.clone(), Arc::clone(&principal));
+    samples.push(
+        measure("post, 16 wallets", move |writer, i| {
+            let (store, tenant) = (Arc::clone(&store), Arc::clone(&all[writer]));
             async move {
-                billing
-                    .charge(
-                        &tenant.scope,
-                        &principal,
-                        &ClientInfo::default(),
-                        Money::new(1, Currency::USD),
-                        &format!("bench-{name}-{writer}-{i}"),
-                        "Bench",
-                    )
-                    .await?;
+                let tx = store.begin().await?;
+                let charge = LedgerTransaction::charge(
+                    tenant.workspace,
+                    Money::new(1, Currency::USD),
+                    format!("bench-post-{writer}-{i}"),
+                    "Bench".to_owned(),
+                );
+                anyhow::ensure!(matches!(
+                    tx.post(&tenant.scope, &charge, chrono::Utc::now()).await?,
+                    Posted::Applied { .. }
+                ));
+                tx.commit().await?;
                 Ok(())
             }
         })
-        .await?);
+        .await?,
+    );
+
+    for (name, shared) in [("charge, 16 wallets", false), ("charge, 1 shared wallet", true)] {
+        let (billing, all, principal) = (app.billing.clone(), Arc::clone(&tenants), Arc::clone(&principal));
+        samples.push(
+            measure(name, move |writer, i| {
+                let tenant = Arc::clone(&all[if shared { 0 } else { writer }]);
+                let (billing, principal) = (billing.clone(), Arc::clone(&principal));
+                async move {
+                    billing
+                        .charge(
+                            &tenant.scope,
+                            &principal,
+                            &ClientInfo::default(),
+                            Money::new(1, Currency::USD),
+                            &format!("bench-{name}-{writer}-{i}"),
+                            "Bench",
+                        )
+                        .await?;
+                    Ok(())
+                }
+            })
+            .await?,
+        );
     }
 
     let client = reqwest::Client::new();
     let healthz = app.url("/healthz");
     let http = client.clone();
-    samples.push(measure("GET /healthz (baseline)", move |_, _| {
-        let (http, url) = (http.clone(), healthz.clone());
-        async move {
-            let response = http.get(url).send().await?;
-            anyhow::ensure!(response.status().is_success());
-            Ok(())
-        }
-    })
-    .await?);
+    samples.push(
+        measure("GET /healthz (baseline)", move |_, _| {
+            let (http, url) = (http.clone(), healthz.clone());
+            async move {
+                let response = http.get(url).send().await?;
+                anyhow::ensure!(response.status().is_success());
+                Ok(())
+            }
+        })
+        .await?,
+    );
 
     // Pending top-ups to settle, more than the webhook run can use.
     let user = principal.require_user()?;
@@ -237,44 +256,65 @@ async fn bench(app: Arc<TestApp>, backend: &str) -> anyhow::Result<()> {
     let top_ups = Arc::new(top_ups);
     let signer = Arc::new(StripeWebhook::new(STRIPE_WEBHOOK_SECRET.to_owned()));
     let webhook = app.url("/webhooks/stripe");
-    samples.push(measure("POST /webhooks/stripe", move |writer, i| {
-        let (http, url, signer) = (client.clone(), webhook.clone(), Arc::clone(&signer));
-        let top_up = top_ups[writer].get(i).copied();
-        async move {
-            let top_up = top_up.context("the run outlasted the prepared top-ups")?;
-            let body = serde_json::json!({
-                "id": format!("evt_bench_{writer}_{i}"),
-                "object": "event",
-                "type": "checkout.session.completed",
-                "data": { "object": {
-                    "id": format!("cs_bench_{writer}_{i}"),
-                    "object": "checkout.session",
-                    "amount_total": 1250,
-                    "currency": "usd",
-                    "payment_status": "paid",
-                    "metadata": { "top_up_id": top_up.to_string() },
-                } }
-            })
-            .to_string();
-            let signature = signer.sign(body.as_bytes(), chrono::Utc::now().timestamp());
-            let response = http.post(url).header("stripe-signature", signature).body(body).send().await?;
-            anyhow::ensure!(response.status().is_success(), "webhook answered {}", response.status());
-            Ok(())
-        }
-    })
-    .await?);
+    samples.push(
+        measure("POST /webhooks/stripe", move |writer, i| {
+            let (http, url, signer) = (client.clone(), webhook.clone(), Arc::clone(&signer));
+            let top_up = top_ups[writer].get(i).copied();
+            async move {
+                let top_up = top_up.context("the run outlasted the prepared top-ups")?;
+                let body = serde_json::json!({
+                    "id": format!("evt_bench_{writer}_{i}"),
+                    "object": "event",
+                    "type": "checkout.session.completed",
+                    "data": { "object": {
+                        "id": format!("cs_bench_{writer}_{i}"),
+                        "object": "checkout.session",
+                        "amount_total": 1250,
+                        "currency": "usd",
+                        "payment_status": "paid",
+                        "metadata": { "top_up_id": top_up.to_string() },
+                    } }
+                })
+                .to_string();
+                let signature = signer.sign(body.as_bytes(), chrono::Utc::now().timestamp());
+                let response = http
+                    .post(url)
+                    .header("stripe-signature", signature)
+                    .body(body)
+                    .send()
+                    .await?;
+                anyhow::ensure!(response.status().is_success(), "webhook answered {}", response.status());
+                Ok(())
+            }
+        })
+        .await?,
+    );
 
-    println!("\n{backend}, {WRITERS} concurrent callers, {} s per scenario\n", seconds());
+    println!(
+        "\n{backend}, {WRITERS} concurrent callers, {} s per scenario\n",
+        seconds()
+    );
     println!("| scenario                     |   count |     per s |  p50 ms |  p99 ms |");
     println!("|------------------------------|---------|-----------|---------|---------|");
     for sample in &samples {
         sample.print();
     }
     let rate = |name: &str| samples.iter().find(|s| s.name == name).map_or(0.0, Sample::per_second);
-    let p99 = |name: &str| samples.iter().find(|s| s.name == name).map_or(0.0, |s| s.percentile(0.99));
+    let p99 = |name: &str| {
+        samples
+            .iter()
+            .find(|s| s.name == name)
+            .map_or(0.0, |s| s.percentile(0.99))
+    };
     println!();
-    println!("charge (16 wallets) / ping: {:.1}%", 100.0 * rate("charge, 16 wallets") / rate("ping (baseline)"));
-    println!("post (16 wallets) / ping: {:.1}%", 100.0 * rate("post, 16 wallets") / rate("ping (baseline)"));
+    println!(
+        "charge (16 wallets) / ping: {:.1}%",
+        100.0 * rate("charge, 16 wallets") / rate("ping (baseline)")
+    );
+    println!(
+        "post (16 wallets) / ping: {:.1}%",
+        100.0 * rate("post, 16 wallets") / rate("ping (baseline)")
+    );
     println!(
         "charge shared / charge 16 wallets: {:.1}%",
         100.0 * rate("charge, 1 shared wallet") / rate("charge, 16 wallets")
@@ -285,7 +325,10 @@ async fn bench(app: Arc<TestApp>, backend: &str) -> anyhow::Result<()> {
     );
     for tenant in tenants.iter() {
         let check = app.billing_check(tenant.workspace).await?;
-        anyhow::ensure!(check.postings_sum == 0 && check.wallet_postings_sum == check.wallet_balance, "{check:?}");
+        anyhow::ensure!(
+            check.postings_sum == 0 && check.wallet_postings_sum == check.wallet_balance,
+            "{check:?}"
+        );
     }
     println!("ledger check after the run: every workspace balances");
     Ok(())
@@ -298,8 +341,14 @@ async fn main() -> anyhow::Result<()> {
         Some("postgres") => Backend::Postgres,
         Some(other) => anyhow::bail!("unknown backend {other}: sqlite or postgres"),
     };
-    let name = if backend == Backend::Sqlite { "SQLite" } else { "PostgreSQL" };
+    let name = if backend == Backend::Sqlite {
+        "SQLite"
+    } else {
+        "PostgreSQL"
+    };
     backend
-        .run(TestOptions::lenient_lockout(), move |app| async move { bench(app, name).await })
+        .run(TestOptions::lenient_lockout(), move |app| async move {
+            bench(app, name).await
+        })
         .await
 }

@@ -66,8 +66,8 @@ async fn start_nowpayments_top_up(app: &TestApp, token: &str, workspace: &str) -
 }
 
 /// A workspace whose wallet holds 25.50 USD, paid through NOWPayments.
-async fn funded_workspace(app: &TestApp) -> anyhow::Result<(String, String)> {
-    let owner = app.sign_up("olive").await?;
+async fn funded_workspace(app: &TestApp, username: &str) -> anyhow::Result<(String, String)> {
+    let owner = app.sign_up(username).await?;
     let workspace = app.create_workspace(&owner, "Funded").await?;
     let top_up = start_nowpayments_top_up(app, &owner, &workspace).await?;
     let signer = NowPaymentsIpn::new(NOWPAYMENTS_IPN_SECRET.to_owned().into());
@@ -188,7 +188,7 @@ backend_tests!(
 backend_tests!(
     fifty_parallel_charges_of_the_whole_balance_leave_exactly_one_success,
     |app| {
-        let (owner, workspace) = funded_workspace(&app).await?;
+        let (owner, workspace) = funded_workspace(&app, "olive").await?;
         let principal = app
             .identity
             .authenticate(&owner)
@@ -282,46 +282,82 @@ backend_tests!(
 );
 
 backend_tests!(
+    an_idempotency_key_belongs_to_its_workspace_so_two_tenants_may_use_the_same_one,
+    |app| {
+        let mut charged = Vec::new();
+        for username in ["olive", "peter"] {
+            let (owner, workspace) = funded_workspace(&app, username).await?;
+            let principal = app
+                .identity
+                .authenticate(&owner)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("the owner's session does not authenticate"))?
+                .principal;
+            let scope = app
+                .tenancy
+                .scope(&principal, WorkspaceId::from_uuid(workspace.parse()?))
+                .await?;
+            let charge = app
+                .billing
+                .charge(
+                    &scope,
+                    &principal,
+                    &ClientInfo::default(),
+                    Money::new(1000, Currency::USD),
+                    "order-1",
+                    "Account rental",
+                )
+                .await?;
+            assert!(!charge.replayed, "another tenant's key is not this tenant's replay");
+            assert_eq!(charge.balance_after.minor(), 1550);
+            charged.push(balance(&app, &owner, &workspace).await?);
+        }
+        assert_eq!(charged, vec![1550, 1550], "each wallet was charged once");
+        Ok(())
+    }
+);
+
+backend_tests!(
     top_ups_refuse_bad_input_field_by_field,
     options = TestOptions {
         stripe_configured: false,
         ..TestOptions::default()
     },
     |app| {
-    let owner = app.sign_up("olive").await?;
-    let workspace = app.create_workspace(&owner, "Growth").await?;
-    let bad = app
-        .gql(
-            Some(&owner),
-            TOP_UP,
-            json!({ "w": workspace, "p": "NOWPAYMENTS", "a": -5, "c": "XYZ" }),
-        )
-        .await?;
-    assert_eq!(bad.code().as_deref(), Some("BAD_USER_INPUT"));
-    let fields: Vec<_> = bad
-        .errors()
-        .iter()
-        .filter_map(|e| {
-            e.pointer("/extensions/field")
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-        })
-        .collect();
-    assert_eq!(fields, vec!["currency".to_owned(), "amountMinor".to_owned()]);
-    let unconfigured = app
-        .gql(
-            Some(&owner),
-            TOP_UP,
-            json!({ "w": workspace, "p": "STRIPE", "a": 1000, "c": "USD" }),
-        )
-        .await?;
-    assert_eq!(unconfigured.code().as_deref(), Some("BAD_USER_INPUT"));
-    assert_eq!(unconfigured.str_at("/errors/0/extensions/field")?, "provider");
-    assert!(unconfigured.str_at("/errors/0/message")?.contains("not configured"));
-    assert!(
-        app.nowpayments.recorded.requests().is_empty() && app.stripe.recorded.requests().is_empty(),
-        "nothing reached a provider"
-    );
-    Ok(())
-}
+        let owner = app.sign_up("olive").await?;
+        let workspace = app.create_workspace(&owner, "Growth").await?;
+        let bad = app
+            .gql(
+                Some(&owner),
+                TOP_UP,
+                json!({ "w": workspace, "p": "NOWPAYMENTS", "a": -5, "c": "XYZ" }),
+            )
+            .await?;
+        assert_eq!(bad.code().as_deref(), Some("BAD_USER_INPUT"));
+        let fields: Vec<_> = bad
+            .errors()
+            .iter()
+            .filter_map(|e| {
+                e.pointer("/extensions/field")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            })
+            .collect();
+        assert_eq!(fields, vec!["currency".to_owned(), "amountMinor".to_owned()]);
+        let unconfigured = app
+            .gql(
+                Some(&owner),
+                TOP_UP,
+                json!({ "w": workspace, "p": "STRIPE", "a": 1000, "c": "USD" }),
+            )
+            .await?;
+        assert_eq!(unconfigured.code().as_deref(), Some("BAD_USER_INPUT"));
+        assert_eq!(unconfigured.str_at("/errors/0/extensions/field")?, "provider");
+        assert!(unconfigured.str_at("/errors/0/message")?.contains("not configured"));
+        assert!(
+            app.nowpayments.recorded.requests().is_empty() && app.stripe.recorded.requests().is_empty(),
+            "nothing reached a provider"
+        );
+        Ok(())
+    }
 );

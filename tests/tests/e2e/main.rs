@@ -4,7 +4,6 @@
 mod api_keys;
 mod audit;
 mod billing;
-mod stripe;
 mod ledger_properties;
 mod lockout;
 mod matrix;
@@ -15,6 +14,7 @@ mod sessions;
 mod sign_in;
 mod sign_up;
 mod staff;
+mod stripe;
 mod transport;
 mod two_factor;
 mod websocket;

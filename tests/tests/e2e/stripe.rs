@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 use tgos_domain::billing::TopUpStatus;
-use tgos_domain::billing::ports::TopUpRepository as _;
 use tgos_domain::ids::{TopUpId, WorkspaceId};
 use tgos_persistence::payments::stripe::StripeWebhook;
 use tgos_tests::app::{STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET};
@@ -16,7 +15,12 @@ use super::billing::{TOP_UP, balance};
 const AUDIT: &str = "query($w: ID!) { workspace(id: $w) { auditLog(first: 20) { edges { node { action actor { kind displayName } targetType targetId metadata } } } } }";
 
 /// Starts a Stripe top-up over GraphQL; returns its id and the Checkout Session id the fake assigned.
-async fn start_stripe_top_up(app: &TestApp, token: &str, workspace: &str, amount: i64) -> anyhow::Result<(String, String)> {
+async fn start_stripe_top_up(
+    app: &TestApp,
+    token: &str,
+    workspace: &str,
+    amount: i64,
+) -> anyhow::Result<(String, String)> {
     let created = app
         .gql(
             Some(token),
@@ -61,7 +65,8 @@ fn event(id: &str, kind: &str, session: &str, top_up: &str, workspace: &str, pay
 }
 
 async fn deliver(app: &TestApp, body: &str) -> anyhow::Result<u16> {
-    let signature = StripeWebhook::new(STRIPE_WEBHOOK_SECRET.to_owned()).sign(body.as_bytes(), chrono::Utc::now().timestamp());
+    let signature =
+        StripeWebhook::new(STRIPE_WEBHOOK_SECRET.to_owned()).sign(body.as_bytes(), chrono::Utc::now().timestamp());
     let response = app
         .http()
         .post(app.url("/webhooks/stripe"))
@@ -102,7 +107,10 @@ backend_tests!(
         assert_eq!(sent.field("metadata[top_up_id]"), Some(top_up.as_str()));
         assert_eq!(sent.field("metadata[workspace_id]"), Some(workspace.as_str()));
         assert_eq!(sent.field("client_reference_id"), Some(top_up.as_str()));
-        assert!(sent.field("success_url").is_some_and(|u| u.ends_with("/billing?top_up=success")));
+        assert!(
+            sent.field("success_url")
+                .is_some_and(|u| u.ends_with("/billing?top_up=success"))
+        );
         assert!(
             sent.form.iter().all(|(key, _)| !key.contains("card")),
             "no card data passes through the server: {:?}",
@@ -112,7 +120,14 @@ backend_tests!(
         assert_eq!(balance(&app, &owner, &workspace).await?, 0);
 
         // Stripe retries a notification it thinks was lost: twenty copies of one event at once.
-        let completed = Arc::new(event("evt_1Paid", "checkout.session.completed", &session, &top_up, &workspace, "paid"));
+        let completed = Arc::new(event(
+            "evt_1Paid",
+            "checkout.session.completed",
+            &session,
+            &top_up,
+            &workspace,
+            "paid",
+        ));
         let mut deliveries = Vec::new();
         for _ in 0..20 {
             let (app, body) = (Arc::clone(&app), Arc::clone(&completed));
@@ -164,36 +179,100 @@ backend_tests!(stripe_events_out_of_order_only_ever_move_a_top_up_forward, |app|
 
     // A delayed payment method: completed but unpaid, then the money arrives, then stale copies.
     let (delayed, session) = start_stripe_top_up(&app, &owner, &workspace, 1250).await?;
-    let unpaid = event("evt_2Unpaid", "checkout.session.completed", &session, &delayed, &workspace, "unpaid");
+    let unpaid = event(
+        "evt_2Unpaid",
+        "checkout.session.completed",
+        &session,
+        &delayed,
+        &workspace,
+        "unpaid",
+    );
     assert_eq!(deliver(&app, &unpaid).await?, 200);
-    assert_eq!(balance(&app, &owner, &workspace).await?, 0, "nothing is credited before the money arrives");
+    assert_eq!(
+        balance(&app, &owner, &workspace).await?,
+        0,
+        "nothing is credited before the money arrives"
+    );
     assert_eq!(status_of(&app, &delayed).await?, TopUpStatus::Pending);
-    let succeeded = event("evt_3Succeeded", "checkout.session.async_payment_succeeded", &session, &delayed, &workspace, "paid");
+    let succeeded = event(
+        "evt_3Succeeded",
+        "checkout.session.async_payment_succeeded",
+        &session,
+        &delayed,
+        &workspace,
+        "paid",
+    );
     assert_eq!(deliver(&app, &succeeded).await?, 200);
     assert_eq!(balance(&app, &owner, &workspace).await?, 1250);
     for late in [
         unpaid,
-        event("evt_4Failed", "checkout.session.async_payment_failed", &session, &delayed, &workspace, "unpaid"),
-        event("evt_5Expired", "checkout.session.expired", &session, &delayed, &workspace, "unpaid"),
-        event("evt_6Paid", "checkout.session.completed", &session, &delayed, &workspace, "paid"),
+        event(
+            "evt_4Failed",
+            "checkout.session.async_payment_failed",
+            &session,
+            &delayed,
+            &workspace,
+            "unpaid",
+        ),
+        event(
+            "evt_5Expired",
+            "checkout.session.expired",
+            &session,
+            &delayed,
+            &workspace,
+            "unpaid",
+        ),
+        event(
+            "evt_6Paid",
+            "checkout.session.completed",
+            &session,
+            &delayed,
+            &workspace,
+            "paid",
+        ),
     ] {
         assert_eq!(deliver(&app, &late).await?, 200);
     }
-    assert_eq!(status_of(&app, &delayed).await?, TopUpStatus::Paid, "a late event never moves it back");
-    assert_eq!(balance(&app, &owner, &workspace).await?, 1250, "and never credits twice");
+    assert_eq!(
+        status_of(&app, &delayed).await?,
+        TopUpStatus::Paid,
+        "a late event never moves it back"
+    );
+    assert_eq!(
+        balance(&app, &owner, &workspace).await?,
+        1250,
+        "and never credits twice"
+    );
 
     // An abandoned checkout expires; a late failure of the same session changes nothing.
     let (abandoned, session) = start_stripe_top_up(&app, &owner, &workspace, 1250).await?;
-    let expired = event("evt_7Expired", "checkout.session.expired", &session, &abandoned, &workspace, "unpaid");
+    let expired = event(
+        "evt_7Expired",
+        "checkout.session.expired",
+        &session,
+        &abandoned,
+        &workspace,
+        "unpaid",
+    );
     assert_eq!(deliver(&app, &expired).await?, 200);
     assert_eq!(status_of(&app, &abandoned).await?, TopUpStatus::Expired);
-    let failed = event("evt_8Failed", "checkout.session.async_payment_failed", &session, &abandoned, &workspace, "unpaid");
+    let failed = event(
+        "evt_8Failed",
+        "checkout.session.async_payment_failed",
+        &session,
+        &abandoned,
+        &workspace,
+        "unpaid",
+    );
     assert_eq!(deliver(&app, &failed).await?, 200);
     assert_eq!(status_of(&app, &abandoned).await?, TopUpStatus::Expired);
     assert_eq!(balance(&app, &owner, &workspace).await?, 1250);
 
     let check = app.billing_check(WorkspaceId::from_uuid(workspace.parse()?)).await?;
-    assert_eq!((check.transactions, check.postings_sum, check.wallet_balance), (1, 0, 1250));
+    assert_eq!(
+        (check.transactions, check.postings_sum, check.wallet_balance),
+        (1, 0, 1250)
+    );
     Ok(())
 });
 
@@ -250,4 +329,3 @@ backend_tests!(
         Ok(())
     }
 );
-

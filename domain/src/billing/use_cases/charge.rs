@@ -47,10 +47,12 @@ impl BillingService {
         if key.is_empty() || key.len() > 200 {
             return Err(DomainError::invalid("idempotencyKey", "must be 1 to 200 characters"));
         }
+        // References are unique across the whole ledger; a caller's key is only unique within its workspace,
+        // so the workspace is part of the reference (two tenants may both use key "1").
         let transaction = LedgerTransaction::charge(
             scope.workspace_id(),
             amount,
-            format!("charge:{key}"),
+            format!("charge:{}:{key}", scope.workspace_id()),
             description.to_owned(),
         );
         let now = self.clock.now();
