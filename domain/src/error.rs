@@ -70,6 +70,9 @@ pub enum DomainError {
     /// The wallet does not hold enough for the charge; nothing was changed.
     #[error("{0}")]
     InsufficientFunds(String),
+    /// The Telegram account cannot be rented (someone else has it, or it left the pool); nothing was charged.
+    #[error("{0}")]
+    AccountUnavailable(String),
     /// The action needs a second factor first (staff without TOTP enrolled, for example).
     #[error("{0}")]
     TwoFactorRequired(String),

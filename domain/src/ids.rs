@@ -85,3 +85,7 @@ id_type!(
     /// A Telegram account of the pool (the platform's own or a workspace's).
     AccountId
 );
+id_type!(
+    /// A workspace's rental of a Telegram account for a period.
+    LeaseId
+);

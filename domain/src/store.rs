@@ -6,6 +6,7 @@
 
 use async_trait::async_trait;
 
+use crate::accounts::pool::ports::{AccountRepository, LeaseRepository};
 use crate::audit::ports::AuditRepository;
 use crate::billing::ports::{LedgerRepository, TopUpRepository};
 use crate::error::InternalError;
@@ -49,6 +50,8 @@ pub trait Repositories:
     + AuditRepository
     + LedgerRepository
     + TopUpRepository
+    + AccountRepository
+    + LeaseRepository
 {
 }
 
@@ -62,6 +65,8 @@ impl<T> Repositories for T where
         + AuditRepository
         + LedgerRepository
         + TopUpRepository
+        + AccountRepository
+        + LeaseRepository
 {
 }
 

@@ -13,6 +13,7 @@ mod m20261128_000001_identity;
 mod m20261128_000002_tenancy_audit;
 mod m20261128_000003_row_level_security;
 mod m20261128_000004_billing;
+mod m20261128_000005_accounts_vault;
 
 pub use m20261128_000003_row_level_security::APP_ROLE;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000002_tenancy_audit::Migration),
             Box::new(m20261128_000003_row_level_security::Migration),
             Box::new(m20261128_000004_billing::Migration),
+            Box::new(m20261128_000005_accounts_vault::Migration),
         ]
     }
 }

@@ -8,6 +8,7 @@ use tgos_domain::store::StoreError;
 const KNOWN_UNIQUE: &[(&str, &str)] = &[
     (constraints::USER_EMAIL, "users.email_key"),
     (constraints::USER_USERNAME, "users.username_key"),
+    (crate::accounts::FINGERPRINT_UNIQUE, "telegram_accounts.key_fingerprint"),
 ];
 
 pub(crate) fn store_error(error: DbErr) -> StoreError {

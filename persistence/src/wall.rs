@@ -3,7 +3,7 @@
 //! Rule: a repository method touching a tenant table runs its statements on [`Walled::conn`], obtained from
 //! [`Repo::wall`] with the [`Wall`] it is entitled to. On PostgreSQL that sets the transaction-local
 //! `tgos.*` settings the row-level security policies read (migration `000003`), opening a short transaction
-//! when the repository is on the pool; [`Walled::done`] commits it. Each wall sets all five settings, so a
+//! when the repository is on the pool; [`Walled::done`] commits it. Each wall sets all six settings, so a
 //! transaction sees exactly the rows of its latest wall, never a union with an earlier one. On SQLite the
 //! wall is a no-op and the scoped filters of each query are the only wall.
 
@@ -29,21 +29,26 @@ pub(crate) enum Wall<'a> {
     InvitationToken(&'a [u8]),
     /// The top-up with this id (read only): a provider's signed notification finds its workspace.
     TopUp(TopUpId),
-    /// No tenant: only rows that belong to no workspace (the account and platform audit chains).
+    /// A background sweep across workspaces, reading only what its policy shows it (`lease_expiry`: active
+    /// leases that ran out).
+    Sweep(&'static str),
+    /// No tenant: only rows that belong to no workspace (the account and platform audit chains, accounts on
+    /// offer).
     NoTenant,
 }
 
 impl Wall<'_> {
     /// The values of `tgos.workspace_id`, `tgos.user_id`, `tgos.api_key_prefix`, `tgos.invitation_token`,
-    /// `tgos.top_up_id`.
-    fn settings(&self) -> [String; 5] {
-        let mut values: [String; 5] = Default::default();
+    /// `tgos.top_up_id`, `tgos.sweep`.
+    fn settings(&self) -> [String; 6] {
+        let mut values: [String; 6] = Default::default();
         match self {
             Wall::Workspace(id) => values[0] = id.to_string(),
             Wall::User(id) => values[1] = id.to_string(),
             Wall::ApiKeyPrefix(prefix) => values[2] = (*prefix).to_owned(),
             Wall::InvitationToken(hash) => values[3] = hex::encode(hash),
             Wall::TopUp(id) => values[4] = id.to_string(),
+            Wall::Sweep(name) => values[5] = (*name).to_owned(),
             Wall::NoTenant => {}
         }
         values
@@ -52,10 +57,10 @@ impl Wall<'_> {
 
 const SET_WALL: &str = "SELECT set_config('tgos.workspace_id', $1, true), set_config('tgos.user_id', $2, true), \
      set_config('tgos.api_key_prefix', $3, true), set_config('tgos.invitation_token', $4, true), \
-     set_config('tgos.top_up_id', $5, true)";
+     set_config('tgos.top_up_id', $5, true), set_config('tgos.sweep', $6, true)";
 
 async fn set_wall(conn: &impl sea_orm::ConnectionTrait, wall: Wall<'_>) -> StoreResult<()> {
-    let [workspace, user, prefix, token, top_up] = wall.settings();
+    let [workspace, user, prefix, token, top_up, sweep] = wall.settings();
     let statement = Statement::from_sql_and_values(
         DatabaseBackend::Postgres,
         SET_WALL,
@@ -65,6 +70,7 @@ async fn set_wall(conn: &impl sea_orm::ConnectionTrait, wall: Wall<'_>) -> Store
             prefix.into(),
             token.into(),
             top_up.into(),
+            sweep.into(),
         ],
     );
     conn.execute_raw(statement).await.store()?;
@@ -124,6 +130,7 @@ mod tests {
                 String::new(),
                 String::new(),
                 String::new(),
+                String::new(),
                 String::new()
             ]
         );
@@ -132,6 +139,7 @@ mod tests {
             [
                 String::new(),
                 user.to_string(),
+                String::new(),
                 String::new(),
                 String::new(),
                 String::new()
@@ -144,6 +152,7 @@ mod tests {
                 String::new(),
                 "abc123".to_owned(),
                 String::new(),
+                String::new(),
                 String::new()
             ]
         );
@@ -154,11 +163,13 @@ mod tests {
                 String::new(),
                 String::new(),
                 "00abff".to_owned(),
+                String::new(),
                 String::new()
             ]
         );
         let top_up = TopUpId::generate();
         assert_eq!(Wall::TopUp(top_up).settings()[4], top_up.to_string());
-        assert_eq!(Wall::NoTenant.settings(), <[String; 5]>::default());
+        assert_eq!(Wall::Sweep("lease_expiry").settings()[5], "lease_expiry");
+        assert_eq!(Wall::NoTenant.settings(), <[String; 6]>::default());
     }
 }

@@ -103,6 +103,7 @@ impl From<ApiError> for async_graphql::Error {
             }
             DomainError::TwoFactorRequired(_) => with_code(message, code::TWO_FACTOR_REQUIRED),
             DomainError::InsufficientFunds(_) => with_code(message, code::INSUFFICIENT_FUNDS),
+            DomainError::AccountUnavailable(_) => with_code(message, code::ACCOUNT_UNAVAILABLE),
             DomainError::Internal(internal) => {
                 let mut error = with_code(OPAQUE, code::INTERNAL_SERVER_ERROR);
                 error.source = Some(Arc::new(Pending::Internal(format!("{internal}: {:?}", internal))));

@@ -11,6 +11,7 @@
 pub mod country;
 pub mod import;
 pub mod phone;
+pub mod pool;
 pub mod pyrogram;
 mod reader;
 pub mod session;

@@ -53,6 +53,15 @@ impl Actor {
         }
     }
 
+    /// A staff member acting through the console.
+    pub fn staff(id: UserId, display_name: &str) -> Self {
+        Self {
+            kind: ActorKind::Staff,
+            id: Some(id.to_string()),
+            display_name: display_name.to_owned(),
+        }
+    }
+
     pub fn system() -> Self {
         Self {
             kind: ActorKind::System,

@@ -41,6 +41,20 @@ impl Principal {
             .ok_or_else(|| DomainError::Forbidden(PEOPLE_ONLY.to_owned()))
     }
 
+    /// The staff member calling (a person with staff powers, two-factor enrolled), or `FORBIDDEN`.
+    pub fn require_staff(&self) -> DomainResult<UserId> {
+        match self {
+            Self::User {
+                user_id,
+                acts_as_staff: true,
+                ..
+            } => Ok(*user_id),
+            _ => Err(DomainError::Forbidden(
+                "this is for staff with two-factor enrolled".to_owned(),
+            )),
+        }
+    }
+
     pub fn display_name(&self) -> &str {
         match self {
             Self::User { display_name, .. } | Self::ApiKey { display_name, .. } => display_name,

@@ -1,0 +1,101 @@
+//! What the pool needs from storage.
+//!
+//! Rules for implementations:
+//! - `key_fingerprint` is unique across the pool: inserting a session that is already there is a `CONFLICT`.
+//! - Every change of an account's status is one conditional update on the status it is expected to have
+//!   (`AVAILABLE` to lease it, `LEASED` to this workspace to return it), so of two racing workspaces exactly
+//!   one succeeds and the other sees `false`.
+//! - Account and lease changes of one use case run in the caller's transaction, with its ledger posting and
+//!   audit entry: all of it commits or none of it.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::records::{AccountRecord, LeaseRecord, LeaseStatus};
+use crate::accounts::CountryCode;
+use crate::ids::{AccountId, LeaseId, WorkspaceId};
+use crate::store::StoreResult;
+use crate::tenancy::TenantScope;
+use crate::vault::SealedPayload;
+
+#[async_trait]
+pub trait AccountRepository: Send + Sync {
+    /// Adds an account to the pool (staff import, sandbox accounts).
+    async fn insert_account(&self, account: &AccountRecord) -> StoreResult<()>;
+    /// An account of the pool on offer, or one leased to `scope`'s workspace.
+    async fn find_account(&self, scope: Option<&TenantScope>, id: AccountId) -> StoreResult<Option<AccountRecord>>;
+    /// Accounts on offer, oldest first, after `after`, optionally of one country.
+    async fn offered_accounts(
+        &self,
+        country: Option<&CountryCode>,
+        after: Option<AccountId>,
+        limit: u64,
+    ) -> StoreResult<Vec<AccountRecord>>;
+    /// `AVAILABLE` with exactly `expected` sealed → `LEASED` to the scope's workspace until `until`, with the
+    /// payload now sealed as `sealed`. `false` (nothing changed) when it is no longer so.
+    async fn lease_account(
+        &self,
+        scope: &TenantScope,
+        id: AccountId,
+        expected: &SealedPayload,
+        sealed: &SealedPayload,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// Moves the end of this workspace's lease of the account.
+    async fn extend_account_lease(
+        &self,
+        scope: &TenantScope,
+        id: AccountId,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// `LEASED` to the scope's workspace with exactly `expected` sealed → `AVAILABLE`, sealed as `sealed`.
+    async fn return_account(
+        &self,
+        scope: &TenantScope,
+        id: AccountId,
+        expected: &SealedPayload,
+        sealed: &SealedPayload,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// The accounts leased to the scope's workspace, oldest first, after `after`.
+    async fn leased_accounts(
+        &self,
+        scope: &TenantScope,
+        after: Option<AccountId>,
+        limit: u64,
+    ) -> StoreResult<Vec<AccountRecord>>;
+}
+
+#[async_trait]
+pub trait LeaseRepository: Send + Sync {
+    async fn insert_lease(&self, scope: &TenantScope, lease: &LeaseRecord) -> StoreResult<()>;
+    async fn find_lease(&self, scope: &TenantScope, id: LeaseId) -> StoreResult<Option<LeaseRecord>>;
+    /// `ACTIVE` and ending at `from` → ending at `to`; `false` when another renewal or the end got there first.
+    async fn extend_lease(
+        &self,
+        scope: &TenantScope,
+        id: LeaseId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// `ACTIVE` → `status`; `false` when it had already ended.
+    async fn end_lease(
+        &self,
+        scope: &TenantScope,
+        id: LeaseId,
+        status: LeaseStatus,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// The workspace's leases, newest first, before `before`.
+    async fn leases_of(
+        &self,
+        scope: &TenantScope,
+        before: Option<LeaseId>,
+        limit: u64,
+    ) -> StoreResult<Vec<LeaseRecord>>;
+    /// Active leases that ended by `now`, across workspaces (the expiry sweep), oldest first.
+    async fn due_leases(&self, now: DateTime<Utc>, limit: u64) -> StoreResult<Vec<(LeaseId, WorkspaceId)>>;
+}

@@ -1,0 +1,39 @@
+//! The pool's use cases share one service.
+
+use std::sync::Arc;
+
+use crate::clock::Clock;
+use crate::store::Store;
+use crate::vault::Vault;
+
+/// Pool settings.
+#[derive(Debug, Clone)]
+pub struct AccountsConfig {
+    /// The longest rental or renewal, in days.
+    pub max_lease_days: i64,
+}
+
+impl Default for AccountsConfig {
+    fn default() -> Self {
+        Self { max_lease_days: 90 }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct AccountsService {
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) vault: Vault,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) config: AccountsConfig,
+}
+
+impl AccountsService {
+    pub fn new(store: Arc<dyn Store>, vault: Vault, clock: Arc<dyn Clock>, config: AccountsConfig) -> Self {
+        Self {
+            store,
+            vault,
+            clock,
+            config,
+        }
+    }
+}

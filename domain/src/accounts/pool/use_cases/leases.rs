@@ -1,0 +1,172 @@
+//! `renewLease` and `releaseLease`: a workspace extends a lease (paying again) or gives the account back.
+//!
+//! Rules: a renewal extends from the lease's current end, charged under a reference naming that end, so a
+//! renewal sent twice at once extends and charges once. A release re-seals the payload under the platform's
+//! key and returns the account to the pool; the unused days are not refunded. Both only touch an active
+//! lease of the caller's workspace.
+
+use chrono::Duration;
+use serde_json::json;
+
+use crate::accounts::pool::records::{AccountStatus, LeaseRecord, LeaseStatus};
+use crate::accounts::pool::service::AccountsService;
+use crate::audit::{self, Actor, AuditDraft, ChainId};
+use crate::billing::LedgerTransaction;
+use crate::billing::ports::Posted;
+use crate::error::{DomainError, DomainResult};
+use crate::identity::Principal;
+use crate::ids::LeaseId;
+use crate::request::ClientInfo;
+use crate::tenancy::api_keys::Scope;
+use crate::tenancy::{Role, TenantScope};
+use crate::vault::{KeyOwner, Purpose};
+
+const ENDED: &str = "this lease has ended";
+const CHANGED: &str = "the lease changed meanwhile; load it again";
+
+impl AccountsService {
+    async fn active_lease(&self, scope: &TenantScope, id: LeaseId) -> DomainResult<LeaseRecord> {
+        let lease = self
+            .store
+            .find_lease(scope, id)
+            .await?
+            .ok_or(DomainError::NotFound("lease"))?;
+        if lease.status != LeaseStatus::Active {
+            return Err(DomainError::conflict("leaseId", ENDED));
+        }
+        Ok(lease)
+    }
+
+    /// Extends the lease by `days`, charged at its price per day.
+    pub async fn renew_lease(
+        &self,
+        scope: &TenantScope,
+        principal: &Principal,
+        client: &ClientInfo,
+        id: LeaseId,
+        days: i64,
+    ) -> DomainResult<LeaseRecord> {
+        scope.require(Role::Operator, Some(Scope::AccountsWrite), "renewing leases")?;
+        let lease = self.active_lease(scope, id).await?;
+        let cost = self.lease_cost(lease.price_per_day, days)?;
+        let now = self.clock.now();
+        if lease.ends_at <= now {
+            return Err(DomainError::conflict("leaseId", ENDED));
+        }
+        let ends_at = lease.ends_at + Duration::days(days);
+        let charge = LedgerTransaction::charge(
+            scope.workspace_id(),
+            cost,
+            format!("lease:{}:from:{}", lease.id, lease.ends_at.timestamp_micros()),
+            format!("Renewal of a Telegram account for {days} days"),
+        );
+        let tx = self.store.begin().await?;
+        match tx.post(scope, &charge, now).await? {
+            Posted::Applied { .. } => {}
+            Posted::AlreadyApplied { .. } | Posted::ReferenceConflict => {
+                return Err(DomainError::conflict("leaseId", CHANGED));
+            }
+            Posted::InsufficientFunds { balance } => {
+                return Err(DomainError::InsufficientFunds(format!(
+                    "the wallet holds {balance}, less than the {cost} this renewal costs; top up first"
+                )));
+            }
+        }
+        if !tx.extend_lease(scope, id, lease.ends_at, ends_at, now).await?
+            || !tx.extend_account_lease(scope, lease.account_id, ends_at, now).await?
+        {
+            return Err(DomainError::conflict("leaseId", CHANGED));
+        }
+        let draft = AuditDraft {
+            chain: ChainId::Workspace(scope.workspace_id()),
+            actor: Actor::of(principal),
+            action: "lease.renewed",
+            target_type: Some("LEASE"),
+            target_id: Some(lease.id.to_string()),
+            client: client.clone(),
+            metadata: json!({
+                "days": days,
+                "amountMinor": cost.minor(),
+                "currency": cost.currency().code(),
+                "endsAt": ends_at.to_rfc3339(),
+            }),
+        };
+        audit::append(&*tx, draft, now).await?;
+        tx.commit().await?;
+        Ok(LeaseRecord {
+            ends_at,
+            updated_at: now,
+            ..lease
+        })
+    }
+
+    /// Ends the lease now and returns the account to the pool.
+    pub async fn release_lease(
+        &self,
+        scope: &TenantScope,
+        principal: &Principal,
+        client: &ClientInfo,
+        id: LeaseId,
+    ) -> DomainResult<LeaseRecord> {
+        scope.require(Role::Operator, Some(Scope::AccountsWrite), "releasing leases")?;
+        let lease = self.active_lease(scope, id).await?;
+        self.end(scope, lease, LeaseStatus::Released, Actor::of(principal), client)
+            .await
+    }
+
+    /// Ends `lease` with `status`: the account goes back to the pool sealed under the platform's key.
+    pub(crate) async fn end(
+        &self,
+        scope: &TenantScope,
+        lease: LeaseRecord,
+        status: LeaseStatus,
+        actor: Actor,
+        client: &ClientInfo,
+    ) -> DomainResult<LeaseRecord> {
+        let account = self
+            .store
+            .find_account(Some(scope), lease.account_id)
+            .await?
+            .filter(|a| a.status == AccountStatus::Leased && a.leased_to == Some(scope.workspace_id()))
+            .ok_or_else(|| DomainError::internal("an active lease without its leased account"))?;
+        let sealed = self
+            .vault
+            .reseal(
+                &account.sealed,
+                account.id,
+                Purpose::TelegramSession,
+                KeyOwner::Platform,
+            )
+            .await?;
+        let now = self.clock.now();
+        let tx = self.store.begin().await?;
+        if !tx.end_lease(scope, lease.id, status, now).await?
+            || !tx
+                .return_account(scope, account.id, &account.sealed, &sealed, now)
+                .await?
+        {
+            return Err(DomainError::conflict("leaseId", CHANGED));
+        }
+        let draft = AuditDraft {
+            chain: ChainId::Workspace(scope.workspace_id()),
+            actor,
+            action: if status == LeaseStatus::Expired {
+                "lease.expired"
+            } else {
+                "lease.released"
+            },
+            target_type: Some("LEASE"),
+            target_id: Some(lease.id.to_string()),
+            client: client.clone(),
+            metadata: json!({ "account": account.id.to_string(), "endedAt": now.to_rfc3339() }),
+        };
+        audit::append(&*tx, draft, now).await?;
+        tx.commit().await?;
+        Ok(LeaseRecord {
+            status,
+            ends_at: now.min(lease.ends_at),
+            updated_at: now,
+            ..lease
+        })
+    }
+}

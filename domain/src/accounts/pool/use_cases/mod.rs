@@ -1,0 +1,7 @@
+//! One use case per file.
+
+pub mod expiry;
+pub mod import;
+pub mod leases;
+pub mod offers;
+pub mod rent;

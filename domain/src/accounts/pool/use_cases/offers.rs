@@ -1,0 +1,52 @@
+//! Reading the pool: accounts on offer (any signed-in person), and a workspace's leases and leased accounts
+//! (VIEWER and above, or keys with `ACCOUNTS_READ`).
+
+use crate::accounts::CountryCode;
+use crate::accounts::pool::records::{AccountRecord, LeaseRecord};
+use crate::accounts::pool::service::AccountsService;
+use crate::error::DomainResult;
+use crate::identity::Principal;
+use crate::ids::{AccountId, LeaseId};
+use crate::tenancy::api_keys::Scope;
+use crate::tenancy::{Role, TenantScope};
+
+impl AccountsService {
+    /// Accounts on offer, oldest first. People and API keys alike may browse the pool.
+    pub async fn offers(
+        &self,
+        _principal: &Principal,
+        country: Option<&CountryCode>,
+        after: Option<AccountId>,
+        limit: u64,
+    ) -> DomainResult<Vec<AccountRecord>> {
+        Ok(self.store.offered_accounts(country, after, limit).await?)
+    }
+
+    /// The workspace's leases, newest first.
+    pub async fn leases(
+        &self,
+        scope: &TenantScope,
+        before: Option<LeaseId>,
+        limit: u64,
+    ) -> DomainResult<Vec<LeaseRecord>> {
+        scope.require(Role::Viewer, Some(Scope::AccountsRead), "reading leases")?;
+        Ok(self.store.leases_of(scope, before, limit).await?)
+    }
+
+    /// The accounts the workspace holds now, oldest first.
+    pub async fn leased_accounts(
+        &self,
+        scope: &TenantScope,
+        after: Option<AccountId>,
+        limit: u64,
+    ) -> DomainResult<Vec<AccountRecord>> {
+        scope.require(Role::Viewer, Some(Scope::AccountsRead), "reading accounts")?;
+        Ok(self.store.leased_accounts(scope, after, limit).await?)
+    }
+
+    /// One account the workspace holds, or one on offer.
+    pub async fn account(&self, scope: &TenantScope, id: AccountId) -> DomainResult<Option<AccountRecord>> {
+        scope.require(Role::Viewer, Some(Scope::AccountsRead), "reading accounts")?;
+        Ok(self.store.find_account(Some(scope), id).await?)
+    }
+}

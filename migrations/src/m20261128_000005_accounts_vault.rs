@@ -1,0 +1,245 @@
+//! The session vault's data keys, the Telegram account pool and leases.
+//!
+//! Rules:
+//! - `data_keys` holds each owner's data keys only wrapped by the master key; `(owner, version)` is the
+//!   primary key, so two processes racing to create a version get one winner. Destroyed keys keep their row
+//!   (`wrapped` NULL, `destroyed_at` set): versions are never reused. The keys serve the whole server (the
+//!   platform pool has no workspace), so the table sits outside the tenant walls.
+//! - `telegram_accounts.key_fingerprint` (SHA-256 of the auth key) is unique: one session is in the pool once.
+//!   The session itself is only ever stored sealed (`sealed_session`, with the owner and key version that
+//!   open it); the phone number only masked.
+//! - On PostgreSQL, an account row is visible to anyone while on offer, and otherwise only to the workspace
+//!   holding it; a workspace may take an account on offer for itself and give back its own, nothing else.
+//!   Leases are tenant rows; the expiry sweep may read active leases that ran out, and only those, by
+//!   declaring `tgos.sweep = 'lease_expiry'`.
+
+use sea_orm_migration::prelude::*;
+use sea_orm_migration::sea_orm::DatabaseBackend;
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+#[derive(DeriveIden)]
+enum DataKeys {
+    Table,
+    Owner,
+    Version,
+    Wrapped,
+    CreatedAt,
+    DestroyedAt,
+}
+
+#[derive(DeriveIden)]
+enum TelegramAccounts {
+    Table,
+    Id,
+    Status,
+    Sandbox,
+    DisplayName,
+    Username,
+    PhoneMasked,
+    Country,
+    Premium,
+    AccountCreated,
+    DcId,
+    TelegramUserId,
+    KeyFingerprint,
+    KeyOwner,
+    KeyVersion,
+    SealedSession,
+    PricePerDayMinor,
+    Currency,
+    LeasedTo,
+    LeasedUntil,
+    CreatedAt,
+    UpdatedAt,
+}
+
+#[derive(DeriveIden)]
+enum Leases {
+    Table,
+    Id,
+    WorkspaceId,
+    AccountId,
+    Status,
+    StartsAt,
+    EndsAt,
+    PricePerDayMinor,
+    Currency,
+    CreatedBy,
+    CreatedAt,
+    UpdatedAt,
+}
+
+const POSTGRES_UP: &str = r#"
+GRANT SELECT, INSERT, UPDATE ON data_keys, telegram_accounts, leases TO tgos_app;
+
+ALTER TABLE telegram_accounts ENABLE ROW LEVEL SECURITY;
+ALTER TABLE telegram_accounts FORCE ROW LEVEL SECURITY;
+CREATE POLICY on_offer ON telegram_accounts FOR SELECT USING (status = 'AVAILABLE');
+CREATE POLICY stock ON telegram_accounts FOR INSERT
+    WITH CHECK (status = 'AVAILABLE' AND leased_to IS NULL);
+CREATE POLICY claim ON telegram_accounts FOR UPDATE
+    USING (status = 'AVAILABLE' AND leased_to IS NULL AND tgos_wall('workspace_id') IS NOT NULL)
+    WITH CHECK (leased_to = tgos_wall('workspace_id')::uuid);
+CREATE POLICY tenant ON telegram_accounts
+    USING (leased_to = tgos_wall('workspace_id')::uuid)
+    WITH CHECK (
+        leased_to = tgos_wall('workspace_id')::uuid
+        OR (leased_to IS NULL AND status = 'AVAILABLE' AND tgos_wall('workspace_id') IS NOT NULL)
+    );
+
+ALTER TABLE leases ENABLE ROW LEVEL SECURITY;
+ALTER TABLE leases FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant ON leases USING (workspace_id = tgos_wall('workspace_id')::uuid);
+CREATE POLICY due ON leases FOR SELECT
+    USING (tgos_wall('sweep') = 'lease_expiry' AND status = 'ACTIVE' AND ends_at <= now());
+"#;
+
+fn timestamp(column: impl IntoIden) -> ColumnDef {
+    ColumnDef::new(column).timestamp_with_time_zone().not_null().to_owned()
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(DataKeys::Table)
+                    .col(ColumnDef::new(DataKeys::Owner).string_len(64).not_null())
+                    .col(ColumnDef::new(DataKeys::Version).integer().not_null())
+                    .col(ColumnDef::new(DataKeys::Wrapped).binary().null())
+                    .col(timestamp(DataKeys::CreatedAt))
+                    .col(ColumnDef::new(DataKeys::DestroyedAt).timestamp_with_time_zone().null())
+                    .primary_key(Index::create().col(DataKeys::Owner).col(DataKeys::Version))
+                    .to_owned(),
+            )
+            .await?;
+
+        manager
+            .create_table(
+                Table::create()
+                    .table(TelegramAccounts::Table)
+                    .col(ColumnDef::new(TelegramAccounts::Id).uuid().not_null().primary_key())
+                    .col(ColumnDef::new(TelegramAccounts::Status).string_len(16).not_null())
+                    .col(ColumnDef::new(TelegramAccounts::Sandbox).boolean().not_null())
+                    .col(ColumnDef::new(TelegramAccounts::DisplayName).string_len(129).null())
+                    .col(ColumnDef::new(TelegramAccounts::Username).string_len(32).null())
+                    .col(ColumnDef::new(TelegramAccounts::PhoneMasked).string_len(64).null())
+                    .col(ColumnDef::new(TelegramAccounts::Country).string_len(2).null())
+                    .col(ColumnDef::new(TelegramAccounts::Premium).boolean().not_null())
+                    .col(ColumnDef::new(TelegramAccounts::AccountCreated).date().null())
+                    .col(ColumnDef::new(TelegramAccounts::DcId).small_integer().not_null())
+                    .col(ColumnDef::new(TelegramAccounts::TelegramUserId).big_integer().null())
+                    .col(ColumnDef::new(TelegramAccounts::KeyFingerprint).binary().not_null())
+                    .col(ColumnDef::new(TelegramAccounts::KeyOwner).string_len(64).not_null())
+                    .col(ColumnDef::new(TelegramAccounts::KeyVersion).integer().not_null())
+                    .col(ColumnDef::new(TelegramAccounts::SealedSession).binary().not_null())
+                    .col(
+                        ColumnDef::new(TelegramAccounts::PricePerDayMinor)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(TelegramAccounts::Currency).string_len(3).not_null())
+                    .col(ColumnDef::new(TelegramAccounts::LeasedTo).uuid().null())
+                    .col(
+                        ColumnDef::new(TelegramAccounts::LeasedUntil)
+                            .timestamp_with_time_zone()
+                            .null(),
+                    )
+                    .col(timestamp(TelegramAccounts::CreatedAt))
+                    .col(timestamp(TelegramAccounts::UpdatedAt))
+                    .to_owned(),
+            )
+            .await?;
+        for (name, columns, unique) in [
+            (
+                "telegram_accounts_key_fingerprint_unique",
+                vec![TelegramAccounts::KeyFingerprint],
+                true,
+            ),
+            (
+                "telegram_accounts_offer_idx",
+                vec![TelegramAccounts::Status, TelegramAccounts::Id],
+                false,
+            ),
+            (
+                "telegram_accounts_leased_to_idx",
+                vec![TelegramAccounts::LeasedTo, TelegramAccounts::Id],
+                false,
+            ),
+        ] {
+            let mut index = Index::create();
+            index.name(name).table(TelegramAccounts::Table);
+            for column in columns {
+                index.col(column);
+            }
+            if unique {
+                index.unique();
+            }
+            manager.create_index(index.to_owned()).await?;
+        }
+
+        manager
+            .create_table(
+                Table::create()
+                    .table(Leases::Table)
+                    .col(ColumnDef::new(Leases::Id).uuid().not_null().primary_key())
+                    .col(ColumnDef::new(Leases::WorkspaceId).uuid().not_null())
+                    .col(ColumnDef::new(Leases::AccountId).uuid().not_null())
+                    .col(ColumnDef::new(Leases::Status).string_len(16).not_null())
+                    .col(timestamp(Leases::StartsAt))
+                    .col(timestamp(Leases::EndsAt))
+                    .col(ColumnDef::new(Leases::PricePerDayMinor).big_integer().not_null())
+                    .col(ColumnDef::new(Leases::Currency).string_len(3).not_null())
+                    .col(ColumnDef::new(Leases::CreatedBy).uuid().null())
+                    .col(timestamp(Leases::CreatedAt))
+                    .col(timestamp(Leases::UpdatedAt))
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("leases_account_fk")
+                            .from(Leases::Table, Leases::AccountId)
+                            .to(TelegramAccounts::Table, TelegramAccounts::Id),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("leases_workspace_idx")
+                    .table(Leases::Table)
+                    .col(Leases::WorkspaceId)
+                    .col(Leases::Id)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("leases_due_idx")
+                    .table(Leases::Table)
+                    .col(Leases::Status)
+                    .col(Leases::EndsAt)
+                    .to_owned(),
+            )
+            .await?;
+
+        if manager.get_database_backend() == DatabaseBackend::Postgres {
+            manager.get_connection().execute_unprepared(POSTGRES_UP).await?;
+        }
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        for table in [
+            Leases::Table.into_iden(),
+            TelegramAccounts::Table.into_iden(),
+            DataKeys::Table.into_iden(),
+        ] {
+            manager.drop_table(Table::drop().table(table).to_owned()).await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,155 @@
+//! Leases, behind their workspace's wall; the expiry sweep reads due leases across workspaces behind the
+//! `lease_expiry` sweep wall, which shows active leases that ran out and nothing else.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait as _, EntityTrait as _, QueryFilter as _, QueryOrder as _, QuerySelect as _,
+};
+use tgos_domain::accounts::pool::{LeaseRecord, LeaseRepository, LeaseStatus};
+use tgos_domain::billing::{Currency, Money};
+use tgos_domain::ids::{AccountId, LeaseId, UserId, WorkspaceId};
+use tgos_domain::store::{StoreError, StoreResult};
+use tgos_domain::tenancy::TenantScope;
+
+use crate::entities::leases::{self, Column};
+use crate::errors::DbResultExt as _;
+use crate::repo::{Conn, Repo};
+use crate::wall::Wall;
+
+fn record(row: leases::Model) -> StoreResult<LeaseRecord> {
+    let currency = Currency::parse(&row.currency).ok_or_else(|| StoreError::backend("unknown lease currency"))?;
+    Ok(LeaseRecord {
+        id: LeaseId::from_uuid(row.id),
+        workspace_id: WorkspaceId::from_uuid(row.workspace_id),
+        account_id: AccountId::from_uuid(row.account_id),
+        status: LeaseStatus::parse(&row.status).ok_or_else(|| StoreError::backend("unknown lease status"))?,
+        starts_at: row.starts_at,
+        ends_at: row.ends_at,
+        price_per_day: Money::new(row.price_per_day_minor, currency),
+        created_by: row.created_by.map(UserId::from_uuid),
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    })
+}
+
+#[async_trait]
+impl<C: Conn> LeaseRepository for Repo<C> {
+    async fn insert_lease(&self, scope: &TenantScope, lease: &LeaseRecord) -> StoreResult<()> {
+        if lease.workspace_id != scope.workspace_id() {
+            return Err(StoreError::backend("lease outside its scope"));
+        }
+        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
+        leases::Entity::insert(leases::ActiveModel {
+            id: Set(lease.id.as_uuid()),
+            workspace_id: Set(lease.workspace_id.as_uuid()),
+            account_id: Set(lease.account_id.as_uuid()),
+            status: Set(lease.status.as_str().to_owned()),
+            starts_at: Set(lease.starts_at),
+            ends_at: Set(lease.ends_at),
+            price_per_day_minor: Set(lease.price_per_day.minor()),
+            currency: Set(lease.price_per_day.currency().code().to_owned()),
+            created_by: Set(lease.created_by.map(|u| u.as_uuid())),
+            created_at: Set(lease.created_at),
+            updated_at: Set(lease.updated_at),
+        })
+        .exec_without_returning(db.conn())
+        .await
+        .store()?;
+        db.done().await
+    }
+
+    async fn find_lease(&self, scope: &TenantScope, id: LeaseId) -> StoreResult<Option<LeaseRecord>> {
+        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
+        let row = leases::Entity::find_by_id(id.as_uuid())
+            .filter(Column::WorkspaceId.eq(scope.workspace_id().as_uuid()))
+            .one(db.conn())
+            .await
+            .store()?;
+        db.done().await?;
+        row.map(record).transpose()
+    }
+
+    async fn extend_lease(
+        &self,
+        scope: &TenantScope,
+        id: LeaseId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
+        let result = leases::Entity::update_many()
+            .col_expr(Column::EndsAt, Expr::value(to))
+            .col_expr(Column::UpdatedAt, Expr::value(now))
+            .filter(Column::Id.eq(id.as_uuid()))
+            .filter(Column::WorkspaceId.eq(scope.workspace_id().as_uuid()))
+            .filter(Column::Status.eq(LeaseStatus::Active.as_str()))
+            .filter(Column::EndsAt.eq(from))
+            .exec(db.conn())
+            .await
+            .store()?;
+        db.done().await?;
+        Ok(result.rows_affected == 1)
+    }
+
+    async fn end_lease(
+        &self,
+        scope: &TenantScope,
+        id: LeaseId,
+        status: LeaseStatus,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
+        let mut update = leases::Entity::update_many()
+            .col_expr(Column::Status, Expr::value(status.as_str()))
+            .col_expr(Column::UpdatedAt, Expr::value(now))
+            .filter(Column::Id.eq(id.as_uuid()))
+            .filter(Column::WorkspaceId.eq(scope.workspace_id().as_uuid()))
+            .filter(Column::Status.eq(LeaseStatus::Active.as_str()));
+        if status == LeaseStatus::Released {
+            // Released early: the lease ends now. An expired lease keeps the end it ran out at.
+            update = update.col_expr(Column::EndsAt, Expr::value(now));
+        }
+        let result = update.exec(db.conn()).await.store()?;
+        db.done().await?;
+        Ok(result.rows_affected == 1)
+    }
+
+    async fn leases_of(
+        &self,
+        scope: &TenantScope,
+        before: Option<LeaseId>,
+        limit: u64,
+    ) -> StoreResult<Vec<LeaseRecord>> {
+        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
+        let mut query = leases::Entity::find()
+            .filter(Column::WorkspaceId.eq(scope.workspace_id().as_uuid()))
+            .order_by_desc(Column::Id)
+            .limit(limit);
+        if let Some(before) = before {
+            query = query.filter(Column::Id.lt(before.as_uuid()));
+        }
+        let rows = query.all(db.conn()).await.store()?;
+        db.done().await?;
+        rows.into_iter().map(record).collect()
+    }
+
+    async fn due_leases(&self, now: DateTime<Utc>, limit: u64) -> StoreResult<Vec<(LeaseId, WorkspaceId)>> {
+        let db = self.wall(Wall::Sweep("lease_expiry")).await?;
+        let rows = leases::Entity::find()
+            .filter(Column::Status.eq(LeaseStatus::Active.as_str()))
+            .filter(Column::EndsAt.lte(now))
+            .order_by_asc(Column::EndsAt)
+            .limit(limit)
+            .all(db.conn())
+            .await
+            .store()?;
+        db.done().await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| (LeaseId::from_uuid(row.id), WorkspaceId::from_uuid(row.workspace_id)))
+            .collect())
+    }
+}

@@ -1,0 +1,8 @@
+//! The account pool, leases and the vault's data keys on SeaORM.
+
+mod keys;
+mod leases;
+mod pool;
+
+/// The unique index that keeps one session in the pool once.
+pub(crate) const FINGERPRINT_UNIQUE: &str = "telegram_accounts_key_fingerprint_unique";
