@@ -9,6 +9,7 @@
 //! print masked; no error reason quotes a session string or a key byte.
 
 pub mod country;
+pub mod health;
 pub mod import;
 pub mod phone;
 pub mod pool;

@@ -1,0 +1,55 @@
+//! What account health needs from storage.
+//!
+//! Rules:
+//! - An account's [`AccountHealth`] is saved with optimistic concurrency: each stored health carries a
+//!   version, and [`HealthRepository::save`] writes only if the stored version is still the one the writer
+//!   loaded (compare and swap), bumping it. Two workers reporting on the same account never overwrite each
+//!   other's observation: the loser reloads and applies its observation again ([`super::record_observation`]).
+//!   Because applying observations does not depend on their order, that retry gives the same health as any
+//!   serial order would.
+//! - Engagement counters are only ever added to, so they need no version: storage adds each delta atomically.
+
+use async_trait::async_trait;
+
+use super::account_health::AccountHealth;
+use super::counters::DailyCounters;
+use crate::ids::AccountId;
+use crate::store::StoreResult;
+
+/// A stored health and its version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredHealth {
+    pub health: AccountHealth,
+    /// Starts at 1 when first saved; each save adds 1.
+    pub version: u64,
+}
+
+/// What a save came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SaveOutcome {
+    /// Written; the new version.
+    Saved { version: u64 },
+    /// The stored version is not the expected one (or a health exists where none was expected): nothing was
+    /// written.
+    VersionConflict,
+}
+
+#[async_trait]
+pub trait HealthRepository: Send + Sync {
+    /// The account's health and its version; `None` before anything was saved for it.
+    async fn load(&self, account: AccountId) -> StoreResult<Option<StoredHealth>>;
+
+    /// Writes `health` if the stored version is `expected_version` (`None`: only if nothing is stored yet),
+    /// as one conditional statement; the new version is `expected_version + 1` (1 on first save).
+    async fn save(
+        &self,
+        account: AccountId,
+        health: &AccountHealth,
+        expected_version: Option<u64>,
+    ) -> StoreResult<SaveOutcome>;
+
+    /// Adds `delta` to the account's counters of `delta.day()` atomically: the counts are summed, and the
+    /// delta's peers are recorded once per account and day (an insert that ignores duplicates), so the stored
+    /// distinct-peer count stays exact across deltas.
+    async fn bump_counters(&self, account: AccountId, delta: &DailyCounters) -> StoreResult<()>;
+}
