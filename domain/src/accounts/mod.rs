@@ -9,6 +9,7 @@
 //! print masked; no error reason quotes a session string or a key byte.
 
 pub mod country;
+pub mod gateway;
 pub mod import;
 pub mod phone;
 pub mod pyrogram;
