@@ -1,4 +1,5 @@
-//! Accounts: the Telegram account pool. This part reads the session strings staff import.
+//! Accounts: the Telegram account pool ([`pool`]: offers, leases), account health ([`health`]), the port to
+//! Telegram ([`gateway`]), and the session strings staff import.
 //!
 //! A session string exported by Telethon ([`parse_telethon`]) or Pyrogram ([`parse_pyrogram`]) becomes one
 //! normalized [`TelegramSession`], whose canonical bytes ([`TelegramSession::encode`]) are what the vault
@@ -9,6 +10,7 @@
 //! print masked; no error reason quotes a session string or a key byte.
 
 pub mod country;
+pub mod gateway;
 pub mod health;
 pub mod import;
 pub mod phone;

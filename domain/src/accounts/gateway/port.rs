@@ -1,0 +1,91 @@
+//! The port itself: connect an account, then read and write through its connection.
+//!
+//! Rules:
+//! - One live connection per account across all workers: Telegram invalidates a session used from two
+//!   connections at once. The account lease enforces it; a gateway does not have to.
+//! - A connection acts as the account and nothing else: no read-state tampering (only `mark_read`, exactly
+//!   what a person's client does), no fingerprint spoofing, no evasion of Telegram's limits. Errors come
+//!   back classified ([`GatewayError`]) so health can slow down or stop the account.
+//! - Updates reach a caller two ways: live through [`GatewayConnection::subscribe`], and on resume through
+//!   [`GatewayConnection::updates_since`]. To lose nothing: subscribe first, then ask for the difference
+//!   since the persisted state, and skip what was already applied (delivery is at least once).
+
+use std::fmt::Debug;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use tokio::sync::broadcast;
+
+use super::error::GatewayError;
+use super::message::{RemoteDialog, RemoteMessage};
+use super::peer::{Peer, PeerKey};
+use super::update::{StampedUpdate, UpdateDifference, UpdateState};
+use crate::accounts::session::TelegramSession;
+use crate::ids::AccountId;
+
+/// The most messages or dialogs one call returns, as Telegram's own methods cap it.
+pub const MAX_PAGE: usize = 100;
+
+/// Connects accounts to Telegram (or to the simulated network of the sandbox).
+#[async_trait]
+pub trait TelegramGateway: Send + Sync + Debug {
+    /// Opens a connection as the account whose session this is: its data centre, its auth key, its user id.
+    /// Fails with [`GatewayError::SessionInvalid`] when Telegram no longer accepts the key.
+    async fn connect(
+        &self,
+        account: AccountId,
+        session: &TelegramSession,
+    ) -> Result<Arc<dyn GatewayConnection>, GatewayError>;
+
+    /// True for the simulated network: accounts connected through it are labelled "sandbox" everywhere.
+    fn is_sandbox(&self) -> bool;
+}
+
+/// One live connection of one account.
+#[async_trait]
+pub trait GatewayConnection: Send + Sync + Debug {
+    /// The account this connection acts as.
+    fn account(&self) -> AccountId;
+
+    /// The account's own user: its key, display name and username.
+    async fn me(&self) -> Result<Peer, GatewayError>;
+
+    /// The newest dialogs first, at most `limit` (capped at [`MAX_PAGE`]).
+    async fn dialogs(&self, limit: usize) -> Result<Vec<RemoteDialog>, GatewayError>;
+
+    /// Messages of one dialog, newest first, at most `limit` (capped at [`MAX_PAGE`]), only those with an id
+    /// below `before_id` when it is given: pass the oldest id of one page to get the next.
+    async fn history(
+        &self,
+        peer: PeerKey,
+        limit: usize,
+        before_id: Option<i32>,
+    ) -> Result<Vec<RemoteMessage>, GatewayError>;
+
+    /// Sends a text message, optionally as a reply, optionally without a notification (`silent`). Returns the
+    /// message as stored, with its id in the account's sequence.
+    async fn send_message(
+        &self,
+        peer: PeerKey,
+        text: &str,
+        reply_to: Option<i32>,
+        silent: bool,
+    ) -> Result<RemoteMessage, GatewayError>;
+
+    /// Marks the dialog's incoming messages read up to `max_id`, as the person would by opening the chat.
+    async fn mark_read(&self, peer: PeerKey, max_id: i32) -> Result<(), GatewayError>;
+
+    /// The account's current update state, for a caller that has none persisted yet.
+    async fn update_state(&self) -> Result<UpdateState, GatewayError>;
+
+    /// What happened after `state`, oldest first, or [`UpdateDifference::TooLong`] when the gap cannot be
+    /// filled.
+    async fn updates_since(&self, state: UpdateState) -> Result<UpdateDifference, GatewayError>;
+
+    /// Updates from now on. A receiver that falls behind gets `Lagged` and catches up with
+    /// [`updates_since`](Self::updates_since); the stream closes when the connection ends.
+    fn subscribe(&self) -> broadcast::Receiver<StampedUpdate>;
+
+    /// Ends the connection; later calls fail with [`GatewayError::Network`]. Calling it twice is harmless.
+    async fn disconnect(&self);
+}

@@ -1,0 +1,166 @@
+//! One simulated account's side of the network: its dialogs, its message-id sequence, its update journal
+//! and its live connections.
+//!
+//! Rules:
+//! - Private chats and basic groups draw message ids from the account's one sequence, starting at 1.
+//! - Every update gets the next state; the journal keeps the newest `capacity` updates and remembers the
+//!   newest state it dropped, so a resume from before it is answered with `TooLong`.
+//! - An update marked for duplication is journaled and broadcast twice, with the same state.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+use tgos_domain::accounts::gateway::{
+    GatewayUpdate, PeerKey, RemoteMessage, StampedUpdate, UpdateDifference, UpdateState,
+};
+use tokio::sync::broadcast;
+
+use super::fault::SandboxFault;
+
+/// How many updates each live connection's stream buffers before its receivers lag.
+const LIVE_BUFFER: usize = 256;
+
+/// A message in one account's box and where the same message sits in other accounts' boxes.
+#[derive(Debug, Clone)]
+pub(crate) struct Stored {
+    pub message: RemoteMessage,
+    /// `(user id, message id)` of the other accounts' copies: the recipient's for an outgoing message, the
+    /// sender's for an incoming one.
+    pub copies: Vec<(i64, i32)>,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Dialog {
+    pub messages: BTreeMap<i32, Stored>,
+    pub read_inbox_max_id: i32,
+    pub read_outbox_max_id: i32,
+}
+
+impl Dialog {
+    pub fn top_message_id(&self) -> i32 {
+        self.messages.keys().next_back().copied().unwrap_or(0)
+    }
+
+    pub fn unread_count(&self) -> u32 {
+        let unread = self
+            .messages
+            .range(self.read_inbox_max_id.saturating_add(1)..)
+            .filter(|(_, stored)| !stored.message.outgoing)
+            .count();
+        u32::try_from(unread).unwrap_or(u32::MAX)
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct Mailbox {
+    next_message_id: i32,
+    pub dialogs: BTreeMap<PeerKey, Dialog>,
+    journal: VecDeque<StampedUpdate>,
+    capacity: usize,
+    state: UpdateState,
+    dropped_through: UpdateState,
+    duplicate_next: u32,
+    pub send_faults: VecDeque<SandboxFault>,
+    pub session_invalid: bool,
+    live: HashMap<u64, broadcast::Sender<StampedUpdate>>,
+}
+
+impl Mailbox {
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            next_message_id: 1,
+            dialogs: BTreeMap::new(),
+            journal: VecDeque::new(),
+            capacity: capacity.max(1),
+            state: UpdateState::START,
+            dropped_through: UpdateState::START,
+            duplicate_next: 0,
+            send_faults: VecDeque::new(),
+            session_invalid: false,
+            live: HashMap::new(),
+        }
+    }
+
+    pub fn allocate_message_id(&mut self) -> i32 {
+        let id = self.next_message_id;
+        self.next_message_id = self.next_message_id.saturating_add(1);
+        id
+    }
+
+    pub fn dialog_mut(&mut self, peer: PeerKey) -> &mut Dialog {
+        self.dialogs.entry(peer).or_default()
+    }
+
+    /// Stores a message in its dialog and reports it as a new message.
+    pub fn store(&mut self, stored: Stored) {
+        let message = stored.message.clone();
+        self.dialog_mut(message.peer).messages.insert(message.id, stored);
+        self.emit(GatewayUpdate::NewMessage(message));
+    }
+
+    /// Journals the update under the next state and sends it to every live connection.
+    pub fn emit(&mut self, update: GatewayUpdate) {
+        self.state = self.state.next();
+        let stamped = StampedUpdate {
+            state: self.state,
+            update,
+        };
+        let times = if self.duplicate_next > 0 {
+            self.duplicate_next -= 1;
+            2
+        } else {
+            1
+        };
+        for _ in 0..times {
+            self.journal.push_back(stamped.clone());
+            for sender in self.live.values() {
+                // No receiver yet is fine: the journal has it.
+                let _ = sender.send(stamped.clone());
+            }
+        }
+        while self.journal.len() > self.capacity {
+            if let Some(dropped) = self.journal.pop_front() {
+                self.dropped_through = dropped.state;
+            }
+        }
+    }
+
+    pub fn duplicate_next_update(&mut self) {
+        self.duplicate_next = self.duplicate_next.saturating_add(1);
+    }
+
+    pub fn state(&self) -> UpdateState {
+        self.state
+    }
+
+    pub fn updates_since(&self, since: UpdateState) -> UpdateDifference {
+        if since > self.state || since < self.dropped_through {
+            return UpdateDifference::TooLong { state: self.state };
+        }
+        UpdateDifference::Updates {
+            updates: self.journal.iter().filter(|u| u.state > since).cloned().collect(),
+            state: self.state,
+        }
+    }
+
+    pub fn open_connection(&mut self, connection: u64) {
+        let (sender, _) = broadcast::channel(LIVE_BUFFER);
+        self.live.insert(connection, sender);
+    }
+
+    pub fn is_open(&self, connection: u64) -> bool {
+        self.live.contains_key(&connection)
+    }
+
+    pub fn close_connection(&mut self, connection: u64) {
+        self.live.remove(&connection);
+    }
+
+    /// Drops every live connection: their streams close and their calls fail from now on.
+    pub fn close_all_connections(&mut self) {
+        self.live.clear();
+    }
+
+    pub fn subscribe(&self, connection: u64) -> Option<broadcast::Receiver<StampedUpdate>> {
+        self.live.get(&connection).map(broadcast::Sender::subscribe)
+    }
+}

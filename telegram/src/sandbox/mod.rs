@@ -1,0 +1,38 @@
+//! The sandbox: an in-process **simulated** Telegram network. Nothing here talks to Telegram.
+//!
+//! It is the embedded default gateway (like a payment provider's test mode) and the ground the inbox, health
+//! and automations are tested on. Accounts connected through it are labelled sandbox accounts.
+//!
+//! What it simulates, and the rules it keeps:
+//! - Accounts ([`SandboxNetwork::register_account`], or any session on `connect`) are Telegram users keyed by
+//!   user id; a session without one is the user derived from its auth key's fingerprint ([`sandbox_user_id`]).
+//! - Accounts message each other: the sender's copy is outgoing, the recipient's is incoming, each with an
+//!   id from its owner's sequence (one per account, shared by private chats and basic groups), each reported
+//!   once. Basic groups ([`SandboxNetwork::create_group`]) work the same way per member.
+//! - Scripted contacts ([`SandboxNetwork::contact_send`], `contact_edit`, `contact_delete`) write to an
+//!   account; deletions come without a peer, as Telegram sends them.
+//! - Reading ([`mark_read`](tgos_domain::accounts::gateway::GatewayConnection::mark_read)) reports
+//!   `ReadInbox` to the reader and `ReadOutbox` to the account that sent what was read.
+//! - Faults ([`SandboxFault`]): `FloodWait` and `PeerFlood` fail the account's next send, one each;
+//!   `SessionInvalid` fails everything until the account is registered again.
+//! - Updates: a per-account journal with increasing states, live streams per connection, resume with
+//!   `updates_since`, and an on-demand duplicate ([`SandboxNetwork::duplicate_next_update`]) to prove
+//!   at-least-once handling.
+//! - Text: empty or blank is `MessageEmpty`, over 4096 UTF-16 code units is `MessageTooLong`.
+//!
+//! Not simulated: channels (their keys are refused as `PeerInvalid`), media, privacy settings, time-based
+//! limits (a flood wait is an injected fault, not a counter).
+
+mod error;
+mod fault;
+mod gateway;
+mod ids;
+mod mailbox;
+mod network;
+mod world;
+
+pub use error::SandboxError;
+pub use fault::SandboxFault;
+pub use gateway::{SandboxConnection, SandboxGateway};
+pub use ids::{CONTACT_ID_BASE, sandbox_user_id};
+pub use network::SandboxNetwork;
