@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use secrecy::ExposeSecret as _;
+use tgos_domain::accounts::pool::{AccountsConfig, AccountsService};
 use tgos_domain::billing::ports::PaymentGateway;
 use tgos_domain::billing::{BillingConfig, BillingService, Currency};
 use tgos_domain::clock::SystemClock;
@@ -15,6 +16,7 @@ use tgos_domain::identity::{IdentityConfig, IdentityService};
 use tgos_domain::mail::Mailer;
 use tgos_domain::store::Store;
 use tgos_domain::tenancy::TenancyService;
+use tgos_domain::vault::{KeyStore, Vault};
 use tgos_persistence::key_file::{self, KeyOrigin};
 use tgos_persistence::mail;
 use tgos_persistence::payments::{
@@ -43,6 +45,8 @@ pub struct AppState {
     pub tenancy: TenancyService,
     /// Billing use cases, for the providers' webhooks.
     pub billing: BillingService,
+    /// The account pool's use cases, for the lease expiry sweep.
+    pub accounts: AccountsService,
     /// Verifies Stripe webhooks; `None` when no webhook secret is configured.
     pub stripe_webhook: Option<StripeWebhook>,
     /// Verifies NOWPayments IPN callbacks; `None` when no IPN secret is configured.
@@ -75,7 +79,9 @@ impl AppState {
         .await
         .map_err(|error| anyhow::anyhow!("cannot open the {backend} database: {error}"))?;
         tracing::info!(backend, "database ready and migrated");
-        let store: Arc<dyn Store> = Arc::new(store);
+        let store = Arc::new(store);
+        let keys: Arc<dyn KeyStore> = store.clone();
+        let store: Arc<dyn Store> = store;
 
         let master_key = Arc::new(load_master_key(&settings)?);
         let hasher = Arc::new(Argon2Pool::new(HashingLimits::for_this_machine()).map_err(|e| anyhow::anyhow!("{e}"))?);
@@ -83,21 +89,31 @@ impl AppState {
         let identity = IdentityService::new(
             Arc::clone(&store),
             hasher,
-            master_key,
+            master_key.clone(),
             clock.clone(),
             identity_config(&settings.auth),
         );
         let tenancy = TenancyService::new(Arc::clone(&store), clock.clone(), mailer(&settings)?);
         let billing = BillingService::new(
             Arc::clone(&store),
-            clock,
+            clock.clone(),
             payment_gateways(&settings)?,
             billing_config(&settings)?,
+        );
+        let vault = Vault::new(keys, master_key, clock.clone());
+        let accounts = AccountsService::new(
+            Arc::clone(&store),
+            vault,
+            clock,
+            AccountsConfig {
+                max_lease_days: settings.accounts.max_lease_days,
+            },
         );
         let services = Services {
             identity: identity.clone(),
             tenancy: tenancy.clone(),
             billing: billing.clone(),
+            accounts: accounts.clone(),
         };
         let schema = build_schema(&settings.graphql, Some(services));
         Ok(Self {
@@ -108,6 +124,7 @@ impl AppState {
             key_limiter: Arc::new(KeyLimiter::new(settings.auth.api_key_requests_per_minute)),
             tenancy,
             billing,
+            accounts,
             stripe_webhook: settings
                 .stripe
                 .webhook_secret

@@ -28,6 +28,15 @@ pub struct Settings {
     pub billing: BillingSettings,
     pub stripe: StripeSettings,
     pub nowpayments: NowPaymentsSettings,
+    pub accounts: AccountsSettings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AccountsSettings {
+    /// The longest rental or renewal, in days.
+    pub max_lease_days: i64,
+    /// How often the sweep returns accounts of leases that ran out to the pool, in seconds.
+    pub expiry_sweep_secs: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -126,6 +135,7 @@ struct Defaults {
     billing: BillingSettings,
     stripe: ApiBaseDefault,
     nowpayments: ApiBaseDefault,
+    accounts: AccountsSettings,
 }
 
 #[derive(Debug, Serialize)]
@@ -184,6 +194,10 @@ fn defaults() -> Defaults {
         },
         nowpayments: ApiBaseDefault {
             api_base: "https://api.nowpayments.io".to_owned(),
+        },
+        accounts: AccountsSettings {
+            max_lease_days: 90,
+            expiry_sweep_secs: 60,
         },
     }
 }

@@ -12,6 +12,8 @@ use poem::listener::{Acceptor as _, Listener as _, TcpListener};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use tgos_domain::accounts::pool::AccountsService;
+
 use crate::app::AppState;
 use crate::config::Settings;
 use crate::http::routes;
@@ -23,6 +25,8 @@ pub struct RunningServer {
     pub state: AppState,
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<std::io::Result<()>>,
+    /// The lease expiry sweep; stopped with the server.
+    sweep: JoinHandle<()>,
 }
 
 impl RunningServer {
@@ -31,8 +35,24 @@ impl RunningServer {
         if let Some(shutdown) = self.shutdown.take() {
             let _ignored = shutdown.send(());
         }
+        self.sweep.abort();
         self.task.await.context("server task panicked")??;
         Ok(())
+    }
+}
+
+/// Every `period`, returns the accounts of leases that ran out to the pool. A failed sweep is logged and
+/// retried at the next tick; nothing it half-did stays half-done (one transaction per lease).
+async fn sweep_expired_leases(accounts: AccountsService, period: Duration) {
+    let mut ticks = tokio::time::interval(period);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        match accounts.expire_due_leases().await {
+            Ok(0) => {}
+            Ok(ended) => tracing::info!(ended, "leases expired; their accounts are back in the pool"),
+            Err(error) => tracing::error!(error = %error, detail = ?error, "the lease expiry sweep failed"),
+        }
     }
 }
 
@@ -51,6 +71,10 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
         .and_then(|addr| addr.as_socket_addr().copied())
         .context("listener has no address")?;
     tracing::info!(%addr, "listening on http://{addr}/graphql");
+    let sweep = tokio::spawn(sweep_expired_leases(
+        state.accounts.clone(),
+        Duration::from_secs(state.settings.accounts.expiry_sweep_secs.max(1)),
+    ));
     let (shutdown, signal) = oneshot::channel::<()>();
     let app = routes(state.clone());
     let task = tokio::spawn(async move {
@@ -69,6 +93,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
         state,
         shutdown: Some(shutdown),
         task,
+        sweep,
     })
 }
 

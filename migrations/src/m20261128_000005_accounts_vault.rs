@@ -10,7 +10,7 @@
 //!   open it); the phone number only masked.
 //! - On PostgreSQL, an account row is visible to anyone while on offer, and otherwise only to the workspace
 //!   holding it; a workspace may take an account on offer for itself and give back its own, nothing else.
-//!   Leases are tenant rows; the expiry sweep may read active leases that ran out, and only those, by
+//!   Leases are tenant rows (a member may find the workspace of a lease named by id); the expiry sweep may read active leases that ran out, and only those, by
 //!   declaring `tgos.sweep = 'lease_expiry'`.
 
 use sea_orm_migration::prelude::*;
@@ -92,6 +92,8 @@ CREATE POLICY tenant ON telegram_accounts
 ALTER TABLE leases ENABLE ROW LEVEL SECURITY;
 ALTER TABLE leases FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant ON leases USING (workspace_id = tgos_wall('workspace_id')::uuid);
+CREATE POLICY own_memberships ON leases FOR SELECT
+    USING (workspace_id IN (SELECT workspace_id FROM memberships WHERE user_id = tgos_wall('user_id')::uuid));
 CREATE POLICY due ON leases FOR SELECT
     USING (tgos_wall('sweep') = 'lease_expiry' AND status = 'ACTIVE' AND ends_at <= now());
 "#;

@@ -73,6 +73,8 @@ pub struct TestApp {
     /// The server's tenancy and billing use cases, for driving what has no public API yet (charges).
     pub tenancy: tgos_domain::tenancy::TenancyService,
     pub billing: tgos_domain::billing::BillingService,
+    /// The account pool's use cases, for stocking the pool and running the expiry sweep on demand.
+    pub accounts: tgos_domain::accounts::pool::AccountsService,
     /// The fake NOWPayments and Stripe the server's real clients talk to.
     pub nowpayments: crate::fakes::FakeNowPayments,
     pub stripe: crate::fakes::FakeStripe,
@@ -116,6 +118,7 @@ impl TestApp {
             identity: server.state.identity.clone(),
             tenancy: server.state.tenancy.clone(),
             billing: server.state.billing.clone(),
+            accounts: server.state.accounts.clone(),
             nowpayments,
             stripe,
             store: server.state.store.clone(),

@@ -1,6 +1,7 @@
 //! The GraphQL schema: one merged object per area, limits from configuration, and the error and metrics
 //! error mapping every response passes through.
 
+pub mod accounts;
 pub mod billing;
 pub mod context;
 pub mod errors;
@@ -18,7 +19,11 @@ use errors::{ApiError, ApiResult};
 
 #[derive(MergedObject, Default, Debug)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(identity::query::IdentityQuery, tenancy::query::TenancyQuery);
+pub struct QueryRoot(
+    identity::query::IdentityQuery,
+    tenancy::query::TenancyQuery,
+    accounts::query::AccountsQuery,
+);
 
 #[derive(MergedObject, Default, Debug)]
 #[graphql(name = "Mutation")]
@@ -28,6 +33,7 @@ pub struct MutationRoot(
     tenancy::invitations::InvitationMutation,
     tenancy::api_keys::ApiKeyMutation,
     billing::mutation::BillingMutation,
+    accounts::mutation::AccountsMutation,
 );
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
@@ -38,6 +44,7 @@ pub struct Services {
     pub identity: IdentityService,
     pub tenancy: TenancyService,
     pub billing: tgos_domain::billing::BillingService,
+    pub accounts: tgos_domain::accounts::pool::AccountsService,
 }
 
 /// The schema with its limits and, when serving, the services.
@@ -49,7 +56,8 @@ pub fn build_schema(settings: &GraphqlSettings, services: Option<Services>) -> A
         builder = builder
             .data(services.identity)
             .data(services.tenancy)
-            .data(services.billing);
+            .data(services.billing)
+            .data(services.accounts);
     }
     builder.finish()
 }
@@ -80,4 +88,9 @@ pub(crate) fn tenancy_service<'a>(ctx: &Context<'a>) -> ApiResult<&'a TenancySer
 pub(crate) fn billing_service<'a>(ctx: &Context<'a>) -> ApiResult<&'a tgos_domain::billing::BillingService> {
     ctx.data_opt::<tgos_domain::billing::BillingService>()
         .ok_or_else(|| ApiError::from(DomainError::internal("billing service missing from schema data")))
+}
+
+pub(crate) fn accounts_service<'a>(ctx: &Context<'a>) -> ApiResult<&'a tgos_domain::accounts::pool::AccountsService> {
+    ctx.data_opt::<tgos_domain::accounts::pool::AccountsService>()
+        .ok_or_else(|| ApiError::from(DomainError::internal("accounts service missing from schema data")))
 }

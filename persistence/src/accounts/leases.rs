@@ -14,6 +14,7 @@ use tgos_domain::store::{StoreError, StoreResult};
 use tgos_domain::tenancy::TenantScope;
 
 use crate::entities::leases::{self, Column};
+use crate::entities::memberships;
 use crate::errors::DbResultExt as _;
 use crate::repo::{Conn, Repo};
 use crate::wall::Wall;
@@ -69,6 +70,24 @@ impl<C: Conn> LeaseRepository for Repo<C> {
             .store()?;
         db.done().await?;
         row.map(record).transpose()
+    }
+
+    async fn lease_workspace_of_member(&self, user: UserId, id: LeaseId) -> StoreResult<Option<WorkspaceId>> {
+        let db = self.wall(Wall::User(user)).await?;
+        let memberships = sea_orm::QuerySelect::query(
+            &mut memberships::Entity::find()
+                .select_only()
+                .column(memberships::Column::WorkspaceId)
+                .filter(memberships::Column::UserId.eq(user.as_uuid())),
+        )
+        .to_owned();
+        let row = leases::Entity::find_by_id(id.as_uuid())
+            .filter(Column::WorkspaceId.in_subquery(memberships))
+            .one(db.conn())
+            .await
+            .store()?;
+        db.done().await?;
+        Ok(row.map(|row| WorkspaceId::from_uuid(row.workspace_id)))
     }
 
     async fn extend_lease(

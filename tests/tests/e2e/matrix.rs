@@ -39,6 +39,8 @@ enum Expect {
     Public,
     /// Any signed-in person; never an API key.
     Person,
+    /// Any signed-in person, and any API key whatever its scopes.
+    SignedIn,
     /// Any member, and any key of the workspace whatever its scopes.
     Tenant,
     /// Members of at least this rank (1 viewer .. 4 owner); API keys only with the scope, if one is named.
@@ -61,6 +63,7 @@ fn allowed(expect: Expect, caller: Caller) -> bool {
         (_, Caller::Anonymous) => false,
         (Expect::Person, Caller::KeyAllScopes | Caller::KeyInboxRead) => false,
         (Expect::Person, _) => true,
+        (Expect::SignedIn, _) => true,
         (Expect::Tenant, Caller::Outsider) => false,
         (Expect::Tenant, _) => true,
         (Expect::Member { scope, .. }, Caller::KeyAllScopes) => scope.is_some(),
@@ -87,6 +90,15 @@ fn expectation(field: &str) -> Option<Expect> {
             scope: Some("BILLING_READ"),
         },
         "Mutation.createTopUp" => Member { rank: 3, scope: None },
+        "Query.accountOffers" => SignedIn,
+        "Workspace.leases" | "Workspace.accounts" => Member {
+            rank: 1,
+            scope: Some("ACCOUNTS_READ"),
+        },
+        "Mutation.rentAccount" | "Mutation.renewLease" | "Mutation.releaseLease" => Member {
+            rank: 2,
+            scope: Some("ACCOUNTS_WRITE"),
+        },
         "Mutation.signUp" | "Mutation.signIn" | "Mutation.completeSignIn" => Public,
         "Mutation.signOut"
         | "Mutation.revokeSession"
@@ -142,6 +154,21 @@ async fn invocation(field: &str, app: &TestApp, world: &World) -> anyhow::Result
             "mutation($w: ID!) { createTopUp(workspaceId: $w, provider: STRIPE, amountMinor: 0, currency: \"USD\") { id } }"
                 .into(),
             json!({ "w": w }),
+        ),
+        "Query.accountOffers" => ("{ accountOffers(first: 1) { edges { cursor } } }".into(), json!({})),
+        "Workspace.leases" => (ws("leases { edges { cursor } }"), json!({ "w": w })),
+        "Workspace.accounts" => (ws("accounts { edges { cursor } }"), json!({ "w": w })),
+        "Mutation.rentAccount" => (
+            "mutation($w: ID!, $o: ID!) { rentAccount(workspaceId: $w, offerId: $o, days: 1) { id } }".into(),
+            json!({ "w": w, "o": random_id() }),
+        ),
+        "Mutation.renewLease" => (
+            "mutation($l: ID!) { renewLease(leaseId: $l, days: 1) { id } }".into(),
+            json!({ "l": fresh_lease(app, world).await? }),
+        ),
+        "Mutation.releaseLease" => (
+            "mutation($l: ID!) { releaseLease(leaseId: $l) { id } }".into(),
+            json!({ "l": fresh_lease(app, world).await? }),
         ),
         "Mutation.signUp" => (
             "mutation { signUp(input: {email: \"bad\", fullName: \"x\", username: \"xx\", password: \"short\"}) { user { id } } }".into(),
@@ -201,6 +228,20 @@ async fn invocation(field: &str, app: &TestApp, world: &World) -> anyhow::Result
     }))
 }
 
+/// A new active lease of the workspace, so a permitted caller has something real to renew or release.
+async fn fresh_lease(app: &TestApp, world: &World) -> anyhow::Result<String> {
+    let account = app.stock_pool(1, 100).await?[0].to_string();
+    app.credit_wallet(&world.owner, &world.workspace, 1_000).await?;
+    let rented = app
+        .gql(
+            Some(&world.owner),
+            "mutation($w: ID!, $o: ID!) { rentAccount(workspaceId: $w, offerId: $o, days: 1) { id } }",
+            json!({ "w": world.workspace, "o": account }),
+        )
+        .await?;
+    rented.str_at("/data/rentAccount/id")
+}
+
 /// Whether the response shows the caller was turned away by authorization.
 fn denied(response: &tgos_tests::GqlResponse) -> bool {
     response.errors().iter().any(|error| {
@@ -210,6 +251,8 @@ fn denied(response: &tgos_tests::GqlResponse) -> bool {
             || (code == Some("UNAUTHENTICATED") && message == "authentication required")
             // Someone else's key id is answered like an unknown one.
             || (code == Some("NOT_FOUND") && message == "API key not found")
+            // Someone else's lease id likewise.
+            || (code == Some("NOT_FOUND") && message == "lease not found")
     })
 }
 

@@ -41,10 +41,18 @@ async fn set_tenant(db: &impl sea_orm::ConnectionTrait, workspace: &str) -> anyh
     Ok(())
 }
 
-/// Tables with forced row-level security: the tenant tables above, and billing's (exercised by the billing
-/// tests through the same walls).
-const WALLED_TABLES: usize =
-    TENANT_TABLES.len() + ["top_ups", "ledger_transactions", "ledger_postings", "wallet_balances"].len();
+/// Tables with forced row-level security: the tenant tables above, billing's (exercised by the billing tests
+/// through the same walls), and the account pool's (below).
+const WALLED_TABLES: usize = TENANT_TABLES.len()
+    + [
+        "top_ups",
+        "ledger_transactions",
+        "ledger_postings",
+        "wallet_balances",
+        "telegram_accounts",
+        "leases",
+    ]
+    .len();
 
 /// A workspace with a member, a pending invitation, an API key and audit entries: a row in every tenant table.
 async fn populated_workspace(app: &TestApp, owner: &str, name: &str) -> anyhow::Result<String> {
@@ -217,6 +225,78 @@ postgres_tests!(
         let owner = app.db().await?;
         let name = text(&owner, &format!("SELECT name FROM workspaces WHERE id = '{theirs}'")).await?;
         assert_eq!(name.as_deref(), Some("Theirs"));
+        Ok(())
+    }
+);
+
+postgres_tests!(
+    a_leased_account_is_walled_off_from_other_tenants_and_the_sweep_sees_only_due_leases,
+    |app| {
+        app.stock_pool(2, 500).await?;
+        let owner = app.sign_up("olive").await?;
+        let renter = app.create_workspace(&owner, "Renter").await?;
+        let bystander = app.create_workspace(&owner, "Bystander").await?;
+        app.credit_wallet(&owner, &renter, 10_000).await?;
+        let offers = app
+            .gql(Some(&owner), "{ accountOffers { edges { node { id } } } }", json!({}))
+            .await?;
+        let account = offers.str_at("/data/accountOffers/edges/0/node/id")?;
+        let rented = app
+            .gql(
+                Some(&owner),
+                "mutation($w: ID!, $o: ID!) { rentAccount(workspaceId: $w, offerId: $o, days: 1) { id } }",
+                json!({ "w": renter, "o": account }),
+            )
+            .await?;
+        let lease = rented.str_at("/data/rentAccount/id")?;
+        let server = app.server_pool().await?;
+        let accounts = "SELECT count(*) FROM telegram_accounts";
+        let leases = "SELECT count(*) FROM leases";
+
+        assert_eq!(
+            count(&server, accounts).await?,
+            1,
+            "no tenant: only the account on offer"
+        );
+        assert_eq!(count(&server, leases).await?, 0);
+        for (tenant, expected_accounts, expected_leases) in [(&bystander, 1, 0), (&renter, 2, 1)] {
+            let tx = server.begin().await?;
+            set_tenant(&tx, tenant).await?;
+            assert_eq!(count(&tx, accounts).await?, expected_accounts);
+            assert_eq!(count(&tx, leases).await?, expected_leases);
+            tx.commit().await?;
+        }
+        // The bystander can neither extend nor take the renter's account.
+        let tx = server.begin().await?;
+        set_tenant(&tx, &bystander).await?;
+        let touched = tx
+            .execute_unprepared("UPDATE telegram_accounts SET leased_until = now() WHERE status = 'LEASED'")
+            .await?;
+        assert_eq!(touched.rows_affected(), 0);
+        tx.commit().await?;
+
+        // The sweep's wall shows active leases that ran out, and nothing else.
+        let due = "SELECT count(*) FROM leases";
+        let sweep = "SELECT set_config('tgos.sweep', 'lease_expiry', true)";
+        let tx = server.begin().await?;
+        tx.execute_unprepared(sweep).await?;
+        assert_eq!(count(&tx, due).await?, 0, "nothing is due yet");
+        tx.commit().await?;
+        app.db()
+            .await?
+            .execute_unprepared(&format!(
+                "UPDATE leases SET ends_at = now() - interval '1 minute' WHERE id = '{lease}'"
+            ))
+            .await?;
+        let tx = server.begin().await?;
+        tx.execute_unprepared(sweep).await?;
+        assert_eq!(count(&tx, due).await?, 1);
+        assert_eq!(
+            count(&tx, accounts).await?,
+            1,
+            "the sweep's wall shows no leased account"
+        );
+        tx.commit().await?;
         Ok(())
     }
 );

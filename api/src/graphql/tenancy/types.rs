@@ -10,9 +10,10 @@ use super::api_keys::ApiKey;
 use super::audit::{AuditEntry, AuditEntryConnection};
 use super::connection::{page_size, parse_cursor};
 use super::invitations::Invitation;
+use crate::graphql::accounts::types::{Lease, LeaseConnection, TelegramAccount, TelegramAccountConnection};
 use crate::graphql::billing::types::Wallet;
 use crate::graphql::errors::ApiResult;
-use crate::graphql::{billing_service, tenancy_service};
+use crate::graphql::{accounts_service, billing_service, tenancy_service};
 
 /// Ranked roles: OWNER > ADMIN > OPERATOR > VIEWER.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -113,6 +114,48 @@ impl Workspace {
             scope: self.scope.clone(),
             balance,
         })
+    }
+
+    /// The workspace's leases, newest first (VIEWER and above, or keys with `ACCOUNTS_READ`).
+    async fn leases(&self, ctx: &Context<'_>, first: Option<i32>, after: Option<String>) -> ApiResult<LeaseConnection> {
+        let limit = page_size(first)?;
+        let before = parse_cursor(after.as_deref())?;
+        let mut page = accounts_service(ctx)?.leases(&self.scope, before, limit + 1).await?;
+        let has_next = page.len() as u64 > limit;
+        page.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        let mut connection = Connection::new(before.is_some(), has_next);
+        connection.edges.extend(page.into_iter().map(|record| {
+            Edge::new(
+                record.id.to_string(),
+                Lease {
+                    record,
+                    scope: self.scope.clone(),
+                },
+            )
+        }));
+        Ok(connection)
+    }
+
+    /// The Telegram accounts the workspace holds now (VIEWER and above, or keys with `ACCOUNTS_READ`).
+    async fn accounts(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<TelegramAccountConnection> {
+        let limit = page_size(first)?;
+        let after = parse_cursor(after.as_deref())?;
+        let mut page = accounts_service(ctx)?
+            .leased_accounts(&self.scope, after, limit + 1)
+            .await?;
+        let has_next = page.len() as u64 > limit;
+        page.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        let mut connection = Connection::new(after.is_some(), has_next);
+        connection.edges.extend(
+            page.into_iter()
+                .map(|record| Edge::new(record.id.to_string(), TelegramAccount::from(record))),
+        );
+        Ok(connection)
     }
 
     /// The workspace's audit trail, newest first (ADMIN and OWNER).

@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 
 use super::records::{AccountRecord, LeaseRecord, LeaseStatus};
 use crate::accounts::CountryCode;
-use crate::ids::{AccountId, LeaseId, WorkspaceId};
+use crate::ids::{AccountId, LeaseId, UserId, WorkspaceId};
 use crate::store::StoreResult;
 use crate::tenancy::TenantScope;
 use crate::vault::SealedPayload;
@@ -72,6 +72,8 @@ pub trait AccountRepository: Send + Sync {
 pub trait LeaseRepository: Send + Sync {
     async fn insert_lease(&self, scope: &TenantScope, lease: &LeaseRecord) -> StoreResult<()>;
     async fn find_lease(&self, scope: &TenantScope, id: LeaseId) -> StoreResult<Option<LeaseRecord>>;
+    /// The workspace of a lease, if `user` is a member of it (a lease named by id alone finds its tenant).
+    async fn lease_workspace_of_member(&self, user: UserId, id: LeaseId) -> StoreResult<Option<WorkspaceId>>;
     /// `ACTIVE` and ending at `from` → ending at `to`; `false` when another renewal or the end got there first.
     async fn extend_lease(
         &self,

@@ -36,4 +36,9 @@ impl AccountsService {
             config,
         }
     }
+
+    /// Now, by the service's clock.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
 }

@@ -4,9 +4,9 @@
 use crate::accounts::CountryCode;
 use crate::accounts::pool::records::{AccountRecord, LeaseRecord};
 use crate::accounts::pool::service::AccountsService;
-use crate::error::DomainResult;
+use crate::error::{DomainError, DomainResult};
 use crate::identity::Principal;
-use crate::ids::{AccountId, LeaseId};
+use crate::ids::{AccountId, LeaseId, WorkspaceId};
 use crate::tenancy::api_keys::Scope;
 use crate::tenancy::{Role, TenantScope};
 
@@ -20,6 +20,19 @@ impl AccountsService {
         limit: u64,
     ) -> DomainResult<Vec<AccountRecord>> {
         Ok(self.store.offered_accounts(country, after, limit).await?)
+    }
+
+    /// The workspace a lease named by id belongs to: an API key's own workspace, or for a person one of their
+    /// workspaces; `NOT_FOUND` otherwise (a lease of another tenant is indistinguishable from none).
+    pub async fn lease_workspace(&self, principal: &Principal, id: LeaseId) -> DomainResult<WorkspaceId> {
+        match principal {
+            Principal::ApiKey { workspace_id, .. } => Ok(*workspace_id),
+            Principal::User { user_id, .. } => self
+                .store
+                .lease_workspace_of_member(*user_id, id)
+                .await?
+                .ok_or(DomainError::NotFound("lease")),
+        }
     }
 
     /// The workspace's leases, newest first.

@@ -1,0 +1,5 @@
+//! The account pool over GraphQL: offers, rentals and leases, and the accounts a workspace holds.
+
+pub mod mutation;
+pub mod query;
+pub mod types;

@@ -1,0 +1,64 @@
+//! Renting, renewing and releasing accounts.
+
+use async_graphql::{Context, ID, Object};
+use tgos_domain::DomainError;
+use tgos_domain::ids::{AccountId, LeaseId};
+
+use super::types::Lease;
+use crate::graphql::context::{client, principal};
+use crate::graphql::errors::{ApiError, ApiResult};
+use crate::graphql::tenancy::query::workspace_id;
+use crate::graphql::{accounts_service, guards::SignedIn, tenancy_service};
+
+fn parse_id<T: std::str::FromStr>(id: &ID, field: &str, what: &'static str) -> ApiResult<T> {
+    id.parse()
+        .map_err(|_| ApiError::from(DomainError::invalid(field, format!("not a {what} id"))))
+}
+
+#[derive(Debug, Default)]
+pub struct AccountsMutation;
+
+#[Object]
+impl AccountsMutation {
+    /// Rents an account on offer for `days` (OPERATOR and above, or keys with `ACCOUNTS_WRITE`), charged to the
+    /// wallet: `ACCOUNT_UNAVAILABLE` when someone else got it first, `INSUFFICIENT_FUNDS` when the wallet
+    /// holds less than `days × pricePerDay`; either way nothing is charged.
+    #[graphql(guard = "SignedIn")]
+    async fn rent_account(&self, ctx: &Context<'_>, workspace_id: ID, offer_id: ID, days: i32) -> ApiResult<Lease> {
+        let principal = principal(ctx)?;
+        let scope = tenancy_service(ctx)?
+            .scope(principal, self::workspace_id(&workspace_id)?)
+            .await?;
+        let offer: AccountId = parse_id(&offer_id, "offerId", "account")?;
+        let record = accounts_service(ctx)?
+            .rent_account(&scope, principal, &client(ctx), offer, i64::from(days))
+            .await?;
+        Ok(Lease { record, scope })
+    }
+
+    /// Extends an active lease by `days`, charged at its price per day.
+    #[graphql(guard = "SignedIn")]
+    async fn renew_lease(&self, ctx: &Context<'_>, lease_id: ID, days: i32) -> ApiResult<Lease> {
+        let principal = principal(ctx)?;
+        let id: LeaseId = parse_id(&lease_id, "leaseId", "lease")?;
+        let accounts = accounts_service(ctx)?;
+        let workspace = accounts.lease_workspace(principal, id).await?;
+        let scope = tenancy_service(ctx)?.scope(principal, workspace).await?;
+        let record = accounts
+            .renew_lease(&scope, principal, &client(ctx), id, i64::from(days))
+            .await?;
+        Ok(Lease { record, scope })
+    }
+
+    /// Ends an active lease now and returns the account to the pool (unused days are not refunded).
+    #[graphql(guard = "SignedIn")]
+    async fn release_lease(&self, ctx: &Context<'_>, lease_id: ID) -> ApiResult<Lease> {
+        let principal = principal(ctx)?;
+        let id: LeaseId = parse_id(&lease_id, "leaseId", "lease")?;
+        let accounts = accounts_service(ctx)?;
+        let workspace = accounts.lease_workspace(principal, id).await?;
+        let scope = tenancy_service(ctx)?.scope(principal, workspace).await?;
+        let record = accounts.release_lease(&scope, principal, &client(ctx), id).await?;
+        Ok(Lease { record, scope })
+    }
+}
