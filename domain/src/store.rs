@@ -6,6 +6,7 @@
 
 use async_trait::async_trait;
 
+use crate::accounts::health::HealthRepository;
 use crate::accounts::pool::ports::{AccountRepository, LeaseRepository};
 use crate::audit::ports::AuditRepository;
 use crate::billing::ports::{LedgerRepository, TopUpRepository};
@@ -52,6 +53,7 @@ pub trait Repositories:
     + TopUpRepository
     + AccountRepository
     + LeaseRepository
+    + HealthRepository
 {
 }
 
@@ -67,6 +69,7 @@ impl<T> Repositories for T where
         + TopUpRepository
         + AccountRepository
         + LeaseRepository
+        + HealthRepository
 {
 }
 

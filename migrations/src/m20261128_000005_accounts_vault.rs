@@ -12,6 +12,10 @@
 //!   holding it; a workspace may take an account on offer for itself and give back its own, nothing else.
 //!   Leases are tenant rows (a member may find the workspace of a lease named by id); the expiry sweep may read active leases that ran out, and only those, by
 //!   declaring `tgos.sweep = 'lease_expiry'`.
+//! - Account health (`account_health`, saved with a version for compare-and-swap) and engagement counters
+//!   (`account_counters`, only ever added to; `account_counter_peers`, one row per account, day and peer) belong
+//!   to the account, not to a workspace: they follow it from lease to lease, and a workspace reads them only
+//!   through the use cases, for an account it holds.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::DatabaseBackend;
@@ -56,6 +60,34 @@ enum TelegramAccounts {
 }
 
 #[derive(DeriveIden)]
+enum AccountHealth {
+    Table,
+    AccountId,
+    Version,
+    State,
+    Health,
+    UpdatedAt,
+}
+
+#[derive(DeriveIden)]
+enum AccountCounters {
+    Table,
+    AccountId,
+    Day,
+    Sent,
+    Received,
+    Replies,
+}
+
+#[derive(DeriveIden)]
+enum AccountCounterPeers {
+    Table,
+    AccountId,
+    Day,
+    Peer,
+}
+
+#[derive(DeriveIden)]
 enum Leases {
     Table,
     Id,
@@ -72,7 +104,8 @@ enum Leases {
 }
 
 const POSTGRES_UP: &str = r#"
-GRANT SELECT, INSERT, UPDATE ON data_keys, telegram_accounts, leases TO tgos_app;
+GRANT SELECT, INSERT, UPDATE ON data_keys, telegram_accounts, leases,
+    account_health, account_counters, account_counter_peers TO tgos_app;
 
 ALTER TABLE telegram_accounts ENABLE ROW LEVEL SECURITY;
 ALTER TABLE telegram_accounts FORCE ROW LEVEL SECURITY;
@@ -228,6 +261,52 @@ impl MigrationTrait for Migration {
             )
             .await?;
 
+        manager
+            .create_table(
+                Table::create()
+                    .table(AccountHealth::Table)
+                    .col(ColumnDef::new(AccountHealth::AccountId).uuid().not_null().primary_key())
+                    .col(ColumnDef::new(AccountHealth::Version).big_integer().not_null())
+                    .col(ColumnDef::new(AccountHealth::State).string_len(16).not_null())
+                    .col(ColumnDef::new(AccountHealth::Health).text().not_null())
+                    .col(timestamp(AccountHealth::UpdatedAt))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(AccountCounters::Table)
+                    .col(ColumnDef::new(AccountCounters::AccountId).uuid().not_null())
+                    .col(ColumnDef::new(AccountCounters::Day).date().not_null())
+                    .col(ColumnDef::new(AccountCounters::Sent).big_integer().not_null())
+                    .col(ColumnDef::new(AccountCounters::Received).big_integer().not_null())
+                    .col(ColumnDef::new(AccountCounters::Replies).big_integer().not_null())
+                    .primary_key(
+                        Index::create()
+                            .col(AccountCounters::AccountId)
+                            .col(AccountCounters::Day),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(AccountCounterPeers::Table)
+                    .col(ColumnDef::new(AccountCounterPeers::AccountId).uuid().not_null())
+                    .col(ColumnDef::new(AccountCounterPeers::Day).date().not_null())
+                    .col(ColumnDef::new(AccountCounterPeers::Peer).big_integer().not_null())
+                    .primary_key(
+                        Index::create()
+                            .col(AccountCounterPeers::AccountId)
+                            .col(AccountCounterPeers::Day)
+                            .col(AccountCounterPeers::Peer),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+
         if manager.get_database_backend() == DatabaseBackend::Postgres {
             manager.get_connection().execute_unprepared(POSTGRES_UP).await?;
         }
@@ -236,6 +315,9 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for table in [
+            AccountCounterPeers::Table.into_iden(),
+            AccountCounters::Table.into_iden(),
+            AccountHealth::Table.into_iden(),
             Leases::Table.into_iden(),
             TelegramAccounts::Table.into_iden(),
             DataKeys::Table.into_iden(),

@@ -1,5 +1,6 @@
 //! The account pool, leases and the vault's data keys on SeaORM.
 
+mod health;
 mod keys;
 mod leases;
 mod pool;

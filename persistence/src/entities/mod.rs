@@ -1,5 +1,8 @@
 //! SeaORM entities: the rows as stored. They never leave this crate; the ports speak domain records.
 
+pub mod account_counter_peers;
+pub mod account_counters;
+pub mod account_health;
 pub mod api_keys;
 pub mod audit_chain_heads;
 pub mod audit_log;

@@ -311,3 +311,91 @@ backend_tests!(a_lease_that_ran_out_returns_its_account_to_the_pool, |app| {
     assert_eq!(sealed_owner(&app, &account).await?, "platform");
     Ok(())
 });
+
+const HEALTH: &str = "query($w: ID!) { workspace(id: $w) { accounts { edges { node { id health { state riskScore restrictions cooldownUntil signals { at points } } counters(days: 2) { day messagesSent messagesReceived replies distinctPeers } } } } } }";
+
+backend_tests!(
+    a_held_account_shows_its_health_and_counters_and_no_report_is_lost,
+    |app| {
+        use tgos_domain::accounts::gateway::PeerKey;
+        use tgos_domain::accounts::health::{DailyCounters, HealthObservation, HealthRepository as _, HealthSignal};
+
+        let account = app.stock_pool(1, 500).await?[0].to_string();
+        let (owner, workspace) = funded(&app, "olive", 10_000).await?;
+        let rented = app
+            .gql(Some(&owner), RENT, json!({ "w": workspace, "o": account, "d": 1 }))
+            .await?;
+        assert!(rented.is_ok(), "{:?}", rented.body);
+        let health = app.gql(Some(&owner), HEALTH, json!({ "w": workspace })).await?;
+        let node = health.at("/data/workspace/accounts/edges/0/node")?;
+        assert_eq!(node["health"]["state"], json!("ACTIVE"));
+        assert_eq!(node["health"]["riskScore"], json!(0));
+        assert_eq!(node["counters"], json!([]));
+
+        // Eight workers report flood waits on the account at once: none of the reports is lost.
+        let id: AccountId = account.parse()?;
+        let now = chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 6);
+        let mut reports = Vec::new();
+        for minutes in 1..=8_u32 {
+            let app = Arc::clone(&app);
+            reports.push(tokio::spawn(async move {
+                let signal = HealthSignal::FloodWait { seconds: minutes * 60 };
+                app.accounts
+                    .record_health(id, HealthObservation::new(signal, now))
+                    .await
+            }));
+        }
+        for report in reports {
+            report.await??;
+        }
+        let health = app.gql(Some(&owner), HEALTH, json!({ "w": workspace })).await?;
+        let node = health.at("/data/workspace/accounts/edges/0/node/health")?;
+        assert_eq!(node["state"], json!("COOLDOWN"));
+        let until = chrono::DateTime::parse_from_rfc3339(node["cooldownUntil"].as_str().unwrap_or_default())?;
+        assert_eq!(
+            until.with_timezone(&chrono::Utc) - now,
+            chrono::Duration::minutes(8),
+            "the longest wait wins"
+        );
+        // Points 5 + minutes each, all eight of them, fading only slightly within the same quarter hour.
+        let total: i64 = (1..=8).map(|m| 5 + m).sum();
+        let risk = node["riskScore"].as_i64().unwrap_or_default();
+        assert!(risk > 0 && risk <= total, "risk {risk} of at most {total}");
+        let points: i64 = node["signals"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|s| s["points"].as_i64())
+            .sum();
+        assert_eq!(points, total, "every report reached the ledger");
+
+        // A peer flood limits it; a success observed before the flood cannot clear it.
+        app.accounts
+            .record_health(id, HealthObservation::new(HealthSignal::PeerFlood, now))
+            .await?;
+        app.accounts
+            .record_health(
+                id,
+                HealthObservation::new(HealthSignal::SendSucceeded, now - chrono::Duration::minutes(1)),
+            )
+            .await?;
+        let health = app.gql(Some(&owner), HEALTH, json!({ "w": workspace })).await?;
+        let node = health.at("/data/workspace/accounts/edges/0/node/health")?;
+        assert_eq!(node["state"], json!("LIMITED"));
+        assert_eq!(node["restrictions"], json!(["LIMITED", "COOLDOWN"]));
+
+        // Counters add up across reports, with each peer counted once a day.
+        let mut delta = DailyCounters::new(now.date_naive());
+        delta.record_received(PeerKey::user(42)?);
+        delta.record_sent(PeerKey::user(42)?, true);
+        app.store.bump_counters(id, &delta).await?;
+        app.store.bump_counters(id, &delta).await?;
+        let health = app.gql(Some(&owner), HEALTH, json!({ "w": workspace })).await?;
+        let counters = health.at("/data/workspace/accounts/edges/0/node/counters/0")?;
+        assert_eq!(counters["messagesSent"], json!(2));
+        assert_eq!(counters["messagesReceived"], json!(2));
+        assert_eq!(counters["replies"], json!(2));
+        assert_eq!(counters["distinctPeers"], json!(1));
+        Ok(())
+    }
+);

@@ -3,7 +3,9 @@
 
 use async_graphql::connection::Connection;
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
+use tgos_domain::accounts::health::{DayCounts, HealthState as DomainHealthState, HealthStateKind};
+use tgos_domain::accounts::pool::use_cases::health::HealthView;
 use tgos_domain::accounts::pool::{
     AccountRecord, AccountStatus as DomainAccountStatus, LeaseRecord, LeaseStatus as DomainLeaseStatus,
 };
@@ -61,34 +63,160 @@ impl From<DomainAccountStatus> for AccountStatus {
 }
 
 /// A Telegram account the workspace holds.
-#[derive(Debug, SimpleObject)]
+#[derive(Debug)]
 pub struct TelegramAccount {
-    pub id: ID,
-    pub display_name: Option<String>,
-    pub username: Option<String>,
-    /// The phone number with all but its first and last digits hidden.
-    pub phone_masked: Option<String>,
-    pub country: Option<String>,
-    pub premium: bool,
-    pub status: AccountStatus,
-    /// Lives on the sandbox gateway's simulated network, not on Telegram.
-    pub sandbox: bool,
-    /// When the workspace's current lease ends.
-    pub leased_until: Option<DateTime<Utc>>,
+    pub record: AccountRecord,
+    pub scope: TenantScope,
 }
 
-impl From<AccountRecord> for TelegramAccount {
-    fn from(record: AccountRecord) -> Self {
+#[Object]
+impl TelegramAccount {
+    async fn id(&self) -> ID {
+        ID(self.record.id.to_string())
+    }
+
+    async fn display_name(&self) -> Option<&str> {
+        self.record.profile.display_name.as_deref()
+    }
+
+    async fn username(&self) -> Option<&str> {
+        self.record.profile.username.as_deref()
+    }
+
+    /// The phone number with all but its first and last digits hidden.
+    async fn phone_masked(&self) -> Option<&str> {
+        self.record.profile.phone_masked.as_deref()
+    }
+
+    async fn country(&self) -> Option<&str> {
+        self.record.profile.country.as_ref().map(|c| c.as_str())
+    }
+
+    async fn premium(&self) -> bool {
+        self.record.profile.premium
+    }
+
+    async fn status(&self) -> AccountStatus {
+        self.record.status.into()
+    }
+
+    /// Lives on the sandbox gateway's simulated network, not on Telegram.
+    async fn sandbox(&self) -> bool {
+        self.record.sandbox
+    }
+
+    /// When the workspace's current lease ends.
+    async fn leased_until(&self) -> Option<DateTime<Utc>> {
+        self.record.leased_until
+    }
+
+    /// The account's standing with Telegram now: its hard state, risk score and the signals behind it.
+    async fn health(&self, ctx: &Context<'_>) -> ApiResult<AccountHealth> {
+        let view = accounts_service(ctx)?.health(&self.scope, self.record.id).await?;
+        Ok(AccountHealth::from(view))
+    }
+
+    /// Engagement per UTC day over the last `days` days (default 7, at most 90), oldest first; days without
+    /// activity are absent.
+    async fn counters(&self, ctx: &Context<'_>, #[graphql(default = 7)] days: i32) -> ApiResult<Vec<DayCounters>> {
+        let days = accounts_service(ctx)?
+            .counters(&self.scope, self.record.id, i64::from(days))
+            .await?;
+        Ok(days.into_iter().map(DayCounters::from).collect())
+    }
+}
+
+/// An account's hard state with Telegram.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum HealthState {
+    Active,
+    /// Waiting out a flood wait until `cooldownUntil`.
+    Cooldown,
+    /// Paused by an operator.
+    Paused,
+    /// Telegram limited it for spam (peer flood).
+    Limited,
+    Frozen,
+    /// The session was revoked or expired; the account must sign in again.
+    SessionInvalid,
+    Banned,
+}
+
+impl From<&DomainHealthState> for HealthState {
+    fn from(state: &DomainHealthState) -> Self {
+        match state.kind() {
+            HealthStateKind::Active => Self::Active,
+            HealthStateKind::Cooldown => Self::Cooldown,
+            HealthStateKind::Paused => Self::Paused,
+            HealthStateKind::Limited => Self::Limited,
+            HealthStateKind::Frozen => Self::Frozen,
+            HealthStateKind::SessionInvalid => Self::SessionInvalid,
+            HealthStateKind::Banned => Self::Banned,
+        }
+    }
+}
+
+/// Points of bad signals observed in the 15 minutes ending at `at`.
+#[derive(Debug, SimpleObject)]
+pub struct HealthSignals {
+    pub at: DateTime<Utc>,
+    pub points: i32,
+}
+
+/// An account's health. Sending stops in any state but ACTIVE; automated sending also stops at risk 50.
+#[derive(Debug, SimpleObject)]
+pub struct AccountHealth {
+    pub state: HealthState,
+    /// 0 (nothing recent) to 100.
+    pub risk_score: i32,
+    /// Every restriction in force, most severe first.
+    pub restrictions: Vec<HealthState>,
+    /// When a flood-wait cooldown ends, while one is in force.
+    pub cooldown_until: Option<DateTime<Utc>>,
+    /// The risk ledger of the last 24 hours, oldest first.
+    pub signals: Vec<HealthSignals>,
+    pub last_observed_at: Option<DateTime<Utc>>,
+}
+
+impl From<HealthView> for AccountHealth {
+    fn from(view: HealthView) -> Self {
         Self {
-            id: ID(record.id.to_string()),
-            display_name: record.profile.display_name,
-            username: record.profile.username,
-            phone_masked: record.profile.phone_masked,
-            country: record.profile.country.as_ref().map(|c| c.as_str().to_owned()),
-            premium: record.profile.premium,
-            status: record.status.into(),
-            sandbox: record.sandbox,
-            leased_until: record.leased_until,
+            state: (&view.state).into(),
+            risk_score: i32::from(view.risk.value()),
+            restrictions: view.restrictions.iter().map(HealthState::from).collect(),
+            cooldown_until: view.state.cooldown_until(),
+            signals: view
+                .signals
+                .iter()
+                .map(|bucket| HealthSignals {
+                    at: bucket.at,
+                    points: i32::try_from(bucket.points).unwrap_or(i32::MAX),
+                })
+                .collect(),
+            last_observed_at: view.last_observed_at,
+        }
+    }
+}
+
+/// One UTC day's engagement of an account.
+#[derive(Debug, SimpleObject)]
+pub struct DayCounters {
+    pub day: NaiveDate,
+    pub messages_sent: i64,
+    pub messages_received: i64,
+    /// Sent messages that replied to something the peer wrote.
+    pub replies: i64,
+    pub distinct_peers: i64,
+}
+
+impl From<DayCounts> for DayCounters {
+    fn from(counts: DayCounts) -> Self {
+        Self {
+            day: counts.day,
+            messages_sent: counts.sent,
+            messages_received: counts.received,
+            replies: counts.replies,
+            distinct_peers: counts.distinct_peers,
         }
     }
 }
@@ -137,7 +265,10 @@ impl Lease {
             .account(&self.scope, self.record.account_id)
             .await?
             .filter(|a| a.leased_to == Some(self.scope.workspace_id()));
-        Ok(account.map(TelegramAccount::from))
+        Ok(account.map(|record| TelegramAccount {
+            record,
+            scope: self.scope.clone(),
+        }))
     }
 
     async fn starts_at(&self) -> DateTime<Utc> {

@@ -151,10 +151,15 @@ impl Workspace {
         let has_next = page.len() as u64 > limit;
         page.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
         let mut connection = Connection::new(after.is_some(), has_next);
-        connection.edges.extend(
-            page.into_iter()
-                .map(|record| Edge::new(record.id.to_string(), TelegramAccount::from(record))),
-        );
+        connection.edges.extend(page.into_iter().map(|record| {
+            Edge::new(
+                record.id.to_string(),
+                TelegramAccount {
+                    record,
+                    scope: self.scope.clone(),
+                },
+            )
+        }));
         Ok(connection)
     }
 

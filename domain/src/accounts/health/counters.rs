@@ -18,20 +18,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-/// A Telegram peer (user, group or channel), by its marked peer id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct PeerKey(i64);
-
-impl PeerKey {
-    pub fn new(id: i64) -> Self {
-        Self(id)
-    }
-
-    pub fn get(self) -> i64 {
-        self.0
-    }
-}
+use crate::accounts::gateway::PeerKey;
 
 /// The UTC day `at` falls on.
 pub fn utc_day(at: DateTime<Utc>) -> NaiveDate {
@@ -145,6 +132,10 @@ impl DailyCounters {
 mod tests {
     use super::*;
 
+    fn peer(id: i64) -> PeerKey {
+        PeerKey::from_marked(id).unwrap()
+    }
+
     fn day() -> NaiveDate {
         NaiveDate::from_ymd_opt(2025, 6, 15).unwrap()
     }
@@ -152,7 +143,7 @@ mod tests {
     #[test]
     fn sends_receipts_and_replies_are_counted_and_peers_counted_once() {
         let mut counters = DailyCounters::new(day());
-        let (ada, bob) = (PeerKey::new(1), PeerKey::new(-100_200));
+        let (ada, bob) = (peer(1), peer(-100_200));
         counters.record_received(ada);
         counters.record_sent(ada, true);
         counters.record_sent(ada, false);
@@ -168,12 +159,12 @@ mod tests {
     fn the_peer_set_stops_growing_at_its_cap_and_says_the_count_is_a_lower_bound() {
         let mut counters = DailyCounters::new(day());
         let cap = i64::try_from(DailyCounters::MAX_TRACKED_PEERS).unwrap();
-        for id in 0..cap {
-            counters.record_received(PeerKey::new(id));
+        for id in 1..=cap {
+            counters.record_received(peer(id));
         }
-        counters.record_received(PeerKey::new(0));
+        counters.record_received(peer(1));
         assert!(counters.peers_complete(), "a known peer past the cap is still deduped");
-        counters.record_sent(PeerKey::new(cap), false);
+        counters.record_sent(peer(cap + 1), false);
         assert_eq!(counters.distinct_peers(), cap);
         assert!(!counters.peers_complete());
         assert_eq!(counters.sent(), 1);
@@ -182,10 +173,10 @@ mod tests {
     #[test]
     fn deltas_of_the_same_day_add_up_and_other_days_are_refused() {
         let mut total = DailyCounters::new(day());
-        total.record_sent(PeerKey::new(1), false);
+        total.record_sent(peer(1), false);
         let mut delta = DailyCounters::new(day());
-        delta.record_sent(PeerKey::new(1), true);
-        delta.record_received(PeerKey::new(2));
+        delta.record_sent(peer(1), true);
+        delta.record_received(peer(2));
         assert!(total.absorb(&delta));
         assert_eq!((total.sent(), total.received(), total.replies()), (2, 1, 1));
         assert_eq!(total.distinct_peers(), 2);

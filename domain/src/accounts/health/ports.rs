@@ -10,6 +10,7 @@
 //! - Engagement counters are only ever added to, so they need no version: storage adds each delta atomically.
 
 use async_trait::async_trait;
+use chrono::NaiveDate;
 
 use super::account_health::AccountHealth;
 use super::counters::DailyCounters;
@@ -52,4 +53,17 @@ pub trait HealthRepository: Send + Sync {
     /// delta's peers are recorded once per account and day (an insert that ignores duplicates), so the stored
     /// distinct-peer count stays exact across deltas.
     async fn bump_counters(&self, account: AccountId, delta: &DailyCounters) -> StoreResult<()>;
+
+    /// The account's stored counters of each day from `since` on, oldest first (days without activity absent).
+    async fn counters_since(&self, account: AccountId, since: NaiveDate) -> StoreResult<Vec<DayCounts>>;
+}
+
+/// One day's stored engagement counters of an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DayCounts {
+    pub day: NaiveDate,
+    pub sent: i64,
+    pub received: i64,
+    pub replies: i64,
+    pub distinct_peers: i64,
 }

@@ -7,8 +7,8 @@ use async_trait::async_trait;
 
 use super::{at, obs};
 use crate::accounts::health::{
-    AccountHealth, DailyCounters, HealthRepository, HealthSignal, HealthState, MAX_SAVE_ATTEMPTS, PeerKey, SaveOutcome,
-    SendFailureKind, StoredHealth, record_observation, signal_points, utc_day,
+    AccountHealth, DailyCounters, DayCounts, HealthRepository, HealthSignal, HealthState, MAX_SAVE_ATTEMPTS,
+    SaveOutcome, SendFailureKind, StoredHealth, record_observation, signal_points, utc_day,
 };
 use crate::ids::AccountId;
 use crate::store::StoreResult;
@@ -61,6 +61,23 @@ impl HealthRepository for MemoryHealth {
         day.absorb(delta);
         Ok(())
     }
+
+    async fn counters_since(&self, account: AccountId, since: chrono::NaiveDate) -> StoreResult<Vec<DayCounts>> {
+        let counters = self.counters.lock().unwrap();
+        let mut days: Vec<DayCounts> = counters
+            .iter()
+            .filter(|((a, day), _)| *a == account && *day >= since)
+            .map(|((_, day), c)| DayCounts {
+                day: *day,
+                sent: c.sent(),
+                received: c.received(),
+                replies: c.replies(),
+                distinct_peers: c.distinct_peers(),
+            })
+            .collect();
+        days.sort_by_key(|d| d.day);
+        Ok(days)
+    }
 }
 
 /// Refuses every save.
@@ -75,6 +92,10 @@ impl HealthRepository for AlwaysConflicting {
 
     async fn save(&self, _: AccountId, _: &AccountHealth, _: Option<u64>) -> StoreResult<SaveOutcome> {
         Ok(SaveOutcome::VersionConflict)
+    }
+
+    async fn counters_since(&self, _: AccountId, _: chrono::NaiveDate) -> StoreResult<Vec<DayCounts>> {
+        Ok(Vec::new())
     }
 
     async fn bump_counters(&self, _: AccountId, _: &DailyCounters) -> StoreResult<()> {
@@ -165,7 +186,7 @@ async fn counter_deltas_add_up_per_account_and_day() {
     let repository = MemoryHealth::default();
     let account = AccountId::generate();
     let day = utc_day(at(0));
-    let peer = PeerKey::new(42);
+    let peer = crate::accounts::gateway::PeerKey::from_marked(42).unwrap();
     for _ in 0..3 {
         let mut delta = DailyCounters::new(day);
         delta.record_received(peer);

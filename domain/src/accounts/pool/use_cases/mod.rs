@@ -1,6 +1,7 @@
 //! One use case per file.
 
 pub mod expiry;
+pub mod health;
 pub mod import;
 pub mod leases;
 pub mod offers;

@@ -1,0 +1,85 @@
+//! Reading and recording an account's health.
+//!
+//! Rules: a workspace reads the health and counters only of an account it holds (VIEWER and above, or keys
+//! with `ACCOUNTS_READ`); an account of another workspace is `NOT_FOUND`, like one that does not exist.
+//! Observations are recorded by the service itself (what Telegram answered) with compare-and-swap on the
+//! stored health, so concurrent reporters lose nothing.
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::accounts::health::{
+    AccountHealth, DayCounts, HealthChange, HealthObservation, HealthState, RiskBucket, RiskScore, record_observation,
+    utc_day,
+};
+use crate::accounts::pool::records::{AccountRecord, AccountStatus};
+use crate::accounts::pool::service::AccountsService;
+use crate::error::{DomainError, DomainResult};
+use crate::ids::AccountId;
+use crate::tenancy::api_keys::Scope;
+use crate::tenancy::{Role, TenantScope};
+
+/// An account's health as a workspace sees it, evaluated at one instant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HealthView {
+    pub state: HealthState,
+    pub risk: RiskScore,
+    /// Every restriction in force, most severe first (the state is the first, or ACTIVE).
+    pub restrictions: Vec<HealthState>,
+    /// The risk ledger: points of bad signals per 15 minutes within the last 24 hours, oldest first.
+    pub signals: Vec<RiskBucket>,
+    pub last_observed_at: Option<DateTime<Utc>>,
+}
+
+impl HealthView {
+    fn of(health: &AccountHealth, now: DateTime<Utc>) -> Self {
+        Self {
+            state: health.effective_state(now),
+            risk: health.risk(now),
+            restrictions: health.restrictions(now),
+            signals: health.ledger().buckets().to_vec(),
+            last_observed_at: health.last_observed_at(),
+        }
+    }
+}
+
+/// The longest span of daily counters one read returns.
+pub const MAX_COUNTER_DAYS: i64 = 90;
+
+impl AccountsService {
+    async fn held_account(&self, scope: &TenantScope, account: AccountId) -> DomainResult<AccountRecord> {
+        scope.require(Role::Viewer, Some(Scope::AccountsRead), "reading account health")?;
+        self.store
+            .find_account(Some(scope), account)
+            .await?
+            .filter(|a| a.status == AccountStatus::Leased && a.leased_to == Some(scope.workspace_id()))
+            .ok_or(DomainError::NotFound("account"))
+    }
+
+    /// The health of an account the workspace holds.
+    pub async fn health(&self, scope: &TenantScope, account: AccountId) -> DomainResult<HealthView> {
+        self.held_account(scope, account).await?;
+        let stored = self.store.load(account).await?;
+        let health = stored.map(|s| s.health).unwrap_or_default();
+        Ok(HealthView::of(&health, self.clock.now()))
+    }
+
+    /// The daily engagement counters of an account the workspace holds, for the last `days` days (today
+    /// included), oldest first; days without activity are absent.
+    pub async fn counters(&self, scope: &TenantScope, account: AccountId, days: i64) -> DomainResult<Vec<DayCounts>> {
+        if !(1..=MAX_COUNTER_DAYS).contains(&days) {
+            return Err(DomainError::invalid("days", format!("must be 1 to {MAX_COUNTER_DAYS}")));
+        }
+        self.held_account(scope, account).await?;
+        let since = utc_day(self.clock.now() - Duration::days(days - 1));
+        Ok(self.store.counters_since(account, since).await?)
+    }
+
+    /// Records what Telegram (or an operator) said about an account; the change, for `AccountHealthChanged`.
+    pub async fn record_health(
+        &self,
+        account: AccountId,
+        observation: HealthObservation,
+    ) -> DomainResult<HealthChange> {
+        Ok(record_observation(&*self.store, account, observation, self.clock.now()).await?)
+    }
+}

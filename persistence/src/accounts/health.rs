@@ -1,0 +1,164 @@
+//! Account health and engagement counters. They belong to the account (not to a workspace) and follow it
+//! from lease to lease; use cases decide who may read them. Health is saved with compare-and-swap on its
+//! version; counters are only added to, in one upsert per day, with peers recorded once per day.
+
+use async_trait::async_trait;
+use chrono::NaiveDate;
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait as _, EntityTrait as _, PaginatorTrait as _, QueryFilter as _, QueryOrder as _,
+};
+use tgos_domain::accounts::health::{
+    AccountHealth, DailyCounters, DayCounts, HealthRepository, SaveOutcome, StoredHealth,
+};
+use tgos_domain::ids::AccountId;
+use tgos_domain::store::{StoreError, StoreResult};
+
+use crate::entities::{account_counter_peers, account_counters, account_health};
+use crate::errors::DbResultExt as _;
+use crate::repo::{Conn, Repo};
+
+fn version(number: u64) -> StoreResult<i64> {
+    i64::try_from(number).map_err(|_| StoreError::backend("a health version beyond i64"))
+}
+
+#[async_trait]
+impl<C: Conn> HealthRepository for Repo<C> {
+    async fn load(&self, account: AccountId) -> StoreResult<Option<StoredHealth>> {
+        let row = account_health::Entity::find_by_id(account.as_uuid())
+            .one(&self.0)
+            .await
+            .store()?;
+        row.map(|row| {
+            Ok(StoredHealth {
+                health: serde_json::from_str(&row.health)
+                    .map_err(|_| StoreError::backend("a stored account health does not parse"))?,
+                version: u64::try_from(row.version).map_err(|_| StoreError::backend("a negative health version"))?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn save(
+        &self,
+        account: AccountId,
+        health: &AccountHealth,
+        expected_version: Option<u64>,
+    ) -> StoreResult<SaveOutcome> {
+        let text = serde_json::to_string(health).map_err(StoreError::backend)?;
+        let as_of = health.last_observed_at().unwrap_or_default();
+        let state = health.effective_state(as_of).as_str().to_owned();
+        let now = chrono::Utc::now();
+        let (rows, saved) = match expected_version {
+            None => {
+                let rows = account_health::Entity::insert(account_health::ActiveModel {
+                    account_id: Set(account.as_uuid()),
+                    version: Set(1),
+                    state: Set(state),
+                    health: Set(text),
+                    updated_at: Set(now),
+                })
+                .on_conflict(
+                    OnConflict::column(account_health::Column::AccountId)
+                        .do_nothing()
+                        .to_owned(),
+                )
+                .exec_without_returning(&self.0)
+                .await
+                .store()?;
+                (rows, 1)
+            }
+            Some(expected) => {
+                let next = expected + 1;
+                let result = account_health::Entity::update_many()
+                    .col_expr(account_health::Column::Version, Expr::value(version(next)?))
+                    .col_expr(account_health::Column::State, Expr::value(state))
+                    .col_expr(account_health::Column::Health, Expr::value(text))
+                    .col_expr(account_health::Column::UpdatedAt, Expr::value(now))
+                    .filter(account_health::Column::AccountId.eq(account.as_uuid()))
+                    .filter(account_health::Column::Version.eq(version(expected)?))
+                    .exec(&self.0)
+                    .await
+                    .store()?;
+                (result.rows_affected, next)
+            }
+        };
+        Ok(if rows == 1 {
+            SaveOutcome::Saved { version: saved }
+        } else {
+            SaveOutcome::VersionConflict
+        })
+    }
+
+    async fn bump_counters(&self, account: AccountId, delta: &DailyCounters) -> StoreResult<()> {
+        let add = |column: &str| Expr::cust(format!("account_counters.{column} + excluded.{column}"));
+        account_counters::Entity::insert(account_counters::ActiveModel {
+            account_id: Set(account.as_uuid()),
+            day: Set(delta.day()),
+            sent: Set(delta.sent()),
+            received: Set(delta.received()),
+            replies: Set(delta.replies()),
+        })
+        .on_conflict(
+            OnConflict::columns([account_counters::Column::AccountId, account_counters::Column::Day])
+                .value(account_counters::Column::Sent, add("sent"))
+                .value(account_counters::Column::Received, add("received"))
+                .value(account_counters::Column::Replies, add("replies"))
+                .to_owned(),
+        )
+        .exec_without_returning(&self.0)
+        .await
+        .store()?;
+        let peers: Vec<_> = delta
+            .peers()
+            .map(|peer| account_counter_peers::ActiveModel {
+                account_id: Set(account.as_uuid()),
+                day: Set(delta.day()),
+                peer: Set(peer.get()),
+            })
+            .collect();
+        if !peers.is_empty() {
+            account_counter_peers::Entity::insert_many(peers)
+                .on_conflict(
+                    OnConflict::columns([
+                        account_counter_peers::Column::AccountId,
+                        account_counter_peers::Column::Day,
+                        account_counter_peers::Column::Peer,
+                    ])
+                    .do_nothing()
+                    .to_owned(),
+                )
+                .exec_without_returning(&self.0)
+                .await
+                .store()?;
+        }
+        Ok(())
+    }
+
+    async fn counters_since(&self, account: AccountId, since: NaiveDate) -> StoreResult<Vec<DayCounts>> {
+        let rows = account_counters::Entity::find()
+            .filter(account_counters::Column::AccountId.eq(account.as_uuid()))
+            .filter(account_counters::Column::Day.gte(since))
+            .order_by_asc(account_counters::Column::Day)
+            .all(&self.0)
+            .await
+            .store()?;
+        let mut days = Vec::with_capacity(rows.len());
+        for row in rows {
+            let distinct_peers = account_counter_peers::Entity::find()
+                .filter(account_counter_peers::Column::AccountId.eq(account.as_uuid()))
+                .filter(account_counter_peers::Column::Day.eq(row.day))
+                .count(&self.0)
+                .await
+                .store()?;
+            days.push(DayCounts {
+                day: row.day,
+                sent: row.sent,
+                received: row.received,
+                replies: row.replies,
+                distinct_peers: i64::try_from(distinct_peers).unwrap_or(i64::MAX),
+            });
+        }
+        Ok(days)
+    }
+}
