@@ -318,7 +318,7 @@ backend_tests!(
     a_held_account_shows_its_health_and_counters_and_no_report_is_lost,
     |app| {
         use tgos_domain::accounts::gateway::PeerKey;
-        use tgos_domain::accounts::health::{DailyCounters, HealthObservation, HealthRepository as _, HealthSignal};
+        use tgos_domain::accounts::health::{DailyCounters, HealthObservation, HealthSignal};
 
         let account = app.stock_pool(1, 500).await?[0].to_string();
         let (owner, workspace) = funded(&app, "olive", 10_000).await?;
