@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use secrecy::ExposeSecret as _;
+use tgos_domain::accounts::gateway::TelegramGateway;
+use tgos_domain::accounts::pool::connections::{ConnectionHolder, Connections};
 use tgos_domain::accounts::pool::{AccountsConfig, AccountsService};
 use tgos_domain::billing::ports::PaymentGateway;
 use tgos_domain::billing::{BillingConfig, BillingService, Currency};
@@ -23,6 +25,7 @@ use tgos_persistence::payments::{
     self, nowpayments::NowPaymentsGateway, nowpayments::NowPaymentsIpn, stripe::StripeGateway, stripe::StripeWebhook,
 };
 use tgos_persistence::{DatabaseSettings, Privileges, connect};
+use tgos_telegram::sandbox::{SandboxGateway, SandboxNetwork};
 
 use crate::config::{AuthSettings, Settings};
 use crate::graphql::{AppSchema, Services, build_schema};
@@ -47,6 +50,10 @@ pub struct AppState {
     pub billing: BillingService,
     /// The account pool's use cases, for the lease expiry sweep.
     pub accounts: AccountsService,
+    /// Connects accounts through the configured Telegram gateway.
+    pub connections: Connections,
+    /// The simulated Telegram network, when the sandbox gateway is the one configured.
+    pub sandbox: Option<SandboxNetwork>,
     /// Verifies Stripe webhooks; `None` when no webhook secret is configured.
     pub stripe_webhook: Option<StripeWebhook>,
     /// Verifies NOWPayments IPN callbacks; `None` when no IPN secret is configured.
@@ -101,6 +108,14 @@ impl AppState {
             billing_config(&settings)?,
         );
         let vault = Vault::new(keys, master_key, clock.clone());
+        let (gateway, sandbox) = telegram_gateway(&settings)?;
+        let connections = Connections::new(
+            Arc::clone(&store),
+            vault.clone(),
+            gateway,
+            clock.clone(),
+            ConnectionHolder::generate(),
+        );
         let accounts = AccountsService::new(
             Arc::clone(&store),
             vault,
@@ -114,6 +129,8 @@ impl AppState {
             tenancy: tenancy.clone(),
             billing: billing.clone(),
             accounts: accounts.clone(),
+            connections: connections.clone(),
+            sandbox: sandbox.clone(),
         };
         let schema = build_schema(&settings.graphql, Some(services));
         Ok(Self {
@@ -125,6 +142,8 @@ impl AppState {
             tenancy,
             billing,
             accounts,
+            connections,
+            sandbox,
             stripe_webhook: settings
                 .stripe
                 .webhook_secret
@@ -133,6 +152,18 @@ impl AppState {
             nowpayments_ipn: settings.nowpayments.ipn_secret.clone().map(NowPaymentsIpn::new),
             settings: Arc::new(settings),
         })
+    }
+}
+
+/// The configured Telegram gateway, and the sandbox network behind it when it is the sandbox.
+fn telegram_gateway(settings: &Settings) -> anyhow::Result<(Arc<dyn TelegramGateway>, Option<SandboxNetwork>)> {
+    match settings.telegram.gateway.as_str() {
+        "sandbox" => {
+            tracing::info!("Telegram gateway: the sandbox (a simulated network; no real Telegram account is reached)");
+            let network = SandboxNetwork::new();
+            Ok((Arc::new(SandboxGateway::new(network.clone())), Some(network)))
+        }
+        other => anyhow::bail!("telegram.gateway {other:?} is not available; the gateways are: sandbox"),
     }
 }
 

@@ -29,6 +29,13 @@ pub struct Settings {
     pub stripe: StripeSettings,
     pub nowpayments: NowPaymentsSettings,
     pub accounts: AccountsSettings,
+    pub telegram: TelegramSettings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TelegramSettings {
+    /// How accounts reach Telegram: `sandbox` (the in-process simulated network; the only gateway today).
+    pub gateway: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -136,6 +143,7 @@ struct Defaults {
     stripe: ApiBaseDefault,
     nowpayments: ApiBaseDefault,
     accounts: AccountsSettings,
+    telegram: TelegramSettings,
 }
 
 #[derive(Debug, Serialize)]
@@ -198,6 +206,9 @@ fn defaults() -> Defaults {
         accounts: AccountsSettings {
             max_lease_days: 90,
             expiry_sweep_secs: 60,
+        },
+        telegram: TelegramSettings {
+            gateway: "sandbox".to_owned(),
         },
     }
 }

@@ -7,6 +7,7 @@
 use async_trait::async_trait;
 
 use crate::accounts::health::HealthRepository;
+use crate::accounts::pool::connections::ConnectionLeaseRepository;
 use crate::accounts::pool::ports::{AccountRepository, LeaseRepository};
 use crate::audit::ports::AuditRepository;
 use crate::billing::ports::{LedgerRepository, TopUpRepository};
@@ -54,6 +55,7 @@ pub trait Repositories:
     + AccountRepository
     + LeaseRepository
     + HealthRepository
+    + ConnectionLeaseRepository
 {
 }
 
@@ -70,6 +72,7 @@ impl<T> Repositories for T where
         + AccountRepository
         + LeaseRepository
         + HealthRepository
+        + ConnectionLeaseRepository
 {
 }
 

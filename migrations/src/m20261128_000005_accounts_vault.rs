@@ -16,6 +16,8 @@
 //!   (`account_counters`, only ever added to; `account_counter_peers`, one row per account, day and peer) belong
 //!   to the account, not to a workspace: they follow it from lease to lease, and a workspace reads them only
 //!   through the use cases, for an account it holds.
+//! - `account_connections` holds one row per connected account: which server process holds its live
+//!   connection and until when (taken only when free or expired), so an account is never connected twice.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::DatabaseBackend;
@@ -88,6 +90,14 @@ enum AccountCounterPeers {
 }
 
 #[derive(DeriveIden)]
+enum AccountConnections {
+    Table,
+    AccountId,
+    Holder,
+    ExpiresAt,
+}
+
+#[derive(DeriveIden)]
 enum Leases {
     Table,
     Id,
@@ -106,6 +116,7 @@ enum Leases {
 const POSTGRES_UP: &str = r#"
 GRANT SELECT, INSERT, UPDATE ON data_keys, telegram_accounts, leases,
     account_health, account_counters, account_counter_peers TO tgos_app;
+GRANT SELECT, INSERT, UPDATE, DELETE ON account_connections TO tgos_app;
 
 ALTER TABLE telegram_accounts ENABLE ROW LEVEL SECURITY;
 ALTER TABLE telegram_accounts FORCE ROW LEVEL SECURITY;
@@ -306,6 +317,21 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(AccountConnections::Table)
+                    .col(
+                        ColumnDef::new(AccountConnections::AccountId)
+                            .uuid()
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .col(ColumnDef::new(AccountConnections::Holder).string_len(64).not_null())
+                    .col(timestamp(AccountConnections::ExpiresAt))
+                    .to_owned(),
+            )
+            .await?;
 
         if manager.get_database_backend() == DatabaseBackend::Postgres {
             manager.get_connection().execute_unprepared(POSTGRES_UP).await?;
@@ -315,6 +341,7 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for table in [
+            AccountConnections::Table.into_iden(),
             AccountCounterPeers::Table.into_iden(),
             AccountCounters::Table.into_iden(),
             AccountHealth::Table.into_iden(),

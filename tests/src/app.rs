@@ -75,6 +75,8 @@ pub struct TestApp {
     pub billing: tgos_domain::billing::BillingService,
     /// The account pool's use cases, for stocking the pool and running the expiry sweep on demand.
     pub accounts: tgos_domain::accounts::pool::AccountsService,
+    /// Connects accounts through the server's Telegram gateway (the sandbox).
+    pub connections: tgos_domain::accounts::pool::connections::Connections,
     /// The fake NOWPayments and Stripe the server's real clients talk to.
     pub nowpayments: crate::fakes::FakeNowPayments,
     pub stripe: crate::fakes::FakeStripe,
@@ -119,6 +121,7 @@ impl TestApp {
             tenancy: server.state.tenancy.clone(),
             billing: server.state.billing.clone(),
             accounts: server.state.accounts.clone(),
+            connections: server.state.connections.clone(),
             nowpayments,
             stripe,
             store: server.state.store.clone(),

@@ -61,3 +61,41 @@ impl TestApp {
         Ok(())
     }
 }
+
+impl TestApp {
+    /// Adds one account with a known auth key to the pool (sandbox), so a test can look for its bytes.
+    pub async fn stock_known_session(
+        &self,
+        auth_key: &[u8; 256],
+        price_per_day_minor: i64,
+    ) -> anyhow::Result<AccountId> {
+        use tgos_domain::accounts::pool::{AccountProfile, NewPoolAccount};
+        use tgos_domain::accounts::{AuthKey, DcId, TelegramSession};
+
+        let session = TelegramSession::new(DcId::new(2)?, AuthKey::from_bytes(auth_key)?)
+            .with_user_id(900_000_000_123)?
+            .with_test_mode(true);
+        let summary = self
+            .accounts
+            .add_to_pool(
+                &staff(),
+                &ClientInfo::default(),
+                vec![NewPoolAccount {
+                    line: 1,
+                    session,
+                    profile: AccountProfile {
+                        display_name: Some("Known".to_owned()),
+                        ..AccountProfile::default()
+                    },
+                    sandbox: true,
+                }],
+                Money::new(price_per_day_minor, Currency::USD),
+            )
+            .await?;
+        summary
+            .accounts
+            .first()
+            .copied()
+            .ok_or_else(|| anyhow::anyhow!("nothing was imported"))
+    }
+}

@@ -34,6 +34,7 @@ pub struct MutationRoot(
     tenancy::api_keys::ApiKeyMutation,
     billing::mutation::BillingMutation,
     accounts::mutation::AccountsMutation,
+    accounts::sandbox::SandboxMutation,
 );
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
@@ -45,6 +46,9 @@ pub struct Services {
     pub tenancy: TenancyService,
     pub billing: tgos_domain::billing::BillingService,
     pub accounts: tgos_domain::accounts::pool::AccountsService,
+    pub connections: tgos_domain::accounts::pool::connections::Connections,
+    /// The simulated network, when the sandbox gateway is configured (its mutations exist only then).
+    pub sandbox: Option<tgos_telegram::sandbox::SandboxNetwork>,
 }
 
 /// The schema with its limits and, when serving, the services.
@@ -57,12 +61,17 @@ pub fn build_schema(settings: &GraphqlSettings, services: Option<Services>) -> A
             .data(services.identity)
             .data(services.tenancy)
             .data(services.billing)
-            .data(services.accounts);
+            .data(services.accounts)
+            .data(services.connections);
+        if let Some(network) = services.sandbox {
+            builder = builder.data(network);
+        }
     }
     builder.finish()
 }
 
-/// The SDL of the public contract, as checked in at `schema.graphql`.
+/// The SDL of the public contract, as checked in at `schema.graphql`. It lists every field, including the
+/// sandbox gateway's mutations, which introspection and execution show only when that gateway is configured.
 pub fn sdl() -> String {
     build_schema(
         &GraphqlSettings {

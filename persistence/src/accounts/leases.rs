@@ -90,6 +90,26 @@ impl<C: Conn> LeaseRepository for Repo<C> {
         Ok(row.map(|row| WorkspaceId::from_uuid(row.workspace_id)))
     }
 
+    async fn holder_workspace_of_member(&self, user: UserId, account: AccountId) -> StoreResult<Option<WorkspaceId>> {
+        let db = self.wall(Wall::User(user)).await?;
+        let memberships = sea_orm::QuerySelect::query(
+            &mut memberships::Entity::find()
+                .select_only()
+                .column(memberships::Column::WorkspaceId)
+                .filter(memberships::Column::UserId.eq(user.as_uuid())),
+        )
+        .to_owned();
+        let row = leases::Entity::find()
+            .filter(Column::AccountId.eq(account.as_uuid()))
+            .filter(Column::Status.eq(LeaseStatus::Active.as_str()))
+            .filter(Column::WorkspaceId.in_subquery(memberships))
+            .one(db.conn())
+            .await
+            .store()?;
+        db.done().await?;
+        Ok(row.map(|row| WorkspaceId::from_uuid(row.workspace_id)))
+    }
+
     async fn extend_lease(
         &self,
         scope: &TenantScope,

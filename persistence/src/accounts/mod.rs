@@ -1,5 +1,6 @@
 //! The account pool, leases and the vault's data keys on SeaORM.
 
+mod connections;
 mod health;
 mod keys;
 mod leases;

@@ -1,5 +1,6 @@
 //! SeaORM entities: the rows as stored. They never leave this crate; the ports speak domain records.
 
+pub mod account_connections;
 pub mod account_counter_peers;
 pub mod account_counters;
 pub mod account_health;

@@ -60,6 +60,22 @@ impl SandboxNetwork {
         Ok(())
     }
 
+    /// Creates the account if the network does not know it yet; unlike [`Self::register_account`] it never
+    /// signs an existing account in again, so an injected `SessionInvalid` stays in force.
+    pub fn ensure_account(&self, user_id: i64, name: &str, username: Option<&str>) -> Result<(), SandboxError> {
+        let mut world = self.world();
+        if world.mailbox(user_id).is_ok() {
+            return Ok(());
+        }
+        world.register(
+            user_id,
+            Profile {
+                name: name.to_owned(),
+                username: username.map(str::to_owned),
+            },
+        )
+    }
+
     /// The sandbox user an account connected as, once it has connected.
     pub fn user_id_of(&self, account: AccountId) -> Option<i64> {
         self.world().bindings.get(&account).copied()

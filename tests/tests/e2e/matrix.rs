@@ -8,6 +8,39 @@
 use serde_json::{Value, json};
 use tgos_tests::{TestApp, backend_tests};
 
+/// The auth key of the world's rented account: no response may ever contain it, in any encoding.
+const KNOWN_AUTH_KEY: [u8; 256] = {
+    let mut key = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        key[i] = (i as u8).wrapping_mul(37).wrapping_add(11);
+        i += 1;
+    }
+    key
+};
+
+/// The forms a leaked session payload could take in a JSON response: hex (both cases) and base64 (standard
+/// and URL-safe, padded or not) of the auth key, of its first 32 bytes, and of the whole canonical session.
+fn payload_needles() -> anyhow::Result<Vec<String>> {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+    use tgos_domain::accounts::{AuthKey, DcId, TelegramSession};
+
+    let session = TelegramSession::new(DcId::new(2)?, AuthKey::from_bytes(&KNOWN_AUTH_KEY)?)
+        .with_user_id(900_000_000_123)?
+        .with_test_mode(true);
+    let encoded = session.encode();
+    let mut needles = Vec::new();
+    for bytes in [&KNOWN_AUTH_KEY[..], &KNOWN_AUTH_KEY[..32], &encoded[..]] {
+        needles.push(hex::encode(bytes));
+        needles.push(hex::encode_upper(bytes));
+        for engine in [STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD] {
+            needles.push(engine.encode(bytes));
+        }
+    }
+    Ok(needles)
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Caller {
     Anonymous,
@@ -95,7 +128,11 @@ fn expectation(field: &str) -> Option<Expect> {
             rank: 1,
             scope: Some("ACCOUNTS_READ"),
         },
-        "Mutation.rentAccount" | "Mutation.renewLease" | "Mutation.releaseLease" => Member {
+        "Mutation.rentAccount"
+        | "Mutation.renewLease"
+        | "Mutation.releaseLease"
+        | "Mutation.sandboxContactSend"
+        | "Mutation.sandboxInjectFault" => Member {
             rank: 2,
             scope: Some("ACCOUNTS_WRITE"),
         },
@@ -122,6 +159,8 @@ fn expectation(field: &str) -> Option<Expect> {
 struct World {
     workspace: String,
     owner: String,
+    /// A sandbox account the workspace rents, whose session's auth key is [`KNOWN_AUTH_KEY`].
+    held_account: String,
     tokens: Vec<(Caller, Option<String>)>,
 }
 
@@ -169,6 +208,14 @@ async fn invocation(field: &str, app: &TestApp, world: &World) -> anyhow::Result
         "Mutation.releaseLease" => (
             "mutation($l: ID!) { releaseLease(leaseId: $l) { id } }".into(),
             json!({ "l": fresh_lease(app, world).await? }),
+        ),
+        "Mutation.sandboxContactSend" => (
+            "mutation($a: ID!) { sandboxContactSend(accountId: $a, contact: \"Ada\", text: \"hi\") }".into(),
+            json!({ "a": world.held_account }),
+        ),
+        "Mutation.sandboxInjectFault" => (
+            "mutation($a: ID!) { sandboxInjectFault(accountId: $a, fault: PEER_FLOOD) }".into(),
+            json!({ "a": world.held_account }),
         ),
         "Mutation.signUp" => (
             "mutation { signUp(input: {email: \"bad\", fullName: \"x\", username: \"xx\", password: \"short\"}) { user { id } } }".into(),
@@ -251,8 +298,9 @@ fn denied(response: &tgos_tests::GqlResponse) -> bool {
             || (code == Some("UNAUTHENTICATED") && message == "authentication required")
             // Someone else's key id is answered like an unknown one.
             || (code == Some("NOT_FOUND") && message == "API key not found")
-            // Someone else's lease id likewise.
+            // Someone else's lease or account id likewise.
             || (code == Some("NOT_FOUND") && message == "lease not found")
+            || (code == Some("NOT_FOUND") && message == "account not found")
     })
 }
 
@@ -318,9 +366,21 @@ async fn world(app: &TestApp) -> anyhow::Result<World> {
         .gql(Some(&owner), create, json!({ "w": workspace, "s": ["INBOX_READ"] }))
         .await?
         .str_at("/data/createApiKey/secret")?;
+    // A rented account with a known session, so every response can be searched for its bytes.
+    let known = app.stock_known_session(&KNOWN_AUTH_KEY, 100).await?;
+    app.credit_wallet(&owner, &workspace, 1_000).await?;
+    let rented = app
+        .gql(
+            Some(&owner),
+            "mutation($w: ID!, $o: ID!) { rentAccount(workspaceId: $w, offerId: $o, days: 5) { id } }",
+            json!({ "w": workspace, "o": known.to_string() }),
+        )
+        .await?;
+    anyhow::ensure!(rented.is_ok(), "{:?}", rented.body);
     Ok(World {
         workspace,
         owner: owner.clone(),
+        held_account: known.to_string(),
         tokens: vec![
             (Caller::Anonymous, None),
             (Caller::Outsider, Some(outsider)),
@@ -343,6 +403,7 @@ backend_tests!(every_field_answers_each_kind_of_caller_as_its_rule_says, |app| {
         "fields without a row in the authorization matrix: {missing:?}"
     );
     let mut wrong = Vec::new();
+    let mut responses = Vec::new();
     for field in &fields {
         let Some(expect) = expectation(field) else { continue };
         for caller in CALLERS {
@@ -350,6 +411,7 @@ backend_tests!(every_field_answers_each_kind_of_caller_as_its_rule_says, |app| {
                 anyhow::bail!("no invocation for {field}");
             };
             let response = app.gql(world.token(caller), &query, variables).await?;
+            responses.push(response.body.to_string());
             let was_allowed = !denied(&response);
             if was_allowed != allowed(expect, caller) {
                 wrong.push(format!(
@@ -365,5 +427,30 @@ backend_tests!(every_field_answers_each_kind_of_caller_as_its_rule_says, |app| {
         "authorization matrix mismatches:\n{}",
         wrong.join("\n")
     );
+    // No response, to anyone, carried the session payload of the account the workspace rents. (The owner's
+    // session ended with signOut; the workspace's key reads the holdings.)
+    let holdings = app
+        .gql(
+            world.token(Caller::KeyAllScopes),
+            "query($w: ID!) { workspace(id: $w) { accounts { edges { node { id displayName phoneMasked sandbox health { state } } } } leases { edges { node { id account { id } } } } } }",
+            json!({ "w": world.workspace }),
+        )
+        .await?;
+    assert!(
+        holdings.body.to_string().contains(&world.held_account),
+        "the rented account is readable: {:?}",
+        holdings.body
+    );
+    responses.push(holdings.body.to_string());
+    let needles = payload_needles()?;
+    for response in &responses {
+        for needle in &needles {
+            assert!(
+                !response.contains(needle.as_str()),
+                "a response carried session bytes: {response}"
+            );
+        }
+    }
+    assert!(responses.len() > 100, "every field was called by every caller");
     Ok(())
 });

@@ -14,6 +14,7 @@
 //!   pool's copy intact only after it was returned.
 //! - **Audited.** Every import, rental, renewal, release and expiry writes an audit entry in its transaction.
 
+pub mod connections;
 pub mod ports;
 pub mod records;
 pub mod service;

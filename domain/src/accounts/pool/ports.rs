@@ -74,6 +74,9 @@ pub trait LeaseRepository: Send + Sync {
     async fn find_lease(&self, scope: &TenantScope, id: LeaseId) -> StoreResult<Option<LeaseRecord>>;
     /// The workspace of a lease, if `user` is a member of it (a lease named by id alone finds its tenant).
     async fn lease_workspace_of_member(&self, user: UserId, id: LeaseId) -> StoreResult<Option<WorkspaceId>>;
+    /// The workspace holding `account` under an active lease, if `user` is a member of it (an account named
+    /// by id alone finds its tenant).
+    async fn holder_workspace_of_member(&self, user: UserId, account: AccountId) -> StoreResult<Option<WorkspaceId>>;
     /// `ACTIVE` and ending at `from` → ending at `to`; `false` when another renewal or the end got there first.
     async fn extend_lease(
         &self,

@@ -136,8 +136,8 @@ impl AccountsService {
     }
 }
 
-/// `count` new sandbox accounts: random auth keys on data centre 2 with user ids in a range Telegram never
-/// assigns to people here (so they can never be mistaken for real accounts), named "Sandbox <n>".
+/// `count` new sandbox accounts: random auth keys on data centre 2 in test mode, with user ids of
+/// [`SANDBOX_USER_IDS`], named "Sandbox <n>". They live on the sandbox network only.
 pub fn sandbox_accounts(count: usize, now: DateTime<Utc>) -> DomainResult<Vec<NewPoolAccount>> {
     let mut accounts = Vec::with_capacity(count);
     let mut rng = rand::rngs::OsRng;
@@ -168,5 +168,6 @@ pub fn sandbox_accounts(count: usize, now: DateTime<Utc>) -> DomainResult<Vec<Ne
     Ok(accounts)
 }
 
-/// User ids of sandbox accounts: far above the ids Telegram hands out.
-pub const SANDBOX_USER_IDS: std::ops::Range<i64> = 9_000_000_000_000..9_000_004_294_967_296;
+/// User ids of sandbox accounts: valid Telegram user ids, below the sandbox network's range of scripted
+/// contacts (from 10^12).
+pub const SANDBOX_USER_IDS: std::ops::Range<i64> = 900_000_000_000..904_294_967_296;

@@ -6,3 +6,4 @@ pub mod import;
 pub mod leases;
 pub mod offers;
 pub mod rent;
+pub mod sandbox;

@@ -2,7 +2,7 @@
 //! (VIEWER and above, or keys with `ACCOUNTS_READ`).
 
 use crate::accounts::CountryCode;
-use crate::accounts::pool::records::{AccountRecord, LeaseRecord};
+use crate::accounts::pool::records::{AccountRecord, AccountStatus, LeaseRecord};
 use crate::accounts::pool::service::AccountsService;
 use crate::error::{DomainError, DomainResult};
 use crate::identity::Principal;
@@ -33,6 +33,28 @@ impl AccountsService {
                 .await?
                 .ok_or(DomainError::NotFound("lease")),
         }
+    }
+
+    /// The workspace holding an account named by id: an API key's own workspace, or for a person the one of
+    /// their workspaces that rents it now; `NOT_FOUND` otherwise.
+    pub async fn holder_workspace(&self, principal: &Principal, account: AccountId) -> DomainResult<WorkspaceId> {
+        match principal {
+            Principal::ApiKey { workspace_id, .. } => Ok(*workspace_id),
+            Principal::User { user_id, .. } => self
+                .store
+                .holder_workspace_of_member(*user_id, account)
+                .await?
+                .ok_or(DomainError::NotFound("account")),
+        }
+    }
+
+    /// An account the workspace holds now, or `NOT_FOUND`.
+    pub async fn held(&self, scope: &TenantScope, account: AccountId) -> DomainResult<AccountRecord> {
+        self.store
+            .find_account(Some(scope), account)
+            .await?
+            .filter(|a| a.status == AccountStatus::Leased && a.leased_to == Some(scope.workspace_id()))
+            .ok_or(DomainError::NotFound("account"))
     }
 
     /// The workspace's leases, newest first.

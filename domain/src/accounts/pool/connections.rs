@@ -1,0 +1,155 @@
+//! Connecting an account to Telegram through the gateway.
+//!
+//! Rules:
+//! - **One live connection per account** across every server process: a connection first takes the account's
+//!   connection lease in the database (a row with a holder and an expiry, taken only when free or expired, or
+//!   already ours), renews it while connected and gives it back on disconnect. Telegram invalidates a
+//!   session used from two connections at once.
+//! - **The payload stays sealed until the last moment**: it is opened under the current holder's key (the
+//!   workspace renting it, or the platform), decoded, handed to the gateway, and zeroized when the call
+//!   returns; it is never logged or returned.
+//! - **Failures are health signals**: a gateway refusal that says something about the account (a revoked
+//!   session, a ban, a flood wait…) is recorded on its health before the error goes back.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::accounts::TelegramSession;
+use crate::accounts::gateway::{GatewayConnection, GatewayError, TelegramGateway};
+use crate::accounts::health::{HealthObservation, HealthSignal, record_observation};
+use crate::accounts::pool::records::AccountRecord;
+use crate::clock::Clock;
+use crate::error::{DomainError, DomainResult};
+use crate::ids::AccountId;
+use crate::store::{Store, StoreResult};
+use crate::vault::{Purpose, Vault};
+
+/// Who holds connection leases: one id per server process.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectionHolder(String);
+
+impl ConnectionHolder {
+    /// A fresh holder id for this process.
+    pub fn generate() -> Self {
+        Self(uuid::Uuid::now_v7().to_string())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Storage of the per-account connection leases.
+#[async_trait::async_trait]
+pub trait ConnectionLeaseRepository: Send + Sync {
+    /// Takes the account's lease for `holder` until `until` when it is free, expired at `now`, or already
+    /// `holder`'s (then it is renewed); `false` when another holder has it. One conditional statement.
+    async fn acquire_connection(
+        &self,
+        account: AccountId,
+        holder: &ConnectionHolder,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// Gives the lease back if `holder` has it.
+    async fn release_connection(&self, account: AccountId, holder: &ConnectionHolder) -> StoreResult<()>;
+}
+
+/// How long a connection lease lasts without renewal.
+pub const CONNECTION_LEASE_SECS: i64 = 60;
+
+/// Connects accounts through the configured gateway, one connection per account.
+#[derive(Debug, Clone)]
+pub struct Connections {
+    store: Arc<dyn Store>,
+    vault: Vault,
+    gateway: Arc<dyn TelegramGateway>,
+    clock: Arc<dyn Clock>,
+    holder: ConnectionHolder,
+}
+
+impl Connections {
+    pub fn new(
+        store: Arc<dyn Store>,
+        vault: Vault,
+        gateway: Arc<dyn TelegramGateway>,
+        clock: Arc<dyn Clock>,
+        holder: ConnectionHolder,
+    ) -> Self {
+        Self {
+            store,
+            vault,
+            gateway,
+            clock,
+            holder,
+        }
+    }
+
+    /// Whether the gateway is the sandbox's simulated network.
+    pub fn is_sandbox(&self) -> bool {
+        self.gateway.is_sandbox()
+    }
+
+    /// Opens a connection of `account`, taking its connection lease; `ACCOUNT_UNAVAILABLE` when another
+    /// process holds it. A refusal by Telegram is recorded on the account's health and returned as a
+    /// `CONFLICT` naming what Telegram said (never the session).
+    pub async fn connect(&self, account: &AccountRecord) -> DomainResult<Arc<dyn GatewayConnection>> {
+        let now = self.clock.now();
+        let until = now + Duration::seconds(CONNECTION_LEASE_SECS);
+        if !self
+            .store
+            .acquire_connection(account.id, &self.holder, until, now)
+            .await?
+        {
+            return Err(DomainError::AccountUnavailable(
+                "the account is connected by another server process".to_owned(),
+            ));
+        }
+        let connected = self.open_and_connect(account).await;
+        if connected.is_err() {
+            self.store.release_connection(account.id, &self.holder).await?;
+        }
+        connected
+    }
+
+    async fn open_and_connect(&self, account: &AccountRecord) -> DomainResult<Arc<dyn GatewayConnection>> {
+        let payload = self
+            .vault
+            .open(&account.sealed, account.id, Purpose::TelegramSession)
+            .await?;
+        let session = TelegramSession::decode(payload.expose()).map_err(DomainError::internal)?;
+        drop(payload);
+        match self.gateway.connect(account.id, &session).await {
+            Ok(connection) => Ok(connection),
+            Err(error) => Err(self.refused(account.id, &error).await?),
+        }
+    }
+
+    /// Renews the connection lease of a connected account; `false` when it was lost (stop using the
+    /// connection then).
+    pub async fn renew(&self, account: AccountId) -> DomainResult<bool> {
+        let now = self.clock.now();
+        let until = now + Duration::seconds(CONNECTION_LEASE_SECS);
+        Ok(self.store.acquire_connection(account, &self.holder, until, now).await?)
+    }
+
+    /// Closes the connection and gives its lease back.
+    pub async fn disconnect(&self, account: AccountId, connection: Arc<dyn GatewayConnection>) -> DomainResult<()> {
+        connection.disconnect().await;
+        Ok(self.store.release_connection(account, &self.holder).await?)
+    }
+
+    /// Records what a gateway failure says about the account and turns it into the error to return.
+    pub async fn refused(&self, account: AccountId, error: &GatewayError) -> DomainResult<DomainError> {
+        if let Some(signal) = HealthSignal::from_gateway(error) {
+            let observation = HealthObservation::new(signal, self.clock.now());
+            record_observation(&*self.store, account, observation, self.clock.now()).await?;
+        }
+        Ok(DomainError::Conflict {
+            field: None,
+            message: format!("Telegram refused: {error}"),
+        })
+    }
+}
