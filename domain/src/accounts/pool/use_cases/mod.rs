@@ -2,6 +2,7 @@
 
 pub mod expiry;
 pub mod import;
+pub mod keys;
 pub mod leases;
 pub mod offers;
 pub mod rent;
