@@ -6,11 +6,13 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::Args;
-use tgos_domain::clock::SystemClock;
+use tgos_domain::accounts::pool::{AccountsConfig, AccountsService};
+use tgos_domain::clock::{Clock, SystemClock};
 use tgos_domain::crypto::password_hasher::HashingLimits;
 use tgos_domain::crypto::{Argon2Pool, MasterKey};
 use tgos_domain::identity::{IdentityConfig, IdentityService};
 use tgos_domain::store::Store;
+use tgos_domain::vault::{KeyStore, Vault};
 use tgos_persistence::{DatabaseSettings, Privileges, connect, key_file};
 
 #[derive(Debug, Args)]
@@ -30,6 +32,7 @@ pub struct ConnectionArgs {
 #[derive(Debug)]
 pub struct Connection {
     pub identity: IdentityService,
+    pub accounts: AccountsService,
     pub store: Arc<dyn Store>,
 }
 
@@ -77,14 +80,24 @@ impl Connection {
             }
         };
         let hasher = Argon2Pool::new(HashingLimits::for_this_machine()).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let store: Arc<dyn Store> = Arc::new(store);
+        let store = Arc::new(store);
+        let keys: Arc<dyn KeyStore> = store.clone();
+        let store: Arc<dyn Store> = store;
+        let master_key = Arc::new(master_key);
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let identity = IdentityService::new(
             Arc::clone(&store),
             Arc::new(hasher),
-            Arc::new(master_key),
-            Arc::new(SystemClock),
+            Arc::clone(&master_key),
+            Arc::clone(&clock),
             IdentityConfig::default(),
         );
-        Ok(Self { identity, store })
+        let vault = Vault::new(keys, master_key, Arc::clone(&clock));
+        let accounts = AccountsService::new(Arc::clone(&store), vault, clock, AccountsConfig::default());
+        Ok(Self {
+            identity,
+            accounts,
+            store,
+        })
     }
 }

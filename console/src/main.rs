@@ -2,14 +2,23 @@
 //!
 //! A separate program from the server (it never links `tgos-api`): it opens the same database with the same
 //! master key and calls domain use cases directly. Staff accounts always have two-factor on (policy §9).
+//!
+//! Rules: every command that acts on the service's data (`accounts …`, `keys …`) signs a staff member in first
+//! (password and a second factor, see `session`) and acts as that staff member, so the use cases audit it;
+//! `staff create` (bootstrapping) and `audit verify` (read only) work from the operator's access to the database
+//! and key. Failures print one line to stderr and exit 1; no secret or session string is ever printed.
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod accounts;
 mod audit;
 mod context;
+mod errors;
+mod keys;
 mod prompt;
+mod session;
 mod staff;
 
 #[derive(Debug, Parser)]
@@ -23,9 +32,15 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// The rental pool's accounts (staff sign-in).
+    #[command(subcommand)]
+    Accounts(accounts::AccountsCommand),
     /// The audit log.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// The session vault's data keys (staff sign-in).
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
     /// Staff accounts.
     #[command(subcommand)]
     Staff(staff::StaffCommand),
@@ -41,6 +56,8 @@ async fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Staff(command) => staff::run(command, &cli.connection).await,
         Command::Audit(command) => audit::run(command, &cli.connection).await,
+        Command::Accounts(command) => accounts::run(command, &cli.connection).await,
+        Command::Keys(command) => keys::run(command, &cli.connection).await,
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

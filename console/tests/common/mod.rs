@@ -71,3 +71,110 @@ pub fn run_create(
     }
     Ok((child.wait()?.success(), transcript))
 }
+
+/// The backup codes `staff create` printed (each signs in once).
+pub fn backup_codes(transcript: &str) -> Vec<String> {
+    transcript
+        .lines()
+        .map(str::trim)
+        .filter(|line| line.len() == 11 && line.as_bytes()[5] == b'-')
+        .map(str::to_owned)
+        .collect()
+}
+
+/// What a console command did: whether it exited 0, its stdout and its stderr.
+#[derive(Debug)]
+pub struct Run {
+    pub ok: bool,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// Both streams, for assertions about everything the command printed.
+    pub fn everything(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
+    }
+}
+
+/// Runs `tgos-console ARGS` on the data directory, answering the prompts with `answers` (one line each).
+pub fn run_console(dir: &std::path::Path, args: &[&str], answers: &[&str]) -> anyhow::Result<Run> {
+    run_console_with(dir, args, answers, &[])
+}
+
+/// [`run_console`] with extra environment variables.
+pub fn run_console_with(
+    dir: &std::path::Path,
+    args: &[&str],
+    answers: &[&str],
+    env: &[(&str, &str)],
+) -> anyhow::Result<Run> {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tgos-console"))
+        .args(args)
+        .env("TGOS_DATA_DIR", dir)
+        .env_remove("DATABASE_URL")
+        .env_remove("TGOS_MASTER_KEY")
+        .env_remove("TGOS_CONSOLE_LOGIN")
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let mut stdin = child.stdin.take().ok_or_else(|| anyhow::anyhow!("no stdin"))?;
+    for answer in answers {
+        // The command may stop reading early (a refused sign-in); a closed pipe is not the test's failure.
+        if writeln!(stdin, "{answer}").is_err() {
+            break;
+        }
+    }
+    drop(stdin);
+    let output = child.wait_with_output()?;
+    Ok(Run {
+        ok: output.status.success(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    })
+}
+
+/// The staff created by `run_create` signs in with these answers (login, password, a backup code).
+pub fn staff_answers(code: &str) -> [&str; 3] {
+    ["root", "a long staff passphrase", code]
+}
+
+/// A valid Telethon session string: "1" + URL-safe base64 of dc id, IPv4 address, port (big-endian) and a
+/// 256-byte auth key derived from `seed` (distinct seeds give distinct keys).
+pub fn telethon_session(seed: u8) -> String {
+    use base64::Engine as _;
+    let mut data = vec![2u8, 149, 154, 167, 51];
+    data.extend_from_slice(&443u16.to_be_bytes());
+    data.extend((0..=255u8).map(|i| i.wrapping_mul(7).wrapping_add(seed)));
+    format!("1{}", base64::engine::general_purpose::URL_SAFE.encode(data))
+}
+
+/// The embedded database of a data directory, opened directly (as the tests' inspector).
+pub async fn database(dir: &std::path::Path) -> anyhow::Result<sea_orm::DatabaseConnection> {
+    let url = format!("sqlite://{}?mode=rw", dir.join("tgos.db").display());
+    Ok(sea_orm::Database::connect(url).await?)
+}
+
+/// The first column of every row `sql` returns, as text.
+pub async fn column(db: &sea_orm::DatabaseConnection, sql: &str) -> anyhow::Result<Vec<String>> {
+    use sea_orm::ConnectionTrait as _;
+    let rows = db
+        .query_all_raw(sea_orm::Statement::from_string(sea_orm::DbBackend::Sqlite, sql))
+        .await?;
+    rows.iter()
+        .map(|row| {
+            row.try_get_by_index::<String>(0)
+                .or_else(|_| row.try_get_by_index::<i64>(0).map(|n| n.to_string()))
+                .map_err(|e| anyhow::anyhow!("{e:?}"))
+        })
+        .collect()
+}
+
+/// The number `sql` (`SELECT COUNT(*) …`) counts.
+pub async fn count(db: &sea_orm::DatabaseConnection, sql: &str) -> anyhow::Result<i64> {
+    let values = column(db, sql).await?;
+    let first = values.first().ok_or_else(|| anyhow::anyhow!("no row from {sql}"))?;
+    Ok(first.parse()?)
+}

@@ -92,6 +92,19 @@ impl Vault {
         Ok(next)
     }
 
+    /// The owner's current (highest, live) key version, after proving the master key unwraps it; `None` when the
+    /// owner has no live key (it never sealed anything, or its keys were destroyed). Checked before a rotation,
+    /// so a wrong master key never wraps a new current key that nothing else could open.
+    pub async fn current_version(&self, owner: KeyOwner) -> Result<Option<KeyVersion>, VaultError> {
+        match self.keys.latest(owner).await? {
+            Some(KeyRecord::Live(wrapped)) => {
+                self.unwrap_checked(&wrapped, owner, wrapped.version)?;
+                Ok(Some(wrapped.version))
+            }
+            Some(KeyRecord::Destroyed { .. }) | None => Ok(None),
+        }
+    }
+
     /// Master-key rotation: every live data key is unwrapped with `old` and wrapped again with `new`. Returns how
     /// many keys were re-wrapped now.
     ///

@@ -235,6 +235,35 @@ async fn rotating_an_owner_without_a_key_creates_version_one() {
 }
 
 #[tokio::test]
+async fn the_current_version_is_the_highest_live_one_and_proves_the_master_key() {
+    let f = fixture();
+    let owner = workspace();
+    assert_eq!(f.vault.current_version(owner).await.unwrap(), None, "no key yet");
+    f.vault
+        .seal(owner, AccountId::generate(), SESSION, &session("s"))
+        .await
+        .unwrap();
+    assert_eq!(f.vault.current_version(owner).await.unwrap(), Some(KeyVersion::FIRST));
+    f.vault.rotate(owner).await.unwrap();
+    assert_eq!(
+        f.vault.current_version(owner).await.unwrap().map(KeyVersion::get),
+        Some(2)
+    );
+
+    let stranger = vault_with(&f.store, &Arc::new(MasterKey::generate()));
+    assert!(matches!(
+        stranger.current_version(owner).await,
+        Err(VaultError::DataKeyUnwrapFailed)
+    ));
+    f.vault.destroy(owner).await.unwrap();
+    assert_eq!(
+        f.vault.current_version(owner).await.unwrap(),
+        None,
+        "destroyed keys are not current"
+    );
+}
+
+#[tokio::test]
 async fn reseal_moves_an_old_payload_to_the_current_version() {
     let f = fixture();
     let (owner, account) = (workspace(), AccountId::generate());

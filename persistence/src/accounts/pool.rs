@@ -1,6 +1,7 @@
 //! Accounts of the pool. Reads of accounts on offer need no tenant (`Wall::NoTenant` on PostgreSQL: the
 //! `on_offer` policy shows them); everything about a leased account runs behind its workspace's wall, and each
-//! change of hands is one conditional update on the state the use case read.
+//! change of hands is one conditional update on the state the use case read. Key rotation (the console) reads
+//! and re-seals payloads behind their owner's wall, each one a compare-and-swap on the exact payload read.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -246,5 +247,57 @@ impl<C: Conn> AccountRepository for Repo<C> {
         let rows = query.all(db.conn()).await.store()?;
         db.done().await?;
         rows.into_iter().map(record).collect()
+    }
+
+    async fn accounts_sealed_before(
+        &self,
+        owner: KeyOwner,
+        below: KeyVersion,
+        after: Option<AccountId>,
+        limit: u64,
+    ) -> StoreResult<Vec<AccountRecord>> {
+        let below = i32::try_from(below.get()).map_err(|_| StoreError::backend("a key version beyond i32"))?;
+        let db = self.wall(owner_wall(owner)).await?;
+        let mut query = telegram_accounts::Entity::find()
+            .filter(Column::KeyOwner.eq(owner.to_text()))
+            .filter(Column::KeyVersion.lt(below))
+            .order_by_asc(Column::Id)
+            .limit(limit);
+        if let Some(after) = after {
+            query = query.filter(Column::Id.gt(after.as_uuid()));
+        }
+        let rows = query.all(db.conn()).await.store()?;
+        db.done().await?;
+        rows.into_iter().map(record).collect()
+    }
+
+    async fn replace_sealed_payload(
+        &self,
+        id: AccountId,
+        expected: &SealedPayload,
+        sealed: &SealedPayload,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        if sealed.owner != expected.owner {
+            return Err(StoreError::backend("a re-sealed payload must keep its owner"));
+        }
+        let db = self.wall(owner_wall(expected.owner)).await?;
+        let result = seal_columns(telegram_accounts::Entity::update_many(), sealed)?
+            .col_expr(Column::UpdatedAt, Expr::value(now))
+            .filter(Column::Id.eq(id.as_uuid()))
+            .filter(sealed_as(expected)?)
+            .exec(db.conn())
+            .await
+            .store()?;
+        db.done().await?;
+        Ok(result.rows_affected == 1)
+    }
+}
+
+/// The wall a payload's owner stands behind: its workspace's, or none for the platform's pool.
+fn owner_wall(owner: KeyOwner) -> Wall<'static> {
+    match owner {
+        KeyOwner::Workspace(workspace) => Wall::Workspace(workspace),
+        KeyOwner::Platform => Wall::NoTenant,
     }
 }

@@ -12,7 +12,8 @@
 //!   the renting workspace's key while leased; it is re-sealed when it changes hands, so a workspace's key
 //!   never opens another workspace's sessions, and destroying a workspace's keys (crypto-erasure) leaves the
 //!   pool's copy intact only after it was returned.
-//! - **Audited.** Every import, rental, renewal, release and expiry writes an audit entry in its transaction.
+//! - **Audited.** Every import, rental, renewal, release and expiry writes an audit entry in its transaction;
+//!   a key rotation (staff, through the console) is audited on the platform chain.
 
 pub mod connections;
 pub mod ports;
@@ -24,3 +25,4 @@ pub use ports::{AccountRepository, LeaseRepository};
 pub use records::{AccountProfile, AccountRecord, AccountStatus, LeaseRecord, LeaseStatus};
 pub use service::{AccountsConfig, AccountsService};
 pub use use_cases::import::{ImportSummary, NewPoolAccount};
+pub use use_cases::keys::KeyRotation;

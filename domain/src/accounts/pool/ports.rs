@@ -16,7 +16,7 @@ use crate::accounts::CountryCode;
 use crate::ids::{AccountId, LeaseId, UserId, WorkspaceId};
 use crate::store::StoreResult;
 use crate::tenancy::TenantScope;
-use crate::vault::SealedPayload;
+use crate::vault::{KeyOwner, KeyVersion, SealedPayload};
 
 #[async_trait]
 pub trait AccountRepository: Send + Sync {
@@ -66,6 +66,26 @@ pub trait AccountRepository: Send + Sync {
         after: Option<AccountId>,
         limit: u64,
     ) -> StoreResult<Vec<AccountRecord>>;
+    /// Accounts whose payload is sealed for `owner` under a key version below `below`, by id, after `after`
+    /// (key rotation). A console read across the pool: on PostgreSQL it runs behind the owner's own wall (the
+    /// workspace, or no tenant for the platform), and the console's owner role is not subject to the walls.
+    async fn accounts_sealed_before(
+        &self,
+        owner: KeyOwner,
+        below: KeyVersion,
+        after: Option<AccountId>,
+        limit: u64,
+    ) -> StoreResult<Vec<AccountRecord>>;
+    /// The account's payload is exactly `expected` → it becomes `sealed` (the same owner; key rotation). One
+    /// conditional update on id, owner, version and bytes, so a payload that changed hands or was re-sealed in
+    /// the meantime is left alone (`false`).
+    async fn replace_sealed_payload(
+        &self,
+        id: AccountId,
+        expected: &SealedPayload,
+        sealed: &SealedPayload,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
 }
 
 #[async_trait]

@@ -3,6 +3,7 @@
 pub mod expiry;
 pub mod health;
 pub mod import;
+pub mod keys;
 pub mod leases;
 pub mod offers;
 pub mod rent;
