@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod config;
+pub mod demo;
 pub mod graphql;
 pub mod http;
 pub mod server;

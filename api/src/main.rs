@@ -27,6 +27,9 @@ enum Command {
         /// Data directory for the embedded database, key file and mail.
         #[arg(long)]
         data_dir: Option<PathBuf>,
+        /// Seed a demo user, workspace, credit and sandbox accounts, and let a sandbox contact write.
+        #[arg(long)]
+        demo: bool,
     },
     /// Print the GraphQL schema (SDL); `schema.graphql` is this output.
     Schema,
@@ -43,7 +46,7 @@ async fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Command::Serve { addr, data_dir } => {
+        Command::Serve { addr, data_dir, demo } => {
             let overrides = Overrides {
                 config_file: cli.config,
                 addr,
@@ -57,7 +60,7 @@ async fn main() -> ExitCode {
                 }
             };
             tgos_api::telemetry::init(&settings.log);
-            match tgos_api::server::serve(settings).await {
+            match tgos_api::server::serve(settings, demo).await {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(error) => {
                     tracing::error!("{error:#}");

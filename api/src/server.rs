@@ -97,10 +97,35 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
     })
 }
 
-/// Serves until SIGINT or SIGTERM, then shuts down gracefully.
-pub async fn serve(settings: Settings) -> anyhow::Result<()> {
+/// Serves until SIGINT or SIGTERM, then shuts down gracefully. With `demo`, first seeds the demo world
+/// ([`crate::demo`]), prints how to sign in, and lets its contact write while the server runs.
+pub async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
     let server = start(settings).await?;
+    let chatter = if demo {
+        let world = crate::demo::seed(&server.state).await?;
+        let network = server
+            .state
+            .sandbox
+            .clone()
+            .context("the demo needs the sandbox gateway")?;
+        #[expect(clippy::print_stdout, reason = "the demo's sign-in is for the person who started it")]
+        {
+            println!(
+                "demo: sign in at http://{}/graphql with login {:?} and password {:?} (also in {})",
+                server.addr,
+                world.login,
+                world.password,
+                server.state.settings.data_dir.join("demo-login.txt").display()
+            );
+        }
+        Some(tokio::spawn(crate::demo::chatter(server.state.clone(), world, network)))
+    } else {
+        None
+    };
     wait_for_signal().await?;
+    if let Some(chatter) = chatter {
+        chatter.abort();
+    }
     tracing::info!("shutting down: finishing in-flight requests");
     server.stop().await?;
     tracing::info!("stopped");

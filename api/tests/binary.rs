@@ -126,3 +126,116 @@ fn schema_command_prints_the_checked_in_schema() -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// Starts `tgos serve --demo` on port 0; returns the child, its address and the printed demo password.
+fn serve_demo(data_dir: &std::path::Path) -> anyhow::Result<(Child, String, String)> {
+    let mut child = tgos()
+        .args(["serve", "--demo", "--addr", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let stdout = child.stdout.take().ok_or_else(|| anyhow::anyhow!("no stdout"))?;
+    let mut lines = BufReader::new(stdout).lines();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        let Some(line) = lines.next() else { break };
+        let line = line?;
+        if let Some(rest) = line.strip_prefix("demo: sign in at http://") {
+            let addr = rest.split('/').next().unwrap_or_default().to_owned();
+            let password = rest
+                .split("password \"")
+                .nth(1)
+                .and_then(|p| p.split('"').next())
+                .unwrap_or_default()
+                .to_owned();
+            std::thread::spawn(move || lines.for_each(drop));
+            return Ok((child, addr, password));
+        }
+    }
+    let _ = child.kill();
+    anyhow::bail!("the demo never said how to sign in")
+}
+
+/// POSTs a GraphQL request over a plain HTTP/1.1 connection; returns the JSON body.
+fn graphql(addr: &str, token: Option<&str>, body: &serde_json::Value) -> anyhow::Result<serde_json::Value> {
+    let body = body.to_string();
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    let mut stream = TcpStream::connect(addr)?;
+    write!(
+        stream,
+        "POST /graphql HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n{auth}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response)?;
+    let json = response
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body)
+        .ok_or_else(|| anyhow::anyhow!("no body in {response}"))?;
+    Ok(serde_json::from_str(json)?)
+}
+
+fn demo_state(addr: &str, password: &str) -> anyhow::Result<(i64, usize)> {
+    let signed_in = graphql(
+        addr,
+        None,
+        &serde_json::json!({ "query": "mutation($p: String!) { signIn(input: {login: \"demo\", password: $p}) { session { token } } }", "variables": { "p": password } }),
+    )?;
+    let token = signed_in
+        .pointer("/data/signIn/session/token")
+        .and_then(serde_json::Value::as_str)
+        .ok_or_else(|| anyhow::anyhow!("the demo user cannot sign in: {signed_in}"))?
+        .to_owned();
+    let world = graphql(
+        addr,
+        Some(&token),
+        &serde_json::json!({ "query": "{ me { workspaces { name wallet { balance { amountMinor } } } } accountOffers(first: 100) { edges { node { sandbox } } } }" }),
+    )?;
+    let balance = world
+        .pointer("/data/me/workspaces/0/wallet/balance/amountMinor")
+        .and_then(serde_json::Value::as_i64)
+        .ok_or_else(|| anyhow::anyhow!("no demo wallet: {world}"))?;
+    assert_eq!(
+        world.pointer("/data/me/workspaces/0/name"),
+        Some(&serde_json::json!("Demo agency"))
+    );
+    let offers = world
+        .pointer("/data/accountOffers/edges")
+        .and_then(serde_json::Value::as_array)
+        .map(|edges| {
+            edges
+                .iter()
+                .filter(|e| e.pointer("/node/sandbox") == Some(&serde_json::json!(true)))
+                .count()
+        })
+        .unwrap_or(0);
+    Ok((balance, offers))
+}
+
+#[test]
+fn demo_mode_seeds_a_user_with_credit_and_sandbox_offers_once() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let (mut first, addr, password) = serve_demo(dir.path())?;
+    assert!(password.len() >= 16, "a generated password is printed");
+    assert_eq!(demo_state(&addr, &password)?, (10_000, 5));
+    first.kill()?;
+    first.wait()?;
+
+    // A second start signs in with the same password and seeds nothing twice.
+    let (mut second, addr, again) = serve_demo(dir.path())?;
+    assert_eq!(again, password);
+    assert_eq!(demo_state(&addr, &password)?, (10_000, 5));
+    second.kill()?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(dir.path().join("demo-login.txt"))?
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o077, 0, "the demo login is readable by its owner only");
+    }
+    Ok(())
+}

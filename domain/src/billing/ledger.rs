@@ -28,6 +28,8 @@ pub enum LedgerAccount {
     PlatformRevenue,
     /// Money returned to customers.
     Refunds,
+    /// Credit the platform gives away (the demo's starting credit, goodwill): no money came in for it.
+    Promotions,
 }
 
 impl LedgerAccount {
@@ -38,6 +40,7 @@ impl LedgerAccount {
             LedgerAccount::ProviderClearing(provider) => format!("clearing:{}", provider.key()),
             LedgerAccount::PlatformRevenue => "revenue".to_owned(),
             LedgerAccount::Refunds => "refunds".to_owned(),
+            LedgerAccount::Promotions => "promotions".to_owned(),
         }
     }
 
@@ -57,6 +60,8 @@ pub enum EntryKind {
     Charge,
     Refund,
     Reversal,
+    /// Credit given by the platform.
+    Grant,
 }
 
 impl EntryKind {
@@ -66,6 +71,7 @@ impl EntryKind {
             EntryKind::Charge => "CHARGE",
             EntryKind::Refund => "REFUND",
             EntryKind::Reversal => "REVERSAL",
+            EntryKind::Grant => "GRANT",
         }
     }
 
@@ -75,6 +81,7 @@ impl EntryKind {
             EntryKind::Charge,
             EntryKind::Refund,
             EntryKind::Reversal,
+            EntryKind::Grant,
         ]
         .into_iter()
         .find(|kind| kind.as_str() == text)
@@ -173,6 +180,19 @@ impl LedgerTransaction {
             EntryKind::TopUp,
             format!("Top-up through {}", provider.display_name()),
             LedgerAccount::ProviderClearing(provider),
+            LedgerAccount::Wallet(workspace),
+            amount,
+        )
+    }
+
+    /// `amount` (positive) from the platform's promotions into the workspace's wallet: credit given away.
+    pub fn grant(workspace: WorkspaceId, amount: Money, reference: String, description: String) -> Self {
+        Self::two_sided(
+            workspace,
+            reference,
+            EntryKind::Grant,
+            description,
+            LedgerAccount::Promotions,
             LedgerAccount::Wallet(workspace),
             amount,
         )

@@ -408,7 +408,7 @@ const INJECT: &str =
 backend_tests!(
     a_sandbox_contact_writes_to_a_rented_account_over_one_connection_and_faults_become_health,
     |app| {
-        use tgos_domain::accounts::pool::connections::{ConnectionHolder, ConnectionLeaseRepository as _};
+        use tgos_domain::accounts::pool::connections::ConnectionHolder;
 
         let account = app.stock_pool(1, 500).await?[0].to_string();
         let (owner, workspace) = funded(&app, "olive", 10_000).await?;

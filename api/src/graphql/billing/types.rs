@@ -41,6 +41,8 @@ pub enum LedgerEntryKind {
     Charge,
     Refund,
     Reversal,
+    /// Credit given by the platform (the demo's starting credit, goodwill).
+    Grant,
 }
 
 impl From<DomainEntryKind> for LedgerEntryKind {
@@ -50,6 +52,7 @@ impl From<DomainEntryKind> for LedgerEntryKind {
             DomainEntryKind::Charge => LedgerEntryKind::Charge,
             DomainEntryKind::Refund => LedgerEntryKind::Refund,
             DomainEntryKind::Reversal => LedgerEntryKind::Reversal,
+            DomainEntryKind::Grant => LedgerEntryKind::Grant,
         }
     }
 }

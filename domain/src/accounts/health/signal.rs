@@ -165,6 +165,42 @@ impl HealthObservation {
     }
 }
 
+impl HealthSignal {
+    /// What a gateway failure says about the account, if anything (a message too long says nothing).
+    pub fn from_gateway(error: &crate::accounts::gateway::GatewayError) -> Option<Self> {
+        use crate::accounts::gateway::GatewayError as E;
+        Some(match error {
+            E::FloodWait { seconds } => Self::FloodWait { seconds: *seconds },
+            E::PeerFlood => Self::PeerFlood,
+            E::SessionInvalid => Self::AuthError {
+                kind: AuthErrorKind::SessionRevoked,
+            },
+            E::Banned => Self::AuthError {
+                kind: AuthErrorKind::UserDeactivatedBan,
+            },
+            E::Frozen => Self::AuthError {
+                kind: AuthErrorKind::Frozen,
+            },
+            E::PeerInvalid => Self::SendFailed {
+                kind: SendFailureKind::PeerInvalid,
+            },
+            E::PrivacyRestricted => Self::SendFailed {
+                kind: SendFailureKind::UserPrivacyRestricted,
+            },
+            E::WriteForbidden => Self::SendFailed {
+                kind: SendFailureKind::ChatWriteForbidden,
+            },
+            E::Network(_) => Self::SendFailed {
+                kind: SendFailureKind::Network,
+            },
+            E::Other(_) => Self::SendFailed {
+                kind: SendFailureKind::Other,
+            },
+            E::MessageTooLong | E::MessageEmpty => return None,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -219,41 +255,5 @@ mod tests {
             HealthStateKind::Banned
         );
         assert_eq!(AuthErrorKind::Frozen.resulting_state(), HealthStateKind::Frozen);
-    }
-}
-
-impl HealthSignal {
-    /// What a gateway failure says about the account, if anything (a message too long says nothing).
-    pub fn from_gateway(error: &crate::accounts::gateway::GatewayError) -> Option<Self> {
-        use crate::accounts::gateway::GatewayError as E;
-        Some(match error {
-            E::FloodWait { seconds } => Self::FloodWait { seconds: *seconds },
-            E::PeerFlood => Self::PeerFlood,
-            E::SessionInvalid => Self::AuthError {
-                kind: AuthErrorKind::SessionRevoked,
-            },
-            E::Banned => Self::AuthError {
-                kind: AuthErrorKind::UserDeactivatedBan,
-            },
-            E::Frozen => Self::AuthError {
-                kind: AuthErrorKind::Frozen,
-            },
-            E::PeerInvalid => Self::SendFailed {
-                kind: SendFailureKind::PeerInvalid,
-            },
-            E::PrivacyRestricted => Self::SendFailed {
-                kind: SendFailureKind::UserPrivacyRestricted,
-            },
-            E::WriteForbidden => Self::SendFailed {
-                kind: SendFailureKind::ChatWriteForbidden,
-            },
-            E::Network(_) => Self::SendFailed {
-                kind: SendFailureKind::Network,
-            },
-            E::Other(_) => Self::SendFailed {
-                kind: SendFailureKind::Other,
-            },
-            E::MessageTooLong | E::MessageEmpty => return None,
-        })
     }
 }

@@ -1,4 +1,5 @@
 pub mod charge;
+pub mod grant;
 pub mod settle;
 pub mod top_ups;
 pub mod wallet;

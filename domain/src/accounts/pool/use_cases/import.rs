@@ -66,6 +66,30 @@ impl AccountsService {
         price_per_day: Money,
     ) -> DomainResult<ImportSummary> {
         let staff = principal.require_staff()?;
+        self.add_batch(
+            Actor::staff(staff, principal.display_name()),
+            client,
+            accounts,
+            price_per_day,
+        )
+        .await
+    }
+
+    /// Adds `count` new sandbox accounts to the pool on the server's own behalf (the demo's seeding). Only
+    /// sandbox accounts: nothing here can put a real session in the pool.
+    pub async fn stock_sandbox(&self, count: usize, price_per_day: Money) -> DomainResult<ImportSummary> {
+        let accounts = sandbox_accounts(count, self.clock.now())?;
+        self.add_batch(Actor::system(), &ClientInfo::default(), accounts, price_per_day)
+            .await
+    }
+
+    async fn add_batch(
+        &self,
+        actor: Actor,
+        client: &ClientInfo,
+        accounts: Vec<NewPoolAccount>,
+        price_per_day: Money,
+    ) -> DomainResult<ImportSummary> {
         if price_per_day.minor() <= 0 {
             return Err(DomainError::invalid("pricePerDay", "must be positive"));
         }
@@ -116,7 +140,7 @@ impl AccountsService {
         let sandbox = records.iter().filter(|(_, r)| r.sandbox).count();
         let draft = AuditDraft {
             chain: ChainId::Platform,
-            actor: Actor::staff(staff, principal.display_name()),
+            actor,
             action: "accounts.imported",
             target_type: Some("ACCOUNT_POOL"),
             target_id: None,

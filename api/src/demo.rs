@@ -1,0 +1,187 @@
+//! `tgos serve --demo`: a world to try the product in, on the embedded default.
+//!
+//! Seeds, once and idempotently: a demo user (its password generated on first start, kept in
+//! `<data_dir>/demo-login.txt` readable by the owner only, and printed on every start), a workspace it owns,
+//! 100.00 of starting credit (a ledger grant from the promotions account, applied once), and sandbox accounts
+//! on offer. While the server runs, a scripted sandbox contact writes now and then to every sandbox account
+//! the demo workspace rents. Only the sandbox network is ever touched: demo mode refuses to start on any
+//! other gateway.
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use rand::Rng as _;
+use rand::distributions::Alphanumeric;
+use secrecy::SecretString;
+use tgos_domain::DomainError;
+use tgos_domain::billing::{Currency, Money};
+use tgos_domain::identity::Principal;
+use tgos_domain::identity::use_cases::{SignInOutcome, SignUpInput};
+use tgos_domain::request::ClientInfo;
+use tgos_domain::tenancy::TenantScope;
+use tgos_telegram::sandbox::SandboxNetwork;
+
+use crate::app::AppState;
+
+const USERNAME: &str = "demo";
+const EMAIL: &str = "demo@example.com";
+const WORKSPACE: &str = "Demo agency";
+const STARTING_CREDIT_MINOR: i64 = 10_000; // 100.00
+const SANDBOX_OFFERS: usize = 5;
+const PRICE_PER_DAY_MINOR: i64 = 150; // 1.50
+/// How often the demo contact writes.
+pub const CHATTER_EVERY: Duration = Duration::from_secs(20);
+
+const LINES: &[&str] = &[
+    "Hi! Is this still available?",
+    "Thanks for the quick answer.",
+    "Could you send me the details again?",
+    "Sounds good, talk tomorrow.",
+    "What time works for you?",
+];
+
+/// The seeded world.
+#[derive(Debug)]
+pub struct DemoWorld {
+    pub login: String,
+    pub password: String,
+    pub scope: TenantScope,
+}
+
+/// The demo user's password: read from the login file, or generated and written there (mode 0600).
+fn demo_password(data_dir: &Path) -> anyhow::Result<String> {
+    let path = data_dir.join("demo-login.txt");
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        if let Some(password) = text.lines().find_map(|l| l.strip_prefix("password: ")) {
+            return Ok(password.trim().to_owned());
+        }
+    }
+    let password: String = rand::thread_rng()
+        .sample_iter(&Alphanumeric)
+        .take(20)
+        .map(char::from)
+        .collect();
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(&path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    std::io::Write::write_all(
+        &mut file,
+        format!("login: {USERNAME}\npassword: {password}\n").as_bytes(),
+    )?;
+    Ok(password)
+}
+
+fn domain(error: DomainError) -> anyhow::Error {
+    anyhow::anyhow!("demo seeding: {error}")
+}
+
+/// Seeds the demo world (idempotent) and returns how to sign in to it.
+pub async fn seed(state: &AppState) -> anyhow::Result<DemoWorld> {
+    anyhow::ensure!(
+        state.sandbox.is_some(),
+        "--demo needs the sandbox Telegram gateway (telegram.gateway = \"sandbox\")"
+    );
+    let password = demo_password(&state.settings.data_dir)?;
+    let client = ClientInfo::default();
+    let secret = SecretString::from(password.clone());
+    let token = match state.identity.sign_in(USERNAME, &secret, &client).await {
+        Ok(SignInOutcome::Session(session)) => session.token,
+        Ok(SignInOutcome::TwoFactorChallenge { .. }) => {
+            anyhow::bail!("the demo user has two-factor on; sign in to it yourself")
+        }
+        Err(DomainError::InvalidCredentials(_)) => {
+            let input = SignUpInput {
+                email: EMAIL.to_owned(),
+                full_name: "Demo Operator".to_owned(),
+                username: USERNAME.to_owned(),
+                password: secret,
+            };
+            state.identity.sign_up(input, &client).await.map_err(domain)?.1.token
+        }
+        Err(other) => return Err(domain(other)),
+    };
+    let principal: Principal = state
+        .identity
+        .authenticate(&token)
+        .await
+        .map_err(domain)?
+        .context("the demo session does not authenticate")?
+        .principal;
+    let mine = state.tenancy.my_workspaces(&principal).await.map_err(domain)?;
+    let scope = match mine.into_iter().find(|(w, _)| w.name.as_str() == WORKSPACE) {
+        Some((_, scope)) => scope,
+        None => {
+            let created = state
+                .tenancy
+                .create_workspace(&principal, WORKSPACE, &client)
+                .await
+                .map_err(domain)?;
+            state.tenancy.scope(&principal, created.id).await.map_err(domain)?
+        }
+    };
+    state
+        .billing
+        .grant_credit(
+            scope.workspace_id(),
+            Money::new(STARTING_CREDIT_MINOR, Currency::USD),
+            &format!("demo:{}", scope.workspace_id()),
+            "Demo credit",
+        )
+        .await
+        .map_err(domain)?;
+    let offered = state
+        .accounts
+        .offers(&principal, None, None, 100)
+        .await
+        .map_err(domain)?
+        .into_iter()
+        .filter(|a| a.sandbox)
+        .count();
+    if offered < SANDBOX_OFFERS {
+        state
+            .accounts
+            .stock_sandbox(SANDBOX_OFFERS - offered, Money::new(PRICE_PER_DAY_MINOR, Currency::USD))
+            .await
+            .map_err(domain)?;
+    }
+    Ok(DemoWorld {
+        login: USERNAME.to_owned(),
+        password,
+        scope,
+    })
+}
+
+/// Every [`CHATTER_EVERY`], the demo contact writes one line to each sandbox account the demo workspace
+/// rents. Runs until the task is aborted.
+pub async fn chatter(state: AppState, world: DemoWorld, network: SandboxNetwork) {
+    let mut ticks = tokio::time::interval(CHATTER_EVERY);
+    let mut line = 0;
+    loop {
+        ticks.tick().await;
+        let held = match state.accounts.leased_accounts(&world.scope, None, 100).await {
+            Ok(held) => held,
+            Err(error) => {
+                tracing::warn!(error = %error, "demo contact: cannot list the demo workspace's accounts");
+                continue;
+            }
+        };
+        for account in held.into_iter().filter(|a| a.sandbox) {
+            let Ok(identity) = state.accounts.sandbox_identity(&world.scope, account.id).await else {
+                continue;
+            };
+            let text = LINES[line % LINES.len()];
+            line += 1;
+            let sent = network
+                .ensure_account(identity.user_id, &identity.name, None)
+                .and_then(|()| network.contact_send(identity.user_id, "Demo contact", text));
+            if let Err(error) = sent {
+                tracing::debug!(error = %error, "demo contact: a message was not delivered");
+            }
+        }
+    }
+}
