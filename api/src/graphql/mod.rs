@@ -34,6 +34,7 @@ pub struct MutationRoot(
     tenancy::api_keys::ApiKeyMutation,
     billing::mutation::BillingMutation,
     accounts::mutation::AccountsMutation,
+    accounts::mutation::AccountHealthMutation,
     accounts::sandbox::SandboxMutation,
 );
 

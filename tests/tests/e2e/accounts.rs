@@ -516,3 +516,118 @@ backend_tests!(
         Ok(())
     }
 );
+
+const PAUSE: &str = "mutation($a: ID!) { pauseAccount(accountId: $a) { state restrictions } }";
+const RESUME: &str = "mutation($a: ID!) { resumeAccount(accountId: $a) { state restrictions } }";
+
+backend_tests!(
+    an_operator_pauses_and_resumes_an_account_but_no_resume_lifts_an_invalid_session,
+    |app| {
+        let account = app.stock_pool(1, 500).await?[0].to_string();
+        let (owner, workspace) = funded(&app, "olive", 10_000).await?;
+        app.gql(Some(&owner), RENT, json!({ "w": workspace, "o": account, "d": 1 }))
+            .await?;
+        let paused = app.gql(Some(&owner), PAUSE, json!({ "a": account })).await?;
+        assert_eq!(
+            paused.str_at("/data/pauseAccount/state")?,
+            "PAUSED",
+            "{:?}",
+            paused.body
+        );
+        let resumed = app.gql(Some(&owner), RESUME, json!({ "a": account })).await?;
+        assert_eq!(resumed.str_at("/data/resumeAccount/state")?, "ACTIVE");
+
+        let (viewer, _) = app.join(&owner, &workspace, "victor", "VIEWER").await?;
+        let as_viewer = app.gql(Some(&viewer), PAUSE, json!({ "a": account })).await?;
+        assert_eq!(as_viewer.code().as_deref(), Some("FORBIDDEN"));
+        let key = app
+        .gql(
+            Some(&owner),
+            "mutation($w: ID!) { createApiKey(workspaceId: $w, name: \"bot\", scopes: [ACCOUNTS_WRITE]) { secret } }",
+            json!({ "w": workspace }),
+        )
+        .await?
+        .str_at("/data/createApiKey/secret")?;
+        let as_key = app.gql(Some(&key), PAUSE, json!({ "a": account })).await?;
+        assert_eq!(as_key.code().as_deref(), Some("FORBIDDEN"), "a pause names a person");
+
+        // Telegram revoked the session: a resume cannot bring it back.
+        app.gql(Some(&owner), INJECT, json!({ "a": account, "f": "SESSION_INVALID" }))
+            .await?;
+        let principal = app
+            .identity
+            .authenticate(&owner)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("no session"))?
+            .principal;
+        let scope = app
+            .tenancy
+            .scope(&principal, WorkspaceId::from_uuid(workspace.parse()?))
+            .await?;
+        let record = app.accounts.held(&scope, account.parse()?).await?;
+        assert!(app.connections.connect(&record).await.is_err());
+        let after = app.gql(Some(&owner), RESUME, json!({ "a": account })).await?;
+        assert_eq!(after.str_at("/data/resumeAccount/state")?, "SESSION_INVALID");
+
+        let log = app
+        .gql(
+            Some(&owner),
+            "query($w: ID!) { workspace(id: $w) { auditLog(first: 20, action: \"account.paused\") { edges { node { action targetId } } } } }",
+            json!({ "w": workspace }),
+        )
+        .await?;
+        assert_eq!(log.str_at("/data/workspace/auditLog/edges/0/node/targetId")?, account);
+        Ok(())
+    }
+);
+
+backend_tests!(
+    concurrent_renewals_never_extend_without_charging_or_charge_without_extending,
+    |app| {
+        let account = app.stock_pool(1, 500).await?[0].to_string();
+        let (owner, workspace) = funded(&app, "olive", 10_000).await?;
+        let rented = app
+            .gql(Some(&owner), RENT, json!({ "w": workspace, "o": account, "d": 1 }))
+            .await?;
+        let lease = rented.str_at("/data/rentAccount/id")?;
+        let ends = chrono::DateTime::parse_from_rfc3339(&rented.str_at("/data/rentAccount/endsAt")?)?;
+        let mut renewals = Vec::new();
+        for _ in 0..6 {
+            let (app, owner, lease) = (Arc::clone(&app), owner.clone(), lease.clone());
+            renewals.push(tokio::spawn(async move {
+                app.gql(Some(&owner), RENEW, json!({ "l": lease, "d": 2 })).await
+            }));
+        }
+        let mut outcomes = Vec::new();
+        for renewal in renewals {
+            let response = renewal.await??;
+            outcomes.push(if response.is_ok() {
+                "RENEWED".to_owned()
+            } else {
+                response.code().unwrap_or_default()
+            });
+        }
+        // Each renewal extends from the end it read: racing ones either extend from a later end (a real second
+        // renewal, charged) or find the end moved and are refused. Money and time always move together.
+        let renewed = outcomes.iter().filter(|o| *o == "RENEWED").count() as i64;
+        assert!(renewed >= 1, "{outcomes:?}");
+        assert!(
+            outcomes.iter().all(|o| o == "RENEWED" || o == "CONFLICT"),
+            "{outcomes:?}"
+        );
+        let holdings = app
+            .gql(
+                Some(&owner),
+                "query($w: ID!) { workspace(id: $w) { leases { edges { node { endsAt } } } } }",
+                json!({ "w": workspace }),
+            )
+            .await?;
+        let now_ends =
+            chrono::DateTime::parse_from_rfc3339(&holdings.str_at("/data/workspace/leases/edges/0/node/endsAt")?)?;
+        assert_eq!(now_ends - ends, chrono::Duration::days(2 * renewed));
+        assert_eq!(balance(&app, &owner, &workspace).await?, 10_000 - 500 - 1000 * renewed);
+        let check = app.billing_check(WorkspaceId::from_uuid(workspace.parse()?)).await?;
+        assert_eq!(check.postings_sum, 0);
+        Ok(())
+    }
+);

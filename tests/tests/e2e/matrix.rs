@@ -124,6 +124,7 @@ fn expectation(field: &str) -> Option<Expect> {
         },
         "Mutation.createTopUp" => Member { rank: 3, scope: None },
         "Query.accountOffers" => SignedIn,
+        "Mutation.pauseAccount" | "Mutation.resumeAccount" => Member { rank: 2, scope: None },
         "Workspace.leases" | "Workspace.accounts" => Member {
             rank: 1,
             scope: Some("ACCOUNTS_READ"),
@@ -208,6 +209,14 @@ async fn invocation(field: &str, app: &TestApp, world: &World) -> anyhow::Result
         "Mutation.releaseLease" => (
             "mutation($l: ID!) { releaseLease(leaseId: $l) { id } }".into(),
             json!({ "l": fresh_lease(app, world).await? }),
+        ),
+        "Mutation.pauseAccount" => (
+            "mutation($a: ID!) { pauseAccount(accountId: $a) { state } }".into(),
+            json!({ "a": world.held_account }),
+        ),
+        "Mutation.resumeAccount" => (
+            "mutation($a: ID!) { resumeAccount(accountId: $a) { state } }".into(),
+            json!({ "a": world.held_account }),
         ),
         "Mutation.sandboxContactSend" => (
             "mutation($a: ID!) { sandboxContactSend(accountId: $a, contact: \"Ada\", text: \"hi\") }".into(),

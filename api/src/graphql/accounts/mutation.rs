@@ -4,7 +4,9 @@ use async_graphql::{Context, ID, Object};
 use tgos_domain::DomainError;
 use tgos_domain::ids::{AccountId, LeaseId};
 
-use super::types::Lease;
+use tgos_domain::tenancy::TenantScope;
+
+use super::types::{AccountHealth, Lease};
 use crate::graphql::context::{client, principal};
 use crate::graphql::errors::{ApiError, ApiResult};
 use crate::graphql::tenancy::query::workspace_id;
@@ -61,4 +63,40 @@ impl AccountsMutation {
         let record = accounts.release_lease(&scope, principal, &client(ctx), id).await?;
         Ok(Lease { record, scope })
     }
+}
+
+#[derive(Debug, Default)]
+pub struct AccountHealthMutation;
+
+#[Object]
+impl AccountHealthMutation {
+    /// Pauses a held account: all sending stops until someone resumes it (OPERATOR and above; people only).
+    #[graphql(guard = "SignedIn")]
+    async fn pause_account(&self, ctx: &Context<'_>, account_id: ID) -> ApiResult<AccountHealth> {
+        let (scope, account) = held_scope(ctx, &account_id).await?;
+        let view = accounts_service(ctx)?
+            .pause_account(&scope, principal(ctx)?, &client(ctx), account)
+            .await?;
+        Ok(view.into())
+    }
+
+    /// Resumes a held account: lifts a pause, a spam limit or a freeze; a cooldown still runs out by time and a
+    /// ban or an invalid session stays (the returned health shows what is left).
+    #[graphql(guard = "SignedIn")]
+    async fn resume_account(&self, ctx: &Context<'_>, account_id: ID) -> ApiResult<AccountHealth> {
+        let (scope, account) = held_scope(ctx, &account_id).await?;
+        let view = accounts_service(ctx)?
+            .resume_account(&scope, principal(ctx)?, &client(ctx), account)
+            .await?;
+        Ok(view.into())
+    }
+}
+
+/// The scope of the workspace holding the account named by id, for the caller.
+async fn held_scope(ctx: &Context<'_>, account_id: &ID) -> ApiResult<(TenantScope, AccountId)> {
+    let principal = principal(ctx)?;
+    let account: AccountId = parse_id(account_id, "accountId", "account")?;
+    let workspace = accounts_service(ctx)?.holder_workspace(principal, account).await?;
+    let scope = tenancy_service(ctx)?.scope(principal, workspace).await?;
+    Ok((scope, account))
 }

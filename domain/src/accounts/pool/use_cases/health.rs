@@ -7,14 +7,19 @@
 
 use chrono::{DateTime, Duration, Utc};
 
+use serde_json::json;
+
 use crate::accounts::health::{
-    AccountHealth, DayCounts, HealthChange, HealthObservation, HealthState, RiskBucket, RiskScore, record_observation,
-    utc_day,
+    AccountHealth, DayCounts, HealthChange, HealthObservation, HealthSignal, HealthState, RiskBucket, RiskScore,
+    record_observation, utc_day,
 };
 use crate::accounts::pool::records::{AccountRecord, AccountStatus};
 use crate::accounts::pool::service::AccountsService;
+use crate::audit::{self, Actor, AuditDraft, ChainId};
 use crate::error::{DomainError, DomainResult};
+use crate::identity::Principal;
 use crate::ids::AccountId;
+use crate::request::ClientInfo;
 use crate::tenancy::api_keys::Scope;
 use crate::tenancy::{Role, TenantScope};
 
@@ -72,6 +77,92 @@ impl AccountsService {
         self.held_account(scope, account).await?;
         let since = utc_day(self.clock.now() - Duration::days(days - 1));
         Ok(self.store.counters_since(account, since).await?)
+    }
+
+    /// An operator pauses a held account: all sending stops until someone resumes it (OPERATOR and above;
+    /// people only, as the pause names who did it). Audited as `account.paused`.
+    pub async fn pause_account(
+        &self,
+        scope: &TenantScope,
+        principal: &Principal,
+        client: &ClientInfo,
+        account: AccountId,
+    ) -> DomainResult<HealthView> {
+        let by = self.operator_of(scope, principal, account, "pausing accounts").await?;
+        self.operator_signal(
+            scope,
+            principal,
+            client,
+            account,
+            HealthSignal::OperatorPaused { by },
+            "account.paused",
+        )
+        .await
+    }
+
+    /// An operator resumes a held account: lifts a pause, a spam limit or a freeze observed before now; a
+    /// cooldown still runs out by time, and a ban or an invalid session stays (the returned health shows
+    /// what is left). Audited as `account.resumed`.
+    pub async fn resume_account(
+        &self,
+        scope: &TenantScope,
+        principal: &Principal,
+        client: &ClientInfo,
+        account: AccountId,
+    ) -> DomainResult<HealthView> {
+        let by = self.operator_of(scope, principal, account, "resuming accounts").await?;
+        self.operator_signal(
+            scope,
+            principal,
+            client,
+            account,
+            HealthSignal::OperatorResumed { by },
+            "account.resumed",
+        )
+        .await
+    }
+
+    async fn operator_of(
+        &self,
+        scope: &TenantScope,
+        principal: &Principal,
+        account: AccountId,
+        what: &str,
+    ) -> DomainResult<crate::ids::UserId> {
+        scope.require(Role::Operator, None, what)?;
+        let by = principal.require_user()?;
+        self.held_account(scope, account).await?;
+        Ok(by)
+    }
+
+    async fn operator_signal(
+        &self,
+        scope: &TenantScope,
+        principal: &Principal,
+        client: &ClientInfo,
+        account: AccountId,
+        signal: HealthSignal,
+        action: &'static str,
+    ) -> DomainResult<HealthView> {
+        let now = self.clock.now();
+        let tx = self.store.begin().await?;
+        let change = record_observation(&*tx, account, HealthObservation::new(signal, now), now).await?;
+        let draft = AuditDraft {
+            chain: ChainId::Workspace(scope.workspace_id()),
+            actor: Actor::of(principal),
+            action,
+            target_type: Some("ACCOUNT"),
+            target_id: Some(account.to_string()),
+            client: client.clone(),
+            metadata: json!({
+                "from": change.before.state.as_str(),
+                "to": change.after.state.as_str(),
+            }),
+        };
+        audit::append(&*tx, draft, now).await?;
+        tx.commit().await?;
+        let stored = self.store.load(account).await?;
+        Ok(HealthView::of(&stored.map(|s| s.health).unwrap_or_default(), now))
     }
 
     /// Records what Telegram (or an operator) said about an account; the change, for `AccountHealthChanged`.
