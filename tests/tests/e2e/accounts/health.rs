@@ -1,0 +1,156 @@
+//! An account's health and counters as its workspace sees them, and operators' pauses and resumes.
+
+use std::sync::Arc;
+
+use serde_json::json;
+use tgos_domain::ids::{AccountId, WorkspaceId};
+use tgos_tests::backend_tests;
+
+use super::*;
+
+backend_tests!(
+    a_held_account_shows_its_health_and_counters_and_no_report_is_lost,
+    |app| {
+        use tgos_domain::accounts::gateway::PeerKey;
+        use tgos_domain::accounts::health::{DailyCounters, HealthObservation, HealthSignal};
+
+        let account = app.stock_pool(1, 500).await?[0].to_string();
+        let (owner, workspace) = funded(&app, "olive", 10_000).await?;
+        let rented = app
+            .gql(Some(&owner), RENT, json!({ "w": workspace, "o": account, "d": 1 }))
+            .await?;
+        assert!(rented.is_ok(), "{:?}", rented.body);
+        let health = app.gql(Some(&owner), HEALTH, json!({ "w": workspace })).await?;
+        let node = health.at("/data/workspace/accounts/edges/0/node")?;
+        assert_eq!(node["health"]["state"], json!("ACTIVE"));
+        assert_eq!(node["health"]["riskScore"], json!(0));
+        assert_eq!(node["counters"], json!([]));
+
+        // Eight workers report flood waits on the account at once: none of the reports is lost.
+        let id: AccountId = account.parse()?;
+        let now = chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 6);
+        let mut reports = Vec::new();
+        for minutes in 1..=8_u32 {
+            let app = Arc::clone(&app);
+            reports.push(tokio::spawn(async move {
+                let signal = HealthSignal::FloodWait { seconds: minutes * 60 };
+                app.accounts
+                    .record_health(id, HealthObservation::new(signal, now))
+                    .await
+            }));
+        }
+        for report in reports {
+            report.await??;
+        }
+        let health = app.gql(Some(&owner), HEALTH, json!({ "w": workspace })).await?;
+        let node = health.at("/data/workspace/accounts/edges/0/node/health")?;
+        assert_eq!(node["state"], json!("COOLDOWN"));
+        let until = chrono::DateTime::parse_from_rfc3339(node["cooldownUntil"].as_str().unwrap_or_default())?;
+        assert_eq!(
+            until.with_timezone(&chrono::Utc) - now,
+            chrono::Duration::minutes(8),
+            "the longest wait wins"
+        );
+        // Points 5 + minutes each, all eight of them, fading only slightly within the same quarter hour.
+        let total: i64 = (1..=8).map(|m| 5 + m).sum();
+        let risk = node["riskScore"].as_i64().unwrap_or_default();
+        assert!(risk > 0 && risk <= total, "risk {risk} of at most {total}");
+        let points: i64 = node["signals"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|s| s["points"].as_i64())
+            .sum();
+        assert_eq!(points, total, "every report reached the ledger");
+
+        // A peer flood limits it; a success observed before the flood cannot clear it.
+        app.accounts
+            .record_health(id, HealthObservation::new(HealthSignal::PeerFlood, now))
+            .await?;
+        app.accounts
+            .record_health(
+                id,
+                HealthObservation::new(HealthSignal::SendSucceeded, now - chrono::Duration::minutes(1)),
+            )
+            .await?;
+        let health = app.gql(Some(&owner), HEALTH, json!({ "w": workspace })).await?;
+        let node = health.at("/data/workspace/accounts/edges/0/node/health")?;
+        assert_eq!(node["state"], json!("LIMITED"));
+        assert_eq!(node["restrictions"], json!(["LIMITED", "COOLDOWN"]));
+
+        // Counters add up across reports, with each peer counted once a day.
+        let mut delta = DailyCounters::new(now.date_naive());
+        delta.record_received(PeerKey::user(42)?);
+        delta.record_sent(PeerKey::user(42)?, true);
+        app.store.bump_counters(id, &delta).await?;
+        app.store.bump_counters(id, &delta).await?;
+        let health = app.gql(Some(&owner), HEALTH, json!({ "w": workspace })).await?;
+        let counters = health.at("/data/workspace/accounts/edges/0/node/counters/0")?;
+        assert_eq!(counters["messagesSent"], json!(2));
+        assert_eq!(counters["messagesReceived"], json!(2));
+        assert_eq!(counters["replies"], json!(2));
+        assert_eq!(counters["distinctPeers"], json!(1));
+        Ok(())
+    }
+);
+
+backend_tests!(
+    an_operator_pauses_and_resumes_an_account_but_no_resume_lifts_an_invalid_session,
+    |app| {
+        let account = app.stock_pool(1, 500).await?[0].to_string();
+        let (owner, workspace) = funded(&app, "olive", 10_000).await?;
+        app.gql(Some(&owner), RENT, json!({ "w": workspace, "o": account, "d": 1 }))
+            .await?;
+        let paused = app.gql(Some(&owner), PAUSE, json!({ "a": account })).await?;
+        assert_eq!(
+            paused.str_at("/data/pauseAccount/state")?,
+            "PAUSED",
+            "{:?}",
+            paused.body
+        );
+        let resumed = app.gql(Some(&owner), RESUME, json!({ "a": account })).await?;
+        assert_eq!(resumed.str_at("/data/resumeAccount/state")?, "ACTIVE");
+
+        let (viewer, _) = app.join(&owner, &workspace, "victor", "VIEWER").await?;
+        let as_viewer = app.gql(Some(&viewer), PAUSE, json!({ "a": account })).await?;
+        assert_eq!(as_viewer.code().as_deref(), Some("FORBIDDEN"));
+        let key = app
+        .gql(
+            Some(&owner),
+            "mutation($w: ID!) { createApiKey(workspaceId: $w, name: \"bot\", scopes: [ACCOUNTS_WRITE]) { secret } }",
+            json!({ "w": workspace }),
+        )
+        .await?
+        .str_at("/data/createApiKey/secret")?;
+        let as_key = app.gql(Some(&key), PAUSE, json!({ "a": account })).await?;
+        assert_eq!(as_key.code().as_deref(), Some("FORBIDDEN"), "a pause names a person");
+
+        // Telegram revoked the session: a resume cannot bring it back.
+        app.gql(Some(&owner), INJECT, json!({ "a": account, "f": "SESSION_INVALID" }))
+            .await?;
+        let principal = app
+            .identity
+            .authenticate(&owner)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("no session"))?
+            .principal;
+        let scope = app
+            .tenancy
+            .scope(&principal, WorkspaceId::from_uuid(workspace.parse()?))
+            .await?;
+        let record = app.accounts.held(&scope, account.parse()?).await?;
+        assert!(app.connections.connect(&record).await.is_err());
+        let after = app.gql(Some(&owner), RESUME, json!({ "a": account })).await?;
+        assert_eq!(after.str_at("/data/resumeAccount/state")?, "SESSION_INVALID");
+
+        let log = app
+        .gql(
+            Some(&owner),
+            "query($w: ID!) { workspace(id: $w) { auditLog(first: 20, action: \"account.paused\") { edges { node { action targetId } } } } }",
+            json!({ "w": workspace }),
+        )
+        .await?;
+        assert_eq!(log.str_at("/data/workspace/auditLog/edges/0/node/targetId")?, account);
+        Ok(())
+    }
+);
