@@ -52,6 +52,8 @@ pub struct AppState {
     pub accounts: AccountsService,
     /// Connects accounts through the configured Telegram gateway.
     pub connections: Connections,
+    /// The session vault (for the console-like tools of tests and the demo).
+    pub vault: Vault,
     /// The simulated Telegram network, when the sandbox gateway is the one configured.
     pub sandbox: Option<SandboxNetwork>,
     /// Verifies Stripe webhooks; `None` when no webhook secret is configured.
@@ -118,7 +120,7 @@ impl AppState {
         );
         let accounts = AccountsService::new(
             Arc::clone(&store),
-            vault,
+            vault.clone(),
             clock,
             AccountsConfig {
                 max_lease_days: settings.accounts.max_lease_days,
@@ -143,6 +145,7 @@ impl AppState {
             billing,
             accounts,
             connections,
+            vault,
             sandbox,
             stripe_webhook: settings
                 .stripe

@@ -77,6 +77,8 @@ pub struct TestApp {
     pub accounts: tgos_domain::accounts::pool::AccountsService,
     /// Connects accounts through the server's Telegram gateway (the sandbox).
     pub connections: tgos_domain::accounts::pool::connections::Connections,
+    /// The server's session vault, over the real key store.
+    pub vault: tgos_domain::vault::Vault,
     /// The fake NOWPayments and Stripe the server's real clients talk to.
     pub nowpayments: crate::fakes::FakeNowPayments,
     pub stripe: crate::fakes::FakeStripe,
@@ -122,6 +124,7 @@ impl TestApp {
             billing: server.state.billing.clone(),
             accounts: server.state.accounts.clone(),
             connections: server.state.connections.clone(),
+            vault: server.state.vault.clone(),
             nowpayments,
             stripe,
             store: server.state.store.clone(),

@@ -18,5 +18,6 @@ mod staff;
 mod stripe;
 mod transport;
 mod two_factor;
+mod vault;
 mod websocket;
 mod workspaces;
