@@ -65,7 +65,7 @@ pub fn build_schema(settings: &GraphqlSettings, services: Option<Services>) -> A
             .data(services.accounts)
             .data(services.connections);
         if let Some(network) = services.sandbox {
-            builder = builder.data(network);
+            builder = builder.data(network).data(accounts::sandbox::SandboxLimiter::default());
         }
     }
     builder.finish()

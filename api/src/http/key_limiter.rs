@@ -1,9 +1,11 @@
-//! Request limits for API keys: at most `per_minute` requests per key per minute, counted in this process.
+//! Per-minute limits counted in this process: requests per API key, and anything else counted per key of
+//! some kind (the sandbox's scripted messages per account).
 //!
 //! A fixed one-minute window per key; memory stays bounded because windows older than a minute are dropped
 //! whenever the table grows past [`PRUNE_ABOVE`] keys. With several replicas each counts its own share.
 
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -12,13 +14,17 @@ use tgos_domain::ids::ApiKeyId;
 const WINDOW: Duration = Duration::from_secs(60);
 const PRUNE_ABOVE: usize = 10_000;
 
+/// At most `per_minute` events per key per minute.
 #[derive(Debug)]
-pub struct KeyLimiter {
+pub struct WindowLimiter<K> {
     per_minute: u32,
-    windows: Mutex<HashMap<ApiKeyId, (Instant, u32)>>,
+    windows: Mutex<HashMap<K, (Instant, u32)>>,
 }
 
-impl KeyLimiter {
+/// Requests per API key.
+pub type KeyLimiter = WindowLimiter<ApiKeyId>;
+
+impl<K: Hash + Eq> WindowLimiter<K> {
     pub fn new(per_minute: u32) -> Self {
         Self {
             per_minute,
@@ -26,8 +32,8 @@ impl KeyLimiter {
         }
     }
 
-    /// Counts one request; `Err(seconds)` to wait when the key is over its limit.
-    pub fn check(&self, key: ApiKeyId) -> Result<(), u64> {
+    /// Counts one event; `Err(seconds)` to wait when the key is over its limit.
+    pub fn check(&self, key: K) -> Result<(), u64> {
         let now = Instant::now();
         let Ok(mut windows) = self.windows.lock() else {
             return Ok(());

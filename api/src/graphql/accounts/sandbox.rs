@@ -10,6 +10,7 @@ use tgos_telegram::sandbox::{SandboxError, SandboxFault as NetworkFault, Sandbox
 use crate::graphql::context::principal;
 use crate::graphql::errors::{ApiError, ApiResult};
 use crate::graphql::{accounts_service, guards::SignedIn, tenancy_service};
+use crate::http::key_limiter::WindowLimiter;
 
 /// How the simulated Telegram should refuse an account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -94,7 +95,21 @@ impl SandboxMutation {
     }
 }
 
-/// The sandbox user behind `account_id`, after the caller's right to drive it was checked.
+/// How many sandbox actions one account takes per minute: enough for any demo, not enough to fill memory.
+pub const SANDBOX_ACTIONS_PER_MINUTE: u32 = 60;
+
+/// Counts the sandbox actions per account (one per process).
+#[derive(Debug)]
+pub struct SandboxLimiter(pub WindowLimiter<AccountId>);
+
+impl Default for SandboxLimiter {
+    fn default() -> Self {
+        Self(WindowLimiter::new(SANDBOX_ACTIONS_PER_MINUTE))
+    }
+}
+
+/// The sandbox user behind `account_id`, after the caller's right to drive it and the account's rate were
+/// checked.
 async fn target<'a>(ctx: &Context<'a>, account_id: &ID) -> ApiResult<(i64, &'a SandboxNetwork)> {
     let network = network(ctx)?;
     let principal = principal(ctx)?;
@@ -105,6 +120,13 @@ async fn target<'a>(ctx: &Context<'a>, account_id: &ID) -> ApiResult<(i64, &'a S
     let workspace = accounts.holder_workspace(principal, account).await?;
     let scope = tenancy_service(ctx)?.scope(principal, workspace).await?;
     let identity = accounts.sandbox_identity(&scope, account).await?;
+    // Counted only for callers allowed to drive the account, so nobody else can use up its budget.
+    if let Some(limiter) = ctx.data_opt::<SandboxLimiter>() {
+        limiter
+            .0
+            .check(account)
+            .map_err(|retry_after_secs| ApiError::from(DomainError::RateLimited { retry_after_secs }))?;
+    }
     network
         .ensure_account(identity.user_id, &identity.name, None)
         .map_err(sandbox_error)?;

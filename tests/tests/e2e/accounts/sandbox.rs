@@ -117,3 +117,38 @@ backend_tests!(
         Ok(())
     }
 );
+
+backend_tests!(
+    a_sandbox_account_takes_a_bounded_number_of_scripted_messages_a_minute,
+    |app| {
+        let account = app.stock_pool(1, 500).await?[0].to_string();
+        let (owner, workspace) = funded(&app, "olive", 10_000).await?;
+        app.gql(Some(&owner), RENT, json!({ "w": workspace, "o": account, "d": 1 }))
+            .await?;
+        for i in 0..60 {
+            let sent = app
+                .gql(
+                    Some(&owner),
+                    CONTACT_SEND,
+                    json!({ "a": account, "c": "Ada", "t": format!("message {i}") }),
+                )
+                .await?;
+            assert!(sent.is_ok(), "message {i}: {:?}", sent.body);
+        }
+        let over = app
+            .gql(
+                Some(&owner),
+                CONTACT_SEND,
+                json!({ "a": account, "c": "Ada", "t": "one too many" }),
+            )
+            .await?;
+        assert_eq!(over.code().as_deref(), Some("RATE_LIMITED"));
+        let retry = over
+            .body
+            .pointer("/errors/0/extensions/retryAfter")
+            .and_then(serde_json::Value::as_u64)
+            .unwrap_or(0);
+        assert!((1..=60).contains(&retry), "{retry}");
+        Ok(())
+    }
+);
