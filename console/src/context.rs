@@ -1,7 +1,7 @@
 //! Reaching the service's data: the same database and master key the server uses, from the same
 //! environment variables (`DATABASE_URL`, `TGOS_DATA_DIR`, `TGOS_MASTER_KEY`; see docs/CONFIGURATION.md).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context as _;
@@ -12,7 +12,7 @@ use tgos_domain::crypto::password_hasher::HashingLimits;
 use tgos_domain::crypto::{Argon2Pool, MasterKey};
 use tgos_domain::identity::{IdentityConfig, IdentityService};
 use tgos_domain::store::Store;
-use tgos_domain::vault::{KeyStore, Vault};
+use tgos_domain::vault::{KeyStore, MasterKeyRotation, Vault};
 use tgos_persistence::{DatabaseSettings, Privileges, connect, key_file};
 
 #[derive(Debug, Args)]
@@ -28,12 +28,25 @@ pub struct ConnectionArgs {
     pub master_key: Option<String>,
 }
 
+/// Where the master key came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySource {
+    /// `TGOS_MASTER_KEY` (production).
+    Environment,
+    /// The key file of the embedded default, `<data dir>/master.key`.
+    File(PathBuf),
+}
+
 /// The use-case services the console's commands call.
 #[derive(Debug)]
 pub struct Connection {
     pub identity: IdentityService,
     pub accounts: AccountsService,
+    pub master_rotation: MasterKeyRotation,
     pub store: Arc<dyn Store>,
+    /// The master key the console runs with (the current one), and where it came from.
+    pub master_key: Arc<MasterKey>,
+    pub key_source: KeySource,
 }
 
 impl Connection {
@@ -66,19 +79,7 @@ impl Connection {
             "the login role of the database URL is subject to row-level security; the console needs a superuser \
              or a role with BYPASSRLS (see \"The database roles\" in docs/CONFIGURATION.md)"
         );
-        let master_key = match &args.master_key {
-            Some(text) => MasterKey::from_base64(text)
-                .map_err(|_| anyhow::anyhow!("TGOS_MASTER_KEY is malformed: it must be base64 of exactly 32 bytes"))?,
-            None => {
-                let path = args.data_dir.join("master.key");
-                anyhow::ensure!(
-                    path.exists(),
-                    "no master key at {}; set TGOS_MASTER_KEY",
-                    path.display()
-                );
-                key_file::load_or_create(&path).context("reading the master key")?.0
-            }
-        };
+        let (master_key, key_source) = load_master_key(args)?;
         let hasher = Argon2Pool::new(HashingLimits::for_this_machine()).map_err(|e| anyhow::anyhow!("{e}"))?;
         let store = Arc::new(store);
         let keys: Arc<dyn KeyStore> = store.clone();
@@ -92,12 +93,39 @@ impl Connection {
             Arc::clone(&clock),
             IdentityConfig::default(),
         );
-        let vault = Vault::new(keys, master_key, Arc::clone(&clock));
+        let vault = Vault::new(keys, Arc::clone(&master_key), Arc::clone(&clock));
+        let master_rotation = MasterKeyRotation::new(Arc::clone(&store), vault.clone(), Arc::clone(&clock));
         let accounts = AccountsService::new(Arc::clone(&store), vault, clock, AccountsConfig::default());
         Ok(Self {
             identity,
             accounts,
+            master_rotation,
             store,
+            master_key,
+            key_source,
         })
     }
+}
+
+/// The current master key: `TGOS_MASTER_KEY` when set, else the key file under the data directory (never
+/// created here).
+fn load_master_key(args: &ConnectionArgs) -> anyhow::Result<(MasterKey, KeySource)> {
+    if let Some(text) = &args.master_key {
+        let key = MasterKey::from_base64(text)
+            .map_err(|_| anyhow::anyhow!("TGOS_MASTER_KEY is malformed: it must be base64 of exactly 32 bytes"))?;
+        return Ok((key, KeySource::Environment));
+    }
+    let path = key_file_path(&args.data_dir);
+    anyhow::ensure!(
+        path.exists(),
+        "no master key at {}; set TGOS_MASTER_KEY",
+        path.display()
+    );
+    let (key, _) = key_file::load_or_create(&path).context("reading the master key")?;
+    Ok((key, KeySource::File(path)))
+}
+
+/// The key file of the embedded default.
+pub fn key_file_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("master.key")
 }

@@ -3,12 +3,17 @@
 //! Rule: a sealed value is `nonce (12 bytes) || AES-256-GCM ciphertext`, with associated data that names the
 //! owner and purpose, so a ciphertext copied to another row fails to open. The key itself is zeroized on drop
 //! and never printed: its `Debug` is redacted.
+//!
+//! Master-key rotation moves each sealed value with [`MasterKey::rekey`]: a value that already opens with the
+//! new key is left alone (so an interrupted rotation can simply run again), one that opens with the old key is
+//! sealed again under the new one, anything else is refused.
 
 use aes_gcm::aead::{Aead, KeyInit, OsRng, Payload};
 use aes_gcm::{AeadCore, Aes256Gcm, Key, Nonce};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use rand::RngCore as _;
+use subtle::ConstantTimeEq as _;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 const NONCE_LEN: usize = 12;
@@ -20,6 +25,15 @@ impl std::fmt::Debug for MasterKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("MasterKey(<redacted>)")
     }
+}
+
+/// Where a sealed value stands after [`MasterKey::rekey`].
+#[derive(Debug, PartialEq, Eq)]
+pub enum Rekeyed {
+    /// It already opens with the new key (an earlier run moved it): nothing to write.
+    AlreadyNew,
+    /// It opened with the old key; this is the same value sealed under the new key.
+    Resealed(Vec<u8>),
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -53,6 +67,24 @@ impl MasterKey {
     /// The base64 form, for writing a key file once.
     pub fn to_base64(&self) -> String {
         STANDARD.encode(self.0)
+    }
+
+    /// Whether `other` is the same key (compared in constant time).
+    pub fn same_key(&self, other: &MasterKey) -> bool {
+        self.0.ct_eq(&other.0).into()
+    }
+
+    /// Master-key rotation of one sealed value: tries `new` first, then `old` (`self`); [`Rekeyed::AlreadyNew`]
+    /// when the value is under `new` already, the value sealed again under `new` when it is under `old`,
+    /// [`MasterKeyError::OpenFailed`] when it opens with neither.
+    pub fn rekey(&self, new: &MasterKey, associated_data: &[u8], sealed: &[u8]) -> Result<Rekeyed, MasterKeyError> {
+        if new.open(associated_data, sealed).is_ok() {
+            return Ok(Rekeyed::AlreadyNew);
+        }
+        let mut plaintext = self.open(associated_data, sealed)?;
+        let resealed = new.seal(associated_data, &plaintext);
+        plaintext.zeroize();
+        resealed.map(Rekeyed::Resealed)
     }
 
     pub fn seal(&self, associated_data: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, MasterKeyError> {
@@ -117,6 +149,25 @@ mod tests {
             *last ^= 1;
         }
         assert_eq!(key.open(b"totp:alice", &tampered), Err(MasterKeyError::OpenFailed));
+        Ok(())
+    }
+
+    #[test]
+    fn rekey_moves_old_values_skips_new_ones_and_refuses_the_rest() -> Result<(), MasterKeyError> {
+        let (old, new) = (MasterKey::generate(), MasterKey::generate());
+        let sealed = old.seal(b"totp:alice", b"secret")?;
+        let Rekeyed::Resealed(moved) = old.rekey(&new, b"totp:alice", &sealed)? else {
+            return Err(MasterKeyError::SealFailed);
+        };
+        assert_eq!(new.open(b"totp:alice", &moved)?, b"secret");
+        assert_eq!(old.rekey(&new, b"totp:alice", &moved)?, Rekeyed::AlreadyNew);
+        assert_eq!(
+            MasterKey::generate().rekey(&MasterKey::generate(), b"totp:alice", &sealed),
+            Err(MasterKeyError::OpenFailed)
+        );
+        assert_eq!(old.rekey(&new, b"totp:bob", &sealed), Err(MasterKeyError::OpenFailed));
+        assert!(old.same_key(&old.clone()));
+        assert!(!old.same_key(&new));
         Ok(())
     }
 

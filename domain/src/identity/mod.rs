@@ -15,6 +15,7 @@ pub mod principal;
 pub mod records;
 pub mod service;
 pub mod totp;
+pub mod totp_rekey;
 pub mod use_cases;
 pub mod username;
 

@@ -36,6 +36,25 @@ pub trait UserRepository: Send + Sync {
     /// Atomically marks an unused code used; `false` when no unused code has that hash.
     async fn consume_backup_code(&self, id: UserId, hash: &[u8], now: DateTime<Utc>) -> StoreResult<bool>;
     async fn count_unused_backup_codes(&self, id: UserId) -> StoreResult<u64>;
+    /// Users holding a sealed TOTP secret (active or pending), ordered by id, after `after`, at most `limit`:
+    /// master-key rotation pages through them.
+    async fn users_with_sealed_totp(&self, after: Option<UserId>, limit: u64) -> StoreResult<Vec<UserRecord>>;
+    /// Compare-and-swap of one sealed TOTP secret (master-key rotation): replaces the secret in `slot` only if it
+    /// is still exactly `expected`; `false` when it changed or went meanwhile (nothing changed then).
+    async fn replace_sealed_totp(
+        &self,
+        id: UserId,
+        slot: TotpSlot,
+        expected: &[u8],
+        replacement: &[u8],
+    ) -> StoreResult<bool>;
+}
+
+/// Which of a user's sealed TOTP secrets: the active second factor or an enrollment not yet confirmed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TotpSlot {
+    Active,
+    Pending,
 }
 
 #[async_trait]

@@ -134,7 +134,7 @@ impl IdentityService {
 }
 
 /// TOTP secrets are sealed for their user: a sealed secret copied to another user's row fails to open.
-fn totp_aad(user: &UserRecord) -> Vec<u8> {
+pub(crate) fn totp_aad(user: &UserRecord) -> Vec<u8> {
     format!("totp:{}", user.id).into_bytes()
 }
 

@@ -15,20 +15,23 @@
 //!   cached.
 //! - **Versioned keys.** [`Vault::rotate`] makes a new current version; old versions stay and keep opening old
 //!   payloads until they are resealed ([`Vault::reseal`]). [`Vault::rewrap_all`] re-wraps every data key under a
-//!   new master key without touching a payload.
+//!   new master key without touching a payload; [`MasterKeyRotation`] is the staff use case around it, which also
+//!   re-seals the TOTP secrets (the only other values sealed under the master key) and audits the rotation.
 //! - **Crypto-erasure.** [`Vault::destroy`] wipes an owner's wrapped keys (tombstones keep the versions, which
 //!   are never reused): its payloads can never open again ([`VaultError::KeyDestroyed`]).
 //!
 //! One responsibility per file: [`owner`] (owner, version), [`associated_data`] (the bindings), [`data_key`]
 //! (DEK, wrapping), [`payload`] (purpose, secret and sealed payloads), [`ports`] (the key store), [`service`]
-//! (the [`Vault`]), [`error`].
+//! (the [`Vault`]), [`census`] and [`rotation`] (master-key rotation), [`error`].
 
 pub mod associated_data;
+pub mod census;
 pub mod data_key;
 pub mod error;
 pub mod owner;
 pub mod payload;
 pub mod ports;
+pub mod rotation;
 pub mod service;
 
 #[cfg(test)]
@@ -36,9 +39,11 @@ pub(crate) mod memory;
 #[cfg(test)]
 mod tests;
 
+pub use census::KeyCensus;
 pub use data_key::{DataKey, WrappedDataKey};
 pub use error::VaultError;
 pub use owner::{KeyOwner, KeyVersion, MalformedKeyOwner};
 pub use payload::{Purpose, SealedPayload, SecretPayload};
 pub use ports::{Inserted, KeyRecord, KeyStore};
+pub use rotation::{MasterKeyRotated, MasterKeyRotation};
 pub use service::Vault;

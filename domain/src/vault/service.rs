@@ -27,7 +27,7 @@ const CREATE_ATTEMPTS: usize = 4;
 /// Envelope encryption per owner: payloads under data keys, data keys under the master key.
 #[derive(Debug, Clone)]
 pub struct Vault {
-    keys: Arc<dyn KeyStore>,
+    pub(super) keys: Arc<dyn KeyStore>,
     master: Arc<MasterKey>,
     clock: Arc<dyn Clock>,
 }

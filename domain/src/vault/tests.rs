@@ -551,3 +551,29 @@ async fn the_debug_of_the_vault_never_shows_a_key_or_a_payload() {
     }
     assert!(!printed.contains("very-secret"));
 }
+
+#[tokio::test]
+async fn a_census_counts_keys_under_each_master_key_and_names_the_rest() {
+    let f = fixture();
+    let (first, second, account) = (workspace(), workspace(), AccountId::generate());
+    f.vault.seal(first, account, SESSION, &session("s")).await.unwrap();
+    f.vault.seal(second, account, SESSION, &session("s")).await.unwrap();
+    let new_master = MasterKey::generate();
+
+    let before = f.vault.census(&f.master, &new_master).await.unwrap();
+    assert_eq!((before.under_old, before.under_new), (2, 0));
+    assert!(before.unreadable.is_empty());
+
+    f.vault.rewrap_all(&f.master, &new_master).await.unwrap();
+    let after = f.vault.census(&f.master, &new_master).await.unwrap();
+    assert_eq!((after.under_old, after.under_new), (0, 2));
+
+    let wrong = f
+        .vault
+        .census(&MasterKey::generate(), &MasterKey::generate())
+        .await
+        .unwrap();
+    assert_eq!((wrong.under_old, wrong.under_new), (0, 0));
+    assert_eq!(wrong.unreadable.len(), 2);
+    assert!(wrong.unreadable.contains(&(first, KeyVersion::FIRST)));
+}

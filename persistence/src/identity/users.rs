@@ -3,8 +3,11 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ActiveValue::Set, ColumnTrait as _, Condition, EntityTrait as _, PaginatorTrait as _, QueryFilter as _};
-use tgos_domain::identity::ports::UserRepository;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait as _, Condition, EntityTrait as _, PaginatorTrait as _, QueryFilter as _,
+    QueryOrder as _, QuerySelect as _,
+};
+use tgos_domain::identity::ports::{TotpSlot, UserRepository};
 use tgos_domain::identity::records::UserRecord;
 use tgos_domain::ids::UserId;
 use tgos_domain::store::StoreResult;
@@ -181,5 +184,44 @@ impl<C: Conn> UserRepository for Repo<C> {
             .count(&self.0)
             .await
             .store()
+    }
+
+    async fn users_with_sealed_totp(&self, after: Option<UserId>, limit: u64) -> StoreResult<Vec<UserRecord>> {
+        let mut query = users::Entity::find().filter(
+            Condition::any()
+                .add(users::Column::TotpSecretSealed.is_not_null())
+                .add(users::Column::TotpPendingSealed.is_not_null()),
+        );
+        if let Some(after) = after {
+            query = query.filter(users::Column::Id.gt(after.as_uuid()));
+        }
+        let rows = query
+            .order_by_asc(users::Column::Id)
+            .limit(limit)
+            .all(&self.0)
+            .await
+            .store()?;
+        Ok(rows.into_iter().map(to_record).collect())
+    }
+
+    async fn replace_sealed_totp(
+        &self,
+        id: UserId,
+        slot: TotpSlot,
+        expected: &[u8],
+        replacement: &[u8],
+    ) -> StoreResult<bool> {
+        let column = match slot {
+            TotpSlot::Active => users::Column::TotpSecretSealed,
+            TotpSlot::Pending => users::Column::TotpPendingSealed,
+        };
+        let result = users::Entity::update_many()
+            .col_expr(column, Expr::value(replacement.to_vec()))
+            .filter(users::Column::Id.eq(id.as_uuid()))
+            .filter(column.eq(expected.to_vec()))
+            .exec(&self.0)
+            .await
+            .store()?;
+        Ok(result.rows_affected == 1)
     }
 }
