@@ -9,9 +9,12 @@
 //!   The session itself is only ever stored sealed (`sealed_session`, with the owner and key version that
 //!   open it); the phone number only masked.
 //! - On PostgreSQL, an account row is visible to anyone while on offer, and otherwise only to the workspace
-//!   holding it; a workspace may take an account on offer for itself and give back its own, nothing else.
-//!   Leases are tenant rows (a member may find the workspace of a lease named by id); the expiry sweep may read active leases that ran out, and only those, by
-//!   declaring `tgos.sweep = 'lease_expiry'`.
+//!   holding it. Policies let a workspace update only an offered account (taking it: the new row must be
+//!   LEASED to it) or its own (keeping it, or giving it back as AVAILABLE or RETIRED); a trigger checks the
+//!   transition as a whole (policies see one side of it) and that nothing describing the account changes.
+//!   Leases are tenant rows (a member may find the workspace of a lease named by id); the expiry sweep may
+//!   read active leases, and only those, by declaring `tgos.sweep = 'lease_expiry'` (which ran out is the
+//!   query's condition, on the service's clock).
 //! - Account health (`account_health`, saved with a version for compare-and-swap) and engagement counters
 //!   (`account_counters`, only ever added to; `account_counter_peers`, one row per account, day and peer) belong
 //!   to the account, not to a workspace: they follow it from lease to lease, and a workspace reads them only
@@ -56,6 +59,7 @@ enum TelegramAccounts {
     PricePerDayMinor,
     Currency,
     LeasedTo,
+    LeasedSince,
     LeasedUntil,
     CreatedAt,
     UpdatedAt,
@@ -121,17 +125,53 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON account_connections TO tgos_app;
 ALTER TABLE telegram_accounts ENABLE ROW LEVEL SECURITY;
 ALTER TABLE telegram_accounts FORCE ROW LEVEL SECURITY;
 CREATE POLICY on_offer ON telegram_accounts FOR SELECT USING (status = 'AVAILABLE');
+CREATE POLICY held ON telegram_accounts FOR SELECT USING (leased_to = tgos_wall('workspace_id')::uuid);
 CREATE POLICY stock ON telegram_accounts FOR INSERT
     WITH CHECK (status = 'AVAILABLE' AND leased_to IS NULL);
 CREATE POLICY claim ON telegram_accounts FOR UPDATE
     USING (status = 'AVAILABLE' AND leased_to IS NULL AND tgos_wall('workspace_id') IS NOT NULL)
-    WITH CHECK (leased_to = tgos_wall('workspace_id')::uuid);
-CREATE POLICY tenant ON telegram_accounts
+    WITH CHECK (status = 'LEASED' AND leased_to = tgos_wall('workspace_id')::uuid);
+CREATE POLICY holder ON telegram_accounts FOR UPDATE
     USING (leased_to = tgos_wall('workspace_id')::uuid)
     WITH CHECK (
-        leased_to = tgos_wall('workspace_id')::uuid
-        OR (leased_to IS NULL AND status = 'AVAILABLE' AND tgos_wall('workspace_id') IS NOT NULL)
+        (status = 'LEASED' AND leased_to = tgos_wall('workspace_id')::uuid)
+        OR (status IN ('AVAILABLE', 'RETIRED') AND leased_to IS NULL AND tgos_wall('workspace_id') IS NOT NULL)
     );
+
+-- Policies see the new row or the old one, never both; the transitions the server makes are checked here:
+-- taking an offered account, extending or re-sealing a held one, giving it back (or retiring it). Nothing
+-- else of an account (its price, its identity, its key fingerprint) is the server's to change.
+CREATE FUNCTION telegram_accounts_transition() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF current_user <> 'tgos_app' THEN
+        RETURN NEW;
+    END IF;
+    IF (NEW.id, NEW.sandbox, NEW.display_name, NEW.username, NEW.phone_masked, NEW.country, NEW.premium,
+        NEW.account_created, NEW.dc_id, NEW.telegram_user_id, NEW.key_fingerprint, NEW.price_per_day_minor,
+        NEW.currency, NEW.created_at)
+       IS DISTINCT FROM
+       (OLD.id, OLD.sandbox, OLD.display_name, OLD.username, OLD.phone_masked, OLD.country, OLD.premium,
+        OLD.account_created, OLD.dc_id, OLD.telegram_user_id, OLD.key_fingerprint, OLD.price_per_day_minor,
+        OLD.currency, OLD.created_at) THEN
+        RAISE EXCEPTION 'telegram_accounts: the server may not change an account''s description';
+    END IF;
+    IF OLD.status = 'AVAILABLE' AND NEW.status = 'LEASED' AND OLD.leased_to IS NULL
+       AND NEW.leased_to IS NOT NULL THEN
+        RETURN NEW;
+    END IF;
+    IF OLD.status = 'LEASED' AND NEW.status = 'LEASED' AND NEW.leased_to = OLD.leased_to
+       AND NEW.leased_since IS NOT DISTINCT FROM OLD.leased_since THEN
+        RETURN NEW;
+    END IF;
+    IF OLD.status = 'LEASED' AND NEW.status IN ('AVAILABLE', 'RETIRED') AND NEW.leased_to IS NULL
+       AND NEW.leased_since IS NULL AND NEW.leased_until IS NULL THEN
+        RETURN NEW;
+    END IF;
+    RAISE EXCEPTION 'telegram_accounts: % to % is not a change the server makes', OLD.status, NEW.status;
+END;
+$$;
+CREATE TRIGGER telegram_accounts_transition BEFORE UPDATE ON telegram_accounts
+    FOR EACH ROW EXECUTE FUNCTION telegram_accounts_transition();
 
 ALTER TABLE leases ENABLE ROW LEVEL SECURITY;
 ALTER TABLE leases FORCE ROW LEVEL SECURITY;
@@ -139,7 +179,7 @@ CREATE POLICY tenant ON leases USING (workspace_id = tgos_wall('workspace_id')::
 CREATE POLICY own_memberships ON leases FOR SELECT
     USING (workspace_id IN (SELECT workspace_id FROM memberships WHERE user_id = tgos_wall('user_id')::uuid));
 CREATE POLICY due ON leases FOR SELECT
-    USING (tgos_wall('sweep') = 'lease_expiry' AND status = 'ACTIVE' AND ends_at <= now());
+    USING (tgos_wall('sweep') = 'lease_expiry' AND status = 'ACTIVE');
 "#;
 
 fn timestamp(column: impl IntoIden) -> ColumnDef {
@@ -189,6 +229,11 @@ impl MigrationTrait for Migration {
                     )
                     .col(ColumnDef::new(TelegramAccounts::Currency).string_len(3).not_null())
                     .col(ColumnDef::new(TelegramAccounts::LeasedTo).uuid().null())
+                    .col(
+                        ColumnDef::new(TelegramAccounts::LeasedSince)
+                            .timestamp_with_time_zone()
+                            .null(),
+                    )
                     .col(
                         ColumnDef::new(TelegramAccounts::LeasedUntil)
                             .timestamp_with_time_zone()

@@ -106,6 +106,8 @@ impl TestApp {
             settings.graphql.max_depth = depth;
         }
         settings.server.shutdown_grace_secs = 5;
+        // Tests run the lease expiry sweep themselves, when they mean to.
+        settings.accounts.expiry_sweep_secs = 24 * 60 * 60;
         let nowpayments = crate::fakes::FakeNowPayments::start().await?;
         settings.nowpayments.api_key = Some(SecretString::from(NOWPAYMENTS_API_KEY));
         settings.nowpayments.api_base = nowpayments.base_url.clone();

@@ -137,21 +137,23 @@ impl<C: Conn> LeaseRepository for Repo<C> {
         &self,
         scope: &TenantScope,
         id: LeaseId,
+        expected_end: DateTime<Utc>,
+        ended_at: DateTime<Utc>,
         status: LeaseStatus,
         now: DateTime<Utc>,
     ) -> StoreResult<bool> {
         let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
-        let mut update = leases::Entity::update_many()
+        let result = leases::Entity::update_many()
             .col_expr(Column::Status, Expr::value(status.as_str()))
+            .col_expr(Column::EndsAt, Expr::value(ended_at))
             .col_expr(Column::UpdatedAt, Expr::value(now))
             .filter(Column::Id.eq(id.as_uuid()))
             .filter(Column::WorkspaceId.eq(scope.workspace_id().as_uuid()))
-            .filter(Column::Status.eq(LeaseStatus::Active.as_str()));
-        if status == LeaseStatus::Released {
-            // Released early: the lease ends now. An expired lease keeps the end it ran out at.
-            update = update.col_expr(Column::EndsAt, Expr::value(now));
-        }
-        let result = update.exec(db.conn()).await.store()?;
+            .filter(Column::Status.eq(LeaseStatus::Active.as_str()))
+            .filter(Column::EndsAt.eq(expected_end))
+            .exec(db.conn())
+            .await
+            .store()?;
         db.done().await?;
         Ok(result.rows_affected == 1)
     }

@@ -60,6 +60,7 @@ fn record(row: telegram_accounts::Model) -> StoreResult<AccountRecord> {
         },
         price_per_day: Money::new(row.price_per_day_minor, currency),
         leased_to: row.leased_to.map(WorkspaceId::from_uuid),
+        leased_since: row.leased_since,
         leased_until: row.leased_until,
         created_at: row.created_at,
         updated_at: row.updated_at,
@@ -112,6 +113,7 @@ impl<C: Conn> AccountRepository for Repo<C> {
             price_per_day_minor: Set(account.price_per_day.minor()),
             currency: Set(account.price_per_day.currency().code().to_owned()),
             leased_to: Set(account.leased_to.map(|w| w.as_uuid())),
+            leased_since: Set(account.leased_since),
             leased_until: Set(account.leased_until),
             created_at: Set(account.created_at),
             updated_at: Set(account.updated_at),
@@ -174,6 +176,7 @@ impl<C: Conn> AccountRepository for Repo<C> {
         let update = seal_columns(telegram_accounts::Entity::update_many(), sealed)?
             .col_expr(Column::Status, Expr::value(AccountStatus::Leased.as_str()))
             .col_expr(Column::LeasedTo, Expr::value(scope.workspace_id().as_uuid()))
+            .col_expr(Column::LeasedSince, Expr::value(now))
             .col_expr(Column::LeasedUntil, Expr::value(until))
             .col_expr(Column::UpdatedAt, Expr::value(now))
             .filter(Column::Id.eq(id.as_uuid()))
@@ -212,12 +215,19 @@ impl<C: Conn> AccountRepository for Repo<C> {
         id: AccountId,
         expected: &SealedPayload,
         sealed: &SealedPayload,
+        to: AccountStatus,
         now: DateTime<Utc>,
     ) -> StoreResult<bool> {
+        if to == AccountStatus::Leased {
+            return Err(StoreError::backend(
+                "an account is returned to the pool or retired, not leased",
+            ));
+        }
         let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
         let update = seal_columns(telegram_accounts::Entity::update_many(), sealed)?
-            .col_expr(Column::Status, Expr::value(AccountStatus::Available.as_str()))
+            .col_expr(Column::Status, Expr::value(to.as_str()))
             .col_expr(Column::LeasedTo, Expr::value(Option::<uuid::Uuid>::None))
+            .col_expr(Column::LeasedSince, Expr::value(Option::<DateTime<Utc>>::None))
             .col_expr(Column::LeasedUntil, Expr::value(Option::<DateTime<Utc>>::None))
             .col_expr(Column::UpdatedAt, Expr::value(now))
             .filter(Column::Id.eq(id.as_uuid()))

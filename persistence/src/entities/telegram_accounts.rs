@@ -22,6 +22,7 @@ pub struct Model {
     pub price_per_day_minor: i64,
     pub currency: String,
     pub leased_to: Option<Uuid>,
+    pub leased_since: Option<DateTimeUtc>,
     pub leased_until: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -230,7 +230,7 @@ postgres_tests!(
 );
 
 postgres_tests!(
-    a_leased_account_is_walled_off_from_other_tenants_and_the_sweep_sees_only_due_leases,
+    a_leased_account_is_walled_off_and_offers_change_only_by_renting,
     |app| {
         app.stock_pool(2, 500).await?;
         let owner = app.sign_up("olive").await?;
@@ -266,7 +266,8 @@ postgres_tests!(
             assert_eq!(count(&tx, leases).await?, expected_leases);
             tx.commit().await?;
         }
-        // The bystander can neither extend nor take the renter's account.
+        // The bystander can neither extend nor take the renter's account, nor change the offered one other than
+        // by renting it properly.
         let tx = server.begin().await?;
         set_tenant(&tx, &bystander).await?;
         let touched = tx
@@ -274,28 +275,53 @@ postgres_tests!(
             .await?;
         assert_eq!(touched.rows_affected(), 0);
         tx.commit().await?;
+        for attack in [
+            "UPDATE telegram_accounts SET price_per_day_minor = 1 WHERE status = 'AVAILABLE'".to_owned(),
+            "UPDATE telegram_accounts SET sealed_session = '\\x00' WHERE status = 'AVAILABLE'".to_owned(),
+            format!("UPDATE telegram_accounts SET leased_to = '{bystander}' WHERE status = 'AVAILABLE'"),
+            format!(
+                "UPDATE telegram_accounts SET status = 'LEASED', leased_to = '{bystander}', price_per_day_minor = 1 \
+             WHERE status = 'AVAILABLE'"
+            ),
+            format!(
+                "INSERT INTO telegram_accounts (id, status, sandbox, premium, dc_id, key_fingerprint, key_owner, \
+             key_version, sealed_session, price_per_day_minor, currency, leased_to, created_at, updated_at) \
+             VALUES (gen_random_uuid(), 'LEASED', true, false, 2, '\\x01', 'platform', 1, '\\x00', 1, 'USD', \
+             '{bystander}', now(), now())"
+            ),
+        ] {
+            let tx = server.begin().await?;
+            set_tenant(&tx, &bystander).await?;
+            let refused = tx.execute_unprepared(&attack).await;
+            assert!(refused.is_err(), "the wall let through: {attack}");
+            tx.rollback().await?;
+        }
+        let unchanged = count(
+            &app.db().await?,
+            "SELECT count(*) FROM telegram_accounts WHERE status = 'AVAILABLE' AND price_per_day_minor = 500 \
+         AND leased_to IS NULL",
+        )
+        .await?;
+        assert_eq!(unchanged, 1, "the offered account is as staff stocked it");
 
-        // The sweep's wall shows active leases that ran out, and nothing else.
-        let due = "SELECT count(*) FROM leases";
+        // The sweep's wall shows active leases, and nothing else (no account, no ended lease).
         let sweep = "SELECT set_config('tgos.sweep', 'lease_expiry', true)";
         let tx = server.begin().await?;
         tx.execute_unprepared(sweep).await?;
-        assert_eq!(count(&tx, due).await?, 0, "nothing is due yet");
-        tx.commit().await?;
-        app.db()
-            .await?
-            .execute_unprepared(&format!(
-                "UPDATE leases SET ends_at = now() - interval '1 minute' WHERE id = '{lease}'"
-            ))
-            .await?;
-        let tx = server.begin().await?;
-        tx.execute_unprepared(sweep).await?;
-        assert_eq!(count(&tx, due).await?, 1);
+        assert_eq!(count(&tx, leases).await?, 1);
         assert_eq!(
             count(&tx, accounts).await?,
             1,
             "the sweep's wall shows no leased account"
         );
+        tx.commit().await?;
+        app.db()
+            .await?
+            .execute_unprepared(&format!("UPDATE leases SET status = 'RELEASED' WHERE id = '{lease}'"))
+            .await?;
+        let tx = server.begin().await?;
+        tx.execute_unprepared(sweep).await?;
+        assert_eq!(count(&tx, leases).await?, 0, "an ended lease is not the sweep's");
         tx.commit().await?;
         Ok(())
     }

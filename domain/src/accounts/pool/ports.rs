@@ -11,7 +11,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::records::{AccountRecord, LeaseRecord, LeaseStatus};
+use super::records::{AccountRecord, AccountStatus, LeaseRecord, LeaseStatus};
 use crate::accounts::CountryCode;
 use crate::ids::{AccountId, LeaseId, UserId, WorkspaceId};
 use crate::store::StoreResult;
@@ -50,13 +50,15 @@ pub trait AccountRepository: Send + Sync {
         until: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> StoreResult<bool>;
-    /// `LEASED` to the scope's workspace with exactly `expected` sealed → `AVAILABLE`, sealed as `sealed`.
+    /// `LEASED` to the scope's workspace with exactly `expected` sealed → `to` (`AVAILABLE`, or `RETIRED` when
+    /// Telegram no longer accepts the account), sealed as `sealed`, held by nobody.
     async fn return_account(
         &self,
         scope: &TenantScope,
         id: AccountId,
         expected: &SealedPayload,
         sealed: &SealedPayload,
+        to: AccountStatus,
         now: DateTime<Utc>,
     ) -> StoreResult<bool>;
     /// The accounts leased to the scope's workspace, oldest first, after `after`.
@@ -106,11 +108,14 @@ pub trait LeaseRepository: Send + Sync {
         to: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> StoreResult<bool>;
-    /// `ACTIVE` → `status`; `false` when it had already ended.
+    /// `ACTIVE` and ending at `expected_end` → `status`, ending at `ended_at`; `false` when it had already ended
+    /// or a renewal moved its end meanwhile.
     async fn end_lease(
         &self,
         scope: &TenantScope,
         id: LeaseId,
+        expected_end: DateTime<Utc>,
+        ended_at: DateTime<Utc>,
         status: LeaseStatus,
         now: DateTime<Utc>,
     ) -> StoreResult<bool>;

@@ -67,6 +67,8 @@ pub struct AccountRecord {
     pub sealed: SealedPayload,
     pub price_per_day: Money,
     pub leased_to: Option<WorkspaceId>,
+    /// When the current holder's lease began: what it may see of the account's history starts here.
+    pub leased_since: Option<DateTime<Utc>>,
     pub leased_until: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,

@@ -60,12 +60,18 @@ impl AccountsService {
             .ok_or(DomainError::NotFound("account"))
     }
 
-    /// The health of an account the workspace holds.
+    /// The health of an account the workspace holds: its state and risk now (facts about the account, which
+    /// decide whether it may send), and only the signals observed since this workspace's lease began (what an
+    /// earlier holder did stays that holder's).
     pub async fn health(&self, scope: &TenantScope, account: AccountId) -> DomainResult<HealthView> {
-        self.held_account(scope, account).await?;
+        let held = self.held_account(scope, account).await?;
         let stored = self.store.load(account).await?;
         let health = stored.map(|s| s.health).unwrap_or_default();
-        Ok(HealthView::of(&health, self.clock.now()))
+        let mut view = HealthView::of(&health, self.clock.now());
+        if let Some(since) = held.leased_since {
+            view.signals.retain(|bucket| bucket.at > since);
+        }
+        Ok(view)
     }
 
     /// The daily engagement counters of an account the workspace holds, for the last `days` days (today
@@ -74,8 +80,12 @@ impl AccountsService {
         if !(1..=MAX_COUNTER_DAYS).contains(&days) {
             return Err(DomainError::invalid("days", format!("must be 1 to {MAX_COUNTER_DAYS}")));
         }
-        self.held_account(scope, account).await?;
-        let since = utc_day(self.clock.now() - Duration::days(days - 1));
+        let held = self.held_account(scope, account).await?;
+        let mut since = utc_day(self.clock.now() - Duration::days(days - 1));
+        // Days before this workspace's lease belong to earlier holders.
+        if let Some(leased) = held.leased_since {
+            since = since.max(utc_day(leased));
+        }
         Ok(self.store.counters_since(account, since).await?)
     }
 

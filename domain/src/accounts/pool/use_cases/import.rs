@@ -121,6 +121,7 @@ impl AccountsService {
                     sealed,
                     price_per_day,
                     leased_to: None,
+                    leased_since: None,
                     leased_until: None,
                     created_at: now,
                     updated_at: now,

@@ -8,6 +8,7 @@
 use chrono::Duration;
 use serde_json::json;
 
+use crate::accounts::health::HealthStateKind;
 use crate::accounts::pool::records::{AccountStatus, LeaseRecord, LeaseStatus};
 use crate::accounts::pool::service::AccountsService;
 use crate::audit::{self, Actor, AuditDraft, ChainId};
@@ -139,10 +140,26 @@ impl AccountsService {
             )
             .await?;
         let now = self.clock.now();
+        // An account Telegram no longer accepts is not offered again: it is retired, never re-rented.
+        let health = self.store.load(account.id).await?.map(|s| s.health).unwrap_or_default();
+        let dead = matches!(
+            health.effective_state(now).kind(),
+            HealthStateKind::Banned | HealthStateKind::SessionInvalid | HealthStateKind::Frozen
+        );
+        let back_to = if dead {
+            AccountStatus::Retired
+        } else {
+            AccountStatus::Available
+        };
+        // Released early, the lease ends now; run out, it keeps the end that was paid for. Either way only the
+        // end this call read: a renewal that moved it meanwhile wins, and this call changes nothing.
+        let ended_at = now.min(lease.ends_at);
         let tx = self.store.begin().await?;
-        if !tx.end_lease(scope, lease.id, status, now).await?
+        if !tx
+            .end_lease(scope, lease.id, lease.ends_at, ended_at, status, now)
+            .await?
             || !tx
-                .return_account(scope, account.id, &account.sealed, &sealed, now)
+                .return_account(scope, account.id, &account.sealed, &sealed, back_to, now)
                 .await?
         {
             return Err(DomainError::conflict("leaseId", CHANGED));
@@ -158,13 +175,17 @@ impl AccountsService {
             target_type: Some("LEASE"),
             target_id: Some(lease.id.to_string()),
             client: client.clone(),
-            metadata: json!({ "account": account.id.to_string(), "endedAt": now.to_rfc3339() }),
+            metadata: json!({
+                "account": account.id.to_string(),
+                "endedAt": ended_at.to_rfc3339(),
+                "retired": dead,
+            }),
         };
         audit::append(&*tx, draft, now).await?;
         tx.commit().await?;
         Ok(LeaseRecord {
             status,
-            ends_at: now.min(lease.ends_at),
+            ends_at: ended_at,
             updated_at: now,
             ..lease
         })

@@ -79,9 +79,12 @@ impl AccountsService {
         Ok(self.store.leased_accounts(scope, after, limit).await?)
     }
 
-    /// One account the workspace holds, or one on offer.
+    /// One account the workspace holds, or one on offer. Keys that may rent (`ACCOUNTS_WRITE`) may also read
+    /// what they rented.
     pub async fn account(&self, scope: &TenantScope, id: AccountId) -> DomainResult<Option<AccountRecord>> {
-        scope.require(Role::Viewer, Some(Scope::AccountsRead), "reading accounts")?;
+        if !scope.allows(Role::Viewer, Some(Scope::AccountsWrite)) {
+            scope.require(Role::Viewer, Some(Scope::AccountsRead), "reading accounts")?;
+        }
         Ok(self.store.find_account(Some(scope), id).await?)
     }
 }
