@@ -16,7 +16,8 @@
 //!   read active leases, and only those, by declaring `tgos.sweep = 'lease_expiry'` (which ran out is the
 //!   query's condition, on the service's clock).
 //! - Account health (`account_health`, saved with a version for compare-and-swap) and engagement counters
-//!   (`account_counters`, only ever added to; `account_counter_peers`, one row per account, day and peer) belong
+//!   (`account_counters` per account, holding workspace (nil: the pool) and day, only ever added to;
+//!   `account_counter_peers`, one row per account, holder, day and peer) belong
 //!   to the account, not to a workspace: they follow it from lease to lease, and a workspace reads them only
 //!   through the use cases, for an account it holds.
 //! - `account_connections` holds one row per connected account: which server process holds its live
@@ -79,6 +80,7 @@ enum AccountHealth {
 enum AccountCounters {
     Table,
     AccountId,
+    Holder,
     Day,
     Sent,
     Received,
@@ -89,6 +91,7 @@ enum AccountCounters {
 enum AccountCounterPeers {
     Table,
     AccountId,
+    Holder,
     Day,
     Peer,
 }
@@ -126,6 +129,9 @@ ALTER TABLE telegram_accounts ENABLE ROW LEVEL SECURITY;
 ALTER TABLE telegram_accounts FORCE ROW LEVEL SECURITY;
 CREATE POLICY on_offer ON telegram_accounts FOR SELECT USING (status = 'AVAILABLE');
 CREATE POLICY held ON telegram_accounts FOR SELECT USING (leased_to = tgos_wall('workspace_id')::uuid);
+-- A retired account belongs to nobody; its row stays readable (an UPDATE's new row must be) but is never
+-- offered, and only staff may change it again.
+CREATE POLICY retired ON telegram_accounts FOR SELECT USING (status = 'RETIRED' AND leased_to IS NULL);
 CREATE POLICY stock ON telegram_accounts FOR INSERT
     WITH CHECK (status = 'AVAILABLE' AND leased_to IS NULL);
 CREATE POLICY claim ON telegram_accounts FOR UPDATE
@@ -334,6 +340,7 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(AccountCounters::Table)
                     .col(ColumnDef::new(AccountCounters::AccountId).uuid().not_null())
+                    .col(ColumnDef::new(AccountCounters::Holder).uuid().not_null())
                     .col(ColumnDef::new(AccountCounters::Day).date().not_null())
                     .col(ColumnDef::new(AccountCounters::Sent).big_integer().not_null())
                     .col(ColumnDef::new(AccountCounters::Received).big_integer().not_null())
@@ -341,6 +348,7 @@ impl MigrationTrait for Migration {
                     .primary_key(
                         Index::create()
                             .col(AccountCounters::AccountId)
+                            .col(AccountCounters::Holder)
                             .col(AccountCounters::Day),
                     )
                     .to_owned(),
@@ -351,11 +359,13 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(AccountCounterPeers::Table)
                     .col(ColumnDef::new(AccountCounterPeers::AccountId).uuid().not_null())
+                    .col(ColumnDef::new(AccountCounterPeers::Holder).uuid().not_null())
                     .col(ColumnDef::new(AccountCounterPeers::Day).date().not_null())
                     .col(ColumnDef::new(AccountCounterPeers::Peer).big_integer().not_null())
                     .primary_key(
                         Index::create()
                             .col(AccountCounterPeers::AccountId)
+                            .col(AccountCounterPeers::Holder)
                             .col(AccountCounterPeers::Day)
                             .col(AccountCounterPeers::Peer),
                     )

@@ -9,7 +9,7 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait as _, EntityTrait as _, PaginatorTrait as _, QueryFilter as _, QueryOrder as _,
 };
 use tgos_domain::accounts::health::{
-    AccountHealth, DailyCounters, DayCounts, HealthRepository, SaveOutcome, StoredHealth,
+    AccountHealth, CounterHolder, DailyCounters, DayCounts, HealthRepository, SaveOutcome, StoredHealth,
 };
 use tgos_domain::ids::AccountId;
 use tgos_domain::store::{StoreError, StoreResult};
@@ -17,6 +17,14 @@ use tgos_domain::store::{StoreError, StoreResult};
 use crate::entities::{account_counter_peers, account_counters, account_health};
 use crate::errors::DbResultExt as _;
 use crate::repo::{Conn, Repo};
+
+/// The stored holder of counters: the workspace's id, or the nil id for the pool's own.
+fn holder_uuid(holder: CounterHolder) -> uuid::Uuid {
+    match holder {
+        CounterHolder::Pool => uuid::Uuid::nil(),
+        CounterHolder::Workspace(workspace) => workspace.as_uuid(),
+    }
+}
 
 fn version(number: u64) -> StoreResult<i64> {
     i64::try_from(number).map_err(|_| StoreError::backend("a health version beyond i64"))
@@ -90,21 +98,27 @@ impl<C: Conn> HealthRepository for Repo<C> {
         })
     }
 
-    async fn bump_counters(&self, account: AccountId, delta: &DailyCounters) -> StoreResult<()> {
+    async fn bump_counters(&self, account: AccountId, holder: CounterHolder, delta: &DailyCounters) -> StoreResult<()> {
+        let holder = holder_uuid(holder);
         let add = |column: &str| Expr::cust(format!("account_counters.{column} + excluded.{column}"));
         account_counters::Entity::insert(account_counters::ActiveModel {
             account_id: Set(account.as_uuid()),
+            holder: Set(holder),
             day: Set(delta.day()),
             sent: Set(delta.sent()),
             received: Set(delta.received()),
             replies: Set(delta.replies()),
         })
         .on_conflict(
-            OnConflict::columns([account_counters::Column::AccountId, account_counters::Column::Day])
-                .value(account_counters::Column::Sent, add("sent"))
-                .value(account_counters::Column::Received, add("received"))
-                .value(account_counters::Column::Replies, add("replies"))
-                .to_owned(),
+            OnConflict::columns([
+                account_counters::Column::AccountId,
+                account_counters::Column::Holder,
+                account_counters::Column::Day,
+            ])
+            .value(account_counters::Column::Sent, add("sent"))
+            .value(account_counters::Column::Received, add("received"))
+            .value(account_counters::Column::Replies, add("replies"))
+            .to_owned(),
         )
         .exec_without_returning(&self.0)
         .await
@@ -113,6 +127,7 @@ impl<C: Conn> HealthRepository for Repo<C> {
             .peers()
             .map(|peer| account_counter_peers::ActiveModel {
                 account_id: Set(account.as_uuid()),
+                holder: Set(holder),
                 day: Set(delta.day()),
                 peer: Set(peer.get()),
             })
@@ -122,6 +137,7 @@ impl<C: Conn> HealthRepository for Repo<C> {
                 .on_conflict(
                     OnConflict::columns([
                         account_counter_peers::Column::AccountId,
+                        account_counter_peers::Column::Holder,
                         account_counter_peers::Column::Day,
                         account_counter_peers::Column::Peer,
                     ])
@@ -135,9 +151,16 @@ impl<C: Conn> HealthRepository for Repo<C> {
         Ok(())
     }
 
-    async fn counters_since(&self, account: AccountId, since: NaiveDate) -> StoreResult<Vec<DayCounts>> {
+    async fn counters_since(
+        &self,
+        account: AccountId,
+        holder: CounterHolder,
+        since: NaiveDate,
+    ) -> StoreResult<Vec<DayCounts>> {
+        let holder = holder_uuid(holder);
         let rows = account_counters::Entity::find()
             .filter(account_counters::Column::AccountId.eq(account.as_uuid()))
+            .filter(account_counters::Column::Holder.eq(holder))
             .filter(account_counters::Column::Day.gte(since))
             .order_by_asc(account_counters::Column::Day)
             .all(&self.0)
@@ -147,6 +170,7 @@ impl<C: Conn> HealthRepository for Repo<C> {
         for row in rows {
             let distinct_peers = account_counter_peers::Entity::find()
                 .filter(account_counter_peers::Column::AccountId.eq(account.as_uuid()))
+                .filter(account_counter_peers::Column::Holder.eq(holder))
                 .filter(account_counter_peers::Column::Day.eq(row.day))
                 .count(&self.0)
                 .await

@@ -6,6 +6,8 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub account_id: Uuid,
     #[sea_orm(primary_key, auto_increment = false)]
+    pub holder: Uuid,
+    #[sea_orm(primary_key, auto_increment = false)]
     pub day: Date,
     #[sea_orm(primary_key, auto_increment = false)]
     pub peer: i64,

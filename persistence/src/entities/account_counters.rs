@@ -6,6 +6,8 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub account_id: Uuid,
     #[sea_orm(primary_key, auto_increment = false)]
+    pub holder: Uuid,
+    #[sea_orm(primary_key, auto_increment = false)]
     pub day: Date,
     pub sent: i64,
     pub received: i64,

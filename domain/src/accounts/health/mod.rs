@@ -26,7 +26,7 @@ mod tests;
 pub use account_health::{AccountHealth, HealthChange, HealthSnapshot, LIMITED_QUIET_SECS};
 pub use counters::{DailyCounters, utc_day};
 pub use policy::{RefusalReason, SendKind, SendPolicy, SendRefusal};
-pub use ports::{DayCounts, HealthRepository, SaveOutcome, StoredHealth};
+pub use ports::{CounterHolder, DayCounts, HealthRepository, SaveOutcome, StoredHealth};
 pub use record::{MAX_SAVE_ATTEMPTS, record_observation};
 pub use risk::{RISK_BUCKET_SECS, RISK_WINDOW_SECS, RiskBucket, RiskLedger, RiskScore, signal_points};
 pub use signal::{AuthErrorKind, HealthObservation, HealthSignal, SendFailureKind};

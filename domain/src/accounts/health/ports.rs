@@ -14,7 +14,7 @@ use chrono::NaiveDate;
 
 use super::account_health::AccountHealth;
 use super::counters::DailyCounters;
-use crate::ids::AccountId;
+use crate::ids::{AccountId, WorkspaceId};
 use crate::store::StoreResult;
 
 /// A stored health and its version.
@@ -52,10 +52,24 @@ pub trait HealthRepository: Send + Sync {
     /// Adds `delta` to the account's counters of `delta.day()` atomically: the counts are summed, and the
     /// delta's peers are recorded once per account and day (an insert that ignores duplicates), so the stored
     /// distinct-peer count stays exact across deltas.
-    async fn bump_counters(&self, account: AccountId, delta: &DailyCounters) -> StoreResult<()>;
+    async fn bump_counters(&self, account: AccountId, holder: CounterHolder, delta: &DailyCounters) -> StoreResult<()>;
 
-    /// The account's stored counters of each day from `since` on, oldest first (days without activity absent).
-    async fn counters_since(&self, account: AccountId, since: NaiveDate) -> StoreResult<Vec<DayCounts>>;
+    /// The account's stored counters of each day from `since` on, counted while `holder` held it, oldest first
+    /// (days without activity absent).
+    async fn counters_since(
+        &self,
+        account: AccountId,
+        holder: CounterHolder,
+        since: NaiveDate,
+    ) -> StoreResult<Vec<DayCounts>>;
+}
+
+/// Whose activity counters count: the workspace holding the account then, or the pool's own (none). A
+/// workspace sees only what its own use of an account did, never an earlier or later holder's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CounterHolder {
+    Pool,
+    Workspace(WorkspaceId),
 }
 
 /// One day's stored engagement counters of an account.

@@ -12,7 +12,7 @@ backend_tests!(
     a_held_account_shows_its_health_and_counters_and_no_report_is_lost,
     |app| {
         use tgos_domain::accounts::gateway::PeerKey;
-        use tgos_domain::accounts::health::{DailyCounters, HealthObservation, HealthSignal};
+        use tgos_domain::accounts::health::{CounterHolder, DailyCounters, HealthObservation, HealthSignal};
 
         let account = app.stock_pool(1, 500).await?[0].to_string();
         let (owner, workspace) = funded(&app, "olive", 10_000).await?;
@@ -82,8 +82,14 @@ backend_tests!(
         let mut delta = DailyCounters::new(now.date_naive());
         delta.record_received(PeerKey::user(42)?);
         delta.record_sent(PeerKey::user(42)?, true);
-        app.store.bump_counters(id, &delta).await?;
-        app.store.bump_counters(id, &delta).await?;
+        let holder = CounterHolder::Workspace(WorkspaceId::from_uuid(workspace.parse()?));
+        app.store.bump_counters(id, holder, &delta).await?;
+        app.store.bump_counters(id, holder, &delta).await?;
+        // Activity while someone else held the account is theirs, not this workspace's.
+        app.store
+            .bump_counters(id, CounterHolder::Workspace(WorkspaceId::generate()), &delta)
+            .await?;
+        app.store.bump_counters(id, CounterHolder::Pool, &delta).await?;
         let health = app.gql(Some(&owner), HEALTH, json!({ "w": workspace })).await?;
         let counters = health.at("/data/workspace/accounts/edges/0/node/counters/0")?;
         assert_eq!(counters["messagesSent"], json!(2));

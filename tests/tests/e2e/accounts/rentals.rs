@@ -312,3 +312,98 @@ backend_tests!(
         Ok(())
     }
 );
+
+backend_tests!(
+    an_account_telegram_no_longer_accepts_is_retired_not_offered_again,
+    |app| {
+        let account = app.stock_pool(1, 500).await?[0].to_string();
+        let (owner, workspace) = funded(&app, "olive", 10_000).await?;
+        let rented = app
+            .gql(Some(&owner), RENT, json!({ "w": workspace, "o": account, "d": 1 }))
+            .await?;
+        let lease = rented.str_at("/data/rentAccount/id")?;
+        // Telegram revokes the session; the server learns it when it connects.
+        app.gql(Some(&owner), INJECT, json!({ "a": account, "f": "SESSION_INVALID" }))
+            .await?;
+        let principal = app
+            .identity
+            .authenticate(&owner)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("no session"))?
+            .principal;
+        let scope = app
+            .tenancy
+            .scope(&principal, WorkspaceId::from_uuid(workspace.parse()?))
+            .await?;
+        let record = app.accounts.held(&scope, account.parse()?).await?;
+        assert!(app.connections.connect(&record).await.is_err());
+        let released = app.gql(Some(&owner), RELEASE, json!({ "l": lease })).await?;
+        assert_eq!(released.str_at("/data/releaseLease/status")?, "RELEASED");
+        assert!(
+            offer_ids(&app, &owner).await?.is_empty(),
+            "a dead account is never offered again"
+        );
+        let (other, elsewhere) = funded(&app, "peter", 10_000).await?;
+        let again = app
+            .gql(Some(&other), RENT, json!({ "w": elsewhere, "o": account, "d": 1 }))
+            .await?;
+        assert_eq!(again.code().as_deref(), Some("ACCOUNT_UNAVAILABLE"));
+        assert_eq!(balance(&app, &other, &elsewhere).await?, 10_000);
+        assert_eq!(
+            sealed_owner(&app, &account).await?,
+            "platform",
+            "retired, sealed for the pool"
+        );
+        Ok(())
+    }
+);
+
+backend_tests!(
+    ending_a_lease_needs_the_end_it_read_so_a_renewal_in_between_wins,
+    |app| {
+        use tgos_domain::accounts::pool::LeaseStatus;
+        use tgos_domain::ids::LeaseId;
+
+        let account = app.stock_pool(1, 500).await?[0].to_string();
+        let (owner, workspace) = funded(&app, "olive", 10_000).await?;
+        let rented = app
+            .gql(Some(&owner), RENT, json!({ "w": workspace, "o": account, "d": 1 }))
+            .await?;
+        let lease: LeaseId = rented.str_at("/data/rentAccount/id")?.parse()?;
+        let principal = app
+            .identity
+            .authenticate(&owner)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("no session"))?
+            .principal;
+        let scope = app
+            .tenancy
+            .scope(&principal, WorkspaceId::from_uuid(workspace.parse()?))
+            .await?;
+        let read = app
+            .store
+            .find_lease(&scope, lease)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("no lease"))?;
+        // A renewal lands between the sweep's read and its write.
+        let renewed = app
+            .gql(Some(&owner), RENEW, json!({ "l": lease.to_string(), "d": 1 }))
+            .await?;
+        assert!(renewed.is_ok(), "{:?}", renewed.body);
+        let now = chrono::Utc::now();
+        assert!(
+            !app.store
+                .end_lease(&scope, lease, read.ends_at, read.ends_at, LeaseStatus::Expired, now)
+                .await?,
+            "an end read before the renewal ends nothing"
+        );
+        let current = app
+            .store
+            .find_lease(&scope, lease)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("no lease"))?;
+        assert_eq!(current.status, LeaseStatus::Active);
+        assert_eq!(current.ends_at - read.ends_at, chrono::Duration::days(1));
+        Ok(())
+    }
+);

@@ -7,8 +7,8 @@ use async_trait::async_trait;
 
 use super::{at, obs};
 use crate::accounts::health::{
-    AccountHealth, DailyCounters, DayCounts, HealthRepository, HealthSignal, HealthState, MAX_SAVE_ATTEMPTS,
-    SaveOutcome, SendFailureKind, StoredHealth, record_observation, signal_points, utc_day,
+    AccountHealth, CounterHolder, DailyCounters, DayCounts, HealthRepository, HealthSignal, HealthState,
+    MAX_SAVE_ATTEMPTS, SaveOutcome, SendFailureKind, StoredHealth, record_observation, signal_points, utc_day,
 };
 use crate::ids::AccountId;
 use crate::store::StoreResult;
@@ -17,7 +17,7 @@ use crate::store::StoreResult;
 #[derive(Debug, Default)]
 struct MemoryHealth {
     rows: Mutex<HashMap<AccountId, StoredHealth>>,
-    counters: Mutex<HashMap<(AccountId, chrono::NaiveDate), DailyCounters>>,
+    counters: Mutex<HashMap<(AccountId, CounterHolder, chrono::NaiveDate), DailyCounters>>,
     conflicts: Mutex<u32>,
 }
 
@@ -53,21 +53,26 @@ impl HealthRepository for MemoryHealth {
         Ok(SaveOutcome::Saved { version })
     }
 
-    async fn bump_counters(&self, account: AccountId, delta: &DailyCounters) -> StoreResult<()> {
+    async fn bump_counters(&self, account: AccountId, holder: CounterHolder, delta: &DailyCounters) -> StoreResult<()> {
         let mut counters = self.counters.lock().unwrap();
         let day = counters
-            .entry((account, delta.day()))
+            .entry((account, holder, delta.day()))
             .or_insert_with(|| DailyCounters::new(delta.day()));
         day.absorb(delta);
         Ok(())
     }
 
-    async fn counters_since(&self, account: AccountId, since: chrono::NaiveDate) -> StoreResult<Vec<DayCounts>> {
+    async fn counters_since(
+        &self,
+        account: AccountId,
+        holder: CounterHolder,
+        since: chrono::NaiveDate,
+    ) -> StoreResult<Vec<DayCounts>> {
         let counters = self.counters.lock().unwrap();
         let mut days: Vec<DayCounts> = counters
             .iter()
-            .filter(|((a, day), _)| *a == account && *day >= since)
-            .map(|((_, day), c)| DayCounts {
+            .filter(|((a, h, day), _)| *a == account && *h == holder && *day >= since)
+            .map(|((_, _, day), c)| DayCounts {
                 day: *day,
                 sent: c.sent(),
                 received: c.received(),
@@ -94,11 +99,16 @@ impl HealthRepository for AlwaysConflicting {
         Ok(SaveOutcome::VersionConflict)
     }
 
-    async fn counters_since(&self, _: AccountId, _: chrono::NaiveDate) -> StoreResult<Vec<DayCounts>> {
+    async fn counters_since(
+        &self,
+        _: AccountId,
+        _: CounterHolder,
+        _: chrono::NaiveDate,
+    ) -> StoreResult<Vec<DayCounts>> {
         Ok(Vec::new())
     }
 
-    async fn bump_counters(&self, _: AccountId, _: &DailyCounters) -> StoreResult<()> {
+    async fn bump_counters(&self, _: AccountId, _: CounterHolder, _: &DailyCounters) -> StoreResult<()> {
         Ok(())
     }
 }
@@ -191,9 +201,12 @@ async fn counter_deltas_add_up_per_account_and_day() {
         let mut delta = DailyCounters::new(day);
         delta.record_received(peer);
         delta.record_sent(peer, true);
-        repository.bump_counters(account, &delta).await.unwrap();
+        repository
+            .bump_counters(account, CounterHolder::Pool, &delta)
+            .await
+            .unwrap();
     }
-    let counters = repository.counters.lock().unwrap()[&(account, day)].clone();
+    let counters = repository.counters.lock().unwrap()[&(account, CounterHolder::Pool, day)].clone();
     assert_eq!((counters.sent(), counters.received(), counters.replies()), (3, 3, 3));
     assert_eq!(counters.distinct_peers(), 1);
 }

@@ -10,8 +10,8 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
 use crate::accounts::health::{
-    AccountHealth, DayCounts, HealthChange, HealthObservation, HealthSignal, HealthState, RiskBucket, RiskScore,
-    record_observation, utc_day,
+    AccountHealth, CounterHolder, DayCounts, HealthChange, HealthObservation, HealthSignal, HealthState, RiskBucket,
+    RiskScore, record_observation, utc_day,
 };
 use crate::accounts::pool::records::{AccountRecord, AccountStatus};
 use crate::accounts::pool::service::AccountsService;
@@ -75,18 +75,18 @@ impl AccountsService {
     }
 
     /// The daily engagement counters of an account the workspace holds, for the last `days` days (today
-    /// included), oldest first; days without activity are absent.
+    /// included), oldest first; days without activity are absent. Only what happened while this workspace held
+    /// the account counts: each holder's counters are its own.
     pub async fn counters(&self, scope: &TenantScope, account: AccountId, days: i64) -> DomainResult<Vec<DayCounts>> {
         if !(1..=MAX_COUNTER_DAYS).contains(&days) {
             return Err(DomainError::invalid("days", format!("must be 1 to {MAX_COUNTER_DAYS}")));
         }
-        let held = self.held_account(scope, account).await?;
-        let mut since = utc_day(self.clock.now() - Duration::days(days - 1));
-        // Days before this workspace's lease belong to earlier holders.
-        if let Some(leased) = held.leased_since {
-            since = since.max(utc_day(leased));
-        }
-        Ok(self.store.counters_since(account, since).await?)
+        self.held_account(scope, account).await?;
+        let since = utc_day(self.clock.now() - Duration::days(days - 1));
+        Ok(self
+            .store
+            .counters_since(account, CounterHolder::Workspace(scope.workspace_id()), since)
+            .await?)
     }
 
     /// An operator pauses a held account: all sending stops until someone resumes it (OPERATOR and above;
