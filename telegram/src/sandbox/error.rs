@@ -12,6 +12,10 @@ pub enum SandboxError {
     UserIdTaken(i64),
     #[error("a contact's name must not be blank")]
     BlankContactName,
+    #[error("a contact's name is one line of at most 64 characters")]
+    ContactNameTooLong,
+    #[error("the sandbox keeps at most 10000 contacts")]
+    TooManyContacts,
     #[error("the account has no contact of that name")]
     UnknownContact,
     #[error("the contact wrote no message {0} to this account")]

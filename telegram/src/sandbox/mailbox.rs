@@ -16,6 +16,9 @@ use tokio::sync::broadcast;
 
 use super::fault::SandboxFault;
 
+/// How many messages a sandbox dialog keeps (the oldest go first): the sandbox is for demos and tests.
+pub const MAX_MESSAGES_PER_DIALOG: usize = 1_000;
+
 /// How many updates each live connection's stream buffers before its receivers lag.
 const LIVE_BUFFER: usize = 256;
 
@@ -93,7 +96,12 @@ impl Mailbox {
     /// Stores a message in its dialog and reports it as a new message.
     pub fn store(&mut self, stored: Stored) {
         let message = stored.message.clone();
-        self.dialog_mut(message.peer).messages.insert(message.id, stored);
+        let dialog = self.dialog_mut(message.peer);
+        dialog.messages.insert(message.id, stored);
+        // Memory stays bounded: a dialog keeps its newest messages only.
+        while dialog.messages.len() > MAX_MESSAGES_PER_DIALOG {
+            dialog.messages.pop_first();
+        }
         self.emit(GatewayUpdate::NewMessage(message));
     }
 

@@ -33,6 +33,11 @@ pub(crate) struct Group {
     pub members: Vec<i64>,
 }
 
+/// The longest name of a scripted contact, in characters (one line).
+pub const MAX_CONTACT_NAME: usize = 64;
+/// How many scripted contacts the network keeps: the sandbox is for demos and tests, and memory is bounded.
+pub const MAX_CONTACTS: usize = 10_000;
+
 /// A message to deliver, before ids are given.
 pub(crate) struct Outgoing<'a> {
     pub from: i64,
@@ -99,8 +104,14 @@ impl World {
         if name.is_empty() {
             return Err(SandboxError::BlankContactName);
         }
+        if name.chars().count() > MAX_CONTACT_NAME || name.contains(['\n', '\r']) {
+            return Err(SandboxError::ContactNameTooLong);
+        }
         if let Some(id) = self.contacts_by_name.get(name) {
             return Ok(*id);
+        }
+        if self.contacts_by_name.len() >= MAX_CONTACTS {
+            return Err(SandboxError::TooManyContacts);
         }
         let mut id = contact_user_id(name);
         while self.users.contains_key(&id) {

@@ -4,6 +4,7 @@ mod contacts;
 mod faults;
 mod groups;
 mod history;
+mod limits;
 mod messaging;
 mod receipts;
 // Marked as test code so the helpers may unwrap, like the tests themselves (clippy.toml).

@@ -38,6 +38,10 @@ fn network<'a>(ctx: &Context<'a>) -> ApiResult<&'a SandboxNetwork> {
 fn sandbox_error(error: SandboxError) -> ApiError {
     ApiError::from(match error {
         SandboxError::BlankContactName => DomainError::invalid("contact", "must not be blank"),
+        SandboxError::ContactNameTooLong => {
+            DomainError::invalid("contact", "must be one line of at most 64 characters")
+        }
+        SandboxError::TooManyContacts => DomainError::RateLimited { retry_after_secs: 3600 },
         SandboxError::Refused(GatewayError::MessageTooLong) => {
             DomainError::invalid("text", "must be at most 4096 characters")
         }
