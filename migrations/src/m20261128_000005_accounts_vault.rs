@@ -278,6 +278,15 @@ impl MigrationTrait for Migration {
             manager.create_index(index.to_owned()).await?;
         }
 
+        // Two sandbox accounts are never the same simulated user.
+        manager
+            .get_connection()
+            .execute_unprepared(
+                "CREATE UNIQUE INDEX telegram_accounts_sandbox_user_unique ON telegram_accounts (telegram_user_id) \
+                 WHERE sandbox",
+            )
+            .await?;
+
         manager
             .create_table(
                 Table::create()

@@ -63,7 +63,8 @@ pub fn build_schema(settings: &GraphqlSettings, services: Option<Services>) -> A
             .data(services.tenancy)
             .data(services.billing)
             .data(services.accounts)
-            .data(services.connections);
+            .data(services.connections)
+            .data(accounts::mutation::HealthActionLimiter::default());
         if let Some(network) = services.sandbox {
             builder = builder.data(network).data(accounts::sandbox::SandboxLimiter::default());
         }

@@ -11,6 +11,7 @@ use crate::graphql::context::{client, principal};
 use crate::graphql::errors::{ApiError, ApiResult};
 use crate::graphql::tenancy::query::workspace_id;
 use crate::graphql::{accounts_service, guards::SignedIn, tenancy_service};
+use crate::http::key_limiter::WindowLimiter;
 
 fn parse_id<T: std::str::FromStr>(id: &ID, field: &str, what: &'static str) -> ApiResult<T> {
     id.parse()
@@ -92,11 +93,31 @@ impl AccountHealthMutation {
     }
 }
 
-/// The scope of the workspace holding the account named by id, for the caller.
+/// How many pauses and resumes one account takes per minute: each is audited, so it is bounded.
+pub const HEALTH_ACTIONS_PER_MINUTE: u32 = 30;
+
+/// Counts pauses and resumes per account (one per process).
+#[derive(Debug)]
+pub struct HealthActionLimiter(pub WindowLimiter<AccountId>);
+
+impl Default for HealthActionLimiter {
+    fn default() -> Self {
+        Self(WindowLimiter::new(HEALTH_ACTIONS_PER_MINUTE))
+    }
+}
+
+/// The scope of the workspace holding the account named by id, for a member of it, within the account's
+/// rate of operator actions.
 async fn held_scope(ctx: &Context<'_>, account_id: &ID) -> ApiResult<(TenantScope, AccountId)> {
     let principal = principal(ctx)?;
     let account: AccountId = parse_id(account_id, "accountId", "account")?;
     let workspace = accounts_service(ctx)?.holder_workspace(principal, account).await?;
     let scope = tenancy_service(ctx)?.scope(principal, workspace).await?;
+    if let Some(limiter) = ctx.data_opt::<HealthActionLimiter>() {
+        limiter
+            .0
+            .check(account)
+            .map_err(|retry_after_secs| ApiError::from(DomainError::RateLimited { retry_after_secs }))?;
+    }
     Ok((scope, account))
 }

@@ -39,6 +39,19 @@ impl ConnectionHolder {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// A holder for one connection of this process: two connections never share a lease, even in one process.
+    fn for_one_connection(&self) -> Self {
+        Self(format!("{}:{:08x}", self.0, rand::random::<u32>()))
+    }
+}
+
+/// A live connection of an account, holding the account's connection lease until disconnected.
+#[derive(Debug)]
+pub struct Connected {
+    pub account: AccountId,
+    pub connection: Arc<dyn GatewayConnection>,
+    holder: ConnectionHolder,
 }
 
 /// Storage of the per-account connection leases.
@@ -92,26 +105,29 @@ impl Connections {
         self.gateway.is_sandbox()
     }
 
-    /// Opens a connection of `account`, taking its connection lease; `ACCOUNT_UNAVAILABLE` when another
-    /// process holds it. A refusal by Telegram is recorded on the account's health and returned as a
-    /// `CONFLICT` naming what Telegram said (never the session).
-    pub async fn connect(&self, account: &AccountRecord) -> DomainResult<Arc<dyn GatewayConnection>> {
+    /// Opens a connection of `account`, taking its connection lease; `ACCOUNT_UNAVAILABLE` while any other
+    /// connection (of this process or another) holds it. A refusal by Telegram is recorded on the account's
+    /// health and returned as a `CONFLICT` naming what Telegram said (never the session).
+    pub async fn connect(&self, account: &AccountRecord) -> DomainResult<Connected> {
+        let holder = self.holder.for_one_connection();
         let now = self.clock.now();
         let until = now + Duration::seconds(CONNECTION_LEASE_SECS);
-        if !self
-            .store
-            .acquire_connection(account.id, &self.holder, until, now)
-            .await?
-        {
+        if !self.store.acquire_connection(account.id, &holder, until, now).await? {
             return Err(DomainError::AccountUnavailable(
-                "the account is connected by another server process".to_owned(),
+                "the account is connected elsewhere".to_owned(),
             ));
         }
-        let connected = self.open_and_connect(account).await;
-        if connected.is_err() {
-            self.store.release_connection(account.id, &self.holder).await?;
+        match self.open_and_connect(account).await {
+            Ok(connection) => Ok(Connected {
+                account: account.id,
+                connection,
+                holder,
+            }),
+            Err(error) => {
+                self.store.release_connection(account.id, &holder).await?;
+                Err(error)
+            }
         }
-        connected
     }
 
     async fn open_and_connect(&self, account: &AccountRecord) -> DomainResult<Arc<dyn GatewayConnection>> {
@@ -127,18 +143,23 @@ impl Connections {
         }
     }
 
-    /// Renews the connection lease of a connected account; `false` when it was lost (stop using the
-    /// connection then).
-    pub async fn renew(&self, account: AccountId) -> DomainResult<bool> {
+    /// Renews the connection's lease; `false` when it was lost (stop using the connection then).
+    pub async fn renew(&self, connected: &Connected) -> DomainResult<bool> {
         let now = self.clock.now();
         let until = now + Duration::seconds(CONNECTION_LEASE_SECS);
-        Ok(self.store.acquire_connection(account, &self.holder, until, now).await?)
+        Ok(self
+            .store
+            .acquire_connection(connected.account, &connected.holder, until, now)
+            .await?)
     }
 
-    /// Closes the connection and gives its lease back.
-    pub async fn disconnect(&self, account: AccountId, connection: Arc<dyn GatewayConnection>) -> DomainResult<()> {
-        connection.disconnect().await;
-        Ok(self.store.release_connection(account, &self.holder).await?)
+    /// Closes the connection and gives its lease back (only this connection's lease).
+    pub async fn disconnect(&self, connected: Connected) -> DomainResult<()> {
+        connected.connection.disconnect().await;
+        Ok(self
+            .store
+            .release_connection(connected.account, &connected.holder)
+            .await?)
     }
 
     /// Records what a gateway failure says about the account and turns it into the error to return.

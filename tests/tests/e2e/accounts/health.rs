@@ -160,3 +160,18 @@ backend_tests!(
         Ok(())
     }
 );
+
+backend_tests!(pauses_and_resumes_of_one_account_are_bounded_per_minute, |app| {
+    let account = app.stock_pool(1, 500).await?[0].to_string();
+    let (owner, workspace) = funded(&app, "olive", 10_000).await?;
+    app.gql(Some(&owner), RENT, json!({ "w": workspace, "o": account, "d": 1 }))
+        .await?;
+    for i in 0..30 {
+        let action = if i % 2 == 0 { PAUSE } else { RESUME };
+        let done = app.gql(Some(&owner), action, json!({ "a": account })).await?;
+        assert!(done.is_ok(), "action {i}: {:?}", done.body);
+    }
+    let over = app.gql(Some(&owner), PAUSE, json!({ "a": account })).await?;
+    assert_eq!(over.code().as_deref(), Some("RATE_LIMITED"));
+    Ok(())
+});

@@ -42,8 +42,8 @@ backend_tests!(
             .await?;
         let id: AccountId = account.parse()?;
         let record = app.accounts.held(&scope, id).await?;
-        let connection = app.connections.connect(&record).await?;
-        let dialogs = connection.dialogs(10).await?;
+        let connected = app.connections.connect(&record).await?;
+        let dialogs = connected.connection.dialogs(10).await?;
         assert_eq!(dialogs.len(), 1);
         assert_eq!(dialogs[0].peer.title(), "Ada");
         assert_eq!(
@@ -51,12 +51,22 @@ backend_tests!(
             Some("hello there")
         );
 
-        // While connected, no other server process can take the account's connection lease.
+        // While connected, no other connection can take the account's connection lease: not one of another
+        // server process, not a second one of this process.
         let elsewhere = ConnectionHolder::generate();
         let now = chrono::Utc::now();
         let later = now + chrono::Duration::seconds(60);
         assert!(!app.store.acquire_connection(id, &elsewhere, later, now).await?);
-        app.connections.disconnect(id, connection).await?;
+        let twice = app.connections.connect(&record).await;
+        assert!(
+            matches!(twice, Err(tgos_domain::DomainError::AccountUnavailable(_))),
+            "{twice:?}"
+        );
+        assert!(
+            app.connections.renew(&connected).await?,
+            "the first connection still holds it"
+        );
+        app.connections.disconnect(connected).await?;
         assert!(app.store.acquire_connection(id, &elsewhere, later, now).await?);
         app.store.release_connection(id, &elsewhere).await?;
 

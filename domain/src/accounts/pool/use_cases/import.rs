@@ -170,7 +170,7 @@ pub fn sandbox_accounts(count: usize, now: DateTime<Utc>) -> DomainResult<Vec<Ne
         let mut key = zeroize::Zeroizing::new([0u8; AuthKey::LEN]);
         rng.fill_bytes(key.as_mut());
         let auth_key = AuthKey::from_bytes(key.as_ref()).map_err(DomainError::internal)?;
-        let user_id = SANDBOX_USER_IDS.start + i64::from(rng.next_u32());
+        let user_id = rand::Rng::gen_range(&mut rng, SANDBOX_USER_IDS);
         let dc = DcId::new(2).map_err(DomainError::internal)?;
         let session = TelegramSession::new(dc, auth_key)
             .with_user_id(user_id)
@@ -194,5 +194,5 @@ pub fn sandbox_accounts(count: usize, now: DateTime<Utc>) -> DomainResult<Vec<Ne
 }
 
 /// User ids of sandbox accounts: valid Telegram user ids, below the sandbox network's range of scripted
-/// contacts (from 10^12).
-pub const SANDBOX_USER_IDS: std::ops::Range<i64> = 900_000_000_000..904_294_967_296;
+/// contacts (from 10^12): a hundred billion ids, drawn at random, unique in the pool (an index says so).
+pub const SANDBOX_USER_IDS: std::ops::Range<i64> = 900_000_000_000..1_000_000_000_000;
