@@ -3,8 +3,9 @@
 //! Seeds, once and idempotently: a demo user (its password generated on first start, kept in
 //! `<data_dir>/demo-login.txt` readable by the owner only, and printed on every start), a workspace it owns,
 //! 100.00 of starting credit (a ledger grant from the promotions account, applied once), and sandbox accounts
-//! on offer. While the server runs, a scripted sandbox contact writes now and then to every sandbox account
-//! the demo workspace rents. Only the sandbox network is ever touched: demo mode refuses to start on any
+//! on offer. While the server runs, every [`CHATTER_EVERY`] each sandbox account the demo workspace rents is
+//! connected (so what the simulated Telegram says of it reaches its health) and a scripted contact writes to
+//! it. Only the sandbox network is ever touched: demo mode refuses to start on any
 //! other gateway.
 
 use std::path::Path;
@@ -171,6 +172,16 @@ pub async fn chatter(state: AppState, world: DemoWorld, network: SandboxNetwork)
             }
         };
         for account in held.into_iter().filter(|a| a.sandbox) {
+            // Connecting is how the server hears what Telegram thinks of an account: a revoked session shows
+            // in its health within a tick.
+            match state.connections.connect(&account).await {
+                Ok(connected) => {
+                    if let Err(error) = state.connections.disconnect(connected).await {
+                        tracing::debug!(error = %error, "demo: a connection lease was not given back");
+                    }
+                }
+                Err(error) => tracing::debug!(error = %error, "demo: a rented account did not connect"),
+            }
             let Ok(identity) = state.accounts.sandbox_identity(&world.scope, account.id).await else {
                 continue;
             };
