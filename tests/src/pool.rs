@@ -99,3 +99,19 @@ impl TestApp {
             .ok_or_else(|| anyhow::anyhow!("nothing was imported"))
     }
 }
+
+impl TestApp {
+    /// The tenant scope a signed-in person has in a workspace, for driving use cases directly.
+    pub async fn scope_of(&self, token: &str, workspace: &str) -> anyhow::Result<tgos_domain::tenancy::TenantScope> {
+        let principal = self
+            .identity
+            .authenticate(token)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("the session does not authenticate"))?
+            .principal;
+        Ok(self
+            .tenancy
+            .scope(&principal, WorkspaceId::from_uuid(workspace.parse()?))
+            .await?)
+    }
+}

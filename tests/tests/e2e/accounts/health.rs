@@ -134,16 +134,7 @@ backend_tests!(
         // Telegram revoked the session: a resume cannot bring it back.
         app.gql(Some(&owner), INJECT, json!({ "a": account, "f": "SESSION_INVALID" }))
             .await?;
-        let principal = app
-            .identity
-            .authenticate(&owner)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("no session"))?
-            .principal;
-        let scope = app
-            .tenancy
-            .scope(&principal, WorkspaceId::from_uuid(workspace.parse()?))
-            .await?;
+        let scope = app.scope_of(&owner, &workspace).await?;
         let record = app.accounts.held(&scope, account.parse()?).await?;
         assert!(app.connections.connect(&record).await.is_err());
         let after = app.gql(Some(&owner), RESUME, json!({ "a": account })).await?;

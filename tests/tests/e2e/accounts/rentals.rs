@@ -325,16 +325,7 @@ backend_tests!(
         // Telegram revokes the session; the server learns it when it connects.
         app.gql(Some(&owner), INJECT, json!({ "a": account, "f": "SESSION_INVALID" }))
             .await?;
-        let principal = app
-            .identity
-            .authenticate(&owner)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("no session"))?
-            .principal;
-        let scope = app
-            .tenancy
-            .scope(&principal, WorkspaceId::from_uuid(workspace.parse()?))
-            .await?;
+        let scope = app.scope_of(&owner, &workspace).await?;
         let record = app.accounts.held(&scope, account.parse()?).await?;
         assert!(app.connections.connect(&record).await.is_err());
         let released = app.gql(Some(&owner), RELEASE, json!({ "l": lease })).await?;
@@ -370,16 +361,7 @@ backend_tests!(
             .gql(Some(&owner), RENT, json!({ "w": workspace, "o": account, "d": 1 }))
             .await?;
         let lease: LeaseId = rented.str_at("/data/rentAccount/id")?.parse()?;
-        let principal = app
-            .identity
-            .authenticate(&owner)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("no session"))?
-            .principal;
-        let scope = app
-            .tenancy
-            .scope(&principal, WorkspaceId::from_uuid(workspace.parse()?))
-            .await?;
+        let scope = app.scope_of(&owner, &workspace).await?;
         let read = app
             .store
             .find_lease(&scope, lease)

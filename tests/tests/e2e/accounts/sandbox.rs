@@ -1,7 +1,7 @@
 //! The sandbox gateway's tools, and connecting an account over one connection lease.
 
 use serde_json::json;
-use tgos_domain::ids::{AccountId, WorkspaceId};
+use tgos_domain::ids::AccountId;
 use tgos_tests::backend_tests;
 
 use super::*;
@@ -30,16 +30,7 @@ backend_tests!(
         );
 
         // The server connects the account with its sealed session and sees the contact's message.
-        let principal = app
-            .identity
-            .authenticate(&owner)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("no session"))?
-            .principal;
-        let scope = app
-            .tenancy
-            .scope(&principal, WorkspaceId::from_uuid(workspace.parse()?))
-            .await?;
+        let scope = app.scope_of(&owner, &workspace).await?;
         let id: AccountId = account.parse()?;
         let record = app.accounts.held(&scope, id).await?;
         let connected = app.connections.connect(&record).await?;
