@@ -15,6 +15,7 @@ use tgos_domain::crypto::password_hasher::HashingLimits;
 use tgos_domain::crypto::{Argon2Pool, MasterKey};
 use tgos_domain::identity::lockout::{LockoutPolicy, ThrottlePolicy};
 use tgos_domain::identity::{IdentityConfig, IdentityService};
+use tgos_domain::inbox::InboxService;
 use tgos_domain::mail::Mailer;
 use tgos_domain::store::Store;
 use tgos_domain::tenancy::TenancyService;
@@ -54,6 +55,8 @@ pub struct AppState {
     pub connections: Connections,
     /// The session vault (for the console-like tools of tests and the demo).
     pub vault: Vault,
+    /// The inbox's use cases, for the sync loop.
+    pub inbox: InboxService,
     /// The simulated Telegram network, when the sandbox gateway is the one configured.
     pub sandbox: Option<SandboxNetwork>,
     /// Verifies Stripe webhooks; `None` when no webhook secret is configured.
@@ -118,6 +121,7 @@ impl AppState {
             clock.clone(),
             ConnectionHolder::generate(),
         );
+        let inbox = InboxService::new(Arc::clone(&store), connections.clone(), clock.clone());
         let accounts = AccountsService::new(
             Arc::clone(&store),
             vault.clone(),
@@ -132,6 +136,7 @@ impl AppState {
             billing: billing.clone(),
             accounts: accounts.clone(),
             connections: connections.clone(),
+            inbox: inbox.clone(),
             sandbox: sandbox.clone(),
         };
         let schema = build_schema(&settings.graphql, Some(services));
@@ -146,6 +151,7 @@ impl AppState {
             accounts,
             connections,
             vault,
+            inbox,
             sandbox,
             stripe_webhook: settings
                 .stripe

@@ -36,6 +36,8 @@ pub struct Settings {
 pub struct TelegramSettings {
     /// How accounts reach Telegram: `sandbox` (the in-process simulated network; the only gateway today).
     pub gateway: String,
+    /// How often every rented account's inbox is brought up to date, in seconds.
+    pub sync_every_secs: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -209,6 +211,7 @@ fn defaults() -> Defaults {
         },
         telegram: TelegramSettings {
             gateway: "sandbox".to_owned(),
+            sync_every_secs: 5,
         },
     }
 }

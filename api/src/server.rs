@@ -13,6 +13,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use tgos_domain::accounts::pool::AccountsService;
+use tgos_domain::inbox::InboxService;
 
 use crate::app::AppState;
 use crate::config::Settings;
@@ -27,6 +28,8 @@ pub struct RunningServer {
     task: JoinHandle<std::io::Result<()>>,
     /// The lease expiry sweep; stopped with the server.
     sweep: JoinHandle<()>,
+    /// The inbox sync; stopped with the server.
+    sync: JoinHandle<()>,
 }
 
 impl RunningServer {
@@ -36,8 +39,24 @@ impl RunningServer {
             let _ignored = shutdown.send(());
         }
         self.sweep.abort();
+        self.sync.abort();
         self.task.await.context("server task panicked")??;
         Ok(())
+    }
+}
+
+/// Every `period`, brings the inbox of every rented account up to date (one account at a time, each on its
+/// connection lease, so replicas never connect one account twice).
+async fn sync_inboxes(inbox: InboxService, period: Duration) {
+    let mut ticks = tokio::time::interval(period);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        match inbox.sync_all().await {
+            Ok(0) => {}
+            Ok(stored) => tracing::debug!(stored, "inbox sync stored new messages"),
+            Err(error) => tracing::error!(error = %error, detail = ?error, "the inbox sync failed"),
+        }
     }
 }
 
@@ -75,6 +94,10 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
         state.accounts.clone(),
         Duration::from_secs(state.settings.accounts.expiry_sweep_secs.max(1)),
     ));
+    let sync = tokio::spawn(sync_inboxes(
+        state.inbox.clone(),
+        Duration::from_secs(state.settings.telegram.sync_every_secs.max(1)),
+    ));
     let (shutdown, signal) = oneshot::channel::<()>();
     let app = routes(state.clone());
     let task = tokio::spawn(async move {
@@ -94,6 +117,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
         shutdown: Some(shutdown),
         task,
         sweep,
+        sync,
     })
 }
 

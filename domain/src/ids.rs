@@ -89,3 +89,11 @@ id_type!(
     /// A workspace's rental of a Telegram account for a period.
     LeaseId
 );
+id_type!(
+    /// One conversation of an account in a workspace's inbox.
+    DialogId
+);
+id_type!(
+    /// One message of a dialog.
+    MessageId
+);

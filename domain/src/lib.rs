@@ -15,6 +15,7 @@ pub mod crypto;
 pub mod error;
 pub mod identity;
 pub mod ids;
+pub mod inbox;
 pub mod mail;
 pub mod request;
 pub mod store;

@@ -13,6 +13,7 @@ use crate::audit::ports::AuditRepository;
 use crate::billing::ports::{LedgerRepository, TopUpRepository};
 use crate::error::InternalError;
 use crate::identity::ports::{SessionRepository, ThrottleRepository, UserRepository};
+use crate::inbox::ports::InboxRepository;
 use crate::tenancy::ports::{ApiKeyRepository, InvitationRepository, TenancyRepository};
 
 /// What storage can fail with. Unique-constraint violations are named so use cases can turn them into
@@ -56,6 +57,7 @@ pub trait Repositories:
     + LeaseRepository
     + HealthRepository
     + ConnectionLeaseRepository
+    + InboxRepository
 {
 }
 
@@ -73,6 +75,7 @@ impl<T> Repositories for T where
         + LeaseRepository
         + HealthRepository
         + ConnectionLeaseRepository
+        + InboxRepository
 {
 }
 

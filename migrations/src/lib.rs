@@ -14,6 +14,7 @@ mod m20261128_000002_tenancy_audit;
 mod m20261128_000003_row_level_security;
 mod m20261128_000004_billing;
 mod m20261128_000005_accounts_vault;
+mod m20261128_000006_inbox;
 
 pub use m20261128_000003_row_level_security::APP_ROLE;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000003_row_level_security::Migration),
             Box::new(m20261128_000004_billing::Migration),
             Box::new(m20261128_000005_accounts_vault::Migration),
+            Box::new(m20261128_000006_inbox::Migration),
         ]
     }
 }

@@ -20,6 +20,7 @@ mod connect;
 mod entities;
 mod errors;
 mod identity;
+mod inbox;
 pub mod key_file;
 pub mod mail;
 pub mod payments;

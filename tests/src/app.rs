@@ -79,6 +79,10 @@ pub struct TestApp {
     pub connections: tgos_domain::accounts::pool::connections::Connections,
     /// The server's session vault, over the real key store.
     pub vault: tgos_domain::vault::Vault,
+    /// The inbox's use cases, for syncing on demand.
+    pub inbox: tgos_domain::inbox::InboxService,
+    /// The simulated Telegram network the server's sandbox gateway runs on.
+    sandbox: Option<tgos_telegram::sandbox::SandboxNetwork>,
     /// The fake NOWPayments and Stripe the server's real clients talk to.
     pub nowpayments: crate::fakes::FakeNowPayments,
     pub stripe: crate::fakes::FakeStripe,
@@ -108,6 +112,8 @@ impl TestApp {
         settings.server.shutdown_grace_secs = 5;
         // Tests run the lease expiry sweep themselves, when they mean to.
         settings.accounts.expiry_sweep_secs = 24 * 60 * 60;
+        // Tests sync inboxes themselves too.
+        settings.telegram.sync_every_secs = 24 * 60 * 60;
         let nowpayments = crate::fakes::FakeNowPayments::start().await?;
         settings.nowpayments.api_key = Some(SecretString::from(NOWPAYMENTS_API_KEY));
         settings.nowpayments.api_base = nowpayments.base_url.clone();
@@ -127,6 +133,8 @@ impl TestApp {
             accounts: server.state.accounts.clone(),
             connections: server.state.connections.clone(),
             vault: server.state.vault.clone(),
+            inbox: server.state.inbox.clone(),
+            sandbox: server.state.sandbox.clone(),
             nowpayments,
             stripe,
             store: server.state.store.clone(),
@@ -135,6 +143,11 @@ impl TestApp {
             client: reqwest::Client::builder().user_agent("tgos-tests/1.0").build()?,
             server: Mutex::new(Some(server)),
         })
+    }
+
+    /// The sandbox network, to act as Telegram would (contacts edit and delete, updates repeat).
+    pub fn sandbox(&self) -> Option<&tgos_telegram::sandbox::SandboxNetwork> {
+        self.sandbox.as_ref()
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -48,6 +48,7 @@ pub struct Services {
     pub billing: tgos_domain::billing::BillingService,
     pub accounts: tgos_domain::accounts::pool::AccountsService,
     pub connections: tgos_domain::accounts::pool::connections::Connections,
+    pub inbox: tgos_domain::inbox::InboxService,
     /// The simulated network, when the sandbox gateway is configured (its mutations exist only then).
     pub sandbox: Option<tgos_telegram::sandbox::SandboxNetwork>,
 }
@@ -64,6 +65,7 @@ pub fn build_schema(settings: &GraphqlSettings, services: Option<Services>) -> A
             .data(services.billing)
             .data(services.accounts)
             .data(services.connections)
+            .data(services.inbox)
             .data(accounts::mutation::HealthActionLimiter::default());
         if let Some(network) = services.sandbox {
             builder = builder.data(network).data(accounts::sandbox::SandboxLimiter::default());

@@ -177,6 +177,33 @@ impl<C: Conn> LeaseRepository for Repo<C> {
         rows.into_iter().map(record).collect()
     }
 
+    async fn active_leases(
+        &self,
+        after: Option<LeaseId>,
+        limit: u64,
+    ) -> StoreResult<Vec<(LeaseId, WorkspaceId, AccountId)>> {
+        let db = self.wall(Wall::Sweep("lease_expiry")).await?;
+        let mut query = leases::Entity::find()
+            .filter(Column::Status.eq(LeaseStatus::Active.as_str()))
+            .order_by_asc(Column::Id)
+            .limit(limit);
+        if let Some(after) = after {
+            query = query.filter(Column::Id.gt(after.as_uuid()));
+        }
+        let rows = query.all(db.conn()).await.store()?;
+        db.done().await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                (
+                    LeaseId::from_uuid(row.id),
+                    WorkspaceId::from_uuid(row.workspace_id),
+                    AccountId::from_uuid(row.account_id),
+                )
+            })
+            .collect())
+    }
+
     async fn due_leases(&self, now: DateTime<Utc>, limit: u64) -> StoreResult<Vec<(LeaseId, WorkspaceId)>> {
         let db = self.wall(Wall::Sweep("lease_expiry")).await?;
         let rows = leases::Entity::find()

@@ -5,6 +5,7 @@ mod accounts;
 mod api_keys;
 mod audit;
 mod billing;
+mod inbox;
 mod ledger_properties;
 mod lockout;
 mod matrix;

@@ -42,7 +42,7 @@ async fn set_tenant(db: &impl sea_orm::ConnectionTrait, workspace: &str) -> anyh
 }
 
 /// Tables with forced row-level security: the tenant tables above, billing's (exercised by the billing tests
-/// through the same walls), and the account pool's (below).
+/// through the same walls), the account pool's (below), and the inbox's (exercised by the inbox tests).
 const WALLED_TABLES: usize = TENANT_TABLES.len()
     + [
         "top_ups",
@@ -51,6 +51,9 @@ const WALLED_TABLES: usize = TENANT_TABLES.len()
         "wallet_balances",
         "telegram_accounts",
         "leases",
+        "inbox_dialogs",
+        "inbox_messages",
+        "inbox_sync",
     ]
     .len();
 

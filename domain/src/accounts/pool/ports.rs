@@ -126,6 +126,12 @@ pub trait LeaseRepository: Send + Sync {
         before: Option<LeaseId>,
         limit: u64,
     ) -> StoreResult<Vec<LeaseRecord>>;
+    /// Active leases across workspaces, by lease id (the inbox's sync), after `after`.
+    async fn active_leases(
+        &self,
+        after: Option<LeaseId>,
+        limit: u64,
+    ) -> StoreResult<Vec<(LeaseId, WorkspaceId, AccountId)>>;
     /// Active leases that ended by `now`, across workspaces (the expiry sweep), oldest first.
     async fn due_leases(&self, now: DateTime<Utc>, limit: u64) -> StoreResult<Vec<(LeaseId, WorkspaceId)>>;
 }

@@ -1,0 +1,20 @@
+//! The inbox: a workspace's dialogs and messages of the accounts it rents, kept in step with Telegram.
+//!
+//! Rules:
+//! - **Stored once.** Updates arrive at least once (a gateway may repeat them); applying one twice changes
+//!   nothing, because messages are keyed by their Telegram id in its sequence ([`records::sequence_of`]).
+//! - **Nothing lost across restarts.** Each (workspace, account) remembers up to where the account's update
+//!   sequence was applied; a sync continues from there, and when the gateway cannot fill the gap it re-reads
+//!   the dialogs and their recent history instead ([`sync`]).
+//! - **Tenant-bound.** Every read and write takes the workspace's scope; rows belong to the workspace that held
+//!   the account when they arrived.
+
+pub mod ports;
+pub mod records;
+pub mod service;
+pub mod sync;
+
+pub use ports::InboxRepository;
+pub use records::{DeliveryStatus, DialogRecord, Direction, MessageRecord, sequence_of};
+pub use service::InboxService;
+pub use sync::SyncReport;

@@ -1,0 +1,92 @@
+//! What the inbox needs from storage. Every method is bound to a workspace scope.
+//!
+//! Rules for implementations: `(workspace, account, peer)` is unique for dialogs and `(workspace, account,
+//! sequence, telegram id)` for messages, so a message reported twice is stored once (`insert_message` answers
+//! `false` the second time) whatever the interleaving of writers.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::records::{DialogRecord, MessageRecord};
+use crate::accounts::gateway::{Peer, PeerKey};
+use crate::ids::{AccountId, DialogId, MessageId};
+use crate::store::StoreResult;
+use crate::tenancy::TenantScope;
+
+#[async_trait]
+pub trait InboxRepository: Send + Sync {
+    /// The dialog of `peer`, created if new; a known peer's title and username are refreshed.
+    async fn upsert_dialog(
+        &self,
+        scope: &TenantScope,
+        account: AccountId,
+        peer: &Peer,
+        now: DateTime<Utc>,
+    ) -> StoreResult<DialogRecord>;
+    /// The dialog of `peer`, if known.
+    async fn find_dialog_by_peer(
+        &self,
+        scope: &TenantScope,
+        account: AccountId,
+        peer: PeerKey,
+    ) -> StoreResult<Option<DialogRecord>>;
+    async fn find_dialog(&self, scope: &TenantScope, id: DialogId) -> StoreResult<Option<DialogRecord>>;
+    /// Stores the message unless its `(sequence, telegram id)` is already stored; `true` when stored now. The
+    /// dialog's top message, last message time and unread count follow.
+    async fn insert_message(&self, scope: &TenantScope, message: &MessageRecord) -> StoreResult<bool>;
+    /// Replaces the text of a stored message, keeping the old one in its history; `false` when unknown or
+    /// the text is unchanged.
+    async fn edit_message(
+        &self,
+        scope: &TenantScope,
+        account: AccountId,
+        sequence: i64,
+        telegram_id: i32,
+        text: &str,
+        edited_at: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// Marks the stored messages of the sequence deleted; how many were.
+    async fn delete_messages(
+        &self,
+        scope: &TenantScope,
+        account: AccountId,
+        sequence: i64,
+        telegram_ids: &[i32],
+        at: DateTime<Utc>,
+    ) -> StoreResult<u64>;
+    /// Moves the dialog's read watermark forward (never back) and recounts its unread messages.
+    async fn mark_read(
+        &self,
+        scope: &TenantScope,
+        dialog: DialogId,
+        max_id: i32,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// The workspace's dialogs, newest message first, optionally of one account and only unread ones, after
+    /// the dialog `after` in that order.
+    async fn dialogs(
+        &self,
+        scope: &TenantScope,
+        account: Option<AccountId>,
+        unread_only: bool,
+        after: Option<DialogId>,
+        limit: u64,
+    ) -> StoreResult<Vec<DialogRecord>>;
+    /// A dialog's messages, newest first, before the message `before` (deleted ones included, marked).
+    async fn messages(
+        &self,
+        scope: &TenantScope,
+        dialog: DialogId,
+        before: Option<MessageId>,
+        limit: u64,
+    ) -> StoreResult<Vec<MessageRecord>>;
+    /// Up to where the account's updates were applied for this workspace.
+    async fn sync_state(&self, scope: &TenantScope, account: AccountId) -> StoreResult<Option<u64>>;
+    async fn save_sync_state(
+        &self,
+        scope: &TenantScope,
+        account: AccountId,
+        state: u64,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+}

@@ -1,0 +1,136 @@
+//! What the inbox stores: dialogs per (workspace, account, peer) and their messages.
+//!
+//! Rules:
+//! - Inbox rows belong to the workspace that held the account when they arrived: a workspace keeps its history
+//!   of an account after its lease ends, and the next renter starts with its own.
+//! - A message is keyed by its Telegram id within its id sequence: private chats and basic groups share one
+//!   sequence per account (so a deletion without a peer still finds its message), each channel has its own.
+//!   It is stored once however often Telegram reports it.
+//! - Edits keep the previous text in the message's history; deletions are soft.
+
+use chrono::{DateTime, Utc};
+
+use crate::accounts::gateway::{PeerKey, PeerKind};
+use crate::ids::{AccountId, DialogId, MessageId, WorkspaceId};
+
+/// The id sequence a peer's messages are numbered in: 0 for private chats and basic groups (the account's
+/// own sequence), the channel's peer key for a channel.
+pub fn sequence_of(peer: PeerKey) -> i64 {
+    match peer.kind() {
+        PeerKind::Channel => peer.get(),
+        PeerKind::User | PeerKind::Group => 0,
+    }
+}
+
+/// One conversation of an account as a workspace sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DialogRecord {
+    pub id: DialogId,
+    pub workspace_id: WorkspaceId,
+    pub account_id: AccountId,
+    pub peer: PeerKey,
+    pub title: String,
+    pub username: Option<String>,
+    pub unread_count: i32,
+    /// The newest incoming message the account has read.
+    pub read_inbox_max_id: i32,
+    pub top_message_id: i32,
+    pub last_message_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Who wrote a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Direction {
+    Incoming,
+    Outgoing,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Incoming => "INCOMING",
+            Self::Outgoing => "OUTGOING",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Incoming, Self::Outgoing]
+            .into_iter()
+            .find(|d| d.as_str() == text)
+    }
+}
+
+/// Where an outgoing message stands; incoming messages are `Sent`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DeliveryStatus {
+    /// Handed to Telegram, no answer yet.
+    Pending,
+    Sent,
+    /// Telegram refused it; the reason is kept.
+    Failed,
+}
+
+impl DeliveryStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "PENDING",
+            Self::Sent => "SENT",
+            Self::Failed => "FAILED",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Pending, Self::Sent, Self::Failed]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+    }
+}
+
+/// One message of a dialog.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageRecord {
+    pub id: MessageId,
+    pub workspace_id: WorkspaceId,
+    pub account_id: AccountId,
+    pub dialog_id: DialogId,
+    pub peer: PeerKey,
+    /// Telegram's id in the peer's sequence; `None` while an outgoing message is pending or after it failed.
+    pub telegram_id: Option<i32>,
+    pub direction: Direction,
+    pub text: String,
+    pub sent_at: DateTime<Utc>,
+    pub edited_at: Option<DateTime<Utc>>,
+    /// Telegram's id of the message this one replies to, in the same dialog.
+    pub reply_to: Option<i32>,
+    pub status: DeliveryStatus,
+    pub failure: Option<String>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    /// Earlier texts, oldest first.
+    pub edit_history: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn private_chats_and_basic_groups_share_the_accounts_sequence_and_channels_have_their_own() {
+        let user = PeerKey::user(42).unwrap();
+        let group = PeerKey::group(7).unwrap();
+        let channel = PeerKey::channel(99).unwrap();
+        assert_eq!(sequence_of(user), 0);
+        assert_eq!(sequence_of(group), 0);
+        assert_eq!(sequence_of(channel), channel.get());
+    }
+
+    #[test]
+    fn stored_names_parse_back() {
+        for direction in [Direction::Incoming, Direction::Outgoing] {
+            assert_eq!(Direction::parse(direction.as_str()), Some(direction));
+        }
+        for status in [DeliveryStatus::Pending, DeliveryStatus::Sent, DeliveryStatus::Failed] {
+            assert_eq!(DeliveryStatus::parse(status.as_str()), Some(status));
+        }
+    }
+}

@@ -1,0 +1,55 @@
+//! The inbox's use cases share one service.
+
+use std::sync::Arc;
+
+use crate::accounts::pool::connections::Connections;
+use crate::clock::Clock;
+use crate::error::DomainResult;
+use crate::ids::{AccountId, DialogId, MessageId};
+use crate::store::Store;
+use crate::tenancy::api_keys::Scope;
+use crate::tenancy::{Role, TenantScope};
+
+use super::records::{DialogRecord, MessageRecord};
+
+#[derive(Debug, Clone)]
+pub struct InboxService {
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) connections: Connections,
+    pub(crate) clock: Arc<dyn Clock>,
+}
+
+impl InboxService {
+    pub fn new(store: Arc<dyn Store>, connections: Connections, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            store,
+            connections,
+            clock,
+        }
+    }
+
+    /// The workspace's dialogs, newest first (VIEWER and above, or keys with `INBOX_READ`).
+    pub async fn dialogs(
+        &self,
+        scope: &TenantScope,
+        account: Option<AccountId>,
+        unread_only: bool,
+        after: Option<DialogId>,
+        limit: u64,
+    ) -> DomainResult<Vec<DialogRecord>> {
+        scope.require(Role::Viewer, Some(Scope::InboxRead), "reading the inbox")?;
+        Ok(self.store.dialogs(scope, account, unread_only, after, limit).await?)
+    }
+
+    /// A dialog's messages, newest first (VIEWER and above, or keys with `INBOX_READ`).
+    pub async fn messages(
+        &self,
+        scope: &TenantScope,
+        dialog: DialogId,
+        before: Option<MessageId>,
+        limit: u64,
+    ) -> DomainResult<Vec<MessageRecord>> {
+        scope.require(Role::Viewer, Some(Scope::InboxRead), "reading the inbox")?;
+        Ok(self.store.messages(scope, dialog, before, limit).await?)
+    }
+}

@@ -1,0 +1,239 @@
+//! Keeping a workspace's inbox in step with an account it rents.
+//!
+//! A sync connects the account (on its connection lease), then either applies the updates since the state it
+//! stored last, or, the first time or when the gateway cannot fill the gap, reads the dialogs and their
+//! recent history. It stores the state it reached, so a restart continues instead of losing or repeating.
+
+use chrono::{DateTime, Utc};
+
+use super::records::{DeliveryStatus, Direction, MessageRecord, sequence_of};
+use super::service::InboxService;
+use crate::accounts::gateway::{
+    GatewayConnection, GatewayUpdate, Peer, PeerKey, RemoteMessage, UpdateDifference, UpdateState,
+};
+use crate::accounts::pool::records::AccountRecord;
+use crate::error::{DomainError, DomainResult};
+use crate::ids::MessageId;
+use crate::tenancy::TenantScope;
+
+/// How many dialogs a backfill reads, and how many recent messages of each.
+pub const BACKFILL_DIALOGS: usize = 100;
+pub const BACKFILL_MESSAGES: usize = 20;
+
+/// What one sync did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SyncReport {
+    /// Messages stored now (repeats not counted).
+    pub stored: usize,
+    /// Updates applied (repeats included: applying one twice changes nothing).
+    pub updates: usize,
+    /// Whether the dialogs and their history were read afresh.
+    pub backfilled: bool,
+    pub state: u64,
+}
+
+impl InboxService {
+    /// Syncs every rented account into its workspace's inbox, one at a time; an account that fails (connected
+    /// elsewhere, refused by Telegram) is logged and the others go on. Returns how many messages were stored.
+    pub async fn sync_all(&self) -> DomainResult<usize> {
+        let mut stored = 0;
+        let mut after = None;
+        loop {
+            let page = self.store.active_leases(after, 200).await?;
+            let Some((last, _, _)) = page.last() else {
+                break;
+            };
+            after = Some(*last);
+            for (_, workspace, account) in page {
+                let scope = TenantScope::system(workspace);
+                let Some(record) = self
+                    .store
+                    .find_account(Some(&scope), account)
+                    .await?
+                    .filter(|a| a.leased_to == Some(workspace))
+                else {
+                    continue;
+                };
+                match self.sync_account(&scope, &record).await {
+                    Ok(report) => stored += report.stored,
+                    Err(error) => tracing::debug!(account = %account, error = %error, "an account did not sync"),
+                }
+            }
+        }
+        Ok(stored)
+    }
+
+    /// Brings the workspace's inbox of `account` (which it holds) up to date with Telegram.
+    pub async fn sync_account(&self, scope: &TenantScope, account: &AccountRecord) -> DomainResult<SyncReport> {
+        if account.leased_to != Some(scope.workspace_id()) {
+            return Err(DomainError::NotFound("account"));
+        }
+        let connected = self.connections.connect(account).await?;
+        let synced = self.sync_connected(scope, account, &*connected.connection).await;
+        self.connections.disconnect(connected).await?;
+        synced
+    }
+
+    async fn sync_connected(
+        &self,
+        scope: &TenantScope,
+        account: &AccountRecord,
+        connection: &dyn GatewayConnection,
+    ) -> DomainResult<SyncReport> {
+        let gateway = |error| DomainError::Conflict {
+            field: None,
+            message: format!("Telegram refused: {error}"),
+        };
+        let stored_state = self.store.sync_state(scope, account.id).await?;
+        let mut report = SyncReport::default();
+        let reached = match stored_state {
+            Some(state) => match connection
+                .updates_since(UpdateState::new(state))
+                .await
+                .map_err(gateway)?
+            {
+                UpdateDifference::Updates { updates, state } => {
+                    for stamped in updates {
+                        report.stored += self.apply(scope, account, stamped.update).await?;
+                        report.updates += 1;
+                    }
+                    state
+                }
+                UpdateDifference::TooLong { state } => {
+                    report.stored += self.backfill(scope, account, connection).await?;
+                    report.backfilled = true;
+                    state
+                }
+            },
+            None => {
+                // The state first, then the reading: whatever arrives in between is applied next time.
+                let state = connection.update_state().await.map_err(gateway)?;
+                report.stored += self.backfill(scope, account, connection).await?;
+                report.backfilled = true;
+                state
+            }
+        };
+        self.store
+            .save_sync_state(scope, account.id, reached.get(), self.clock.now())
+            .await?;
+        report.state = reached.get();
+        Ok(report)
+    }
+
+    /// Reads the dialogs and their recent history; how many messages were stored now.
+    async fn backfill(
+        &self,
+        scope: &TenantScope,
+        account: &AccountRecord,
+        connection: &dyn GatewayConnection,
+    ) -> DomainResult<usize> {
+        let gateway = |error| DomainError::Conflict {
+            field: None,
+            message: format!("Telegram refused: {error}"),
+        };
+        let mut stored = 0;
+        let now = self.clock.now();
+        for remote in connection.dialogs(BACKFILL_DIALOGS).await.map_err(gateway)? {
+            self.store.upsert_dialog(scope, account.id, &remote.peer, now).await?;
+            let history = connection
+                .history(remote.peer.key(), BACKFILL_MESSAGES, None)
+                .await
+                .map_err(gateway)?;
+            for message in history.into_iter().rev() {
+                stored += usize::from(self.store_message(scope, account, &message, now).await?);
+            }
+            if let Some(dialog) = self
+                .store
+                .find_dialog_by_peer(scope, account.id, remote.peer.key())
+                .await?
+            {
+                self.store
+                    .mark_read(scope, dialog.id, remote.read_inbox_max_id, now)
+                    .await?;
+            }
+        }
+        Ok(stored)
+    }
+
+    /// Applies one update; how many messages it stored (0 or 1).
+    async fn apply(&self, scope: &TenantScope, account: &AccountRecord, update: GatewayUpdate) -> DomainResult<usize> {
+        let now = self.clock.now();
+        Ok(match update {
+            GatewayUpdate::NewMessage(message) => usize::from(self.store_message(scope, account, &message, now).await?),
+            GatewayUpdate::EditedMessage(message) => {
+                self.store
+                    .edit_message(
+                        scope,
+                        account.id,
+                        sequence_of(message.peer),
+                        message.id,
+                        &message.text,
+                        message.edited_at.unwrap_or(now),
+                    )
+                    .await?;
+                0
+            }
+            GatewayUpdate::DeletedMessages { peer, ids } => {
+                let sequence = peer.map_or(0, sequence_of);
+                self.store
+                    .delete_messages(scope, account.id, sequence, &ids, now)
+                    .await?;
+                0
+            }
+            GatewayUpdate::ReadInbox { peer, max_id } => {
+                if let Some(dialog) = self.store.find_dialog_by_peer(scope, account.id, peer).await? {
+                    self.store.mark_read(scope, dialog.id, max_id, now).await?;
+                }
+                0
+            }
+            // Read receipts of the other side are not stored yet.
+            GatewayUpdate::ReadOutbox { .. } => 0,
+        })
+    }
+
+    /// Stores one message in its dialog (created when new); `true` when it was not stored before.
+    async fn store_message(
+        &self,
+        scope: &TenantScope,
+        account: &AccountRecord,
+        message: &RemoteMessage,
+        now: DateTime<Utc>,
+    ) -> DomainResult<bool> {
+        let dialog = match self.store.find_dialog_by_peer(scope, account.id, message.peer).await? {
+            Some(dialog) => dialog,
+            None => {
+                self.store
+                    .upsert_dialog(scope, account.id, &placeholder_peer(message.peer), now)
+                    .await?
+            }
+        };
+        let record = MessageRecord {
+            id: MessageId::generate(),
+            workspace_id: scope.workspace_id(),
+            account_id: account.id,
+            dialog_id: dialog.id,
+            peer: message.peer,
+            telegram_id: Some(message.id),
+            direction: if message.outgoing {
+                Direction::Outgoing
+            } else {
+                Direction::Incoming
+            },
+            text: message.text.clone(),
+            sent_at: message.sent_at,
+            edited_at: message.edited_at,
+            reply_to: message.reply_to,
+            status: DeliveryStatus::Sent,
+            failure: None,
+            deleted_at: None,
+            edit_history: Vec::new(),
+        };
+        Ok(self.store.insert_message(scope, &record).await?)
+    }
+}
+
+/// A peer known only by its key (an update named it before the dialog list did); the next backfill gives it
+/// its title.
+fn placeholder_peer(key: PeerKey) -> Peer {
+    Peer::new(key, key.get().to_string(), None)
+}

@@ -1,0 +1,455 @@
+//! The inbox on SeaORM, every statement behind the workspace's wall. A message reported twice is stored once:
+//! the insert yields to the unique `(workspace, account, sequence, telegram id)` index.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait as _, Condition, EntityTrait as _, PaginatorTrait as _, QueryFilter as _,
+    QueryOrder as _, QuerySelect as _,
+};
+use tgos_domain::accounts::gateway::{Peer, PeerKey};
+use tgos_domain::ids::{AccountId, DialogId, MessageId, WorkspaceId};
+use tgos_domain::inbox::{DeliveryStatus, DialogRecord, Direction, InboxRepository, MessageRecord, sequence_of};
+use tgos_domain::store::{StoreError, StoreResult};
+use tgos_domain::tenancy::TenantScope;
+
+use crate::entities::{inbox_dialogs, inbox_messages, inbox_sync};
+use crate::errors::DbResultExt as _;
+use crate::repo::{Conn, Repo};
+use crate::wall::Wall;
+
+fn peer_key(value: i64) -> StoreResult<PeerKey> {
+    PeerKey::from_marked(value).map_err(|_| StoreError::backend("a stored peer key is not a peer"))
+}
+
+fn dialog(row: inbox_dialogs::Model) -> StoreResult<DialogRecord> {
+    Ok(DialogRecord {
+        id: DialogId::from_uuid(row.id),
+        workspace_id: WorkspaceId::from_uuid(row.workspace_id),
+        account_id: AccountId::from_uuid(row.account_id),
+        peer: peer_key(row.peer_key)?,
+        title: row.title,
+        username: row.username,
+        unread_count: row.unread_count,
+        read_inbox_max_id: row.read_inbox_max_id,
+        top_message_id: row.top_message_id,
+        last_message_at: row.last_message_at,
+        updated_at: row.updated_at,
+    })
+}
+
+fn message(row: inbox_messages::Model) -> StoreResult<MessageRecord> {
+    Ok(MessageRecord {
+        id: MessageId::from_uuid(row.id),
+        workspace_id: WorkspaceId::from_uuid(row.workspace_id),
+        account_id: AccountId::from_uuid(row.account_id),
+        dialog_id: DialogId::from_uuid(row.dialog_id),
+        peer: peer_key(row.peer_key)?,
+        telegram_id: row.telegram_id,
+        direction: Direction::parse(&row.direction).ok_or_else(|| StoreError::backend("unknown direction"))?,
+        text: row.text,
+        sent_at: row.sent_at,
+        edited_at: row.edited_at,
+        reply_to: row.reply_to,
+        status: DeliveryStatus::parse(&row.status).ok_or_else(|| StoreError::backend("unknown delivery status"))?,
+        failure: row.failure,
+        deleted_at: row.deleted_at,
+        edit_history: serde_json::from_str(&row.edit_history)
+            .map_err(|_| StoreError::backend("a stored edit history does not parse"))?,
+    })
+}
+
+fn workspace(scope: &TenantScope) -> uuid::Uuid {
+    scope.workspace_id().as_uuid()
+}
+
+/// How many incoming, undeleted messages of the dialog are newer than `read_max`.
+async fn unread_after(
+    db: &impl sea_orm::ConnectionTrait,
+    scope: &TenantScope,
+    dialog: DialogId,
+    read_max: i32,
+) -> StoreResult<i32> {
+    let count = inbox_messages::Entity::find()
+        .filter(inbox_messages::Column::WorkspaceId.eq(workspace(scope)))
+        .filter(inbox_messages::Column::DialogId.eq(dialog.as_uuid()))
+        .filter(inbox_messages::Column::Direction.eq(Direction::Incoming.as_str()))
+        .filter(inbox_messages::Column::DeletedAt.is_null())
+        .filter(inbox_messages::Column::TelegramId.gt(read_max))
+        .count(db)
+        .await
+        .store()?;
+    Ok(i32::try_from(count).unwrap_or(i32::MAX))
+}
+
+#[async_trait]
+impl<C: Conn> InboxRepository for Repo<C> {
+    async fn upsert_dialog(
+        &self,
+        scope: &TenantScope,
+        account: AccountId,
+        peer: &Peer,
+        now: DateTime<Utc>,
+    ) -> StoreResult<DialogRecord> {
+        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
+        inbox_dialogs::Entity::insert(inbox_dialogs::ActiveModel {
+            id: Set(DialogId::generate().as_uuid()),
+            workspace_id: Set(workspace(scope)),
+            account_id: Set(account.as_uuid()),
+            peer_key: Set(peer.key().get()),
+            title: Set(peer.title().to_owned()),
+            username: Set(peer.username().map(str::to_owned)),
+            unread_count: Set(0),
+            read_inbox_max_id: Set(0),
+            top_message_id: Set(0),
+            last_message_at: Set(None),
+            updated_at: Set(now),
+        })
+        .on_conflict(
+            OnConflict::columns([
+                inbox_dialogs::Column::WorkspaceId,
+                inbox_dialogs::Column::AccountId,
+                inbox_dialogs::Column::PeerKey,
+            ])
+            .update_columns([inbox_dialogs::Column::Title, inbox_dialogs::Column::Username])
+            .to_owned(),
+        )
+        .exec_without_returning(db.conn())
+        .await
+        .store()?;
+        let row = inbox_dialogs::Entity::find()
+            .filter(inbox_dialogs::Column::WorkspaceId.eq(workspace(scope)))
+            .filter(inbox_dialogs::Column::AccountId.eq(account.as_uuid()))
+            .filter(inbox_dialogs::Column::PeerKey.eq(peer.key().get()))
+            .one(db.conn())
+            .await
+            .store()?
+            .ok_or_else(|| StoreError::backend("a dialog vanished after its upsert"))?;
+        db.done().await?;
+        dialog(row)
+    }
+
+    async fn find_dialog_by_peer(
+        &self,
+        scope: &TenantScope,
+        account: AccountId,
+        peer: PeerKey,
+    ) -> StoreResult<Option<DialogRecord>> {
+        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
+        let row = inbox_dialogs::Entity::find()
+            .filter(inbox_dialogs::Column::WorkspaceId.eq(workspace(scope)))
+            .filter(inbox_dialogs::Column::AccountId.eq(account.as_uuid()))
+            .filter(inbox_dialogs::Column::PeerKey.eq(peer.get()))
+            .one(db.conn())
+            .await
+            .store()?;
+        db.done().await?;
+        row.map(dialog).transpose()
+    }
+
+    async fn find_dialog(&self, scope: &TenantScope, id: DialogId) -> StoreResult<Option<DialogRecord>> {
+        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
+        let row = inbox_dialogs::Entity::find_by_id(id.as_uuid())
+            .filter(inbox_dialogs::Column::WorkspaceId.eq(workspace(scope)))
+            .one(db.conn())
+            .await
+            .store()?;
+        db.done().await?;
+        row.map(dialog).transpose()
+    }
+
+    async fn insert_message(&self, scope: &TenantScope, record: &MessageRecord) -> StoreResult<bool> {
+        if record.workspace_id != scope.workspace_id() {
+            return Err(StoreError::backend("message outside its scope"));
+        }
+        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
+        let history = serde_json::to_string(&record.edit_history).map_err(StoreError::backend)?;
+        let inserted = inbox_messages::Entity::insert(inbox_messages::ActiveModel {
+            id: Set(record.id.as_uuid()),
+            workspace_id: Set(workspace(scope)),
+            account_id: Set(record.account_id.as_uuid()),
+            dialog_id: Set(record.dialog_id.as_uuid()),
+            peer_key: Set(record.peer.get()),
+            sequence_key: Set(sequence_of(record.peer)),
+            telegram_id: Set(record.telegram_id),
+            direction: Set(record.direction.as_str().to_owned()),
+            text: Set(record.text.clone()),
+            sent_at: Set(record.sent_at),
+            edited_at: Set(record.edited_at),
+            reply_to: Set(record.reply_to),
+            status: Set(record.status.as_str().to_owned()),
+            failure: Set(record.failure.clone()),
+            deleted_at: Set(record.deleted_at),
+            edit_history: Set(history),
+        })
+        .on_conflict(
+            OnConflict::columns([
+                inbox_messages::Column::WorkspaceId,
+                inbox_messages::Column::AccountId,
+                inbox_messages::Column::SequenceKey,
+                inbox_messages::Column::TelegramId,
+            ])
+            .do_nothing()
+            .to_owned(),
+        )
+        .exec_without_returning(db.conn())
+        .await
+        .store()?;
+        if inserted == 1 {
+            let current = inbox_dialogs::Entity::find_by_id(record.dialog_id.as_uuid())
+                .filter(inbox_dialogs::Column::WorkspaceId.eq(workspace(scope)))
+                .one(db.conn())
+                .await
+                .store()?
+                .ok_or_else(|| StoreError::backend("a message of an unknown dialog"))?;
+            let top = record.telegram_id.unwrap_or(0).max(current.top_message_id);
+            let last = current
+                .last_message_at
+                .map_or(record.sent_at, |at| at.max(record.sent_at));
+            let unread = unread_after(db.conn(), scope, record.dialog_id, current.read_inbox_max_id).await?;
+            inbox_dialogs::Entity::update_many()
+                .col_expr(inbox_dialogs::Column::TopMessageId, Expr::value(top))
+                .col_expr(inbox_dialogs::Column::LastMessageAt, Expr::value(last))
+                .col_expr(inbox_dialogs::Column::UnreadCount, Expr::value(unread))
+                .filter(inbox_dialogs::Column::Id.eq(record.dialog_id.as_uuid()))
+                .filter(inbox_dialogs::Column::WorkspaceId.eq(workspace(scope)))
+                .exec(db.conn())
+                .await
+                .store()?;
+        }
+        db.done().await?;
+        Ok(inserted == 1)
+    }
+
+    async fn edit_message(
+        &self,
+        scope: &TenantScope,
+        account: AccountId,
+        sequence: i64,
+        telegram_id: i32,
+        text: &str,
+        edited_at: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
+        let row = inbox_messages::Entity::find()
+            .filter(inbox_messages::Column::WorkspaceId.eq(workspace(scope)))
+            .filter(inbox_messages::Column::AccountId.eq(account.as_uuid()))
+            .filter(inbox_messages::Column::SequenceKey.eq(sequence))
+            .filter(inbox_messages::Column::TelegramId.eq(telegram_id))
+            .one(db.conn())
+            .await
+            .store()?;
+        let Some(row) = row else {
+            db.done().await?;
+            return Ok(false);
+        };
+        if row.text == text {
+            db.done().await?;
+            return Ok(false);
+        }
+        let mut history: Vec<String> = serde_json::from_str(&row.edit_history)
+            .map_err(|_| StoreError::backend("a stored edit history does not parse"))?;
+        history.push(row.text.clone());
+        let history = serde_json::to_string(&history).map_err(StoreError::backend)?;
+        // Only over the text read, so two edits at once keep both previous texts.
+        let result = inbox_messages::Entity::update_many()
+            .col_expr(inbox_messages::Column::Text, Expr::value(text))
+            .col_expr(inbox_messages::Column::EditedAt, Expr::value(edited_at))
+            .col_expr(inbox_messages::Column::EditHistory, Expr::value(history))
+            .filter(inbox_messages::Column::Id.eq(row.id))
+            .filter(inbox_messages::Column::WorkspaceId.eq(workspace(scope)))
+            .filter(inbox_messages::Column::Text.eq(row.text))
+            .exec(db.conn())
+            .await
+            .store()?;
+        db.done().await?;
+        Ok(result.rows_affected == 1)
+    }
+
+    async fn delete_messages(
+        &self,
+        scope: &TenantScope,
+        account: AccountId,
+        sequence: i64,
+        telegram_ids: &[i32],
+        at: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        if telegram_ids.is_empty() {
+            return Ok(0);
+        }
+        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
+        let dialogs: Vec<uuid::Uuid> = inbox_messages::Entity::find()
+            .select_only()
+            .column(inbox_messages::Column::DialogId)
+            .distinct()
+            .filter(inbox_messages::Column::WorkspaceId.eq(workspace(scope)))
+            .filter(inbox_messages::Column::AccountId.eq(account.as_uuid()))
+            .filter(inbox_messages::Column::SequenceKey.eq(sequence))
+            .filter(inbox_messages::Column::TelegramId.is_in(telegram_ids.iter().copied()))
+            .into_tuple()
+            .all(db.conn())
+            .await
+            .store()?;
+        let result = inbox_messages::Entity::update_many()
+            .col_expr(inbox_messages::Column::DeletedAt, Expr::value(at))
+            .filter(inbox_messages::Column::WorkspaceId.eq(workspace(scope)))
+            .filter(inbox_messages::Column::AccountId.eq(account.as_uuid()))
+            .filter(inbox_messages::Column::SequenceKey.eq(sequence))
+            .filter(inbox_messages::Column::TelegramId.is_in(telegram_ids.iter().copied()))
+            .filter(inbox_messages::Column::DeletedAt.is_null())
+            .exec(db.conn())
+            .await
+            .store()?;
+        for id in dialogs {
+            let dialog_id = DialogId::from_uuid(id);
+            let read = inbox_dialogs::Entity::find_by_id(id)
+                .filter(inbox_dialogs::Column::WorkspaceId.eq(workspace(scope)))
+                .one(db.conn())
+                .await
+                .store()?
+                .map_or(0, |d| d.read_inbox_max_id);
+            let unread = unread_after(db.conn(), scope, dialog_id, read).await?;
+            inbox_dialogs::Entity::update_many()
+                .col_expr(inbox_dialogs::Column::UnreadCount, Expr::value(unread))
+                .filter(inbox_dialogs::Column::Id.eq(id))
+                .filter(inbox_dialogs::Column::WorkspaceId.eq(workspace(scope)))
+                .exec(db.conn())
+                .await
+                .store()?;
+        }
+        db.done().await?;
+        Ok(result.rows_affected)
+    }
+
+    async fn mark_read(&self, scope: &TenantScope, id: DialogId, max_id: i32, now: DateTime<Utc>) -> StoreResult<()> {
+        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
+        let current = inbox_dialogs::Entity::find_by_id(id.as_uuid())
+            .filter(inbox_dialogs::Column::WorkspaceId.eq(workspace(scope)))
+            .one(db.conn())
+            .await
+            .store()?;
+        if let Some(current) = current {
+            let read = current.read_inbox_max_id.max(max_id);
+            let unread = unread_after(db.conn(), scope, id, read).await?;
+            inbox_dialogs::Entity::update_many()
+                .col_expr(inbox_dialogs::Column::ReadInboxMaxId, Expr::value(read))
+                .col_expr(inbox_dialogs::Column::UnreadCount, Expr::value(unread))
+                .col_expr(inbox_dialogs::Column::UpdatedAt, Expr::value(now))
+                .filter(inbox_dialogs::Column::Id.eq(id.as_uuid()))
+                .filter(inbox_dialogs::Column::WorkspaceId.eq(workspace(scope)))
+                // Never back: a watermark moved further meanwhile stays.
+                .filter(inbox_dialogs::Column::ReadInboxMaxId.lte(read))
+                .exec(db.conn())
+                .await
+                .store()?;
+        }
+        db.done().await
+    }
+
+    async fn dialogs(
+        &self,
+        scope: &TenantScope,
+        account: Option<AccountId>,
+        unread_only: bool,
+        after: Option<DialogId>,
+        limit: u64,
+    ) -> StoreResult<Vec<DialogRecord>> {
+        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
+        let mut query = inbox_dialogs::Entity::find()
+            .filter(inbox_dialogs::Column::WorkspaceId.eq(workspace(scope)))
+            .order_by_desc(inbox_dialogs::Column::LastMessageAt)
+            .order_by_desc(inbox_dialogs::Column::Id)
+            .limit(limit);
+        if let Some(account) = account {
+            query = query.filter(inbox_dialogs::Column::AccountId.eq(account.as_uuid()));
+        }
+        if unread_only {
+            query = query.filter(inbox_dialogs::Column::UnreadCount.gt(0));
+        }
+        if let Some(after) = after {
+            let cursor = inbox_dialogs::Entity::find_by_id(after.as_uuid())
+                .filter(inbox_dialogs::Column::WorkspaceId.eq(workspace(scope)))
+                .one(db.conn())
+                .await
+                .store()?
+                .ok_or_else(|| StoreError::backend("a dialog cursor of no dialog"))?;
+            // Newest first, ties broken by id: what comes after the cursor's (time, id).
+            let older = match cursor.last_message_at {
+                Some(at) => Condition::any()
+                    .add(inbox_dialogs::Column::LastMessageAt.lt(at))
+                    .add(inbox_dialogs::Column::LastMessageAt.is_null())
+                    .add(
+                        Condition::all()
+                            .add(inbox_dialogs::Column::LastMessageAt.eq(at))
+                            .add(inbox_dialogs::Column::Id.lt(cursor.id)),
+                    ),
+                None => Condition::all()
+                    .add(inbox_dialogs::Column::LastMessageAt.is_null())
+                    .add(inbox_dialogs::Column::Id.lt(cursor.id)),
+            };
+            query = query.filter(older);
+        }
+        let rows = query.all(db.conn()).await.store()?;
+        db.done().await?;
+        rows.into_iter().map(dialog).collect()
+    }
+
+    async fn messages(
+        &self,
+        scope: &TenantScope,
+        dialog_id: DialogId,
+        before: Option<MessageId>,
+        limit: u64,
+    ) -> StoreResult<Vec<MessageRecord>> {
+        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
+        let mut query = inbox_messages::Entity::find()
+            .filter(inbox_messages::Column::WorkspaceId.eq(workspace(scope)))
+            .filter(inbox_messages::Column::DialogId.eq(dialog_id.as_uuid()))
+            .order_by_desc(inbox_messages::Column::Id)
+            .limit(limit);
+        if let Some(before) = before {
+            query = query.filter(inbox_messages::Column::Id.lt(before.as_uuid()));
+        }
+        let rows = query.all(db.conn()).await.store()?;
+        db.done().await?;
+        rows.into_iter().map(message).collect()
+    }
+
+    async fn sync_state(&self, scope: &TenantScope, account: AccountId) -> StoreResult<Option<u64>> {
+        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
+        let row = inbox_sync::Entity::find_by_id((workspace(scope), account.as_uuid()))
+            .one(db.conn())
+            .await
+            .store()?;
+        db.done().await?;
+        row.map(|row| u64::try_from(row.update_state).map_err(|_| StoreError::backend("a negative update state")))
+            .transpose()
+    }
+
+    async fn save_sync_state(
+        &self,
+        scope: &TenantScope,
+        account: AccountId,
+        state: u64,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let state = i64::try_from(state).map_err(|_| StoreError::backend("an update state beyond i64"))?;
+        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
+        inbox_sync::Entity::insert(inbox_sync::ActiveModel {
+            workspace_id: Set(workspace(scope)),
+            account_id: Set(account.as_uuid()),
+            update_state: Set(state),
+            updated_at: Set(now),
+        })
+        .on_conflict(
+            OnConflict::columns([inbox_sync::Column::WorkspaceId, inbox_sync::Column::AccountId])
+                .update_columns([inbox_sync::Column::UpdateState, inbox_sync::Column::UpdatedAt])
+                .to_owned(),
+        )
+        .exec_without_returning(db.conn())
+        .await
+        .store()?;
+        db.done().await
+    }
+}
