@@ -7,6 +7,7 @@ pub mod context;
 pub mod errors;
 pub mod guards;
 pub mod identity;
+pub mod inbox;
 pub mod tenancy;
 
 use async_graphql::{Context, EmptySubscription, MergedObject, Schema};
@@ -106,4 +107,9 @@ pub(crate) fn billing_service<'a>(ctx: &Context<'a>) -> ApiResult<&'a tgos_domai
 pub(crate) fn accounts_service<'a>(ctx: &Context<'a>) -> ApiResult<&'a tgos_domain::accounts::pool::AccountsService> {
     ctx.data_opt::<tgos_domain::accounts::pool::AccountsService>()
         .ok_or_else(|| ApiError::from(DomainError::internal("accounts service missing from schema data")))
+}
+
+pub(crate) fn inbox_service<'a>(ctx: &Context<'a>) -> ApiResult<&'a tgos_domain::inbox::InboxService> {
+    ctx.data_opt::<tgos_domain::inbox::InboxService>()
+        .ok_or_else(|| ApiError::from(DomainError::internal("inbox service missing from schema data")))
 }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use crate::accounts::pool::connections::Connections;
 use crate::clock::Clock;
-use crate::error::DomainResult;
+use crate::error::{DomainError, DomainResult};
 use crate::ids::{AccountId, DialogId, MessageId};
 use crate::store::Store;
 use crate::tenancy::api_keys::Scope;
@@ -38,7 +38,21 @@ impl InboxService {
         limit: u64,
     ) -> DomainResult<Vec<DialogRecord>> {
         scope.require(Role::Viewer, Some(Scope::InboxRead), "reading the inbox")?;
+        if let Some(after) = after {
+            if self.store.find_dialog(scope, after).await?.is_none() {
+                return Err(DomainError::invalid(
+                    "after",
+                    "the cursor is not one this list gave out",
+                ));
+            }
+        }
         Ok(self.store.dialogs(scope, account, unread_only, after, limit).await?)
+    }
+
+    /// One dialog of the workspace (VIEWER and above, or keys with `INBOX_READ`).
+    pub async fn dialog(&self, scope: &TenantScope, id: DialogId) -> DomainResult<Option<DialogRecord>> {
+        scope.require(Role::Viewer, Some(Scope::InboxRead), "reading the inbox")?;
+        Ok(self.store.find_dialog(scope, id).await?)
     }
 
     /// A dialog's messages, newest first (VIEWER and above, or keys with `INBOX_READ`).

@@ -101,3 +101,71 @@ backend_tests!(the_background_sync_finds_every_rented_account, |app| {
     assert_eq!(dialogs.len(), 1);
     Ok(())
 });
+
+const DIALOGS: &str = "query($w: ID!, $a: ID, $u: Boolean, $after: String) { workspace(id: $w) { dialogs(accountId: $a, unreadOnly: $u, first: 1, after: $after) { pageInfo { hasNextPage endCursor } edges { node { id unreadCount peer { id kind title } account { id } lastMessage { text direction status } messages(first: 10) { edges { node { text direction status editHistory dialog { id } } } } } } } } }";
+
+backend_tests!(
+    the_inbox_reads_over_graphql_page_by_page_and_only_for_its_workspace,
+    |app| {
+        let (owner, workspace, account) = renting(&app).await?;
+        for contact in ["Ada", "Grace"] {
+            app.gql(
+                Some(&owner),
+                CONTACT_SEND,
+                json!({ "a": account, "c": contact, "t": format!("hi from {contact}") }),
+            )
+            .await?;
+        }
+        assert_eq!(app.inbox.sync_all().await?, 2);
+        let first = app
+            .gql(Some(&owner), DIALOGS, json!({ "w": workspace, "a": account }))
+            .await?;
+        assert!(first.is_ok(), "{:?}", first.body);
+        assert_eq!(first.str_at("/data/workspace/dialogs/edges/0/node/peer/kind")?, "USER");
+        assert_eq!(
+            first.str_at("/data/workspace/dialogs/edges/0/node/account/id")?,
+            account
+        );
+        assert_eq!(
+            first.str_at("/data/workspace/dialogs/edges/0/node/lastMessage/direction")?,
+            "INCOMING"
+        );
+        assert_eq!(first.at("/data/workspace/dialogs/pageInfo/hasNextPage")?, &json!(true));
+        let cursor = first.str_at("/data/workspace/dialogs/pageInfo/endCursor")?;
+        let second = app
+            .gql(Some(&owner), DIALOGS, json!({ "w": workspace, "after": cursor }))
+            .await?;
+        assert_eq!(
+            second.at("/data/workspace/dialogs/pageInfo/hasNextPage")?,
+            &json!(false)
+        );
+        let titles: Vec<String> = [&first, &second]
+            .iter()
+            .map(|r| r.str_at("/data/workspace/dialogs/edges/0/node/peer/title"))
+            .collect::<anyhow::Result<_>>()?;
+        assert_eq!(titles.len(), 2);
+        assert_ne!(titles[0], titles[1], "each dialog once across the pages");
+        let unread = app
+            .gql(Some(&owner), DIALOGS, json!({ "w": workspace, "u": true }))
+            .await?;
+        assert_eq!(
+            unread.at("/data/workspace/dialogs/edges/0/node/unreadCount")?,
+            &json!(1)
+        );
+
+        let bad = app
+            .gql(
+                Some(&owner),
+                DIALOGS,
+                json!({ "w": workspace, "after": uuid::Uuid::now_v7().to_string() }),
+            )
+            .await?;
+        assert_eq!(bad.str_at("/errors/0/extensions/field")?, "after");
+        let (other, elsewhere) = funded(&app, "peter", 0).await?;
+        let theirs = app.gql(Some(&other), DIALOGS, json!({ "w": elsewhere })).await?;
+        assert_eq!(theirs.at("/data/workspace/dialogs/edges")?, &json!([]));
+        let forbidden = app.gql(Some(&other), DIALOGS, json!({ "w": workspace })).await?;
+        assert_eq!(forbidden.code().as_deref(), Some("FORBIDDEN"));
+        Ok(())
+    }
+);

@@ -125,6 +125,10 @@ fn expectation(field: &str) -> Option<Expect> {
         "Mutation.createTopUp" => Member { rank: 3, scope: None },
         "Query.accountOffers" => SignedIn,
         "Mutation.pauseAccount" | "Mutation.resumeAccount" => Member { rank: 2, scope: None },
+        "Workspace.dialogs" => Member {
+            rank: 1,
+            scope: Some("INBOX_READ"),
+        },
         "Workspace.leases" | "Workspace.accounts" => Member {
             rank: 1,
             scope: Some("ACCOUNTS_READ"),
@@ -197,6 +201,10 @@ async fn invocation(field: &str, app: &TestApp, world: &World) -> anyhow::Result
         ),
         "Query.accountOffers" => ("{ accountOffers(first: 1) { edges { cursor } } }".into(), json!({})),
         "Workspace.leases" => (ws("leases { edges { cursor } }"), json!({ "w": w })),
+        "Workspace.dialogs" => (
+            ws("dialogs { edges { node { id messages { edges { node { text } } } } } }"),
+            json!({ "w": w }),
+        ),
         "Workspace.accounts" => (ws("accounts { edges { cursor } }"), json!({ "w": w })),
         "Mutation.rentAccount" => (
             "mutation($w: ID!, $o: ID!) { rentAccount(workspaceId: $w, offerId: $o, days: 1) { id } }".into(),

@@ -13,7 +13,8 @@ use super::invitations::Invitation;
 use crate::graphql::accounts::types::{Lease, LeaseConnection, TelegramAccount, TelegramAccountConnection};
 use crate::graphql::billing::types::Wallet;
 use crate::graphql::errors::ApiResult;
-use crate::graphql::{accounts_service, billing_service, tenancy_service};
+use crate::graphql::inbox::types::{Dialog, DialogConnection};
+use crate::graphql::{accounts_service, billing_service, inbox_service, tenancy_service};
 
 /// Ranked roles: OWNER > ADMIN > OPERATOR > VIEWER.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -155,6 +156,46 @@ impl Workspace {
             Edge::new(
                 record.id.to_string(),
                 TelegramAccount {
+                    record,
+                    scope: self.scope.clone(),
+                },
+            )
+        }));
+        Ok(connection)
+    }
+
+    /// The workspace's dialogs, newest message first, optionally of one account and only unread ones (VIEWER
+    /// and above, or keys with `INBOX_READ`).
+    async fn dialogs(
+        &self,
+        ctx: &Context<'_>,
+        account_id: Option<ID>,
+        unread_only: Option<bool>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<DialogConnection> {
+        let limit = page_size(first)?;
+        let after = parse_cursor(after.as_deref())?;
+        let account = account_id
+            .map(|id| {
+                id.parse().map_err(|_| {
+                    crate::graphql::errors::ApiError::from(tgos_domain::DomainError::invalid(
+                        "accountId",
+                        "not an account id",
+                    ))
+                })
+            })
+            .transpose()?;
+        let mut page = inbox_service(ctx)?
+            .dialogs(&self.scope, account, unread_only.unwrap_or(false), after, limit + 1)
+            .await?;
+        let has_next = page.len() as u64 > limit;
+        page.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        let mut connection = Connection::new(after.is_some(), has_next);
+        connection.edges.extend(page.into_iter().map(|record| {
+            Edge::new(
+                record.id.to_string(),
+                Dialog {
                     record,
                     scope: self.scope.clone(),
                 },

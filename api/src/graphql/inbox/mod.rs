@@ -1,0 +1,3 @@
+//! The inbox over GraphQL: a workspace's dialogs and their messages.
+
+pub mod types;

@@ -1,0 +1,223 @@
+//! GraphQL views of dialogs and messages. Every field resolves through the inbox use cases under the
+//! workspace's scope.
+
+use async_graphql::connection::{Connection, Edge};
+use async_graphql::{Context, Enum, ID, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use tgos_domain::accounts::gateway::PeerKind as DomainPeerKind;
+use tgos_domain::inbox::{
+    DeliveryStatus as DomainDeliveryStatus, DialogRecord, Direction as DomainDirection, MessageRecord,
+};
+use tgos_domain::tenancy::TenantScope;
+
+use crate::graphql::accounts::types::TelegramAccount;
+use crate::graphql::errors::ApiResult;
+use crate::graphql::tenancy::connection::{page_size, parse_cursor};
+use crate::graphql::{accounts_service, inbox_service};
+
+/// What kind of conversation a peer is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum PeerKind {
+    User,
+    Group,
+    Channel,
+}
+
+/// The other side of a dialog.
+#[derive(Debug, SimpleObject)]
+pub struct Peer {
+    /// Telegram's marked peer id: users positive, basic groups negative, channels -100….
+    pub id: ID,
+    pub kind: PeerKind,
+    pub title: String,
+    pub username: Option<String>,
+}
+
+/// One conversation of a rented account.
+#[derive(Debug)]
+pub struct Dialog {
+    pub record: DialogRecord,
+    pub scope: TenantScope,
+}
+
+pub type DialogConnection = Connection<String, Dialog>;
+pub type MessageConnection = Connection<String, Message>;
+
+#[Object]
+impl Dialog {
+    async fn id(&self) -> ID {
+        ID(self.record.id.to_string())
+    }
+
+    /// The account, while the workspace still holds it.
+    async fn account(&self, ctx: &Context<'_>) -> ApiResult<Option<TelegramAccount>> {
+        let account = accounts_service(ctx)?
+            .account(&self.scope, self.record.account_id)
+            .await?
+            .filter(|a| a.leased_to == Some(self.scope.workspace_id()));
+        Ok(account.map(|record| TelegramAccount {
+            record,
+            scope: self.scope.clone(),
+        }))
+    }
+
+    async fn peer(&self) -> Peer {
+        Peer {
+            id: ID(self.record.peer.get().to_string()),
+            kind: match self.record.peer.kind() {
+                DomainPeerKind::User => PeerKind::User,
+                DomainPeerKind::Group => PeerKind::Group,
+                DomainPeerKind::Channel => PeerKind::Channel,
+            },
+            title: self.record.title.clone(),
+            username: self.record.username.clone(),
+        }
+    }
+
+    async fn unread_count(&self) -> i32 {
+        self.record.unread_count
+    }
+
+    /// The newest incoming message the account has read (Telegram's id).
+    async fn read_inbox_max_id(&self) -> i32 {
+        self.record.read_inbox_max_id
+    }
+
+    async fn last_message_at(&self) -> Option<DateTime<Utc>> {
+        self.record.last_message_at
+    }
+
+    async fn last_message(&self, ctx: &Context<'_>) -> ApiResult<Option<Message>> {
+        let newest = inbox_service(ctx)?
+            .messages(&self.scope, self.record.id, None, 1)
+            .await?;
+        Ok(newest.into_iter().next().map(|record| Message {
+            record,
+            scope: self.scope.clone(),
+        }))
+    }
+
+    /// Newest first.
+    async fn messages(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<MessageConnection> {
+        let limit = page_size(first)?;
+        let before = parse_cursor(after.as_deref())?;
+        let mut page = inbox_service(ctx)?
+            .messages(&self.scope, self.record.id, before, limit + 1)
+            .await?;
+        let has_next = page.len() as u64 > limit;
+        page.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        let mut connection = Connection::new(before.is_some(), has_next);
+        connection.edges.extend(page.into_iter().map(|record| {
+            Edge::new(
+                record.id.to_string(),
+                Message {
+                    record,
+                    scope: self.scope.clone(),
+                },
+            )
+        }));
+        Ok(connection)
+    }
+}
+
+/// Who wrote a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum MessageDirection {
+    Incoming,
+    Outgoing,
+}
+
+/// Where an outgoing message stands; incoming messages are SENT.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum DeliveryStatus {
+    Pending,
+    Sent,
+    Failed,
+}
+
+/// One message of a dialog.
+#[derive(Debug)]
+pub struct Message {
+    pub record: MessageRecord,
+    pub scope: TenantScope,
+}
+
+#[Object]
+impl Message {
+    async fn id(&self) -> ID {
+        ID(self.record.id.to_string())
+    }
+
+    async fn dialog(&self, ctx: &Context<'_>) -> ApiResult<Option<Dialog>> {
+        let dialog = inbox_service(ctx)?.dialog(&self.scope, self.record.dialog_id).await?;
+        Ok(dialog.map(|record| Dialog {
+            record,
+            scope: self.scope.clone(),
+        }))
+    }
+
+    async fn direction(&self) -> MessageDirection {
+        match self.record.direction {
+            DomainDirection::Incoming => MessageDirection::Incoming,
+            DomainDirection::Outgoing => MessageDirection::Outgoing,
+        }
+    }
+
+    /// The current text (empty once deleted).
+    async fn text(&self) -> &str {
+        if self.record.deleted_at.is_some() {
+            ""
+        } else {
+            &self.record.text
+        }
+    }
+
+    async fn sent_at(&self) -> DateTime<Utc> {
+        self.record.sent_at
+    }
+
+    async fn edited_at(&self) -> Option<DateTime<Utc>> {
+        self.record.edited_at
+    }
+
+    async fn deleted_at(&self) -> Option<DateTime<Utc>> {
+        self.record.deleted_at
+    }
+
+    /// Telegram's id of the message this one replies to, in the same dialog.
+    async fn reply_to_id(&self) -> Option<i32> {
+        self.record.reply_to
+    }
+
+    /// Telegram's id of this message (none while pending).
+    async fn telegram_id(&self) -> Option<i32> {
+        self.record.telegram_id
+    }
+
+    async fn status(&self) -> DeliveryStatus {
+        match self.record.status {
+            DomainDeliveryStatus::Pending => DeliveryStatus::Pending,
+            DomainDeliveryStatus::Sent => DeliveryStatus::Sent,
+            DomainDeliveryStatus::Failed => DeliveryStatus::Failed,
+        }
+    }
+
+    /// Why Telegram refused it, when it failed.
+    async fn failure(&self) -> Option<&str> {
+        self.record.failure.as_deref()
+    }
+
+    /// Earlier texts, oldest first (none once deleted).
+    async fn edit_history(&self) -> Vec<String> {
+        if self.record.deleted_at.is_some() {
+            Vec::new()
+        } else {
+            self.record.edit_history.clone()
+        }
+    }
+}
