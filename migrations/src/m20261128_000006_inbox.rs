@@ -63,6 +63,8 @@ GRANT SELECT, INSERT, UPDATE ON inbox_dialogs, inbox_messages, inbox_sync TO tgo
 ALTER TABLE inbox_dialogs ENABLE ROW LEVEL SECURITY;
 ALTER TABLE inbox_dialogs FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant ON inbox_dialogs USING (workspace_id = tgos_wall('workspace_id')::uuid);
+CREATE POLICY own_memberships ON inbox_dialogs FOR SELECT
+    USING (workspace_id IN (SELECT workspace_id FROM memberships WHERE user_id = tgos_wall('user_id')::uuid));
 ALTER TABLE inbox_messages ENABLE ROW LEVEL SECURITY;
 ALTER TABLE inbox_messages FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant ON inbox_messages USING (workspace_id = tgos_wall('workspace_id')::uuid);

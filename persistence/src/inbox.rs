@@ -9,12 +9,12 @@ use sea_orm::{
     QueryOrder as _, QuerySelect as _,
 };
 use tgos_domain::accounts::gateway::{Peer, PeerKey};
-use tgos_domain::ids::{AccountId, DialogId, MessageId, WorkspaceId};
+use tgos_domain::ids::{AccountId, DialogId, MessageId, UserId, WorkspaceId};
 use tgos_domain::inbox::{DeliveryStatus, DialogRecord, Direction, InboxRepository, MessageRecord, sequence_of};
 use tgos_domain::store::{StoreError, StoreResult};
 use tgos_domain::tenancy::TenantScope;
 
-use crate::entities::{inbox_dialogs, inbox_messages, inbox_sync};
+use crate::entities::{inbox_dialogs, inbox_messages, inbox_sync, memberships};
 use crate::errors::DbResultExt as _;
 use crate::repo::{Conn, Repo};
 use crate::wall::Wall;
@@ -414,6 +414,88 @@ impl<C: Conn> InboxRepository for Repo<C> {
         let rows = query.all(db.conn()).await.store()?;
         db.done().await?;
         rows.into_iter().map(message).collect()
+    }
+
+    async fn find_message(&self, scope: &TenantScope, id: MessageId) -> StoreResult<Option<MessageRecord>> {
+        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
+        let row = inbox_messages::Entity::find_by_id(id.as_uuid())
+            .filter(inbox_messages::Column::WorkspaceId.eq(workspace(scope)))
+            .one(db.conn())
+            .await
+            .store()?;
+        db.done().await?;
+        row.map(message).transpose()
+    }
+
+    async fn settle_message(
+        &self,
+        scope: &TenantScope,
+        id: MessageId,
+        telegram_id: Option<i32>,
+        status: DeliveryStatus,
+        failure: Option<&str>,
+        sent_at: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
+        let result = inbox_messages::Entity::update_many()
+            .col_expr(inbox_messages::Column::TelegramId, Expr::value(telegram_id))
+            .col_expr(inbox_messages::Column::Status, Expr::value(status.as_str()))
+            .col_expr(inbox_messages::Column::Failure, Expr::value(failure.map(str::to_owned)))
+            .col_expr(inbox_messages::Column::SentAt, Expr::value(sent_at))
+            .filter(inbox_messages::Column::Id.eq(id.as_uuid()))
+            .filter(inbox_messages::Column::WorkspaceId.eq(workspace(scope)))
+            .filter(inbox_messages::Column::Status.eq(DeliveryStatus::Pending.as_str()))
+            .exec(db.conn())
+            .await
+            .store()?;
+        if let (1, Some(telegram_id)) = (result.rows_affected, telegram_id) {
+            let dialog_id = inbox_messages::Entity::find_by_id(id.as_uuid())
+                .one(db.conn())
+                .await
+                .store()?
+                .map(|m| m.dialog_id);
+            if let Some(dialog_id) = dialog_id {
+                let current = inbox_dialogs::Entity::find_by_id(dialog_id)
+                    .filter(inbox_dialogs::Column::WorkspaceId.eq(workspace(scope)))
+                    .one(db.conn())
+                    .await
+                    .store()?;
+                if let Some(current) = current {
+                    let last = current.last_message_at.map_or(sent_at, |at| at.max(sent_at));
+                    inbox_dialogs::Entity::update_many()
+                        .col_expr(
+                            inbox_dialogs::Column::TopMessageId,
+                            Expr::value(current.top_message_id.max(telegram_id)),
+                        )
+                        .col_expr(inbox_dialogs::Column::LastMessageAt, Expr::value(last))
+                        .filter(inbox_dialogs::Column::Id.eq(dialog_id))
+                        .filter(inbox_dialogs::Column::WorkspaceId.eq(workspace(scope)))
+                        .exec(db.conn())
+                        .await
+                        .store()?;
+                }
+            }
+        }
+        db.done().await?;
+        Ok(result.rows_affected == 1)
+    }
+
+    async fn dialog_workspace_of_member(&self, user: UserId, id: DialogId) -> StoreResult<Option<WorkspaceId>> {
+        let db = self.wall(Wall::User(user)).await?;
+        let memberships = sea_orm::QuerySelect::query(
+            &mut memberships::Entity::find()
+                .select_only()
+                .column(memberships::Column::WorkspaceId)
+                .filter(memberships::Column::UserId.eq(user.as_uuid())),
+        )
+        .to_owned();
+        let row = inbox_dialogs::Entity::find_by_id(id.as_uuid())
+            .filter(inbox_dialogs::Column::WorkspaceId.in_subquery(memberships))
+            .one(db.conn())
+            .await
+            .store()?;
+        db.done().await?;
+        Ok(row.map(|row| WorkspaceId::from_uuid(row.workspace_id)))
     }
 
     async fn sync_state(&self, scope: &TenantScope, account: AccountId) -> StoreResult<Option<u64>> {

@@ -37,6 +37,7 @@ pub struct MutationRoot(
     accounts::mutation::AccountsMutation,
     accounts::mutation::AccountHealthMutation,
     accounts::sandbox::SandboxMutation,
+    inbox::mutation::InboxMutation,
 );
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

@@ -11,6 +11,7 @@
 
 pub mod ports;
 pub mod records;
+pub mod send;
 pub mod service;
 pub mod sync;
 

@@ -80,6 +80,24 @@ pub trait InboxRepository: Send + Sync {
         before: Option<MessageId>,
         limit: u64,
     ) -> StoreResult<Vec<MessageRecord>>;
+    async fn find_message(&self, scope: &TenantScope, id: MessageId) -> StoreResult<Option<MessageRecord>>;
+    /// Records what Telegram answered for an outgoing message: its id and time once sent, or the reason it
+    /// failed. Only a PENDING message changes.
+    async fn settle_message(
+        &self,
+        scope: &TenantScope,
+        id: MessageId,
+        telegram_id: Option<i32>,
+        status: super::records::DeliveryStatus,
+        failure: Option<&str>,
+        sent_at: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// The workspace of a dialog named by id, if `user` is a member of it.
+    async fn dialog_workspace_of_member(
+        &self,
+        user: crate::ids::UserId,
+        id: DialogId,
+    ) -> StoreResult<Option<crate::ids::WorkspaceId>>;
     /// Up to where the account's updates were applied for this workspace.
     async fn sync_state(&self, scope: &TenantScope, account: AccountId) -> StoreResult<Option<u64>>;
     async fn save_sync_state(

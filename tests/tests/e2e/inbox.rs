@@ -169,3 +169,174 @@ backend_tests!(
         Ok(())
     }
 );
+
+const SEND: &str = "mutation($a: ID!, $d: ID!, $t: String!, $r: ID) { sendMessage(accountId: $a, dialogId: $d, text: $t, replyToId: $r) { id status failure telegramId direction text } }";
+const MARK_READ: &str = "mutation($d: ID!) { markDialogRead(dialogId: $d) { unreadCount readInboxMaxId } }";
+
+/// A rented account with one dialog (a contact wrote to it), synced: the owner, workspace, account, dialog.
+async fn conversation(app: &TestApp) -> anyhow::Result<(String, String, String, String)> {
+    let (owner, workspace, account) = renting(app).await?;
+    app.gql(
+        Some(&owner),
+        CONTACT_SEND,
+        json!({ "a": account, "c": "Ada", "t": "hello" }),
+    )
+    .await?;
+    app.inbox.sync_all().await?;
+    let dialogs = app
+        .gql(
+            Some(&owner),
+            "query($w: ID!) { workspace(id: $w) { dialogs { edges { node { id } } } } }",
+            json!({ "w": workspace }),
+        )
+        .await?;
+    let dialog = dialogs.str_at("/data/workspace/dialogs/edges/0/node/id")?;
+    Ok((owner, workspace, account, dialog))
+}
+
+backend_tests!(a_reply_is_sent_once_and_read_marks_move_the_watermark, |app| {
+    let (owner, workspace, account, dialog) = conversation(&app).await?;
+    let incoming = app
+        .gql(
+            Some(&owner),
+            "query($w: ID!) { workspace(id: $w) { dialogs { edges { node { messages { edges { node { id } } } } } } } }",
+            json!({ "w": workspace }),
+        )
+        .await?
+        .str_at("/data/workspace/dialogs/edges/0/node/messages/edges/0/node/id")?;
+    let sent = app
+        .gql(
+            Some(&owner),
+            SEND,
+            json!({ "a": account, "d": dialog, "t": "hi Ada!", "r": incoming }),
+        )
+        .await?;
+    assert!(sent.is_ok(), "{:?}", sent.body);
+    assert_eq!(sent.str_at("/data/sendMessage/status")?, "SENT");
+    assert_eq!(sent.str_at("/data/sendMessage/direction")?, "OUTGOING");
+    assert!(sent.at("/data/sendMessage/telegramId")?.is_i64());
+
+    // Telegram reports the sent message back; the sync finds it stored.
+    assert_eq!(app.inbox.sync_all().await?, 0);
+    let history = app
+        .gql(
+            Some(&owner),
+            "query($w: ID!) { workspace(id: $w) { dialogs { edges { node { unreadCount messages { edges { node { text direction } } } } } } accounts { edges { node { counters { messagesSent replies } } } } } }",
+            json!({ "w": workspace }),
+        )
+        .await?;
+    let messages = history.at("/data/workspace/dialogs/edges/0/node/messages/edges")?;
+    assert_eq!(messages.as_array().map(Vec::len), Some(2), "{messages}");
+    assert_eq!(
+        history.at("/data/workspace/dialogs/edges/0/node/unreadCount")?,
+        &json!(1)
+    );
+    assert_eq!(
+        history.at("/data/workspace/accounts/edges/0/node/counters/0/messagesSent")?,
+        &json!(1)
+    );
+    assert_eq!(
+        history.at("/data/workspace/accounts/edges/0/node/counters/0/replies")?,
+        &json!(1)
+    );
+
+    let read = app.gql(Some(&owner), MARK_READ, json!({ "d": dialog })).await?;
+    assert!(read.is_ok(), "{:?}", read.body);
+    assert_eq!(read.at("/data/markDialogRead/unreadCount")?, &json!(0));
+
+    // Bad input is named, and changes nothing.
+    for (text, field) in [("   ", "text"), (&"x".repeat(4097)[..], "text")] {
+        let bad = app
+            .gql(Some(&owner), SEND, json!({ "a": account, "d": dialog, "t": text }))
+            .await?;
+        assert_eq!(bad.str_at("/errors/0/extensions/field")?, field);
+    }
+    let (viewer, _) = app.join(&owner, &workspace, "victor", "VIEWER").await?;
+    let as_viewer = app
+        .gql(Some(&viewer), SEND, json!({ "a": account, "d": dialog, "t": "hi" }))
+        .await?;
+    assert_eq!(as_viewer.code().as_deref(), Some("FORBIDDEN"));
+    Ok(())
+});
+
+backend_tests!(
+    a_refused_send_is_kept_as_failed_and_health_then_holds_sending_back,
+    |app| {
+        let (owner, workspace, account, dialog) = conversation(&app).await?;
+        let inject = "mutation($a: ID!, $f: SandboxFault!, $s: Int) { sandboxInjectFault(accountId: $a, fault: $f, seconds: $s) }";
+        app.gql(
+            Some(&owner),
+            inject,
+            json!({ "a": account, "f": "FLOOD_WAIT", "s": 300 }),
+        )
+        .await?;
+        let failed = app
+            .gql(
+                Some(&owner),
+                SEND,
+                json!({ "a": account, "d": dialog, "t": "too soon" }),
+            )
+            .await?;
+        assert!(
+            failed.is_ok(),
+            "a refusal by Telegram is an outcome, not an error: {:?}",
+            failed.body
+        );
+        assert_eq!(failed.str_at("/data/sendMessage/status")?, "FAILED");
+        assert!(
+            failed
+                .str_at("/data/sendMessage/failure")?
+                .to_lowercase()
+                .contains("wait")
+        );
+
+        // The flood wait is now the account's health: the next send is held back before it is stored.
+        let held = app
+            .gql(Some(&owner), SEND, json!({ "a": account, "d": dialog, "t": "again" }))
+            .await?;
+        assert_eq!(held.code().as_deref(), Some("RATE_LIMITED"));
+        let wait = held
+            .body
+            .pointer("/errors/0/extensions/retryAfter")
+            .and_then(serde_json::Value::as_u64)
+            .unwrap_or(0);
+        assert!((1..=300).contains(&wait), "{wait}");
+        let messages = app
+        .gql(
+            Some(&owner),
+            "query($w: ID!) { workspace(id: $w) { dialogs { edges { node { messages { edges { node { text status } } } } } } } }",
+            json!({ "w": workspace }),
+        )
+        .await?;
+        let texts: Vec<String> = messages
+            .at("/data/workspace/dialogs/edges/0/node/messages/edges")?
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| {
+                e.pointer("/node/text")
+                    .and_then(serde_json::Value::as_str)
+                    .map(str::to_owned)
+            })
+            .collect();
+        assert_eq!(
+            texts,
+            vec!["too soon".to_owned(), "hello".to_owned()],
+            "the held-back send stored nothing"
+        );
+
+        // A peer flood limits the account: sending is refused until an operator resumes it.
+        let resumed_account = account.clone();
+        app.gql(
+            Some(&owner),
+            "mutation($a: ID!) { pauseAccount(accountId: $a) { state } }",
+            json!({ "a": resumed_account }),
+        )
+        .await?;
+        let paused = app
+            .gql(Some(&owner), SEND, json!({ "a": account, "d": dialog, "t": "paused" }))
+            .await?;
+        assert_eq!(paused.code().as_deref(), Some("ACCOUNT_UNAVAILABLE"));
+        Ok(())
+    }
+);

@@ -125,6 +125,10 @@ fn expectation(field: &str) -> Option<Expect> {
         "Mutation.createTopUp" => Member { rank: 3, scope: None },
         "Query.accountOffers" => SignedIn,
         "Mutation.pauseAccount" | "Mutation.resumeAccount" => Member { rank: 2, scope: None },
+        "Mutation.sendMessage" | "Mutation.markDialogRead" => Member {
+            rank: 2,
+            scope: Some("INBOX_WRITE"),
+        },
         "Workspace.dialogs" => Member {
             rank: 1,
             scope: Some("INBOX_READ"),
@@ -166,6 +170,8 @@ struct World {
     owner: String,
     /// A sandbox account the workspace rents, whose session's auth key is [`KNOWN_AUTH_KEY`].
     held_account: String,
+    /// A dialog of that account in the workspace's inbox.
+    dialog: String,
     tokens: Vec<(Caller, Option<String>)>,
 }
 
@@ -217,6 +223,14 @@ async fn invocation(field: &str, app: &TestApp, world: &World) -> anyhow::Result
         "Mutation.releaseLease" => (
             "mutation($l: ID!) { releaseLease(leaseId: $l) { id } }".into(),
             json!({ "l": fresh_lease(app, world).await? }),
+        ),
+        "Mutation.sendMessage" => (
+            "mutation($a: ID!, $d: ID!) { sendMessage(accountId: $a, dialogId: $d, text: \"hi\") { status } }".into(),
+            json!({ "a": world.held_account, "d": world.dialog }),
+        ),
+        "Mutation.markDialogRead" => (
+            "mutation($d: ID!) { markDialogRead(dialogId: $d) { unreadCount } }".into(),
+            json!({ "d": world.dialog }),
         ),
         "Mutation.pauseAccount" => (
             "mutation($a: ID!) { pauseAccount(accountId: $a) { state } }".into(),
@@ -318,6 +332,7 @@ fn denied(response: &tgos_tests::GqlResponse) -> bool {
             // Someone else's lease or account id likewise.
             || (code == Some("NOT_FOUND") && message == "lease not found")
             || (code == Some("NOT_FOUND") && message == "account not found")
+            || (code == Some("NOT_FOUND") && message == "dialog not found")
     })
 }
 
@@ -394,7 +409,26 @@ async fn world(app: &TestApp) -> anyhow::Result<World> {
         )
         .await?;
     anyhow::ensure!(rented.is_ok(), "{:?}", rented.body);
+    // A contact writes to it, and the inbox holds the dialog.
+    let sent = app
+        .gql(
+            Some(&owner),
+            "mutation($a: ID!) { sandboxContactSend(accountId: $a, contact: \"Ada\", text: \"hello\") }",
+            json!({ "a": known.to_string() }),
+        )
+        .await?;
+    anyhow::ensure!(sent.is_ok(), "{:?}", sent.body);
+    app.inbox.sync_all().await?;
+    let dialogs = app
+        .gql(
+            Some(&owner),
+            "query($w: ID!) { workspace(id: $w) { dialogs { edges { node { id } } } } }",
+            json!({ "w": workspace }),
+        )
+        .await?;
+    let dialog = dialogs.str_at("/data/workspace/dialogs/edges/0/node/id")?;
     Ok(World {
+        dialog,
         workspace,
         owner: owner.clone(),
         held_account: known.to_string(),

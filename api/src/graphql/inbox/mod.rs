@@ -1,3 +1,4 @@
 //! The inbox over GraphQL: a workspace's dialogs and their messages.
 
+pub mod mutation;
 pub mod types;

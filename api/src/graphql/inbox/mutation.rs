@@ -1,0 +1,60 @@
+//! Acting in a dialog: sending and marking read.
+
+use async_graphql::{Context, ID, Object};
+use tgos_domain::DomainError;
+use tgos_domain::ids::{AccountId, DialogId, MessageId};
+
+use super::types::{Dialog, Message};
+use crate::graphql::context::{client, principal};
+use crate::graphql::errors::{ApiError, ApiResult};
+use crate::graphql::{accounts_service, guards::SignedIn, inbox_service, tenancy_service};
+
+fn parse_id<T: std::str::FromStr>(id: &ID, field: &str, what: &'static str) -> ApiResult<T> {
+    id.parse()
+        .map_err(|_| ApiError::from(DomainError::invalid(field, format!("not a {what} id"))))
+}
+
+#[derive(Debug, Default)]
+pub struct InboxMutation;
+
+#[Object]
+impl InboxMutation {
+    /// Sends `text` in the dialog as the account (OPERATOR and above, or keys with `INBOX_WRITE`). Refused
+    /// before anything is stored when the account's health forbids sending (`RATE_LIMITED` with the wait
+    /// during a cooldown, `ACCOUNT_UNAVAILABLE` otherwise); else stored PENDING and answered SENT, or FAILED
+    /// with Telegram's reason.
+    #[graphql(guard = "SignedIn")]
+    async fn send_message(
+        &self,
+        ctx: &Context<'_>,
+        account_id: ID,
+        dialog_id: ID,
+        text: String,
+        reply_to_id: Option<ID>,
+    ) -> ApiResult<Message> {
+        let principal = principal(ctx)?;
+        let account: AccountId = parse_id(&account_id, "accountId", "account")?;
+        let dialog: DialogId = parse_id(&dialog_id, "dialogId", "dialog")?;
+        let reply_to: Option<MessageId> = reply_to_id
+            .map(|id| parse_id(&id, "replyToId", "message"))
+            .transpose()?;
+        let workspace = accounts_service(ctx)?.holder_workspace(principal, account).await?;
+        let scope = tenancy_service(ctx)?.scope(principal, workspace).await?;
+        let record = inbox_service(ctx)?
+            .send_message(&scope, principal, &client(ctx), account, dialog, &text, reply_to)
+            .await?;
+        Ok(Message { record, scope })
+    }
+
+    /// Marks the dialog read up to its newest message (OPERATOR and above, or keys with `INBOX_WRITE`).
+    #[graphql(guard = "SignedIn")]
+    async fn mark_dialog_read(&self, ctx: &Context<'_>, dialog_id: ID) -> ApiResult<Dialog> {
+        let principal = principal(ctx)?;
+        let dialog: DialogId = parse_id(&dialog_id, "dialogId", "dialog")?;
+        let inbox = inbox_service(ctx)?;
+        let workspace = inbox.dialog_workspace(principal, dialog).await?;
+        let scope = tenancy_service(ctx)?.scope(principal, workspace).await?;
+        let record = inbox.mark_dialog_read(&scope, dialog).await?;
+        Ok(Dialog { record, scope })
+    }
+}

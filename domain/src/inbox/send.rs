@@ -1,0 +1,239 @@
+//! `sendMessage` and `markDialogRead`: what an operator does in a dialog, through the account's connection.
+//!
+//! Rules:
+//! - **Health decides first.** A message is refused before anything is stored when the account may not send:
+//!   `RATE_LIMITED` with the wait during a cooldown, `ACCOUNT_UNAVAILABLE` naming the state otherwise.
+//! - **Nothing is lost.** The message is stored PENDING before Telegram is asked, then SENT with Telegram's
+//!   id, or FAILED with Telegram's reason, which also becomes a health signal. The sync that later sees the
+//!   same message from Telegram finds it stored and adds nothing.
+//! - Text is Telegram's: 1 to 4096 UTF-16 code units, not only whitespace (`BAD_USER_INPUT` on `text`).
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use super::records::{DeliveryStatus, DialogRecord, Direction, MessageRecord};
+use super::service::InboxService;
+use crate::accounts::gateway::{GatewayError, check_outgoing_text};
+use crate::accounts::health::{
+    CounterHolder, DailyCounters, HealthObservation, HealthSignal, RefusalReason, SendKind, SendPolicy,
+    record_observation,
+};
+use crate::accounts::pool::connections::Connected;
+use crate::accounts::pool::records::{AccountRecord, AccountStatus};
+use crate::audit::{self, Actor, AuditDraft, ChainId};
+use crate::error::{DomainError, DomainResult};
+use crate::identity::Principal;
+use crate::ids::{AccountId, DialogId, MessageId, WorkspaceId};
+use crate::request::ClientInfo;
+use crate::tenancy::api_keys::Scope;
+use crate::tenancy::{Role, TenantScope};
+
+/// How long a send waits for the account's connection while a sync holds it.
+const CONNECT_ATTEMPTS: u32 = 10;
+const CONNECT_PAUSE: Duration = Duration::from_millis(100);
+
+impl InboxService {
+    /// The workspace of a dialog named by id: an API key's own, or for a person one of their workspaces.
+    pub async fn dialog_workspace(&self, principal: &Principal, id: DialogId) -> DomainResult<WorkspaceId> {
+        match principal {
+            Principal::ApiKey { workspace_id, .. } => Ok(*workspace_id),
+            Principal::User { user_id, .. } => self
+                .store
+                .dialog_workspace_of_member(*user_id, id)
+                .await?
+                .ok_or(DomainError::NotFound("dialog")),
+        }
+    }
+
+    async fn held_dialog(
+        &self,
+        scope: &TenantScope,
+        account: AccountId,
+        dialog: DialogId,
+    ) -> DomainResult<(AccountRecord, DialogRecord)> {
+        let dialog = self
+            .store
+            .find_dialog(scope, dialog)
+            .await?
+            .filter(|d| d.account_id == account)
+            .ok_or(DomainError::NotFound("dialog"))?;
+        let account = self
+            .store
+            .find_account(Some(scope), account)
+            .await?
+            .filter(|a| a.status == AccountStatus::Leased && a.leased_to == Some(scope.workspace_id()))
+            .ok_or(DomainError::NotFound("account"))?;
+        Ok((account, dialog))
+    }
+
+    async fn connect_soon(&self, account: &AccountRecord) -> DomainResult<Connected> {
+        let mut attempt = 0;
+        loop {
+            match self.connections.connect(account).await {
+                Err(DomainError::AccountUnavailable(_)) if attempt + 1 < CONNECT_ATTEMPTS => {
+                    attempt += 1;
+                    tokio::time::sleep(CONNECT_PAUSE).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Sends `text` in the dialog as the account (OPERATOR and above, or keys with `INBOX_WRITE`).
+    #[expect(clippy::too_many_arguments, reason = "the operation's inputs, each from the request")]
+    pub async fn send_message(
+        &self,
+        scope: &TenantScope,
+        principal: &Principal,
+        client: &ClientInfo,
+        account: AccountId,
+        dialog: DialogId,
+        text: &str,
+        reply_to: Option<MessageId>,
+    ) -> DomainResult<MessageRecord> {
+        scope.require(Role::Operator, Some(Scope::InboxWrite), "sending messages")?;
+        check_outgoing_text(text).map_err(|error| DomainError::invalid("text", error.to_string()))?;
+        let (account, dialog) = self.held_dialog(scope, account, dialog).await?;
+        let reply_to = match reply_to {
+            Some(id) => Some(
+                self.store
+                    .find_message(scope, id)
+                    .await?
+                    .filter(|m| m.dialog_id == dialog.id)
+                    .and_then(|m| m.telegram_id)
+                    .ok_or_else(|| DomainError::invalid("replyToId", "not a sent message of this dialog"))?,
+            ),
+            None => None,
+        };
+        let now = self.clock.now();
+        let health = self.store.load(account.id).await?.map(|s| s.health).unwrap_or_default();
+        if let Err(refusal) = SendPolicy::default().decide(&health, SendKind::Manual, now) {
+            return Err(match (refusal.reason, refusal.retry_after) {
+                (RefusalReason::HardState(_), Some(wait)) if refusal.retry_at.is_some() => DomainError::RateLimited {
+                    retry_after_secs: wait.as_secs().max(1),
+                },
+                (RefusalReason::HardState(state), _) => {
+                    DomainError::AccountUnavailable(format!("the account cannot send while it is {}", state.as_str()))
+                }
+                (RefusalReason::RiskTooHigh, _) => {
+                    DomainError::AccountUnavailable("the account's risk is too high to send".to_owned())
+                }
+            });
+        }
+        let pending = MessageRecord {
+            id: MessageId::generate(),
+            workspace_id: scope.workspace_id(),
+            account_id: account.id,
+            dialog_id: dialog.id,
+            peer: dialog.peer,
+            telegram_id: None,
+            direction: Direction::Outgoing,
+            text: text.to_owned(),
+            sent_at: now,
+            edited_at: None,
+            reply_to,
+            status: DeliveryStatus::Pending,
+            failure: None,
+            deleted_at: None,
+            edit_history: Vec::new(),
+        };
+        self.store.insert_message(scope, &pending).await?;
+        let connected = match self.connect_soon(&account).await {
+            Ok(connected) => connected,
+            Err(error) => {
+                let reason = match &error {
+                    DomainError::Conflict { message, .. } | DomainError::AccountUnavailable(message) => message.clone(),
+                    _ => "the account could not connect".to_owned(),
+                };
+                self.store
+                    .settle_message(scope, pending.id, None, DeliveryStatus::Failed, Some(&reason), now)
+                    .await?;
+                return Err(error);
+            }
+        };
+        let sent = connected
+            .connection
+            .send_message(dialog.peer, text, reply_to, false)
+            .await;
+        self.connections.disconnect(connected).await?;
+        let now = self.clock.now();
+        let settled = match sent {
+            Ok(remote) => {
+                self.store
+                    .settle_message(
+                        scope,
+                        pending.id,
+                        Some(remote.id),
+                        DeliveryStatus::Sent,
+                        None,
+                        remote.sent_at,
+                    )
+                    .await?;
+                let observation = HealthObservation::new(HealthSignal::SendSucceeded, now);
+                record_observation(&*self.store, account.id, observation, now).await?;
+                let mut delta = DailyCounters::new(now.date_naive());
+                delta.record_sent(dialog.peer, reply_to.is_some());
+                self.store
+                    .bump_counters(account.id, CounterHolder::Workspace(scope.workspace_id()), &delta)
+                    .await?;
+                "message.sent"
+            }
+            Err(error) => {
+                let reason = failure_reason(&error);
+                self.store
+                    .settle_message(scope, pending.id, None, DeliveryStatus::Failed, Some(&reason), now)
+                    .await?;
+                self.connections.refused(account.id, &error).await?;
+                "message.failed"
+            }
+        };
+        let tx = self.store.begin().await?;
+        let draft = AuditDraft {
+            chain: ChainId::Workspace(scope.workspace_id()),
+            actor: Actor::of(principal),
+            action: settled,
+            target_type: Some("MESSAGE"),
+            target_id: Some(pending.id.to_string()),
+            client: client.clone(),
+            metadata: json!({ "account": account.id.to_string(), "dialog": dialog.id.to_string() }),
+        };
+        audit::append(&*tx, draft, now).await?;
+        tx.commit().await?;
+        self.store
+            .find_message(scope, pending.id)
+            .await?
+            .ok_or_else(|| DomainError::internal("a sent message vanished"))
+    }
+
+    /// Marks the dialog read up to its newest message, on Telegram and here (OPERATOR and above, or keys with
+    /// `INBOX_WRITE`).
+    pub async fn mark_dialog_read(&self, scope: &TenantScope, dialog: DialogId) -> DomainResult<DialogRecord> {
+        scope.require(Role::Operator, Some(Scope::InboxWrite), "marking dialogs read")?;
+        let found = self
+            .store
+            .find_dialog(scope, dialog)
+            .await?
+            .ok_or(DomainError::NotFound("dialog"))?;
+        let (account, dialog) = self.held_dialog(scope, found.account_id, found.id).await?;
+        let connected = self.connect_soon(&account).await?;
+        let read = connected.connection.mark_read(dialog.peer, dialog.top_message_id).await;
+        self.connections.disconnect(connected).await?;
+        if let Err(error) = read {
+            return Err(self.connections.refused(account.id, &error).await?);
+        }
+        let now = self.clock.now();
+        self.store
+            .mark_read(scope, dialog.id, dialog.top_message_id, now)
+            .await?;
+        self.store
+            .find_dialog(scope, dialog.id)
+            .await?
+            .ok_or(DomainError::NotFound("dialog"))
+    }
+}
+
+/// What a failed message shows: what Telegram said, never anything of the session.
+fn failure_reason(error: &GatewayError) -> String {
+    error.to_string()
+}
