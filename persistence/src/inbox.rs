@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::{Expr, NullOrdering, OnConflict, Order};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait as _, Condition, EntityTrait as _, PaginatorTrait as _, QueryFilter as _,
     QueryOrder as _, QuerySelect as _,
@@ -356,9 +356,11 @@ impl<C: Conn> InboxRepository for Repo<C> {
         limit: u64,
     ) -> StoreResult<Vec<DialogRecord>> {
         let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
+        // Newest message first; dialogs without one last, on both backends alike (PostgreSQL would put NULLs
+        // first when descending), as the cursor condition below expects.
         let mut query = inbox_dialogs::Entity::find()
             .filter(inbox_dialogs::Column::WorkspaceId.eq(workspace(scope)))
-            .order_by_desc(inbox_dialogs::Column::LastMessageAt)
+            .order_by_with_nulls(inbox_dialogs::Column::LastMessageAt, Order::Desc, NullOrdering::Last)
             .order_by_desc(inbox_dialogs::Column::Id)
             .limit(limit);
         if let Some(account) = account {

@@ -340,3 +340,35 @@ backend_tests!(
         Ok(())
     }
 );
+
+backend_tests!(dialogs_without_messages_come_last_and_every_dialog_comes_once, |app| {
+    let (owner, workspace, account) = renting(&app).await?;
+    let network = app
+        .sandbox()
+        .ok_or_else(|| anyhow::anyhow!("the sandbox gateway is off"))?;
+    let scope = app.scope_of(&owner, &workspace).await?;
+    let record = app.accounts.held(&scope, account.parse()?).await?;
+    let user = record
+        .telegram_user_id
+        .ok_or_else(|| anyhow::anyhow!("no sandbox user"))?;
+    network.ensure_account(user, "Sandbox", None)?;
+    network.contact_send(user, "Ada", "still here")?;
+    let gone = network.contact_send(user, "Grace", "soon gone")?;
+    network.contact_delete(user, "Grace", &[gone.id])?;
+    app.inbox.sync_account(&scope, &record).await?;
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let page = app.inbox.dialogs(&scope, None, false, after, 1).await?;
+        let Some(dialog) = page.first() else { break };
+        seen.push((dialog.title.clone(), dialog.last_message_at.is_some()));
+        after = Some(dialog.id);
+        anyhow::ensure!(seen.len() <= 2, "a dialog came twice: {seen:?}");
+    }
+    assert_eq!(
+        seen,
+        vec![("Ada".to_owned(), true), ("Grace".to_owned(), false)],
+        "newest first, the empty dialog last"
+    );
+    Ok(())
+});
