@@ -91,6 +91,10 @@ impl AppState {
         .await
         .map_err(|error| anyhow::anyhow!("cannot open the {backend} database: {error}"))?;
         tracing::info!(backend, "database ready and migrated");
+        let metrics = Metrics::new()?;
+        let mut store = store;
+        let statements = metrics.statements();
+        store.on_statement(move || statements.inc());
         let store = Arc::new(store);
         let keys: Arc<dyn KeyStore> = store.clone();
         let store: Arc<dyn Store> = store;
@@ -144,7 +148,7 @@ impl AppState {
             schema,
             identity,
             store,
-            metrics: Metrics::new()?,
+            metrics,
             key_limiter: Arc::new(KeyLimiter::new(settings.auth.api_key_requests_per_minute)),
             tenancy,
             billing,

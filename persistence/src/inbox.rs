@@ -5,8 +5,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, NullOrdering, OnConflict, Order};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait as _, Condition, EntityTrait as _, PaginatorTrait as _, QueryFilter as _,
-    QueryOrder as _, QuerySelect as _,
+    ActiveValue::Set, ColumnTrait as _, Condition, ConnectionTrait as _, DatabaseBackend, EntityTrait as _,
+    PaginatorTrait as _, QueryFilter as _, QueryOrder as _, QuerySelect as _, Statement,
 };
 use tgos_domain::accounts::gateway::{Peer, PeerKey};
 use tgos_domain::ids::{AccountId, DialogId, MessageId, UserId, WorkspaceId};
@@ -427,6 +427,39 @@ impl<C: Conn> InboxRepository for Repo<C> {
             .store()?;
         db.done().await?;
         row.map(message).transpose()
+    }
+
+    async fn last_messages(&self, scope: &TenantScope, dialogs: &[DialogId]) -> StoreResult<Vec<MessageRecord>> {
+        if dialogs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
+        // Message ids are time-ordered (UUIDv7): a dialog's newest message is the one no message of the same
+        // dialog comes after. One statement for the whole page (`max(uuid)` is not PostgreSQL's).
+        let backend = db.conn().get_database_backend();
+        let placeholder = |n: usize| {
+            if backend == DatabaseBackend::Postgres {
+                format!("${n}")
+            } else {
+                "?".to_owned()
+            }
+        };
+        let list: Vec<String> = (0..dialogs.len()).map(|i| placeholder(i + 2)).collect();
+        let sql = format!(
+            "SELECT * FROM inbox_messages m WHERE m.workspace_id = {} AND m.dialog_id IN ({}) AND NOT EXISTS \
+             (SELECT 1 FROM inbox_messages n WHERE n.dialog_id = m.dialog_id AND n.id > m.id)",
+            placeholder(1),
+            list.join(", ")
+        );
+        let mut values: Vec<sea_orm::Value> = vec![workspace(scope).into()];
+        values.extend(dialogs.iter().map(|d| sea_orm::Value::from(d.as_uuid())));
+        let rows = inbox_messages::Entity::find()
+            .from_raw_sql(Statement::from_sql_and_values(backend, sql, values))
+            .all(db.conn())
+            .await
+            .store()?;
+        db.done().await?;
+        rows.into_iter().map(message).collect()
     }
 
     async fn settle_message(

@@ -29,6 +29,12 @@ impl SeaStore {
     pub fn connection(&self) -> &DatabaseConnection {
         &self.0
     }
+
+    /// Calls `count` for every statement this pool (and its transactions) executes: the server counts them in
+    /// its metrics, so a request's database cost is observable (and tested for lists).
+    pub fn on_statement(&mut self, count: impl Fn() + Send + Sync + 'static) {
+        self.0.set_metric_callback(move |_info| count());
+    }
 }
 
 #[async_trait]

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use poem::{IntoResponse, Response, handler, http::StatusCode, web::Data};
-use prometheus::{Encoder as _, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
+use prometheus::{Encoder as _, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, Opts, Registry, TextEncoder};
 
 pub const MAX_OPERATION_NAMES: usize = 200;
 
@@ -18,6 +18,7 @@ pub struct Metrics {
     registry: Registry,
     requests: IntCounterVec,
     latency: HistogramVec,
+    statements: IntCounter,
     known_names: Arc<Mutex<HashSet<String>>>,
 }
 
@@ -47,14 +48,25 @@ impl Metrics {
             ]),
             &["operation"],
         )?;
+        let statements = IntCounter::new(
+            "tgos_db_statements_total",
+            "SQL statements the server executed (queries and writes, transactions included)",
+        )?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
+        registry.register(Box::new(statements.clone()))?;
         Ok(Self {
             registry,
             requests,
             latency,
+            statements,
             known_names: Arc::new(Mutex::new(HashSet::new())),
         })
+    }
+
+    /// The counter of SQL statements, for the store to increment.
+    pub fn statements(&self) -> IntCounter {
+        self.statements.clone()
     }
 
     fn label(&self, operation: Option<&str>) -> String {

@@ -81,6 +81,8 @@ pub trait InboxRepository: Send + Sync {
         limit: u64,
     ) -> StoreResult<Vec<MessageRecord>>;
     async fn find_message(&self, scope: &TenantScope, id: MessageId) -> StoreResult<Option<MessageRecord>>;
+    /// The newest message of each of the dialogs, in one statement (for a page of dialogs).
+    async fn last_messages(&self, scope: &TenantScope, dialogs: &[DialogId]) -> StoreResult<Vec<MessageRecord>>;
     /// Records what Telegram answered for an outgoing message: its id and time once sent, or the reason it
     /// failed. Only a PENDING message changes.
     async fn settle_message(

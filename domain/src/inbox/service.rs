@@ -55,6 +55,12 @@ impl InboxService {
         Ok(self.store.find_dialog(scope, id).await?)
     }
 
+    /// The newest message of each dialog, in one read (VIEWER and above, or keys with `INBOX_READ`).
+    pub async fn last_messages(&self, scope: &TenantScope, dialogs: &[DialogId]) -> DomainResult<Vec<MessageRecord>> {
+        scope.require(Role::Viewer, Some(Scope::InboxRead), "reading the inbox")?;
+        Ok(self.store.last_messages(scope, dialogs).await?)
+    }
+
     /// A dialog's messages, newest first (VIEWER and above, or keys with `INBOX_READ`).
     pub async fn messages(
         &self,

@@ -239,6 +239,22 @@ impl<C: Conn> AccountRepository for Repo<C> {
         Ok(result.rows_affected == 1)
     }
 
+    async fn held_accounts(&self, scope: &TenantScope, ids: &[AccountId]) -> StoreResult<Vec<AccountRecord>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
+        let rows = telegram_accounts::Entity::find()
+            .filter(Column::LeasedTo.eq(scope.workspace_id().as_uuid()))
+            .filter(Column::Status.eq(AccountStatus::Leased.as_str()))
+            .filter(Column::Id.is_in(ids.iter().map(|id| id.as_uuid())))
+            .all(db.conn())
+            .await
+            .store()?;
+        db.done().await?;
+        rows.into_iter().map(record).collect()
+    }
+
     async fn leased_accounts(
         &self,
         scope: &TenantScope,

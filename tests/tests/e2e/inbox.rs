@@ -372,3 +372,74 @@ backend_tests!(dialogs_without_messages_come_last_and_every_dialog_comes_once, |
     );
     Ok(())
 });
+
+/// How many SQL statements the server has executed, from its metrics.
+async fn statements(app: &TestApp) -> anyhow::Result<u64> {
+    let text = app.http().get(app.url("/metrics")).send().await?.text().await?;
+    text.lines()
+        .find_map(|line| line.strip_prefix("tgos_db_statements_total "))
+        .and_then(|n| n.trim().parse().ok())
+        .ok_or_else(|| anyhow::anyhow!("no statement counter in the metrics"))
+}
+
+const PAGE: &str = "query($w: ID!) { workspace(id: $w) { dialogs(first: 100) { edges { node { id unreadCount peer { id kind title username } account { id displayName phoneMasked } lastMessage { id text direction status sentAt } } } } } }";
+
+backend_tests!(
+    a_page_of_dialogs_costs_the_same_statements_however_many_it_holds,
+    |app| {
+        let (owner, workspace, account) = renting(&app).await?;
+        app.gql(
+            Some(&owner),
+            CONTACT_SEND,
+            json!({ "a": account, "c": "Contact 0", "t": "hi" }),
+        )
+        .await?;
+        app.inbox.sync_all().await?;
+        // Warm up (the first request of a session may touch its last-seen time).
+        app.gql(Some(&owner), PAGE, json!({ "w": workspace })).await?;
+        let before = statements(&app).await?;
+        let one = app.gql(Some(&owner), PAGE, json!({ "w": workspace })).await?;
+        let cost_of_one = statements(&app).await? - before;
+        assert_eq!(
+            one.at("/data/workspace/dialogs/edges")?.as_array().map(Vec::len),
+            Some(1)
+        );
+
+        for i in 1..20 {
+            app.gql(
+                Some(&owner),
+                CONTACT_SEND,
+                json!({ "a": account, "c": format!("Contact {i}"), "t": "hi" }),
+            )
+            .await?;
+        }
+        app.inbox.sync_all().await?;
+        app.gql(Some(&owner), PAGE, json!({ "w": workspace })).await?;
+        let before = statements(&app).await?;
+        let twenty = app.gql(Some(&owner), PAGE, json!({ "w": workspace })).await?;
+        let cost_of_twenty = statements(&app).await? - before;
+        let edges = twenty
+            .at("/data/workspace/dialogs/edges")?
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(edges.len(), 20);
+        assert!(
+            edges
+                .iter()
+                .all(|e| e.pointer("/node/lastMessage/text") == Some(&json!("hi")))
+        );
+        assert!(
+            edges
+                .iter()
+                .all(|e| e.pointer("/node/account/id") == Some(&json!(account)))
+        );
+        // Health is per account (one here), so it stays constant too; dialogs, last messages and accounts are
+        // one read each.
+        assert_eq!(
+            cost_of_twenty, cost_of_one,
+            "a page of 20 dialogs cost {cost_of_twenty} statements, a page of 1 cost {cost_of_one}"
+        );
+        Ok(())
+    }
+);

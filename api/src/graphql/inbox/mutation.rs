@@ -55,6 +55,6 @@ impl InboxMutation {
         let workspace = inbox.dialog_workspace(principal, dialog).await?;
         let scope = tenancy_service(ctx)?.scope(principal, workspace).await?;
         let record = inbox.mark_dialog_read(&scope, dialog).await?;
-        Ok(Dialog { record, scope })
+        Ok(Dialog::single(record, scope))
     }
 }

@@ -5,6 +5,7 @@ use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use tgos_domain::accounts::gateway::PeerKind as DomainPeerKind;
+use tgos_domain::accounts::pool::AccountRecord;
 use tgos_domain::inbox::{
     DeliveryStatus as DomainDeliveryStatus, DialogRecord, Direction as DomainDirection, MessageRecord,
 };
@@ -33,11 +34,32 @@ pub struct Peer {
     pub username: Option<String>,
 }
 
-/// One conversation of a rented account.
+/// One conversation of a rented account. A page of dialogs loads its accounts and last messages in one read
+/// each and hands them in (`Prefetched`), so the page costs the same few statements however long it is; a
+/// single dialog resolves them itself.
 #[derive(Debug)]
 pub struct Dialog {
     pub record: DialogRecord,
     pub scope: TenantScope,
+    pub prefetched: Option<Prefetched>,
+}
+
+/// What a page of dialogs loaded for each of them.
+#[derive(Debug, Default)]
+pub struct Prefetched {
+    /// `None` when the caller may not read accounts (the field then answers for itself).
+    pub account: Option<Option<AccountRecord>>,
+    pub last_message: Option<MessageRecord>,
+}
+
+impl Dialog {
+    pub fn single(record: DialogRecord, scope: TenantScope) -> Self {
+        Self {
+            record,
+            scope,
+            prefetched: None,
+        }
+    }
 }
 
 pub type DialogConnection = Connection<String, Dialog>;
@@ -51,6 +73,12 @@ impl Dialog {
 
     /// The account, while the workspace still holds it.
     async fn account(&self, ctx: &Context<'_>) -> ApiResult<Option<TelegramAccount>> {
+        if let Some(Some(account)) = self.prefetched.as_ref().map(|p| p.account.clone()) {
+            return Ok(account.map(|record| TelegramAccount {
+                record,
+                scope: self.scope.clone(),
+            }));
+        }
         let account = accounts_service(ctx)?
             .account(&self.scope, self.record.account_id)
             .await?
@@ -88,6 +116,12 @@ impl Dialog {
     }
 
     async fn last_message(&self, ctx: &Context<'_>) -> ApiResult<Option<Message>> {
+        if let Some(prefetched) = &self.prefetched {
+            return Ok(prefetched.last_message.clone().map(|record| Message {
+                record,
+                scope: self.scope.clone(),
+            }));
+        }
         let newest = inbox_service(ctx)?
             .messages(&self.scope, self.record.id, None, 1)
             .await?;
@@ -155,10 +189,7 @@ impl Message {
 
     async fn dialog(&self, ctx: &Context<'_>) -> ApiResult<Option<Dialog>> {
         let dialog = inbox_service(ctx)?.dialog(&self.scope, self.record.dialog_id).await?;
-        Ok(dialog.map(|record| Dialog {
-            record,
-            scope: self.scope.clone(),
-        }))
+        Ok(dialog.map(|record| Dialog::single(record, self.scope.clone())))
     }
 
     async fn direction(&self) -> MessageDirection {

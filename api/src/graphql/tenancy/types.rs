@@ -13,7 +13,7 @@ use super::invitations::Invitation;
 use crate::graphql::accounts::types::{Lease, LeaseConnection, TelegramAccount, TelegramAccountConnection};
 use crate::graphql::billing::types::Wallet;
 use crate::graphql::errors::ApiResult;
-use crate::graphql::inbox::types::{Dialog, DialogConnection};
+use crate::graphql::inbox::types::{Dialog, DialogConnection, Prefetched};
 use crate::graphql::{accounts_service, billing_service, inbox_service, tenancy_service};
 
 /// Ranked roles: OWNER > ADMIN > OPERATOR > VIEWER.
@@ -186,18 +186,39 @@ impl Workspace {
                 })
             })
             .transpose()?;
-        let mut page = inbox_service(ctx)?
+        let inbox = inbox_service(ctx)?;
+        let mut page = inbox
             .dialogs(&self.scope, account, unread_only.unwrap_or(false), after, limit + 1)
             .await?;
         let has_next = page.len() as u64 > limit;
         page.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        // One read for every dialog's last message and one for their accounts, whatever the page's length.
+        let ids: Vec<_> = page.iter().map(|d| d.id).collect();
+        let mut last: std::collections::HashMap<_, _> = inbox
+            .last_messages(&self.scope, &ids)
+            .await?
+            .into_iter()
+            .map(|m| (m.dialog_id, m))
+            .collect();
+        let mut account_ids: Vec<_> = page.iter().map(|d| d.account_id).collect();
+        account_ids.sort_unstable();
+        account_ids.dedup();
+        let held: Option<std::collections::HashMap<_, _>> = accounts_service(ctx)?
+            .held_by_ids(&self.scope, &account_ids)
+            .await?
+            .map(|accounts| accounts.into_iter().map(|a| (a.id, a)).collect());
         let mut connection = Connection::new(after.is_some(), has_next);
         connection.edges.extend(page.into_iter().map(|record| {
+            let prefetched = Prefetched {
+                account: held.as_ref().map(|held| held.get(&record.account_id).cloned()),
+                last_message: last.remove(&record.id),
+            };
             Edge::new(
                 record.id.to_string(),
                 Dialog {
                     record,
                     scope: self.scope.clone(),
+                    prefetched: Some(prefetched),
                 },
             )
         }));

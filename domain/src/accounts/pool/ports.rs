@@ -61,6 +61,8 @@ pub trait AccountRepository: Send + Sync {
         to: AccountStatus,
         now: DateTime<Utc>,
     ) -> StoreResult<bool>;
+    /// Those of `ids` the scope's workspace holds now, in one statement (for a page that names them).
+    async fn held_accounts(&self, scope: &TenantScope, ids: &[AccountId]) -> StoreResult<Vec<AccountRecord>>;
     /// The accounts leased to the scope's workspace, oldest first, after `after`.
     async fn leased_accounts(
         &self,

@@ -79,6 +79,21 @@ impl AccountsService {
         Ok(self.store.leased_accounts(scope, after, limit).await?)
     }
 
+    /// Those of `ids` the workspace holds now, in one read, for callers who may read accounts; `None` for
+    /// those who may not (each field then answers for itself).
+    pub async fn held_by_ids(
+        &self,
+        scope: &TenantScope,
+        ids: &[AccountId],
+    ) -> DomainResult<Option<Vec<AccountRecord>>> {
+        if !scope.allows(Role::Viewer, Some(Scope::AccountsRead))
+            && !scope.allows(Role::Viewer, Some(Scope::AccountsWrite))
+        {
+            return Ok(None);
+        }
+        Ok(Some(self.store.held_accounts(scope, ids).await?))
+    }
+
     /// One account the workspace holds, or one on offer. Keys that may rent (`ACCOUNTS_WRITE`) may also read
     /// what they rented.
     pub async fn account(&self, scope: &TenantScope, id: AccountId) -> DomainResult<Option<AccountRecord>> {
