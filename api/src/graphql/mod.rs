@@ -68,7 +68,8 @@ pub fn build_schema(settings: &GraphqlSettings, services: Option<Services>) -> A
             .data(services.accounts)
             .data(services.connections)
             .data(services.inbox)
-            .data(accounts::mutation::HealthActionLimiter::default());
+            .data(accounts::mutation::HealthActionLimiter::default())
+            .data(inbox::mutation::InboxLimiter::default());
         if let Some(network) = services.sandbox {
             builder = builder.data(network).data(accounts::sandbox::SandboxLimiter::default());
         }

@@ -443,3 +443,32 @@ backend_tests!(
         Ok(())
     }
 );
+
+backend_tests!(sends_and_read_marks_are_bounded_per_minute, |app| {
+    let (owner, _workspace, account, dialog) = conversation(&app).await?;
+    for i in 0..60 {
+        let sent = app
+            .gql(
+                Some(&owner),
+                SEND,
+                json!({ "a": account, "d": dialog, "t": format!("message {i}") }),
+            )
+            .await?;
+        assert_eq!(sent.str_at("/data/sendMessage/status")?, "SENT", "message {i}");
+    }
+    let over = app
+        .gql(
+            Some(&owner),
+            SEND,
+            json!({ "a": account, "d": dialog, "t": "one too many" }),
+        )
+        .await?;
+    assert_eq!(over.code().as_deref(), Some("RATE_LIMITED"));
+    for i in 0..30 {
+        let read = app.gql(Some(&owner), MARK_READ, json!({ "d": dialog })).await?;
+        assert!(read.is_ok(), "mark {i}: {:?}", read.body);
+    }
+    let over = app.gql(Some(&owner), MARK_READ, json!({ "d": dialog })).await?;
+    assert_eq!(over.code().as_deref(), Some("RATE_LIMITED"));
+    Ok(())
+});

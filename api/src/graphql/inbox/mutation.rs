@@ -8,10 +8,36 @@ use super::types::{Dialog, Message};
 use crate::graphql::context::{client, principal};
 use crate::graphql::errors::{ApiError, ApiResult};
 use crate::graphql::{accounts_service, guards::SignedIn, inbox_service, tenancy_service};
+use crate::http::key_limiter::WindowLimiter;
 
 fn parse_id<T: std::str::FromStr>(id: &ID, field: &str, what: &'static str) -> ApiResult<T> {
     id.parse()
         .map_err(|_| ApiError::from(DomainError::invalid(field, format!("not a {what} id"))))
+}
+
+/// Sends one account makes per minute through the API, and marks of one dialog as read: each is stored and
+/// audited, so both are bounded (Telegram's own limits come on top, through the account's health).
+pub const SENDS_PER_MINUTE: u32 = 60;
+pub const READ_MARKS_PER_MINUTE: u32 = 30;
+
+/// Counts sends per account and read marks per dialog (one per process).
+#[derive(Debug)]
+pub struct InboxLimiter {
+    sends: WindowLimiter<AccountId>,
+    read_marks: WindowLimiter<DialogId>,
+}
+
+impl Default for InboxLimiter {
+    fn default() -> Self {
+        Self {
+            sends: WindowLimiter::new(SENDS_PER_MINUTE),
+            read_marks: WindowLimiter::new(READ_MARKS_PER_MINUTE),
+        }
+    }
+}
+
+fn limited(retry_after_secs: u64) -> ApiError {
+    ApiError::from(DomainError::RateLimited { retry_after_secs })
 }
 
 #[derive(Debug, Default)]
@@ -40,6 +66,9 @@ impl InboxMutation {
             .transpose()?;
         let workspace = accounts_service(ctx)?.holder_workspace(principal, account).await?;
         let scope = tenancy_service(ctx)?.scope(principal, workspace).await?;
+        if let Some(limiter) = ctx.data_opt::<InboxLimiter>() {
+            limiter.sends.check(account).map_err(limited)?;
+        }
         let record = inbox_service(ctx)?
             .send_message(&scope, principal, &client(ctx), account, dialog, &text, reply_to)
             .await?;
@@ -54,6 +83,9 @@ impl InboxMutation {
         let inbox = inbox_service(ctx)?;
         let workspace = inbox.dialog_workspace(principal, dialog).await?;
         let scope = tenancy_service(ctx)?.scope(principal, workspace).await?;
+        if let Some(limiter) = ctx.data_opt::<InboxLimiter>() {
+            limiter.read_marks.check(dialog).map_err(limited)?;
+        }
         let record = inbox.mark_dialog_read(&scope, dialog).await?;
         Ok(Dialog::single(record, scope))
     }
