@@ -13,6 +13,7 @@ use tgos_domain::billing::{BillingConfig, BillingService, Currency};
 use tgos_domain::clock::SystemClock;
 use tgos_domain::crypto::password_hasher::HashingLimits;
 use tgos_domain::crypto::{Argon2Pool, MasterKey};
+use tgos_domain::events::{AccessSignals, EventBus, LocalEventBus, Outbox};
 use tgos_domain::identity::lockout::{LockoutPolicy, ThrottlePolicy};
 use tgos_domain::identity::{IdentityConfig, IdentityService};
 use tgos_domain::inbox::InboxService;
@@ -57,6 +58,12 @@ pub struct AppState {
     pub vault: Vault,
     /// The inbox's use cases, for the sync loop.
     pub inbox: InboxService,
+    /// Where published events go; subscriptions follow it.
+    pub bus: Arc<dyn EventBus>,
+    /// Wakes the relay after use cases commit events.
+    pub outbox: Outbox,
+    /// Revocations and member changes, so open subscriptions re-check at once.
+    pub access: AccessSignals,
     /// The simulated Telegram network, when the sandbox gateway is the one configured.
     pub sandbox: Option<SandboxNetwork>,
     /// Verifies Stripe webhooks; `None` when no webhook secret is configured.
@@ -102,14 +109,19 @@ impl AppState {
         let master_key = Arc::new(load_master_key(&settings)?);
         let hasher = Arc::new(Argon2Pool::new(HashingLimits::for_this_machine()).map_err(|e| anyhow::anyhow!("{e}"))?);
         let clock = Arc::new(SystemClock);
+        let outbox = Outbox::new();
+        let access = AccessSignals::new();
+        let bus: Arc<dyn EventBus> = Arc::new(LocalEventBus::new(settings.events.subscriber_buffer));
         let identity = IdentityService::new(
             Arc::clone(&store),
             hasher,
             master_key.clone(),
             clock.clone(),
             identity_config(&settings.auth),
-        );
-        let tenancy = TenancyService::new(Arc::clone(&store), clock.clone(), mailer(&settings)?);
+        )
+        .with_access_signals(access.clone());
+        let tenancy = TenancyService::new(Arc::clone(&store), clock.clone(), mailer(&settings)?)
+            .with_access_signals(access.clone());
         let billing = BillingService::new(
             Arc::clone(&store),
             clock.clone(),
@@ -124,8 +136,10 @@ impl AppState {
             gateway,
             clock.clone(),
             ConnectionHolder::generate(),
-        );
-        let inbox = InboxService::new(Arc::clone(&store), connections.clone(), clock.clone());
+        )
+        .with_outbox(outbox.clone());
+        let inbox =
+            InboxService::new(Arc::clone(&store), connections.clone(), clock.clone()).with_outbox(outbox.clone());
         let accounts = AccountsService::new(
             Arc::clone(&store),
             vault.clone(),
@@ -133,7 +147,8 @@ impl AppState {
             AccountsConfig {
                 max_lease_days: settings.accounts.max_lease_days,
             },
-        );
+        )
+        .with_outbox(outbox.clone());
         let services = Services {
             identity: identity.clone(),
             tenancy: tenancy.clone(),
@@ -142,6 +157,7 @@ impl AppState {
             connections: connections.clone(),
             inbox: inbox.clone(),
             sandbox: sandbox.clone(),
+            bus: Arc::clone(&bus),
         };
         let schema = build_schema(&settings.graphql, Some(services));
         Ok(Self {
@@ -156,6 +172,9 @@ impl AppState {
             connections,
             vault,
             inbox,
+            bus,
+            outbox,
+            access,
             sandbox,
             stripe_webhook: settings
                 .stripe

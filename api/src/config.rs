@@ -30,6 +30,7 @@ pub struct Settings {
     pub nowpayments: NowPaymentsSettings,
     pub accounts: AccountsSettings,
     pub telegram: TelegramSettings,
+    pub events: EventsSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -38,6 +39,23 @@ pub struct TelegramSettings {
     pub gateway: String,
     /// How often every rented account's inbox is brought up to date, in seconds.
     pub sync_every_secs: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EventsSettings {
+    /// The longest the relay waits before publishing committed events when no use case woke it, in
+    /// milliseconds (use cases wake it at once after they commit).
+    pub relay_tick_ms: u64,
+    /// How long published events stay in the outbox for `afterSequence` replays, in hours.
+    pub replay_window_hours: u64,
+    /// Events a subscriber may fall behind the bus before it is disconnected as a slow consumer.
+    pub subscriber_buffer: usize,
+    /// How often an open subscription re-checks its caller's token and membership even without a signal, in
+    /// seconds (revocations and member changes signal at once).
+    pub access_recheck_secs: u64,
+    /// How long one WebSocket send may wait for a client that does not read before it is disconnected, in
+    /// seconds.
+    pub send_timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -146,6 +164,7 @@ struct Defaults {
     nowpayments: ApiBaseDefault,
     accounts: AccountsSettings,
     telegram: TelegramSettings,
+    events: EventsSettings,
 }
 
 #[derive(Debug, Serialize)]
@@ -212,6 +231,13 @@ fn defaults() -> Defaults {
         telegram: TelegramSettings {
             gateway: "sandbox".to_owned(),
             sync_every_secs: 5,
+        },
+        events: EventsSettings {
+            relay_tick_ms: 1000,
+            replay_window_hours: 24,
+            subscriber_buffer: 1024,
+            access_recheck_secs: 60,
+            send_timeout_secs: 10,
         },
     }
 }

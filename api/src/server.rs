@@ -4,6 +4,7 @@
 //! finish, then the process exits 0.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -13,6 +14,8 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use tgos_domain::accounts::pool::AccountsService;
+use tgos_domain::clock::SystemClock;
+use tgos_domain::events::OutboxRelay;
 use tgos_domain::inbox::InboxService;
 
 use crate::app::AppState;
@@ -30,6 +33,8 @@ pub struct RunningServer {
     sweep: JoinHandle<()>,
     /// The inbox sync; stopped with the server.
     sync: JoinHandle<()>,
+    /// The outbox relay; stopped with the server.
+    relay: JoinHandle<()>,
 }
 
 impl RunningServer {
@@ -40,6 +45,7 @@ impl RunningServer {
         }
         self.sweep.abort();
         self.sync.abort();
+        self.relay.abort();
         self.task.await.context("server task panicked")??;
         Ok(())
     }
@@ -98,6 +104,16 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
         state.inbox.clone(),
         Duration::from_secs(state.settings.telegram.sync_every_secs.max(1)),
     ));
+    let relay = OutboxRelay::new(
+        state.store.clone(),
+        state.bus.clone(),
+        Arc::new(SystemClock),
+        state.outbox.clone(),
+    );
+    let relay = tokio::spawn(relay.run(
+        Duration::from_millis(state.settings.events.relay_tick_ms.max(10)),
+        Duration::from_secs(state.settings.events.replay_window_hours.max(1) * 60 * 60),
+    ));
     let (shutdown, signal) = oneshot::channel::<()>();
     let app = routes(state.clone());
     let task = tokio::spawn(async move {
@@ -118,6 +134,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
         task,
         sweep,
         sync,
+        relay,
     })
 }
 

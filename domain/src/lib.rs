@@ -13,6 +13,7 @@ pub mod billing;
 pub mod clock;
 pub mod crypto;
 pub mod error;
+pub mod events;
 pub mod identity;
 pub mod ids;
 pub mod inbox;

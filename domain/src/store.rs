@@ -12,6 +12,7 @@ use crate::accounts::pool::ports::{AccountRepository, LeaseRepository};
 use crate::audit::ports::AuditRepository;
 use crate::billing::ports::{LedgerRepository, TopUpRepository};
 use crate::error::InternalError;
+use crate::events::OutboxRepository;
 use crate::identity::ports::{SessionRepository, ThrottleRepository, UserRepository};
 use crate::inbox::ports::InboxRepository;
 use crate::tenancy::ports::{ApiKeyRepository, InvitationRepository, TenancyRepository};
@@ -58,6 +59,7 @@ pub trait Repositories:
     + HealthRepository
     + ConnectionLeaseRepository
     + InboxRepository
+    + OutboxRepository
 {
 }
 
@@ -76,6 +78,7 @@ impl<T> Repositories for T where
         + HealthRepository
         + ConnectionLeaseRepository
         + InboxRepository
+    + OutboxRepository
 {
 }
 

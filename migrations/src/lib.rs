@@ -15,6 +15,7 @@ mod m20261128_000003_row_level_security;
 mod m20261128_000004_billing;
 mod m20261128_000005_accounts_vault;
 mod m20261128_000006_inbox;
+mod m20261128_000007_outbox;
 
 pub use m20261128_000003_row_level_security::APP_ROLE;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000004_billing::Migration),
             Box::new(m20261128_000005_accounts_vault::Migration),
             Box::new(m20261128_000006_inbox::Migration),
+            Box::new(m20261128_000007_outbox::Migration),
         ]
     }
 }

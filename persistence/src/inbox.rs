@@ -230,7 +230,7 @@ impl<C: Conn> InboxRepository for Repo<C> {
         telegram_id: i32,
         text: &str,
         edited_at: DateTime<Utc>,
-    ) -> StoreResult<bool> {
+    ) -> StoreResult<Option<MessageRecord>> {
         let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
         let row = inbox_messages::Entity::find()
             .filter(inbox_messages::Column::WorkspaceId.eq(workspace(scope)))
@@ -242,29 +242,38 @@ impl<C: Conn> InboxRepository for Repo<C> {
             .store()?;
         let Some(row) = row else {
             db.done().await?;
-            return Ok(false);
+            return Ok(None);
         };
         if row.text == text {
             db.done().await?;
-            return Ok(false);
+            return Ok(None);
         }
         let mut history: Vec<String> = serde_json::from_str(&row.edit_history)
             .map_err(|_| StoreError::backend("a stored edit history does not parse"))?;
         history.push(row.text.clone());
-        let history = serde_json::to_string(&history).map_err(StoreError::backend)?;
+        let stored_history = serde_json::to_string(&history).map_err(StoreError::backend)?;
         // Only over the text read, so two edits at once keep both previous texts.
         let result = inbox_messages::Entity::update_many()
             .col_expr(inbox_messages::Column::Text, Expr::value(text))
             .col_expr(inbox_messages::Column::EditedAt, Expr::value(edited_at))
-            .col_expr(inbox_messages::Column::EditHistory, Expr::value(history))
+            .col_expr(inbox_messages::Column::EditHistory, Expr::value(stored_history.clone()))
             .filter(inbox_messages::Column::Id.eq(row.id))
             .filter(inbox_messages::Column::WorkspaceId.eq(workspace(scope)))
-            .filter(inbox_messages::Column::Text.eq(row.text))
+            .filter(inbox_messages::Column::Text.eq(row.text.clone()))
             .exec(db.conn())
             .await
             .store()?;
         db.done().await?;
-        Ok(result.rows_affected == 1)
+        if result.rows_affected != 1 {
+            return Ok(None);
+        }
+        message(inbox_messages::Model {
+            text: text.to_owned(),
+            edited_at: Some(edited_at),
+            edit_history: stored_history,
+            ..row
+        })
+        .map(Some)
     }
 
     async fn delete_messages(
@@ -274,33 +283,39 @@ impl<C: Conn> InboxRepository for Repo<C> {
         sequence: i64,
         telegram_ids: &[i32],
         at: DateTime<Utc>,
-    ) -> StoreResult<u64> {
+    ) -> StoreResult<Vec<(MessageId, DialogId)>> {
         if telegram_ids.is_empty() {
-            return Ok(0);
+            return Ok(Vec::new());
         }
         let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
-        let dialogs: Vec<uuid::Uuid> = inbox_messages::Entity::find()
+        let found: Vec<(uuid::Uuid, uuid::Uuid)> = inbox_messages::Entity::find()
             .select_only()
+            .column(inbox_messages::Column::Id)
             .column(inbox_messages::Column::DialogId)
-            .distinct()
-            .filter(inbox_messages::Column::WorkspaceId.eq(workspace(scope)))
-            .filter(inbox_messages::Column::AccountId.eq(account.as_uuid()))
-            .filter(inbox_messages::Column::SequenceKey.eq(sequence))
-            .filter(inbox_messages::Column::TelegramId.is_in(telegram_ids.iter().copied()))
-            .into_tuple()
-            .all(db.conn())
-            .await
-            .store()?;
-        let result = inbox_messages::Entity::update_many()
-            .col_expr(inbox_messages::Column::DeletedAt, Expr::value(at))
             .filter(inbox_messages::Column::WorkspaceId.eq(workspace(scope)))
             .filter(inbox_messages::Column::AccountId.eq(account.as_uuid()))
             .filter(inbox_messages::Column::SequenceKey.eq(sequence))
             .filter(inbox_messages::Column::TelegramId.is_in(telegram_ids.iter().copied()))
             .filter(inbox_messages::Column::DeletedAt.is_null())
+            .into_tuple()
+            .all(db.conn())
+            .await
+            .store()?;
+        if found.is_empty() {
+            db.done().await?;
+            return Ok(Vec::new());
+        }
+        inbox_messages::Entity::update_many()
+            .col_expr(inbox_messages::Column::DeletedAt, Expr::value(at))
+            .filter(inbox_messages::Column::WorkspaceId.eq(workspace(scope)))
+            .filter(inbox_messages::Column::Id.is_in(found.iter().map(|(id, _)| *id)))
+            .filter(inbox_messages::Column::DeletedAt.is_null())
             .exec(db.conn())
             .await
             .store()?;
+        let mut dialogs: Vec<uuid::Uuid> = found.iter().map(|(_, dialog)| *dialog).collect();
+        dialogs.sort_unstable();
+        dialogs.dedup();
         for id in dialogs {
             let dialog_id = DialogId::from_uuid(id);
             let read = inbox_dialogs::Entity::find_by_id(id)
@@ -319,20 +334,36 @@ impl<C: Conn> InboxRepository for Repo<C> {
                 .store()?;
         }
         db.done().await?;
-        Ok(result.rows_affected)
+        Ok(found
+            .into_iter()
+            .map(|(id, dialog)| (MessageId::from_uuid(id), DialogId::from_uuid(dialog)))
+            .collect())
     }
 
-    async fn mark_read(&self, scope: &TenantScope, id: DialogId, max_id: i32, now: DateTime<Utc>) -> StoreResult<()> {
+    async fn mark_read(
+        &self,
+        scope: &TenantScope,
+        id: DialogId,
+        max_id: i32,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<DialogRecord>> {
         let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
         let current = inbox_dialogs::Entity::find_by_id(id.as_uuid())
             .filter(inbox_dialogs::Column::WorkspaceId.eq(workspace(scope)))
             .one(db.conn())
             .await
             .store()?;
-        if let Some(current) = current {
-            let read = current.read_inbox_max_id.max(max_id);
-            let unread = unread_after(db.conn(), scope, id, read).await?;
-            inbox_dialogs::Entity::update_many()
+        let Some(current) = current else {
+            db.done().await?;
+            return Ok(None);
+        };
+        let read = current.read_inbox_max_id.max(max_id);
+        let unread = unread_after(db.conn(), scope, id, read).await?;
+        if read == current.read_inbox_max_id && unread == current.unread_count {
+            db.done().await?;
+            return Ok(None);
+        }
+        let changed = inbox_dialogs::Entity::update_many()
                 .col_expr(inbox_dialogs::Column::ReadInboxMaxId, Expr::value(read))
                 .col_expr(inbox_dialogs::Column::UnreadCount, Expr::value(unread))
                 .col_expr(inbox_dialogs::Column::UpdatedAt, Expr::value(now))
@@ -343,8 +374,17 @@ impl<C: Conn> InboxRepository for Repo<C> {
                 .exec(db.conn())
                 .await
                 .store()?;
+        db.done().await?;
+        if changed.rows_affected != 1 {
+            return Ok(None);
         }
-        db.done().await
+        dialog(inbox_dialogs::Model {
+            read_inbox_max_id: read,
+            unread_count: unread,
+            updated_at: now,
+            ..current
+        })
+        .map(Some)
     }
 
     async fn dialogs(

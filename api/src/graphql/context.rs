@@ -31,3 +31,43 @@ pub fn principal<'a>(ctx: &Context<'a>) -> ApiResult<&'a Principal> {
 pub fn client<'a>(ctx: &Context<'a>) -> ClientInfo {
     ctx.data_opt::<ClientInfo>().cloned().unwrap_or_default()
 }
+
+/// What a WebSocket connection's resolvers tell the connection: the workspaces its subscriptions follow (so
+/// the connection re-checks membership of exactly those), and a request to close it with a code and reason
+/// (a slow consumer). Absent over HTTP.
+#[derive(Debug, Clone)]
+pub struct ConnectionControl {
+    watched: std::sync::Arc<std::sync::Mutex<Vec<tgos_domain::ids::WorkspaceId>>>,
+    closes: tokio::sync::mpsc::Sender<(u16, String)>,
+}
+
+impl ConnectionControl {
+    /// The control, and the receiver of close requests the connection listens to.
+    pub fn new() -> (Self, tokio::sync::mpsc::Receiver<(u16, String)>) {
+        let (closes, requests) = tokio::sync::mpsc::channel(1);
+        let control = Self {
+            watched: std::sync::Arc::default(),
+            closes,
+        };
+        (control, requests)
+    }
+
+    pub fn watch(&self, workspace: tgos_domain::ids::WorkspaceId) {
+        let mut watched = self.watched.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !watched.contains(&workspace) {
+            watched.push(workspace);
+        }
+    }
+
+    pub fn watched(&self) -> Vec<tgos_domain::ids::WorkspaceId> {
+        self.watched
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Asks the connection to close; the first request wins.
+    pub fn close(&self, code: u16, reason: impl Into<String>) {
+        let _ = self.closes.try_send((code, reason.into()));
+    }
+}

@@ -10,7 +10,7 @@ pub mod identity;
 pub mod inbox;
 pub mod tenancy;
 
-use async_graphql::{Context, EmptySubscription, MergedObject, Schema};
+use async_graphql::{Context, MergedObject, MergedSubscription, Schema};
 use tgos_domain::DomainError;
 use tgos_domain::identity::IdentityService;
 use tgos_domain::tenancy::TenancyService;
@@ -40,7 +40,11 @@ pub struct MutationRoot(
     inbox::mutation::InboxMutation,
 );
 
-pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+#[derive(MergedSubscription, Default, Debug)]
+#[graphql(name = "Subscription")]
+pub struct SubscriptionRoot(inbox::events::InboxSubscription);
+
+pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// The use-case services resolvers call.
 #[derive(Debug, Clone)]
@@ -53,11 +57,17 @@ pub struct Services {
     pub inbox: tgos_domain::inbox::InboxService,
     /// The simulated network, when the sandbox gateway is configured (its mutations exist only then).
     pub sandbox: Option<tgos_telegram::sandbox::SandboxNetwork>,
+    /// Where published events go; `inboxEvents` follows it.
+    pub bus: std::sync::Arc<dyn tgos_domain::events::EventBus>,
 }
 
 /// The schema with its limits and, when serving, the services.
 pub fn build_schema(settings: &GraphqlSettings, services: Option<Services>) -> AppSchema {
-    let mut builder = Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
+    let mut builder = Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        SubscriptionRoot::default(),
+    )
         .limit_depth(settings.max_depth)
         .limit_complexity(settings.max_complexity);
     if let Some(services) = services {
@@ -68,6 +78,7 @@ pub fn build_schema(settings: &GraphqlSettings, services: Option<Services>) -> A
             .data(services.accounts)
             .data(services.connections)
             .data(services.inbox)
+            .data(services.bus)
             .data(accounts::mutation::HealthActionLimiter::default())
             .data(inbox::mutation::InboxLimiter::default());
         if let Some(network) = services.sandbox {

@@ -6,28 +6,43 @@
 //! - An invalid, expired or revoked token closes the socket with 4403 (Forbidden) before any operation runs;
 //!   a first message that is not `connection_init` closes it with 4400; no `connection_init` within
 //!   [`INIT_TIMEOUT`] closes it with 4408. A missing token gives an anonymous connection.
+//! - While subscriptions are open, the caller is re-checked whenever a revocation or member change may
+//!   concern it (and on a slow timer): a revoked session or key, or a member removed from a workspace a
+//!   subscription follows, closes the socket with 4403 within moments.
+//! - A client that does not read is disconnected (1013 with a reason) when one send waits longer than
+//!   `events.send_timeout_secs` or its subscription falls further behind than the bus keeps; buffers are
+//!   small and bounded, so an idle connection costs a few kilobytes.
 
 use std::time::Duration;
 
 use async_graphql::Data;
-use async_graphql_poem::{GraphQLProtocol, GraphQLWebSocket};
+use async_graphql::http::WsMessage;
+use async_graphql_poem::GraphQLProtocol;
 use futures_util::{SinkExt as _, StreamExt as _, stream};
 use poem::web::Data as PoemData;
-use poem::web::websocket::{CloseCode, Message, WebSocket};
+use poem::web::websocket::{CloseCode, Message, WebSocket, WebSocketConfig};
 use poem::{IntoResponse, Request, handler};
-use tgos_domain::identity::IdentityService;
+use tgos_domain::DomainError;
+use tgos_domain::events::AccessChange;
+use tgos_domain::identity::{IdentityService, Principal};
 
 use crate::app::AppState;
-use crate::graphql::context::{Caller, RequestId};
+use crate::graphql::context::{Caller, ConnectionControl, RequestId};
 
 pub const INIT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The close of a connection whose token was revoked or whose member left a workspace it follows.
+const REVOKED: (u16, &str) = (4403, "Forbidden: access was revoked");
+/// The close of a connection whose client stopped reading.
+const NOT_READING: (u16, &str) = (1013, "slow consumer: the client stopped reading; reconnect with afterSequence");
 
 /// Why a connection is refused, as a graphql-transport-ws close code and reason.
 #[derive(Debug)]
 struct Refusal(u16, &'static str);
 
-async fn caller_of(identity: &IdentityService, payload: &serde_json::Value) -> Result<Caller, Refusal> {
-    let token = payload
+/// The bearer token of a `connection_init` payload.
+fn token_of(payload: &serde_json::Value) -> Option<String> {
+    payload
         .get("authorization")
         .or_else(|| payload.get("Authorization"))
         .and_then(serde_json::Value::as_str)
@@ -37,8 +52,13 @@ async fn caller_of(identity: &IdentityService, payload: &serde_json::Value) -> R
                 .or_else(|| value.strip_prefix("bearer "))
                 .unwrap_or(value)
                 .trim()
-        });
-    match token {
+                .to_owned()
+        })
+}
+
+async fn caller_of(identity: &IdentityService, payload: &serde_json::Value) -> Result<Caller, Refusal> {
+    let token = token_of(payload);
+    match token.as_deref() {
         None | Some("") => Ok(Caller(None)),
         Some(token) => match identity.authenticate(token).await {
             Ok(Some(authenticated)) => Ok(Caller(Some(authenticated))),
@@ -70,6 +90,57 @@ async fn read_init(
     Ok((Message::Text(text), payload))
 }
 
+/// Whether the connection's caller may still hold what it subscribed to: the token still authenticates,
+/// and each workspace its subscriptions follow still admits it.
+async fn still_allowed(state: &AppState, token: Option<&str>, caller: &Caller, control: &ConnectionControl) -> bool {
+    let (Some(token), Some(_)) = (token, caller.0.as_ref()) else {
+        return true;
+    };
+    let authenticated = match state.identity.authenticate(token).await {
+        Ok(Some(authenticated)) => authenticated,
+        Ok(None) => return false,
+        Err(error) => {
+            // Storage trouble is not a revocation: keep the connection and check again later.
+            tracing::warn!(%error, "re-checking a websocket caller failed");
+            return true;
+        }
+    };
+    for workspace in control.watched() {
+        match state.tenancy.scope(&authenticated.principal, workspace).await {
+            Ok(_) => {}
+            Err(DomainError::Forbidden(_) | DomainError::NotFound(_)) => return false,
+            Err(error) => {
+                tracing::warn!(%error, "re-checking a websocket caller's membership failed");
+            }
+        }
+    }
+    true
+}
+
+/// Whether an access change may concern this connection.
+fn concerns(change: AccessChange, caller: &Caller, control: &ConnectionControl) -> bool {
+    let Some(authenticated) = caller.0.as_ref() else {
+        return false;
+    };
+    match (change, &authenticated.principal) {
+        (AccessChange::User(user), Principal::User { user_id, .. }) => user == *user_id,
+        (AccessChange::ApiKey(key), Principal::ApiKey { key_id, .. }) => key == *key_id,
+        (AccessChange::Workspace(workspace), _) => control.watched().contains(&workspace),
+        _ => false,
+    }
+}
+
+/// Buffers kept small: an idle connection should cost a few kilobytes, and one client message (a
+/// subscription document) is never large.
+fn socket_config() -> WebSocketConfig {
+    WebSocketConfig::default()
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
+        .max_write_buffer_size(1024 * 1024)
+        .max_message_size(Some(64 * 1024))
+        .max_frame_size(Some(64 * 1024))
+}
+
 #[handler]
 pub async fn graphql_ws(
     req: &Request,
@@ -77,18 +148,20 @@ pub async fn graphql_ws(
     protocol: GraphQLProtocol,
     state: PoemData<&AppState>,
 ) -> impl IntoResponse {
-    let schema = state.schema.clone();
-    let identity = state.identity.clone();
+    let state = state.0.clone();
     let client = super::client_info(req);
     let request_id = RequestId(super::request_id(req.headers()));
     ws.protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
+        .config(socket_config())
         .on_upgrade(move |socket| async move {
             let (mut outgoing, mut incoming) = socket.split();
             let accepted = match read_init(&mut incoming).await {
-                Ok((init, payload)) => caller_of(&identity, &payload).await.map(|caller| (init, caller)),
+                Ok((init, payload)) => caller_of(&state.identity, &payload)
+                    .await
+                    .map(|caller| (init, caller, token_of(&payload))),
                 Err(refusal) => Err(refusal),
             };
-            let (init, caller) = match accepted {
+            let (init, caller, token) = match accepted {
                 Ok(accepted) => accepted,
                 Err(Refusal(code, reason)) => {
                     let _closed = outgoing
@@ -97,15 +170,73 @@ pub async fn graphql_ws(
                     return;
                 }
             };
+            let (control, mut close_requests) = ConnectionControl::new();
             let mut data = Data::default();
             data.insert(client);
             data.insert(request_id);
-            data.insert(caller);
+            data.insert(caller.clone());
+            data.insert(control.clone());
             // The init message goes on to the protocol handler, which acknowledges it.
-            let replayed = stream::once(async move { Ok(init) }).chain(incoming);
-            GraphQLWebSocket::new_with_pair(outgoing, replayed, schema, protocol)
-                .with_data(data)
-                .serve()
+            let messages = stream::once(async move { Ok(init) })
+                .chain(incoming)
+                .take_while(|message| std::future::ready(message.is_ok()))
+                .filter_map(|message| {
+                    std::future::ready(match message {
+                        Ok(message) if message.is_text() || message.is_binary() => Some(message.into_bytes()),
+                        _ => None,
+                    })
+                });
+            let mut protocol_stream = Box::pin(
+                async_graphql::http::WebSocket::new(state.schema.clone(), messages, protocol.0).connection_data(data),
+            );
+            let settings = &state.settings.events;
+            let send_timeout = Duration::from_secs(settings.send_timeout_secs.max(1));
+            let recheck_every = Duration::from_secs(settings.access_recheck_secs.max(1));
+            // Connections re-check at spread-out moments rather than all at once.
+            let first_recheck = recheck_every.mul_f64(rand::random::<f64>().max(0.05));
+            let mut recheck = tokio::time::interval_at(tokio::time::Instant::now() + first_recheck, recheck_every);
+            recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut access = state.access.listen();
+            let close: Option<(u16, String)> = loop {
+                tokio::select! {
+                    message = protocol_stream.next() => match message {
+                        Some(WsMessage::Text(text)) => {
+                            match tokio::time::timeout(send_timeout, outgoing.send(Message::Text(text))).await {
+                                Ok(Ok(())) => {}
+                                Ok(Err(_)) => break None,
+                                Err(_) => break Some((NOT_READING.0, NOT_READING.1.to_owned())),
+                            }
+                        }
+                        Some(WsMessage::Close(code, reason)) => break Some((code, reason)),
+                        None => break None,
+                    },
+                    Some((code, reason)) = close_requests.recv() => break Some((code, reason)),
+                    change = access.recv() => {
+                        let check = match change {
+                            Ok(change) => concerns(change, &caller, &control),
+                            // Missed some signals: check anyway.
+                            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => true,
+                            Err(tokio::sync::broadcast::error::RecvError::Closed) => false,
+                        };
+                        if check && !still_allowed(&state, token.as_deref(), &caller, &control).await {
+                            break Some((REVOKED.0, REVOKED.1.to_owned()));
+                        }
+                    }
+                    _ = recheck.tick() => {
+                        if !control.watched().is_empty()
+                            && !still_allowed(&state, token.as_deref(), &caller, &control).await
+                        {
+                            break Some((REVOKED.0, REVOKED.1.to_owned()));
+                        }
+                    }
+                }
+            };
+            if let Some((code, reason)) = close {
+                let _closed = tokio::time::timeout(
+                    send_timeout,
+                    outgoing.send(Message::Close(Some((CloseCode::from(code), reason)))),
+                )
                 .await;
+            }
         })
 }

@@ -11,6 +11,7 @@ use super::totp::TotpSecret;
 use crate::clock::Clock;
 use crate::crypto::{MasterKey, PasswordHasher};
 use crate::error::{DomainError, DomainResult};
+use crate::events::AccessSignals;
 use crate::request::ClientInfo;
 use crate::store::{Repositories, Store};
 
@@ -53,6 +54,7 @@ pub struct IdentityService {
     pub(crate) master_key: Arc<MasterKey>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) config: IdentityConfig,
+    pub(crate) access: AccessSignals,
 }
 
 /// Reserved attempts for one check; settle it with [`Attempts::failed`] or [`Attempts::succeeded`].
@@ -79,7 +81,15 @@ impl IdentityService {
             master_key,
             clock,
             config,
+            access: AccessSignals::default(),
         }
+    }
+
+    /// Signals session revocations here, so open subscriptions re-check at once.
+    #[must_use]
+    pub fn with_access_signals(mut self, access: AccessSignals) -> Self {
+        self.access = access;
+        self
     }
 
     pub(crate) fn now(&self) -> DateTime<Utc> {

@@ -34,8 +34,8 @@ pub trait InboxRepository: Send + Sync {
     /// Stores the message unless its `(sequence, telegram id)` is already stored; `true` when stored now. The
     /// dialog's top message, last message time and unread count follow.
     async fn insert_message(&self, scope: &TenantScope, message: &MessageRecord) -> StoreResult<bool>;
-    /// Replaces the text of a stored message, keeping the old one in its history; `false` when unknown or
-    /// the text is unchanged.
+    /// Replaces the text of a stored message, keeping the old one in its history; the message as it is now,
+    /// or `None` when unknown or the text is unchanged.
     async fn edit_message(
         &self,
         scope: &TenantScope,
@@ -44,8 +44,8 @@ pub trait InboxRepository: Send + Sync {
         telegram_id: i32,
         text: &str,
         edited_at: DateTime<Utc>,
-    ) -> StoreResult<bool>;
-    /// Marks the stored messages of the sequence deleted; how many were.
+    ) -> StoreResult<Option<MessageRecord>>;
+    /// Marks the stored messages of the sequence deleted; the messages deleted now, with their dialogs.
     async fn delete_messages(
         &self,
         scope: &TenantScope,
@@ -53,15 +53,16 @@ pub trait InboxRepository: Send + Sync {
         sequence: i64,
         telegram_ids: &[i32],
         at: DateTime<Utc>,
-    ) -> StoreResult<u64>;
-    /// Moves the dialog's read watermark forward (never back) and recounts its unread messages.
+    ) -> StoreResult<Vec<(MessageId, DialogId)>>;
+    /// Moves the dialog's read watermark forward (never back) and recounts its unread messages; the dialog as
+    /// it is now when either changed.
     async fn mark_read(
         &self,
         scope: &TenantScope,
         dialog: DialogId,
         max_id: i32,
         now: DateTime<Utc>,
-    ) -> StoreResult<()>;
+    ) -> StoreResult<Option<DialogRecord>>;
     /// The workspace's dialogs, newest message first, optionally of one account and only unread ones, after
     /// the dialog `after` in that order.
     async fn dialogs(

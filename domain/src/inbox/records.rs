@@ -9,6 +9,7 @@
 //! - Edits keep the previous text in the message's history; deletions are soft.
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
 use crate::accounts::gateway::{PeerKey, PeerKind};
 use crate::ids::{AccountId, DialogId, MessageId, WorkspaceId};
@@ -23,7 +24,7 @@ pub fn sequence_of(peer: PeerKey) -> i64 {
 }
 
 /// One conversation of an account as a workspace sees it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DialogRecord {
     pub id: DialogId,
     pub workspace_id: WorkspaceId,
@@ -40,7 +41,8 @@ pub struct DialogRecord {
 }
 
 /// Who wrote a message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Direction {
     Incoming,
     Outgoing,
@@ -62,7 +64,8 @@ impl Direction {
 }
 
 /// Where an outgoing message stands; incoming messages are `Sent`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum DeliveryStatus {
     /// Handed to Telegram, no answer yet.
     Pending,
@@ -88,7 +91,7 @@ impl DeliveryStatus {
 }
 
 /// One message of a dialog.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MessageRecord {
     pub id: MessageId,
     pub workspace_id: WorkspaceId,

@@ -17,12 +17,12 @@ use super::service::InboxService;
 use crate::accounts::gateway::{GatewayError, check_outgoing_text};
 use crate::accounts::health::{
     CounterHolder, DailyCounters, HealthObservation, HealthSignal, RefusalReason, SendKind, SendPolicy,
-    record_observation,
 };
 use crate::accounts::pool::connections::Connected;
 use crate::accounts::pool::records::{AccountRecord, AccountStatus};
 use crate::audit::{self, Actor, AuditDraft, ChainId};
 use crate::error::{DomainError, DomainResult};
+use crate::events::{self, EventDraft, InboxEvent, announce};
 use crate::identity::Principal;
 use crate::ids::{AccountId, DialogId, MessageId, WorkspaceId};
 use crate::request::ClientInfo;
@@ -138,7 +138,14 @@ impl InboxService {
             deleted_at: None,
             edit_history: Vec::new(),
         };
-        self.store.insert_message(scope, &pending).await?;
+        let tx = self.store.begin().await?;
+        tx.insert_message(scope, &pending).await?;
+        let event = InboxEvent::MessageSent {
+            message: pending.clone(),
+        };
+        events::append(&*tx, scope, EventDraft::new(account.id, event), now).await?;
+        tx.commit().await?;
+        self.outbox.committed();
         let connected = match self.connect_soon(&account).await {
             Ok(connected) => connected,
             Err(error) => {
@@ -146,8 +153,7 @@ impl InboxService {
                     DomainError::Conflict { message, .. } | DomainError::AccountUnavailable(message) => message.clone(),
                     _ => "the account could not connect".to_owned(),
                 };
-                self.store
-                    .settle_message(scope, pending.id, None, DeliveryStatus::Failed, Some(&reason), now)
+                self.settle(scope, &pending, None, DeliveryStatus::Failed, Some(&reason), now)
                     .await?;
                 return Err(error);
             }
@@ -160,18 +166,25 @@ impl InboxService {
         let now = self.clock.now();
         let settled = match sent {
             Ok(remote) => {
-                self.store
-                    .settle_message(
-                        scope,
-                        pending.id,
-                        Some(remote.id),
-                        DeliveryStatus::Sent,
-                        None,
-                        remote.sent_at,
-                    )
-                    .await?;
+                self.settle(
+                    scope,
+                    &pending,
+                    Some(remote.id),
+                    DeliveryStatus::Sent,
+                    None,
+                    remote.sent_at,
+                )
+                .await?;
                 let observation = HealthObservation::new(HealthSignal::SendSucceeded, now);
-                record_observation(&*self.store, account.id, observation, now).await?;
+                announce::observe(
+                    &*self.store,
+                    &self.outbox,
+                    Some(scope.workspace_id()),
+                    account.id,
+                    observation,
+                    now,
+                )
+                .await?;
                 let mut delta = DailyCounters::new(now.date_naive());
                 delta.record_sent(dialog.peer, reply_to.is_some());
                 self.store
@@ -181,10 +194,9 @@ impl InboxService {
             }
             Err(error) => {
                 let reason = failure_reason(&error);
-                self.store
-                    .settle_message(scope, pending.id, None, DeliveryStatus::Failed, Some(&reason), now)
+                self.settle(scope, &pending, None, DeliveryStatus::Failed, Some(&reason), now)
                     .await?;
-                self.connections.refused(account.id, &error).await?;
+                self.connections.refused(&account, &error).await?;
                 "message.failed"
             }
         };
@@ -220,16 +232,45 @@ impl InboxService {
         let read = connected.connection.mark_read(dialog.peer, dialog.top_message_id).await;
         self.connections.disconnect(connected).await?;
         if let Err(error) = read {
-            return Err(self.connections.refused(account.id, &error).await?);
+            return Err(self.connections.refused(&account, &error).await?);
         }
         let now = self.clock.now();
-        self.store
-            .mark_read(scope, dialog.id, dialog.top_message_id, now)
+        self.mark_read_and_announce(scope, account.id, dialog.id, dialog.top_message_id, now)
             .await?;
         self.store
             .find_dialog(scope, dialog.id)
             .await?
             .ok_or(DomainError::NotFound("dialog"))
+    }
+}
+
+impl InboxService {
+    /// Records Telegram's answer for a pending message and announces it, in one transaction.
+    async fn settle(
+        &self,
+        scope: &TenantScope,
+        pending: &MessageRecord,
+        telegram_id: Option<i32>,
+        status: DeliveryStatus,
+        failure: Option<&str>,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> DomainResult<()> {
+        let tx = self.store.begin().await?;
+        if !tx
+            .settle_message(scope, pending.id, telegram_id, status, failure, at)
+            .await?
+        {
+            return Ok(());
+        }
+        let message = tx
+            .find_message(scope, pending.id)
+            .await?
+            .ok_or_else(|| DomainError::internal("a settled message vanished"))?;
+        let event = InboxEvent::MessageSent { message };
+        events::append(&*tx, scope, EventDraft::new(pending.account_id, event), self.clock.now()).await?;
+        tx.commit().await?;
+        self.outbox.committed();
+        Ok(())
     }
 }
 

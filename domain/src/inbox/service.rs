@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crate::accounts::pool::connections::Connections;
 use crate::clock::Clock;
 use crate::error::{DomainError, DomainResult};
+use crate::events::{EventBus, EventFeed, Outbox};
 use crate::ids::{AccountId, DialogId, MessageId};
 use crate::store::Store;
 use crate::tenancy::api_keys::Scope;
@@ -17,6 +18,7 @@ pub struct InboxService {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) connections: Connections,
     pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) outbox: Outbox,
 }
 
 impl InboxService {
@@ -25,7 +27,27 @@ impl InboxService {
             store,
             connections,
             clock,
+            outbox: Outbox::default(),
         }
+    }
+
+    /// Wakes this outbox's relay when a use case committed events.
+    #[must_use]
+    pub fn with_outbox(mut self, outbox: Outbox) -> Self {
+        self.outbox = outbox;
+        self
+    }
+
+    /// Follows the workspace's inbox events (VIEWER and above, or keys with `INBOX_READ`), of one account
+    /// when `account` is set, after `after` or from now.
+    pub async fn follow(
+        &self,
+        bus: &dyn EventBus,
+        scope: TenantScope,
+        account: Option<AccountId>,
+        after: Option<i64>,
+    ) -> DomainResult<EventFeed> {
+        EventFeed::open(Arc::clone(&self.store), bus, scope, account, after).await
     }
 
     /// The workspace's dialogs, newest first (VIEWER and above, or keys with `INBOX_READ`).

@@ -6,14 +6,15 @@
 
 use chrono::{DateTime, Utc};
 
-use super::records::{DeliveryStatus, Direction, MessageRecord, sequence_of};
+use super::records::{DeliveryStatus, DialogRecord, Direction, MessageRecord, sequence_of};
 use super::service::InboxService;
 use crate::accounts::gateway::{
     GatewayConnection, GatewayUpdate, Peer, PeerKey, RemoteMessage, UpdateDifference, UpdateState,
 };
 use crate::accounts::pool::records::AccountRecord;
 use crate::error::{DomainError, DomainResult};
-use crate::ids::MessageId;
+use crate::events::{self, EventDraft, InboxEvent};
+use crate::ids::{AccountId, DialogId, MessageId};
 use crate::tenancy::TenantScope;
 
 /// How many dialogs a backfill reads, and how many recent messages of each.
@@ -147,8 +148,7 @@ impl InboxService {
                 .find_dialog_by_peer(scope, account.id, remote.peer.key())
                 .await?
             {
-                self.store
-                    .mark_read(scope, dialog.id, remote.read_inbox_max_id, now)
+                self.mark_read_and_announce(scope, account.id, dialog.id, remote.read_inbox_max_id, now)
                     .await?;
             }
         }
@@ -161,7 +161,8 @@ impl InboxService {
         Ok(match update {
             GatewayUpdate::NewMessage(message) => usize::from(self.store_message(scope, account, &message, now).await?),
             GatewayUpdate::EditedMessage(message) => {
-                self.store
+                let tx = self.store.begin().await?;
+                let edited = tx
                     .edit_message(
                         scope,
                         account.id,
@@ -171,18 +172,34 @@ impl InboxService {
                         message.edited_at.unwrap_or(now),
                     )
                     .await?;
+                if let Some(message) = edited {
+                    let event = InboxEvent::MessageEdited { message };
+                    events::append(&*tx, scope, EventDraft::new(account.id, event), now).await?;
+                    tx.commit().await?;
+                    self.outbox.committed();
+                }
                 0
             }
             GatewayUpdate::DeletedMessages { peer, ids } => {
                 let sequence = peer.map_or(0, sequence_of);
-                self.store
-                    .delete_messages(scope, account.id, sequence, &ids, now)
-                    .await?;
+                let tx = self.store.begin().await?;
+                let deleted = tx.delete_messages(scope, account.id, sequence, &ids, now).await?;
+                for (message_id, dialog_id) in &deleted {
+                    let event = InboxEvent::MessageDeleted {
+                        message_id: *message_id,
+                        dialog_id: *dialog_id,
+                    };
+                    events::append(&*tx, scope, EventDraft::new(account.id, event), now).await?;
+                }
+                tx.commit().await?;
+                if !deleted.is_empty() {
+                    self.outbox.committed();
+                }
                 0
             }
             GatewayUpdate::ReadInbox { peer, max_id } => {
                 if let Some(dialog) = self.store.find_dialog_by_peer(scope, account.id, peer).await? {
-                    self.store.mark_read(scope, dialog.id, max_id, now).await?;
+                    self.mark_read_and_announce(scope, account.id, dialog.id, max_id, now).await?;
                 }
                 0
             }
@@ -228,7 +245,38 @@ impl InboxService {
             deleted_at: None,
             edit_history: Vec::new(),
         };
-        Ok(self.store.insert_message(scope, &record).await?)
+        let tx = self.store.begin().await?;
+        let stored = tx.insert_message(scope, &record).await?;
+        if stored {
+            let event = match record.direction {
+                Direction::Incoming => InboxEvent::MessageReceived { message: record },
+                Direction::Outgoing => InboxEvent::MessageSent { message: record },
+            };
+            events::append(&*tx, scope, EventDraft::new(account.id, event), now).await?;
+            tx.commit().await?;
+            self.outbox.committed();
+        }
+        Ok(stored)
+    }
+
+    /// Moves a dialog's read watermark and announces it when it moved, in one transaction.
+    pub(crate) async fn mark_read_and_announce(
+        &self,
+        scope: &TenantScope,
+        account: AccountId,
+        dialog: DialogId,
+        max_id: i32,
+        now: DateTime<Utc>,
+    ) -> DomainResult<Option<DialogRecord>> {
+        let tx = self.store.begin().await?;
+        let Some(read) = tx.mark_read(scope, dialog, max_id, now).await? else {
+            return Ok(None);
+        };
+        let event = InboxEvent::DialogRead { dialog: read.clone() };
+        events::append(&*tx, scope, EventDraft::new(account, event), now).await?;
+        tx.commit().await?;
+        self.outbox.committed();
+        Ok(Some(read))
     }
 }
 

@@ -6,6 +6,7 @@ use super::scope::TenantScope;
 use crate::audit::{self, Actor, AuditDraft, ChainId};
 use crate::clock::Clock;
 use crate::error::{DomainError, DomainResult};
+use crate::events::AccessSignals;
 use crate::identity::Principal;
 use crate::ids::WorkspaceId;
 use crate::mail::Mailer;
@@ -17,6 +18,7 @@ pub struct TenancyService {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) mailer: Arc<dyn Mailer>,
+    pub(crate) access: AccessSignals,
 }
 
 /// What happened in a workspace, for its audit chain.
@@ -32,7 +34,19 @@ pub(crate) const NOT_A_MEMBER: &str = "you are not a member of this workspace";
 
 impl TenancyService {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, mailer: Arc<dyn Mailer>) -> Self {
-        Self { store, clock, mailer }
+        Self {
+            store,
+            clock,
+            mailer,
+            access: AccessSignals::default(),
+        }
+    }
+
+    /// Signals member and key changes here, so open subscriptions re-check at once.
+    #[must_use]
+    pub fn with_access_signals(mut self, access: AccessSignals) -> Self {
+        self.access = access;
+        self
     }
 
     /// The caller's scope in a workspace. A workspace that does not exist and one the caller is not a member

@@ -18,6 +18,7 @@ pub mod leases;
 pub mod ledger_postings;
 pub mod ledger_transactions;
 pub mod memberships;
+pub mod outbox_events;
 pub mod sessions;
 pub mod sign_in_challenges;
 pub mod telegram_accounts;

@@ -54,6 +54,8 @@ const WALLED_TABLES: usize = TENANT_TABLES.len()
         "inbox_dialogs",
         "inbox_messages",
         "inbox_sync",
+        "event_sequences",
+        "outbox_events",
     ]
     .len();
 

@@ -144,7 +144,13 @@ pub enum HealthState {
 
 impl From<&DomainHealthState> for HealthState {
     fn from(state: &DomainHealthState) -> Self {
-        match state.kind() {
+        Self::from(state.kind())
+    }
+}
+
+impl From<HealthStateKind> for HealthState {
+    fn from(kind: HealthStateKind) -> Self {
+        match kind {
             HealthStateKind::Active => Self::Active,
             HealthStateKind::Cooldown => Self::Cooldown,
             HealthStateKind::Paused => Self::Paused,

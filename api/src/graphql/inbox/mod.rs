@@ -1,4 +1,5 @@
 //! The inbox over GraphQL: a workspace's dialogs and their messages.
 
+pub mod events;
 pub mod mutation;
 pub mod types;

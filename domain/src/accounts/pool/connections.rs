@@ -18,10 +18,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::accounts::TelegramSession;
 use crate::accounts::gateway::{GatewayConnection, GatewayError, TelegramGateway};
-use crate::accounts::health::{HealthObservation, HealthSignal, record_observation};
+use crate::accounts::health::{HealthObservation, HealthSignal};
 use crate::accounts::pool::records::AccountRecord;
 use crate::clock::Clock;
 use crate::error::{DomainError, DomainResult};
+use crate::events::{Outbox, announce};
 use crate::ids::AccountId;
 use crate::store::{Store, StoreResult};
 use crate::vault::{Purpose, Vault};
@@ -81,6 +82,7 @@ pub struct Connections {
     gateway: Arc<dyn TelegramGateway>,
     clock: Arc<dyn Clock>,
     holder: ConnectionHolder,
+    outbox: Outbox,
 }
 
 impl Connections {
@@ -97,7 +99,15 @@ impl Connections {
             gateway,
             clock,
             holder,
+            outbox: Outbox::default(),
         }
+    }
+
+    /// Wakes this outbox's relay when a refusal changed an account's health.
+    #[must_use]
+    pub fn with_outbox(mut self, outbox: Outbox) -> Self {
+        self.outbox = outbox;
+        self
     }
 
     /// Whether the gateway is the sandbox's simulated network.
@@ -139,7 +149,7 @@ impl Connections {
         drop(payload);
         match self.gateway.connect(account.id, &session).await {
             Ok(connection) => Ok(connection),
-            Err(error) => Err(self.refused(account.id, &error).await?),
+            Err(error) => Err(self.refused(account, &error).await?),
         }
     }
 
@@ -163,10 +173,12 @@ impl Connections {
     }
 
     /// Records what a gateway failure says about the account and turns it into the error to return.
-    pub async fn refused(&self, account: AccountId, error: &GatewayError) -> DomainResult<DomainError> {
+    /// A change is announced to the workspace holding the account.
+    pub async fn refused(&self, account: &AccountRecord, error: &GatewayError) -> DomainResult<DomainError> {
         if let Some(signal) = HealthSignal::from_gateway(error) {
-            let observation = HealthObservation::new(signal, self.clock.now());
-            record_observation(&*self.store, account, observation, self.clock.now()).await?;
+            let now = self.clock.now();
+            let observation = HealthObservation::new(signal, now);
+            announce::observe(&*self.store, &self.outbox, account.leased_to, account.id, observation, now).await?;
         }
         Ok(DomainError::Conflict {
             field: None,

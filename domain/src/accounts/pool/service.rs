@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use crate::events::Outbox;
+
 use crate::clock::Clock;
 use crate::store::Store;
 use crate::vault::Vault;
@@ -25,6 +27,7 @@ pub struct AccountsService {
     pub(crate) vault: Vault,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) config: AccountsConfig,
+    pub(crate) outbox: Outbox,
 }
 
 impl AccountsService {
@@ -34,7 +37,15 @@ impl AccountsService {
             vault,
             clock,
             config,
+            outbox: Outbox::default(),
         }
+    }
+
+    /// Wakes this outbox's relay when a use case committed events.
+    #[must_use]
+    pub fn with_outbox(mut self, outbox: Outbox) -> Self {
+        self.outbox = outbox;
+        self
     }
 
     /// Now, by the service's clock.

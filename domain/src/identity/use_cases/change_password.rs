@@ -57,6 +57,7 @@ impl IdentityService {
         .await?;
         attempts.succeeded(&*tx).await?;
         tx.commit().await?;
+        self.access.changed(crate::events::AccessChange::User(user.id));
         Ok(())
     }
 }

@@ -163,6 +163,7 @@ impl IdentityService {
         )
         .await?;
         tx.commit().await?;
+        self.access.changed(crate::events::AccessChange::User(user.id));
         Ok(())
     }
 
@@ -179,6 +180,7 @@ impl IdentityService {
                 .await?;
         }
         tx.commit().await?;
+        self.access.changed(crate::events::AccessChange::User(user.id));
         Ok(())
     }
 }

@@ -136,6 +136,7 @@ impl TenancyService {
         };
         self.audit(&*tx, &scope, principal, client, event).await?;
         tx.commit().await?;
+        self.access.changed(crate::events::AccessChange::ApiKey(id));
         Ok(())
     }
 }

@@ -60,6 +60,7 @@ impl TenancyService {
         )
         .await?;
         tx.commit().await?;
+        self.access.changed(crate::events::AccessChange::User(user));
         let mut changed = target;
         changed.membership.role = role;
         Ok(changed)
@@ -101,6 +102,7 @@ impl TenancyService {
         )
         .await?;
         tx.commit().await?;
+        self.access.changed(crate::events::AccessChange::User(user));
         Ok(())
     }
 }

@@ -28,6 +28,7 @@ backend_tests!(
 
         // Eight workers report flood waits on the account at once: none of the reports is lost.
         let id: AccountId = account.parse()?;
+        let holder: Option<WorkspaceId> = Some(workspace.parse()?);
         let now = chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 6);
         let mut reports = Vec::new();
         for minutes in 1..=8_u32 {
@@ -35,7 +36,7 @@ backend_tests!(
             reports.push(tokio::spawn(async move {
                 let signal = HealthSignal::FloodWait { seconds: minutes * 60 };
                 app.accounts
-                    .record_health(id, HealthObservation::new(signal, now))
+                    .record_health(holder, id, HealthObservation::new(signal, now))
                     .await
             }));
         }
@@ -65,10 +66,11 @@ backend_tests!(
 
         // A peer flood limits it; a success observed before the flood cannot clear it.
         app.accounts
-            .record_health(id, HealthObservation::new(HealthSignal::PeerFlood, now))
+            .record_health(holder, id, HealthObservation::new(HealthSignal::PeerFlood, now))
             .await?;
         app.accounts
             .record_health(
+                holder,
                 id,
                 HealthObservation::new(HealthSignal::SendSucceeded, now - chrono::Duration::minutes(1)),
             )

@@ -18,7 +18,8 @@ use crate::accounts::pool::service::AccountsService;
 use crate::audit::{self, Actor, AuditDraft, ChainId};
 use crate::error::{DomainError, DomainResult};
 use crate::identity::Principal;
-use crate::ids::AccountId;
+use crate::events::announce;
+use crate::ids::{AccountId, WorkspaceId};
 use crate::request::ClientInfo;
 use crate::tenancy::api_keys::Scope;
 use crate::tenancy::{Role, TenantScope};
@@ -157,6 +158,7 @@ impl AccountsService {
         let now = self.clock.now();
         let tx = self.store.begin().await?;
         let change = record_observation(&*tx, account, HealthObservation::new(signal, now), now).await?;
+        let announced = announce::health_changed(&*tx, Some(scope.workspace_id()), account, &change, now).await?;
         let draft = AuditDraft {
             chain: ChainId::Workspace(scope.workspace_id()),
             actor: Actor::of(principal),
@@ -171,16 +173,30 @@ impl AccountsService {
         };
         audit::append(&*tx, draft, now).await?;
         tx.commit().await?;
+        if announced.is_some() {
+            self.outbox.committed();
+        }
         let stored = self.store.load(account).await?;
         Ok(HealthView::of(&stored.map(|s| s.health).unwrap_or_default(), now))
     }
 
-    /// Records what Telegram (or an operator) said about an account; the change, for `AccountHealthChanged`.
+    /// Records what Telegram said about an account. The change is announced to `holder` when that workspace
+    /// does hold the account now (checked, so a wrong holder announces nothing).
     pub async fn record_health(
         &self,
+        holder: Option<WorkspaceId>,
         account: AccountId,
         observation: HealthObservation,
     ) -> DomainResult<HealthChange> {
-        Ok(record_observation(&*self.store, account, observation, self.clock.now()).await?)
+        let holder = match holder {
+            Some(workspace) => self
+                .store
+                .find_account(Some(&TenantScope::system(workspace)), account)
+                .await?
+                .and_then(|a| a.leased_to)
+                .filter(|held_by| *held_by == workspace),
+            None => None,
+        };
+        announce::observe(&*self.store, &self.outbox, holder, account, observation, self.clock.now()).await
     }
 }

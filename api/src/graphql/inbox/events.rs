@@ -1,0 +1,226 @@
+//! `subscription inboxEvents`: a workspace's inbox as it changes, numbered so nothing is missed.
+//!
+//! Rules:
+//! - Authorization happens when subscribing (VIEWER and above, or keys with `INBOX_READ`); the connection
+//!   then re-checks the caller's token and membership whenever access changes and closes with 4403 once it
+//!   is gone (`crate::http::websocket`).
+//! - Every event carries the workspace's `sequence`; `afterSequence` replays what came after it first, and
+//!   no number is delivered twice.
+//! - A subscriber that falls further behind than the server keeps is disconnected with close code 1013 and a
+//!   reason saying to reconnect with `afterSequence`, instead of the server buffering without bound.
+
+use std::sync::Arc;
+
+use async_graphql::{Context, ID, SimpleObject, Subscription, Union};
+use chrono::{DateTime, Utc};
+use futures_util::Stream;
+use tgos_domain::DomainError;
+use tgos_domain::events::{EventBus, FeedEnd, InboxEvent as DomainEvent, StoredEvent};
+use tgos_domain::ids::{AccountId, WorkspaceId};
+use tgos_domain::tenancy::TenantScope;
+
+use super::types::{Dialog, Message};
+use crate::graphql::accounts::types::HealthState;
+use crate::graphql::context::{ConnectionControl, principal};
+use crate::graphql::errors::{ApiError, ApiResult};
+use crate::graphql::{guards::SignedIn, inbox_service, tenancy_service};
+
+/// The close code and reason of a slow consumer.
+pub const SLOW_CONSUMER: (u16, &str) = (
+    1013,
+    "slow consumer: events were not read fast enough; reconnect with afterSequence",
+);
+
+fn parse_id<T: std::str::FromStr>(id: &ID, field: &str, what: &'static str) -> ApiResult<T> {
+    id.parse()
+        .map_err(|_| ApiError::from(DomainError::invalid(field, format!("not a {what} id"))))
+}
+
+/// What every event says besides its own fields.
+#[derive(Debug, SimpleObject)]
+struct Envelope {
+    /// The workspace's number of this event: increasing, without holes across all kinds.
+    sequence: i32,
+    occurred_at: DateTime<Utc>,
+    /// The account the event is about.
+    account_id: ID,
+}
+
+impl Envelope {
+    fn of(event: &StoredEvent) -> Self {
+        Self {
+            sequence: i32::try_from(event.sequence).unwrap_or(i32::MAX),
+            occurred_at: event.occurred_at,
+            account_id: ID(event.account_id.to_string()),
+        }
+    }
+}
+
+/// A message arrived from the other side.
+#[derive(Debug, SimpleObject)]
+pub struct MessageReceived {
+    #[graphql(flatten)]
+    envelope: Envelope,
+    message: Message,
+}
+
+/// An outgoing message was stored (PENDING) or settled (SENT, or FAILED with the reason), or one sent from
+/// elsewhere was seen.
+#[derive(Debug, SimpleObject)]
+pub struct MessageSent {
+    #[graphql(flatten)]
+    envelope: Envelope,
+    message: Message,
+}
+
+/// A message's text changed; its `editHistory` ends with the previous text.
+#[derive(Debug, SimpleObject)]
+pub struct MessageEdited {
+    #[graphql(flatten)]
+    envelope: Envelope,
+    message: Message,
+}
+
+/// A message was deleted.
+#[derive(Debug, SimpleObject)]
+pub struct MessageDeleted {
+    #[graphql(flatten)]
+    envelope: Envelope,
+    message_id: ID,
+    dialog_id: ID,
+}
+
+/// A dialog's read watermark moved.
+#[derive(Debug, SimpleObject)]
+pub struct DialogRead {
+    #[graphql(flatten)]
+    envelope: Envelope,
+    dialog: Dialog,
+}
+
+/// An account's health state or risk moved.
+#[derive(Debug, SimpleObject)]
+pub struct AccountHealthChanged {
+    #[graphql(flatten)]
+    envelope: Envelope,
+    state: HealthState,
+    risk_score: i32,
+    previous_state: HealthState,
+    previous_risk_score: i32,
+}
+
+/// One change in a workspace's inbox.
+#[derive(Debug, Union)]
+pub enum InboxEvent {
+    MessageReceived(MessageReceived),
+    MessageSent(MessageSent),
+    MessageEdited(MessageEdited),
+    MessageDeleted(MessageDeleted),
+    DialogRead(DialogRead),
+    AccountHealthChanged(AccountHealthChanged),
+}
+
+impl InboxEvent {
+    fn of(event: &StoredEvent, scope: &TenantScope) -> Self {
+        let envelope = Envelope::of(event);
+        let message = |record: &tgos_domain::inbox::MessageRecord| Message {
+            record: record.clone(),
+            scope: scope.clone(),
+        };
+        match &event.event {
+            DomainEvent::MessageReceived { message: record } => Self::MessageReceived(MessageReceived {
+                envelope,
+                message: message(record),
+            }),
+            DomainEvent::MessageSent { message: record } => Self::MessageSent(MessageSent {
+                envelope,
+                message: message(record),
+            }),
+            DomainEvent::MessageEdited { message: record } => Self::MessageEdited(MessageEdited {
+                envelope,
+                message: message(record),
+            }),
+            DomainEvent::MessageDeleted { message_id, dialog_id } => Self::MessageDeleted(MessageDeleted {
+                envelope,
+                message_id: ID(message_id.to_string()),
+                dialog_id: ID(dialog_id.to_string()),
+            }),
+            DomainEvent::DialogRead { dialog } => Self::DialogRead(DialogRead {
+                envelope,
+                dialog: Dialog::single(dialog.clone(), scope.clone()),
+            }),
+            DomainEvent::AccountHealthChanged {
+                state,
+                risk_score,
+                previous_state,
+                previous_risk_score,
+            } => Self::AccountHealthChanged(AccountHealthChanged {
+                envelope,
+                state: HealthState::from(*state),
+                risk_score: i32::from(*risk_score),
+                previous_state: HealthState::from(*previous_state),
+                previous_risk_score: i32::from(*previous_risk_score),
+            }),
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct InboxSubscription;
+
+#[Subscription]
+impl InboxSubscription {
+    /// The workspace's inbox events as they happen (VIEWER and above, or keys with `INBOX_READ`; health
+    /// events need `ACCOUNTS_READ` from keys), of one account when `accountId` is set. With `afterSequence`,
+    /// what came after that number is replayed first. Over `GET /graphql/ws` only.
+    #[graphql(guard = "SignedIn")]
+    async fn inbox_events(
+        &self,
+        ctx: &Context<'_>,
+        workspace_id: ID,
+        account_id: Option<ID>,
+        after_sequence: Option<i32>,
+    ) -> Result<impl Stream<Item = InboxEvent> + use<>, ApiError> {
+        let workspace: WorkspaceId = parse_id(&workspace_id, "workspaceId", "workspace")?;
+        let account: Option<AccountId> = account_id
+            .as_ref()
+            .map(|id| parse_id(id, "accountId", "account"))
+            .transpose()?;
+        let scope = tenancy_service(ctx)?.scope(principal(ctx)?, workspace).await?;
+        let bus = ctx
+            .data_opt::<Arc<dyn EventBus>>()
+            .ok_or_else(|| ApiError::from(DomainError::internal("event bus missing from schema data")))?;
+        let feed = inbox_service(ctx)?
+            .follow(&**bus, scope.clone(), account, after_sequence.map(i64::from))
+            .await?;
+        let control = ctx.data_opt::<ConnectionControl>().cloned();
+        if let Some(control) = &control {
+            control.watch(workspace);
+        }
+        Ok(futures_util::stream::unfold(
+            (feed, control, scope),
+            |(mut feed, control, scope)| async move {
+                match feed.next().await {
+                    Ok(event) => {
+                        let event = InboxEvent::of(&event, &scope);
+                        Some((event, (feed, control, scope)))
+                    }
+                    Err(end) => {
+                        match (end, &control) {
+                            (FeedEnd::SlowConsumer { last_sequence }, Some(control)) => {
+                                tracing::info!(last_sequence, "a subscriber fell behind and was disconnected");
+                                control.close(SLOW_CONSUMER.0, SLOW_CONSUMER.1);
+                            }
+                            (FeedEnd::Failed(error), Some(control)) => {
+                                tracing::error!(%error, "an event feed failed");
+                                control.close(1011, "internal server error");
+                            }
+                            _ => {}
+                        }
+                        None
+                    }
+                }
+            },
+        ))
+    }
+}

@@ -1,0 +1,61 @@
+//! Health changes as events: what the accounts' side announces to the workspace that holds the account.
+//!
+//! Rule: an account's health change is announced (in the transaction that recorded it) only to the
+//! workspace leasing the account at that moment, and only when its state or risk moved.
+
+use chrono::{DateTime, Utc};
+
+use super::records::{EventDraft, InboxEvent, StoredEvent};
+use crate::accounts::health::{HealthChange, HealthObservation, record_observation};
+use crate::error::DomainResult;
+use crate::events::{OutboxRepository, relay::Outbox};
+use crate::ids::{AccountId, WorkspaceId};
+use crate::store::{Store, StoreResult};
+use crate::tenancy::TenantScope;
+
+/// Appends `AccountHealthChanged` for `holder` when `change` moved anything.
+pub async fn health_changed<R>(
+    repository: &R,
+    holder: Option<WorkspaceId>,
+    account: AccountId,
+    change: &HealthChange,
+    now: DateTime<Utc>,
+) -> StoreResult<Option<StoredEvent>>
+where
+    R: OutboxRepository + ?Sized,
+{
+    let Some(workspace) = holder.filter(|_| change.changed()) else {
+        return Ok(None);
+    };
+    let event = InboxEvent::AccountHealthChanged {
+        state: change.after.state.kind(),
+        risk_score: change.after.risk.value(),
+        previous_state: change.before.state.kind(),
+        previous_risk_score: change.before.risk.value(),
+    };
+    let scope = TenantScope::system(workspace);
+    Ok(Some(
+        repository
+            .append_event(&scope, &EventDraft::new(account, event), now)
+            .await?,
+    ))
+}
+
+/// Records an observation of the account held by `holder` and announces the change, in one transaction.
+pub async fn observe(
+    store: &dyn Store,
+    outbox: &Outbox,
+    holder: Option<WorkspaceId>,
+    account: AccountId,
+    observation: HealthObservation,
+    now: DateTime<Utc>,
+) -> DomainResult<HealthChange> {
+    let tx = store.begin().await?;
+    let change = record_observation(&*tx, account, observation, now).await?;
+    let announced = health_changed(&*tx, holder, account, &change, now).await?;
+    tx.commit().await?;
+    if announced.is_some() {
+        outbox.committed();
+    }
+    Ok(change)
+}

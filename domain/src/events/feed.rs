@@ -1,0 +1,174 @@
+//! One subscriber's view of a workspace's events: replay, then live, without loss or repeats.
+//!
+//! Rules:
+//! - The feed subscribes to the bus before it reads the outbox, so nothing published in between is missed.
+//! - It passes each sequence number at most once and never goes back: repeats (a replayed event arriving
+//!   live, a relay publishing twice) are dropped.
+//! - A live event further ahead than the next expected number means the feed missed some: it reads them from
+//!   the outbox first, so the subscriber sees every number in order.
+//! - Events the subscriber may not see (another account than the one it asked for, health without
+//!   `ACCOUNTS_READ`) are passed over silently; their numbers still count as passed.
+//! - A replay further back than the outbox keeps is refused (`afterSequence`), not silently shortened.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use tokio::sync::broadcast;
+
+use super::bus::EventBus;
+use super::records::StoredEvent;
+use crate::error::{DomainError, DomainResult};
+use crate::ids::AccountId;
+use crate::store::Store;
+use crate::tenancy::api_keys::Scope;
+use crate::tenancy::{Role, TenantScope};
+
+/// How many events one outbox read brings.
+const PAGE: u64 = 200;
+
+/// Why a feed stopped.
+#[derive(Debug)]
+pub enum FeedEnd {
+    /// The subscriber fell further behind than the bus keeps; it should reconnect with `afterSequence`.
+    SlowConsumer { last_sequence: i64 },
+    /// The bus closed (the server is stopping).
+    Closed,
+    /// Storage failed while filling a gap.
+    Failed(DomainError),
+}
+
+pub struct EventFeed {
+    store: Arc<dyn Store>,
+    scope: TenantScope,
+    account: Option<AccountId>,
+    receiver: broadcast::Receiver<Arc<StoredEvent>>,
+    /// The last sequence number passed.
+    last: i64,
+    /// Read from the outbox up to here before taking live events again.
+    replay_until: i64,
+    /// At most one page of the outbox.
+    pending: VecDeque<StoredEvent>,
+}
+
+impl std::fmt::Debug for EventFeed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventFeed")
+            .field("workspace", &self.scope.workspace_id())
+            .field("account", &self.account)
+            .field("last", &self.last)
+            .finish_non_exhaustive()
+    }
+}
+
+impl EventFeed {
+    /// Opens a feed of the workspace's inbox events (VIEWER and above, or keys with `INBOX_READ`), of one
+    /// account when `account` is set, starting after `after` (or from now).
+    pub async fn open(
+        store: Arc<dyn Store>,
+        bus: &dyn EventBus,
+        scope: TenantScope,
+        account: Option<AccountId>,
+        after: Option<i64>,
+    ) -> DomainResult<Self> {
+        scope.require(Role::Viewer, Some(Scope::InboxRead), "following the inbox")?;
+        if after.is_some_and(|after| after < 0) {
+            return Err(DomainError::invalid("afterSequence", "must be 0 or more"));
+        }
+        let receiver = bus.subscribe(scope.workspace_id());
+        let latest = store.latest_sequence(&scope).await?;
+        let after = match after {
+            Some(after) if after > latest => {
+                return Err(DomainError::invalid(
+                    "afterSequence",
+                    format!("is ahead of the workspace's latest event ({latest})"),
+                ));
+            }
+            Some(after) => after,
+            None => latest,
+        };
+        let mut feed = Self {
+            store,
+            scope,
+            account,
+            receiver,
+            last: after,
+            replay_until: latest,
+            pending: VecDeque::new(),
+        };
+        if after < latest {
+            feed.read_page().await?;
+            if feed.pending.front().is_none_or(|first| first.sequence != after + 1) {
+                return Err(DomainError::invalid(
+                    "afterSequence",
+                    "is older than the events kept for replay; reload the inbox instead",
+                ));
+            }
+        }
+        Ok(feed)
+    }
+
+    /// The last sequence number passed.
+    pub fn last_sequence(&self) -> i64 {
+        self.last
+    }
+
+    /// The next event the subscriber may see.
+    pub async fn next(&mut self) -> Result<Arc<StoredEvent>, FeedEnd> {
+        loop {
+            if self.pending.is_empty() && self.replay_until > self.last {
+                self.read_page().await.map_err(FeedEnd::Failed)?;
+                if self.pending.front().is_none_or(|first| first.sequence != self.last + 1) {
+                    // Only when events were pruned while a subscriber was still behind them.
+                    let resume = self.pending.front().map_or(self.replay_until, |first| first.sequence - 1);
+                    tracing::warn!(from = self.last, to = resume, "events past the replay window were skipped");
+                    self.last = resume;
+                }
+                continue;
+            }
+            let event = match self.pending.pop_front() {
+                Some(event) => Arc::new(event),
+                None => match self.receiver.recv().await {
+                    Ok(event) => event,
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        return Err(FeedEnd::SlowConsumer {
+                            last_sequence: self.last,
+                        });
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return Err(FeedEnd::Closed),
+                },
+            };
+            if event.sequence <= self.last {
+                continue;
+            }
+            if event.sequence > self.last + 1 {
+                // Missed some: read them, this one included, from the outbox first.
+                self.replay_until = self.replay_until.max(event.sequence);
+                continue;
+            }
+            self.last = event.sequence;
+            if self.shows(&event) {
+                return Ok(event);
+            }
+        }
+    }
+
+    fn shows(&self, event: &StoredEvent) -> bool {
+        if self.account.is_some_and(|account| account != event.account_id) {
+            return false;
+        }
+        match event.event.extra_scope() {
+            Some(scope) => self.scope.role().is_some() || self.scope.allows(Role::Viewer, Some(scope)),
+            None => true,
+        }
+    }
+
+    /// Queues the next page of the outbox after the last passed, up to `replay_until`.
+    async fn read_page(&mut self) -> DomainResult<()> {
+        let page = self
+            .store
+            .events_after(&self.scope, self.last, Some(self.replay_until), PAGE)
+            .await?;
+        self.pending.extend(page);
+        Ok(())
+    }
+}

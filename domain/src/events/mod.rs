@@ -1,0 +1,47 @@
+//! Live events: what changed in a workspace, numbered, stored and then delivered.
+//!
+//! Rules:
+//! - **Written with the change.** A use case appends its event to the outbox in the same transaction as the
+//!   change it announces ([`append`]), so an event exists exactly when its change committed.
+//! - **Numbered per workspace.** Each event takes the workspace's next sequence number, without holes; the
+//!   number is taken under the workspace's counter row lock, so events commit in sequence order.
+//! - **Delivered after commit, never lost.** The [`relay::OutboxRelay`] publishes unpublished events to the
+//!   [`bus::EventBus`] in sequence order and then marks them published; after a restart it publishes what was
+//!   left. A published event may reach the bus twice (a crash between publishing and marking): subscribers
+//!   drop what they already passed by its sequence number.
+//! - **A subscriber misses nothing.** A [`feed::EventFeed`] replays from the outbox what came after the
+//!   sequence the client names, then follows the bus, filling any gap it sees from the outbox. A subscriber
+//!   that falls further behind than the bus keeps is ended as a slow consumer instead of growing memory.
+
+pub mod access;
+pub mod announce;
+pub mod bus;
+pub mod feed;
+pub mod ports;
+pub mod records;
+pub mod relay;
+
+pub use access::{AccessChange, AccessSignals};
+pub use bus::{EventBus, LocalEventBus};
+pub use feed::{EventFeed, FeedEnd};
+pub use ports::OutboxRepository;
+pub use records::{EventDraft, InboxEvent, StoredEvent};
+pub use relay::{Outbox, OutboxRelay};
+
+use chrono::{DateTime, Utc};
+
+use crate::store::StoreResult;
+use crate::tenancy::TenantScope;
+
+/// Appends `event` to the workspace's outbox on `repository` (the use case's transaction).
+pub async fn append<R>(
+    repository: &R,
+    scope: &TenantScope,
+    draft: EventDraft,
+    now: DateTime<Utc>,
+) -> StoreResult<StoredEvent>
+where
+    R: OutboxRepository + ?Sized,
+{
+    repository.append_event(scope, &draft, now).await
+}

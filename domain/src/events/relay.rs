@@ -1,0 +1,113 @@
+//! The relay: from the outbox to the bus, after commit, in sequence order.
+//!
+//! Rules: an event is published only once its transaction committed (the relay reads committed rows); it is
+//! marked published after it reached the bus, so a crash in between publishes it again rather than never
+//! (subscribers drop repeats by sequence). Use cases wake the relay after they commit ([`Outbox::committed`]);
+//! a slow tick catches anything a wake missed, and unpublished events left by a restart.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::Notify;
+
+use super::bus::EventBus;
+use crate::clock::Clock;
+use crate::error::DomainResult;
+use crate::store::Store;
+
+/// How many events one relay pass reads at a time.
+const BATCH: u64 = 500;
+
+/// The handle use cases hold to wake the relay after committing events.
+#[derive(Debug, Clone, Default)]
+pub struct Outbox {
+    wake: Arc<Notify>,
+}
+
+impl Outbox {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Events were committed: the relay should look now rather than at its next tick.
+    pub fn committed(&self) {
+        self.wake.notify_one();
+    }
+
+    async fn woken(&self) {
+        self.wake.notified().await;
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct OutboxRelay {
+    store: Arc<dyn Store>,
+    bus: Arc<dyn EventBus>,
+    clock: Arc<dyn Clock>,
+    outbox: Outbox,
+}
+
+impl OutboxRelay {
+    pub fn new(store: Arc<dyn Store>, bus: Arc<dyn EventBus>, clock: Arc<dyn Clock>, outbox: Outbox) -> Self {
+        Self {
+            store,
+            bus,
+            clock,
+            outbox,
+        }
+    }
+
+    /// Publishes every unpublished event; how many.
+    pub async fn relay_once(&self) -> DomainResult<usize> {
+        let mut published = 0;
+        loop {
+            let batch = self.store.unpublished_events(BATCH).await?;
+            let keys: Vec<_> = batch.iter().map(|e| (e.workspace_id, e.sequence)).collect();
+            let count = batch.len();
+            for event in batch {
+                self.bus.publish(Arc::new(event));
+            }
+            if count == 0 {
+                break;
+            }
+            self.store.mark_published(&keys, self.clock.now()).await?;
+            published += count;
+            if (count as u64) < BATCH {
+                break;
+            }
+        }
+        Ok(published)
+    }
+
+    /// Deletes published events older than the replay window; how many.
+    pub async fn prune(&self, window: Duration) -> DomainResult<u64> {
+        let before: DateTime<Utc> =
+            self.clock.now() - chrono::Duration::from_std(window).unwrap_or(chrono::Duration::MAX);
+        Ok(self.store.prune_published(before).await?)
+    }
+
+    /// Relays on every wake and at least every `tick`, pruning the replay window every `prune_every` ticks,
+    /// until the task is dropped. A failing pass is logged and retried at the next tick.
+    pub async fn run(self, tick: Duration, window: Duration) {
+        const PRUNE_EVERY: u32 = 600;
+        let mut ticks = 0_u32;
+        loop {
+            if let Err(error) = self.relay_once().await {
+                tracing::warn!(%error, "relaying events failed; retrying");
+            }
+            ticks = ticks.wrapping_add(1);
+            if ticks % PRUNE_EVERY == 1 {
+                match self.prune(window).await {
+                    Ok(0) => {}
+                    Ok(pruned) => tracing::debug!(pruned, "pruned events past the replay window"),
+                    Err(error) => tracing::warn!(%error, "pruning events failed"),
+                }
+            }
+            tokio::select! {
+                () = self.outbox.woken() => {}
+                () = tokio::time::sleep(tick) => {}
+            }
+        }
+    }
+}

@@ -1,0 +1,191 @@
+//! The outbox on SeaORM. The next sequence number comes from an upsert on the workspace's `event_sequences`
+//! row, whose lock the transaction holds until it ends: numbers have no holes and commit in order. Tenant
+//! reads and appends run behind the workspace's wall; the relay's reads, marks and prunes behind the
+//! `outbox_relay` sweep wall.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait as _, Condition, ConnectionTrait as _, DatabaseBackend, EntityTrait as _,
+    QueryFilter as _, QueryOrder as _, QuerySelect as _, Statement,
+};
+use tgos_domain::events::{EventDraft, InboxEvent, OutboxRepository, StoredEvent};
+use tgos_domain::ids::{AccountId, WorkspaceId};
+use tgos_domain::store::{StoreError, StoreResult};
+use tgos_domain::tenancy::TenantScope;
+
+use crate::entities::outbox_events;
+use crate::errors::DbResultExt as _;
+use crate::repo::{Conn, Repo};
+use crate::wall::Wall;
+
+const RELAY: Wall<'static> = Wall::Sweep("outbox_relay");
+
+fn event(row: outbox_events::Model) -> StoreResult<StoredEvent> {
+    let event: InboxEvent =
+        serde_json::from_str(&row.payload).map_err(|_| StoreError::backend("a stored event does not parse"))?;
+    Ok(StoredEvent {
+        workspace_id: WorkspaceId::from_uuid(row.workspace_id),
+        sequence: row.sequence,
+        account_id: AccountId::from_uuid(row.account_id),
+        occurred_at: row.occurred_at,
+        event,
+    })
+}
+
+#[async_trait]
+impl<C: Conn> OutboxRepository for Repo<C> {
+    async fn append_event(
+        &self,
+        scope: &TenantScope,
+        draft: &EventDraft,
+        now: DateTime<Utc>,
+    ) -> StoreResult<StoredEvent> {
+        let workspace = scope.workspace_id();
+        let payload =
+            serde_json::to_string(&draft.event).map_err(|_| StoreError::backend("an event does not serialize"))?;
+        let db = self.wall(Wall::Workspace(workspace)).await?;
+        let backend = db.conn().get_database_backend();
+        let sql = match backend {
+            DatabaseBackend::Postgres => {
+                "INSERT INTO event_sequences (workspace_id, last_sequence) VALUES ($1, 1) ON CONFLICT (workspace_id) \
+                 DO UPDATE SET last_sequence = event_sequences.last_sequence + 1 RETURNING last_sequence"
+            }
+            _ => {
+                "INSERT INTO event_sequences (workspace_id, last_sequence) VALUES (?, 1) ON CONFLICT (workspace_id) \
+                 DO UPDATE SET last_sequence = event_sequences.last_sequence + 1 RETURNING last_sequence"
+            }
+        };
+        let row = db
+            .conn()
+            .query_one_raw(Statement::from_sql_and_values(backend, sql, [workspace.as_uuid().into()]))
+            .await
+            .store()?
+            .ok_or_else(|| StoreError::backend("the sequence upsert returned nothing"))?;
+        let sequence: i64 = row.try_get("", "last_sequence").store()?;
+        outbox_events::Entity::insert(outbox_events::ActiveModel {
+            workspace_id: Set(workspace.as_uuid()),
+            sequence: Set(sequence),
+            account_id: Set(draft.account_id.as_uuid()),
+            kind: Set(draft.event.name().to_owned()),
+            payload: Set(payload),
+            occurred_at: Set(now),
+            published_at: Set(None),
+        })
+        .exec_without_returning(db.conn())
+        .await
+        .store()?;
+        db.done().await?;
+        Ok(StoredEvent {
+            workspace_id: workspace,
+            sequence,
+            account_id: draft.account_id,
+            occurred_at: now,
+            event: draft.event.clone(),
+        })
+    }
+
+    async fn events_after(
+        &self,
+        scope: &TenantScope,
+        after: i64,
+        up_to: Option<i64>,
+        limit: u64,
+    ) -> StoreResult<Vec<StoredEvent>> {
+        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
+        let mut query = outbox_events::Entity::find()
+            .filter(outbox_events::Column::WorkspaceId.eq(scope.workspace_id().as_uuid()))
+            .filter(outbox_events::Column::Sequence.gt(after));
+        if let Some(up_to) = up_to {
+            query = query.filter(outbox_events::Column::Sequence.lte(up_to));
+        }
+        let rows = query
+            .order_by_asc(outbox_events::Column::Sequence)
+            .limit(limit)
+            .all(db.conn())
+            .await
+            .store()?;
+        db.done().await?;
+        rows.into_iter().map(event).collect()
+    }
+
+    async fn latest_sequence(&self, scope: &TenantScope) -> StoreResult<i64> {
+        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
+        let backend = db.conn().get_database_backend();
+        let sql = match backend {
+            DatabaseBackend::Postgres => "SELECT last_sequence FROM event_sequences WHERE workspace_id = $1",
+            _ => "SELECT last_sequence FROM event_sequences WHERE workspace_id = ?",
+        };
+        let row = db
+            .conn()
+            .query_one_raw(Statement::from_sql_and_values(
+                backend,
+                sql,
+                [scope.workspace_id().as_uuid().into()],
+            ))
+            .await
+            .store()?;
+        db.done().await?;
+        match row {
+            Some(row) => row.try_get("", "last_sequence").store(),
+            None => Ok(0),
+        }
+    }
+
+    async fn unpublished_events(&self, limit: u64) -> StoreResult<Vec<StoredEvent>> {
+        let db = self.wall(RELAY).await?;
+        let rows = outbox_events::Entity::find()
+            .filter(outbox_events::Column::PublishedAt.is_null())
+            .order_by_asc(outbox_events::Column::WorkspaceId)
+            .order_by_asc(outbox_events::Column::Sequence)
+            .limit(limit)
+            .all(db.conn())
+            .await
+            .store()?;
+        db.done().await?;
+        rows.into_iter().map(event).collect()
+    }
+
+    async fn mark_published(&self, events: &[(WorkspaceId, i64)], at: DateTime<Utc>) -> StoreResult<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        // Per workspace the batch is a run of sequence numbers, and anything committed since comes after it.
+        let mut ranges: std::collections::BTreeMap<WorkspaceId, (i64, i64)> = std::collections::BTreeMap::new();
+        for (workspace, sequence) in events {
+            let range = ranges.entry(*workspace).or_insert((*sequence, *sequence));
+            range.0 = range.0.min(*sequence);
+            range.1 = range.1.max(*sequence);
+        }
+        let mut matching = Condition::any();
+        for (workspace, (first, last)) in ranges {
+            matching = matching.add(
+                Condition::all()
+                    .add(outbox_events::Column::WorkspaceId.eq(workspace.as_uuid()))
+                    .add(outbox_events::Column::Sequence.between(first, last)),
+            );
+        }
+        let db = self.wall(RELAY).await?;
+        outbox_events::Entity::update_many()
+            .col_expr(outbox_events::Column::PublishedAt, Expr::value(at))
+            .filter(outbox_events::Column::PublishedAt.is_null())
+            .filter(matching)
+            .exec(db.conn())
+            .await
+            .store()?;
+        db.done().await
+    }
+
+    async fn prune_published(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+        let db = self.wall(RELAY).await?;
+        let deleted = outbox_events::Entity::delete_many()
+            .filter(outbox_events::Column::PublishedAt.is_not_null())
+            .filter(outbox_events::Column::OccurredAt.lt(before))
+            .exec(db.conn())
+            .await
+            .store()?;
+        db.done().await?;
+        Ok(deleted.rows_affected)
+    }
+}
