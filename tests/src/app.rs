@@ -22,6 +22,8 @@ pub struct TestOptions {
     pub api_key_requests_per_minute: u32,
     /// Whether the server is given Stripe keys (pointing at the fake); off to test the unconfigured refusal.
     pub stripe_configured: bool,
+    /// Events a subscriber may fall behind before it is disconnected (`events.subscriber_buffer`).
+    pub subscriber_buffer: usize,
 }
 
 impl Default for TestOptions {
@@ -34,6 +36,7 @@ impl Default for TestOptions {
             sign_ups_per_ip_per_hour: 20,
             api_key_requests_per_minute: 600,
             stripe_configured: true,
+            subscriber_buffer: 1024,
         }
     }
 }
@@ -49,6 +52,7 @@ impl TestOptions {
             sign_ups_per_ip_per_hour: 20,
             api_key_requests_per_minute: 600,
             stripe_configured: true,
+            subscriber_buffer: 1024,
         }
     }
 }
@@ -110,6 +114,7 @@ impl TestApp {
             settings.graphql.max_depth = depth;
         }
         settings.server.shutdown_grace_secs = 5;
+        settings.events.subscriber_buffer = options.subscriber_buffer;
         // Tests run the lease expiry sweep themselves, when they mean to.
         settings.accounts.expiry_sweep_secs = 24 * 60 * 60;
         // Tests sync inboxes themselves too.

@@ -12,6 +12,7 @@ pub mod app;
 pub mod backend;
 pub mod fakes;
 pub mod gql;
+pub mod live;
 pub mod pool;
 pub mod totp;
 
