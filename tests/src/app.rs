@@ -85,6 +85,8 @@ pub struct TestApp {
     pub vault: tgos_domain::vault::Vault,
     /// The inbox's use cases, for syncing on demand.
     pub inbox: tgos_domain::inbox::InboxService,
+    /// Wakes the server's outbox relay, as use cases do after committing events.
+    pub outbox: tgos_domain::events::Outbox,
     /// The simulated Telegram network the server's sandbox gateway runs on.
     sandbox: Option<tgos_telegram::sandbox::SandboxNetwork>,
     /// The fake NOWPayments and Stripe the server's real clients talk to.
@@ -139,6 +141,7 @@ impl TestApp {
             connections: server.state.connections.clone(),
             vault: server.state.vault.clone(),
             inbox: server.state.inbox.clone(),
+            outbox: server.state.outbox.clone(),
             sandbox: server.state.sandbox.clone(),
             nowpayments,
             stripe,
