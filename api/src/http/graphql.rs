@@ -12,7 +12,6 @@
 
 use std::time::Instant;
 
-use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::{DocumentOperations, OperationType};
 use async_graphql::{Response as GqlResponse, ServerError};
 use poem::http::{StatusCode, header};
@@ -28,15 +27,17 @@ use crate::graphql::errors::{code, finalize};
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 
+/// GraphiQL, with a fetcher that sends subscriptions over `/graphql/ws` carrying the header editor's
+/// `Authorization` in `connection_init` (the stock page sends no credentials there).
+const GRAPHIQL_PAGE: &str = include_str!("assets/graphiql.html");
+
 #[handler]
 pub async fn graphql_get(req: &Request, state: Data<&AppState>) -> Response {
     let query = req.uri().query().unwrap_or_default();
     if query.is_empty() && accepts(req, "text/html") && state.settings.graphql.graphiql {
-        let page = GraphiQLSource::build()
-            .endpoint("/graphql")
-            .subscription_endpoint("/graphql/ws")
-            .finish();
-        return page.with_content_type("text/html; charset=utf-8").into_response();
+        return GRAPHIQL_PAGE
+            .with_content_type("text/html; charset=utf-8")
+            .into_response();
     }
     match async_graphql::http::parse_query_string(query) {
         Ok(request) => execute(req, &state, request, true).await,

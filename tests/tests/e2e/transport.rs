@@ -51,7 +51,12 @@ backend_tests!(a_query_over_get_works_and_browsers_get_graphiql, |app| {
             .unwrap_or("")
             .starts_with("text/html")
     );
-    assert!(page.text().await?.to_lowercase().contains("graphiql"));
+    let page = page.text().await?;
+    assert!(page.to_lowercase().contains("graphiql"));
+    // Subscriptions from the page reach the WebSocket endpoint with the header editor's token in
+    // connection_init, where the server reads it.
+    assert!(page.contains("'/graphql/ws'"));
+    assert!(page.contains("connectionParams: authorization ? { authorization } : {}"));
     Ok(())
 });
 
