@@ -78,7 +78,7 @@ impl<T> Repositories for T where
         + HealthRepository
         + ConnectionLeaseRepository
         + InboxRepository
-    + OutboxRepository
+        + OutboxRepository
 {
 }
 

@@ -60,7 +60,12 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(EventSequences::Table)
-                    .col(ColumnDef::new(EventSequences::WorkspaceId).uuid().not_null().primary_key())
+                    .col(
+                        ColumnDef::new(EventSequences::WorkspaceId)
+                            .uuid()
+                            .not_null()
+                            .primary_key(),
+                    )
                     .col(ColumnDef::new(EventSequences::LastSequence).big_integer().not_null())
                     .to_owned(),
             )

@@ -364,16 +364,16 @@ impl<C: Conn> InboxRepository for Repo<C> {
             return Ok(None);
         }
         let changed = inbox_dialogs::Entity::update_many()
-                .col_expr(inbox_dialogs::Column::ReadInboxMaxId, Expr::value(read))
-                .col_expr(inbox_dialogs::Column::UnreadCount, Expr::value(unread))
-                .col_expr(inbox_dialogs::Column::UpdatedAt, Expr::value(now))
-                .filter(inbox_dialogs::Column::Id.eq(id.as_uuid()))
-                .filter(inbox_dialogs::Column::WorkspaceId.eq(workspace(scope)))
-                // Never back: a watermark moved further meanwhile stays.
-                .filter(inbox_dialogs::Column::ReadInboxMaxId.lte(read))
-                .exec(db.conn())
-                .await
-                .store()?;
+            .col_expr(inbox_dialogs::Column::ReadInboxMaxId, Expr::value(read))
+            .col_expr(inbox_dialogs::Column::UnreadCount, Expr::value(unread))
+            .col_expr(inbox_dialogs::Column::UpdatedAt, Expr::value(now))
+            .filter(inbox_dialogs::Column::Id.eq(id.as_uuid()))
+            .filter(inbox_dialogs::Column::WorkspaceId.eq(workspace(scope)))
+            // Never back: a watermark moved further meanwhile stays.
+            .filter(inbox_dialogs::Column::ReadInboxMaxId.lte(read))
+            .exec(db.conn())
+            .await
+            .store()?;
         db.done().await?;
         if changed.rows_affected != 1 {
             return Ok(None);

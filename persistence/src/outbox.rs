@@ -59,7 +59,11 @@ impl<C: Conn> OutboxRepository for Repo<C> {
         };
         let row = db
             .conn()
-            .query_one_raw(Statement::from_sql_and_values(backend, sql, [workspace.as_uuid().into()]))
+            .query_one_raw(Statement::from_sql_and_values(
+                backend,
+                sql,
+                [workspace.as_uuid().into()],
+            ))
             .await
             .store()?
             .ok_or_else(|| StoreError::backend("the sequence upsert returned nothing"))?;

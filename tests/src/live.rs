@@ -61,7 +61,8 @@ impl Subscriber {
             RawFrame::Json(ack) if ack["type"] == "connection_ack" => {}
             other => anyhow::bail!("expected connection_ack, got {other:?}"),
         }
-        let subscribe = json!({ "id": "1", "type": "subscribe", "payload": { "query": query, "variables": variables } });
+        let subscribe =
+            json!({ "id": "1", "type": "subscribe", "payload": { "query": query, "variables": variables } });
         subscriber
             .socket
             .send(Message::Text(subscribe.to_string().into()))

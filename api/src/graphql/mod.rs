@@ -68,8 +68,8 @@ pub fn build_schema(settings: &GraphqlSettings, services: Option<Services>) -> A
         MutationRoot::default(),
         SubscriptionRoot::default(),
     )
-        .limit_depth(settings.max_depth)
-        .limit_complexity(settings.max_complexity);
+    .limit_depth(settings.max_depth)
+    .limit_complexity(settings.max_complexity);
     if let Some(services) = services {
         builder = builder
             .data(services.identity)

@@ -34,7 +34,10 @@ pub const INIT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The close of a connection whose token was revoked or whose member left a workspace it follows.
 const REVOKED: (u16, &str) = (4403, "Forbidden: access was revoked");
 /// The close of a connection whose client stopped reading.
-const NOT_READING: (u16, &str) = (1013, "slow consumer: the client stopped reading; reconnect with afterSequence");
+const NOT_READING: (u16, &str) = (
+    1013,
+    "slow consumer: the client stopped reading; reconnect with afterSequence",
+);
 
 /// Why a connection is refused, as a graphql-transport-ws close code and reason.
 #[derive(Debug)]

@@ -105,7 +105,10 @@ mod tests {
         for sequence in 1..=10 {
             bus.publish(event(a, sequence));
         }
-        assert!(matches!(slow.try_recv(), Err(broadcast::error::TryRecvError::Lagged(6))));
+        assert!(matches!(
+            slow.try_recv(),
+            Err(broadcast::error::TryRecvError::Lagged(6))
+        ));
     }
 
     #[test]

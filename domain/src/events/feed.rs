@@ -119,8 +119,15 @@ impl EventFeed {
                 self.read_page().await.map_err(FeedEnd::Failed)?;
                 if self.pending.front().is_none_or(|first| first.sequence != self.last + 1) {
                     // Only when events were pruned while a subscriber was still behind them.
-                    let resume = self.pending.front().map_or(self.replay_until, |first| first.sequence - 1);
-                    tracing::warn!(from = self.last, to = resume, "events past the replay window were skipped");
+                    let resume = self
+                        .pending
+                        .front()
+                        .map_or(self.replay_until, |first| first.sequence - 1);
+                    tracing::warn!(
+                        from = self.last,
+                        to = resume,
+                        "events past the replay window were skipped"
+                    );
                     self.last = resume;
                 }
                 continue;

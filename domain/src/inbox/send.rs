@@ -267,7 +267,13 @@ impl InboxService {
             .await?
             .ok_or_else(|| DomainError::internal("a settled message vanished"))?;
         let event = InboxEvent::MessageSent { message };
-        events::append(&*tx, scope, EventDraft::new(pending.account_id, event), self.clock.now()).await?;
+        events::append(
+            &*tx,
+            scope,
+            EventDraft::new(pending.account_id, event),
+            self.clock.now(),
+        )
+        .await?;
         tx.commit().await?;
         self.outbox.committed();
         Ok(())

@@ -199,7 +199,8 @@ impl InboxService {
             }
             GatewayUpdate::ReadInbox { peer, max_id } => {
                 if let Some(dialog) = self.store.find_dialog_by_peer(scope, account.id, peer).await? {
-                    self.mark_read_and_announce(scope, account.id, dialog.id, max_id, now).await?;
+                    self.mark_read_and_announce(scope, account.id, dialog.id, max_id, now)
+                        .await?;
                 }
                 0
             }

@@ -110,8 +110,7 @@ backend_tests!(
         let held_a = app.accounts.held(&s1, a.parse()?).await?;
         let held_b = app.accounts.held(&s2, b.parse()?).await?;
         let network = app.sandbox().ok_or_else(|| anyhow::anyhow!("no sandbox"))?;
-        let users = [held_a.telegram_user_id, held_b.telegram_user_id]
-            .map(|id| id.unwrap_or_default());
+        let users = [held_a.telegram_user_id, held_b.telegram_user_id].map(|id| id.unwrap_or_default());
         for (user, name) in users.iter().zip(["A", "B"]) {
             network.ensure_account(*user, name, None)?;
         }
@@ -138,7 +137,12 @@ backend_tests!(
         let replied = app
             .gql(Some(&peter), SEND, json!({ "a": b, "d": group_b, "t": "hello from B" }))
             .await?;
-        assert_eq!(replied.str_at("/data/sendMessage/status")?, "SENT", "{:?}", replied.body);
+        assert_eq!(
+            replied.str_at("/data/sendMessage/status")?,
+            "SENT",
+            "{:?}",
+            replied.body
+        );
         app.inbox.sync_all().await?;
         let read = app.gql(Some(&olive), MARK_READ, json!({ "d": group_a })).await?;
         assert!(read.is_ok(), "{:?}", read.body);
@@ -172,45 +176,42 @@ backend_tests!(
     }
 );
 
-backend_tests!(
-    a_reconnect_with_after_sequence_gets_the_gap_then_live_events,
-    |app| {
-        let (owner, workspace) = funded(&app, "olive", 0).await?;
-        let scope = app.scope_of(&owner, &workspace).await?;
-        append_events(&app, &scope, 1, 5).await?;
-        let mut subscriber = subscribe(&app, &owner, &workspace, Some(0)).await?;
-        let first = subscriber.event(WAIT).await?;
-        assert_eq!(first["sequence"], 1);
-        subscriber.close().await?;
+backend_tests!(a_reconnect_with_after_sequence_gets_the_gap_then_live_events, |app| {
+    let (owner, workspace) = funded(&app, "olive", 0).await?;
+    let scope = app.scope_of(&owner, &workspace).await?;
+    append_events(&app, &scope, 1, 5).await?;
+    let mut subscriber = subscribe(&app, &owner, &workspace, Some(0)).await?;
+    let first = subscriber.event(WAIT).await?;
+    assert_eq!(first["sequence"], 1);
+    subscriber.close().await?;
 
-        // Missed while away.
-        append_events(&app, &scope, 3, 5).await?;
-        let mut again = subscribe(&app, &owner, &workspace, Some(1)).await?;
-        let replayed: Vec<i64> = events(&mut again, 3).await?.into_iter().map(|e| e.1).collect();
-        assert_eq!(replayed, vec![2, 3, 4]);
-        // Then live, without a repeat.
-        append_events(&app, &scope, 1, 5).await?;
-        assert_eq!(again.event(WAIT).await?["sequence"], 5);
-        again.expect_nothing(Duration::from_millis(300)).await?;
+    // Missed while away.
+    append_events(&app, &scope, 3, 5).await?;
+    let mut again = subscribe(&app, &owner, &workspace, Some(1)).await?;
+    let replayed: Vec<i64> = events(&mut again, 3).await?.into_iter().map(|e| e.1).collect();
+    assert_eq!(replayed, vec![2, 3, 4]);
+    // Then live, without a repeat.
+    append_events(&app, &scope, 1, 5).await?;
+    assert_eq!(again.event(WAIT).await?["sequence"], 5);
+    again.expect_nothing(Duration::from_millis(300)).await?;
 
-        // Without afterSequence: from now on only.
-        let mut fresh = subscribe(&app, &owner, &workspace, None).await?;
-        fresh.expect_nothing(Duration::from_millis(300)).await?;
-        append_events(&app, &scope, 1, 5).await?;
-        assert_eq!(fresh.event(WAIT).await?["sequence"], 6);
+    // Without afterSequence: from now on only.
+    let mut fresh = subscribe(&app, &owner, &workspace, None).await?;
+    fresh.expect_nothing(Duration::from_millis(300)).await?;
+    append_events(&app, &scope, 1, 5).await?;
+    assert_eq!(fresh.event(WAIT).await?["sequence"], 6);
 
-        // A number from the future is named as the bad field.
-        let mut ahead = subscribe(&app, &owner, &workspace, Some(99)).await?;
-        match ahead.frame(WAIT).await? {
-            Frame::Errors(errors) => {
-                assert_eq!(errors[0]["extensions"]["code"], "BAD_USER_INPUT");
-                assert_eq!(errors[0]["extensions"]["field"], "afterSequence");
-            }
-            other => anyhow::bail!("expected BAD_USER_INPUT, got {other:?}"),
+    // A number from the future is named as the bad field.
+    let mut ahead = subscribe(&app, &owner, &workspace, Some(99)).await?;
+    match ahead.frame(WAIT).await? {
+        Frame::Errors(errors) => {
+            assert_eq!(errors[0]["extensions"]["code"], "BAD_USER_INPUT");
+            assert_eq!(errors[0]["extensions"]["field"], "afterSequence");
         }
-        Ok(())
+        other => anyhow::bail!("expected BAD_USER_INPUT, got {other:?}"),
     }
-);
+    Ok(())
+});
 
 backend_tests!(
     events_committed_without_waking_the_relay_still_arrive_and_are_marked_published,
@@ -261,59 +262,64 @@ async fn expect_forbidden_close(subscriber: &mut Subscriber) -> anyhow::Result<(
     }
 }
 
-backend_tests!(
-    revoked_access_closes_open_subscriptions_with_4403,
-    |app| {
-        let (owner, workspace) = funded(&app, "olive", 0).await?;
-        let scope = app.scope_of(&owner, &workspace).await?;
-        append_events(&app, &scope, 1, 5).await?;
+backend_tests!(revoked_access_closes_open_subscriptions_with_4403, |app| {
+    let (owner, workspace) = funded(&app, "olive", 0).await?;
+    let scope = app.scope_of(&owner, &workspace).await?;
+    append_events(&app, &scope, 1, 5).await?;
 
-        // A removed member.
-        let (viewer, viewer_id) = app.join(&owner, &workspace, "vera", "VIEWER").await?;
-        let mut feed = open_feed(&app, &viewer, &workspace).await?;
-        let removed = app
-            .gql(Some(&owner), REMOVE, json!({ "w": workspace, "u": viewer_id }))
-            .await?;
-        assert!(removed.is_ok(), "{:?}", removed.body);
-        expect_forbidden_close(&mut feed).await?;
+    // A removed member.
+    let (viewer, viewer_id) = app.join(&owner, &workspace, "vera", "VIEWER").await?;
+    let mut feed = open_feed(&app, &viewer, &workspace).await?;
+    let removed = app
+        .gql(Some(&owner), REMOVE, json!({ "w": workspace, "u": viewer_id }))
+        .await?;
+    assert!(removed.is_ok(), "{:?}", removed.body);
+    expect_forbidden_close(&mut feed).await?;
 
-        // A session signed out elsewhere (the same token, over HTTP).
-        let (operator, _) = app.join(&owner, &workspace, "otto", "OPERATOR").await?;
-        let mut feed = open_feed(&app, &operator, &workspace).await?;
-        let out = app.gql(Some(&operator), "mutation { signOut }", json!({})).await?;
-        assert!(out.is_ok(), "{:?}", out.body);
-        expect_forbidden_close(&mut feed).await?;
+    // A session signed out elsewhere (the same token, over HTTP).
+    let (operator, _) = app.join(&owner, &workspace, "otto", "OPERATOR").await?;
+    let mut feed = open_feed(&app, &operator, &workspace).await?;
+    let out = app.gql(Some(&operator), "mutation { signOut }", json!({})).await?;
+    assert!(out.is_ok(), "{:?}", out.body);
+    expect_forbidden_close(&mut feed).await?;
 
-        // A revoked API key.
-        let created = app
-            .gql(Some(&owner), CREATE_KEY, json!({ "w": workspace, "s": ["INBOX_READ"] }))
-            .await?;
-        let secret = created.str_at("/data/createApiKey/secret")?;
-        let key_id = created.str_at("/data/createApiKey/apiKey/id")?;
-        let mut feed = open_feed(&app, &secret, &workspace).await?;
-        let revoked = app
-            .gql(Some(&owner), "mutation($k: ID!) { revokeApiKey(id: $k) }", json!({ "k": key_id }))
-            .await?;
-        assert!(revoked.is_ok(), "{:?}", revoked.body);
-        expect_forbidden_close(&mut feed).await?;
+    // A revoked API key.
+    let created = app
+        .gql(Some(&owner), CREATE_KEY, json!({ "w": workspace, "s": ["INBOX_READ"] }))
+        .await?;
+    let secret = created.str_at("/data/createApiKey/secret")?;
+    let key_id = created.str_at("/data/createApiKey/apiKey/id")?;
+    let mut feed = open_feed(&app, &secret, &workspace).await?;
+    let revoked = app
+        .gql(
+            Some(&owner),
+            "mutation($k: ID!) { revokeApiKey(id: $k) }",
+            json!({ "k": key_id }),
+        )
+        .await?;
+    assert!(revoked.is_ok(), "{:?}", revoked.body);
+    expect_forbidden_close(&mut feed).await?;
 
-        // The owner's own subscription is untouched by all of it.
-        let mut owners = open_feed(&app, &owner, &workspace).await?;
-        owners.expect_nothing(Duration::from_millis(300)).await?;
+    // The owner's own subscription is untouched by all of it.
+    let mut owners = open_feed(&app, &owner, &workspace).await?;
+    owners.expect_nothing(Duration::from_millis(300)).await?;
 
-        // A key without INBOX_READ may not subscribe at all.
-        let created = app
-            .gql(Some(&owner), CREATE_KEY, json!({ "w": workspace, "s": ["BILLING_READ"] }))
-            .await?;
-        let billing_only = created.str_at("/data/createApiKey/secret")?;
-        let mut refused = subscribe(&app, &billing_only, &workspace, None).await?;
-        match refused.frame(WAIT).await? {
-            Frame::Errors(errors) => assert_eq!(errors[0]["extensions"]["code"], "FORBIDDEN"),
-            other => anyhow::bail!("expected FORBIDDEN, got {other:?}"),
-        }
-        Ok(())
+    // A key without INBOX_READ may not subscribe at all.
+    let created = app
+        .gql(
+            Some(&owner),
+            CREATE_KEY,
+            json!({ "w": workspace, "s": ["BILLING_READ"] }),
+        )
+        .await?;
+    let billing_only = created.str_at("/data/createApiKey/secret")?;
+    let mut refused = subscribe(&app, &billing_only, &workspace, None).await?;
+    match refused.frame(WAIT).await? {
+        Frame::Errors(errors) => assert_eq!(errors[0]["extensions"]["code"], "FORBIDDEN"),
+        other => anyhow::bail!("expected FORBIDDEN, got {other:?}"),
     }
-);
+    Ok(())
+});
 
 backend_tests!(
     a_subscriber_that_falls_behind_is_disconnected_with_a_reason_and_resumes_without_loss,
@@ -368,49 +374,148 @@ backend_tests!(
     }
 );
 
+backend_tests!(a_refused_send_is_announced_as_failed_with_the_health_change, |app| {
+    let account = app.stock_pool(1, 100).await?[0].to_string();
+    let (owner, workspace) = funded(&app, "olive", 10_000).await?;
+    let rented = app
+        .gql(Some(&owner), RENT, json!({ "w": workspace, "o": account, "d": 1 }))
+        .await?;
+    anyhow::ensure!(rented.is_ok(), "{:?}", rented.body);
+    app.gql(
+        Some(&owner),
+        CONTACT_SEND,
+        json!({ "a": account, "c": "Ada", "t": "hello" }),
+    )
+    .await?;
+    app.inbox.sync_all().await?;
+    let dialog = app
+        .gql(
+            Some(&owner),
+            "query($w: ID!) { workspace(id: $w) { dialogs { edges { node { id } } } } }",
+            json!({ "w": workspace }),
+        )
+        .await?
+        .str_at("/data/workspace/dialogs/edges/0/node/id")?;
+    let mut subscriber = subscribe(&app, &owner, &workspace, Some(0)).await?;
+    assert_eq!(
+        summary(&subscriber.event(WAIT).await?),
+        ("MessageReceived".to_owned(), 1, "hello".to_owned())
+    );
+    app.gql(
+        Some(&owner),
+        INJECT,
+        json!({ "a": account, "f": "FLOOD_WAIT", "s": 120 }),
+    )
+    .await?;
+    let sent = app
+        .gql(
+            Some(&owner),
+            SEND,
+            json!({ "a": account, "d": dialog, "t": "are you there?" }),
+        )
+        .await?;
+    assert_eq!(sent.str_at("/data/sendMessage/status")?, "FAILED", "{:?}", sent.body);
+    let seen = events(&mut subscriber, 3).await?;
+    assert_eq!(
+        seen[0],
+        ("MessageSent".to_owned(), 2, "PENDING are you there?".to_owned())
+    );
+    assert_eq!(
+        seen[1],
+        ("MessageSent".to_owned(), 3, "FAILED are you there?".to_owned())
+    );
+    assert_eq!(
+        seen[2],
+        ("AccountHealthChanged".to_owned(), 4, "ACTIVE -> COOLDOWN".to_owned())
+    );
+    Ok(())
+});
+
+async fn append_one(app: &TestApp, scope: &TenantScope, account: AccountId, event: InboxEvent) -> anyhow::Result<()> {
+    let tx = app.store.begin().await?;
+    events::append(&*tx, scope, EventDraft::new(account, event), chrono::Utc::now()).await?;
+    tx.commit().await?;
+    app.outbox.committed();
+    Ok(())
+}
+
 backend_tests!(
-    a_refused_send_is_announced_as_failed_with_the_health_change,
+    subscribers_see_only_the_account_they_asked_for_and_keys_see_health_only_with_accounts_read,
     |app| {
-        let account = app.stock_pool(1, 100).await?[0].to_string();
-        let (owner, workspace) = funded(&app, "olive", 10_000).await?;
-        let rented = app
-            .gql(Some(&owner), RENT, json!({ "w": workspace, "o": account, "d": 1 }))
-            .await?;
-        anyhow::ensure!(rented.is_ok(), "{:?}", rented.body);
-        app.gql(
-            Some(&owner),
-            CONTACT_SEND,
-            json!({ "a": account, "c": "Ada", "t": "hello" }),
+        use tgos_domain::accounts::health::HealthStateKind;
+        let (owner, workspace) = funded(&app, "olive", 0).await?;
+        let scope = app.scope_of(&owner, &workspace).await?;
+        let (x, y) = (AccountId::generate(), AccountId::generate());
+        let deleted = || InboxEvent::MessageDeleted {
+            message_id: MessageId::generate(),
+            dialog_id: DialogId::generate(),
+        };
+        append_one(&app, &scope, x, deleted()).await?;
+        append_one(
+            &app,
+            &scope,
+            x,
+            InboxEvent::AccountHealthChanged {
+                state: HealthStateKind::Cooldown,
+                risk_score: 20,
+                previous_state: HealthStateKind::Active,
+                previous_risk_score: 0,
+            },
         )
         .await?;
-        app.inbox.sync_all().await?;
-        let dialog = app
-            .gql(
-                Some(&owner),
-                "query($w: ID!) { workspace(id: $w) { dialogs { edges { node { id } } } } }",
-                json!({ "w": workspace }),
-            )
-            .await?
-            .str_at("/data/workspace/dialogs/edges/0/node/id")?;
-        let mut subscriber = subscribe(&app, &owner, &workspace, Some(0)).await?;
+        append_one(&app, &scope, y, deleted()).await?;
+
+        let key = |scopes: Value| {
+            let app = &app;
+            let owner = &owner;
+            let workspace = &workspace;
+            async move {
+                let created = app
+                    .gql(Some(owner), CREATE_KEY, json!({ "w": workspace, "s": scopes }))
+                    .await?;
+                created.str_at("/data/createApiKey/secret")
+            }
+        };
+        let inbox_only = key(json!(["INBOX_READ"])).await?;
+        let with_accounts = key(json!(["INBOX_READ", "ACCOUNTS_READ"])).await?;
+
+        let mut of_x = Subscriber::start(
+            app.addr,
+            &owner,
+            INBOX_EVENTS,
+            json!({ "w": workspace, "a": x.to_string(), "after": 0 }),
+            None,
+        )
+        .await?;
+        let seen: Vec<(String, i64)> = events(&mut of_x, 2).await?.into_iter().map(|e| (e.0, e.1)).collect();
         assert_eq!(
-            summary(&subscriber.event(WAIT).await?),
-            ("MessageReceived".to_owned(), 1, "hello".to_owned())
+            seen,
+            vec![("MessageDeleted".to_owned(), 1), ("AccountHealthChanged".to_owned(), 2)]
         );
-        app.gql(
-            Some(&owner),
-            INJECT,
-            json!({ "a": account, "f": "FLOOD_WAIT", "s": 120 }),
+        of_x.expect_nothing(Duration::from_millis(300)).await?;
+
+        let mut keyed = subscribe(&app, &inbox_only, &workspace, Some(0)).await?;
+        let seen: Vec<i64> = events(&mut keyed, 2).await?.into_iter().map(|e| e.1).collect();
+        assert_eq!(seen, vec![1, 3], "health needs ACCOUNTS_READ");
+        keyed.expect_nothing(Duration::from_millis(300)).await?;
+
+        let mut both = subscribe(&app, &with_accounts, &workspace, Some(0)).await?;
+        let seen: Vec<i64> = events(&mut both, 3).await?.into_iter().map(|e| e.1).collect();
+        assert_eq!(seen, vec![1, 2, 3]);
+
+        // A malformed account id is named.
+        let mut bad = Subscriber::start(
+            app.addr,
+            &owner,
+            INBOX_EVENTS,
+            json!({ "w": workspace, "a": "nope" }),
+            None,
         )
         .await?;
-        let sent = app
-            .gql(Some(&owner), SEND, json!({ "a": account, "d": dialog, "t": "are you there?" }))
-            .await?;
-        assert_eq!(sent.str_at("/data/sendMessage/status")?, "FAILED", "{:?}", sent.body);
-        let seen = events(&mut subscriber, 3).await?;
-        assert_eq!(seen[0], ("MessageSent".to_owned(), 2, "PENDING are you there?".to_owned()));
-        assert_eq!(seen[1], ("MessageSent".to_owned(), 3, "FAILED are you there?".to_owned()));
-        assert_eq!(seen[2], ("AccountHealthChanged".to_owned(), 4, "ACTIVE -> COOLDOWN".to_owned()));
+        match bad.frame(WAIT).await? {
+            Frame::Errors(errors) => assert_eq!(errors[0]["extensions"]["field"], "accountId"),
+            other => anyhow::bail!("expected BAD_USER_INPUT, got {other:?}"),
+        }
         Ok(())
     }
 );

@@ -331,3 +331,71 @@ postgres_tests!(
         Ok(())
     }
 );
+
+postgres_tests!(
+    a_workspaces_events_are_walled_off_and_only_the_relay_reads_across,
+    |app| {
+        use tgos_domain::events::{self, EventDraft, InboxEvent};
+        use tgos_domain::ids::{AccountId, DialogId, MessageId};
+
+        let olive = app.sign_up("olive").await?;
+        let ours = app.create_workspace(&olive, "Ours").await?;
+        let oscar = app.sign_up("oscar").await?;
+        let theirs = app.create_workspace(&oscar, "Theirs").await?;
+        for (token, workspace) in [(&olive, &ours), (&oscar, &theirs)] {
+            let scope = app.scope_of(token, workspace).await?;
+            let tx = app.store.begin().await?;
+            let event = InboxEvent::MessageDeleted {
+                message_id: MessageId::generate(),
+                dialog_id: DialogId::generate(),
+            };
+            events::append(
+                &*tx,
+                &scope,
+                EventDraft::new(AccountId::generate(), event),
+                chrono::Utc::now(),
+            )
+            .await?;
+            tx.commit().await?;
+        }
+        let server = app.server_pool().await?;
+
+        let tx = server.begin().await?;
+        set_tenant(&tx, &ours).await?;
+        assert_eq!(count(&tx, "SELECT count(*) FROM outbox_events").await?, 1);
+        assert_eq!(count(&tx, "SELECT count(*) FROM event_sequences").await?, 1);
+        let stolen = tx
+            .execute_unprepared(&format!(
+                "UPDATE event_sequences SET last_sequence = 0 WHERE workspace_id = '{theirs}'"
+            ))
+            .await?;
+        assert_eq!(stolen.rows_affected(), 0, "another tenant's counter cannot be moved");
+        let erased = tx.execute_unprepared("DELETE FROM outbox_events").await?;
+        assert_eq!(erased.rows_affected(), 0, "a tenant cannot delete events");
+        let Err(planted) = tx
+            .execute_unprepared(&format!(
+                "INSERT INTO outbox_events (workspace_id, sequence, account_id, kind, payload, occurred_at)
+                 VALUES ('{theirs}', 99, gen_random_uuid(), 'MessageDeleted', '{{}}', now())"
+            ))
+            .await
+        else {
+            anyhow::bail!("an event was written into another tenant");
+        };
+        assert!(planted.to_string().contains("row-level security"), "{planted}");
+        drop(tx);
+
+        // The relay's wall reads every workspace's events, and prunes only published ones.
+        let tx = server.begin().await?;
+        tx.execute_unprepared("SELECT set_config('tgos.sweep', 'outbox_relay', true)")
+            .await?;
+        let relayed = count(&tx, "SELECT count(*) FROM outbox_events").await?;
+        assert!(relayed >= 2, "{relayed}");
+        // (Unpublished again within this transaction, whatever the running relay did meanwhile.)
+        tx.execute_unprepared("UPDATE outbox_events SET published_at = NULL")
+            .await?;
+        let pruned = tx.execute_unprepared("DELETE FROM outbox_events").await?;
+        assert_eq!(pruned.rows_affected(), 0, "unpublished events are never deleted");
+        assert_eq!(count(&tx, "SELECT count(*) FROM outbox_events").await?, relayed);
+        Ok(())
+    }
+);

@@ -95,7 +95,7 @@ pub struct MessageDeleted {
 pub struct DialogRead {
     #[graphql(flatten)]
     envelope: Envelope,
-    dialog: Dialog,
+    dialog: Box<Dialog>,
 }
 
 /// An account's health state or risk moved.
@@ -147,7 +147,7 @@ impl InboxEvent {
             }),
             DomainEvent::DialogRead { dialog } => Self::DialogRead(DialogRead {
                 envelope,
-                dialog: Dialog::single(dialog.clone(), scope.clone()),
+                dialog: Box::new(Dialog::single(dialog.clone(), scope.clone())),
             }),
             DomainEvent::AccountHealthChanged {
                 state,

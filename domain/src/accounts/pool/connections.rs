@@ -178,7 +178,15 @@ impl Connections {
         if let Some(signal) = HealthSignal::from_gateway(error) {
             let now = self.clock.now();
             let observation = HealthObservation::new(signal, now);
-            announce::observe(&*self.store, &self.outbox, account.leased_to, account.id, observation, now).await?;
+            announce::observe(
+                &*self.store,
+                &self.outbox,
+                account.leased_to,
+                account.id,
+                observation,
+                now,
+            )
+            .await?;
         }
         Ok(DomainError::Conflict {
             field: None,

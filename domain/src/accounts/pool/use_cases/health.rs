@@ -17,8 +17,8 @@ use crate::accounts::pool::records::{AccountRecord, AccountStatus};
 use crate::accounts::pool::service::AccountsService;
 use crate::audit::{self, Actor, AuditDraft, ChainId};
 use crate::error::{DomainError, DomainResult};
-use crate::identity::Principal;
 use crate::events::announce;
+use crate::identity::Principal;
 use crate::ids::{AccountId, WorkspaceId};
 use crate::request::ClientInfo;
 use crate::tenancy::api_keys::Scope;
@@ -197,6 +197,14 @@ impl AccountsService {
                 .filter(|held_by| *held_by == workspace),
             None => None,
         };
-        announce::observe(&*self.store, &self.outbox, holder, account, observation, self.clock.now()).await
+        announce::observe(
+            &*self.store,
+            &self.outbox,
+            holder,
+            account,
+            observation,
+            self.clock.now(),
+        )
+        .await
     }
 }
