@@ -10,7 +10,7 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait as _, Condition, ConnectionTrait as _, DatabaseBackend, EntityTrait as _,
     QueryFilter as _, QueryOrder as _, QuerySelect as _, Statement,
 };
-use tgos_domain::events::{EventDraft, InboxEvent, OutboxRepository, StoredEvent};
+use tgos_domain::events::{EventDraft, InboxEvent, OutboxRepository, StoredEvent, Unpublished};
 use tgos_domain::ids::{AccountId, WorkspaceId};
 use tgos_domain::store::{StoreError, StoreResult};
 use tgos_domain::tenancy::TenantScope;
@@ -111,7 +111,15 @@ impl<C: Conn> OutboxRepository for Repo<C> {
             .await
             .store()?;
         db.done().await?;
-        rows.into_iter().map(event).collect()
+        Ok(rows
+            .into_iter()
+            .filter_map(|row| {
+                let key = (row.workspace_id, row.sequence);
+                event(row)
+                    .map_err(|_| tracing::warn!(workspace = %key.0, sequence = key.1, "an outbox event does not read"))
+                    .ok()
+            })
+            .collect())
     }
 
     async fn latest_sequence(&self, scope: &TenantScope) -> StoreResult<i64> {
@@ -137,7 +145,7 @@ impl<C: Conn> OutboxRepository for Repo<C> {
         }
     }
 
-    async fn unpublished_events(&self, limit: u64) -> StoreResult<Vec<StoredEvent>> {
+    async fn unpublished_events(&self, limit: u64) -> StoreResult<Unpublished> {
         let db = self.wall(RELAY).await?;
         let rows = outbox_events::Entity::find()
             .filter(outbox_events::Column::PublishedAt.is_null())
@@ -148,7 +156,15 @@ impl<C: Conn> OutboxRepository for Repo<C> {
             .await
             .store()?;
         db.done().await?;
-        rows.into_iter().map(event).collect()
+        let mut unpublished = Unpublished::default();
+        for row in rows {
+            let key = (WorkspaceId::from_uuid(row.workspace_id), row.sequence);
+            match event(row) {
+                Ok(event) => unpublished.events.push(event),
+                Err(_) => unpublished.unreadable.push(key),
+            }
+        }
+        Ok(unpublished)
     }
 
     async fn mark_published(&self, events: &[(WorkspaceId, i64)], at: DateTime<Utc>) -> StoreResult<()> {

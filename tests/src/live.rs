@@ -70,6 +70,13 @@ impl Subscriber {
         Ok(subscriber)
     }
 
+    /// Starts another subscription on the same connection under `id`.
+    pub async fn add(&mut self, id: &str, query: &str, variables: Value) -> anyhow::Result<()> {
+        let subscribe = json!({ "id": id, "type": "subscribe", "payload": { "query": query, "variables": variables } });
+        self.socket.send(Message::Text(subscribe.to_string().into())).await?;
+        Ok(())
+    }
+
     /// The next frame within `within`.
     pub async fn frame(&mut self, within: Duration) -> anyhow::Result<Frame> {
         loop {

@@ -32,13 +32,34 @@ pub fn client<'a>(ctx: &Context<'a>) -> ClientInfo {
     ctx.data_opt::<ClientInfo>().cloned().unwrap_or_default()
 }
 
-/// What a WebSocket connection's resolvers tell the connection: the workspaces its subscriptions follow (so
-/// the connection re-checks membership of exactly those), and a request to close it with a code and reason
-/// (a slow consumer). Absent over HTTP.
+/// Subscriptions one connection may hold open at once (each holds a feed and, while replaying, a page of
+/// events).
+pub const MAX_SUBSCRIPTIONS_PER_CONNECTION: usize = 16;
+
+/// What a WebSocket connection's resolvers tell the connection: the workspaces its open subscriptions follow
+/// (so the connection re-checks membership of exactly those), and a request to close it with a code and
+/// reason (a slow consumer). Absent over HTTP.
 #[derive(Debug, Clone)]
 pub struct ConnectionControl {
     watched: std::sync::Arc<std::sync::Mutex<Vec<tgos_domain::ids::WorkspaceId>>>,
     closes: tokio::sync::mpsc::Sender<(u16, String)>,
+}
+
+/// An open subscription's place on its connection; dropping it (the subscription ended) stops watching its
+/// workspace.
+#[derive(Debug)]
+pub struct Watching {
+    control: ConnectionControl,
+    workspace: tgos_domain::ids::WorkspaceId,
+}
+
+impl Drop for Watching {
+    fn drop(&mut self) {
+        let mut watched = self.control.lock();
+        if let Some(at) = watched.iter().position(|w| *w == self.workspace) {
+            watched.swap_remove(at);
+        }
+    }
 }
 
 impl ConnectionControl {
@@ -52,18 +73,29 @@ impl ConnectionControl {
         (control, requests)
     }
 
-    pub fn watch(&self, workspace: tgos_domain::ids::WorkspaceId) {
-        let mut watched = self.watched.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if !watched.contains(&workspace) {
-            watched.push(workspace);
-        }
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<tgos_domain::ids::WorkspaceId>> {
+        self.watched.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// Registers a subscription following `workspace`; `None` when the connection holds the most it may.
+    pub fn watch(&self, workspace: tgos_domain::ids::WorkspaceId) -> Option<Watching> {
+        let mut watched = self.lock();
+        if watched.len() >= MAX_SUBSCRIPTIONS_PER_CONNECTION {
+            return None;
+        }
+        watched.push(workspace);
+        Some(Watching {
+            control: self.clone(),
+            workspace,
+        })
+    }
+
+    /// The workspaces open subscriptions follow (each once).
     pub fn watched(&self) -> Vec<tgos_domain::ids::WorkspaceId> {
-        self.watched
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
+        let mut watched = self.lock().clone();
+        watched.sort_unstable();
+        watched.dedup();
+        watched
     }
 
     /// Asks the connection to close; the first request wins.

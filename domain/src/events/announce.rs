@@ -8,36 +8,39 @@ use chrono::{DateTime, Utc};
 use super::records::{EventDraft, InboxEvent, StoredEvent};
 use crate::accounts::health::{HealthChange, HealthObservation, record_observation};
 use crate::error::DomainResult;
-use crate::events::{OutboxRepository, relay::Outbox};
+use crate::events::relay::Outbox;
 use crate::ids::{AccountId, WorkspaceId};
-use crate::store::{Store, StoreResult};
+use crate::store::{Store, StoreResult, Transaction};
 use crate::tenancy::TenantScope;
 
-/// Appends `AccountHealthChanged` for `holder` when `change` moved anything.
-pub async fn health_changed<R>(
-    repository: &R,
+/// Appends `AccountHealthChanged` for `holder` when `change` moved anything and `holder` still leases the
+/// account (read in the same transaction, so a lease that just moved announces nothing to its old tenant).
+pub async fn health_changed(
+    tx: &dyn Transaction,
     holder: Option<WorkspaceId>,
     account: AccountId,
     change: &HealthChange,
     now: DateTime<Utc>,
-) -> StoreResult<Option<StoredEvent>>
-where
-    R: OutboxRepository + ?Sized,
-{
+) -> StoreResult<Option<StoredEvent>> {
     let Some(workspace) = holder.filter(|_| change.changed()) else {
         return Ok(None);
     };
+    let scope = TenantScope::system(workspace);
+    let holds = tx
+        .find_account(Some(&scope), account)
+        .await?
+        .is_some_and(|a| a.leased_to == Some(workspace));
+    if !holds {
+        return Ok(None);
+    }
     let event = InboxEvent::AccountHealthChanged {
         state: change.after.state.kind(),
         risk_score: change.after.risk.value(),
         previous_state: change.before.state.kind(),
         previous_risk_score: change.before.risk.value(),
     };
-    let scope = TenantScope::system(workspace);
     Ok(Some(
-        repository
-            .append_event(&scope, &EventDraft::new(account, event), now)
-            .await?,
+        super::append(tx, &scope, EventDraft::new(account, event), now).await?,
     ))
 }
 

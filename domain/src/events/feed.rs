@@ -8,7 +8,8 @@
 //!   the outbox first, so the subscriber sees every number in order.
 //! - Events the subscriber may not see (another account than the one it asked for, health without
 //!   `ACCOUNTS_READ`) are passed over silently; their numbers still count as passed.
-//! - A replay further back than the outbox keeps is refused (`afterSequence`), not silently shortened.
+//! - A replay further back than the outbox keeps is refused (`afterSequence`), not silently shortened; a
+//!   feed that finds events it still owes gone from the outbox ends ([`FeedEnd::Lost`]) rather than skip them.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -29,6 +30,9 @@ const PAGE: u64 = 200;
 /// Why a feed stopped.
 #[derive(Debug)]
 pub enum FeedEnd {
+    /// Events it had yet to deliver are gone from the outbox (pruned past the replay window, or unreadable):
+    /// the subscriber should reload rather than continue with a hole.
+    Lost { last_sequence: i64 },
     /// The subscriber fell further behind than the bus keeps; it should reconnect with `afterSequence`.
     SlowConsumer { last_sequence: i64 },
     /// The bus closed (the server is stopping).
@@ -119,16 +123,9 @@ impl EventFeed {
                 self.read_page().await.map_err(FeedEnd::Failed)?;
                 if self.pending.front().is_none_or(|first| first.sequence != self.last + 1) {
                     // Only when events were pruned while a subscriber was still behind them.
-                    let resume = self
-                        .pending
-                        .front()
-                        .map_or(self.replay_until, |first| first.sequence - 1);
-                    tracing::warn!(
-                        from = self.last,
-                        to = resume,
-                        "events past the replay window were skipped"
-                    );
-                    self.last = resume;
+                    return Err(FeedEnd::Lost {
+                        last_sequence: self.last,
+                    });
                 }
                 continue;
             }

@@ -25,23 +25,21 @@ pub use access::{AccessChange, AccessSignals};
 pub use bus::{EventBus, LocalEventBus};
 pub use feed::{EventFeed, FeedEnd};
 pub use ports::OutboxRepository;
-pub use records::{EventDraft, InboxEvent, StoredEvent};
+pub use records::{EventDraft, InboxEvent, StoredEvent, Unpublished};
 pub use relay::{Outbox, OutboxRelay};
 
 use chrono::{DateTime, Utc};
 
-use crate::store::StoreResult;
+use crate::store::{StoreResult, Transaction};
 use crate::tenancy::TenantScope;
 
-/// Appends `event` to the workspace's outbox on `repository` (the use case's transaction).
-pub async fn append<R>(
-    repository: &R,
+/// Appends `event` to the workspace's outbox in the use case's transaction (never on the bare store: the
+/// number and the row must commit together, with the change they announce).
+pub async fn append(
+    tx: &dyn Transaction,
     scope: &TenantScope,
     draft: EventDraft,
     now: DateTime<Utc>,
-) -> StoreResult<StoredEvent>
-where
-    R: OutboxRepository + ?Sized,
-{
-    repository.append_event(scope, &draft, now).await
+) -> StoreResult<StoredEvent> {
+    tx.append_event(scope, &draft, now).await
 }

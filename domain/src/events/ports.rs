@@ -2,12 +2,13 @@
 //!
 //! Rules for implementations: `append_event` takes the workspace's next sequence number with a statement
 //! that locks the workspace's counter row until the transaction ends (an upsert), so numbers have no holes
-//! and commit in order; `(workspace, sequence)` is unique.
+//! and commit in order; `(workspace, sequence)` is unique. `append_event` is only ever called on a
+//! [`crate::store::Transaction`] (through [`super::append`]): the number and the row must commit together.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::records::{EventDraft, StoredEvent};
+use super::records::{EventDraft, StoredEvent, Unpublished};
 use crate::ids::WorkspaceId;
 use crate::store::StoreResult;
 use crate::tenancy::TenantScope;
@@ -21,7 +22,8 @@ pub trait OutboxRepository: Send + Sync {
         draft: &EventDraft,
         now: DateTime<Utc>,
     ) -> StoreResult<StoredEvent>;
-    /// The workspace's events after `after`, up to and including `up_to` when given, in sequence order.
+    /// The workspace's events after `after`, up to and including `up_to` when given, in sequence order. A row
+    /// whose payload no longer reads is left out (the feed then sees a gap it cannot fill).
     async fn events_after(
         &self,
         scope: &TenantScope,
@@ -31,8 +33,9 @@ pub trait OutboxRepository: Send + Sync {
     ) -> StoreResult<Vec<StoredEvent>>;
     /// The workspace's latest sequence number (0 before its first event).
     async fn latest_sequence(&self, scope: &TenantScope) -> StoreResult<i64>;
-    /// Unpublished events of every workspace, oldest first: each workspace's in sequence order (the relay).
-    async fn unpublished_events(&self, limit: u64) -> StoreResult<Vec<StoredEvent>>;
+    /// Unpublished events of every workspace, each workspace's in sequence order (the relay), at most `limit`
+    /// rows counting unreadable ones.
+    async fn unpublished_events(&self, limit: u64) -> StoreResult<Unpublished>;
     /// Marks events published (the relay).
     async fn mark_published(&self, events: &[(WorkspaceId, i64)], at: DateTime<Utc>) -> StoreResult<()>;
     /// Deletes published events that occurred before `before` (the replay window); how many.

@@ -69,6 +69,15 @@ impl EventDraft {
     }
 }
 
+/// What the relay reads: the unpublished events, and the keys of rows whose payload no longer reads (written
+/// by another version of the server). Those are marked published and logged, never allowed to stop the
+/// relay for every workspace.
+#[derive(Debug, Default)]
+pub struct Unpublished {
+    pub events: Vec<StoredEvent>,
+    pub unreadable: Vec<(WorkspaceId, i64)>,
+}
+
 /// An event as the outbox keeps it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredEvent {

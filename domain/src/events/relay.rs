@@ -63,16 +63,20 @@ impl OutboxRelay {
         let mut published = 0;
         loop {
             let batch = self.store.unpublished_events(BATCH).await?;
-            let keys: Vec<_> = batch.iter().map(|e| (e.workspace_id, e.sequence)).collect();
-            let count = batch.len();
-            for event in batch {
+            let mut keys: Vec<_> = batch.events.iter().map(|e| (e.workspace_id, e.sequence)).collect();
+            for (workspace, sequence) in &batch.unreadable {
+                tracing::error!(%workspace, sequence, "an outbox event does not read; it is skipped");
+            }
+            keys.extend(batch.unreadable.iter().copied());
+            let count = keys.len();
+            published += batch.events.len();
+            for event in batch.events {
                 self.bus.publish(Arc::new(event));
             }
             if count == 0 {
                 break;
             }
             self.store.mark_published(&keys, self.clock.now()).await?;
-            published += count;
             if (count as u64) < BATCH {
                 break;
             }
@@ -82,8 +86,12 @@ impl OutboxRelay {
 
     /// Deletes published events older than the replay window; how many.
     pub async fn prune(&self, window: Duration) -> DomainResult<u64> {
-        let before: DateTime<Utc> =
-            self.clock.now() - chrono::Duration::from_std(window).unwrap_or(chrono::Duration::MAX);
+        let window = chrono::Duration::from_std(window).unwrap_or(chrono::Duration::MAX);
+        let before: DateTime<Utc> = self
+            .clock
+            .now()
+            .checked_sub_signed(window)
+            .unwrap_or(DateTime::<Utc>::MIN_UTC);
         Ok(self.store.prune_published(before).await?)
     }
 

@@ -226,7 +226,7 @@ backend_tests!(
         // Marked, so a restart does not publish them again.
         let mut unpublished = usize::MAX;
         for _ in 0..50 {
-            unpublished = app.store.unpublished_events(100).await?.len();
+            unpublished = app.store.unpublished_events(100).await?.events.len();
             if unpublished == 0 {
                 break;
             }
@@ -267,6 +267,9 @@ backend_tests!(revoked_access_closes_open_subscriptions_with_4403, |app| {
     let scope = app.scope_of(&owner, &workspace).await?;
     append_events(&app, &scope, 1, 5).await?;
 
+    // The owner's subscription, open through all of it, is untouched (checked at the end).
+    let mut owners = open_feed(&app, &owner, &workspace).await?;
+
     // A removed member.
     let (viewer, viewer_id) = app.join(&owner, &workspace, "vera", "VIEWER").await?;
     let mut feed = open_feed(&app, &viewer, &workspace).await?;
@@ -300,9 +303,9 @@ backend_tests!(revoked_access_closes_open_subscriptions_with_4403, |app| {
     assert!(revoked.is_ok(), "{:?}", revoked.body);
     expect_forbidden_close(&mut feed).await?;
 
-    // The owner's own subscription is untouched by all of it.
-    let mut owners = open_feed(&app, &owner, &workspace).await?;
-    owners.expect_nothing(Duration::from_millis(300)).await?;
+    // The owner's subscription is still open and live.
+    append_events(&app, &scope, 1, 5).await?;
+    assert_eq!(owners.event(WAIT).await?["sequence"], 2);
 
     // A key without INBOX_READ may not subscribe at all.
     let created = app
@@ -519,3 +522,90 @@ backend_tests!(
         Ok(())
     }
 );
+
+backend_tests!(
+    concurrent_writers_in_one_workspace_get_numbers_without_holes_or_repeats,
+    |app| {
+        let (owner, workspace) = funded(&app, "olive", 0).await?;
+        let scope = app.scope_of(&owner, &workspace).await?;
+        let mut subscriber = subscribe(&app, &owner, &workspace, Some(0)).await?;
+        let mut writers = Vec::new();
+        for _ in 0..8 {
+            let (app, scope) = (std::sync::Arc::clone(&app), scope.clone());
+            writers.push(tokio::spawn(async move {
+                for _ in 0..10 {
+                    append_events(&app, &scope, 2, 5).await?;
+                }
+                anyhow::Ok(())
+            }));
+        }
+        for writer in writers {
+            writer.await??;
+        }
+        app.outbox.committed();
+        let seen: Vec<i64> = events(&mut subscriber, 160).await?.into_iter().map(|e| e.1).collect();
+        assert_eq!(seen, (1..=160).collect::<Vec<i64>>(), "every number once, in order");
+        subscriber.expect_nothing(Duration::from_millis(300)).await?;
+        let stored = app.store.events_after(&scope, 0, None, 1000).await?;
+        let numbers: Vec<i64> = stored.iter().map(|e| e.sequence).collect();
+        assert_eq!(numbers, (1..=160).collect::<Vec<i64>>());
+        Ok(())
+    }
+);
+
+backend_tests!(a_replay_from_before_the_replay_window_is_refused_by_name, |app| {
+    let (owner, workspace) = funded(&app, "olive", 0).await?;
+    let scope = app.scope_of(&owner, &workspace).await?;
+    append_events(&app, &scope, 3, 5).await?;
+    let mut subscriber = subscribe(&app, &owner, &workspace, Some(0)).await?;
+    assert_eq!(events(&mut subscriber, 3).await?.len(), 3, "published");
+    // The window closes on everything published so far.
+    let relay = tgos_domain::events::OutboxRelay::new(
+        std::sync::Arc::clone(&app.store),
+        std::sync::Arc::new(tgos_domain::events::LocalEventBus::new(8)),
+        std::sync::Arc::new(tgos_domain::clock::SystemClock),
+        app.outbox.clone(),
+    );
+    let mut pruned = 0;
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        pruned += relay.prune(Duration::ZERO).await?;
+        if pruned == 3 {
+            break;
+        }
+    }
+    assert_eq!(pruned, 3);
+    let mut late = subscribe(&app, &owner, &workspace, Some(1)).await?;
+    match late.frame(WAIT).await? {
+        Frame::Errors(errors) => {
+            assert_eq!(errors[0]["extensions"]["code"], "BAD_USER_INPUT");
+            assert_eq!(errors[0]["extensions"]["field"], "afterSequence");
+        }
+        other => anyhow::bail!("expected BAD_USER_INPUT, got {other:?}"),
+    }
+    // Numbering goes on from where it was.
+    append_events(&app, &scope, 1, 5).await?;
+    assert_eq!(subscriber.event(WAIT).await?["sequence"], 4);
+    Ok(())
+});
+
+backend_tests!(one_connection_holds_at_most_sixteen_subscriptions, |app| {
+    let (owner, workspace) = funded(&app, "olive", 0).await?;
+    let mut connection = subscribe(&app, &owner, &workspace, None).await?;
+    for id in 2..=17 {
+        connection
+            .add(&id.to_string(), INBOX_EVENTS, json!({ "w": workspace }))
+            .await?;
+    }
+    match connection.frame(WAIT).await? {
+        Frame::Errors(errors) => {
+            assert_eq!(errors[0]["extensions"]["code"], "CONFLICT");
+            assert!(errors[0]["message"].as_str().unwrap_or_default().contains("16"));
+        }
+        other => anyhow::bail!("expected CONFLICT for one of the 17, got {other:?}"),
+    }
+    // That one completes; the sixteen others stay open.
+    assert_eq!(connection.frame(WAIT).await?, Frame::Complete);
+    connection.expect_nothing(Duration::from_millis(300)).await?;
+    Ok(())
+});

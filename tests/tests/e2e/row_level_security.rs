@@ -372,6 +372,14 @@ postgres_tests!(
         assert_eq!(stolen.rows_affected(), 0, "another tenant's counter cannot be moved");
         let erased = tx.execute_unprepared("DELETE FROM outbox_events").await?;
         assert_eq!(erased.rows_affected(), 0, "a tenant cannot delete events");
+        let rewritten = tx
+            .execute_unprepared("UPDATE outbox_events SET payload = '{}', published_at = now()")
+            .await?;
+        assert_eq!(
+            rewritten.rows_affected(),
+            0,
+            "a tenant cannot rewrite or mark its events"
+        );
         let Err(planted) = tx
             .execute_unprepared(&format!(
                 "INSERT INTO outbox_events (workspace_id, sequence, account_id, kind, payload, occurred_at)

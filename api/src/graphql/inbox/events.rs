@@ -21,7 +21,7 @@ use tgos_domain::tenancy::TenantScope;
 
 use super::types::{Dialog, Message};
 use crate::graphql::accounts::types::HealthState;
-use crate::graphql::context::{ConnectionControl, principal};
+use crate::graphql::context::{ConnectionControl, MAX_SUBSCRIPTIONS_PER_CONNECTION, principal};
 use crate::graphql::errors::{ApiError, ApiResult};
 use crate::graphql::{guards::SignedIn, inbox_service, tenancy_service};
 
@@ -29,6 +29,12 @@ use crate::graphql::{guards::SignedIn, inbox_service, tenancy_service};
 pub const SLOW_CONSUMER: (u16, &str) = (
     1013,
     "slow consumer: events were not read fast enough; reconnect with afterSequence",
+);
+
+/// The close code and reason when events a subscriber still had to receive are gone from the outbox.
+pub const LOST: (u16, &str) = (
+    1011,
+    "missed events are no longer kept; reload the inbox, then subscribe without afterSequence",
 );
 
 fn parse_id<T: std::str::FromStr>(id: &ID, field: &str, what: &'static str) -> ApiResult<T> {
@@ -186,7 +192,23 @@ impl InboxSubscription {
             .as_ref()
             .map(|id| parse_id(id, "accountId", "account"))
             .transpose()?;
-        let scope = tenancy_service(ctx)?.scope(principal(ctx)?, workspace).await?;
+        let tenancy = tenancy_service(ctx)?;
+        let principal = principal(ctx)?;
+        tenancy.scope(principal, workspace).await?;
+        // Watched from here on, so a removal from now on closes the connection; the scope is read again
+        // after, so a removal just before is seen too.
+        let watching = match ctx.data_opt::<ConnectionControl>() {
+            Some(control) => Some(control.watch(workspace).ok_or_else(|| {
+                ApiError::from(DomainError::Conflict {
+                    field: None,
+                    message: format!(
+                        "a connection may hold {MAX_SUBSCRIPTIONS_PER_CONNECTION} subscriptions; complete one first"
+                    ),
+                })
+            })?),
+            None => None,
+        };
+        let scope = tenancy.scope(principal, workspace).await?;
         let bus = ctx
             .data_opt::<Arc<dyn EventBus>>()
             .ok_or_else(|| ApiError::from(DomainError::internal("event bus missing from schema data")))?;
@@ -194,22 +216,23 @@ impl InboxSubscription {
             .follow(&**bus, scope.clone(), account, after_sequence.map(i64::from))
             .await?;
         let control = ctx.data_opt::<ConnectionControl>().cloned();
-        if let Some(control) = &control {
-            control.watch(workspace);
-        }
         Ok(futures_util::stream::unfold(
-            (feed, control, scope),
-            |(mut feed, control, scope)| async move {
+            (feed, control, scope, watching),
+            |(mut feed, control, scope, watching)| async move {
                 match feed.next().await {
                     Ok(event) => {
                         let event = InboxEvent::of(&event, &scope);
-                        Some((event, (feed, control, scope)))
+                        Some((event, (feed, control, scope, watching)))
                     }
                     Err(end) => {
                         match (end, &control) {
                             (FeedEnd::SlowConsumer { last_sequence }, Some(control)) => {
                                 tracing::info!(last_sequence, "a subscriber fell behind and was disconnected");
                                 control.close(SLOW_CONSUMER.0, SLOW_CONSUMER.1);
+                            }
+                            (FeedEnd::Lost { last_sequence }, Some(control)) => {
+                                tracing::warn!(last_sequence, "a subscriber's missed events were pruned");
+                                control.close(LOST.0, LOST.1);
                             }
                             (FeedEnd::Failed(error), Some(control)) => {
                                 tracing::error!(%error, "an event feed failed");
