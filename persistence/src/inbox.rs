@@ -159,6 +159,21 @@ impl<C: Conn> InboxRepository for Repo<C> {
         row.map(dialog).transpose()
     }
 
+    async fn find_dialogs(&self, scope: &TenantScope, ids: &[DialogId]) -> StoreResult<Vec<DialogRecord>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
+        let rows = inbox_dialogs::Entity::find()
+            .filter(inbox_dialogs::Column::WorkspaceId.eq(workspace(scope)))
+            .filter(inbox_dialogs::Column::Id.is_in(ids.iter().map(|id| id.as_uuid())))
+            .all(db.conn())
+            .await
+            .store()?;
+        db.done().await?;
+        rows.into_iter().map(dialog).collect()
+    }
+
     async fn insert_message(&self, scope: &TenantScope, record: &MessageRecord) -> StoreResult<bool> {
         if record.workspace_id != scope.workspace_id() {
             return Err(StoreError::backend("message outside its scope"));

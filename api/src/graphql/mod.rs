@@ -8,6 +8,7 @@ pub mod errors;
 pub mod guards;
 pub mod identity;
 pub mod inbox;
+pub mod loaders;
 pub mod tenancy;
 
 use async_graphql::{Context, MergedObject, MergedSubscription, Schema};

@@ -5,7 +5,8 @@
 //! - A browser GET without a query gets GraphiQL (when enabled).
 //! - Bodies are JSON and at most [`MAX_BODY_BYTES`].
 //! - The caller is resolved once from `Authorization: Bearer …`; an unknown, expired or revoked token makes
-//!   the caller anonymous, so protected fields answer `UNAUTHENTICATED`.
+//!   the caller anonymous, so protected fields answer `UNAUTHENTICATED`. Each request runs with fresh loaders
+//!   (`graphql::loaders::Batched`).
 //! - Every response's errors pass through `graphql::errors::finalize`, and every request is counted in the
 //!   metrics under its operation name.
 //! - `Accept: application/graphql-response+json` gets that media type and the spec's status codes.
@@ -13,7 +14,7 @@
 use std::time::Instant;
 
 use async_graphql::parser::types::{DocumentOperations, OperationType};
-use async_graphql::{Response as GqlResponse, ServerError};
+use async_graphql::{Executor as _, Response as GqlResponse, ServerError};
 use poem::http::{StatusCode, header};
 use poem::web::Data;
 use poem::{Body, IntoResponse as _, Request, Response, handler};
@@ -23,6 +24,7 @@ use tgos_domain::identity::Principal;
 use crate::app::AppState;
 use crate::graphql::context::{Caller, RequestId};
 use crate::graphql::errors::{code, finalize};
+use crate::graphql::loaders::Batched;
 
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
@@ -149,7 +151,8 @@ async fn execute(req: &Request, state: &AppState, mut request: async_graphql::Re
         .data(caller)
         .data(super::client_info(req))
         .data(RequestId(request_id.clone()));
-    let mut response = state.schema.execute(request).await;
+    let schema = Batched::new(state.schema.clone(), state.accounts.clone(), state.inbox.clone());
+    let mut response = schema.execute(request).await;
     response.errors = finalize(response.errors, &request_id);
     state
         .metrics

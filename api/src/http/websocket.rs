@@ -28,6 +28,7 @@ use tgos_domain::identity::{IdentityService, Principal};
 
 use crate::app::AppState;
 use crate::graphql::context::{Caller, ConnectionControl, RequestId};
+use crate::graphql::loaders::Batched;
 
 pub const INIT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -189,9 +190,9 @@ pub async fn graphql_ws(
                         _ => None,
                     })
                 });
-            let mut protocol_stream = Box::pin(
-                async_graphql::http::WebSocket::new(state.schema.clone(), messages, protocol.0).connection_data(data),
-            );
+            let executor = Batched::new(state.schema.clone(), state.accounts.clone(), state.inbox.clone());
+            let mut protocol_stream =
+                Box::pin(async_graphql::http::WebSocket::new(executor, messages, protocol.0).connection_data(data));
             let settings = &state.settings.events;
             let send_timeout = Duration::from_secs(settings.send_timeout_secs.max(1));
             let recheck_every = Duration::from_secs(settings.access_recheck_secs.max(1));

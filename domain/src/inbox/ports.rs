@@ -31,6 +31,8 @@ pub trait InboxRepository: Send + Sync {
         peer: PeerKey,
     ) -> StoreResult<Option<DialogRecord>>;
     async fn find_dialog(&self, scope: &TenantScope, id: DialogId) -> StoreResult<Option<DialogRecord>>;
+    /// Those of the dialogs that are the workspace's, in one statement (the dialogs a page's messages name).
+    async fn find_dialogs(&self, scope: &TenantScope, ids: &[DialogId]) -> StoreResult<Vec<DialogRecord>>;
     /// Stores the message unless its `(sequence, telegram id)` is already stored; `true` when stored now. The
     /// dialog's top message, last message time and unread count follow.
     async fn insert_message(&self, scope: &TenantScope, message: &MessageRecord) -> StoreResult<bool>;

@@ -77,6 +77,12 @@ impl InboxService {
         Ok(self.store.find_dialog(scope, id).await?)
     }
 
+    /// Those of the dialogs that are the workspace's, in one read (VIEWER and above, or keys with `INBOX_READ`).
+    pub async fn dialogs_by_ids(&self, scope: &TenantScope, ids: &[DialogId]) -> DomainResult<Vec<DialogRecord>> {
+        scope.require(Role::Viewer, Some(Scope::InboxRead), "reading the inbox")?;
+        Ok(self.store.find_dialogs(scope, ids).await?)
+    }
+
     /// The newest message of each dialog, in one read (VIEWER and above, or keys with `INBOX_READ`).
     pub async fn last_messages(&self, scope: &TenantScope, dialogs: &[DialogId]) -> DomainResult<Vec<MessageRecord>> {
         scope.require(Role::Viewer, Some(Scope::InboxRead), "reading the inbox")?;

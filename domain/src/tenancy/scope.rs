@@ -6,7 +6,7 @@ use crate::error::{DomainError, DomainResult};
 use crate::ids::{ApiKeyId, UserId, WorkspaceId};
 
 /// Who holds a scope: a member with a role, or an API key with scopes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ScopeHolder {
     Member {
         user: UserId,
@@ -22,8 +22,9 @@ pub enum ScopeHolder {
 }
 
 /// A workspace and the caller's standing in it. Only the tenancy service creates one, after checking the
-/// membership or the key's workspace; persistence methods on tenant data require it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// membership or the key's workspace; persistence methods on tenant data require it. (`Hash` so a batch of
+/// reads can be grouped by the scope each was asked under.)
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TenantScope {
     workspace_id: WorkspaceId,
     holder: ScopeHolder,

@@ -1,12 +1,15 @@
 //! Account health and engagement counters. They belong to the account (not to a workspace) and follow it
 //! from lease to lease; use cases decide who may read them. Health is saved with compare-and-swap on its
-//! version; counters are only added to, in one upsert per day, with peers recorded once per day.
+//! version; counters are only added to, in one upsert per day, with peers recorded once per day. Reads name any
+//! number of accounts at a fixed cost: one statement for health, two for counters.
+
+use std::collections::HashMap;
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::{Expr, ExprTrait as _, OnConflict};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait as _, EntityTrait as _, PaginatorTrait as _, QueryFilter as _, QueryOrder as _,
+    ActiveValue::Set, ColumnTrait as _, EntityTrait as _, QueryFilter as _, QueryOrder as _, QuerySelect as _,
 };
 use tgos_domain::accounts::health::{
     AccountHealth, CounterHolder, DailyCounters, DayCounts, HealthRepository, SaveOutcome, StoredHealth,
@@ -26,6 +29,14 @@ fn holder_uuid(holder: CounterHolder) -> uuid::Uuid {
     }
 }
 
+fn stored(row: account_health::Model) -> StoreResult<StoredHealth> {
+    Ok(StoredHealth {
+        health: serde_json::from_str(&row.health)
+            .map_err(|_| StoreError::backend("a stored account health does not parse"))?,
+        version: u64::try_from(row.version).map_err(|_| StoreError::backend("a negative health version"))?,
+    })
+}
+
 fn version(number: u64) -> StoreResult<i64> {
     i64::try_from(number).map_err(|_| StoreError::backend("a health version beyond i64"))
 }
@@ -37,14 +48,21 @@ impl<C: Conn> HealthRepository for Repo<C> {
             .one(&self.0)
             .await
             .store()?;
-        row.map(|row| {
-            Ok(StoredHealth {
-                health: serde_json::from_str(&row.health)
-                    .map_err(|_| StoreError::backend("a stored account health does not parse"))?,
-                version: u64::try_from(row.version).map_err(|_| StoreError::backend("a negative health version"))?,
-            })
-        })
-        .transpose()
+        row.map(stored).transpose()
+    }
+
+    async fn load_many(&self, accounts: &[AccountId]) -> StoreResult<HashMap<AccountId, StoredHealth>> {
+        if accounts.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let rows = account_health::Entity::find()
+            .filter(account_health::Column::AccountId.is_in(accounts.iter().map(|a| a.as_uuid())))
+            .all(&self.0)
+            .await
+            .store()?;
+        rows.into_iter()
+            .map(|row| Ok((AccountId::from_uuid(row.account_id), stored(row)?)))
+            .collect()
     }
 
     async fn save(
@@ -153,35 +171,56 @@ impl<C: Conn> HealthRepository for Repo<C> {
 
     async fn counters_since(
         &self,
-        account: AccountId,
+        accounts: &[AccountId],
         holder: CounterHolder,
         since: NaiveDate,
-    ) -> StoreResult<Vec<DayCounts>> {
+    ) -> StoreResult<HashMap<AccountId, Vec<DayCounts>>> {
+        if accounts.is_empty() {
+            return Ok(HashMap::new());
+        }
         let holder = holder_uuid(holder);
+        let ids = || accounts.iter().map(|a| a.as_uuid());
+        // Two statements whatever the number of accounts and days: the counters, then the distinct peers of
+        // each (account, day).
         let rows = account_counters::Entity::find()
-            .filter(account_counters::Column::AccountId.eq(account.as_uuid()))
+            .filter(account_counters::Column::AccountId.is_in(ids()))
             .filter(account_counters::Column::Holder.eq(holder))
             .filter(account_counters::Column::Day.gte(since))
             .order_by_asc(account_counters::Column::Day)
             .all(&self.0)
             .await
             .store()?;
-        let mut days = Vec::with_capacity(rows.len());
+        if rows.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let peers: HashMap<(uuid::Uuid, NaiveDate), i64> = account_counter_peers::Entity::find()
+            .select_only()
+            .column(account_counter_peers::Column::AccountId)
+            .column(account_counter_peers::Column::Day)
+            .column_as(Expr::col(account_counter_peers::Column::Peer).count(), "peers")
+            .filter(account_counter_peers::Column::AccountId.is_in(ids()))
+            .filter(account_counter_peers::Column::Holder.eq(holder))
+            .filter(account_counter_peers::Column::Day.gte(since))
+            .group_by(account_counter_peers::Column::AccountId)
+            .group_by(account_counter_peers::Column::Day)
+            .into_tuple::<(uuid::Uuid, NaiveDate, i64)>()
+            .all(&self.0)
+            .await
+            .store()?
+            .into_iter()
+            .map(|(account, day, peers)| ((account, day), peers))
+            .collect();
+        let mut days: HashMap<AccountId, Vec<DayCounts>> = HashMap::new();
         for row in rows {
-            let distinct_peers = account_counter_peers::Entity::find()
-                .filter(account_counter_peers::Column::AccountId.eq(account.as_uuid()))
-                .filter(account_counter_peers::Column::Holder.eq(holder))
-                .filter(account_counter_peers::Column::Day.eq(row.day))
-                .count(&self.0)
-                .await
-                .store()?;
-            days.push(DayCounts {
-                day: row.day,
-                sent: row.sent,
-                received: row.received,
-                replies: row.replies,
-                distinct_peers: i64::try_from(distinct_peers).unwrap_or(i64::MAX),
-            });
+            days.entry(AccountId::from_uuid(row.account_id))
+                .or_default()
+                .push(DayCounts {
+                    day: row.day,
+                    sent: row.sent,
+                    received: row.received,
+                    replies: row.replies,
+                    distinct_peers: peers.get(&(row.account_id, row.day)).copied().unwrap_or(0),
+                });
         }
         Ok(days)
     }

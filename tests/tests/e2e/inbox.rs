@@ -382,63 +382,113 @@ async fn statements(app: &TestApp) -> anyhow::Result<u64> {
         .ok_or_else(|| anyhow::anyhow!("no statement counter in the metrics"))
 }
 
-const PAGE: &str = "query($w: ID!) { workspace(id: $w) { dialogs(first: 100) { edges { node { id unreadCount peer { id kind title username } account { id displayName phoneMasked } lastMessage { id text direction status sentAt } } } } } }";
+/// A page of dialogs with every nested field a client of the inbox shows.
+const PAGE: &str = "query($w: ID!) { workspace(id: $w) { dialogs(first: 100) { edges { node { id unreadCount \
+    peer { id kind title username } \
+    account { id displayName phoneMasked health { state riskScore restrictions signals { at points } } \
+      counters(days: 2) { day messagesSent messagesReceived distinctPeers } } \
+    lastMessage { id text direction status sentAt dialog { id } } } } } } }";
+
+/// What one request for [`PAGE`] costs in SQL statements, after a warm-up request (the first request of a
+/// session may touch its last-seen time); the page's edges.
+async fn cost_of_page(app: &TestApp, owner: &str, workspace: &str) -> anyhow::Result<(u64, Vec<serde_json::Value>)> {
+    app.gql(Some(owner), PAGE, json!({ "w": workspace })).await?;
+    let before = statements(app).await?;
+    let page = app.gql(Some(owner), PAGE, json!({ "w": workspace })).await?;
+    let cost = statements(app).await? - before;
+    anyhow::ensure!(page.is_ok(), "{:?}", page.body);
+    let edges = page
+        .at("/data/workspace/dialogs/edges")?
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    Ok((cost, edges))
+}
 
 backend_tests!(
     a_page_of_dialogs_costs_the_same_statements_however_many_it_holds,
     |app| {
-        let (owner, workspace, account) = renting(&app).await?;
-        app.gql(
-            Some(&owner),
-            CONTACT_SEND,
-            json!({ "a": account, "c": "Contact 0", "t": "hi" }),
-        )
-        .await?;
-        app.inbox.sync_all().await?;
-        // Warm up (the first request of a session may touch its last-seen time).
-        app.gql(Some(&owner), PAGE, json!({ "w": workspace })).await?;
-        let before = statements(&app).await?;
-        let one = app.gql(Some(&owner), PAGE, json!({ "w": workspace })).await?;
-        let cost_of_one = statements(&app).await? - before;
-        assert_eq!(
-            one.at("/data/workspace/dialogs/edges")?.as_array().map(Vec::len),
-            Some(1)
-        );
+        use tgos_domain::accounts::gateway::PeerKey;
+        use tgos_domain::accounts::health::{CounterHolder, DailyCounters, HealthObservation, HealthSignal};
+        use tgos_domain::ids::WorkspaceId;
 
-        for i in 1..20 {
-            app.gql(
-                Some(&owner),
-                CONTACT_SEND,
-                json!({ "a": account, "c": format!("Contact {i}"), "t": "hi" }),
-            )
-            .await?;
+        // Four rented accounts, each with health and counters of its own.
+        let accounts = app.stock_pool(4, 500).await?;
+        let (owner, workspace) = funded(&app, "olive", 10_000).await?;
+        let scope = app.scope_of(&owner, &workspace).await?;
+        let holder = CounterHolder::Workspace(WorkspaceId::from_uuid(workspace.parse()?));
+        let now = chrono::Utc::now();
+        let mut users = Vec::new();
+        for (i, account) in accounts.iter().enumerate() {
+            let rented = app
+                .gql(
+                    Some(&owner),
+                    RENT,
+                    json!({ "w": workspace, "o": account.to_string(), "d": 1 }),
+                )
+                .await?;
+            anyhow::ensure!(rented.is_ok(), "{:?}", rented.body);
+            let seconds = 3_600 + 60 * u32::try_from(i)?;
+            app.accounts
+                .record_health(
+                    Some(WorkspaceId::from_uuid(workspace.parse()?)),
+                    *account,
+                    HealthObservation::new(HealthSignal::FloodWait { seconds }, now),
+                )
+                .await?;
+            let mut day = DailyCounters::new(now.date_naive());
+            day.record_received(PeerKey::user(42)?);
+            app.store.bump_counters(*account, holder, &day).await?;
+            let record = app.accounts.held(&scope, *account).await?;
+            users.push(
+                record
+                    .telegram_user_id
+                    .ok_or_else(|| anyhow::anyhow!("no sandbox user"))?,
+            );
+        }
+        let network = app
+            .sandbox()
+            .ok_or_else(|| anyhow::anyhow!("the sandbox gateway is off"))?;
+
+        // The first contact of each account goes through the API, which puts the account on the network.
+        let contact =
+            |i: usize| json!({ "a": accounts[i % accounts.len()].to_string(), "c": format!("Contact {i}"), "t": "hi" });
+        app.gql(Some(&owner), CONTACT_SEND, contact(0)).await?;
+        app.inbox.sync_all().await?;
+        let (cost_of_one, edges) = cost_of_page(&app, &owner, &workspace).await?;
+        assert_eq!(edges.len(), 1);
+
+        // 99 more dialogs, spread over the four accounts.
+        for i in 1..accounts.len() {
+            let sent = app.gql(Some(&owner), CONTACT_SEND, contact(i)).await?;
+            anyhow::ensure!(sent.is_ok(), "{:?}", sent.body);
+        }
+        for i in accounts.len()..100 {
+            network.contact_send(users[i % users.len()], &format!("Contact {i}"), "hi")?;
         }
         app.inbox.sync_all().await?;
-        app.gql(Some(&owner), PAGE, json!({ "w": workspace })).await?;
-        let before = statements(&app).await?;
-        let twenty = app.gql(Some(&owner), PAGE, json!({ "w": workspace })).await?;
-        let cost_of_twenty = statements(&app).await? - before;
-        let edges = twenty
-            .at("/data/workspace/dialogs/edges")?
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
-        assert_eq!(edges.len(), 20);
-        assert!(
-            edges
-                .iter()
-                .all(|e| e.pointer("/node/lastMessage/text") == Some(&json!("hi")))
-        );
-        assert!(
-            edges
-                .iter()
-                .all(|e| e.pointer("/node/account/id") == Some(&json!(account)))
-        );
-        // Health is per account (one here), so it stays constant too; dialogs, last messages and accounts are
-        // one read each.
+        let (cost_of_hundred, edges) = cost_of_page(&app, &owner, &workspace).await?;
+        assert_eq!(edges.len(), 100);
+        for edge in &edges {
+            let node = &edge["node"];
+            assert_eq!(node["lastMessage"]["text"], json!("hi"));
+            assert_eq!(
+                node["lastMessage"]["dialog"]["id"], node["id"],
+                "a message's dialog is its own"
+            );
+            assert_eq!(node["account"]["health"]["state"], json!("COOLDOWN"));
+            assert_eq!(node["account"]["counters"][0]["distinctPeers"], json!(1));
+        }
+        let seen: std::collections::HashSet<_> = edges
+            .iter()
+            .filter_map(|e| e.pointer("/node/account/id").and_then(|id| id.as_str()))
+            .collect();
+        assert_eq!(seen.len(), 4, "the page names all four accounts");
+
+        eprintln!("statements for a page of dialogs: 1 dialog {cost_of_one}, 100 dialogs {cost_of_hundred}");
         assert_eq!(
-            cost_of_twenty, cost_of_one,
-            "a page of 20 dialogs cost {cost_of_twenty} statements, a page of 1 cost {cost_of_one}"
+            cost_of_hundred, cost_of_one,
+            "a page of 100 dialogs cost {cost_of_hundred} statements, a page of 1 cost {cost_of_one}"
         );
         Ok(())
     }

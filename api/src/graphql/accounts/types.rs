@@ -1,9 +1,12 @@
 //! GraphQL views of pool accounts and leases. No field ever carries a session payload, a key fingerprint or a
 //! full phone number: the records hold them sealed or masked, and these views copy only what is listed here.
+//! Nested reads (an account's health and counters, a lease's account) go through the operation's loaders, so
+//! a page of accounts or leases costs the same statements however long it is.
 
 use async_graphql::connection::Connection;
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
+use tgos_domain::DomainError;
 use tgos_domain::accounts::health::{DayCounts, HealthState as DomainHealthState, HealthStateKind};
 use tgos_domain::accounts::pool::use_cases::health::HealthView;
 use tgos_domain::accounts::pool::{
@@ -11,9 +14,9 @@ use tgos_domain::accounts::pool::{
 };
 use tgos_domain::tenancy::TenantScope;
 
-use crate::graphql::accounts_service;
 use crate::graphql::billing::types::Money;
 use crate::graphql::errors::ApiResult;
+use crate::graphql::loaders::{CountersOf, HealthOf, HeldAccount, load};
 
 /// An account on offer in the pool.
 #[derive(Debug, SimpleObject)]
@@ -112,16 +115,21 @@ impl TelegramAccount {
 
     /// The account's standing with Telegram now: its hard state, risk score and the signals behind it.
     async fn health(&self, ctx: &Context<'_>) -> ApiResult<AccountHealth> {
-        let view = accounts_service(ctx)?.health(&self.scope, self.record.id).await?;
+        let view = load(ctx, HealthOf(self.scope.clone(), self.record.id))
+            .await?
+            .ok_or(DomainError::NotFound("account"))?;
         Ok(AccountHealth::from(view))
     }
 
     /// Engagement per UTC day over the last `days` days (default 7, at most 90), oldest first; days without
     /// activity are absent.
     async fn counters(&self, ctx: &Context<'_>, #[graphql(default = 7)] days: i32) -> ApiResult<Vec<DayCounters>> {
-        let days = accounts_service(ctx)?
-            .counters(&self.scope, self.record.id, i64::from(days))
-            .await?;
+        let key = CountersOf {
+            scope: self.scope.clone(),
+            account: self.record.id,
+            days: i64::from(days),
+        };
+        let days = load(ctx, key).await?.ok_or(DomainError::NotFound("account"))?;
         Ok(days.into_iter().map(DayCounters::from).collect())
     }
 }
@@ -267,10 +275,7 @@ impl Lease {
         if self.record.status != DomainLeaseStatus::Active {
             return Ok(None);
         }
-        let account = accounts_service(ctx)?
-            .account(&self.scope, self.record.account_id)
-            .await?
-            .filter(|a| a.leased_to == Some(self.scope.workspace_id()));
+        let account = load(ctx, HeldAccount(self.scope.clone(), self.record.account_id)).await?;
         Ok(account.map(|record| TelegramAccount {
             record,
             scope: self.scope.clone(),

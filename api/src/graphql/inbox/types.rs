@@ -1,5 +1,5 @@
 //! GraphQL views of dialogs and messages. Every field resolves through the inbox use cases under the
-//! workspace's scope.
+//! workspace's scope, nested ones batched per operation (`graphql::loaders`).
 
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
@@ -13,8 +13,9 @@ use tgos_domain::tenancy::TenantScope;
 
 use crate::graphql::accounts::types::TelegramAccount;
 use crate::graphql::errors::ApiResult;
+use crate::graphql::inbox_service;
+use crate::graphql::loaders::{DialogOf, HeldAccount, LastMessageOf, load};
 use crate::graphql::tenancy::connection::{page_size, parse_cursor};
-use crate::graphql::{accounts_service, inbox_service};
 
 /// What kind of conversation a peer is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -35,8 +36,9 @@ pub struct Peer {
 }
 
 /// One conversation of a rented account. A page of dialogs loads its accounts and last messages in one read
-/// each and hands them in (`Prefetched`), so the page costs the same few statements however long it is; a
-/// single dialog resolves them itself.
+/// each and hands them in (`Prefetched`); a single dialog resolves them through the operation's loaders
+/// (`graphql::loaders`), as do the fields below (an account's health, a message's dialog), so a page costs the
+/// same few statements however long it is.
 #[derive(Debug)]
 pub struct Dialog {
     pub record: DialogRecord,
@@ -79,10 +81,7 @@ impl Dialog {
                 scope: self.scope.clone(),
             }));
         }
-        let account = accounts_service(ctx)?
-            .account(&self.scope, self.record.account_id)
-            .await?
-            .filter(|a| a.leased_to == Some(self.scope.workspace_id()));
+        let account = load(ctx, HeldAccount(self.scope.clone(), self.record.account_id)).await?;
         Ok(account.map(|record| TelegramAccount {
             record,
             scope: self.scope.clone(),
@@ -122,10 +121,8 @@ impl Dialog {
                 scope: self.scope.clone(),
             }));
         }
-        let newest = inbox_service(ctx)?
-            .messages(&self.scope, self.record.id, None, 1)
-            .await?;
-        Ok(newest.into_iter().next().map(|record| Message {
+        let newest = load(ctx, LastMessageOf(self.scope.clone(), self.record.id)).await?;
+        Ok(newest.map(|record| Message {
             record,
             scope: self.scope.clone(),
         }))
@@ -188,7 +185,7 @@ impl Message {
     }
 
     async fn dialog(&self, ctx: &Context<'_>) -> ApiResult<Option<Dialog>> {
-        let dialog = inbox_service(ctx)?.dialog(&self.scope, self.record.dialog_id).await?;
+        let dialog = load(ctx, DialogOf(self.scope.clone(), self.record.dialog_id)).await?;
         Ok(dialog.map(|record| Dialog::single(record, self.scope.clone())))
     }
 

@@ -8,6 +8,10 @@
 //!   Because applying observations does not depend on their order, that retry gives the same health as any
 //!   serial order would.
 //! - Engagement counters are only ever added to, so they need no version: storage adds each delta atomically.
+//! - Reads for many accounts ([`HealthRepository::load_many`], [`HealthRepository::counters_since`]) cost a
+//!   fixed number of statements however many accounts they name, so a page of accounts is not one read each.
+
+use std::collections::HashMap;
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
@@ -40,6 +44,9 @@ pub trait HealthRepository: Send + Sync {
     /// The account's health and its version; `None` before anything was saved for it.
     async fn load(&self, account: AccountId) -> StoreResult<Option<StoredHealth>>;
 
+    /// The stored health of each of `accounts` that has one, in one statement.
+    async fn load_many(&self, accounts: &[AccountId]) -> StoreResult<HashMap<AccountId, StoredHealth>>;
+
     /// Writes `health` if the stored version is `expected_version` (`None`: only if nothing is stored yet),
     /// as one conditional statement; the new version is `expected_version + 1` (1 on first save).
     async fn save(
@@ -54,14 +61,15 @@ pub trait HealthRepository: Send + Sync {
     /// distinct-peer count stays exact across deltas.
     async fn bump_counters(&self, account: AccountId, holder: CounterHolder, delta: &DailyCounters) -> StoreResult<()>;
 
-    /// The account's stored counters of each day from `since` on, counted while `holder` held it, oldest first
-    /// (days without activity absent).
+    /// The stored counters of each of `accounts` for each day from `since` on, counted while `holder` held
+    /// it, oldest first per account (accounts and days without activity absent); a fixed number of statements
+    /// however many accounts and days.
     async fn counters_since(
         &self,
-        account: AccountId,
+        accounts: &[AccountId],
         holder: CounterHolder,
         since: NaiveDate,
-    ) -> StoreResult<Vec<DayCounts>>;
+    ) -> StoreResult<HashMap<AccountId, Vec<DayCounts>>>;
 }
 
 /// Whose activity counters count: the workspace holding the account then, or the pool's own (none). A

@@ -102,6 +102,108 @@ backend_tests!(
     }
 );
 
+const TWO_WORKSPACES: &str = "query($a: ID!, $b: ID!) { \
+    alpha: workspace(id: $a) { accounts { edges { node { id health { riskScore signals { at points } } counters(days: 1) { messagesReceived } } } } } \
+    beta: workspace(id: $b) { accounts { edges { node { id health { riskScore signals { at points } } counters(days: 1) { messagesReceived } } } } } }";
+
+backend_tests!(
+    health_read_for_many_accounts_at_once_keeps_each_workspace_to_its_own,
+    |app| {
+        use tgos_domain::accounts::gateway::PeerKey;
+        use tgos_domain::accounts::health::{CounterHolder, DailyCounters, HealthObservation, HealthSignal};
+
+        let pool = app.stock_pool(2, 500).await?;
+        let (first, second) = (pool[0], pool[1]);
+        let (owner, alpha) = funded(&app, "olive", 10_000).await?;
+        let beta = app.create_workspace(&owner, "Second agency").await?;
+        app.credit_wallet(&owner, &beta, 10_000).await?;
+        let now = chrono::Utc::now();
+        // Telegram made the first account wait an hour ago, before beta rented it.
+        app.accounts
+            .record_health(
+                None,
+                first,
+                HealthObservation::new(
+                    HealthSignal::FloodWait { seconds: 60 },
+                    now - chrono::Duration::hours(1),
+                ),
+            )
+            .await?;
+        for (workspace, account) in [(&beta, first), (&alpha, second)] {
+            let rented = app
+                .gql(
+                    Some(&owner),
+                    RENT,
+                    json!({ "w": workspace, "o": account.to_string(), "d": 1 }),
+                )
+                .await?;
+            assert!(rented.is_ok(), "{:?}", rented.body);
+        }
+        app.accounts
+            .record_health(
+                Some(WorkspaceId::from_uuid(beta.parse()?)),
+                first,
+                HealthObservation::new(HealthSignal::FloodWait { seconds: 60 }, chrono::Utc::now()),
+            )
+            .await?;
+        let mut day = DailyCounters::new(now.date_naive());
+        day.record_received(PeerKey::user(42)?);
+        for workspace in [&alpha, &beta] {
+            let holder = CounterHolder::Workspace(WorkspaceId::from_uuid(workspace.parse()?));
+            app.store.bump_counters(first, holder, &day).await?;
+        }
+
+        // One request reads both workspaces: each part of the batch is read under its own scope.
+        let both = app
+            .gql(Some(&owner), TWO_WORKSPACES, json!({ "a": alpha, "b": beta }))
+            .await?;
+        assert!(both.is_ok(), "{:?}", both.body);
+        let alpha_accounts = both
+            .at("/data/alpha/accounts/edges")?
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(alpha_accounts.len(), 1);
+        let held_by_alpha = &alpha_accounts[0]["node"];
+        assert_eq!(held_by_alpha["id"], json!(second.to_string()));
+        assert_eq!(held_by_alpha["health"]["riskScore"], json!(0));
+        assert_eq!(held_by_alpha["health"]["signals"], json!([]));
+        assert_eq!(
+            held_by_alpha["counters"],
+            json!([]),
+            "alpha's counts of an account it never held stay unseen"
+        );
+
+        let beta_accounts = both
+            .at("/data/beta/accounts/edges")?
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(beta_accounts.len(), 1);
+        let held_by_beta = &beta_accounts[0]["node"];
+        assert_eq!(held_by_beta["id"], json!(first.to_string()));
+        assert_eq!(
+            held_by_beta["health"]["signals"].as_array().map(Vec::len),
+            Some(1),
+            "only what was observed since beta's lease began: {held_by_beta}"
+        );
+        let since_lease = held_by_beta["health"]["signals"][0]["points"]
+            .as_i64()
+            .unwrap_or_default();
+        let risk = held_by_beta["health"]["riskScore"].as_i64().unwrap_or_default();
+        assert!(
+            risk > since_lease,
+            "the risk still counts the earlier wait: {held_by_beta}"
+        );
+        assert_eq!(
+            held_by_beta["counters"],
+            json!([{ "messagesReceived": 1 }]),
+            "beta's own counts only"
+        );
+        Ok(())
+    }
+);
+
 backend_tests!(
     an_operator_pauses_and_resumes_an_account_but_no_resume_lifts_an_invalid_session,
     |app| {

@@ -62,26 +62,38 @@ impl HealthRepository for MemoryHealth {
         Ok(())
     }
 
+    async fn load_many(&self, accounts: &[AccountId]) -> StoreResult<HashMap<AccountId, StoredHealth>> {
+        let rows = self.rows.lock().unwrap();
+        Ok(accounts
+            .iter()
+            .filter_map(|a| rows.get(a).map(|row| (*a, row.clone())))
+            .collect())
+    }
+
     async fn counters_since(
         &self,
-        account: AccountId,
+        accounts: &[AccountId],
         holder: CounterHolder,
         since: chrono::NaiveDate,
-    ) -> StoreResult<Vec<DayCounts>> {
+    ) -> StoreResult<HashMap<AccountId, Vec<DayCounts>>> {
         let counters = self.counters.lock().unwrap();
-        let mut days: Vec<DayCounts> = counters
+        let mut found: HashMap<AccountId, Vec<DayCounts>> = HashMap::new();
+        for ((account, _, day), c) in counters
             .iter()
-            .filter(|((a, h, day), _)| *a == account && *h == holder && *day >= since)
-            .map(|((_, _, day), c)| DayCounts {
+            .filter(|((a, h, day), _)| accounts.contains(a) && *h == holder && *day >= since)
+        {
+            found.entry(*account).or_default().push(DayCounts {
                 day: *day,
                 sent: c.sent(),
                 received: c.received(),
                 replies: c.replies(),
                 distinct_peers: c.distinct_peers(),
-            })
-            .collect();
-        days.sort_by_key(|d| d.day);
-        Ok(days)
+            });
+        }
+        for days in found.values_mut() {
+            days.sort_by_key(|d| d.day);
+        }
+        Ok(found)
     }
 }
 
@@ -99,13 +111,17 @@ impl HealthRepository for AlwaysConflicting {
         Ok(SaveOutcome::VersionConflict)
     }
 
+    async fn load_many(&self, _: &[AccountId]) -> StoreResult<HashMap<AccountId, StoredHealth>> {
+        Ok(HashMap::new())
+    }
+
     async fn counters_since(
         &self,
-        _: AccountId,
+        _: &[AccountId],
         _: CounterHolder,
         _: chrono::NaiveDate,
-    ) -> StoreResult<Vec<DayCounts>> {
-        Ok(Vec::new())
+    ) -> StoreResult<HashMap<AccountId, Vec<DayCounts>>> {
+        Ok(HashMap::new())
     }
 
     async fn bump_counters(&self, _: AccountId, _: CounterHolder, _: &DailyCounters) -> StoreResult<()> {

@@ -1,9 +1,13 @@
 //! Reading and recording an account's health.
 //!
 //! Rules: a workspace reads the health and counters only of an account it holds (VIEWER and above, or keys
-//! with `ACCOUNTS_READ`); an account of another workspace is `NOT_FOUND`, like one that does not exist.
+//! with `ACCOUNTS_READ`); an account of another workspace is `NOT_FOUND`, like one that does not exist. The
+//! reads for many accounts at once (`*_of_many`, for the accounts a page names) apply the same rules in a fixed
+//! number of reads, leaving out the accounts the workspace does not hold; the single reads are those with one.
 //! Observations are recorded by the service itself (what Telegram answered) with compare-and-swap on the
 //! stored health, so concurrent reporters lose nothing.
+
+use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -48,6 +52,10 @@ impl HealthView {
     }
 }
 
+fn is_held_by(account: &AccountRecord, scope: &TenantScope) -> bool {
+    account.status == AccountStatus::Leased && account.leased_to == Some(scope.workspace_id())
+}
+
 /// The longest span of daily counters one read returns.
 pub const MAX_COUNTER_DAYS: i64 = 90;
 
@@ -57,37 +65,88 @@ impl AccountsService {
         self.store
             .find_account(Some(scope), account)
             .await?
-            .filter(|a| a.status == AccountStatus::Leased && a.leased_to == Some(scope.workspace_id()))
+            .filter(|a| is_held_by(a, scope))
             .ok_or(DomainError::NotFound("account"))
+    }
+
+    /// Those of `accounts` the workspace holds, in one read, under the rule of [`Self::held_account`].
+    async fn held_accounts_of(&self, scope: &TenantScope, accounts: &[AccountId]) -> DomainResult<Vec<AccountRecord>> {
+        scope.require(Role::Viewer, Some(Scope::AccountsRead), "reading account health")?;
+        Ok(self
+            .store
+            .held_accounts(scope, accounts)
+            .await?
+            .into_iter()
+            .filter(|a| is_held_by(a, scope))
+            .collect())
     }
 
     /// The health of an account the workspace holds: its state and risk now (facts about the account, which
     /// decide whether it may send), and only the signals observed since this workspace's lease began (what an
     /// earlier holder did stays that holder's).
     pub async fn health(&self, scope: &TenantScope, account: AccountId) -> DomainResult<HealthView> {
-        let held = self.held_account(scope, account).await?;
-        let stored = self.store.load(account).await?;
-        let health = stored.map(|s| s.health).unwrap_or_default();
-        let mut view = HealthView::of(&health, self.clock.now());
-        if let Some(since) = held.leased_since {
-            view.signals.retain(|bucket| bucket.at > since);
-        }
-        Ok(view)
+        self.health_of_many(scope, &[account])
+            .await?
+            .remove(&account)
+            .ok_or(DomainError::NotFound("account"))
+    }
+
+    /// [`Self::health`] of each of `accounts`, in two reads however many they are (the accounts a page names).
+    /// Accounts the workspace does not hold are absent.
+    pub async fn health_of_many(
+        &self,
+        scope: &TenantScope,
+        accounts: &[AccountId],
+    ) -> DomainResult<HashMap<AccountId, HealthView>> {
+        let held = self.held_accounts_of(scope, accounts).await?;
+        let ids: Vec<AccountId> = held.iter().map(|a| a.id).collect();
+        let mut stored = self.store.load_many(&ids).await?;
+        let now = self.clock.now();
+        Ok(held
+            .into_iter()
+            .map(|account| {
+                let health = stored.remove(&account.id).map(|s| s.health).unwrap_or_default();
+                let mut view = HealthView::of(&health, now);
+                if let Some(since) = account.leased_since {
+                    view.signals.retain(|bucket| bucket.at > since);
+                }
+                (account.id, view)
+            })
+            .collect())
     }
 
     /// The daily engagement counters of an account the workspace holds, for the last `days` days (today
     /// included), oldest first; days without activity are absent. Only what happened while this workspace held
     /// the account counts: each holder's counters are its own.
     pub async fn counters(&self, scope: &TenantScope, account: AccountId, days: i64) -> DomainResult<Vec<DayCounts>> {
+        self.counters_of_many(scope, &[account], days)
+            .await?
+            .remove(&account)
+            .ok_or(DomainError::NotFound("account"))
+    }
+
+    /// [`Self::counters`] of each of `accounts`, in a fixed number of reads however many they are. Accounts the
+    /// workspace does not hold are absent.
+    pub async fn counters_of_many(
+        &self,
+        scope: &TenantScope,
+        accounts: &[AccountId],
+        days: i64,
+    ) -> DomainResult<HashMap<AccountId, Vec<DayCounts>>> {
         if !(1..=MAX_COUNTER_DAYS).contains(&days) {
             return Err(DomainError::invalid("days", format!("must be 1 to {MAX_COUNTER_DAYS}")));
         }
-        self.held_account(scope, account).await?;
+        let held = self.held_accounts_of(scope, accounts).await?;
+        let ids: Vec<AccountId> = held.iter().map(|a| a.id).collect();
         let since = utc_day(self.clock.now() - Duration::days(days - 1));
-        Ok(self
+        let mut counted = self
             .store
-            .counters_since(account, CounterHolder::Workspace(scope.workspace_id()), since)
-            .await?)
+            .counters_since(&ids, CounterHolder::Workspace(scope.workspace_id()), since)
+            .await?;
+        Ok(ids
+            .into_iter()
+            .map(|id| (id, counted.remove(&id).unwrap_or_default()))
+            .collect())
     }
 
     /// An operator pauses a held account: all sending stops until someone resumes it (OPERATOR and above;

@@ -94,6 +94,15 @@ impl AccountsService {
         Ok(Some(self.store.held_accounts(scope, ids).await?))
     }
 
+    /// Those of `ids` the workspace holds now, in one read (the accounts a page's nested fields name). The
+    /// same rule as [`Self::account`]; an account the workspace does not hold is absent.
+    pub async fn held_accounts(&self, scope: &TenantScope, ids: &[AccountId]) -> DomainResult<Vec<AccountRecord>> {
+        if !scope.allows(Role::Viewer, Some(Scope::AccountsWrite)) {
+            scope.require(Role::Viewer, Some(Scope::AccountsRead), "reading accounts")?;
+        }
+        Ok(self.store.held_accounts(scope, ids).await?)
+    }
+
     /// One account the workspace holds, or one on offer. Keys that may rent (`ACCOUNTS_WRITE`) may also read
     /// what they rented.
     pub async fn account(&self, scope: &TenantScope, id: AccountId) -> DomainResult<Option<AccountRecord>> {
