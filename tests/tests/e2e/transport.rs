@@ -57,6 +57,10 @@ backend_tests!(a_query_over_get_works_and_browsers_get_graphiql, |app| {
     // connection_init, where the server reads it.
     assert!(page.contains("'/graphql/ws'"));
     assert!(page.contains("connectionParams: authorization ? { authorization } : {}"));
+    // Every script and stylesheet it loads is pinned by an integrity hash.
+    let external = page.matches("https://unpkg.com/").count();
+    assert_eq!(external, 5);
+    assert_eq!(page.matches("integrity=\"sha384-").count(), external);
     Ok(())
 });
 
