@@ -1,0 +1,154 @@
+//! Inbox benchmark (issue 6): the dialog page a client opens the inbox with, under concurrent clients; and
+//! live inbox events fanned out over WebSocket to thousands of subscribers, numbered and checked. Each
+//! scenario runs against the real server in process on a fresh database (the end-to-end harness), with a
+//! baseline measured in the same run.
+//!
+//! ```sh
+//! cargo build --release -p tgos-tests --bin inbox-bench
+//! ulimit -n          # the fan-out needs 10,000 + 512 open files in this process and 10,000 + 64 in its crowd
+//! TGOS_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres ./target/release/inbox-bench postgres
+//! ./target/release/inbox-bench sqlite
+//! ```
+//!
+//! Switches (environment, defaults in brackets):
+//! - `BENCH_SCENARIOS` [`page,fanout`]: which scenarios run; `bare` (alone, no backend needed) is the
+//!   fan-out's memory baseline: the same number of the same clients against a bare WebSocket responder;
+//! - `page`: `BENCH_SECONDS` [10] per measurement, `BENCH_CLIENTS` [32] concurrent HTTP clients,
+//!   `BENCH_DIALOGS` [50] dialogs on the page, `BENCH_MESSAGES` [1] messages in each;
+//! - `fanout`: `BENCH_WORKSPACES` [1000] x `BENCH_SUBSCRIBERS` [10] connections, `BENCH_EVENTS_PER_SEC`
+//!   [1000] events published across the workspaces, `BENCH_FANOUT_SECONDS` [30] of publishing,
+//!   `BENCH_CONNECTING` [64] handshakes in flight while subscribers connect.
+//!
+//! The page's load generator, the server and (for SQLite) the database share one process; the fan-out's
+//! subscribers run in a second process of this binary (`inbox-bench crowd`, see `crowd.rs`). On this
+//! machine all of it shares two cores with PostgreSQL: figures are ratios and lower bounds.
+
+#![expect(clippy::print_stdout, reason = "the benchmark reports its tables on standard output")]
+#![expect(
+    clippy::print_stderr,
+    reason = "the benchmark reports its progress on standard error"
+)]
+
+#[path = "inbox_bench/bare.rs"]
+mod bare;
+#[path = "inbox_bench/crowd.rs"]
+mod crowd;
+#[path = "inbox_bench/fanout.rs"]
+mod fanout;
+#[path = "inbox_bench/page.rs"]
+mod page;
+#[path = "inbox_bench/probe.rs"]
+mod probe;
+#[path = "inbox_bench/subscriber.rs"]
+mod subscriber;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use tgos_tests::{Backend, TestOptions};
+
+/// What one run measures.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub scenarios: Vec<String>,
+    pub seconds: u64,
+    pub clients: usize,
+    pub dialogs: usize,
+    pub messages: usize,
+    pub workspaces: usize,
+    pub subscribers: usize,
+    pub events_per_sec: usize,
+    pub fanout_seconds: u64,
+    pub connecting: usize,
+}
+
+#[expect(clippy::disallowed_methods, reason = "the benchmark's own switches")]
+fn env_or<T: FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(default)
+}
+
+impl Config {
+    fn from_env() -> Self {
+        let scenarios: String = env_or("BENCH_SCENARIOS", "page,fanout".to_owned());
+        Self {
+            scenarios: scenarios.split(',').map(|s| s.trim().to_owned()).collect(),
+            seconds: env_or("BENCH_SECONDS", 10_u64).max(1),
+            clients: env_or("BENCH_CLIENTS", 32_usize).max(1),
+            dialogs: env_or("BENCH_DIALOGS", 50_usize).max(1),
+            messages: env_or("BENCH_MESSAGES", 1_usize).clamp(1, 1000),
+            workspaces: env_or("BENCH_WORKSPACES", 1000_usize).max(1),
+            subscribers: env_or("BENCH_SUBSCRIBERS", 10_usize).max(1),
+            events_per_sec: env_or("BENCH_EVENTS_PER_SEC", 1000_usize).max(1),
+            fanout_seconds: env_or("BENCH_FANOUT_SECONDS", 30_u64).max(1),
+            connecting: env_or("BENCH_CONNECTING", 64_usize).max(1),
+        }
+    }
+
+    fn runs(&self, scenario: &str) -> bool {
+        self.scenarios.iter().any(|s| s == scenario)
+    }
+}
+
+/// The value at quantile `q` (0..=1) of sorted `values`, nearest rank.
+pub fn quantile<T: Copy + Default>(sorted: &[T], q: f64) -> T {
+    if sorted.is_empty() {
+        return T::default();
+    }
+    let rank = (sorted.len() as f64 * q).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+pub fn millis(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let backend = match std::env::args().nth(1).as_deref() {
+        // The fan-out's subscribers, started by the fan-out itself.
+        Some("crowd") => return crowd::run().await,
+        None | Some("sqlite") => Backend::Sqlite,
+        Some("postgres") => Backend::Postgres,
+        Some(other) => anyhow::bail!("unknown backend {other}: sqlite or postgres"),
+    };
+    let name = if backend == Backend::Sqlite {
+        "SQLite"
+    } else {
+        "PostgreSQL"
+    };
+    let config = Config::from_env();
+    if config.runs("bare") {
+        anyhow::ensure!(
+            config.scenarios.len() == 1,
+            "run the bare baseline alone (BENCH_SCENARIOS=bare): memory another scenario freed would hide its cost"
+        );
+        probe::ensure_open_files(config.workspaces * config.subscribers + 512)?;
+        return bare::run(&config).await;
+    }
+    if config.runs("page") {
+        let config = config.clone();
+        backend
+            .run(TestOptions::lenient_lockout(), move |app| async move {
+                page::run(app, name, &config).await
+            })
+            .await?;
+    }
+    if config.runs("fanout") {
+        // The server's end of every socket, its database pool and listeners (the clients' ends are in the
+        // crowd process).
+        probe::ensure_open_files(config.workspaces * config.subscribers + 512)?;
+        let options = TestOptions {
+            // One owner signs up per workspace, all from this machine's address.
+            sign_ups_per_ip_per_hour: u32::MAX,
+            ..TestOptions::lenient_lockout()
+        };
+        let config = config.clone();
+        backend
+            .run(options, move |app| async move { fanout::run(app, name, &config).await })
+            .await?;
+    }
+    Ok(())
+}
