@@ -5,19 +5,21 @@
 //!
 //! ```sh
 //! cargo build --release -p tgos-tests --bin inbox-bench
-//! ulimit -n          # the fan-out needs 10,000 + 512 open files in this process and 10,000 + 64 in its crowd
+//! ulimit -n   # the fan-out needs 10,000 + 512 open files in this process, 10,000 + 64 in its crowd
 //! TGOS_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres ./target/release/inbox-bench postgres
 //! ./target/release/inbox-bench sqlite
 //! ```
 //!
 //! Switches (environment, defaults in brackets):
-//! - `BENCH_SCENARIOS` [`page,fanout`]: which scenarios run; `bare` (alone, no backend needed) is the
-//!   fan-out's memory baseline: the same number of the same clients against a bare WebSocket responder;
+//! - `BENCH_SCENARIOS` [`page,fanout`]: which scenarios run (the fan-out first, in a fresh process, for its
+//!   memory figures); `bare` (alone, no backend needed) is the fan-out's memory baseline: the same number of
+//!   the same clients against a bare WebSocket responder;
 //! - `page`: `BENCH_SECONDS` [10] per measurement, `BENCH_CLIENTS` [32] concurrent HTTP clients,
 //!   `BENCH_DIALOGS` [50] dialogs on the page, `BENCH_MESSAGES` [1] messages in each;
 //! - `fanout`: `BENCH_WORKSPACES` [1000] x `BENCH_SUBSCRIBERS` [10] connections, `BENCH_EVENTS_PER_SEC`
 //!   [1000] events published across the workspaces, `BENCH_FANOUT_SECONDS` [30] of publishing,
-//!   `BENCH_CONNECTING` [64] handshakes in flight while subscribers connect.
+//!   `BENCH_CONNECTING` [64] handshakes in flight while subscribers connect, `BENCH_SUBSCRIBER_BUFFER`
+//!   [the server's default] for `events.subscriber_buffer`.
 //!
 //! The page's load generator, the server and (for SQLite) the database share one process; the fan-out's
 //! subscribers run in a second process of this binary (`inbox-bench crowd`, see `crowd.rs`). On this
@@ -60,6 +62,8 @@ pub struct Config {
     pub events_per_sec: usize,
     pub fanout_seconds: u64,
     pub connecting: usize,
+    /// `events.subscriber_buffer` for the server, when set.
+    pub subscriber_buffer: Option<usize>,
 }
 
 #[expect(clippy::disallowed_methods, reason = "the benchmark's own switches")]
@@ -84,6 +88,7 @@ impl Config {
             events_per_sec: env_or("BENCH_EVENTS_PER_SEC", 1000_usize).max(1),
             fanout_seconds: env_or("BENCH_FANOUT_SECONDS", 30_u64).max(1),
             connecting: env_or("BENCH_CONNECTING", 64_usize).max(1),
+            subscriber_buffer: Some(env_or("BENCH_SUBSCRIBER_BUFFER", 0_usize)).filter(|b| *b > 0),
         }
     }
 
@@ -120,6 +125,15 @@ async fn main() -> anyhow::Result<()> {
         "PostgreSQL"
     };
     let config = Config::from_env();
+    // Others' work on the machine skews every figure: say how busy it was just before.
+    let idle = probe::CpuMark::now()?;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (_, others) = idle.since(Duration::from_secs(2))?;
+    println!(
+        "machine: {} cores; busy before the run (other processes): {:.0}% of one core",
+        std::thread::available_parallelism().map_or(0, usize::from),
+        100.0 * others
+    );
     if config.runs("bare") {
         anyhow::ensure!(
             config.scenarios.len() == 1,
@@ -128,26 +142,29 @@ async fn main() -> anyhow::Result<()> {
         probe::ensure_open_files(config.workspaces * config.subscribers + 512)?;
         return bare::run(&config).await;
     }
+    if config.runs("fanout") {
+        // The server's end of every socket, its database pool and listeners (the clients' ends are in the
+        // crowd process).
+        probe::ensure_open_files(config.workspaces * config.subscribers + 512)?;
+        let lenient = TestOptions::lenient_lockout();
+        let options = TestOptions {
+            // One owner signs up per workspace, all from this machine's address.
+            sign_ups_per_ip_per_hour: u32::MAX,
+            subscriber_buffer: config.subscriber_buffer.unwrap_or(lenient.subscriber_buffer),
+            ..lenient
+        };
+        let config = config.clone();
+        backend
+            .run(options, move |app| async move { fanout::run(app, name, &config).await })
+            .await?;
+    }
+    // After the fan-out, whose memory figures need a process that has not done anything else yet.
     if config.runs("page") {
         let config = config.clone();
         backend
             .run(TestOptions::lenient_lockout(), move |app| async move {
                 page::run(app, name, &config).await
             })
-            .await?;
-    }
-    if config.runs("fanout") {
-        // The server's end of every socket, its database pool and listeners (the clients' ends are in the
-        // crowd process).
-        probe::ensure_open_files(config.workspaces * config.subscribers + 512)?;
-        let options = TestOptions {
-            // One owner signs up per workspace, all from this machine's address.
-            sign_ups_per_ip_per_hour: u32::MAX,
-            ..TestOptions::lenient_lockout()
-        };
-        let config = config.clone();
-        backend
-            .run(options, move |app| async move { fanout::run(app, name, &config).await })
             .await?;
     }
     Ok(())

@@ -179,7 +179,35 @@ async fn crowd() -> anyhow::Result<()> {
         }
     }
     let drained = drain_started.elapsed();
-    say(&json!({ "summary": summarize(&seen, &last, total, cpu, drained, stopped) }))?;
+    // When each event's transaction committed, from the publisher's side.
+    let committed: std::collections::HashMap<(usize, i64), i64> = drain["committed"]
+        .as_array()
+        .map(|all| {
+            all.iter()
+                .filter_map(|e| Some(((e[0].as_u64()? as usize, e[1].as_i64()?), e[2].as_i64()?)))
+                .collect()
+        })
+        .unwrap_or_default();
+    drop(drain);
+    let mut summary = summarize(&seen, &last, total, cpu, drained, stopped);
+    // Microseconds from the commit's return to arrival. Negative values are possible: the relay may publish
+    // before the publisher's task resumed after its commit.
+    let mut after_commit: Vec<i64> = seen
+        .iter()
+        .flat_map(|outcome| {
+            let committed = &committed;
+            outcome
+                .arrivals
+                .iter()
+                .filter_map(move |(sequence, at)| Some(at - committed.get(&(outcome.workspace, *sequence))?))
+        })
+        .collect();
+    after_commit.sort_unstable();
+    summary["after_commit_count"] = json!(after_commit.len());
+    for (key, q) in [("p50", 0.5), ("p99", 0.99), ("p999", 0.999), ("max", 1.0)] {
+        summary[format!("after_commit_{key}_us")] = json!(quantile(&after_commit, q));
+    }
+    say(&json!({ "summary": summary }))?;
     Ok(())
 }
 
@@ -208,7 +236,13 @@ fn summarize(seen: &[Outcome], last: &[AtomicI64], total: usize, cpu: f64, drain
     let (mut delivered, mut skipped, mut duplicated, mut ended) = (0_u64, 0_u64, 0_u64, 0_u64);
     let mut first_end = None;
     let mut latencies = Vec::new();
+    // Latencies by the second they arrived in, to see whether they drift over the run.
+    let mut by_second: std::collections::BTreeMap<u32, Vec<u32>> = std::collections::BTreeMap::new();
     for outcome in seen {
+        for (latency, (_, at)) in outcome.latencies_us.iter().zip(&outcome.arrivals) {
+            let second = u32::try_from(at / 1_000_000).unwrap_or(u32::MAX);
+            by_second.entry(second).or_default().push(*latency);
+        }
         per_workspace[outcome.workspace] += 1;
         delivered += outcome.delivered;
         skipped += outcome.skipped;
@@ -220,6 +254,13 @@ fn summarize(seen: &[Outcome], last: &[AtomicI64], total: usize, cpu: f64, drain
         latencies.extend_from_slice(&outcome.latencies_us);
     }
     latencies.sort_unstable();
+    let p99_by_second: Vec<u32> = by_second
+        .into_values()
+        .map(|mut second| {
+            second.sort_unstable();
+            quantile(&second, 0.99) / 1000
+        })
+        .collect();
     // Every subscription opened, so each workspace's subscribers should each have every event up to its last.
     let subscribers_per_workspace = total / last.len().max(1);
     let expected: u64 = last
@@ -241,6 +282,7 @@ fn summarize(seen: &[Outcome], last: &[AtomicI64], total: usize, cpu: f64, drain
         "p99_us": quantile(&latencies, 0.99),
         "p999_us": quantile(&latencies, 0.999),
         "max_us": latencies.last().copied().unwrap_or(0),
+        "p99_ms_by_second": p99_by_second,
         "cpu_cores": cpu,
         "drained_secs": drained.as_secs_f64(),
     })

@@ -23,9 +23,9 @@ use tgos_domain::tenancy::TenantScope;
 use tgos_tests::TestApp;
 use tokio::sync::{Semaphore, mpsc};
 
-use crate::Config;
 use crate::crowd::Crowd;
 use crate::probe::{CpuMark, mib, peak_rss_bytes, rss_bytes};
+use crate::{Config, millis, quantile};
 
 /// How often the publisher commits a batch.
 const TICK: Duration = Duration::from_millis(20);
@@ -69,7 +69,8 @@ async fn tenant(app: &TestApp, index: usize) -> anyhow::Result<Tenant> {
 /// Appends one received message per entry of `batch` (indexes into `tenants`, ascending so concurrent
 /// batches lock workspace counters in one order) in one transaction, commits and wakes the relay. Each
 /// workspace's newest committed number goes to `last`.
-async fn publish(app: &TestApp, tenants: &[Tenant], batch: &[usize], last: &[AtomicI64]) -> anyhow::Result<()> {
+async fn publish(app: &TestApp, tenants: &[Tenant], batch: &[usize], last: &[AtomicI64]) -> anyhow::Result<Batch> {
+    let began = Instant::now();
     let tx = app.store.begin().await?;
     let mut appended = Vec::with_capacity(batch.len());
     for &index in batch {
@@ -96,12 +97,31 @@ async fn publish(app: &TestApp, tenants: &[Tenant], batch: &[usize], last: &[Ato
         let stored = events::append(&*tx, &tenant.scope, draft, now).await?;
         appended.push((index, stored.sequence));
     }
+    let committing = Instant::now();
     tx.commit().await?;
+    let (transaction, commit, committed_at) = (began.elapsed(), committing.elapsed(), chrono::Utc::now());
     app.outbox.committed();
-    for (index, sequence) in appended {
+    for &(index, sequence) in &appended {
         last[index].fetch_max(sequence, Ordering::AcqRel);
     }
-    Ok(())
+    Ok(Batch {
+        transaction,
+        commit,
+        committed_at_us: committed_at.timestamp_micros(),
+        events: appended,
+    })
+}
+
+/// One committed batch of events.
+struct Batch {
+    /// From begin to committed.
+    transaction: Duration,
+    /// The commit alone.
+    commit: Duration,
+    /// When the commit returned (Unix clock, microseconds).
+    committed_at_us: i64,
+    /// The workspace index and sequence of each event.
+    events: Vec<(usize, i64)>,
 }
 
 /// What the publisher did.
@@ -109,6 +129,12 @@ struct Published {
     events: u64,
     elapsed: Duration,
     failure: Option<String>,
+    /// Each batch's transaction (begin to committed), sorted.
+    transactions: Vec<Duration>,
+    /// Each batch's commit alone, sorted.
+    commits: Vec<Duration>,
+    /// `[workspace, sequence, committed at]` of every event, for the crowd to time deliveries from commit.
+    committed: Vec<[i64; 3]>,
 }
 
 /// Publishes `rate` events a second, round-robin over the workspaces, for `seconds`.
@@ -147,25 +173,44 @@ async fn publish_for(
         let (app, tenants, last) = (Arc::clone(&app), Arc::clone(&tenants), Arc::clone(&last));
         let (published, failed, failures) = (Arc::clone(&published), Arc::clone(&failed), failures.clone());
         tasks.push(tokio::spawn(async move {
-            match publish(&app, &tenants, &batch, &last).await {
-                Ok(()) => {
+            let timing = match publish(&app, &tenants, &batch, &last).await {
+                Ok(timing) => {
                     published.fetch_add(batch.len() as u64, Ordering::AcqRel);
+                    Some(timing)
                 }
                 Err(error) => {
                     failed.store(true, Ordering::Release);
                     let _sent = failures.send(format!("{error:#}"));
+                    None
                 }
-            }
+            };
             drop(slot);
+            timing
         }));
     }
+    let elapsed = started.elapsed();
+    let (mut transactions, mut commits, mut committed) = (Vec::new(), Vec::new(), Vec::new());
     for task in tasks {
-        let _joined = task.await;
+        if let Ok(Some(batch)) = task.await {
+            transactions.push(batch.transaction);
+            commits.push(batch.commit);
+            committed.extend(
+                batch
+                    .events
+                    .iter()
+                    .map(|&(index, sequence)| [index as i64, sequence, batch.committed_at_us]),
+            );
+        }
     }
+    transactions.sort_unstable();
+    commits.sort_unstable();
     Published {
         events: published.load(Ordering::Acquire),
-        elapsed: started.elapsed(),
+        elapsed,
         failure: failure.try_recv().ok(),
+        transactions,
+        commits,
+        committed,
     }
 }
 
@@ -256,7 +301,9 @@ pub async fn run(app: Arc<TestApp>, backend: &str, config: &Config) -> anyhow::R
     sampling.store(false, Ordering::Release);
     let max_rss = sampler.await?;
     let finals: Vec<i64> = last.iter().map(|l| l.load(Ordering::Acquire)).collect();
-    crowd.send(json!({ "drain": finals, "seconds": DRAIN_SECS })).await?;
+    crowd
+        .send(json!({ "drain": finals, "seconds": DRAIN_SECS, "committed": published.committed }))
+        .await?;
     let summary = crowd.expect("summary", Duration::from_secs(DRAIN_SECS + 120)).await?;
     crowd.finish().await?;
 
@@ -309,8 +356,16 @@ fn report(backend: &str, config: &Config, run: &Report<'_>) -> anyhow::Result<()
     let crowd_cpu = number(run.summary, "cpu_cores");
 
     println!(
-        "\n{backend}, fan-out: {} workspaces x {} subscribers = {} connections, {} events/s for {} s\n",
-        config.workspaces, config.subscribers, run.connections, config.events_per_sec, config.fanout_seconds
+        "\n{backend}, fan-out: {} workspaces x {} subscribers = {} connections, {} events/s for {} s, \
+         events.subscriber_buffer = {}\n",
+        config.workspaces,
+        config.subscribers,
+        run.connections,
+        config.events_per_sec,
+        config.fanout_seconds,
+        config
+            .subscriber_buffer
+            .unwrap_or(tgos_tests::TestOptions::lenient_lockout().subscriber_buffer)
     );
     println!("| backend | measure | value |");
     println!("|---|---|---|");
@@ -357,6 +412,23 @@ fn report(backend: &str, config: &Config, run: &Report<'_>) -> anyhow::Result<()
             rate * config.subscribers as f64
         ),
     );
+    let spread = |sorted: &[Duration]| {
+        format!(
+            "{:.1} / {:.1} / {:.1}",
+            millis(quantile(sorted, 0.50)),
+            millis(quantile(sorted, 0.99)),
+            millis(sorted.last().copied().unwrap_or_default())
+        )
+    };
+    row(
+        "publisher: batch transaction p50 / p99 / max; its commit alone",
+        format!(
+            "{} ms; {} ms ({} batches)",
+            spread(&published.transactions),
+            spread(&published.commits),
+            published.transactions.len()
+        ),
+    );
     row(
         "deliveries expected (events 1..last of each workspace x its subscribers)",
         count("expected").to_string(),
@@ -383,6 +455,16 @@ fn report(backend: &str, config: &Config, run: &Report<'_>) -> anyhow::Result<()
         ),
     );
     row(
+        "delivery latency from the batch's commit (commit returned → client) p50 / p99 / p99.9 / max",
+        format!(
+            "{:.1} / {:.1} / {:.1} / {:.1} ms",
+            ms("after_commit_p50_us"),
+            ms("after_commit_p99_us"),
+            ms("after_commit_p999_us"),
+            ms("after_commit_max_us"),
+        ),
+    );
+    row(
         "cores busy while publishing: server process + crowd + rest of the machine",
         format!(
             "{:.0}% + {:.0}% + {:.0}% of 200%",
@@ -399,6 +481,16 @@ fn report(backend: &str, config: &Config, run: &Report<'_>) -> anyhow::Result<()
         "connections ended by the server / subscribers not reporting",
         format!("{} / {}", count("ended"), run.connections as u64 - count("reported")),
     );
+    println!(
+        "\ndelivery p99 (ms) second by second: {}",
+        run.summary["p99_ms_by_second"]
+    );
+    if rss_connected < rss_before || rss_idle < rss_connected {
+        println!(
+            "\nWARNING: the server's RSS fell while connecting (the allocator returned memory freed earlier): the \
+             memory figures of this run are not valid; run BENCH_SCENARIOS=fanout in a fresh process"
+        );
+    }
     if let Some(reason) = run.summary["first_end"].as_str() {
         println!("\nfirst connection that ended early: {reason}");
     }

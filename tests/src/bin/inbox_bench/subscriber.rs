@@ -46,6 +46,8 @@ pub struct Outcome {
     pub duplicated: u64,
     /// From `occurredAt` to arrival, in microseconds, of the events published during the run.
     pub latencies_us: Vec<u32>,
+    /// The sequence of each of those, and when it arrived (Unix clock, microseconds).
+    pub arrivals: Vec<(i64, i64)>,
     /// Why the connection ended before the subscriber left, if it did.
     pub ended: Option<String>,
 }
@@ -196,6 +198,7 @@ impl Subscriber {
         outcome
             .latencies_us
             .push(u32::try_from(delay.max(0)).unwrap_or(u32::MAX));
+        outcome.arrivals.push((sequence, received.timestamp_micros()));
         Ok(())
     }
 }
