@@ -17,9 +17,14 @@ use super::accounts::{CONTACT_SEND, INJECT, RENT, funded};
 
 const SEND: &str = "mutation($a: ID!, $d: ID!, $t: String!) { sendMessage(accountId: $a, dialogId: $d, text: $t) { id status failure } }";
 const MARK_READ: &str = "mutation($d: ID!) { markDialogRead(dialogId: $d) { unreadCount } }";
-const WAIT: Duration = Duration::from_secs(10);
+pub(crate) const WAIT: Duration = Duration::from_secs(10);
 
-async fn subscribe(app: &TestApp, token: &str, workspace: &str, after: Option<i64>) -> anyhow::Result<Subscriber> {
+pub(crate) async fn subscribe(
+    app: &TestApp,
+    token: &str,
+    workspace: &str,
+    after: Option<i64>,
+) -> anyhow::Result<Subscriber> {
     Subscriber::start(
         app.addr,
         token,
@@ -51,7 +56,7 @@ fn summary(event: &Value) -> (String, i64, String) {
     (kind, event["sequence"].as_i64().unwrap_or(-1), detail)
 }
 
-async fn events(subscriber: &mut Subscriber, count: usize) -> anyhow::Result<Vec<(String, i64, String)>> {
+pub(crate) async fn events(subscriber: &mut Subscriber, count: usize) -> anyhow::Result<Vec<(String, i64, String)>> {
     let mut seen = Vec::with_capacity(count);
     for _ in 0..count {
         seen.push(summary(&subscriber.event(WAIT).await?));
@@ -61,7 +66,12 @@ async fn events(subscriber: &mut Subscriber, count: usize) -> anyhow::Result<Vec
 
 /// Appends `count` received messages of `text_len` characters straight to the outbox, as a use case
 /// would, without waking the relay.
-async fn append_events(app: &TestApp, scope: &TenantScope, count: usize, text_len: usize) -> anyhow::Result<()> {
+pub(crate) async fn append_events(
+    app: &TestApp,
+    scope: &TenantScope,
+    count: usize,
+    text_len: usize,
+) -> anyhow::Result<()> {
     let account = AccountId::generate();
     let dialog = DialogId::generate();
     let tx = app.store.begin().await?;
@@ -237,93 +247,6 @@ backend_tests!(
     }
 );
 
-const REMOVE: &str = "mutation($w: ID!, $u: ID!) { removeMember(workspaceId: $w, userId: $u) }";
-const CREATE_KEY: &str = "mutation($w: ID!, $s: [Scope!]!) { createApiKey(workspaceId: $w, name: \"feed\", scopes: $s) { secret apiKey { id } } }";
-
-/// Subscribes and waits for the one event already there, so the subscription is surely open.
-async fn open_feed(app: &TestApp, token: &str, workspace: &str) -> anyhow::Result<Subscriber> {
-    let mut subscriber = subscribe(app, token, workspace, Some(0)).await?;
-    assert_eq!(subscriber.event(WAIT).await?["sequence"], 1);
-    Ok(subscriber)
-}
-
-async fn expect_forbidden_close(subscriber: &mut Subscriber) -> anyhow::Result<()> {
-    let started = std::time::Instant::now();
-    loop {
-        match subscriber.frame(Duration::from_secs(5)).await? {
-            Frame::Closed(code, _) => {
-                assert_eq!(code, 4403);
-                assert!(started.elapsed() < Duration::from_secs(5));
-                return Ok(());
-            }
-            Frame::Complete | Frame::Next(_) => {}
-            other => anyhow::bail!("expected the socket to close with 4403, got {other:?}"),
-        }
-    }
-}
-
-backend_tests!(revoked_access_closes_open_subscriptions_with_4403, |app| {
-    let (owner, workspace) = funded(&app, "olive", 0).await?;
-    let scope = app.scope_of(&owner, &workspace).await?;
-    append_events(&app, &scope, 1, 5).await?;
-
-    // The owner's subscription, open through all of it, is untouched (checked at the end).
-    let mut owners = open_feed(&app, &owner, &workspace).await?;
-
-    // A removed member.
-    let (viewer, viewer_id) = app.join(&owner, &workspace, "vera", "VIEWER").await?;
-    let mut feed = open_feed(&app, &viewer, &workspace).await?;
-    let removed = app
-        .gql(Some(&owner), REMOVE, json!({ "w": workspace, "u": viewer_id }))
-        .await?;
-    assert!(removed.is_ok(), "{:?}", removed.body);
-    expect_forbidden_close(&mut feed).await?;
-
-    // A session signed out elsewhere (the same token, over HTTP).
-    let (operator, _) = app.join(&owner, &workspace, "otto", "OPERATOR").await?;
-    let mut feed = open_feed(&app, &operator, &workspace).await?;
-    let out = app.gql(Some(&operator), "mutation { signOut }", json!({})).await?;
-    assert!(out.is_ok(), "{:?}", out.body);
-    expect_forbidden_close(&mut feed).await?;
-
-    // A revoked API key.
-    let created = app
-        .gql(Some(&owner), CREATE_KEY, json!({ "w": workspace, "s": ["INBOX_READ"] }))
-        .await?;
-    let secret = created.str_at("/data/createApiKey/secret")?;
-    let key_id = created.str_at("/data/createApiKey/apiKey/id")?;
-    let mut feed = open_feed(&app, &secret, &workspace).await?;
-    let revoked = app
-        .gql(
-            Some(&owner),
-            "mutation($k: ID!) { revokeApiKey(id: $k) }",
-            json!({ "k": key_id }),
-        )
-        .await?;
-    assert!(revoked.is_ok(), "{:?}", revoked.body);
-    expect_forbidden_close(&mut feed).await?;
-
-    // The owner's subscription is still open and live.
-    append_events(&app, &scope, 1, 5).await?;
-    assert_eq!(owners.event(WAIT).await?["sequence"], 2);
-
-    // A key without INBOX_READ may not subscribe at all.
-    let created = app
-        .gql(
-            Some(&owner),
-            CREATE_KEY,
-            json!({ "w": workspace, "s": ["BILLING_READ"] }),
-        )
-        .await?;
-    let billing_only = created.str_at("/data/createApiKey/secret")?;
-    let mut refused = subscribe(&app, &billing_only, &workspace, None).await?;
-    match refused.frame(WAIT).await? {
-        Frame::Errors(errors) => assert_eq!(errors[0]["extensions"]["code"], "FORBIDDEN"),
-        other => anyhow::bail!("expected FORBIDDEN, got {other:?}"),
-    }
-    Ok(())
-});
-
 backend_tests!(
     a_subscriber_that_falls_behind_is_disconnected_with_a_reason_and_resumes_without_loss,
     options = TestOptions {
@@ -434,95 +357,6 @@ backend_tests!(a_refused_send_is_announced_as_failed_with_the_health_change, |ap
     Ok(())
 });
 
-async fn append_one(app: &TestApp, scope: &TenantScope, account: AccountId, event: InboxEvent) -> anyhow::Result<()> {
-    let tx = app.store.begin().await?;
-    events::append(&*tx, scope, EventDraft::new(account, event), chrono::Utc::now()).await?;
-    tx.commit().await?;
-    app.outbox.committed();
-    Ok(())
-}
-
-backend_tests!(
-    subscribers_see_only_the_account_they_asked_for_and_keys_see_health_only_with_accounts_read,
-    |app| {
-        use tgos_domain::accounts::health::HealthStateKind;
-        let (owner, workspace) = funded(&app, "olive", 0).await?;
-        let scope = app.scope_of(&owner, &workspace).await?;
-        let (x, y) = (AccountId::generate(), AccountId::generate());
-        let deleted = || InboxEvent::MessageDeleted {
-            message_id: MessageId::generate(),
-            dialog_id: DialogId::generate(),
-        };
-        append_one(&app, &scope, x, deleted()).await?;
-        append_one(
-            &app,
-            &scope,
-            x,
-            InboxEvent::AccountHealthChanged {
-                state: HealthStateKind::Cooldown,
-                risk_score: 20,
-                previous_state: HealthStateKind::Active,
-                previous_risk_score: 0,
-            },
-        )
-        .await?;
-        append_one(&app, &scope, y, deleted()).await?;
-
-        let key = |scopes: Value| {
-            let app = &app;
-            let owner = &owner;
-            let workspace = &workspace;
-            async move {
-                let created = app
-                    .gql(Some(owner), CREATE_KEY, json!({ "w": workspace, "s": scopes }))
-                    .await?;
-                created.str_at("/data/createApiKey/secret")
-            }
-        };
-        let inbox_only = key(json!(["INBOX_READ"])).await?;
-        let with_accounts = key(json!(["INBOX_READ", "ACCOUNTS_READ"])).await?;
-
-        let mut of_x = Subscriber::start(
-            app.addr,
-            &owner,
-            INBOX_EVENTS,
-            json!({ "w": workspace, "a": x.to_string(), "after": 0 }),
-            None,
-        )
-        .await?;
-        let seen: Vec<(String, i64)> = events(&mut of_x, 2).await?.into_iter().map(|e| (e.0, e.1)).collect();
-        assert_eq!(
-            seen,
-            vec![("MessageDeleted".to_owned(), 1), ("AccountHealthChanged".to_owned(), 2)]
-        );
-        of_x.expect_nothing(Duration::from_millis(300)).await?;
-
-        let mut keyed = subscribe(&app, &inbox_only, &workspace, Some(0)).await?;
-        let seen: Vec<i64> = events(&mut keyed, 2).await?.into_iter().map(|e| e.1).collect();
-        assert_eq!(seen, vec![1, 3], "health needs ACCOUNTS_READ");
-        keyed.expect_nothing(Duration::from_millis(300)).await?;
-
-        let mut both = subscribe(&app, &with_accounts, &workspace, Some(0)).await?;
-        let seen: Vec<i64> = events(&mut both, 3).await?.into_iter().map(|e| e.1).collect();
-        assert_eq!(seen, vec![1, 2, 3]);
-
-        // A malformed account id is named.
-        let mut bad = Subscriber::start(
-            app.addr,
-            &owner,
-            INBOX_EVENTS,
-            json!({ "w": workspace, "a": "nope" }),
-            None,
-        )
-        .await?;
-        match bad.frame(WAIT).await? {
-            Frame::Errors(errors) => assert_eq!(errors[0]["extensions"]["field"], "accountId"),
-            other => anyhow::bail!("expected BAD_USER_INPUT, got {other:?}"),
-        }
-        Ok(())
-    }
-);
-
 backend_tests!(
     concurrent_writers_in_one_workspace_get_numbers_without_holes_or_repeats,
     |app| {
@@ -586,26 +420,5 @@ backend_tests!(a_replay_from_before_the_replay_window_is_refused_by_name, |app| 
     // Numbering goes on from where it was.
     append_events(&app, &scope, 1, 5).await?;
     assert_eq!(subscriber.event(WAIT).await?["sequence"], 4);
-    Ok(())
-});
-
-backend_tests!(one_connection_holds_at_most_sixteen_subscriptions, |app| {
-    let (owner, workspace) = funded(&app, "olive", 0).await?;
-    let mut connection = subscribe(&app, &owner, &workspace, None).await?;
-    for id in 2..=17 {
-        connection
-            .add(&id.to_string(), INBOX_EVENTS, json!({ "w": workspace }))
-            .await?;
-    }
-    match connection.frame(WAIT).await? {
-        Frame::Errors(errors) => {
-            assert_eq!(errors[0]["extensions"]["code"], "CONFLICT");
-            assert!(errors[0]["message"].as_str().unwrap_or_default().contains("16"));
-        }
-        other => anyhow::bail!("expected CONFLICT for one of the 17, got {other:?}"),
-    }
-    // That one completes; the sixteen others stay open.
-    assert_eq!(connection.frame(WAIT).await?, Frame::Complete);
-    connection.expect_nothing(Duration::from_millis(300)).await?;
     Ok(())
 });

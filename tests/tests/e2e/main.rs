@@ -6,6 +6,7 @@ mod api_keys;
 mod audit;
 mod billing;
 mod inbox;
+mod inbox_access;
 mod inbox_events;
 mod ledger_properties;
 mod lockout;
