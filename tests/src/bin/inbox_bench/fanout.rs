@@ -263,7 +263,11 @@ pub async fn run(app: Arc<TestApp>, backend: &str, config: &Config) -> anyhow::R
     let rss_connected = rss_bytes()?;
     crowd.send(json!({ "subscribe": true })).await?;
     let ready = crowd.expect("ready", Duration::from_secs(900)).await?;
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // What idle subscribers cost the database: each connection re-checks its caller on a timer.
+    const IDLE: Duration = Duration::from_secs(10);
+    let before = crate::page::statements(&app).await?;
+    tokio::time::sleep(IDLE).await;
+    let idle_statements = (crate::page::statements(&app).await? - before) as f64 / IDLE.as_secs_f64();
     let rss_idle = rss_bytes()?;
     eprintln!(
         "fanout: {connections} open in {:.1} s; server RSS {:.1} -> {:.1} MiB; publishing {} events/s for {} s",
@@ -313,6 +317,7 @@ pub async fn run(app: Arc<TestApp>, backend: &str, config: &Config) -> anyhow::R
         &Report {
             connections,
             rss: [rss_before, rss_connected, rss_idle, max_rss],
+            idle_statements,
             connected: &connected,
             ready: &ready,
             published: &published,
@@ -327,6 +332,8 @@ struct Report<'a> {
     /// The server's process: before connecting, all connected, all subscribed and idle, the most while
     /// publishing.
     rss: [u64; 4],
+    /// SQL statements per second while every subscriber was idle.
+    idle_statements: f64,
     connected: &'a Value,
     ready: &'a Value,
     published: &'a Published,
@@ -395,6 +402,10 @@ fn report(backend: &str, config: &Config, run: &Report<'_>) -> anyhow::Result<()
     row(
         "client (crowd) RSS per subscriber: connection + subscription",
         format!("{:.1} + {:.1} = {:.1} KiB", crowd.0, crowd.1, crowd.0 + crowd.1),
+    );
+    row(
+        "SQL statements per second with every subscriber idle (access re-checks)",
+        format!("{:.0}", run.idle_statements),
     );
     row(
         "server RSS most while publishing / peak (VmHWM)",

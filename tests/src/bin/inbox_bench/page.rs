@@ -344,7 +344,7 @@ pub async fn run(app: Arc<TestApp>, backend: &str, config: &Config) -> anyhow::R
 }
 
 /// The server's count of SQL statements so far (`tgos_db_statements_total` in `/metrics`).
-async fn statements(app: &TestApp) -> anyhow::Result<u64> {
+pub async fn statements(app: &TestApp) -> anyhow::Result<u64> {
     let text = app.http().get(app.url("/metrics")).send().await?.text().await?;
     text.lines()
         .find_map(|line| line.strip_prefix("tgos_db_statements_total "))
