@@ -6,11 +6,11 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, NullOrdering, OnConflict, Order};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait as _, Condition, ConnectionTrait as _, DatabaseBackend, EntityTrait as _,
-    PaginatorTrait as _, QueryFilter as _, QueryOrder as _, QuerySelect as _, Statement,
+    QueryFilter as _, QueryOrder as _, QuerySelect as _, Statement,
 };
 use tgos_domain::accounts::gateway::{Peer, PeerKey};
 use tgos_domain::ids::{AccountId, DialogId, MessageId, UserId, WorkspaceId};
-use tgos_domain::inbox::{DeliveryStatus, DialogRecord, Direction, InboxRepository, MessageRecord, sequence_of};
+use tgos_domain::inbox::{DeliveryStatus, DialogRecord, InboxRepository, MessageRecord, sequence_of};
 use tgos_domain::store::{StoreError, StoreResult};
 use tgos_domain::tenancy::TenantScope;
 
@@ -19,69 +19,9 @@ use crate::errors::DbResultExt as _;
 use crate::repo::{Conn, Repo};
 use crate::wall::Wall;
 
-fn peer_key(value: i64) -> StoreResult<PeerKey> {
-    PeerKey::from_marked(value).map_err(|_| StoreError::backend("a stored peer key is not a peer"))
-}
+mod rows;
 
-fn dialog(row: inbox_dialogs::Model) -> StoreResult<DialogRecord> {
-    Ok(DialogRecord {
-        id: DialogId::from_uuid(row.id),
-        workspace_id: WorkspaceId::from_uuid(row.workspace_id),
-        account_id: AccountId::from_uuid(row.account_id),
-        peer: peer_key(row.peer_key)?,
-        title: row.title,
-        username: row.username,
-        unread_count: row.unread_count,
-        read_inbox_max_id: row.read_inbox_max_id,
-        top_message_id: row.top_message_id,
-        last_message_at: row.last_message_at,
-        updated_at: row.updated_at,
-    })
-}
-
-fn message(row: inbox_messages::Model) -> StoreResult<MessageRecord> {
-    Ok(MessageRecord {
-        id: MessageId::from_uuid(row.id),
-        workspace_id: WorkspaceId::from_uuid(row.workspace_id),
-        account_id: AccountId::from_uuid(row.account_id),
-        dialog_id: DialogId::from_uuid(row.dialog_id),
-        peer: peer_key(row.peer_key)?,
-        telegram_id: row.telegram_id,
-        direction: Direction::parse(&row.direction).ok_or_else(|| StoreError::backend("unknown direction"))?,
-        text: row.text,
-        sent_at: row.sent_at,
-        edited_at: row.edited_at,
-        reply_to: row.reply_to,
-        status: DeliveryStatus::parse(&row.status).ok_or_else(|| StoreError::backend("unknown delivery status"))?,
-        failure: row.failure,
-        deleted_at: row.deleted_at,
-        edit_history: serde_json::from_str(&row.edit_history)
-            .map_err(|_| StoreError::backend("a stored edit history does not parse"))?,
-    })
-}
-
-fn workspace(scope: &TenantScope) -> uuid::Uuid {
-    scope.workspace_id().as_uuid()
-}
-
-/// How many incoming, undeleted messages of the dialog are newer than `read_max`.
-async fn unread_after(
-    db: &impl sea_orm::ConnectionTrait,
-    scope: &TenantScope,
-    dialog: DialogId,
-    read_max: i32,
-) -> StoreResult<i32> {
-    let count = inbox_messages::Entity::find()
-        .filter(inbox_messages::Column::WorkspaceId.eq(workspace(scope)))
-        .filter(inbox_messages::Column::DialogId.eq(dialog.as_uuid()))
-        .filter(inbox_messages::Column::Direction.eq(Direction::Incoming.as_str()))
-        .filter(inbox_messages::Column::DeletedAt.is_null())
-        .filter(inbox_messages::Column::TelegramId.gt(read_max))
-        .count(db)
-        .await
-        .store()?;
-    Ok(i32::try_from(count).unwrap_or(i32::MAX))
-}
+use rows::{dialog, message, unread_after, workspace};
 
 #[async_trait]
 impl<C: Conn> InboxRepository for Repo<C> {
