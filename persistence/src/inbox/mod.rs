@@ -429,8 +429,10 @@ impl<C: Conn> InboxRepository for Repo<C> {
             return Ok(Vec::new());
         }
         let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
-        // Message ids are time-ordered (UUIDv7): a dialog's newest message is the one no message of the same
-        // dialog comes after. One statement for the whole page (`max(uuid)` is not PostgreSQL's).
+        // Message ids are time-ordered (UUIDv7): a dialog's newest message is its greatest id. One statement
+        // for the whole page, and per dialog one probe of `inbox_messages_dialog_idx (dialog_id, id)` from the
+        // top, so the page costs the same whatever the history (a "no later message" anti-join scanned the
+        // workspace's every message; `max(uuid)` is not PostgreSQL's).
         let backend = db.conn().get_database_backend();
         let placeholder = |n: usize| {
             if backend == DatabaseBackend::Postgres {
@@ -439,14 +441,16 @@ impl<C: Conn> InboxRepository for Repo<C> {
                 "?".to_owned()
             }
         };
-        let list: Vec<String> = (0..dialogs.len()).map(|i| placeholder(i + 2)).collect();
+        let list: Vec<String> = (0..dialogs.len()).map(|i| placeholder(i + 3)).collect();
         let sql = format!(
-            "SELECT * FROM inbox_messages m WHERE m.workspace_id = {} AND m.dialog_id IN ({}) AND NOT EXISTS \
-             (SELECT 1 FROM inbox_messages n WHERE n.dialog_id = m.dialog_id AND n.id > m.id)",
+            "SELECT * FROM inbox_messages m WHERE m.workspace_id = {} AND m.id IN \
+             (SELECT (SELECT n.id FROM inbox_messages n WHERE n.dialog_id = d.id ORDER BY n.id DESC LIMIT 1) \
+             FROM inbox_dialogs d WHERE d.workspace_id = {} AND d.id IN ({}))",
             placeholder(1),
+            placeholder(2),
             list.join(", ")
         );
-        let mut values: Vec<sea_orm::Value> = vec![workspace(scope).into()];
+        let mut values: Vec<sea_orm::Value> = vec![workspace(scope).into(), workspace(scope).into()];
         values.extend(dialogs.iter().map(|d| sea_orm::Value::from(d.as_uuid())));
         let rows = inbox_messages::Entity::find()
             .from_raw_sql(Statement::from_sql_and_values(backend, sql, values))
