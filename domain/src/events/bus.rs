@@ -1,8 +1,9 @@
 //! The event bus: published events reach the subscribers of their workspace.
 //!
 //! Rules: a subscriber receives only its workspace's events (one channel per workspace, so fan-out costs
-//! nothing for other tenants); each channel keeps the last `capacity` events, and a subscriber further behind
-//! than that learns it lagged (its feed ends as a slow consumer) instead of the bus buffering without bound.
+//! nothing for other tenants); each channel keeps the last `capacity` events (the live window, allocated
+//! with the workspace's first subscriber), and a subscriber further behind than that learns it lagged (its
+//! feed reads the rest from the outbox) instead of the bus buffering without bound.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};

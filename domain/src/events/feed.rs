@@ -4,8 +4,11 @@
 //! - The feed subscribes to the bus before it reads the outbox, so nothing published in between is missed.
 //! - It passes each sequence number at most once and never goes back: repeats (a replayed event arriving
 //!   live, a relay publishing twice) are dropped.
-//! - A live event further ahead than the next expected number means the feed missed some: it reads them from
-//!   the outbox first, so the subscriber sees every number in order.
+//! - A live event further ahead than the next expected number means the feed missed some (the bus's live
+//!   window moved past it, or another process's events): it reads them from the outbox first, so the
+//!   subscriber sees every number in order. Memory stays bounded by one outbox page however far behind it is.
+//! - A feed further behind its workspace's newest event than `slow_consumer_after` ends
+//!   ([`FeedEnd::SlowConsumer`]): the subscriber cannot keep up, and catching up would only grow the gap.
 //! - Events the subscriber may not see (another account than the one it asked for, health without
 //!   `ACCOUNTS_READ`) are passed over silently; their numbers still count as passed.
 //! - A replay further back than the outbox keeps is refused (`afterSequence`), not silently shortened; a
@@ -33,7 +36,7 @@ pub enum FeedEnd {
     /// Events it had yet to deliver are gone from the outbox (pruned past the replay window, or unreadable):
     /// the subscriber should reload rather than continue with a hole.
     Lost { last_sequence: i64 },
-    /// The subscriber fell further behind than the bus keeps; it should reconnect with `afterSequence`.
+    /// The subscriber fell further behind than `slow_consumer_after`; it should reconnect with `afterSequence`.
     SlowConsumer { last_sequence: i64 },
     /// The bus closed (the server is stopping).
     Closed,
@@ -52,6 +55,8 @@ pub struct EventFeed {
     replay_until: i64,
     /// At most one page of the outbox.
     pending: VecDeque<StoredEvent>,
+    /// The most events the feed may be behind the newest it has seen.
+    slow_consumer_after: u64,
 }
 
 impl std::fmt::Debug for EventFeed {
@@ -98,6 +103,7 @@ impl EventFeed {
             last: after,
             replay_until: latest,
             pending: VecDeque::new(),
+            slow_consumer_after: u64::MAX,
         };
         if after < latest {
             feed.read_page().await?;
@@ -109,6 +115,13 @@ impl EventFeed {
             }
         }
         Ok(feed)
+    }
+
+    /// Ends the feed as a slow consumer once it is more than `events` behind the newest event it has seen.
+    #[must_use]
+    pub fn slow_consumer_after(mut self, events: u64) -> Self {
+        self.slow_consumer_after = events;
+        self
     }
 
     /// The last sequence number passed.
@@ -133,11 +146,9 @@ impl EventFeed {
                 Some(event) => Arc::new(event),
                 None => match self.receiver.recv().await {
                     Ok(event) => event,
-                    Err(broadcast::error::RecvError::Lagged(_)) => {
-                        return Err(FeedEnd::SlowConsumer {
-                            last_sequence: self.last,
-                        });
-                    }
+                    // The live window moved past this feed: the next event it gets is ahead, and the gap is
+                    // read from the outbox below.
+                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
                     Err(broadcast::error::RecvError::Closed) => return Err(FeedEnd::Closed),
                 },
             };
@@ -145,6 +156,11 @@ impl EventFeed {
                 continue;
             }
             if event.sequence > self.last + 1 {
+                if u64::try_from(event.sequence - self.last).unwrap_or(u64::MAX) > self.slow_consumer_after {
+                    return Err(FeedEnd::SlowConsumer {
+                        last_sequence: self.last,
+                    });
+                }
                 // Missed some: read them, this one included, from the outbox first.
                 self.replay_until = self.replay_until.max(event.sequence);
                 continue;

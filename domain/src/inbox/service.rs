@@ -13,12 +13,17 @@ use crate::tenancy::{Role, TenantScope};
 
 use super::records::{DialogRecord, MessageRecord};
 
+/// A follower more than this many events behind is disconnected unless configured otherwise.
+const DEFAULT_SLOW_CONSUMER_AFTER: u64 = 1024;
+
 #[derive(Debug, Clone)]
 pub struct InboxService {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) connections: Connections,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) outbox: Outbox,
+    /// Events a follower may fall behind its workspace's newest before its feed ends as a slow consumer.
+    pub(crate) slow_consumer_after: u64,
 }
 
 impl InboxService {
@@ -28,7 +33,15 @@ impl InboxService {
             connections,
             clock,
             outbox: Outbox::default(),
+            slow_consumer_after: DEFAULT_SLOW_CONSUMER_AFTER,
         }
+    }
+
+    /// How many events a follower may fall behind before its feed ends as a slow consumer.
+    #[must_use]
+    pub fn with_slow_consumer_after(mut self, events: u64) -> Self {
+        self.slow_consumer_after = events.max(1);
+        self
     }
 
     /// Wakes this outbox's relay when a use case committed events.
@@ -47,7 +60,9 @@ impl InboxService {
         account: Option<AccountId>,
         after: Option<i64>,
     ) -> DomainResult<EventFeed> {
-        EventFeed::open(Arc::clone(&self.store), bus, scope, account, after).await
+        EventFeed::open(Arc::clone(&self.store), bus, scope, account, after)
+            .await
+            .map(|feed| feed.slow_consumer_after(self.slow_consumer_after))
     }
 
     /// The workspace's dialogs, newest first (VIEWER and above, or keys with `INBOX_READ`).

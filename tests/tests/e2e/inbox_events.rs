@@ -1,7 +1,8 @@
 //! `inboxEvents` over real WebSocket: each workspace sees exactly its own events, numbered and in order; a
 //! reconnect with `afterSequence` gets the gap; revoked access closes the socket with 4403; a subscriber
-//! that falls behind is disconnected with a reason and resumes without loss; committed events reach
-//! subscribers even when nobody woke the relay.
+//! briefly behind the live window catches up from the outbox, one that falls too far behind is disconnected
+//! with a reason and resumes without loss; committed events reach subscribers even when nobody woke the
+//! relay.
 
 use std::time::Duration;
 
@@ -296,6 +297,44 @@ backend_tests!(
             assert_eq!(resumed.event(WAIT).await?["sequence"], expected);
         }
         resumed.expect_nothing(Duration::from_millis(300)).await?;
+        Ok(())
+    }
+);
+
+backend_tests!(
+    a_subscriber_briefly_behind_the_live_window_catches_up_from_the_outbox_without_a_disconnect,
+    options = TestOptions {
+        live_window: 4,
+        ..TestOptions::default()
+    },
+    |app| {
+        let (owner, workspace) = funded(&app, "olive", 0).await?;
+        let scope = app.scope_of(&owner, &workspace).await?;
+        append_events(&app, &scope, 1, 5).await?;
+        let mut paused = Subscriber::start(
+            app.addr,
+            &owner,
+            INBOX_EVENTS,
+            json!({ "w": workspace, "after": 0 }),
+            Some(4096),
+        )
+        .await?;
+        assert_eq!(paused.event(WAIT).await?["sequence"], 1);
+        // Far more than the live window and the client's socket hold while it does not read, but fewer than
+        // `events.subscriber_buffer` (1024): the server reads what the window lost from the outbox.
+        const BURST: i64 = 300;
+        append_events(&app, &scope, usize::try_from(BURST)?, 4000).await?;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        for expected in 2..=BURST + 1 {
+            match paused.frame(WAIT).await? {
+                Frame::Next(event) => assert_eq!(event["sequence"], expected, "every number, in order"),
+                other => anyhow::bail!("expected event {expected}, got {other:?}"),
+            }
+        }
+        // Still live afterwards.
+        append_events(&app, &scope, 1, 5).await?;
+        assert_eq!(paused.event(WAIT).await?["sequence"], BURST + 2);
+        paused.expect_nothing(Duration::from_millis(300)).await?;
         Ok(())
     }
 );
