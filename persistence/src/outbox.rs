@@ -187,6 +187,15 @@ impl<C: Conn> OutboxRepository for Repo<C> {
             );
         }
         let db = self.wall(RELAY).await?;
+        if db.owns_transaction() {
+            // A mark is a hint: lost in a crash, its events are published again, which subscribers drop by
+            // number. So its commit does not wait for the WAL flush, and a slow flush never holds up the
+            // relay's next read (the events behind it).
+            db.conn()
+                .execute_unprepared("SET LOCAL synchronous_commit TO OFF")
+                .await
+                .store()?;
+        }
         outbox_events::Entity::update_many()
             .col_expr(outbox_events::Column::PublishedAt, Expr::value(at))
             .filter(outbox_events::Column::PublishedAt.is_null())

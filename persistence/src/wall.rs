@@ -87,6 +87,12 @@ impl<'c> Walled<'c> {
         &self.exec
     }
 
+    /// Whether the wall opened a transaction of its own (on PostgreSQL, on the pool) that [`Walled::done`]
+    /// commits.
+    pub(crate) fn owns_transaction(&self) -> bool {
+        matches!(self.exec, DatabaseExecutor::OwnedTransaction(_))
+    }
+
     /// Commits the transaction the wall opened, if it opened one. Dropping instead rolls it back.
     pub(crate) async fn done(self) -> StoreResult<()> {
         if let DatabaseExecutor::OwnedTransaction(tx) = self.exec {
