@@ -111,7 +111,7 @@ impl AppState {
         let clock = Arc::new(SystemClock);
         let outbox = Outbox::new();
         let access = AccessSignals::new();
-        let bus: Arc<dyn EventBus> = Arc::new(LocalEventBus::new(settings.events.subscriber_buffer));
+        let bus: Arc<dyn EventBus> = Arc::new(LocalEventBus::new(settings.events.live_window));
         let identity = IdentityService::new(
             Arc::clone(&store),
             hasher,
@@ -121,7 +121,8 @@ impl AppState {
         )
         .with_access_signals(access.clone());
         let tenancy = TenancyService::new(Arc::clone(&store), clock.clone(), mailer(&settings)?)
-            .with_access_signals(access.clone());
+            .with_access_signals(access.clone())
+            .with_membership_cache(Duration::from_secs(settings.auth.credential_cache_secs));
         let billing = BillingService::new(
             Arc::clone(&store),
             clock.clone(),
@@ -138,8 +139,9 @@ impl AppState {
             ConnectionHolder::generate(),
         )
         .with_outbox(outbox.clone());
-        let inbox =
-            InboxService::new(Arc::clone(&store), connections.clone(), clock.clone()).with_outbox(outbox.clone());
+        let inbox = InboxService::new(Arc::clone(&store), connections.clone(), clock.clone())
+            .with_outbox(outbox.clone())
+            .with_slow_consumer_after(u64::try_from(settings.events.subscriber_buffer).unwrap_or(u64::MAX));
         let accounts = AccountsService::new(
             Arc::clone(&store),
             vault.clone(),
@@ -284,6 +286,7 @@ fn identity_config(auth: &AuthSettings) -> IdentityConfig {
     };
     IdentityConfig {
         session_ttl: Duration::from_secs(auth.session_ttl_hours * 3600),
+        credential_cache_ttl: Duration::from_secs(auth.credential_cache_secs),
         challenge_ttl: Duration::from_secs(auth.challenge_ttl_secs),
         lockout: LockoutPolicy {
             account: policy(auth.account_lockout_threshold),

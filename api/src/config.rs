@@ -48,8 +48,12 @@ pub struct EventsSettings {
     pub relay_tick_ms: u64,
     /// How long published events stay in the outbox for `afterSequence` replays, in hours.
     pub replay_window_hours: u64,
-    /// Events a subscriber may fall behind the bus before it is disconnected as a slow consumer.
+    /// Events a subscriber may fall behind its workspace's newest event before it is disconnected as a slow
+    /// consumer (up to that, a subscriber past the live window catches up from the outbox).
     pub subscriber_buffer: usize,
+    /// Events each followed workspace keeps in memory for subscribers momentarily behind; allocated when the
+    /// workspace's first subscriber arrives, so it is what an idle followed workspace costs.
+    pub live_window: usize,
     /// How often an open subscription re-checks its caller's token and membership even without a signal, in
     /// seconds (revocations and member changes signal at once).
     pub access_recheck_secs: u64,
@@ -129,6 +133,10 @@ pub struct GraphqlSettings {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AuthSettings {
     pub session_ttl_hours: u64,
+    /// How long a resolved session token and a member's role are served from memory, in seconds (0: read
+    /// for every request). Changes made through this process take effect at once; changes another process
+    /// makes to the same database, within this many seconds.
+    pub credential_cache_secs: u64,
     pub challenge_ttl_secs: u64,
     pub account_lockout_threshold: u32,
     pub ip_lockout_threshold: u32,
@@ -197,6 +205,7 @@ fn defaults() -> Defaults {
         },
         auth: AuthSettings {
             session_ttl_hours: 24 * 30,
+            credential_cache_secs: 5,
             challenge_ttl_secs: 300,
             account_lockout_threshold: 5,
             ip_lockout_threshold: 30,
@@ -236,6 +245,7 @@ fn defaults() -> Defaults {
             relay_tick_ms: 1000,
             replay_window_hours: 24,
             subscriber_buffer: 1024,
+            live_window: 64,
             access_recheck_secs: 60,
             send_timeout_secs: 10,
         },

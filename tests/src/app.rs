@@ -24,6 +24,8 @@ pub struct TestOptions {
     pub stripe_configured: bool,
     /// Events a subscriber may fall behind before it is disconnected (`events.subscriber_buffer`).
     pub subscriber_buffer: usize,
+    /// Events each followed workspace keeps in memory (`events.live_window`).
+    pub live_window: usize,
 }
 
 impl Default for TestOptions {
@@ -37,6 +39,7 @@ impl Default for TestOptions {
             api_key_requests_per_minute: 600,
             stripe_configured: true,
             subscriber_buffer: 1024,
+            live_window: 64,
         }
     }
 }
@@ -53,6 +56,7 @@ impl TestOptions {
             api_key_requests_per_minute: 600,
             stripe_configured: true,
             subscriber_buffer: 1024,
+            live_window: 64,
         }
     }
 }
@@ -117,6 +121,7 @@ impl TestApp {
         }
         settings.server.shutdown_grace_secs = 5;
         settings.events.subscriber_buffer = options.subscriber_buffer;
+        settings.events.live_window = options.live_window;
         // Tests run the lease expiry sweep themselves, when they mean to.
         settings.accounts.expiry_sweep_secs = 24 * 60 * 60;
         // Tests sync inboxes themselves too.
@@ -164,6 +169,15 @@ impl TestApp {
 
     pub fn http(&self) -> &reqwest::Client {
         &self.client
+    }
+
+    /// How many SQL statements the server has executed, from its metrics.
+    pub async fn sql_statements(&self) -> anyhow::Result<u64> {
+        let text = self.http().get(self.url("/metrics")).send().await?.text().await?;
+        text.lines()
+            .find_map(|line| line.strip_prefix("tgos_db_statements_total "))
+            .and_then(|n| n.trim().parse().ok())
+            .ok_or_else(|| anyhow::anyhow!("no statement counter in the metrics"))
     }
 
     /// Stops the server gracefully (idempotent).

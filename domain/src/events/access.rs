@@ -6,6 +6,9 @@
 //! triggers the check (the database decides), so a missed or extra signal is never a hole: holders also
 //! re-check on a slow timer.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use tokio::sync::broadcast;
 
 use crate::ids::{ApiKeyId, UserId, WorkspaceId};
@@ -25,12 +28,16 @@ pub enum AccessChange {
 #[derive(Debug, Clone)]
 pub struct AccessSignals {
     sender: broadcast::Sender<AccessChange>,
+    /// Counts the changes signalled so far; [`super::access_cache::AccessCache`] serves only what was read
+    /// since the last one.
+    epoch: Arc<AtomicU64>,
 }
 
 impl Default for AccessSignals {
     fn default() -> Self {
         Self {
             sender: broadcast::channel(256).0,
+            epoch: Arc::default(),
         }
     }
 }
@@ -41,8 +48,15 @@ impl AccessSignals {
     }
 
     pub fn changed(&self, change: AccessChange) {
+        // First the epoch, so no cached read survives the change; then the holders of subscriptions.
+        self.epoch.fetch_add(1, Ordering::SeqCst);
         // No receiver means no open subscription to close.
         let _ = self.sender.send(change);
+    }
+
+    /// How many access changes have been signalled.
+    pub fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::SeqCst)
     }
 
     pub fn listen(&self) -> broadcast::Receiver<AccessChange> {

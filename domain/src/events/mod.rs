@@ -14,6 +14,7 @@
 //!   that falls further behind than the bus keeps is ended as a slow consumer instead of growing memory.
 
 pub mod access;
+pub mod access_cache;
 pub mod announce;
 pub mod bus;
 pub mod feed;
@@ -22,6 +23,7 @@ pub mod records;
 pub mod relay;
 
 pub use access::{AccessChange, AccessSignals};
+pub use access_cache::AccessCache;
 pub use bus::{EventBus, LocalEventBus};
 pub use feed::{EventFeed, FeedEnd};
 pub use ports::OutboxRepository;

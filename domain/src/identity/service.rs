@@ -6,12 +6,12 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::lockout::{LockoutPolicy, Reservation, ThrottleKey, ThrottlePolicy};
-use super::records::UserRecord;
+use super::records::{SessionRecord, UserRecord};
 use super::totp::TotpSecret;
 use crate::clock::Clock;
 use crate::crypto::{MasterKey, PasswordHasher};
 use crate::error::{DomainError, DomainResult};
-use crate::events::AccessSignals;
+use crate::events::{AccessCache, AccessSignals};
 use crate::request::ClientInfo;
 use crate::store::{Repositories, Store};
 
@@ -27,6 +27,9 @@ pub struct IdentityConfig {
     pub sign_ups_per_ip: ThrottlePolicy,
     /// The issuer shown in authenticator apps.
     pub totp_issuer: String,
+    /// How long a resolved session token is served from memory (zero: read every time). Revocations in this
+    /// process take effect at once regardless ([`crate::events::AccessCache`]).
+    pub credential_cache_ttl: Duration,
 }
 
 impl Default for IdentityConfig {
@@ -43,6 +46,7 @@ impl Default for IdentityConfig {
                 max_lock: Duration::from_secs(60 * 60),
             },
             totp_issuer: "Telegram OS".to_owned(),
+            credential_cache_ttl: Duration::from_secs(5),
         }
     }
 }
@@ -55,6 +59,8 @@ pub struct IdentityService {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) config: IdentityConfig,
     pub(crate) access: AccessSignals,
+    /// Session token hash → the session and its user, as last read.
+    pub(crate) sessions: AccessCache<Vec<u8>, (SessionRecord, UserRecord)>,
 }
 
 /// Reserved attempts for one check; settle it with [`Attempts::failed`] or [`Attempts::succeeded`].
@@ -75,19 +81,22 @@ impl IdentityService {
         clock: Arc<dyn Clock>,
         config: IdentityConfig,
     ) -> Self {
+        let access = AccessSignals::default();
         Self {
             store,
             hasher,
             master_key,
             clock,
+            sessions: AccessCache::new(access.clone(), config.credential_cache_ttl),
             config,
-            access: AccessSignals::default(),
+            access,
         }
     }
 
     /// Signals session revocations here, so open subscriptions re-check at once.
     #[must_use]
     pub fn with_access_signals(mut self, access: AccessSignals) -> Self {
+        self.sessions = AccessCache::new(access.clone(), self.config.credential_cache_ttl);
         self.access = access;
         self
     }

@@ -1,14 +1,15 @@
 //! The tenancy use cases share one service.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::scope::TenantScope;
 use crate::audit::{self, Actor, AuditDraft, ChainId};
 use crate::clock::Clock;
 use crate::error::{DomainError, DomainResult};
-use crate::events::AccessSignals;
+use crate::events::{AccessCache, AccessSignals};
 use crate::identity::Principal;
-use crate::ids::WorkspaceId;
+use crate::ids::{UserId, WorkspaceId};
 use crate::mail::Mailer;
 use crate::request::ClientInfo;
 use crate::store::{Repositories, Store};
@@ -19,7 +20,12 @@ pub struct TenancyService {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) mailer: Arc<dyn Mailer>,
     pub(crate) access: AccessSignals,
+    /// (workspace, user) → the member's role, as last read; see [`TenancyService::with_membership_cache`].
+    pub(crate) memberships: AccessCache<(WorkspaceId, UserId), super::Role>,
 }
+
+/// How long a member's role is served from memory unless configured otherwise.
+const DEFAULT_MEMBERSHIP_CACHE_TTL: Duration = Duration::from_secs(5);
 
 /// What happened in a workspace, for its audit chain.
 #[derive(Debug)]
@@ -34,18 +40,29 @@ pub(crate) const NOT_A_MEMBER: &str = "you are not a member of this workspace";
 
 impl TenancyService {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, mailer: Arc<dyn Mailer>) -> Self {
+        let access = AccessSignals::default();
         Self {
             store,
             clock,
             mailer,
-            access: AccessSignals::default(),
+            memberships: AccessCache::new(access.clone(), DEFAULT_MEMBERSHIP_CACHE_TTL),
+            access,
         }
     }
 
     /// Signals member and key changes here, so open subscriptions re-check at once.
     #[must_use]
     pub fn with_access_signals(mut self, access: AccessSignals) -> Self {
+        self.memberships = AccessCache::new(access.clone(), DEFAULT_MEMBERSHIP_CACHE_TTL);
         self.access = access;
+        self
+    }
+
+    /// Serves a member's role from memory for `ttl` after reading it (zero: reads it for every request).
+    /// Member changes signalled in this process take effect at once; those of another process within `ttl`.
+    #[must_use]
+    pub fn with_membership_cache(mut self, ttl: Duration) -> Self {
+        self.memberships = AccessCache::new(self.access.clone(), ttl);
         self
     }
 
@@ -53,10 +70,20 @@ impl TenancyService {
     /// of are refused alike, so ids reveal nothing.
     pub async fn scope(&self, principal: &Principal, workspace: WorkspaceId) -> DomainResult<TenantScope> {
         match principal {
-            Principal::User { user_id, .. } => match self.store.find_membership(workspace, *user_id).await? {
-                Some(membership) => Ok(TenantScope::member(workspace, *user_id, membership.role)),
-                None => Err(DomainError::Forbidden(NOT_A_MEMBER.to_owned())),
-            },
+            Principal::User { user_id, .. } => {
+                let key = (workspace, *user_id);
+                if let Some(role) = self.memberships.get(&key) {
+                    return Ok(TenantScope::member(workspace, *user_id, role));
+                }
+                let epoch = self.memberships.epoch();
+                match self.store.find_membership(workspace, *user_id).await? {
+                    Some(membership) => {
+                        self.memberships.put(key, membership.role, epoch);
+                        Ok(TenantScope::member(workspace, *user_id, membership.role))
+                    }
+                    None => Err(DomainError::Forbidden(NOT_A_MEMBER.to_owned())),
+                }
+            }
             Principal::ApiKey {
                 key_id,
                 workspace_id,

@@ -373,15 +373,6 @@ backend_tests!(dialogs_without_messages_come_last_and_every_dialog_comes_once, |
     Ok(())
 });
 
-/// How many SQL statements the server has executed, from its metrics.
-async fn statements(app: &TestApp) -> anyhow::Result<u64> {
-    let text = app.http().get(app.url("/metrics")).send().await?.text().await?;
-    text.lines()
-        .find_map(|line| line.strip_prefix("tgos_db_statements_total "))
-        .and_then(|n| n.trim().parse().ok())
-        .ok_or_else(|| anyhow::anyhow!("no statement counter in the metrics"))
-}
-
 /// A page of dialogs with every nested field a client of the inbox shows.
 const PAGE: &str = "query($w: ID!) { workspace(id: $w) { dialogs(first: 100) { edges { node { id unreadCount \
     peer { id kind title username } \
@@ -393,9 +384,9 @@ const PAGE: &str = "query($w: ID!) { workspace(id: $w) { dialogs(first: 100) { e
 /// session may touch its last-seen time); the page's edges.
 async fn cost_of_page(app: &TestApp, owner: &str, workspace: &str) -> anyhow::Result<(u64, Vec<serde_json::Value>)> {
     app.gql(Some(owner), PAGE, json!({ "w": workspace })).await?;
-    let before = statements(app).await?;
+    let before = app.sql_statements().await?;
     let page = app.gql(Some(owner), PAGE, json!({ "w": workspace })).await?;
-    let cost = statements(app).await? - before;
+    let cost = app.sql_statements().await? - before;
     anyhow::ensure!(page.is_ok(), "{:?}", page.body);
     let edges = page
         .at("/data/workspace/dialogs/edges")?

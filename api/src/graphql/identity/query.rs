@@ -9,7 +9,7 @@ use crate::graphql::tenancy::types::Workspace;
 use crate::graphql::{guards::SignedIn, identity_service, tenancy_service};
 use tgos_domain::DomainError;
 use tgos_domain::identity::Principal;
-use tgos_domain::identity::records::{SessionRecord, UserRecord};
+use tgos_domain::identity::records::SessionRecord;
 
 #[derive(Debug, Default)]
 pub struct IdentityQuery;
@@ -20,7 +20,7 @@ impl IdentityQuery {
     #[graphql(guard = "SignedIn")]
     async fn me(&self, ctx: &Context<'_>) -> ApiResult<Viewer> {
         let authenticated = signed_in(ctx)?;
-        let Some((session, user)) = authenticated.session.clone() else {
+        let Some((session, _)) = authenticated.session.clone() else {
             return Err(ApiError::from(DomainError::Forbidden(
                 "API keys have no viewer; `me` is for signed-in people".to_owned(),
             )));
@@ -28,7 +28,6 @@ impl IdentityQuery {
         Ok(Viewer {
             principal: authenticated.principal.clone(),
             session,
-            user,
         })
     }
 }
@@ -38,13 +37,14 @@ impl IdentityQuery {
 pub struct Viewer {
     principal: Principal,
     session: SessionRecord,
-    user: UserRecord,
 }
 
 #[Object]
 impl Viewer {
-    async fn user(&self) -> User {
-        User::from(&self.user)
+    /// Read afresh: the caller's credentials may have been resolved from memory a moment ago.
+    async fn user(&self, ctx: &Context<'_>) -> ApiResult<User> {
+        let user = identity_service(ctx)?.current_user(&self.principal).await?;
+        Ok(User::from(&user))
     }
 
     /// Live sessions, newest first.

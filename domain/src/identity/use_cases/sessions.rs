@@ -2,7 +2,9 @@
 //!
 //! Rules: a token is 32 random bytes shown once and stored as its SHA-256 hash; a session expires after the
 //! configured lifetime; a revoked or expired session authenticates nothing. `lastSeenAt` is refreshed at most
-//! once per touch interval so that reads stay reads.
+//! once per touch interval so that reads stay reads. A resolved session is kept in memory for
+//! `credential_cache_ttl` and until the next access change ([`crate::events::AccessCache`]); its expiry is
+//! checked on every use.
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -63,14 +65,30 @@ impl IdentityService {
             return Ok(None);
         }
         let now = self.now();
-        let Some((session, user)) = self.store.find_session_with_user(&token::hash(bearer)).await? else {
-            return Ok(None);
+        let token_hash = token::hash(bearer);
+        let epoch = self.sessions.epoch();
+        let ((session, user), read) = match self.sessions.get(&token_hash) {
+            Some(cached) => (cached, false),
+            None => match self.store.find_session_with_user(&token_hash).await? {
+                Some(found) => (found, true),
+                None => return Ok(None),
+            },
         };
+        let mut session = session;
         if !session.is_live(now) {
+            self.sessions.forget(&token_hash);
             return Ok(None);
         }
         if now - session.last_seen_at >= to_chrono(self.config.touch_interval) {
             self.store.touch_session(session.id, now).await?;
+            session.last_seen_at = now;
+            if !read {
+                // Served from memory: the entry keeps its age, only its `lastSeenAt` moves.
+                self.sessions.refresh(&token_hash, (session.clone(), user.clone()));
+            }
+        }
+        if read {
+            self.sessions.put(token_hash, (session.clone(), user.clone()), epoch);
         }
         let principal = Principal::User {
             user_id: user.id,

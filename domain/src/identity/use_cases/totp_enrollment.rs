@@ -87,6 +87,8 @@ impl IdentityService {
             .await?;
         attempts.succeeded(&*tx).await?;
         tx.commit().await?;
+        // What the caller may do depends on it (staff act as staff only with a second factor).
+        self.access.changed(crate::events::AccessChange::User(user.id));
         Ok(codes)
     }
 
@@ -138,6 +140,7 @@ impl IdentityService {
             .await?;
         attempts.succeeded(&*tx).await?;
         tx.commit().await?;
+        self.access.changed(crate::events::AccessChange::User(user.id));
         Ok(())
     }
 

@@ -47,6 +47,8 @@ impl TenancyService {
         .await?;
         let record = tx.find_workspace(&scope).await?;
         tx.commit().await?;
+        // Both roles changed: cached roles and open subscriptions check again.
+        self.access.changed(crate::events::AccessChange::Workspace(workspace));
         Ok(record)
     }
 }
