@@ -430,9 +430,11 @@ impl<C: Conn> InboxRepository for Repo<C> {
         }
         let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
         // Message ids are time-ordered (UUIDv7): a dialog's newest message is its greatest id. One statement
-        // for the whole page, and per dialog one probe of `inbox_messages_dialog_idx (dialog_id, id)` from the
-        // top, so the page costs the same whatever the history (a "no later message" anti-join scanned the
-        // workspace's every message; `max(uuid)` is not PostgreSQL's).
+        // for the whole page, driven by the page's dialogs: per dialog one probe of `inbox_messages_dialog_idx
+        // (dialog_id, id)` from the top, so the page costs the same whatever the history. (An anti-join, or
+        // `id IN (…)` on PostgreSQL, which hashes the workspace's every message, grew with it; `max(uuid)` is
+        // not PostgreSQL's.) SQLite probes its primary key for each id of the `IN` list; PostgreSQL needs the
+        // lateral join to be driven by the dialogs.
         let backend = db.conn().get_database_backend();
         let placeholder = |n: usize| {
             if backend == DatabaseBackend::Postgres {
@@ -442,14 +444,21 @@ impl<C: Conn> InboxRepository for Repo<C> {
             }
         };
         let list: Vec<String> = (0..dialogs.len()).map(|i| placeholder(i + 3)).collect();
-        let sql = format!(
-            "SELECT * FROM inbox_messages m WHERE m.workspace_id = {} AND m.id IN \
-             (SELECT (SELECT n.id FROM inbox_messages n WHERE n.dialog_id = d.id ORDER BY n.id DESC LIMIT 1) \
-             FROM inbox_dialogs d WHERE d.workspace_id = {} AND d.id IN ({}))",
-            placeholder(1),
-            placeholder(2),
-            list.join(", ")
-        );
+        let sql = if backend == DatabaseBackend::Postgres {
+            format!(
+                "SELECT m.* FROM inbox_dialogs d CROSS JOIN LATERAL \
+                 (SELECT * FROM inbox_messages n WHERE n.dialog_id = d.id ORDER BY n.id DESC LIMIT 1) m \
+                 WHERE m.workspace_id = $1 AND d.workspace_id = $2 AND d.id IN ({})",
+                list.join(", ")
+            )
+        } else {
+            format!(
+                "SELECT * FROM inbox_messages m WHERE m.workspace_id = ? AND m.id IN \
+                 (SELECT (SELECT n.id FROM inbox_messages n WHERE n.dialog_id = d.id ORDER BY n.id DESC LIMIT 1) \
+                 FROM inbox_dialogs d WHERE d.workspace_id = ? AND d.id IN ({}))",
+                list.join(", ")
+            )
+        };
         let mut values: Vec<sea_orm::Value> = vec![workspace(scope).into(), workspace(scope).into()];
         values.extend(dialogs.iter().map(|d| sea_orm::Value::from(d.as_uuid())));
         let rows = inbox_messages::Entity::find()
