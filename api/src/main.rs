@@ -7,6 +7,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use tgos_api::config::{Overrides, Settings};
 
+/// mimalloc rather than the system allocator: a third more dialog pages a second on two cores, and a tenth
+/// of the resident memory after a burst (docs/PERFORMANCE.md, "The allocator").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Debug, Parser)]
 #[command(name = "tgos", version, about = "Telegram OS server")]
 struct Cli {

@@ -47,6 +47,10 @@ mod subscriber;
 use std::str::FromStr;
 use std::time::Duration;
 
+/// The server's allocator (`tgos` uses it too), so the figures are the server's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use tgos_tests::{Backend, TestOptions};
 
 /// What one run measures.
