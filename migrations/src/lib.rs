@@ -16,6 +16,7 @@ mod m20261128_000004_billing;
 mod m20261128_000005_accounts_vault;
 mod m20261128_000006_inbox;
 mod m20261128_000007_outbox;
+mod m20261129_000008_inbox_dialog_index;
 
 pub use m20261128_000003_row_level_security::APP_ROLE;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000005_accounts_vault::Migration),
             Box::new(m20261128_000006_inbox::Migration),
             Box::new(m20261128_000007_outbox::Migration),
+            Box::new(m20261129_000008_inbox_dialog_index::Migration),
         ]
     }
 }

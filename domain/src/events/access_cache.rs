@@ -20,8 +20,9 @@ use std::time::{Duration, Instant};
 
 use super::access::AccessSignals;
 
-/// The most entries one cache keeps.
-const DEFAULT_CAPACITY: usize = 100_000;
+/// The most entries one cache keeps: a session entry (the session and its user) is under a kilobyte, so the
+/// session cache stays under ~10 MiB.
+const DEFAULT_CAPACITY: usize = 10_000;
 
 struct Entry<V> {
     value: V,

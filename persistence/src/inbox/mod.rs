@@ -430,11 +430,11 @@ impl<C: Conn> InboxRepository for Repo<C> {
         }
         let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
         // Message ids are time-ordered (UUIDv7): a dialog's newest message is its greatest id. One statement
-        // for the whole page, driven by the page's dialogs: per dialog one probe of `inbox_messages_dialog_idx
-        // (dialog_id, id)` from the top, so the page costs the same whatever the history. (An anti-join, or
-        // `id IN (…)` on PostgreSQL, which hashes the workspace's every message, grew with it; `max(uuid)` is
-        // not PostgreSQL's.) SQLite probes its primary key for each id of the `IN` list; PostgreSQL needs the
-        // lateral join to be driven by the dialogs.
+        // for the whole page, driven by the page's dialogs: per dialog one probe of
+        // `inbox_messages_dialog_wall_idx (dialog_id, workspace_id, id)` from the top, so the page costs the
+        // same whatever the history. (An anti-join, or `id IN (…)` on PostgreSQL, which hashes the workspace's
+        // every message, grew with it; `max(uuid)` is not PostgreSQL's.) SQLite probes its primary key for
+        // each id of the `IN` list; PostgreSQL needs the lateral join to be driven by the dialogs.
         let backend = db.conn().get_database_backend();
         let placeholder = |n: usize| {
             if backend == DatabaseBackend::Postgres {
