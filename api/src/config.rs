@@ -60,6 +60,9 @@ pub struct EventsSettings {
     /// How long one WebSocket send may wait for a client that does not read before it is disconnected, in
     /// seconds.
     pub send_timeout_secs: u64,
+    /// How often an open WebSocket is pinged, in seconds (0: never); a client heard from not at all for two
+    /// of these periods is disconnected.
+    pub keepalive_secs: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -248,6 +251,7 @@ fn defaults() -> Defaults {
             live_window: 64,
             access_recheck_secs: 60,
             send_timeout_secs: 10,
+            keepalive_secs: 30,
         },
     }
 }

@@ -26,6 +26,8 @@ pub struct TestOptions {
     pub subscriber_buffer: usize,
     /// Events each followed workspace keeps in memory (`events.live_window`).
     pub live_window: usize,
+    /// How often open WebSockets are pinged (`events.keepalive_secs`).
+    pub keepalive_secs: u64,
 }
 
 impl Default for TestOptions {
@@ -40,6 +42,7 @@ impl Default for TestOptions {
             stripe_configured: true,
             subscriber_buffer: 1024,
             live_window: 64,
+            keepalive_secs: 30,
         }
     }
 }
@@ -57,6 +60,7 @@ impl TestOptions {
             stripe_configured: true,
             subscriber_buffer: 1024,
             live_window: 64,
+            keepalive_secs: 30,
         }
     }
 }
@@ -122,6 +126,7 @@ impl TestApp {
         settings.server.shutdown_grace_secs = 5;
         settings.events.subscriber_buffer = options.subscriber_buffer;
         settings.events.live_window = options.live_window;
+        settings.events.keepalive_secs = options.keepalive_secs;
         // Tests run the lease expiry sweep themselves, when they mean to.
         settings.accounts.expiry_sweep_secs = 24 * 60 * 60;
         // Tests sync inboxes themselves too.

@@ -10,9 +10,16 @@
 //!   concern it (and on a slow timer): a revoked session or key, or a member removed from a workspace a
 //!   subscription follows, closes the socket with 4403 within moments.
 //! - A client that does not read is disconnected (1013 with a reason) when one send waits longer than
-//!   `events.send_timeout_secs` or its subscription falls further behind than the bus keeps; buffers are
-//!   small and bounded, so an idle connection costs a few kilobytes.
+//!   `events.send_timeout_secs` or its subscription falls further behind than `events.subscriber_buffer`;
+//!   buffers are small and bounded, so an idle connection costs a few kilobytes.
+//! - Every `events.keepalive_secs` the server sends a WebSocket ping (answered by every client library and
+//!   browser on its own), so proxies do not drop an idle subscription; a client from which nothing at all
+//!   (not even a pong) arrives for two of those periods is gone, and the connection is closed with 1001.
+//! - An API key's connections and the operations it starts over them count against its request limit, as
+//!   HTTP requests do: over it, `connection_init` or the `subscribe` is answered by closing with 4429.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_graphql::Data;
@@ -25,10 +32,12 @@ use poem::{IntoResponse, Request, handler};
 use tgos_domain::DomainError;
 use tgos_domain::events::AccessChange;
 use tgos_domain::identity::{IdentityService, Principal};
+use tgos_domain::ids::ApiKeyId;
 
 use crate::app::AppState;
 use crate::graphql::context::{Caller, ConnectionControl, RequestId};
 use crate::graphql::loaders::Batched;
+use crate::http::key_limiter::KeyLimiter;
 
 pub const INIT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -40,9 +49,26 @@ const NOT_READING: (u16, &str) = (
     "slow consumer: the client stopped reading; reconnect with afterSequence",
 );
 
+/// The close of a connection from which nothing arrived for two keepalive periods.
+const SILENT: (u16, &str) = (1001, "going away: the client answered no ping");
+
 /// Why a connection is refused, as a graphql-transport-ws close code and reason.
 #[derive(Debug)]
-struct Refusal(u16, &'static str);
+struct Refusal(u16, String);
+
+impl Refusal {
+    fn new(code: u16, reason: &str) -> Self {
+        Self(code, reason.to_owned())
+    }
+
+    /// An API key over its request limit (graphql-transport-ws's "too many requests").
+    fn over_limit(retry_after: u64) -> Self {
+        Self(
+            4429,
+            format!("Too many requests: this API key is over its request limit; retry in {retry_after} s"),
+        )
+    }
+}
 
 /// The bearer token of a `connection_init` payload.
 fn token_of(payload: &serde_json::Value) -> Option<String> {
@@ -66,10 +92,10 @@ async fn caller_of(identity: &IdentityService, payload: &serde_json::Value) -> R
         None | Some("") => Ok(Caller(None)),
         Some(token) => match identity.authenticate(token).await {
             Ok(Some(authenticated)) => Ok(Caller(Some(authenticated))),
-            Ok(None) => Err(Refusal(4403, "Forbidden: invalid or expired token")),
+            Ok(None) => Err(Refusal::new(4403, "Forbidden: invalid or expired token")),
             Err(error) => {
                 tracing::error!(%error, "authenticating a websocket connection failed");
-                Err(Refusal(4500, "internal server error"))
+                Err(Refusal::new(4500, "internal server error"))
             }
         },
     }
@@ -81,14 +107,14 @@ async fn read_init(
 ) -> Result<(Message, serde_json::Value), Refusal> {
     let first = tokio::time::timeout(INIT_TIMEOUT, incoming.next())
         .await
-        .map_err(|_| Refusal(4408, "Connection initialisation timeout"))?;
+        .map_err(|_| Refusal::new(4408, "Connection initialisation timeout"))?;
     let Some(Ok(Message::Text(text))) = first else {
-        return Err(Refusal(4400, "expected connection_init"));
+        return Err(Refusal::new(4400, "expected connection_init"));
     };
     let parsed: serde_json::Value =
-        serde_json::from_str(&text).map_err(|_| Refusal(4400, "expected connection_init"))?;
+        serde_json::from_str(&text).map_err(|_| Refusal::new(4400, "expected connection_init"))?;
     if parsed.get("type").and_then(serde_json::Value::as_str) != Some("connection_init") {
-        return Err(Refusal(4400, "expected connection_init"));
+        return Err(Refusal::new(4400, "expected connection_init"));
     }
     let payload = parsed.get("payload").cloned().unwrap_or(serde_json::Value::Null);
     Ok((Message::Text(text), payload))
@@ -134,6 +160,63 @@ fn concerns(change: AccessChange, caller: &Caller, control: &ConnectionControl) 
     }
 }
 
+/// The API key a connection's caller holds, if it is one.
+fn key_of(caller: &Caller) -> Option<ApiKeyId> {
+    match caller.0.as_ref().map(|auth| &auth.principal) {
+        Some(Principal::ApiKey { key_id, .. }) => Some(*key_id),
+        _ => None,
+    }
+}
+
+/// Whether a client message may go on: a `subscribe` of an API key's connection counts against the key's
+/// request limit, and over it the connection is asked to close (4429) and the operation is dropped.
+fn within_limit(counted: Option<&(ApiKeyId, Arc<KeyLimiter>, ConnectionControl)>, message: &[u8]) -> bool {
+    let Some((key, limiter, control)) = counted else {
+        return true;
+    };
+    let is_subscribe = serde_json::from_slice::<serde_json::Value>(message)
+        .ok()
+        .is_some_and(|parsed| parsed.get("type").and_then(serde_json::Value::as_str) == Some("subscribe"));
+    if !is_subscribe {
+        return true;
+    }
+    match limiter.check(*key) {
+        Ok(()) => true,
+        Err(retry_after) => {
+            let Refusal(code, reason) = Refusal::over_limit(retry_after);
+            control.close(code, reason);
+            false
+        }
+    }
+}
+
+/// When the client was last heard from (any frame, pongs included), for the keepalive.
+#[derive(Debug, Clone)]
+struct Heard {
+    since: std::time::Instant,
+    /// Milliseconds from `since` to the last frame.
+    last: Arc<AtomicU64>,
+}
+
+impl Heard {
+    fn new() -> Self {
+        Self {
+            since: std::time::Instant::now(),
+            last: Arc::default(),
+        }
+    }
+
+    fn now(&self) {
+        let elapsed = u64::try_from(self.since.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.last.store(elapsed, Ordering::Relaxed);
+    }
+
+    fn silent_for(&self) -> Duration {
+        let last = Duration::from_millis(self.last.load(Ordering::Relaxed));
+        self.since.elapsed().saturating_sub(last)
+    }
+}
+
 /// Buffers kept small: an idle connection should cost a few kilobytes, and one client message (a
 /// subscription document) is never large.
 fn socket_config() -> WebSocketConfig {
@@ -165,11 +248,19 @@ pub async fn graphql_ws(
                     .map(|caller| (init, caller, token_of(&payload))),
                 Err(refusal) => Err(refusal),
             };
+            let accepted = accepted.and_then(|(init, caller, token)| match key_of(&caller) {
+                Some(key) => state
+                    .key_limiter
+                    .check(key)
+                    .map(|()| (init, caller, token))
+                    .map_err(Refusal::over_limit),
+                None => Ok((init, caller, token)),
+            });
             let (init, caller, token) = match accepted {
                 Ok(accepted) => accepted,
                 Err(Refusal(code, reason)) => {
                     let _closed = outgoing
-                        .send(Message::Close(Some((CloseCode::from(code), reason.to_owned()))))
+                        .send(Message::Close(Some((CloseCode::from(code), reason))))
                         .await;
                     return;
                 }
@@ -180,15 +271,24 @@ pub async fn graphql_ws(
             data.insert(request_id);
             data.insert(caller.clone());
             data.insert(control.clone());
+            let heard = Heard::new();
+            let counted = key_of(&caller).map(|key| (key, state.key_limiter.clone(), control.clone()));
             // The init message goes on to the protocol handler, which acknowledges it.
             let messages = stream::once(async move { Ok(init) })
                 .chain(incoming)
                 .take_while(|message| std::future::ready(message.is_ok()))
-                .filter_map(|message| {
-                    std::future::ready(match message {
-                        Ok(message) if message.is_text() || message.is_binary() => Some(message.into_bytes()),
-                        _ => None,
-                    })
+                .filter_map({
+                    let heard = heard.clone();
+                    move |message| {
+                        heard.now();
+                        std::future::ready(match message {
+                            Ok(message) if message.is_text() || message.is_binary() => {
+                                let bytes = message.into_bytes();
+                                within_limit(counted.as_ref(), &bytes).then_some(bytes)
+                            }
+                            _ => None,
+                        })
+                    }
                 });
             let executor = Batched::new(state.schema.clone(), state.accounts.clone(), state.inbox.clone());
             let mut protocol_stream =
@@ -201,6 +301,12 @@ pub async fn graphql_ws(
             let mut recheck = tokio::time::interval_at(tokio::time::Instant::now() + first_recheck, recheck_every);
             recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             let mut access = state.access.listen();
+            let keepalive = Duration::from_secs(settings.keepalive_secs);
+            let mut pings = tokio::time::interval_at(
+                tokio::time::Instant::now() + keepalive.max(Duration::from_secs(1)),
+                keepalive.max(Duration::from_secs(1)),
+            );
+            pings.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             let close: Option<(u16, String)> = loop {
                 tokio::select! {
                     message = protocol_stream.next() => match message {
@@ -224,6 +330,16 @@ pub async fn graphql_ws(
                         };
                         if check && !still_allowed(&state, token.as_deref(), &caller, &control).await {
                             break Some((REVOKED.0, REVOKED.1.to_owned()));
+                        }
+                    }
+                    _ = pings.tick(), if !keepalive.is_zero() => {
+                        if heard.silent_for() > keepalive * 2 {
+                            break Some((SILENT.0, SILENT.1.to_owned()));
+                        }
+                        match tokio::time::timeout(send_timeout, outgoing.send(Message::Ping(Vec::new()))).await {
+                            Ok(Ok(())) => {}
+                            Ok(Err(_)) => break None,
+                            Err(_) => break Some((NOT_READING.0, NOT_READING.1.to_owned())),
                         }
                     }
                     _ = recheck.tick() => {
