@@ -20,7 +20,7 @@ impl IdentityQuery {
     #[graphql(guard = "SignedIn")]
     async fn me(&self, ctx: &Context<'_>) -> ApiResult<Viewer> {
         let authenticated = signed_in(ctx)?;
-        let Some((session, _)) = authenticated.session.clone() else {
+        let Some(session) = authenticated.session.clone() else {
             return Err(ApiError::from(DomainError::Forbidden(
                 "API keys have no viewer; `me` is for signed-in people".to_owned(),
             )));

@@ -28,8 +28,9 @@ pub const SESSION_TOKEN_PREFIX: &str = "tgs";
 #[derive(Debug, Clone)]
 pub struct Authenticated {
     pub principal: Principal,
-    /// The session and its user, for a person; `None` for an API key.
-    pub session: Option<(SessionRecord, UserRecord)>,
+    /// The session, for a person; `None` for an API key. (Not the user: a connection keeps its caller for
+    /// hours, and what is current about the user is read when asked for.)
+    pub session: Option<SessionRecord>,
 }
 
 impl IdentityService {
@@ -98,7 +99,7 @@ impl IdentityService {
         };
         Ok(Some(Authenticated {
             principal,
-            session: Some((session, user)),
+            session: Some(session),
         }))
     }
 
