@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 use tgos_api::config::{Overrides, Settings};
 
 /// mimalloc rather than the system allocator: a third more dialog pages a second on two cores, and a tenth
-/// of the resident memory after a burst (docs/PERFORMANCE.md, "The allocator").
+/// of the resident memory after a burst (docs/PERFORMANCE.md, the inbox page scenario).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
