@@ -111,7 +111,9 @@ impl AppState {
         let clock = Arc::new(SystemClock);
         let outbox = Outbox::new();
         let access = AccessSignals::new();
-        let bus: Arc<dyn EventBus> = Arc::new(LocalEventBus::new(settings.events.live_window));
+        let bus: Arc<dyn EventBus> = Arc::new(LocalEventBus::new(
+            settings.events.live_window.min(settings.events.subscriber_buffer),
+        ));
         let identity = IdentityService::new(
             Arc::clone(&store),
             hasher,

@@ -41,6 +41,9 @@ impl MigrationTrait for Migration {
                     .col(InboxMessages::DialogId)
                     .col(InboxMessages::WorkspaceId)
                     .col(InboxMessages::Id)
+                    // SQLite runs a migration outside a transaction: a start that stopped after this index
+                    // but before recording the migration must not fail on the next start.
+                    .if_not_exists()
                     .to_owned(),
             )
             .await

@@ -168,16 +168,22 @@ fn key_of(caller: &Caller) -> Option<ApiKeyId> {
     }
 }
 
-/// Whether a client message may go on: a `subscribe` of an API key's connection counts against the key's
-/// request limit, and over it the connection is asked to close (4429) and the operation is dropped.
+/// Whether a client message may go on: an operation an API key's connection starts counts against the key's
+/// request limit, and over it the connection is asked to close (4429) and the operation is dropped. Both
+/// names of the message that starts one count (`subscribe`; `start`, which async-graphql also accepts).
 fn within_limit(counted: Option<&(ApiKeyId, Arc<KeyLimiter>, ConnectionControl)>, message: &[u8]) -> bool {
     let Some((key, limiter, control)) = counted else {
         return true;
     };
-    let is_subscribe = serde_json::from_slice::<serde_json::Value>(message)
+    let starts_an_operation = serde_json::from_slice::<serde_json::Value>(message)
         .ok()
-        .is_some_and(|parsed| parsed.get("type").and_then(serde_json::Value::as_str) == Some("subscribe"));
-    if !is_subscribe {
+        .is_some_and(|parsed| {
+            matches!(
+                parsed.get("type").and_then(serde_json::Value::as_str),
+                Some("subscribe" | "start")
+            )
+        });
+    if !starts_an_operation {
         return true;
     }
     match limiter.check(*key) {

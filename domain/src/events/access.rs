@@ -54,6 +54,16 @@ impl AccessSignals {
         let _ = self.sender.send(change);
     }
 
+    /// Sends `change` when the returned guard is dropped. Armed just before a use case commits, it signals
+    /// even when the request is cancelled while the commit is under way (the commit may have landed); a
+    /// commit that failed signals too, which only makes holders check again for nothing.
+    pub fn armed(&self, change: AccessChange) -> SignalOnDrop {
+        SignalOnDrop {
+            signals: self.clone(),
+            change,
+        }
+    }
+
     /// How many access changes have been signalled.
     pub fn epoch(&self) -> u64 {
         self.epoch.load(Ordering::SeqCst)
@@ -61,5 +71,38 @@ impl AccessSignals {
 
     pub fn listen(&self) -> broadcast::Receiver<AccessChange> {
         self.sender.subscribe()
+    }
+}
+
+/// Signals its change when dropped; see [`AccessSignals::armed`].
+#[derive(Debug)]
+#[must_use = "the change is signalled when this guard is dropped"]
+pub struct SignalOnDrop {
+    signals: AccessSignals,
+    change: AccessChange,
+}
+
+impl Drop for SignalOnDrop {
+    fn drop(&mut self) {
+        self.signals.changed(self.change);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_armed_change_is_signalled_when_its_guard_is_dropped_even_early() {
+        let signals = AccessSignals::new();
+        let mut listener = signals.listen();
+        let user = UserId::generate();
+        let guard = signals.armed(AccessChange::User(user));
+        assert_eq!(signals.epoch(), 0, "not before the guard goes");
+        assert!(listener.try_recv().is_err());
+        // As when a request is cancelled in the middle of its commit.
+        drop(guard);
+        assert_eq!(signals.epoch(), 1);
+        assert_eq!(listener.try_recv().ok(), Some(AccessChange::User(user)));
     }
 }

@@ -119,11 +119,14 @@ impl<K: Hash + Eq, V: Clone> AccessCache<K, V> {
         );
     }
 
-    /// Replaces the value of a still-held `key` without making it younger (its owner updated what it
-    /// describes).
-    pub fn refresh(&self, key: &K, value: V) {
+    /// Replaces the value of a still-held `key`, served under `epoch`, without making it younger (its owner
+    /// updated what it describes). An entry stored since under a newer epoch is left alone: the value in
+    /// hand may predate the change that made it.
+    pub fn refresh(&self, key: &K, value: V, epoch: u64) {
         if let Some(entry) = self.lock().get_mut(key) {
-            entry.value = value;
+            if entry.epoch == epoch {
+                entry.value = value;
+            }
         }
     }
 
@@ -200,6 +203,20 @@ mod tests {
             assert!(cache.len() <= 3, "{} entries", cache.len());
             assert_eq!(cache.get(&key), Some("member"), "the newest is kept");
         }
+    }
+
+    #[test]
+    fn a_refresh_with_a_value_from_before_a_change_leaves_the_newer_entry() {
+        let (signals, cache) = cache(Duration::from_secs(60));
+        let old = cache.epoch();
+        cache.put(1, "owner", old);
+        signals.changed(AccessChange::User(UserId::generate()));
+        let new = cache.epoch();
+        cache.put(1, "admin", new);
+        cache.refresh(&1, "owner, touched", old);
+        assert_eq!(cache.get(&1), Some("admin"));
+        cache.refresh(&1, "admin, touched", new);
+        assert_eq!(cache.get(&1), Some("admin, touched"));
     }
 
     #[test]

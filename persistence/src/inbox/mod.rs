@@ -430,37 +430,36 @@ impl<C: Conn> InboxRepository for Repo<C> {
         }
         let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
         // Message ids are time-ordered (UUIDv7): a dialog's newest message is its greatest id. One statement
-        // for the whole page, driven by the page's dialogs: per dialog one probe of
-        // `inbox_messages_dialog_wall_idx (dialog_id, workspace_id, id)` from the top, so the page costs the
-        // same whatever the history. (An anti-join, or `id IN (…)` on PostgreSQL, which hashes the workspace's
-        // every message, grew with it; `max(uuid)` is not PostgreSQL's.) SQLite probes its primary key for
-        // each id of the `IN` list; PostgreSQL needs the lateral join to be driven by the dialogs.
+        // for the whole page, driven by the page's dialogs (found by primary key): per dialog one backward probe
+        // of `inbox_messages_dialog_wall_idx (dialog_id, workspace_id, id)` that needs no sort, then the
+        // message by primary key, so the page costs the same whatever the history. (An anti-join, or
+        // `m.id IN (…)`, was planned from the workspace's messages and grew with them; `max(uuid)` is not
+        // PostgreSQL's.) The workspace is named inside the probe on both backends, so the index serves both
+        // conditions with or without row-level security; SQLite's `+d.workspace_id` keeps its planner on the
+        // dialogs' primary key rather than on the workspace's every dialog.
         let backend = db.conn().get_database_backend();
-        let placeholder = |n: usize| {
-            if backend == DatabaseBackend::Postgres {
-                format!("${n}")
-            } else {
-                "?".to_owned()
-            }
-        };
-        let list: Vec<String> = (0..dialogs.len()).map(|i| placeholder(i + 3)).collect();
-        let sql = if backend == DatabaseBackend::Postgres {
-            format!(
+        let ids = dialogs.iter().map(|d| sea_orm::Value::from(d.as_uuid()));
+        let (sql, values): (String, Vec<sea_orm::Value>) = if backend == DatabaseBackend::Postgres {
+            let list: Vec<String> = (0..dialogs.len()).map(|i| format!("${}", i + 2)).collect();
+            let sql = format!(
                 "SELECT m.* FROM inbox_dialogs d CROSS JOIN LATERAL \
-                 (SELECT * FROM inbox_messages n WHERE n.dialog_id = d.id ORDER BY n.id DESC LIMIT 1) m \
-                 WHERE m.workspace_id = $1 AND d.workspace_id = $2 AND d.id IN ({})",
+                 (SELECT * FROM inbox_messages n WHERE n.dialog_id = d.id AND n.workspace_id = $1 \
+                 ORDER BY n.id DESC LIMIT 1) m WHERE d.workspace_id = $1 AND d.id IN ({})",
                 list.join(", ")
-            )
+            );
+            (sql, std::iter::once(workspace(scope).into()).chain(ids).collect())
         } else {
-            format!(
-                "SELECT * FROM inbox_messages m WHERE m.workspace_id = ? AND m.id IN \
-                 (SELECT (SELECT n.id FROM inbox_messages n WHERE n.dialog_id = d.id ORDER BY n.id DESC LIMIT 1) \
-                 FROM inbox_dialogs d WHERE d.workspace_id = ? AND d.id IN ({}))",
-                list.join(", ")
-            )
+            let list = vec!["?"; dialogs.len()].join(", ");
+            let sql = format!(
+                "SELECT m.* FROM inbox_dialogs d JOIN inbox_messages m ON m.id = \
+                 (SELECT n.id FROM inbox_messages n WHERE n.dialog_id = d.id AND n.workspace_id = d.workspace_id \
+                 ORDER BY n.id DESC LIMIT 1) WHERE d.id IN ({list}) AND +d.workspace_id = ? AND m.workspace_id = ?"
+            );
+            let mut values: Vec<sea_orm::Value> = ids.collect();
+            values.push(workspace(scope).into());
+            values.push(workspace(scope).into());
+            (sql, values)
         };
-        let mut values: Vec<sea_orm::Value> = vec![workspace(scope).into(), workspace(scope).into()];
-        values.extend(dialogs.iter().map(|d| sea_orm::Value::from(d.as_uuid())));
         let rows = inbox_messages::Entity::find()
             .from_raw_sql(Statement::from_sql_and_values(backend, sql, values))
             .all(db.conn())

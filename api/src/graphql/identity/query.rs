@@ -41,7 +41,7 @@ pub struct Viewer {
 
 #[Object]
 impl Viewer {
-    /// Read afresh: the caller's credentials may have been resolved from memory a moment ago.
+    // Read afresh: the caller's credentials may have been resolved from memory a moment ago.
     async fn user(&self, ctx: &Context<'_>) -> ApiResult<User> {
         let user = identity_service(ctx)?.current_user(&self.principal).await?;
         Ok(User::from(&user))

@@ -56,8 +56,8 @@ impl IdentityService {
         )
         .await?;
         attempts.succeeded(&*tx).await?;
+        let _signal = self.access.armed(crate::events::AccessChange::User(user.id));
         tx.commit().await?;
-        self.access.changed(crate::events::AccessChange::User(user.id));
         Ok(())
     }
 }

@@ -85,7 +85,8 @@ impl IdentityService {
             session.last_seen_at = now;
             if !read {
                 // Served from memory: the entry keeps its age, only its `lastSeenAt` moves.
-                self.sessions.refresh(&token_hash, (session.clone(), user.clone()));
+                self.sessions
+                    .refresh(&token_hash, (session.clone(), user.clone()), epoch);
             }
         }
         if read {
@@ -181,8 +182,8 @@ impl IdentityService {
             json!({ "session": session.to_string() }),
         )
         .await?;
+        let _signal = self.access.armed(crate::events::AccessChange::User(user.id));
         tx.commit().await?;
-        self.access.changed(crate::events::AccessChange::User(user.id));
         Ok(())
     }
 
@@ -198,8 +199,8 @@ impl IdentityService {
             self.audit_account(&*tx, &user, "auth.signed_out", client, json!({}))
                 .await?;
         }
+        let _signal = self.access.armed(crate::events::AccessChange::User(user.id));
         tx.commit().await?;
-        self.access.changed(crate::events::AccessChange::User(user.id));
         Ok(())
     }
 }

@@ -86,9 +86,9 @@ impl IdentityService {
         self.audit_account(&*tx, &user, "two_factor.enabled", client, json!({}))
             .await?;
         attempts.succeeded(&*tx).await?;
-        tx.commit().await?;
         // What the caller may do depends on it (staff act as staff only with a second factor).
-        self.access.changed(crate::events::AccessChange::User(user.id));
+        let _signal = self.access.armed(crate::events::AccessChange::User(user.id));
+        tx.commit().await?;
         Ok(codes)
     }
 
@@ -139,8 +139,8 @@ impl IdentityService {
         self.audit_account(&*tx, &user, "two_factor.disabled", client, json!({}))
             .await?;
         attempts.succeeded(&*tx).await?;
+        let _signal = self.access.armed(crate::events::AccessChange::User(user.id));
         tx.commit().await?;
-        self.access.changed(crate::events::AccessChange::User(user.id));
         Ok(())
     }
 

@@ -135,8 +135,8 @@ impl TenancyService {
             metadata: json!({ "name": key.name, "prefix": key.prefix }),
         };
         self.audit(&*tx, &scope, principal, client, event).await?;
+        let _signal = self.access.armed(crate::events::AccessChange::ApiKey(id));
         tx.commit().await?;
-        self.access.changed(crate::events::AccessChange::ApiKey(id));
         Ok(())
     }
 }

@@ -59,8 +59,8 @@ impl TenancyService {
             },
         )
         .await?;
+        let _signal = self.access.armed(crate::events::AccessChange::User(user));
         tx.commit().await?;
-        self.access.changed(crate::events::AccessChange::User(user));
         let mut changed = target;
         changed.membership.role = role;
         Ok(changed)
@@ -101,8 +101,8 @@ impl TenancyService {
             },
         )
         .await?;
+        let _signal = self.access.armed(crate::events::AccessChange::User(user));
         tx.commit().await?;
-        self.access.changed(crate::events::AccessChange::User(user));
         Ok(())
     }
 }

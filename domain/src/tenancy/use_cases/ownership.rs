@@ -46,9 +46,9 @@ impl TenancyService {
         )
         .await?;
         let record = tx.find_workspace(&scope).await?;
-        tx.commit().await?;
         // Both roles changed: cached roles and open subscriptions check again.
-        self.access.changed(crate::events::AccessChange::Workspace(workspace));
+        let _signal = self.access.armed(crate::events::AccessChange::Workspace(workspace));
+        tx.commit().await?;
         Ok(record)
     }
 }
