@@ -248,6 +248,30 @@ backend_tests!(
     }
 );
 
+/// A workspace with event 1, a subscriber with a 4 KiB socket buffer that has read it, then `burst` events of
+/// 4 KB appended while the subscriber does not read for `pause`; the owner, the workspace and the subscriber.
+async fn burst_while_not_reading(
+    app: &TestApp,
+    burst: i64,
+    pause: Duration,
+) -> anyhow::Result<(String, String, Subscriber)> {
+    let (owner, workspace) = funded(app, "olive", 0).await?;
+    let scope = app.scope_of(&owner, &workspace).await?;
+    append_events(app, &scope, 1, 5).await?;
+    let mut subscriber = Subscriber::start(
+        app.addr,
+        &owner,
+        INBOX_EVENTS,
+        json!({ "w": workspace, "after": 0 }),
+        Some(4096),
+    )
+    .await?;
+    assert_eq!(subscriber.event(WAIT).await?["sequence"], 1);
+    append_events(app, &scope, usize::try_from(burst)?, 4000).await?;
+    tokio::time::sleep(pause).await;
+    Ok((owner, workspace, subscriber))
+}
+
 backend_tests!(
     a_subscriber_that_falls_behind_is_disconnected_with_a_reason_and_resumes_without_loss,
     options = TestOptions {
@@ -255,22 +279,9 @@ backend_tests!(
         ..TestOptions::default()
     },
     |app| {
-        let (owner, workspace) = funded(&app, "olive", 0).await?;
-        let scope = app.scope_of(&owner, &workspace).await?;
-        append_events(&app, &scope, 1, 5).await?;
-        let mut slow = Subscriber::start(
-            app.addr,
-            &owner,
-            INBOX_EVENTS,
-            json!({ "w": workspace, "after": 0 }),
-            Some(4096),
-        )
-        .await?;
-        assert_eq!(slow.event(WAIT).await?["sequence"], 1);
         // Far more than the client's socket and the server's buffer hold, while the client does not read.
         const BURST: i64 = 400;
-        append_events(&app, &scope, usize::try_from(BURST)?, 4000).await?;
-        tokio::time::sleep(Duration::from_secs(3)).await;
+        let (owner, workspace, mut slow) = burst_while_not_reading(&app, BURST, Duration::from_secs(3)).await?;
 
         let mut last = 1;
         let reason = loop {
@@ -308,23 +319,11 @@ backend_tests!(
         ..TestOptions::default()
     },
     |app| {
-        let (owner, workspace) = funded(&app, "olive", 0).await?;
-        let scope = app.scope_of(&owner, &workspace).await?;
-        append_events(&app, &scope, 1, 5).await?;
-        let mut paused = Subscriber::start(
-            app.addr,
-            &owner,
-            INBOX_EVENTS,
-            json!({ "w": workspace, "after": 0 }),
-            Some(4096),
-        )
-        .await?;
-        assert_eq!(paused.event(WAIT).await?["sequence"], 1);
         // Far more than the live window and the client's socket hold while it does not read, but fewer than
         // `events.subscriber_buffer` (1024): the server reads what the window lost from the outbox.
         const BURST: i64 = 300;
-        append_events(&app, &scope, usize::try_from(BURST)?, 4000).await?;
-        tokio::time::sleep(Duration::from_secs(2)).await;
+        let (owner, workspace, mut paused) = burst_while_not_reading(&app, BURST, Duration::from_secs(2)).await?;
+        let scope = app.scope_of(&owner, &workspace).await?;
         for expected in 2..=BURST + 1 {
             match paused.frame(WAIT).await? {
                 Frame::Next(event) => assert_eq!(event["sequence"], expected, "every number, in order"),
