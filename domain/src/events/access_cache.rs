@@ -77,6 +77,11 @@ impl<K: Hash + Eq, V: Clone> AccessCache<K, V> {
         self.entries.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// How long an entry is served.
+    pub fn ttl(&self) -> Duration {
+        self.ttl
+    }
+
     /// The epoch to present to [`AccessCache::put`]: read it before reading what will be stored.
     pub fn epoch(&self) -> u64 {
         self.signals.epoch()

@@ -53,7 +53,8 @@ impl TenancyService {
     /// Signals member and key changes here, so open subscriptions re-check at once.
     #[must_use]
     pub fn with_access_signals(mut self, access: AccessSignals) -> Self {
-        self.memberships = AccessCache::new(access.clone(), DEFAULT_MEMBERSHIP_CACHE_TTL);
+        // Whichever builder runs first, the cache keeps its time to live and follows these signals.
+        self.memberships = AccessCache::new(access.clone(), self.memberships.ttl());
         self.access = access;
         self
     }
@@ -67,7 +68,8 @@ impl TenancyService {
     }
 
     /// The caller's scope in a workspace. A workspace that does not exist and one the caller is not a member
-    /// of are refused alike, so ids reveal nothing.
+    /// of are refused alike, so ids reveal nothing. A member's role comes from the membership cache while it
+    /// is valid (see [`TenancyService::with_membership_cache`]); a refusal is never cached.
     pub async fn scope(&self, principal: &Principal, workspace: WorkspaceId) -> DomainResult<TenantScope> {
         match principal {
             Principal::User { user_id, .. } => {
