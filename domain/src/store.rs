@@ -2,7 +2,8 @@
 //!
 //! Rule: one use case, one transaction. A use case that changes state opens a transaction, makes every change
 //! through it and commits once; dropping a transaction without committing rolls it back, so an early return
-//! on error leaves nothing half-written. Reads that need no consistency with a write go to the store directly.
+//! on error leaves nothing half-written. Reads that need no consistency with a write go to the store directly,
+//! or, when a use case makes several, to one read transaction ([`Store::begin_read`]).
 
 use async_trait::async_trait;
 
@@ -87,6 +88,11 @@ impl<T> Repositories for T where
 pub trait Store: Repositories + Send + Sync + std::fmt::Debug {
     /// Opens a transaction. Dropping it without [`Transaction::commit`] rolls back.
     async fn begin(&self) -> StoreResult<Box<dyn Transaction>>;
+    /// Opens a transaction for reads that belong together, such as a page and what its nested fields need:
+    /// they share one connection and, on PostgreSQL, a tenant wall set once for the run of reads behind it,
+    /// instead of a transaction each. It takes no write lock (on SQLite it is DEFERRED), so a use case that
+    /// writes opens [`Store::begin`] instead. Commit or drop it when done; neither changes anything.
+    async fn begin_read(&self) -> StoreResult<Box<dyn Transaction>>;
     /// Whether the database answers (readiness).
     async fn ping(&self) -> StoreResult<()>;
 }

@@ -8,9 +8,11 @@ use sea_orm::{
 use tgos_domain::store::{Store, StoreResult, Transaction};
 
 use crate::errors::DbResultExt as _;
+use crate::wall::WallMemo;
 
-/// The repositories over one connection: the pool ([`SeaStore`]) or a transaction.
-pub struct Repo<C>(pub(crate) C);
+/// The repositories over one connection: the pool ([`SeaStore`]) or a transaction, with the tenant wall that
+/// transaction's settings hold now ([`WallMemo`]).
+pub struct Repo<C>(pub(crate) C, pub(crate) WallMemo);
 
 /// The store on a connection pool.
 pub type SeaStore = Repo<DatabaseConnection>;
@@ -23,7 +25,7 @@ impl<C> std::fmt::Debug for Repo<C> {
 
 impl SeaStore {
     pub fn new(db: DatabaseConnection) -> Self {
-        Self(db)
+        Self(db, WallMemo::default())
     }
 
     pub fn connection(&self) -> &DatabaseConnection {
@@ -37,18 +39,30 @@ impl SeaStore {
     }
 }
 
-#[async_trait]
-impl Store for SeaStore {
-    async fn begin(&self) -> StoreResult<Box<dyn Transaction>> {
+impl SeaStore {
+    async fn open(&self, sqlite_mode: SqliteTransactionMode) -> StoreResult<Box<dyn Transaction>> {
         let options = match self.0.get_database_backend() {
             DatabaseBackend::Sqlite => TransactionOptions {
-                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                sqlite_transaction_mode: Some(sqlite_mode),
                 ..TransactionOptions::default()
             },
             _ => TransactionOptions::default(),
         };
         let tx = self.0.begin_with_options(options).await.store()?;
-        Ok(Box::new(Repo(tx)))
+        Ok(Box::new(Repo(tx, WallMemo::default())))
+    }
+}
+
+#[async_trait]
+impl Store for SeaStore {
+    async fn begin(&self) -> StoreResult<Box<dyn Transaction>> {
+        // A writer takes SQLite's write lock up front, so two writers queue on it instead of one failing
+        // with "busy" when it upgrades a read lock.
+        self.open(SqliteTransactionMode::Immediate).await
+    }
+
+    async fn begin_read(&self) -> StoreResult<Box<dyn Transaction>> {
+        self.open(SqliteTransactionMode::Deferred).await
     }
 
     async fn ping(&self) -> StoreResult<()> {

@@ -4,8 +4,9 @@
 //! [`Repo::wall`] with the [`Wall`] it is entitled to. On PostgreSQL that sets the transaction-local
 //! `tgos.*` settings the row-level security policies read (migration `000003`), opening a short transaction
 //! when the repository is on the pool; [`Walled::done`] commits it. Each wall sets all six settings, so a
-//! transaction sees exactly the rows of its latest wall, never a union with an earlier one. On SQLite the
-//! wall is a no-op and the scoped filters of each query are the only wall.
+//! transaction sees exactly the rows of its latest wall, never a union with an earlier one. Inside a
+//! transaction the settings are sent only when they change ([`WallMemo`]): a run of reads behind one wall
+//! sets it once. On SQLite the wall is a no-op and the scoped filters of each query are the only wall.
 
 use sea_orm::{
     ConnectionTrait as _, DatabaseBackend, DatabaseExecutor, DatabaseTransaction, Statement, TransactionTrait as _,
@@ -59,8 +60,8 @@ const SET_WALL: &str = "SELECT set_config('tgos.workspace_id', $1, true), set_co
      set_config('tgos.api_key_prefix', $3, true), set_config('tgos.invitation_token', $4, true), \
      set_config('tgos.top_up_id', $5, true), set_config('tgos.sweep', $6, true)";
 
-async fn set_wall(conn: &impl sea_orm::ConnectionTrait, wall: Wall<'_>) -> StoreResult<()> {
-    let [workspace, user, prefix, token, top_up, sweep] = wall.settings();
+async fn set_wall(conn: &impl sea_orm::ConnectionTrait, settings: [String; 6]) -> StoreResult<()> {
+    let [workspace, user, prefix, token, top_up, sweep] = settings;
     let statement = Statement::from_sql_and_values(
         DatabaseBackend::Postgres,
         SET_WALL,
@@ -75,6 +76,27 @@ async fn set_wall(conn: &impl sea_orm::ConnectionTrait, wall: Wall<'_>) -> Store
     );
     conn.execute_raw(statement).await.store()?;
     Ok(())
+}
+
+/// The `tgos.*` settings a transaction holds now, as its last wall set them; empty for the pool and for a
+/// transaction no wall has been set in. A transaction's settings change only through [`Repo::wall`] (the
+/// store opens no savepoints, whose rollback would restore older settings behind the memo's back), so
+/// skipping a wall equal to the memo runs the statements behind exactly that wall.
+#[derive(Default)]
+pub(crate) struct WallMemo(std::sync::Mutex<Option<[String; 6]>>);
+
+impl WallMemo {
+    fn holds(&self, settings: &[String; 6]) -> bool {
+        self.0.lock().is_ok_and(|held| held.as_ref() == Some(settings))
+    }
+
+    /// Records `settings` (`Some`) once they are set, or that the settings are unknown (`None`) while they
+    /// are being changed: a change cancelled midway must not leave the memo naming the old wall.
+    fn record(&self, settings: Option<[String; 6]>) {
+        if let Ok(mut held) = self.0.lock() {
+            *held = settings;
+        }
+    }
 }
 
 /// A connection whose statements run behind a wall.
@@ -109,15 +131,23 @@ impl<C: Conn> Repo<C> {
         if exec.get_database_backend() != DatabaseBackend::Postgres {
             return Ok(Walled { exec });
         }
-        let exec = match exec {
+        let settings = wall.settings();
+        match exec {
             DatabaseExecutor::Connection(pool) => {
                 let tx: DatabaseTransaction = pool.begin().await.store()?;
-                DatabaseExecutor::OwnedTransaction(tx)
+                let exec = DatabaseExecutor::OwnedTransaction(tx);
+                set_wall(&exec, settings).await?;
+                Ok(Walled { exec })
             }
-            borrowed => borrowed,
-        };
-        set_wall(&exec, wall).await?;
-        Ok(Walled { exec })
+            borrowed => {
+                if !self.1.holds(&settings) {
+                    self.1.record(None);
+                    set_wall(&borrowed, settings.clone()).await?;
+                    self.1.record(Some(settings));
+                }
+                Ok(Walled { exec: borrowed })
+            }
+        }
     }
 }
 

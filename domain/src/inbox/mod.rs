@@ -9,12 +9,14 @@
 //! - **Tenant-bound.** Every read and write takes the workspace's scope; rows belong to the workspace that held
 //!   the account when they arrived.
 
+pub mod page;
 pub mod ports;
 pub mod records;
 pub mod send;
 pub mod service;
 pub mod sync;
 
+pub use page::{DialogPage, DialogQuery, PageIncludes};
 pub use ports::InboxRepository;
 pub use records::{DeliveryStatus, DialogRecord, Direction, MessageRecord, sequence_of};
 pub use service::InboxService;

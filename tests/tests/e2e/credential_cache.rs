@@ -43,7 +43,7 @@ backend_tests!(
         eprintln!("statements for workspace {{ viewerRole }}: cold {cold}, then {warm:?}");
         for repeated in warm {
             // The session join and the membership read (one each on SQLite; the read behind the wall is four on
-            // PostgreSQL) are skipped; the workspace's own row is still read.
+            // PostgreSQL) are skipped; neither field needs the workspace's own row.
             assert!(
                 cold >= repeated + 2,
                 "a repeated request cost {repeated} statements, the first {cold}"

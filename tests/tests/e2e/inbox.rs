@@ -174,7 +174,7 @@ const SEND: &str = "mutation($a: ID!, $d: ID!, $t: String!, $r: ID) { sendMessag
 const MARK_READ: &str = "mutation($d: ID!) { markDialogRead(dialogId: $d) { unreadCount readInboxMaxId } }";
 
 /// A rented account with one dialog (a contact wrote to it), synced: the owner, workspace, account, dialog.
-async fn conversation(app: &TestApp) -> anyhow::Result<(String, String, String, String)> {
+pub(crate) async fn conversation(app: &TestApp) -> anyhow::Result<(String, String, String, String)> {
     let (owner, workspace, account) = renting(app).await?;
     app.gql(
         Some(&owner),

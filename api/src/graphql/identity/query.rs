@@ -65,7 +65,7 @@ impl Viewer {
         let workspaces = tenancy_service(ctx)?.my_workspaces(&self.principal).await?;
         Ok(workspaces
             .into_iter()
-            .map(|(record, scope)| Workspace { record, scope })
+            .map(|(record, scope)| Workspace::loaded(record, scope))
             .collect())
     }
 

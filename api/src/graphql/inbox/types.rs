@@ -46,12 +46,13 @@ pub struct Dialog {
     pub prefetched: Option<Prefetched>,
 }
 
-/// What a page of dialogs loaded for each of them.
+/// What a page of dialogs loaded for each of them; a `None` field was not loaded and answers for itself.
 #[derive(Debug, Default)]
 pub struct Prefetched {
-    /// `None` when the caller may not read accounts (the field then answers for itself).
+    /// `None` when not loaded (not selected, or the caller may not read accounts).
     pub account: Option<Option<AccountRecord>>,
-    pub last_message: Option<MessageRecord>,
+    /// `None` when not loaded; `Some(None)` for a dialog with no message.
+    pub last_message: Option<Option<MessageRecord>>,
 }
 
 impl Dialog {
@@ -115,8 +116,8 @@ impl Dialog {
     }
 
     async fn last_message(&self, ctx: &Context<'_>) -> ApiResult<Option<Message>> {
-        if let Some(prefetched) = &self.prefetched {
-            return Ok(prefetched.last_message.clone().map(|record| Message {
+        if let Some(Some(newest)) = self.prefetched.as_ref().map(|p| p.last_message.clone()) {
+            return Ok(newest.map(|record| Message {
                 record,
                 scope: self.scope.clone(),
             }));

@@ -66,7 +66,7 @@ impl InvitationMutation {
         let (record, scope) = tenancy_service(ctx)?
             .accept_invitation(principal(ctx)?, &client(ctx), &token)
             .await?;
-        Ok(Workspace { record, scope })
+        Ok(Workspace::loaded(record, scope))
     }
 
     /// Withdraws a pending invitation (ADMIN and OWNER).

@@ -26,7 +26,7 @@ impl TenancyMutation {
         let principal = principal(ctx)?;
         let record = service.create_workspace(principal, &name, &client(ctx)).await?;
         let scope = service.scope(principal, record.id).await?;
-        Ok(Workspace { record, scope })
+        Ok(Workspace::loaded(record, scope))
     }
 
     /// Gives a member another role: only to members of lower rank, only roles below the caller's own.
@@ -74,6 +74,6 @@ impl TenancyMutation {
             .transfer_ownership(principal, &client(ctx), workspace, self::user_id(&user_id)?)
             .await?;
         let scope = service.scope(principal, workspace).await?;
-        Ok(Workspace { record, scope })
+        Ok(Workspace::loaded(record, scope))
     }
 }

@@ -28,7 +28,6 @@ impl TenancyQuery {
     async fn workspace(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Workspace> {
         let service = tenancy_service(ctx)?;
         let scope = service.scope(principal(ctx)?, workspace_id(&id)?).await?;
-        let record = service.workspace(&scope).await?;
-        Ok(Workspace { record, scope })
+        Ok(Workspace::by_scope(scope))
     }
 }

@@ -1,8 +1,11 @@
 //! GraphQL views of workspaces and members.
 
+use std::collections::HashMap;
+
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
+use tgos_domain::inbox::{DialogQuery, PageIncludes};
 use tgos_domain::tenancy::records::{MemberView, WorkspaceRecord};
 use tgos_domain::tenancy::{Role as DomainRole, TenantScope};
 
@@ -47,11 +50,38 @@ impl From<Role> for DomainRole {
     }
 }
 
-/// A team workspace, as seen by one of its members.
+/// A team workspace, as seen by one of its members. Its own row is read only when a field shows it (its
+/// name, when it was created): the caller's scope already proves the workspace exists, so a query that only
+/// reaches through it (its dialogs, say) costs no read of the workspace itself.
 #[derive(Debug, Clone)]
 pub struct Workspace {
-    pub record: WorkspaceRecord,
+    record: tokio::sync::OnceCell<WorkspaceRecord>,
     pub scope: TenantScope,
+}
+
+impl Workspace {
+    /// A workspace whose row the caller already read.
+    pub fn loaded(record: WorkspaceRecord, scope: TenantScope) -> Self {
+        Self {
+            record: tokio::sync::OnceCell::new_with(Some(record)),
+            scope,
+        }
+    }
+
+    /// A workspace known by the caller's scope; its row is read when first needed.
+    pub fn by_scope(scope: TenantScope) -> Self {
+        Self {
+            record: tokio::sync::OnceCell::new(),
+            scope,
+        }
+    }
+
+    /// The workspace's row, read at most once per value however many fields need it.
+    async fn record(&self, ctx: &Context<'_>) -> ApiResult<&WorkspaceRecord> {
+        self.record
+            .get_or_try_init(|| async { Ok(tenancy_service(ctx)?.workspace(&self.scope).await?) })
+            .await
+    }
 }
 
 pub type MemberConnection = Connection<String, Member>;
@@ -59,15 +89,15 @@ pub type MemberConnection = Connection<String, Member>;
 #[Object]
 impl Workspace {
     async fn id(&self) -> ID {
-        ID(self.record.id.to_string())
+        ID(self.scope.workspace_id().to_string())
     }
 
-    async fn name(&self) -> &str {
-        &self.record.name
+    async fn name(&self, ctx: &Context<'_>) -> ApiResult<&str> {
+        Ok(&self.record(ctx).await?.name)
     }
 
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.record.created_at
+    async fn created_at(&self, ctx: &Context<'_>) -> ApiResult<DateTime<Utc>> {
+        Ok(self.record(ctx).await?.created_at)
     }
 
     /// The caller's role here.
@@ -186,32 +216,23 @@ impl Workspace {
                 })
             })
             .transpose()?;
-        let inbox = inbox_service(ctx)?;
-        let mut page = inbox
-            .dialogs(&self.scope, account, unread_only.unwrap_or(false), after, limit + 1)
-            .await?;
-        let has_next = page.len() as u64 > limit;
-        page.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-        // One read for every dialog's last message and one for their accounts, whatever the page's length.
-        let ids: Vec<_> = page.iter().map(|d| d.id).collect();
-        let mut last: std::collections::HashMap<_, _> = inbox
-            .last_messages(&self.scope, &ids)
-            .await?
-            .into_iter()
-            .map(|m| (m.dialog_id, m))
-            .collect();
-        let mut account_ids: Vec<_> = page.iter().map(|d| d.account_id).collect();
-        account_ids.sort_unstable();
-        account_ids.dedup();
-        let held: Option<std::collections::HashMap<_, _>> = accounts_service(ctx)?
-            .held_by_ids(&self.scope, &account_ids)
-            .await?
+        let include = page_includes(ctx);
+        let query = DialogQuery {
+            account,
+            unread_only: unread_only.unwrap_or(false),
+            after,
+            limit,
+        };
+        let page = inbox_service(ctx)?.dialog_page(&self.scope, query, include).await?;
+        let mut last: HashMap<_, _> = page.last_messages.into_iter().map(|m| (m.dialog_id, m)).collect();
+        let held: Option<HashMap<_, _>> = page
+            .accounts
             .map(|accounts| accounts.into_iter().map(|a| (a.id, a)).collect());
-        let mut connection = Connection::new(after.is_some(), has_next);
-        connection.edges.extend(page.into_iter().map(|record| {
+        let mut connection = Connection::new(after.is_some(), page.has_next);
+        connection.edges.extend(page.dialogs.into_iter().map(|record| {
             let prefetched = Prefetched {
                 account: held.as_ref().map(|held| held.get(&record.account_id).cloned()),
-                last_message: last.remove(&record.id),
+                last_message: include.last_messages.then(|| last.remove(&record.id)),
             };
             Edge::new(
                 record.id.to_string(),
@@ -246,6 +267,19 @@ impl Workspace {
                 .map(|entry| Edge::new(entry.sequence.to_string(), AuditEntry(entry))),
         );
         Ok(connection)
+    }
+}
+
+/// Which of a dialog page's nested reads the operation's selection needs, under `edges { node }` or `nodes`
+/// (fragments included): a page that shows no last message or account does not read them.
+fn page_includes(ctx: &Context<'_>) -> PageIncludes {
+    let page = ctx.look_ahead();
+    let asks = |field: &str| {
+        page.field("edges").field("node").field(field).exists() || page.field("nodes").field(field).exists()
+    };
+    PageIncludes {
+        last_messages: asks("lastMessage"),
+        accounts: asks("account"),
     }
 }
 

@@ -10,6 +10,12 @@ use crate::ids::{AccountId, LeaseId, WorkspaceId};
 use crate::tenancy::api_keys::Scope;
 use crate::tenancy::{Role, TenantScope};
 
+/// Whether the caller may read the workspace's accounts: members (VIEWER and above), and keys with
+/// `ACCOUNTS_READ` or `ACCOUNTS_WRITE` (keys that may rent may also read what they rented).
+pub fn may_read_accounts(scope: &TenantScope) -> bool {
+    scope.allows(Role::Viewer, Some(Scope::AccountsRead)) || scope.allows(Role::Viewer, Some(Scope::AccountsWrite))
+}
+
 impl AccountsService {
     /// Accounts on offer, oldest first. People and API keys alike may browse the pool.
     pub async fn offers(
@@ -77,21 +83,6 @@ impl AccountsService {
     ) -> DomainResult<Vec<AccountRecord>> {
         scope.require(Role::Viewer, Some(Scope::AccountsRead), "reading accounts")?;
         Ok(self.store.leased_accounts(scope, after, limit).await?)
-    }
-
-    /// Those of `ids` the workspace holds now, in one read, for callers who may read accounts; `None` for
-    /// those who may not (each field then answers for itself).
-    pub async fn held_by_ids(
-        &self,
-        scope: &TenantScope,
-        ids: &[AccountId],
-    ) -> DomainResult<Option<Vec<AccountRecord>>> {
-        if !scope.allows(Role::Viewer, Some(Scope::AccountsRead))
-            && !scope.allows(Role::Viewer, Some(Scope::AccountsWrite))
-        {
-            return Ok(None);
-        }
-        Ok(Some(self.store.held_accounts(scope, ids).await?))
     }
 
     /// Those of `ids` the workspace holds now, in one read (the accounts a page's nested fields name). The
