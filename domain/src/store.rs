@@ -91,12 +91,17 @@ pub trait Store: Repositories + Send + Sync + std::fmt::Debug {
     /// Opens a transaction for reads that belong together, such as a page and what its nested fields need:
     /// they share one connection and, on PostgreSQL, a tenant wall set once for the run of reads behind it,
     /// instead of a transaction each. It takes no write lock (on SQLite it is DEFERRED), so a use case that
-    /// writes opens [`Store::begin`] instead. Commit or drop it when done; neither changes anything.
+    /// writes opens [`Store::begin`] instead, and nothing writes through this one (on SQLite a write would
+    /// have to upgrade its lock and could fail as busy instead of queueing). Commit it when done (or drop it:
+    /// with nothing written, both end it alike).
     async fn begin_read(&self) -> StoreResult<Box<dyn Transaction>>;
     /// Whether the database answers (readiness).
     async fn ping(&self) -> StoreResult<()>;
 }
 
+/// One transaction's repositories. Its calls are made one after another, never concurrently from two tasks:
+/// on PostgreSQL each call sets its tenant wall on the one connection before its statement, so two calls in
+/// flight at once could run one behind the other's wall.
 #[async_trait]
 pub trait Transaction: Repositories + Send + Sync {
     async fn commit(self: Box<Self>) -> StoreResult<()>;

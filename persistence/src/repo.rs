@@ -11,7 +11,8 @@ use crate::errors::DbResultExt as _;
 use crate::wall::WallMemo;
 
 /// The repositories over one connection: the pool ([`SeaStore`]) or a transaction, with the tenant wall that
-/// transaction's settings hold now ([`WallMemo`]).
+/// transaction's settings hold now ([`WallMemo`]; on the pool it stays empty and unread, since every walled
+/// call there opens a transaction of its own).
 pub struct Repo<C>(pub(crate) C, pub(crate) WallMemo);
 
 /// The store on a connection pool.

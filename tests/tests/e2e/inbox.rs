@@ -9,7 +9,7 @@ use tgos_tests::{TestApp, backend_tests};
 use super::accounts::{CONTACT_SEND, RENT, funded};
 
 /// A workspace renting one sandbox account; the owner's token, the workspace and the account.
-async fn renting(app: &TestApp) -> anyhow::Result<(String, String, String)> {
+pub(crate) async fn renting(app: &TestApp) -> anyhow::Result<(String, String, String)> {
     let account = app.stock_pool(1, 500).await?[0].to_string();
     let (owner, workspace) = funded(app, "olive", 10_000).await?;
     let rented = app
