@@ -1,7 +1,7 @@
 //! A page of dialogs with what its nested fields show, read together.
 //!
-//! Rule: a page reads its dialogs, their last messages and their accounts in one read transaction (one
-//! connection and, on PostgreSQL, one tenant wall), each in one statement whatever the page's length, and
+//! Rule: a page reads its dialogs with their last messages (one statement) and their accounts (one more) in
+//! one read transaction (one connection and, on PostgreSQL, one tenant wall), whatever the page's length, and
 //! only what the caller asked for. Accounts are read only for callers who may read accounts
 //! ([`may_read_accounts`]); other callers' pages carry none and each dialog's account answers for itself.
 
@@ -63,25 +63,27 @@ impl InboxService {
                 ));
             }
         }
-        let mut dialogs = tx
-            .dialogs(
-                scope,
-                query.account,
-                query.unread_only,
-                query.after,
-                query.limit.saturating_add(1),
-            )
-            .await?;
+        let limit = query.limit.saturating_add(1);
+        let (mut dialogs, mut last_messages) = if include.last_messages {
+            let rows = tx
+                .dialogs_with_last_message(scope, query.account, query.unread_only, query.after, limit)
+                .await?;
+            rows.into_iter().unzip()
+        } else {
+            let dialogs = tx
+                .dialogs(scope, query.account, query.unread_only, query.after, limit)
+                .await?;
+            (dialogs, Vec::new())
+        };
         let has_next = dialogs.len() as u64 > query.limit;
-        dialogs.truncate(usize::try_from(query.limit).unwrap_or(usize::MAX));
+        let keep = usize::try_from(query.limit).unwrap_or(usize::MAX);
+        dialogs.truncate(keep);
+        last_messages.truncate(keep);
         let mut page = DialogPage {
             has_next,
+            last_messages: last_messages.into_iter().flatten().collect(),
             ..DialogPage::default()
         };
-        if include.last_messages && !dialogs.is_empty() {
-            let ids: Vec<DialogId> = dialogs.iter().map(|d| d.id).collect();
-            page.last_messages = tx.last_messages(scope, &ids).await?;
-        }
         if include.accounts && may_read_accounts(scope) {
             let mut ids: Vec<AccountId> = dialogs.iter().map(|d| d.account_id).collect();
             ids.sort_unstable();

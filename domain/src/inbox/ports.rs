@@ -75,6 +75,15 @@ pub trait InboxRepository: Send + Sync {
         after: Option<DialogId>,
         limit: u64,
     ) -> StoreResult<Vec<DialogRecord>>;
+    /// [`Self::dialogs`], each with its newest message as [`Self::last_messages`] finds it, in one statement.
+    async fn dialogs_with_last_message(
+        &self,
+        scope: &TenantScope,
+        account: Option<AccountId>,
+        unread_only: bool,
+        after: Option<DialogId>,
+        limit: u64,
+    ) -> StoreResult<Vec<(DialogRecord, Option<MessageRecord>)>>;
     /// A dialog's messages, newest first, before the message `before` (deleted ones included, marked).
     async fn messages(
         &self,
