@@ -3,10 +3,10 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, IntoColumnRef as _, JoinType, NullOrdering, OnConflict, Order, Query, SelectStatement};
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait as _, Condition, ConnectionTrait as _, DatabaseBackend, EntityTrait as _,
-    QueryFilter as _, QueryOrder as _, QuerySelect as _, QueryTrait, Statement,
+    ActiveValue::Set, ColumnTrait as _, ConnectionTrait as _, EntityTrait as _, QueryFilter as _, QueryOrder as _,
+    QuerySelect as _, Statement,
 };
 use tgos_domain::accounts::gateway::{Peer, PeerKey};
 use tgos_domain::ids::{AccountId, DialogId, MessageId, UserId, WorkspaceId};
@@ -19,8 +19,10 @@ use crate::errors::DbResultExt as _;
 use crate::repo::{Conn, Repo};
 use crate::wall::Wall;
 
+mod lists;
 mod rows;
 
+use lists::{dialogs_select, last_messages_sql, with_last_message};
 use rows::{dialog, message, unread_after, workspace};
 
 #[async_trait]
@@ -369,39 +371,8 @@ impl<C: Conn> InboxRepository for Repo<C> {
         limit: u64,
     ) -> StoreResult<Vec<(DialogRecord, Option<MessageRecord>)>> {
         let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
-        // The page of dialogs first, as a subquery with its own order and limit, so only the page's dialogs
-        // are probed for their newest message: over the whole table PostgreSQL's generic plan probed every
-        // dialog of the workspace and sorted afterwards. Then each listed dialog's newest message as
-        // `last_messages` finds it: one backward probe of `inbox_messages_dialog_wall_idx (dialog_id,
-        // workspace_id, id)` per dialog, the workspace named inside the probe. PostgreSQL takes the whole row
-        // from a lateral subquery; SQLite, which has no LATERAL, joins the message by the id the probe found.
-        let page = dialogs_select(db.conn(), scope, account, unread_only, after, limit)
-            .await?
-            .into_query();
-        let mut select = inbox_dialogs::Entity::find()
-            .select_also(inbox_messages::Entity)
-            .order_by_with_nulls(inbox_dialogs::Column::LastMessageAt, Order::Desc, NullOrdering::Last)
-            .order_by_desc(inbox_dialogs::Column::Id);
-        QueryTrait::query(&mut select)
-            .from_clear()
-            .from_subquery(page, inbox_dialogs::Entity);
-        if db.conn().get_database_backend() == DatabaseBackend::Postgres {
-            QueryTrait::query(&mut select).join_lateral(
-                JoinType::LeftJoin,
-                newest_message(sea_orm::sea_query::ColumnRef::Asterisk(None)),
-                inbox_messages::Entity,
-                Expr::cust("TRUE"),
-            );
-        } else {
-            use sea_orm::sea_query::ExprTrait as _;
-            let probe = newest_message((NEWEST, inbox_messages::Column::Id).into_column_ref());
-            QueryTrait::query(&mut select).join(
-                JoinType::LeftJoin,
-                inbox_messages::Entity,
-                Expr::col((inbox_messages::Entity, inbox_messages::Column::Id))
-                    .eq(Expr::SubQuery(None, Box::new(probe.into()))),
-            );
-        }
+        let page = dialogs_select(db.conn(), scope, account, unread_only, after, limit).await?;
+        let select = with_last_message(page, db.conn().get_database_backend());
         let rows = select.all(db.conn()).await.store()?;
         db.done().await?;
         rows.into_iter()
@@ -446,37 +417,8 @@ impl<C: Conn> InboxRepository for Repo<C> {
             return Ok(Vec::new());
         }
         let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
-        // Message ids are time-ordered (UUIDv7): a dialog's newest message is its greatest id. One statement
-        // for the whole page, driven by the page's dialogs (found by primary key): per dialog one backward probe
-        // of `inbox_messages_dialog_wall_idx (dialog_id, workspace_id, id)` that needs no sort, then the
-        // message by primary key, so the page costs the same whatever the history. (An anti-join, or
-        // `m.id IN (…)`, was planned from the workspace's messages and grew with them; `max(uuid)` is not
-        // PostgreSQL's.) The workspace is named inside the probe on both backends, so the index serves both
-        // conditions with or without row-level security; SQLite's `+d.workspace_id` keeps its planner on the
-        // dialogs' primary key rather than on the workspace's every dialog.
         let backend = db.conn().get_database_backend();
-        let ids = dialogs.iter().map(|d| sea_orm::Value::from(d.as_uuid()));
-        let (sql, values): (String, Vec<sea_orm::Value>) = if backend == DatabaseBackend::Postgres {
-            let list: Vec<String> = (0..dialogs.len()).map(|i| format!("${}", i + 2)).collect();
-            let sql = format!(
-                "SELECT m.* FROM inbox_dialogs d CROSS JOIN LATERAL \
-                 (SELECT * FROM inbox_messages n WHERE n.dialog_id = d.id AND n.workspace_id = $1 \
-                 ORDER BY n.id DESC LIMIT 1) m WHERE d.workspace_id = $1 AND d.id IN ({})",
-                list.join(", ")
-            );
-            (sql, std::iter::once(workspace(scope).into()).chain(ids).collect())
-        } else {
-            let list = vec!["?"; dialogs.len()].join(", ");
-            let sql = format!(
-                "SELECT m.* FROM inbox_dialogs d JOIN inbox_messages m ON m.id = \
-                 (SELECT n.id FROM inbox_messages n WHERE n.dialog_id = d.id AND n.workspace_id = d.workspace_id \
-                 ORDER BY n.id DESC LIMIT 1) WHERE d.id IN ({list}) AND +d.workspace_id = ? AND m.workspace_id = ?"
-            );
-            let mut values: Vec<sea_orm::Value> = ids.collect();
-            values.push(workspace(scope).into());
-            values.push(workspace(scope).into());
-            (sql, values)
-        };
+        let (sql, values) = last_messages_sql(backend, scope, dialogs);
         let rows = inbox_messages::Entity::find()
             .from_raw_sql(Statement::from_sql_and_values(backend, sql, values))
             .all(db.conn())
@@ -593,75 +535,4 @@ impl<C: Conn> InboxRepository for Repo<C> {
         .store()?;
         db.done().await
     }
-}
-
-/// The alias of the subquery that finds a dialog's newest message.
-const NEWEST: &str = "newest";
-
-/// `column` of the newest message of the dialog of the enclosing query's row (`inbox_dialogs`), in the same
-/// workspace: one backward probe of `inbox_messages_dialog_wall_idx`.
-fn newest_message(column: sea_orm::sea_query::ColumnRef) -> SelectStatement {
-    use sea_orm::sea_query::ExprTrait as _;
-    Query::select()
-        .column(column)
-        .from_as(inbox_messages::Entity, NEWEST)
-        .and_where(
-            Expr::col((NEWEST, inbox_messages::Column::DialogId))
-                .equals((inbox_dialogs::Entity, inbox_dialogs::Column::Id)),
-        )
-        .and_where(
-            Expr::col((NEWEST, inbox_messages::Column::WorkspaceId))
-                .equals((inbox_dialogs::Entity, inbox_dialogs::Column::WorkspaceId)),
-        )
-        .order_by((NEWEST, inbox_messages::Column::Id), Order::Desc)
-        .limit(1)
-        .to_owned()
-}
-
-/// The workspace's dialogs, newest message first (dialogs without one last, on both backends alike:
-/// PostgreSQL would put NULLs first when descending), optionally of one account and only unread ones, after
-/// the dialog `after` in that order; at most `limit`.
-async fn dialogs_select(
-    conn: &impl sea_orm::ConnectionTrait,
-    scope: &TenantScope,
-    account: Option<AccountId>,
-    unread_only: bool,
-    after: Option<DialogId>,
-    limit: u64,
-) -> StoreResult<sea_orm::Select<inbox_dialogs::Entity>> {
-    let mut query = inbox_dialogs::Entity::find()
-        .filter(inbox_dialogs::Column::WorkspaceId.eq(workspace(scope)))
-        .order_by_with_nulls(inbox_dialogs::Column::LastMessageAt, Order::Desc, NullOrdering::Last)
-        .order_by_desc(inbox_dialogs::Column::Id)
-        .limit(limit);
-    if let Some(account) = account {
-        query = query.filter(inbox_dialogs::Column::AccountId.eq(account.as_uuid()));
-    }
-    if unread_only {
-        query = query.filter(inbox_dialogs::Column::UnreadCount.gt(0));
-    }
-    if let Some(after) = after {
-        let cursor = inbox_dialogs::Entity::find_by_id(after.as_uuid())
-            .filter(inbox_dialogs::Column::WorkspaceId.eq(workspace(scope)))
-            .one(conn)
-            .await
-            .store()?
-            .ok_or_else(|| StoreError::backend("a dialog cursor of no dialog"))?;
-        // Newest first, ties broken by id: what comes after the cursor's (time, id).
-        let older = match cursor.last_message_at {
-            Some(at) => Condition::any()
-                .add(inbox_dialogs::Column::LastMessageAt.lt(at))
-                .add(inbox_dialogs::Column::LastMessageAt.is_null())
-                .add(
-                    Condition::all()
-                        .add(inbox_dialogs::Column::LastMessageAt.eq(at))
-                        .add(inbox_dialogs::Column::Id.lt(cursor.id)),
-                ),
-            None => Condition::all()
-                .add(inbox_dialogs::Column::LastMessageAt.is_null())
-                .add(inbox_dialogs::Column::Id.lt(cursor.id)),
-        };
-        query = query.filter(older);
-    }
-    Ok(query)
 }

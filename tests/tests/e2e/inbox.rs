@@ -9,7 +9,7 @@ use tgos_tests::{TestApp, backend_tests};
 use super::accounts::{CONTACT_SEND, RENT, funded};
 
 /// A workspace renting one sandbox account; the owner's token, the workspace and the account.
-pub(crate) async fn renting(app: &TestApp) -> anyhow::Result<(String, String, String)> {
+async fn renting(app: &TestApp) -> anyhow::Result<(String, String, String)> {
     let account = app.stock_pool(1, 500).await?[0].to_string();
     let (owner, workspace) = funded(app, "olive", 10_000).await?;
     let rented = app
@@ -341,8 +341,11 @@ backend_tests!(
     }
 );
 
-backend_tests!(dialogs_without_messages_come_last_and_every_dialog_comes_once, |app| {
-    let (owner, workspace, account) = renting(&app).await?;
+/// A workspace renting one sandbox account with two dialogs, synced: Ada's, whose message says `ada_says`, and
+/// Grace's, whose only message was deleted before the sync (a dialog without a message). The owner's token,
+/// the workspace and the account.
+pub(crate) async fn ada_and_an_empty_dialog(app: &TestApp, ada_says: &str) -> anyhow::Result<(String, String, String)> {
+    let (owner, workspace, account) = renting(app).await?;
     let network = app
         .sandbox()
         .ok_or_else(|| anyhow::anyhow!("the sandbox gateway is off"))?;
@@ -352,10 +355,16 @@ backend_tests!(dialogs_without_messages_come_last_and_every_dialog_comes_once, |
         .telegram_user_id
         .ok_or_else(|| anyhow::anyhow!("no sandbox user"))?;
     network.ensure_account(user, "Sandbox", None)?;
-    network.contact_send(user, "Ada", "still here")?;
+    network.contact_send(user, "Ada", ada_says)?;
     let gone = network.contact_send(user, "Grace", "soon gone")?;
     network.contact_delete(user, "Grace", &[gone.id])?;
     app.inbox.sync_account(&scope, &record).await?;
+    Ok((owner, workspace, account))
+}
+
+backend_tests!(dialogs_without_messages_come_last_and_every_dialog_comes_once, |app| {
+    let (owner, workspace, _account) = ada_and_an_empty_dialog(&app, "still here").await?;
+    let scope = app.scope_of(&owner, &workspace).await?;
     let mut seen = Vec::new();
     let mut after = None;
     loop {

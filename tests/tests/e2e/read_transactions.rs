@@ -9,7 +9,7 @@ use sea_orm::DatabaseBackend;
 use serde_json::json;
 use tgos_tests::{TestApp, backend_tests};
 
-use super::inbox::renting;
+use super::inbox::ada_and_an_empty_dialog;
 
 /// The fewest statements `work` cost over three tries. Background work (the outbox relay's tick) only ever
 /// adds statements, so the fewest is what `work` itself costs.
@@ -101,21 +101,7 @@ const WITH_BOTH: &str = "query($w: ID!) { workspace(id: $w) { dialogs { ...page 
     fragment page on DialogConnection { edges { node { id account { id } lastMessage { text } } } }";
 
 backend_tests!(a_dialog_page_reads_only_what_its_selection_shows, |app| {
-    // Two dialogs: Ada's with a message, Grace's whose only message was deleted before it was synced.
-    let (owner, workspace, account) = renting(&app).await?;
-    let network = app
-        .sandbox()
-        .ok_or_else(|| anyhow::anyhow!("the sandbox gateway is off"))?;
-    let scope = app.scope_of(&owner, &workspace).await?;
-    let record = app.accounts.held(&scope, account.parse()?).await?;
-    let user = record
-        .telegram_user_id
-        .ok_or_else(|| anyhow::anyhow!("no sandbox user"))?;
-    network.ensure_account(user, "Sandbox", None)?;
-    network.contact_send(user, "Ada", "hello")?;
-    let gone = network.contact_send(user, "Grace", "soon gone")?;
-    network.contact_delete(user, "Grace", &[gone.id])?;
-    app.inbox.sync_account(&scope, &record).await?;
+    let (owner, workspace, account) = ada_and_an_empty_dialog(&app, "hello").await?;
 
     let cost = |query: &'static str| {
         let (app, owner, workspace) = (&app, owner.clone(), workspace.clone());
