@@ -24,6 +24,42 @@ pub struct DialogQuery {
     pub limit: u64,
 }
 
+impl DialogQuery {
+    /// The newest `limit` dialogs of every account, read or not.
+    pub fn newest(limit: u64) -> Self {
+        Self {
+            account: None,
+            unread_only: false,
+            after: None,
+            limit,
+        }
+    }
+
+    /// Only `account`'s dialogs.
+    #[must_use]
+    pub fn of_account(self, account: AccountId) -> Self {
+        Self {
+            account: Some(account),
+            ..self
+        }
+    }
+
+    /// Only dialogs with unread messages.
+    #[must_use]
+    pub fn unread(self) -> Self {
+        Self {
+            unread_only: true,
+            ..self
+        }
+    }
+
+    /// The dialogs after `cursor` (a dialog a page gave out) in the list's order.
+    #[must_use]
+    pub fn after_dialog(self, cursor: Option<DialogId>) -> Self {
+        Self { after: cursor, ..self }
+    }
+}
+
 /// What the page's nested fields need besides the dialogs.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct PageIncludes {
@@ -63,17 +99,15 @@ impl InboxService {
                 ));
             }
         }
-        let limit = query.limit.saturating_add(1);
+        // One more than the page, to tell whether another follows.
+        let read = DialogQuery {
+            limit: query.limit.saturating_add(1),
+            ..query
+        };
         let (mut dialogs, mut last_messages) = if include.last_messages {
-            let rows = tx
-                .dialogs_with_last_message(scope, query.account, query.unread_only, query.after, limit)
-                .await?;
-            rows.into_iter().unzip()
+            tx.dialogs_with_last_message(scope, &read).await?.into_iter().unzip()
         } else {
-            let dialogs = tx
-                .dialogs(scope, query.account, query.unread_only, query.after, limit)
-                .await?;
-            (dialogs, Vec::new())
+            (tx.dialogs(scope, &read).await?, Vec::new())
         };
         let has_next = dialogs.len() as u64 > query.limit;
         let keep = usize::try_from(query.limit).unwrap_or(usize::MAX);

@@ -7,6 +7,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use super::page::DialogQuery;
 use super::records::{DialogRecord, MessageRecord};
 use crate::accounts::gateway::{Peer, PeerKey};
 use crate::ids::{AccountId, DialogId, MessageId};
@@ -65,24 +66,13 @@ pub trait InboxRepository: Send + Sync {
         max_id: i32,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<DialogRecord>>;
-    /// The workspace's dialogs, newest message first, optionally of one account and only unread ones, after
-    /// the dialog `after` in that order.
-    async fn dialogs(
-        &self,
-        scope: &TenantScope,
-        account: Option<AccountId>,
-        unread_only: bool,
-        after: Option<DialogId>,
-        limit: u64,
-    ) -> StoreResult<Vec<DialogRecord>>;
+    /// The workspace's dialogs `query` names, newest message first (at most `query.limit`).
+    async fn dialogs(&self, scope: &TenantScope, query: &DialogQuery) -> StoreResult<Vec<DialogRecord>>;
     /// [`Self::dialogs`], each with its newest message as [`Self::last_messages`] finds it, in one statement.
     async fn dialogs_with_last_message(
         &self,
         scope: &TenantScope,
-        account: Option<AccountId>,
-        unread_only: bool,
-        after: Option<DialogId>,
-        limit: u64,
+        query: &DialogQuery,
     ) -> StoreResult<Vec<(DialogRecord, Option<MessageRecord>)>>;
     /// A dialog's messages, newest first, before the message `before` (deleted ones included, marked).
     async fn messages(

@@ -4,13 +4,14 @@ use std::sync::Arc;
 
 use crate::accounts::pool::connections::Connections;
 use crate::clock::Clock;
-use crate::error::{DomainError, DomainResult};
+use crate::error::DomainResult;
 use crate::events::{EventBus, EventFeed, Outbox};
 use crate::ids::{AccountId, DialogId, MessageId};
 use crate::store::Store;
 use crate::tenancy::api_keys::Scope;
 use crate::tenancy::{Role, TenantScope};
 
+use super::page::{DialogQuery, PageIncludes};
 use super::records::{DialogRecord, MessageRecord};
 
 /// A follower more than this many events behind is disconnected unless configured otherwise.
@@ -65,25 +66,10 @@ impl InboxService {
             .map(|feed| feed.slow_consumer_after(self.slow_consumer_after))
     }
 
-    /// The workspace's dialogs, newest first (VIEWER and above, or keys with `INBOX_READ`).
-    pub async fn dialogs(
-        &self,
-        scope: &TenantScope,
-        account: Option<AccountId>,
-        unread_only: bool,
-        after: Option<DialogId>,
-        limit: u64,
-    ) -> DomainResult<Vec<DialogRecord>> {
-        scope.require(Role::Viewer, Some(Scope::InboxRead), "reading the inbox")?;
-        if let Some(after) = after {
-            if self.store.find_dialog(scope, after).await?.is_none() {
-                return Err(DomainError::invalid(
-                    "after",
-                    "the cursor is not one this list gave out",
-                ));
-            }
-        }
-        Ok(self.store.dialogs(scope, account, unread_only, after, limit).await?)
+    /// The workspace's dialogs, newest first, without what a page shows with them (VIEWER and above, or keys
+    /// with `INBOX_READ`): [`Self::dialog_page`]'s dialogs.
+    pub async fn dialogs(&self, scope: &TenantScope, query: DialogQuery) -> DomainResult<Vec<DialogRecord>> {
+        Ok(self.dialog_page(scope, query, PageIncludes::default()).await?.dialogs)
     }
 
     /// One dialog of the workspace (VIEWER and above, or keys with `INBOX_READ`).

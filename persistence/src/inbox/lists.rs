@@ -10,7 +10,8 @@ use sea_orm::{
     ColumnTrait as _, Condition, DatabaseBackend, EntityTrait as _, QueryFilter as _, QueryOrder as _,
     QuerySelect as _, QueryTrait, Select, SelectTwo,
 };
-use tgos_domain::ids::{AccountId, DialogId};
+use tgos_domain::ids::DialogId;
+use tgos_domain::inbox::DialogQuery;
 use tgos_domain::store::{StoreError, StoreResult};
 use tgos_domain::tenancy::TenantScope;
 
@@ -41,27 +42,30 @@ fn newest_message(column: sea_orm::sea_query::ColumnRef) -> SelectStatement {
         .to_owned()
 }
 
-/// The workspace's dialogs, newest message first (dialogs without one last, on both backends alike:
-/// PostgreSQL would put NULLs first when descending), optionally of one account and only unread ones, after
-/// the dialog `after` in that order; at most `limit`.
+/// The workspace's dialogs `query` names, newest message first (dialogs without one last, on both backends
+/// alike: PostgreSQL would put NULLs first when descending), optionally of one account and only unread ones,
+/// after the dialog `after` in that order; at most `limit`.
 pub(super) async fn dialogs_select(
     conn: &impl sea_orm::ConnectionTrait,
     scope: &TenantScope,
-    account: Option<AccountId>,
-    unread_only: bool,
-    after: Option<DialogId>,
-    limit: u64,
+    query: &DialogQuery,
 ) -> StoreResult<Select<inbox_dialogs::Entity>> {
-    let mut query = inbox_dialogs::Entity::find()
+    let DialogQuery {
+        account,
+        unread_only,
+        after,
+        limit,
+    } = *query;
+    let mut select = inbox_dialogs::Entity::find()
         .filter(inbox_dialogs::Column::WorkspaceId.eq(workspace(scope)))
         .order_by_with_nulls(inbox_dialogs::Column::LastMessageAt, Order::Desc, NullOrdering::Last)
         .order_by_desc(inbox_dialogs::Column::Id)
         .limit(limit);
     if let Some(account) = account {
-        query = query.filter(inbox_dialogs::Column::AccountId.eq(account.as_uuid()));
+        select = select.filter(inbox_dialogs::Column::AccountId.eq(account.as_uuid()));
     }
     if unread_only {
-        query = query.filter(inbox_dialogs::Column::UnreadCount.gt(0));
+        select = select.filter(inbox_dialogs::Column::UnreadCount.gt(0));
     }
     if let Some(after) = after {
         let cursor = inbox_dialogs::Entity::find_by_id(after.as_uuid())
@@ -84,9 +88,9 @@ pub(super) async fn dialogs_select(
                 .add(inbox_dialogs::Column::LastMessageAt.is_null())
                 .add(inbox_dialogs::Column::Id.lt(cursor.id)),
         };
-        query = query.filter(older);
+        select = select.filter(older);
     }
-    Ok(query)
+    Ok(select)
 }
 
 /// `page` (a [`dialogs_select`]), each dialog with its newest message. The page is a subquery with its own

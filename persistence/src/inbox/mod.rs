@@ -10,7 +10,7 @@ use sea_orm::{
 };
 use tgos_domain::accounts::gateway::{Peer, PeerKey};
 use tgos_domain::ids::{AccountId, DialogId, MessageId, UserId, WorkspaceId};
-use tgos_domain::inbox::{DeliveryStatus, DialogRecord, InboxRepository, MessageRecord, sequence_of};
+use tgos_domain::inbox::{DeliveryStatus, DialogQuery, DialogRecord, InboxRepository, MessageRecord, sequence_of};
 use tgos_domain::store::{StoreError, StoreResult};
 use tgos_domain::tenancy::TenantScope;
 
@@ -344,16 +344,9 @@ impl<C: Conn> InboxRepository for Repo<C> {
         .map(Some)
     }
 
-    async fn dialogs(
-        &self,
-        scope: &TenantScope,
-        account: Option<AccountId>,
-        unread_only: bool,
-        after: Option<DialogId>,
-        limit: u64,
-    ) -> StoreResult<Vec<DialogRecord>> {
+    async fn dialogs(&self, scope: &TenantScope, query: &DialogQuery) -> StoreResult<Vec<DialogRecord>> {
         let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
-        let rows = dialogs_select(db.conn(), scope, account, unread_only, after, limit)
+        let rows = dialogs_select(db.conn(), scope, query)
             .await?
             .all(db.conn())
             .await
@@ -365,13 +358,10 @@ impl<C: Conn> InboxRepository for Repo<C> {
     async fn dialogs_with_last_message(
         &self,
         scope: &TenantScope,
-        account: Option<AccountId>,
-        unread_only: bool,
-        after: Option<DialogId>,
-        limit: u64,
+        query: &DialogQuery,
     ) -> StoreResult<Vec<(DialogRecord, Option<MessageRecord>)>> {
         let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
-        let page = dialogs_select(db.conn(), scope, account, unread_only, after, limit).await?;
+        let page = dialogs_select(db.conn(), scope, query).await?;
         let select = with_last_message(page, db.conn().get_database_backend());
         let rows = select.all(db.conn()).await.store()?;
         db.done().await?;

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 use tgos_domain::ids::AccountId;
-use tgos_domain::inbox::Direction;
+use tgos_domain::inbox::{DialogQuery, Direction};
 use tgos_tests::{TestApp, backend_tests};
 
 use super::accounts::{CONTACT_SEND, RENT, funded};
@@ -42,7 +42,10 @@ backend_tests!(a_rented_accounts_messages_reach_the_inbox_once_and_in_step, |app
     let first = app.inbox.sync_account(&scope, &record).await?;
     assert!(first.backfilled);
     assert_eq!(first.stored, 2);
-    let dialogs = app.inbox.dialogs(&scope, Some(id), false, None, 10).await?;
+    let dialogs = app
+        .inbox
+        .dialogs(&scope, DialogQuery::newest(10).of_account(id))
+        .await?;
     assert_eq!(dialogs.len(), 1);
     assert_eq!(dialogs[0].title, "Ada");
     assert_eq!(dialogs[0].unread_count, 2);
@@ -72,7 +75,10 @@ backend_tests!(a_rented_accounts_messages_reach_the_inbox_once_and_in_step, |app
     app.inbox.sync_account(&scope, &record).await?;
     let messages = app.inbox.messages(&scope, dialogs[0].id, None, 10).await?;
     assert!(messages[0].deleted_at.is_some(), "soft-deleted");
-    let dialogs = app.inbox.dialogs(&scope, Some(id), true, None, 10).await?;
+    let dialogs = app
+        .inbox
+        .dialogs(&scope, DialogQuery::newest(10).of_account(id).unread())
+        .await?;
     assert_eq!(dialogs[0].unread_count, 2, "a deleted message is not unread");
 
     // Nothing new: a sync changes nothing; the state it stored is where the next one starts.
@@ -82,7 +88,12 @@ backend_tests!(a_rented_accounts_messages_reach_the_inbox_once_and_in_step, |app
     // Another workspace sees none of it.
     let (other, elsewhere) = funded(&app, "peter", 0).await?;
     let their_scope = app.scope_of(&other, &elsewhere).await?;
-    assert!(app.inbox.dialogs(&their_scope, None, false, None, 10).await?.is_empty());
+    assert!(
+        app.inbox
+            .dialogs(&their_scope, DialogQuery::newest(10))
+            .await?
+            .is_empty()
+    );
     Ok(())
 });
 
@@ -97,7 +108,7 @@ backend_tests!(the_background_sync_finds_every_rented_account, |app| {
     assert_eq!(app.inbox.sync_all().await?, 1);
     assert_eq!(app.inbox.sync_all().await?, 0, "nothing twice");
     let scope = app.scope_of(&owner, &workspace).await?;
-    let dialogs = app.inbox.dialogs(&scope, None, false, None, 10).await?;
+    let dialogs = app.inbox.dialogs(&scope, DialogQuery::newest(10)).await?;
     assert_eq!(dialogs.len(), 1);
     Ok(())
 });
@@ -368,7 +379,10 @@ backend_tests!(dialogs_without_messages_come_last_and_every_dialog_comes_once, |
     let mut seen = Vec::new();
     let mut after = None;
     loop {
-        let page = app.inbox.dialogs(&scope, None, false, after, 1).await?;
+        let page = app
+            .inbox
+            .dialogs(&scope, DialogQuery::newest(1).after_dialog(after))
+            .await?;
         let Some(dialog) = page.first() else { break };
         seen.push((dialog.title.clone(), dialog.last_message_at.is_some()));
         after = Some(dialog.id);

@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tgos_domain::events::{self, EventDraft, InboxEvent};
 use tgos_domain::ids::{AccountId, DialogId, MessageId};
-use tgos_domain::inbox::{DeliveryStatus, Direction, MessageRecord};
+use tgos_domain::inbox::{DeliveryStatus, DialogQuery, Direction, MessageRecord};
 use tgos_domain::tenancy::TenantScope;
 use tgos_tests::live::{Frame, INBOX_EVENTS, Subscriber};
 use tgos_tests::{TestApp, TestOptions, backend_tests};
@@ -130,7 +130,7 @@ backend_tests!(
         let group_of = |scope: TenantScope| {
             let inbox = app.inbox.clone();
             async move {
-                let dialogs = inbox.dialogs(&scope, None, false, None, 10).await?;
+                let dialogs = inbox.dialogs(&scope, DialogQuery::newest(10)).await?;
                 anyhow::Ok(dialogs.first().map(|d| d.id.to_string()).unwrap_or_default())
             }
         };
