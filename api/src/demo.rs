@@ -19,6 +19,7 @@ use tgos_domain::DomainError;
 use tgos_domain::billing::{Currency, Money};
 use tgos_domain::identity::Principal;
 use tgos_domain::identity::use_cases::{SignInOutcome, SignUpInput};
+use tgos_domain::paging::PageRequest;
 use tgos_domain::request::ClientInfo;
 use tgos_domain::tenancy::TenantScope;
 use tgos_telegram::sandbox::SandboxNetwork;
@@ -137,9 +138,10 @@ pub async fn seed(state: &AppState) -> anyhow::Result<DemoWorld> {
         .map_err(domain)?;
     let offered = state
         .accounts
-        .offers(&principal, None, None, 100)
+        .offers(&principal, None, PageRequest::first(100))
         .await
         .map_err(domain)?
+        .items
         .into_iter()
         .filter(|a| a.sandbox)
         .count();
@@ -164,8 +166,12 @@ pub async fn chatter(state: AppState, world: DemoWorld, network: SandboxNetwork)
     let mut line = 0;
     loop {
         ticks.tick().await;
-        let held = match state.accounts.leased_accounts(&world.scope, None, 100).await {
-            Ok(held) => held,
+        let held = match state
+            .accounts
+            .leased_accounts(&world.scope, PageRequest::first(100))
+            .await
+        {
+            Ok(held) => held.items,
             Err(error) => {
                 tracing::warn!(error = %error, "demo contact: cannot list the demo workspace's accounts");
                 continue;

@@ -18,6 +18,7 @@ pub mod identity;
 pub mod ids;
 pub mod inbox;
 pub mod mail;
+pub mod paging;
 pub mod request;
 pub mod store;
 pub mod tenancy;

@@ -27,6 +27,7 @@ mod outbox;
 pub mod payments;
 mod repo;
 mod tenancy;
+mod tenant;
 mod wall;
 
 pub use connect::{DatabaseSettings, Privileges, connect};

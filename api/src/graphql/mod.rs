@@ -7,14 +7,14 @@ pub mod context;
 pub mod errors;
 pub mod guards;
 pub mod identity;
+pub mod ids;
 pub mod inbox;
 pub mod loaders;
+pub mod paging;
 pub mod tenancy;
 
 use async_graphql::{Context, MergedObject, MergedSubscription, Schema};
 use tgos_domain::DomainError;
-use tgos_domain::identity::IdentityService;
-use tgos_domain::tenancy::TenancyService;
 
 use crate::config::GraphqlSettings;
 use errors::{ApiError, ApiResult};
@@ -50,8 +50,8 @@ pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 /// The use-case services resolvers call.
 #[derive(Debug, Clone)]
 pub struct Services {
-    pub identity: IdentityService,
-    pub tenancy: TenancyService,
+    pub identity: tgos_domain::identity::IdentityService,
+    pub tenancy: tgos_domain::tenancy::TenancyService,
     pub billing: tgos_domain::billing::BillingService,
     pub accounts: tgos_domain::accounts::pool::AccountsService,
     pub connections: tgos_domain::accounts::pool::connections::Connections,
@@ -103,27 +103,13 @@ pub fn sdl() -> String {
     .sdl()
 }
 
-pub(crate) fn identity_service<'a>(ctx: &Context<'a>) -> ApiResult<&'a IdentityService> {
-    ctx.data_opt::<IdentityService>()
-        .ok_or_else(|| ApiError::from(DomainError::internal("identity service missing from schema data")))
-}
-
-pub(crate) fn tenancy_service<'a>(ctx: &Context<'a>) -> ApiResult<&'a TenancyService> {
-    ctx.data_opt::<TenancyService>()
-        .ok_or_else(|| ApiError::from(DomainError::internal("tenancy service missing from schema data")))
-}
-
-pub(crate) fn billing_service<'a>(ctx: &Context<'a>) -> ApiResult<&'a tgos_domain::billing::BillingService> {
-    ctx.data_opt::<tgos_domain::billing::BillingService>()
-        .ok_or_else(|| ApiError::from(DomainError::internal("billing service missing from schema data")))
-}
-
-pub(crate) fn accounts_service<'a>(ctx: &Context<'a>) -> ApiResult<&'a tgos_domain::accounts::pool::AccountsService> {
-    ctx.data_opt::<tgos_domain::accounts::pool::AccountsService>()
-        .ok_or_else(|| ApiError::from(DomainError::internal("accounts service missing from schema data")))
-}
-
-pub(crate) fn inbox_service<'a>(ctx: &Context<'a>) -> ApiResult<&'a tgos_domain::inbox::InboxService> {
-    ctx.data_opt::<tgos_domain::inbox::InboxService>()
-        .ok_or_else(|| ApiError::from(DomainError::internal("inbox service missing from schema data")))
+/// The use-case service of type `S` the schema was built with (`INTERNAL` when it was built without services,
+/// as `sdl()` is).
+pub(crate) fn service<'a, S: std::any::Any + Send + Sync>(ctx: &Context<'a>) -> ApiResult<&'a S> {
+    ctx.data_opt::<S>().ok_or_else(|| {
+        ApiError::from(DomainError::internal(format!(
+            "{} missing from schema data",
+            std::any::type_name::<S>()
+        )))
+    })
 }

@@ -9,13 +9,15 @@ use crate::accounts::pool::records::AccountRecord;
 use crate::accounts::pool::use_cases::offers::may_read_accounts;
 use crate::error::{DomainError, DomainResult};
 use crate::ids::{AccountId, DialogId};
+use crate::paging::{Page, PageRequest};
 use crate::tenancy::api_keys::Scope;
 use crate::tenancy::{Role, TenantScope};
 
 use super::records::{DialogRecord, MessageRecord};
 use super::service::InboxService;
 
-/// Which dialogs a page lists: newest first, after the `after` cursor, at most `limit`.
+/// Which dialogs a page lists: newest first, after the `after` cursor, at most `limit` (capped like every
+/// page, [`crate::paging::MAX_PAGE`]).
 #[derive(Debug, Clone, Copy)]
 pub struct DialogQuery {
     pub account: Option<AccountId>,
@@ -27,11 +29,16 @@ pub struct DialogQuery {
 impl DialogQuery {
     /// The newest `limit` dialogs of every account, read or not.
     pub fn newest(limit: u64) -> Self {
+        Self::page(PageRequest::first(limit))
+    }
+
+    /// The dialogs of one page of the list, of every account, read or not.
+    pub fn page(page: PageRequest<DialogId>) -> Self {
         Self {
             account: None,
             unread_only: false,
-            after: None,
-            limit,
+            after: page.after().copied(),
+            limit: page.limit(),
         }
     }
 
@@ -70,9 +77,7 @@ pub struct PageIncludes {
 /// One page of dialogs and what was asked for with it.
 #[derive(Debug, Default)]
 pub struct DialogPage {
-    pub dialogs: Vec<DialogRecord>,
-    /// Whether dialogs follow the last one of this page.
-    pub has_next: bool,
+    pub dialogs: Page<DialogRecord>,
     /// The newest message of each dialog that has one; empty unless asked for.
     pub last_messages: Vec<MessageRecord>,
     /// Those of the dialogs' accounts the workspace holds now; `None` unless asked for by a caller who may
@@ -99,27 +104,24 @@ impl InboxService {
                 ));
             }
         }
-        // One more than the page, to tell whether another follows.
+        let request = PageRequest::new(query.after, query.limit);
         let read = DialogQuery {
-            limit: query.limit.saturating_add(1),
+            limit: request.rows_to_read(),
             ..query
         };
-        let (mut dialogs, mut last_messages) = if include.last_messages {
+        let (dialogs, last_messages) = if include.last_messages {
             tx.dialogs_with_last_message(scope, &read).await?.into_iter().unzip()
         } else {
             (tx.dialogs(scope, &read).await?, Vec::new())
         };
-        let has_next = dialogs.len() as u64 > query.limit;
-        let keep = usize::try_from(query.limit).unwrap_or(usize::MAX);
-        dialogs.truncate(keep);
-        last_messages.truncate(keep);
+        let dialogs = request.page_of(dialogs);
+        let last_messages = request.page_of(last_messages).items;
         let mut page = DialogPage {
-            has_next,
             last_messages: last_messages.into_iter().flatten().collect(),
             ..DialogPage::default()
         };
         if include.accounts && may_read_accounts(scope) {
-            let mut ids: Vec<AccountId> = dialogs.iter().map(|d| d.account_id).collect();
+            let mut ids: Vec<AccountId> = dialogs.items.iter().map(|d| d.account_id).collect();
             ids.sort_unstable();
             ids.dedup();
             page.accounts = Some(if ids.is_empty() {

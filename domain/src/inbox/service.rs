@@ -7,6 +7,7 @@ use crate::clock::Clock;
 use crate::error::DomainResult;
 use crate::events::{EventBus, EventFeed, Outbox};
 use crate::ids::{AccountId, DialogId, MessageId};
+use crate::paging::{Page, PageRequest};
 use crate::store::Store;
 use crate::tenancy::api_keys::Scope;
 use crate::tenancy::{Role, TenantScope};
@@ -68,7 +69,7 @@ impl InboxService {
 
     /// The workspace's dialogs, newest first, without what a page shows with them (VIEWER and above, or keys
     /// with `INBOX_READ`): [`Self::dialog_page`]'s dialogs.
-    pub async fn dialogs(&self, scope: &TenantScope, query: DialogQuery) -> DomainResult<Vec<DialogRecord>> {
+    pub async fn dialogs(&self, scope: &TenantScope, query: DialogQuery) -> DomainResult<Page<DialogRecord>> {
         Ok(self.dialog_page(scope, query, PageIncludes::default()).await?.dialogs)
     }
 
@@ -90,15 +91,15 @@ impl InboxService {
         Ok(self.store.last_messages(scope, dialogs).await?)
     }
 
-    /// A dialog's messages, newest first (VIEWER and above, or keys with `INBOX_READ`).
+    /// A page of a dialog's messages, newest first (VIEWER and above, or keys with `INBOX_READ`).
     pub async fn messages(
         &self,
         scope: &TenantScope,
         dialog: DialogId,
-        before: Option<MessageId>,
-        limit: u64,
-    ) -> DomainResult<Vec<MessageRecord>> {
+        page: PageRequest<MessageId>,
+    ) -> DomainResult<Page<MessageRecord>> {
         scope.require(Role::Viewer, Some(Scope::InboxRead), "reading the inbox")?;
-        Ok(self.store.messages(scope, dialog, before, limit).await?)
+        page.read(|before, rows| self.store.messages(scope, dialog, before, rows))
+            .await
     }
 }

@@ -34,34 +34,30 @@ fn record(row: invitations::Model) -> StoreResult<InvitationRecord> {
     })
 }
 
-fn scoped(scope: &TenantScope) -> sea_orm::Select<invitations::Entity> {
-    invitations::Entity::find().filter(Column::WorkspaceId.eq(scope.workspace_id().as_uuid()))
-}
-
 #[async_trait]
 impl<C: Conn> InvitationRepository for Repo<C> {
     async fn insert_invitation(&self, scope: &TenantScope, invitation: &InvitationRecord) -> StoreResult<()> {
-        if invitation.workspace_id != scope.workspace_id() {
-            return Err(StoreError::backend("invitation outside its scope"));
-        }
-        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
-        invitations::Entity::insert(invitations::ActiveModel {
-            id: Set(invitation.id.as_uuid()),
-            workspace_id: Set(invitation.workspace_id.as_uuid()),
-            email: Set(invitation.email.clone()),
-            email_key: Set(invitation.email_key.clone()),
-            role: Set(invitation.role.as_str().to_owned()),
-            token_hash: Set(invitation.token_hash.clone()),
-            invited_by: Set(invitation.invited_by.as_uuid()),
-            created_at: Set(invitation.created_at),
-            expires_at: Set(invitation.expires_at),
-            accepted_at: Set(invitation.accepted_at),
-            revoked_at: Set(invitation.revoked_at),
+        self.in_workspace(scope, async |db| {
+            db.owns(invitation.workspace_id, "invitation")?;
+            invitations::Entity::insert(invitations::ActiveModel {
+                id: Set(invitation.id.as_uuid()),
+                workspace_id: Set(db.id()),
+                email: Set(invitation.email.clone()),
+                email_key: Set(invitation.email_key.clone()),
+                role: Set(invitation.role.as_str().to_owned()),
+                token_hash: Set(invitation.token_hash.clone()),
+                invited_by: Set(invitation.invited_by.as_uuid()),
+                created_at: Set(invitation.created_at),
+                expires_at: Set(invitation.expires_at),
+                accepted_at: Set(invitation.accepted_at),
+                revoked_at: Set(invitation.revoked_at),
+            })
+            .exec_without_returning(db.conn())
+            .await
+            .store()?;
+            Ok(())
         })
-        .exec_without_returning(db.conn())
         .await
-        .store()?;
-        db.done().await
     }
 
     async fn revoke_invitations_for(
@@ -70,18 +66,19 @@ impl<C: Conn> InvitationRepository for Repo<C> {
         email_key: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<u64> {
-        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
-        let result = invitations::Entity::update_many()
-            .col_expr(Column::RevokedAt, Expr::value(now))
-            .filter(Column::WorkspaceId.eq(scope.workspace_id().as_uuid()))
-            .filter(Column::EmailKey.eq(email_key))
-            .filter(Column::AcceptedAt.is_null())
-            .filter(Column::RevokedAt.is_null())
-            .exec(db.conn())
-            .await
-            .store()?;
-        db.done().await?;
-        Ok(result.rows_affected)
+        self.in_workspace(scope, async |db| {
+            let result = db
+                .update_many::<invitations::Entity>()
+                .col_expr(Column::RevokedAt, Expr::value(now))
+                .filter(Column::EmailKey.eq(email_key))
+                .filter(Column::AcceptedAt.is_null())
+                .filter(Column::RevokedAt.is_null())
+                .exec(db.conn())
+                .await
+                .store()?;
+            Ok(result.rows_affected)
+        })
+        .await
     }
 
     async fn list_pending_invitations(
@@ -89,68 +86,74 @@ impl<C: Conn> InvitationRepository for Repo<C> {
         scope: &TenantScope,
         now: DateTime<Utc>,
     ) -> StoreResult<Vec<InvitationRecord>> {
-        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
-        let rows = scoped(scope)
-            .filter(Column::AcceptedAt.is_null())
-            .filter(Column::RevokedAt.is_null())
-            .filter(Column::ExpiresAt.gt(now))
-            .order_by_desc(Column::CreatedAt)
-            .all(db.conn())
-            .await
-            .store()?;
-        db.done().await?;
+        let rows = self
+            .in_workspace(scope, async |db| {
+                db.find::<invitations::Entity>()
+                    .filter(Column::AcceptedAt.is_null())
+                    .filter(Column::RevokedAt.is_null())
+                    .filter(Column::ExpiresAt.gt(now))
+                    .order_by_desc(Column::CreatedAt)
+                    .all(db.conn())
+                    .await
+                    .store()
+            })
+            .await?;
         rows.into_iter().map(record).collect()
     }
 
     async fn revoke_invitation(&self, scope: &TenantScope, id: InvitationId, now: DateTime<Utc>) -> StoreResult<bool> {
-        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
-        let result = invitations::Entity::update_many()
-            .col_expr(Column::RevokedAt, Expr::value(now))
-            .filter(Column::WorkspaceId.eq(scope.workspace_id().as_uuid()))
-            .filter(Column::Id.eq(id.as_uuid()))
-            .filter(Column::AcceptedAt.is_null())
-            .filter(Column::RevokedAt.is_null())
-            .exec(db.conn())
-            .await
-            .store()?;
-        db.done().await?;
-        Ok(result.rows_affected == 1)
+        self.in_workspace(scope, async |db| {
+            let result = db
+                .update_many::<invitations::Entity>()
+                .col_expr(Column::RevokedAt, Expr::value(now))
+                .filter(Column::Id.eq(id.as_uuid()))
+                .filter(Column::AcceptedAt.is_null())
+                .filter(Column::RevokedAt.is_null())
+                .exec(db.conn())
+                .await
+                .store()?;
+            Ok(result.rows_affected == 1)
+        })
+        .await
     }
 
     async fn find_invitation_by_token(&self, token_hash: &[u8]) -> StoreResult<Option<InvitationRecord>> {
-        let db = self.wall(Wall::InvitationToken(token_hash)).await?;
-        let row = invitations::Entity::find()
-            .filter(Column::TokenHash.eq(token_hash.to_vec()))
-            .one(db.conn())
-            .await
-            .store()?;
-        db.done().await?;
+        let row = self
+            .behind(Wall::InvitationToken(token_hash), async |db| {
+                invitations::Entity::find()
+                    .filter(Column::TokenHash.eq(token_hash.to_vec()))
+                    .one(db.conn())
+                    .await
+                    .store()
+            })
+            .await?;
         row.map(record).transpose()
     }
 
     async fn accept_invitation(&self, scope: &TenantScope, id: InvitationId, now: DateTime<Utc>) -> StoreResult<bool> {
-        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
-        let result = invitations::Entity::update_many()
-            .col_expr(Column::AcceptedAt, Expr::value(now))
-            .filter(Column::WorkspaceId.eq(scope.workspace_id().as_uuid()))
-            .filter(Column::Id.eq(id.as_uuid()))
-            .filter(Column::AcceptedAt.is_null())
-            .filter(Column::RevokedAt.is_null())
-            .exec(db.conn())
-            .await
-            .store()?;
-        db.done().await?;
-        Ok(result.rows_affected == 1)
+        self.in_workspace(scope, async |db| {
+            let result = db
+                .update_many::<invitations::Entity>()
+                .col_expr(Column::AcceptedAt, Expr::value(now))
+                .filter(Column::Id.eq(id.as_uuid()))
+                .filter(Column::AcceptedAt.is_null())
+                .filter(Column::RevokedAt.is_null())
+                .exec(db.conn())
+                .await
+                .store()?;
+            Ok(result.rows_affected == 1)
+        })
+        .await
     }
 
     async fn count_invitations_since(&self, scope: &TenantScope, since: DateTime<Utc>) -> StoreResult<u64> {
-        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
-        let count = scoped(scope)
-            .filter(Column::CreatedAt.gte(since))
-            .count(db.conn())
-            .await
-            .store()?;
-        db.done().await?;
-        Ok(count)
+        self.in_workspace(scope, async |db| {
+            db.find::<invitations::Entity>()
+                .filter(Column::CreatedAt.gte(since))
+                .count(db.conn())
+                .await
+                .store()
+        })
+        .await
     }
 }

@@ -4,6 +4,7 @@
 use serde_json::json;
 use tgos_domain::ids::AccountId;
 use tgos_domain::inbox::{DialogQuery, Direction};
+use tgos_domain::paging::PageRequest;
 use tgos_tests::{TestApp, backend_tests};
 
 use super::accounts::{CONTACT_SEND, RENT, funded};
@@ -45,11 +46,16 @@ backend_tests!(a_rented_accounts_messages_reach_the_inbox_once_and_in_step, |app
     let dialogs = app
         .inbox
         .dialogs(&scope, DialogQuery::newest(10).of_account(id))
-        .await?;
+        .await?
+        .items;
     assert_eq!(dialogs.len(), 1);
     assert_eq!(dialogs[0].title, "Ada");
     assert_eq!(dialogs[0].unread_count, 2);
-    let messages = app.inbox.messages(&scope, dialogs[0].id, None, 10).await?;
+    let messages = app
+        .inbox
+        .messages(&scope, dialogs[0].id, PageRequest::first(10))
+        .await?
+        .items;
     let texts: Vec<_> = messages.iter().map(|m| m.text.as_str()).collect();
     assert_eq!(texts, vec!["are you there?", "hello"], "newest first");
     assert!(messages.iter().all(|m| m.direction == Direction::Incoming));
@@ -65,7 +71,11 @@ backend_tests!(a_rented_accounts_messages_reach_the_inbox_once_and_in_step, |app
     assert!(!second.backfilled);
     assert_eq!(second.stored, 1, "the repeated update stored nothing: {second:?}");
     assert!(second.updates >= 3, "{second:?}");
-    let messages = app.inbox.messages(&scope, dialogs[0].id, None, 10).await?;
+    let messages = app
+        .inbox
+        .messages(&scope, dialogs[0].id, PageRequest::first(10))
+        .await?
+        .items;
     assert_eq!(messages.len(), 3);
     assert_eq!(messages[0].text, "third, edited");
     assert_eq!(messages[0].edit_history, vec!["third".to_owned()]);
@@ -73,12 +83,17 @@ backend_tests!(a_rented_accounts_messages_reach_the_inbox_once_and_in_step, |app
     // A deletion names no peer (one id sequence per account) and still finds its message.
     network.contact_delete(user, "Ada", &[third.id])?;
     app.inbox.sync_account(&scope, &record).await?;
-    let messages = app.inbox.messages(&scope, dialogs[0].id, None, 10).await?;
+    let messages = app
+        .inbox
+        .messages(&scope, dialogs[0].id, PageRequest::first(10))
+        .await?
+        .items;
     assert!(messages[0].deleted_at.is_some(), "soft-deleted");
     let dialogs = app
         .inbox
         .dialogs(&scope, DialogQuery::newest(10).of_account(id).unread())
-        .await?;
+        .await?
+        .items;
     assert_eq!(dialogs[0].unread_count, 2, "a deleted message is not unread");
 
     // Nothing new: a sync changes nothing; the state it stored is where the next one starts.
@@ -92,6 +107,7 @@ backend_tests!(a_rented_accounts_messages_reach_the_inbox_once_and_in_step, |app
         app.inbox
             .dialogs(&their_scope, DialogQuery::newest(10))
             .await?
+            .items
             .is_empty()
     );
     Ok(())
@@ -108,7 +124,7 @@ backend_tests!(the_background_sync_finds_every_rented_account, |app| {
     assert_eq!(app.inbox.sync_all().await?, 1);
     assert_eq!(app.inbox.sync_all().await?, 0, "nothing twice");
     let scope = app.scope_of(&owner, &workspace).await?;
-    let dialogs = app.inbox.dialogs(&scope, DialogQuery::newest(10)).await?;
+    let dialogs = app.inbox.dialogs(&scope, DialogQuery::newest(10)).await?.items;
     assert_eq!(dialogs.len(), 1);
     Ok(())
 });
@@ -382,7 +398,8 @@ backend_tests!(dialogs_without_messages_come_last_and_every_dialog_comes_once, |
         let page = app
             .inbox
             .dialogs(&scope, DialogQuery::newest(1).after_dialog(after))
-            .await?;
+            .await?
+            .items;
         let Some(dialog) = page.first() else { break };
         seen.push((dialog.title.clone(), dialog.last_message_at.is_some()));
         after = Some(dialog.id);

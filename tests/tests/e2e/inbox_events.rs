@@ -130,7 +130,7 @@ backend_tests!(
         let group_of = |scope: TenantScope| {
             let inbox = app.inbox.clone();
             async move {
-                let dialogs = inbox.dialogs(&scope, DialogQuery::newest(10)).await?;
+                let dialogs = inbox.dialogs(&scope, DialogQuery::newest(10)).await?.items;
                 anyhow::Ok(dialogs.first().map(|d| d.id.to_string()).unwrap_or_default())
             }
         };

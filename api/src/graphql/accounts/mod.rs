@@ -1,5 +1,6 @@
 //! The account pool over GraphQL: offers, rentals and leases, and the accounts a workspace holds.
 
+pub mod lists;
 pub mod mutation;
 pub mod query;
 pub mod sandbox;

@@ -1,22 +1,20 @@
 //! Renting, renewing and releasing accounts.
 
+use crate::graphql::ids::parse_id;
 use async_graphql::{Context, ID, Object};
 use tgos_domain::DomainError;
+use tgos_domain::accounts::pool::AccountsService;
 use tgos_domain::ids::{AccountId, LeaseId};
+use tgos_domain::tenancy::TenancyService;
 
 use tgos_domain::tenancy::TenantScope;
 
 use super::types::{AccountHealth, Lease};
 use crate::graphql::context::{client, principal};
 use crate::graphql::errors::{ApiError, ApiResult};
-use crate::graphql::tenancy::query::workspace_id;
-use crate::graphql::{accounts_service, guards::SignedIn, tenancy_service};
+use crate::graphql::ids::workspace_id;
+use crate::graphql::{guards::SignedIn, service};
 use crate::http::key_limiter::WindowLimiter;
-
-fn parse_id<T: std::str::FromStr>(id: &ID, field: &str, what: &'static str) -> ApiResult<T> {
-    id.parse()
-        .map_err(|_| ApiError::from(DomainError::invalid(field, format!("not a {what} id"))))
-}
 
 #[derive(Debug, Default)]
 pub struct AccountsMutation;
@@ -29,11 +27,11 @@ impl AccountsMutation {
     #[graphql(guard = "SignedIn")]
     async fn rent_account(&self, ctx: &Context<'_>, workspace_id: ID, offer_id: ID, days: i32) -> ApiResult<Lease> {
         let principal = principal(ctx)?;
-        let scope = tenancy_service(ctx)?
+        let scope = service::<TenancyService>(ctx)?
             .scope(principal, self::workspace_id(&workspace_id)?)
             .await?;
         let offer: AccountId = parse_id(&offer_id, "offerId", "account")?;
-        let record = accounts_service(ctx)?
+        let record = service::<AccountsService>(ctx)?
             .rent_account(&scope, principal, &client(ctx), offer, i64::from(days))
             .await?;
         Ok(Lease { record, scope })
@@ -44,9 +42,9 @@ impl AccountsMutation {
     async fn renew_lease(&self, ctx: &Context<'_>, lease_id: ID, days: i32) -> ApiResult<Lease> {
         let principal = principal(ctx)?;
         let id: LeaseId = parse_id(&lease_id, "leaseId", "lease")?;
-        let accounts = accounts_service(ctx)?;
+        let accounts = service::<AccountsService>(ctx)?;
         let workspace = accounts.lease_workspace(principal, id).await?;
-        let scope = tenancy_service(ctx)?.scope(principal, workspace).await?;
+        let scope = service::<TenancyService>(ctx)?.scope(principal, workspace).await?;
         let record = accounts
             .renew_lease(&scope, principal, &client(ctx), id, i64::from(days))
             .await?;
@@ -58,9 +56,9 @@ impl AccountsMutation {
     async fn release_lease(&self, ctx: &Context<'_>, lease_id: ID) -> ApiResult<Lease> {
         let principal = principal(ctx)?;
         let id: LeaseId = parse_id(&lease_id, "leaseId", "lease")?;
-        let accounts = accounts_service(ctx)?;
+        let accounts = service::<AccountsService>(ctx)?;
         let workspace = accounts.lease_workspace(principal, id).await?;
-        let scope = tenancy_service(ctx)?.scope(principal, workspace).await?;
+        let scope = service::<TenancyService>(ctx)?.scope(principal, workspace).await?;
         let record = accounts.release_lease(&scope, principal, &client(ctx), id).await?;
         Ok(Lease { record, scope })
     }
@@ -75,7 +73,7 @@ impl AccountHealthMutation {
     #[graphql(guard = "SignedIn")]
     async fn pause_account(&self, ctx: &Context<'_>, account_id: ID) -> ApiResult<AccountHealth> {
         let (scope, account) = held_scope(ctx, &account_id).await?;
-        let view = accounts_service(ctx)?
+        let view = service::<AccountsService>(ctx)?
             .pause_account(&scope, principal(ctx)?, &client(ctx), account)
             .await?;
         Ok(view.into())
@@ -86,7 +84,7 @@ impl AccountHealthMutation {
     #[graphql(guard = "SignedIn")]
     async fn resume_account(&self, ctx: &Context<'_>, account_id: ID) -> ApiResult<AccountHealth> {
         let (scope, account) = held_scope(ctx, &account_id).await?;
-        let view = accounts_service(ctx)?
+        let view = service::<AccountsService>(ctx)?
             .resume_account(&scope, principal(ctx)?, &client(ctx), account)
             .await?;
         Ok(view.into())
@@ -111,8 +109,10 @@ impl Default for HealthActionLimiter {
 async fn held_scope(ctx: &Context<'_>, account_id: &ID) -> ApiResult<(TenantScope, AccountId)> {
     let principal = principal(ctx)?;
     let account: AccountId = parse_id(account_id, "accountId", "account")?;
-    let workspace = accounts_service(ctx)?.holder_workspace(principal, account).await?;
-    let scope = tenancy_service(ctx)?.scope(principal, workspace).await?;
+    let workspace = service::<AccountsService>(ctx)?
+        .holder_workspace(principal, account)
+        .await?;
+    let scope = service::<TenancyService>(ctx)?.scope(principal, workspace).await?;
     if let Some(limiter) = ctx.data_opt::<HealthActionLimiter>() {
         limiter
             .0

@@ -4,12 +4,14 @@
 use async_graphql::{Context, Enum, ID, Object};
 use tgos_domain::DomainError;
 use tgos_domain::accounts::gateway::GatewayError;
+use tgos_domain::accounts::pool::AccountsService;
 use tgos_domain::ids::AccountId;
+use tgos_domain::tenancy::TenancyService;
 use tgos_telegram::sandbox::{SandboxError, SandboxFault as NetworkFault, SandboxNetwork};
 
 use crate::graphql::context::principal;
 use crate::graphql::errors::{ApiError, ApiResult};
-use crate::graphql::{accounts_service, guards::SignedIn, tenancy_service};
+use crate::graphql::{guards::SignedIn, service};
 use crate::http::key_limiter::WindowLimiter;
 
 /// How the simulated Telegram should refuse an account.
@@ -120,9 +122,9 @@ async fn target<'a>(ctx: &Context<'a>, account_id: &ID) -> ApiResult<(i64, &'a S
     let account: AccountId = account_id
         .parse()
         .map_err(|_| ApiError::from(DomainError::invalid("accountId", "not an account id")))?;
-    let accounts = accounts_service(ctx)?;
+    let accounts = service::<AccountsService>(ctx)?;
     let workspace = accounts.holder_workspace(principal, account).await?;
-    let scope = tenancy_service(ctx)?.scope(principal, workspace).await?;
+    let scope = service::<TenancyService>(ctx)?.scope(principal, workspace).await?;
     let identity = accounts.sandbox_identity(&scope, account).await?;
     // Counted only for callers allowed to drive the account, so nobody else can use up its budget.
     if let Some(limiter) = ctx.data_opt::<SandboxLimiter>() {

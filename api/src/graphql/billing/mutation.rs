@@ -1,12 +1,14 @@
 //! Starting a top-up.
 
 use async_graphql::{Context, ID, Object};
+use tgos_domain::billing::BillingService;
+use tgos_domain::tenancy::TenancyService;
 
 use super::types::{PaymentProvider, TopUp};
 use crate::graphql::context::{client, principal};
 use crate::graphql::errors::ApiResult;
-use crate::graphql::tenancy::query::workspace_id;
-use crate::graphql::{billing_service, guards::SignedIn, tenancy_service};
+use crate::graphql::ids::workspace_id;
+use crate::graphql::{guards::SignedIn, service};
 
 #[derive(Debug, Default)]
 pub struct BillingMutation;
@@ -25,10 +27,10 @@ impl BillingMutation {
         currency: String,
     ) -> ApiResult<TopUp> {
         let principal = principal(ctx)?;
-        let scope = tenancy_service(ctx)?
+        let scope = service::<TenancyService>(ctx)?
             .scope(principal, self::workspace_id(&workspace_id)?)
             .await?;
-        let record = billing_service(ctx)?
+        let record = service::<BillingService>(ctx)?
             .create_top_up(
                 &scope,
                 principal,

@@ -1,18 +1,18 @@
 //! GraphQL views of money, the wallet and top-ups.
 
-use async_graphql::connection::{Connection, Edge};
+use async_graphql::connection::Connection;
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
+use tgos_domain::billing::BillingService;
 use tgos_domain::billing::ledger::EntryKind as DomainEntryKind;
 use tgos_domain::billing::money::Money as DomainMoney;
 use tgos_domain::billing::ports::WalletEntry;
 use tgos_domain::billing::{Provider, TopUpRecord, TopUpStatus as DomainTopUpStatus};
-use tgos_domain::ids::PostingId;
 use tgos_domain::tenancy::TenantScope;
 
-use crate::graphql::billing_service;
 use crate::graphql::errors::ApiResult;
-use crate::graphql::tenancy::connection::{page_size, parse_cursor};
+use crate::graphql::paging::{connection, page_request};
+use crate::graphql::service;
 
 /// An amount in integer minor units (cents) of a currency.
 #[derive(Debug, SimpleObject)]
@@ -107,20 +107,21 @@ impl Wallet {
         first: Option<i32>,
         after: Option<String>,
     ) -> ApiResult<LedgerEntryConnection> {
-        let limit = page_size(first)?;
-        let before: Option<PostingId> = parse_cursor(after.as_deref())?;
-        let mut page = billing_service(ctx)?
-            .wallet_entries(&self.scope, before, limit + 1)
+        let request = page_request(first, after.as_deref())?;
+        let page = service::<BillingService>(ctx)?
+            .wallet_entries(&self.scope, request)
             .await?;
-        let has_next = page.len() as u64 > limit;
-        page.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-        let mut connection = Connection::new(before.is_some(), has_next);
-        connection.edges.extend(
-            page.into_iter()
-                .map(|entry| Edge::new(entry.id.to_string(), LedgerEntry::from(entry))),
-        );
-        Ok(connection)
+        Ok(connection(&request, page, |entry| (entry.id, LedgerEntry::from(entry))))
     }
+}
+
+/// `workspace.wallet` (ADMIN and OWNER, or an API key with `BILLING_READ`).
+pub(crate) async fn wallet(ctx: &Context<'_>, scope: &TenantScope) -> ApiResult<Wallet> {
+    let balance = service::<BillingService>(ctx)?.wallet_balance(scope).await?;
+    Ok(Wallet {
+        scope: scope.clone(),
+        balance,
+    })
 }
 
 /// A payment provider.

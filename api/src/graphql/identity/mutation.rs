@@ -1,8 +1,9 @@
 //! Identity mutations. Each one calls exactly one use case.
 
+use crate::graphql::ids::found_id;
 use async_graphql::{Context, ID, Object};
 use secrecy::SecretString;
-use tgos_domain::DomainError;
+use tgos_domain::identity::IdentityService;
 use tgos_domain::identity::use_cases::{SignInOutcome, SignUpInput as SignUp};
 use tgos_domain::ids::SessionId;
 
@@ -11,7 +12,7 @@ use super::types::{
 };
 use crate::graphql::context::{client, principal};
 use crate::graphql::errors::ApiResult;
-use crate::graphql::{guards::SignedIn, identity_service};
+use crate::graphql::{guards::SignedIn, service};
 
 #[derive(Debug, Default)]
 pub struct IdentityMutation;
@@ -31,7 +32,7 @@ impl IdentityMutation {
             username: input.username,
             password: secret(input.password),
         };
-        let (user, session) = identity_service(ctx)?.sign_up(input, &client(ctx)).await?;
+        let (user, session) = service::<IdentityService>(ctx)?.sign_up(input, &client(ctx)).await?;
         Ok(SignUpPayload {
             user: User::from(&user),
             session: Session::from(session),
@@ -41,7 +42,7 @@ impl IdentityMutation {
     /// Signs in with email or username and password. With two-factor on, returns a challenge to complete
     /// with `completeSignIn`. Repeated failures answer `RATE_LIMITED` with `retryAfter`.
     async fn sign_in(&self, ctx: &Context<'_>, input: SignInInput) -> ApiResult<SignInPayload> {
-        let outcome = identity_service(ctx)?
+        let outcome = service::<IdentityService>(ctx)?
             .sign_in(&input.login, &secret(input.password), &client(ctx))
             .await?;
         Ok(match outcome {
@@ -60,7 +61,7 @@ impl IdentityMutation {
 
     /// Completes a two-factor sign-in with a TOTP code or a backup code.
     async fn complete_sign_in(&self, ctx: &Context<'_>, challenge: String, code: String) -> ApiResult<Session> {
-        let session = identity_service(ctx)?
+        let session = service::<IdentityService>(ctx)?
             .complete_sign_in(&challenge, &code, &client(ctx))
             .await?;
         Ok(Session::from(session))
@@ -69,15 +70,17 @@ impl IdentityMutation {
     /// Ends the current session.
     #[graphql(guard = "SignedIn")]
     async fn sign_out(&self, ctx: &Context<'_>) -> ApiResult<bool> {
-        identity_service(ctx)?.sign_out(principal(ctx)?, &client(ctx)).await?;
+        service::<IdentityService>(ctx)?
+            .sign_out(principal(ctx)?, &client(ctx))
+            .await?;
         Ok(true)
     }
 
     /// Ends one of the viewer's sessions. `NOT_FOUND` for a session that is not theirs or already ended.
     #[graphql(guard = "SignedIn")]
     async fn revoke_session(&self, ctx: &Context<'_>, id: ID) -> ApiResult<bool> {
-        let session: SessionId = id.parse().map_err(|_| DomainError::NotFound("session"))?;
-        identity_service(ctx)?
+        let session: SessionId = found_id(&id, "session")?;
+        service::<IdentityService>(ctx)?
             .revoke_session(principal(ctx)?, session, &client(ctx))
             .await?;
         Ok(true)
@@ -86,7 +89,7 @@ impl IdentityMutation {
     /// Changes the password and ends every other session.
     #[graphql(guard = "SignedIn")]
     async fn change_password(&self, ctx: &Context<'_>, current: String, new: String) -> ApiResult<bool> {
-        identity_service(ctx)?
+        service::<IdentityService>(ctx)?
             .change_password(principal(ctx)?, &secret(current), &secret(new), &client(ctx))
             .await?;
         Ok(true)
@@ -95,7 +98,9 @@ impl IdentityMutation {
     /// Starts adding an authenticator: returns the secret, its otpauth URI and a QR code.
     #[graphql(guard = "SignedIn")]
     async fn begin_totp_enrollment(&self, ctx: &Context<'_>) -> ApiResult<TotpEnrollment> {
-        let enrollment = identity_service(ctx)?.begin_totp_enrollment(principal(ctx)?).await?;
+        let enrollment = service::<IdentityService>(ctx)?
+            .begin_totp_enrollment(principal(ctx)?)
+            .await?;
         Ok(TotpEnrollment {
             secret: enrollment.secret,
             otpauth_uri: enrollment.otpauth_uri,
@@ -106,7 +111,7 @@ impl IdentityMutation {
     /// Turns two-factor on with a code from the authenticator; returns ten backup codes, shown once.
     #[graphql(guard = "SignedIn")]
     async fn confirm_totp_enrollment(&self, ctx: &Context<'_>, code: String) -> ApiResult<BackupCodes> {
-        let backup_codes = identity_service(ctx)?
+        let backup_codes = service::<IdentityService>(ctx)?
             .confirm_totp_enrollment(principal(ctx)?, &code, &client(ctx))
             .await?;
         Ok(BackupCodes { backup_codes })
@@ -115,7 +120,7 @@ impl IdentityMutation {
     /// Replaces all backup codes; needs a TOTP code or an unused backup code.
     #[graphql(guard = "SignedIn")]
     async fn regenerate_backup_codes(&self, ctx: &Context<'_>, code: String) -> ApiResult<BackupCodes> {
-        let backup_codes = identity_service(ctx)?
+        let backup_codes = service::<IdentityService>(ctx)?
             .regenerate_backup_codes(principal(ctx)?, &code, &client(ctx))
             .await?;
         Ok(BackupCodes { backup_codes })
@@ -124,7 +129,7 @@ impl IdentityMutation {
     /// Turns two-factor off; needs the password and a TOTP or backup code.
     #[graphql(guard = "SignedIn")]
     async fn disable_totp(&self, ctx: &Context<'_>, password: String, code: String) -> ApiResult<bool> {
-        identity_service(ctx)?
+        service::<IdentityService>(ctx)?
             .disable_totp(principal(ctx)?, &secret(password), &code, &client(ctx))
             .await?;
         Ok(true)

@@ -1,12 +1,14 @@
 //! `me`: the signed-in person, their sessions and second-factor state.
 
 use async_graphql::{Context, Object};
+use tgos_domain::identity::IdentityService;
+use tgos_domain::tenancy::TenancyService;
 
 use super::types::{SessionInfo, User};
 use crate::graphql::context::signed_in;
 use crate::graphql::errors::{ApiError, ApiResult};
-use crate::graphql::tenancy::types::Workspace;
-use crate::graphql::{guards::SignedIn, identity_service, tenancy_service};
+use crate::graphql::tenancy::workspace::Workspace;
+use crate::graphql::{guards::SignedIn, service};
 use tgos_domain::DomainError;
 use tgos_domain::identity::Principal;
 use tgos_domain::identity::records::SessionRecord;
@@ -43,14 +45,14 @@ pub struct Viewer {
 impl Viewer {
     // Read afresh: the caller's credentials may have been resolved from memory a moment ago.
     async fn user(&self, ctx: &Context<'_>) -> ApiResult<User> {
-        let user = identity_service(ctx)?.current_user(&self.principal).await?;
+        let user = service::<IdentityService>(ctx)?.current_user(&self.principal).await?;
         Ok(User::from(&user))
     }
 
     /// Live sessions, newest first.
     async fn sessions(&self, ctx: &Context<'_>) -> ApiResult<Vec<SessionInfo>> {
         let current = self.session.id;
-        let sessions = identity_service(ctx)?.list_sessions(&self.principal).await?;
+        let sessions = service::<IdentityService>(ctx)?.list_sessions(&self.principal).await?;
         Ok(sessions
             .into_iter()
             .map(|session| {
@@ -62,7 +64,7 @@ impl Viewer {
 
     /// The workspaces the viewer belongs to, oldest membership first.
     async fn workspaces(&self, ctx: &Context<'_>) -> ApiResult<Vec<Workspace>> {
-        let workspaces = tenancy_service(ctx)?.my_workspaces(&self.principal).await?;
+        let workspaces = service::<TenancyService>(ctx)?.my_workspaces(&self.principal).await?;
         Ok(workspaces
             .into_iter()
             .map(|(record, scope)| Workspace::loaded(record, scope))
@@ -71,6 +73,8 @@ impl Viewer {
 
     /// Unused backup codes left (0 when two-factor is off).
     async fn backup_codes_remaining(&self, ctx: &Context<'_>) -> ApiResult<u64> {
-        Ok(identity_service(ctx)?.backup_codes_remaining(&self.principal).await?)
+        Ok(service::<IdentityService>(ctx)?
+            .backup_codes_remaining(&self.principal)
+            .await?)
     }
 }

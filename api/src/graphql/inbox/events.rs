@@ -9,7 +9,10 @@
 //! - A subscriber that falls further behind than the server keeps is disconnected with close code 1013 and a
 //!   reason saying to reconnect with `afterSequence`, instead of the server buffering without bound.
 
+use crate::graphql::ids::parse_id;
 use std::sync::Arc;
+use tgos_domain::inbox::InboxService;
+use tgos_domain::tenancy::TenancyService;
 
 use async_graphql::{Context, ID, SimpleObject, Subscription, Union};
 use chrono::{DateTime, Utc};
@@ -22,8 +25,8 @@ use tgos_domain::tenancy::TenantScope;
 use super::types::{Dialog, Message};
 use crate::graphql::accounts::types::HealthState;
 use crate::graphql::context::{ConnectionControl, MAX_SUBSCRIPTIONS_PER_CONNECTION, principal};
-use crate::graphql::errors::{ApiError, ApiResult};
-use crate::graphql::{guards::SignedIn, inbox_service, tenancy_service};
+use crate::graphql::errors::ApiError;
+use crate::graphql::{guards::SignedIn, service};
 
 /// The close code and reason of a slow consumer.
 pub const SLOW_CONSUMER: (u16, &str) = (
@@ -36,11 +39,6 @@ pub const LOST: (u16, &str) = (
     1011,
     "missed events are no longer kept; reload the inbox, then subscribe without afterSequence",
 );
-
-fn parse_id<T: std::str::FromStr>(id: &ID, field: &str, what: &'static str) -> ApiResult<T> {
-    id.parse()
-        .map_err(|_| ApiError::from(DomainError::invalid(field, format!("not a {what} id"))))
-}
 
 /// What every event says besides its own fields.
 #[derive(Debug, SimpleObject)]
@@ -192,7 +190,7 @@ impl InboxSubscription {
             .as_ref()
             .map(|id| parse_id(id, "accountId", "account"))
             .transpose()?;
-        let tenancy = tenancy_service(ctx)?;
+        let tenancy = service::<TenancyService>(ctx)?;
         let principal = principal(ctx)?;
         tenancy.scope(principal, workspace).await?;
         // Watched from here on, so a removal from now on closes the connection; the scope is read again
@@ -212,7 +210,7 @@ impl InboxSubscription {
         let bus = ctx
             .data_opt::<Arc<dyn EventBus>>()
             .ok_or_else(|| ApiError::from(DomainError::internal("event bus missing from schema data")))?;
-        let feed = inbox_service(ctx)?
+        let feed = service::<InboxService>(ctx)?
             .follow(&**bus, scope.clone(), account, after_sequence.map(i64::from))
             .await?;
         let control = ctx.data_opt::<ConnectionControl>().cloned();

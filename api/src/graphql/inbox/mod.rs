@@ -1,5 +1,6 @@
 //! The inbox over GraphQL: a workspace's dialogs and their messages.
 
+pub mod dialogs;
 pub mod events;
 pub mod mutation;
 pub mod types;

@@ -1,19 +1,18 @@
 //! Acting in a dialog: sending and marking read.
 
+use crate::graphql::ids::parse_id;
 use async_graphql::{Context, ID, Object};
 use tgos_domain::DomainError;
+use tgos_domain::accounts::pool::AccountsService;
 use tgos_domain::ids::{AccountId, DialogId, MessageId};
+use tgos_domain::inbox::InboxService;
+use tgos_domain::tenancy::TenancyService;
 
 use super::types::{Dialog, Message};
 use crate::graphql::context::{client, principal};
 use crate::graphql::errors::{ApiError, ApiResult};
-use crate::graphql::{accounts_service, guards::SignedIn, inbox_service, tenancy_service};
+use crate::graphql::{guards::SignedIn, service};
 use crate::http::key_limiter::WindowLimiter;
-
-fn parse_id<T: std::str::FromStr>(id: &ID, field: &str, what: &'static str) -> ApiResult<T> {
-    id.parse()
-        .map_err(|_| ApiError::from(DomainError::invalid(field, format!("not a {what} id"))))
-}
 
 /// Sends one account makes per minute through the API, and marks of one dialog as read: each is stored and
 /// audited, so both are bounded (Telegram's own limits come on top, through the account's health).
@@ -64,12 +63,14 @@ impl InboxMutation {
         let reply_to: Option<MessageId> = reply_to_id
             .map(|id| parse_id(&id, "replyToId", "message"))
             .transpose()?;
-        let workspace = accounts_service(ctx)?.holder_workspace(principal, account).await?;
-        let scope = tenancy_service(ctx)?.scope(principal, workspace).await?;
+        let workspace = service::<AccountsService>(ctx)?
+            .holder_workspace(principal, account)
+            .await?;
+        let scope = service::<TenancyService>(ctx)?.scope(principal, workspace).await?;
         if let Some(limiter) = ctx.data_opt::<InboxLimiter>() {
             limiter.sends.check(account).map_err(limited)?;
         }
-        let record = inbox_service(ctx)?
+        let record = service::<InboxService>(ctx)?
             .send_message(&scope, principal, &client(ctx), account, dialog, &text, reply_to)
             .await?;
         Ok(Message { record, scope })
@@ -80,9 +81,9 @@ impl InboxMutation {
     async fn mark_dialog_read(&self, ctx: &Context<'_>, dialog_id: ID) -> ApiResult<Dialog> {
         let principal = principal(ctx)?;
         let dialog: DialogId = parse_id(&dialog_id, "dialogId", "dialog")?;
-        let inbox = inbox_service(ctx)?;
+        let inbox = service::<InboxService>(ctx)?;
         let workspace = inbox.dialog_workspace(principal, dialog).await?;
-        let scope = tenancy_service(ctx)?.scope(principal, workspace).await?;
+        let scope = service::<TenancyService>(ctx)?.scope(principal, workspace).await?;
         if let Some(limiter) = ctx.data_opt::<InboxLimiter>() {
             limiter.read_marks.check(dialog).map_err(limited)?;
         }

@@ -1,11 +1,12 @@
 //! GraphQL views of dialogs and messages. Every field resolves through the inbox use cases under the
 //! workspace's scope, nested ones batched per operation (`graphql::loaders`).
 
-use async_graphql::connection::{Connection, Edge};
+use async_graphql::connection::Connection;
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use tgos_domain::accounts::gateway::PeerKind as DomainPeerKind;
 use tgos_domain::accounts::pool::AccountRecord;
+use tgos_domain::inbox::InboxService;
 use tgos_domain::inbox::{
     DeliveryStatus as DomainDeliveryStatus, DialogRecord, Direction as DomainDirection, MessageRecord,
 };
@@ -13,9 +14,9 @@ use tgos_domain::tenancy::TenantScope;
 
 use crate::graphql::accounts::types::TelegramAccount;
 use crate::graphql::errors::ApiResult;
-use crate::graphql::inbox_service;
 use crate::graphql::loaders::{DialogOf, HeldAccount, LastMessageOf, load};
-use crate::graphql::tenancy::connection::{page_size, parse_cursor};
+use crate::graphql::paging::{connection, page_request};
+use crate::graphql::service;
 
 /// What kind of conversation a peer is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -136,24 +137,14 @@ impl Dialog {
         first: Option<i32>,
         after: Option<String>,
     ) -> ApiResult<MessageConnection> {
-        let limit = page_size(first)?;
-        let before = parse_cursor(after.as_deref())?;
-        let mut page = inbox_service(ctx)?
-            .messages(&self.scope, self.record.id, before, limit + 1)
+        let request = page_request(first, after.as_deref())?;
+        let page = service::<InboxService>(ctx)?
+            .messages(&self.scope, self.record.id, request)
             .await?;
-        let has_next = page.len() as u64 > limit;
-        page.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-        let mut connection = Connection::new(before.is_some(), has_next);
-        connection.edges.extend(page.into_iter().map(|record| {
-            Edge::new(
-                record.id.to_string(),
-                Message {
-                    record,
-                    scope: self.scope.clone(),
-                },
-            )
-        }));
-        Ok(connection)
+        Ok(connection(&request, page, |record| {
+            let scope = self.scope.clone();
+            (record.id, Message { record, scope })
+        }))
     }
 }
 

@@ -5,11 +5,12 @@ use chrono::{DateTime, Utc};
 use tgos_domain::DomainError;
 use tgos_domain::ids::ApiKeyId;
 use tgos_domain::tenancy::api_keys::{ApiKeyRecord, Scope as DomainScope};
+use tgos_domain::tenancy::{TenancyService, TenantScope};
 
-use super::query::workspace_id;
 use crate::graphql::context::{client, principal};
 use crate::graphql::errors::{ApiError, ApiResult};
-use crate::graphql::{guards::SignedIn, tenancy_service};
+use crate::graphql::ids::workspace_id;
+use crate::graphql::{guards::SignedIn, service};
 
 /// What an API key may reach.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -81,6 +82,12 @@ impl From<ApiKeyRecord> for ApiKey {
     }
 }
 
+/// `workspace.apiKeys`: the keys that are not revoked, newest first (ADMIN and OWNER).
+pub(crate) async fn of_workspace(ctx: &Context<'_>, scope: &TenantScope) -> ApiResult<Vec<ApiKey>> {
+    let keys = service::<TenancyService>(ctx)?.api_keys(scope).await?;
+    Ok(keys.into_iter().map(ApiKey::from).collect())
+}
+
 /// A new key and its secret, shown this once.
 #[derive(Debug, SimpleObject)]
 pub struct CreatedApiKey {
@@ -105,7 +112,7 @@ impl ApiKeyMutation {
         expires_at: Option<DateTime<Utc>>,
     ) -> ApiResult<CreatedApiKey> {
         let scopes: Vec<DomainScope> = scopes.into_iter().map(DomainScope::from).collect();
-        let created = tenancy_service(ctx)?
+        let created = service::<TenancyService>(ctx)?
             .create_api_key(
                 principal(ctx)?,
                 &client(ctx),
@@ -127,7 +134,7 @@ impl ApiKeyMutation {
         let id: ApiKeyId = id
             .parse()
             .map_err(|_| ApiError::from(DomainError::NotFound("API key")))?;
-        tenancy_service(ctx)?
+        service::<TenancyService>(ctx)?
             .revoke_api_key(principal(ctx)?, &client(ctx), id)
             .await?;
         Ok(true)

@@ -1,11 +1,32 @@
 //! GraphQL view of audit entries.
 
 use async_graphql::connection::Connection;
-use async_graphql::{Enum, ID, Json, Object, SimpleObject};
+use async_graphql::{Context, Enum, ID, Json, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use tgos_domain::audit::{ActorKind as DomainActorKind, AuditRecord};
+use tgos_domain::tenancy::{TenancyService, TenantScope};
+
+use crate::graphql::errors::ApiResult;
+use crate::graphql::paging::{connection, page_request};
+use crate::graphql::service;
 
 pub type AuditEntryConnection = Connection<String, AuditEntry>;
+
+/// `workspace.auditLog`: newest first, optionally of one action (ADMIN and OWNER, or keys with
+/// `AUDIT_READ`).
+pub(crate) async fn audit_log(
+    ctx: &Context<'_>,
+    scope: &TenantScope,
+    first: Option<i32>,
+    after: Option<&str>,
+    action: Option<&str>,
+) -> ApiResult<AuditEntryConnection> {
+    let request = page_request(first, after)?;
+    let page = service::<TenancyService>(ctx)?
+        .audit_log(scope, request, action)
+        .await?;
+    Ok(connection(&request, page, |entry| (entry.sequence, AuditEntry(entry))))
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 pub enum ActorKind {

@@ -5,12 +5,14 @@ use chrono::{DateTime, Utc};
 use tgos_domain::DomainError;
 use tgos_domain::ids::InvitationId;
 use tgos_domain::tenancy::invitations::InvitationRecord;
+use tgos_domain::tenancy::{TenancyService, TenantScope};
 
-use super::query::workspace_id;
-use super::types::{Role, Workspace};
+use super::types::Role;
+use super::workspace::Workspace;
 use crate::graphql::context::{client, principal};
 use crate::graphql::errors::{ApiError, ApiResult};
-use crate::graphql::{guards::SignedIn, tenancy_service};
+use crate::graphql::ids::workspace_id;
+use crate::graphql::{guards::SignedIn, service};
 
 /// A pending invitation. The token is never shown here: only the invitee's email carries it.
 #[derive(Debug, SimpleObject)]
@@ -34,6 +36,12 @@ impl From<InvitationRecord> for Invitation {
     }
 }
 
+/// `workspace.invitations`: the pending ones, newest first (ADMIN and OWNER).
+pub(crate) async fn pending(ctx: &Context<'_>, scope: &TenantScope) -> ApiResult<Vec<Invitation>> {
+    let pending = service::<TenancyService>(ctx)?.invitations(scope).await?;
+    Ok(pending.into_iter().map(Invitation::from).collect())
+}
+
 #[derive(Debug, Default)]
 pub struct InvitationMutation;
 
@@ -48,7 +56,7 @@ impl InvitationMutation {
         email: String,
         role: Role,
     ) -> ApiResult<Invitation> {
-        let invitation = tenancy_service(ctx)?
+        let invitation = service::<TenancyService>(ctx)?
             .invite_member(
                 principal(ctx)?,
                 &client(ctx),
@@ -63,7 +71,7 @@ impl InvitationMutation {
     /// Joins a workspace with the token from an invitation email. Only the invited email's account can.
     #[graphql(guard = "SignedIn")]
     async fn accept_invitation(&self, ctx: &Context<'_>, token: String) -> ApiResult<Workspace> {
-        let (record, scope) = tenancy_service(ctx)?
+        let (record, scope) = service::<TenancyService>(ctx)?
             .accept_invitation(principal(ctx)?, &client(ctx), &token)
             .await?;
         Ok(Workspace::loaded(record, scope))
@@ -75,7 +83,7 @@ impl InvitationMutation {
         let id: InvitationId = id
             .parse()
             .map_err(|_| ApiError::from(DomainError::NotFound("invitation")))?;
-        tenancy_service(ctx)?
+        service::<TenancyService>(ctx)?
             .revoke_invitation(principal(ctx)?, &client(ctx), self::workspace_id(&workspace_id)?, id)
             .await?;
         Ok(true)

@@ -2,8 +2,9 @@
 
 pub mod api_keys;
 pub mod audit;
-pub mod connection;
 pub mod invitations;
+pub mod members;
 pub mod mutation;
 pub mod query;
 pub mod types;
+pub mod workspace;

@@ -1,20 +1,23 @@
 //! Workspace and member mutations. Each calls one use case; each change is audited by it.
 
+use crate::graphql::ids::found_id;
 use async_graphql::{Context, ID, Object};
-use tgos_domain::DomainError;
 use tgos_domain::ids::UserId;
+use tgos_domain::tenancy::TenancyService;
 
-use super::query::workspace_id;
-use super::types::{Member, Role, Workspace};
+use super::members::Member;
+use super::types::Role;
+use super::workspace::Workspace;
 use crate::graphql::context::{client, principal};
-use crate::graphql::errors::{ApiError, ApiResult};
-use crate::graphql::{guards::SignedIn, tenancy_service};
+use crate::graphql::errors::ApiResult;
+use crate::graphql::ids::workspace_id;
+use crate::graphql::{guards::SignedIn, service};
 
 #[derive(Debug, Default)]
 pub struct TenancyMutation;
 
 fn user_id(id: &ID) -> ApiResult<UserId> {
-    id.parse().map_err(|_| ApiError::from(DomainError::NotFound("member")))
+    found_id(id, "member")
 }
 
 #[Object]
@@ -22,7 +25,7 @@ impl TenancyMutation {
     /// Creates a workspace; the caller becomes its OWNER.
     #[graphql(guard = "SignedIn")]
     async fn create_workspace(&self, ctx: &Context<'_>, name: String) -> ApiResult<Workspace> {
-        let service = tenancy_service(ctx)?;
+        let service = service::<TenancyService>(ctx)?;
         let principal = principal(ctx)?;
         let record = service.create_workspace(principal, &name, &client(ctx)).await?;
         let scope = service.scope(principal, record.id).await?;
@@ -38,7 +41,7 @@ impl TenancyMutation {
         user_id: ID,
         role: Role,
     ) -> ApiResult<Member> {
-        let member = tenancy_service(ctx)?
+        let member = service::<TenancyService>(ctx)?
             .change_member_role(
                 principal(ctx)?,
                 &client(ctx),
@@ -53,7 +56,7 @@ impl TenancyMutation {
     /// Removes a member of lower rank; removing yourself leaves the workspace (not for the owner).
     #[graphql(guard = "SignedIn")]
     async fn remove_member(&self, ctx: &Context<'_>, workspace_id: ID, user_id: ID) -> ApiResult<bool> {
-        tenancy_service(ctx)?
+        service::<TenancyService>(ctx)?
             .remove_member(
                 principal(ctx)?,
                 &client(ctx),
@@ -67,7 +70,7 @@ impl TenancyMutation {
     /// Makes another member the OWNER; the caller (the owner) becomes ADMIN.
     #[graphql(guard = "SignedIn")]
     async fn transfer_ownership(&self, ctx: &Context<'_>, workspace_id: ID, user_id: ID) -> ApiResult<Workspace> {
-        let service = tenancy_service(ctx)?;
+        let service = service::<TenancyService>(ctx)?;
         let principal = principal(ctx)?;
         let workspace = self::workspace_id(&workspace_id)?;
         let record = service

@@ -5,6 +5,7 @@ use crate::billing::money::Money;
 use crate::billing::ports::WalletEntry;
 use crate::error::DomainResult;
 use crate::ids::PostingId;
+use crate::paging::{Page, PageRequest};
 use crate::tenancy::api_keys::Scope;
 use crate::tenancy::{Role, TenantScope};
 
@@ -16,14 +17,14 @@ impl BillingService {
         Ok(self.store.wallet_balance(scope, self.config.currency).await?)
     }
 
-    /// Entries newest first; `limit` is the page size the caller already capped.
+    /// A page of entries newest first.
     pub async fn wallet_entries(
         &self,
         scope: &TenantScope,
-        before: Option<PostingId>,
-        limit: u64,
-    ) -> DomainResult<Vec<WalletEntry>> {
+        page: PageRequest<PostingId>,
+    ) -> DomainResult<Page<WalletEntry>> {
         scope.require(Role::Admin, Some(Scope::BillingRead), READ)?;
-        Ok(self.store.wallet_entries(scope, before, limit).await?)
+        page.read(|before, rows| self.store.wallet_entries(scope, before, rows))
+            .await
     }
 }

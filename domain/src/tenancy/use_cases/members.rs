@@ -5,24 +5,18 @@ use serde_json::json;
 use crate::error::{DomainError, DomainResult};
 use crate::identity::Principal;
 use crate::ids::{UserId, WorkspaceId};
+use crate::paging::{Page, PageRequest};
 use crate::request::ClientInfo;
 use crate::tenancy::records::MemberView;
 use crate::tenancy::service::WorkspaceEvent;
 use crate::tenancy::{Role, TenancyService, TenantScope, rules};
 
-/// The most members a page may hold.
-pub const MAX_PAGE: u64 = 100;
-
 impl TenancyService {
-    /// A page of members ordered by user id; `first` is capped at [`MAX_PAGE`].
-    pub async fn members(
-        &self,
-        scope: &TenantScope,
-        after: Option<UserId>,
-        first: u64,
-    ) -> DomainResult<Vec<MemberView>> {
+    /// A page of members ordered by user id.
+    pub async fn members(&self, scope: &TenantScope, page: PageRequest<UserId>) -> DomainResult<Page<MemberView>> {
         scope.require(Role::Viewer, None, "the member list")?;
-        Ok(self.store.list_members(scope, after, first.min(MAX_PAGE)).await?)
+        page.read(|after, rows| self.store.list_members(scope, after, rows))
+            .await
     }
 
     pub async fn change_member_role(

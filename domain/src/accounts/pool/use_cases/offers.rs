@@ -7,6 +7,7 @@ use crate::accounts::pool::service::AccountsService;
 use crate::error::{DomainError, DomainResult};
 use crate::identity::Principal;
 use crate::ids::{AccountId, LeaseId, WorkspaceId};
+use crate::paging::{Page, PageRequest};
 use crate::tenancy::api_keys::Scope;
 use crate::tenancy::{Role, TenantScope};
 
@@ -17,15 +18,15 @@ pub fn may_read_accounts(scope: &TenantScope) -> bool {
 }
 
 impl AccountsService {
-    /// Accounts on offer, oldest first. People and API keys alike may browse the pool.
+    /// A page of the accounts on offer, oldest first. People and API keys alike may browse the pool.
     pub async fn offers(
         &self,
         _principal: &Principal,
         country: Option<&CountryCode>,
-        after: Option<AccountId>,
-        limit: u64,
-    ) -> DomainResult<Vec<AccountRecord>> {
-        Ok(self.store.offered_accounts(country, after, limit).await?)
+        page: PageRequest<AccountId>,
+    ) -> DomainResult<Page<AccountRecord>> {
+        page.read(|after, rows| self.store.offered_accounts(country, after, rows))
+            .await
     }
 
     /// The workspace a lease named by id belongs to: an API key's own workspace, or for a person one of their
@@ -63,26 +64,22 @@ impl AccountsService {
             .ok_or(DomainError::NotFound("account"))
     }
 
-    /// The workspace's leases, newest first.
-    pub async fn leases(
-        &self,
-        scope: &TenantScope,
-        before: Option<LeaseId>,
-        limit: u64,
-    ) -> DomainResult<Vec<LeaseRecord>> {
+    /// A page of the workspace's leases, newest first.
+    pub async fn leases(&self, scope: &TenantScope, page: PageRequest<LeaseId>) -> DomainResult<Page<LeaseRecord>> {
         scope.require(Role::Viewer, Some(Scope::AccountsRead), "reading leases")?;
-        Ok(self.store.leases_of(scope, before, limit).await?)
+        page.read(|before, rows| self.store.leases_of(scope, before, rows))
+            .await
     }
 
-    /// The accounts the workspace holds now, oldest first.
+    /// A page of the accounts the workspace holds now, oldest first.
     pub async fn leased_accounts(
         &self,
         scope: &TenantScope,
-        after: Option<AccountId>,
-        limit: u64,
-    ) -> DomainResult<Vec<AccountRecord>> {
+        page: PageRequest<AccountId>,
+    ) -> DomainResult<Page<AccountRecord>> {
         scope.require(Role::Viewer, Some(Scope::AccountsRead), "reading accounts")?;
-        Ok(self.store.leased_accounts(scope, after, limit).await?)
+        page.read(|after, rows| self.store.leased_accounts(scope, after, rows))
+            .await
     }
 
     /// Those of `ids` the workspace holds now, in one read (the accounts a page's nested fields name). The

@@ -1,0 +1,147 @@
+//! The `Workspace` type: a thin hub. Each field is one call into its own area (tenancy, billing, accounts,
+//! inbox, audit), which authorizes through the caller's scope and reads what it shows.
+
+use async_graphql::{Context, ID, Object};
+use chrono::{DateTime, Utc};
+use tgos_domain::tenancy::records::WorkspaceRecord;
+use tgos_domain::tenancy::{TenancyService, TenantScope};
+
+use super::api_keys::{self, ApiKey};
+use super::audit::{self, AuditEntryConnection};
+use super::invitations::{self, Invitation};
+use super::members::{self, MemberConnection};
+use super::types::Role;
+use crate::graphql::accounts::lists as accounts;
+use crate::graphql::accounts::types::{LeaseConnection, TelegramAccountConnection};
+use crate::graphql::billing::types::{self as billing, Wallet};
+use crate::graphql::errors::ApiResult;
+use crate::graphql::inbox::dialogs as inbox;
+use crate::graphql::inbox::types::DialogConnection;
+use crate::graphql::service;
+
+/// A team workspace, as seen by one of its members. Its own row is read only when a field shows it (its
+/// name, when it was created): the caller's scope already proves the workspace exists, so a query that only
+/// reaches through it (its dialogs, say) costs no read of the workspace itself.
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    record: tokio::sync::OnceCell<WorkspaceRecord>,
+    pub scope: TenantScope,
+}
+
+impl Workspace {
+    /// A workspace whose row the caller already read.
+    pub fn loaded(record: WorkspaceRecord, scope: TenantScope) -> Self {
+        Self {
+            record: tokio::sync::OnceCell::new_with(Some(record)),
+            scope,
+        }
+    }
+
+    /// A workspace known by the caller's scope; its row is read when first needed.
+    pub fn by_scope(scope: TenantScope) -> Self {
+        Self {
+            record: tokio::sync::OnceCell::new(),
+            scope,
+        }
+    }
+
+    /// The workspace's row, read at most once per value however many fields need it.
+    async fn record(&self, ctx: &Context<'_>) -> ApiResult<&WorkspaceRecord> {
+        self.record
+            .get_or_try_init(|| async { Ok(service::<TenancyService>(ctx)?.workspace(&self.scope).await?) })
+            .await
+    }
+}
+
+#[Object]
+impl Workspace {
+    async fn id(&self) -> ID {
+        ID(self.scope.workspace_id().to_string())
+    }
+
+    async fn name(&self, ctx: &Context<'_>) -> ApiResult<&str> {
+        Ok(&self.record(ctx).await?.name)
+    }
+
+    async fn created_at(&self, ctx: &Context<'_>) -> ApiResult<DateTime<Utc>> {
+        Ok(self.record(ctx).await?.created_at)
+    }
+
+    /// The caller's role here.
+    /// The caller's role here; `FORBIDDEN` for an API key, which holds scopes instead.
+    async fn viewer_role(&self) -> ApiResult<Role> {
+        Ok(self.scope.member_role()?.into())
+    }
+
+    /// Members ordered by account, `first` at most 100.
+    async fn members(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<MemberConnection> {
+        members::page(ctx, &self.scope, first, after.as_deref()).await
+    }
+
+    /// The workspace's API keys that are not revoked, newest first (ADMIN and OWNER).
+    async fn api_keys(&self, ctx: &Context<'_>) -> ApiResult<Vec<ApiKey>> {
+        api_keys::of_workspace(ctx, &self.scope).await
+    }
+
+    /// Pending invitations, newest first (ADMIN and OWNER).
+    async fn invitations(&self, ctx: &Context<'_>) -> ApiResult<Vec<Invitation>> {
+        invitations::pending(ctx, &self.scope).await
+    }
+
+    /// The prepaid wallet (ADMIN and OWNER, or an API key with `BILLING_READ`).
+    async fn wallet(&self, ctx: &Context<'_>) -> ApiResult<Wallet> {
+        billing::wallet(ctx, &self.scope).await
+    }
+
+    /// The workspace's leases, newest first (VIEWER and above, or keys with `ACCOUNTS_READ`).
+    async fn leases(&self, ctx: &Context<'_>, first: Option<i32>, after: Option<String>) -> ApiResult<LeaseConnection> {
+        accounts::leases(ctx, &self.scope, first, after.as_deref()).await
+    }
+
+    /// The Telegram accounts the workspace holds now (VIEWER and above, or keys with `ACCOUNTS_READ`).
+    async fn accounts(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<TelegramAccountConnection> {
+        accounts::held_accounts(ctx, &self.scope, first, after.as_deref()).await
+    }
+
+    /// The workspace's dialogs, newest message first, optionally of one account and only unread ones (VIEWER
+    /// and above, or keys with `INBOX_READ`).
+    async fn dialogs(
+        &self,
+        ctx: &Context<'_>,
+        account_id: Option<ID>,
+        unread_only: Option<bool>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<DialogConnection> {
+        inbox::dialogs(
+            ctx,
+            &self.scope,
+            account_id.as_ref(),
+            unread_only,
+            first,
+            after.as_deref(),
+        )
+        .await
+    }
+
+    /// The workspace's audit trail, newest first (ADMIN and OWNER).
+    async fn audit_log(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        action: Option<String>,
+    ) -> ApiResult<AuditEntryConnection> {
+        audit::audit_log(ctx, &self.scope, first, after.as_deref(), action.as_deref()).await
+    }
+}
