@@ -116,6 +116,9 @@ pub struct ServerSettings {
     pub addr: SocketAddr,
     /// Seconds in-flight requests get to finish after SIGINT/SIGTERM.
     pub shutdown_grace_secs: u64,
+    /// Whether this process runs the background work (the outbox relay, the lease expiry sweep, the inbox
+    /// sync) besides serving; `false` serves only.
+    pub workers: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -199,6 +202,7 @@ fn defaults() -> Defaults {
         server: ServerSettings {
             addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             shutdown_grace_secs: 30,
+            workers: true,
         },
         database: DatabaseDefaults { max_connections: 16 },
         graphql: GraphqlSettings {

@@ -4,7 +4,6 @@
 //! finish, then the process exits 0.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -13,14 +12,10 @@ use poem::listener::{Acceptor as _, Listener as _, TcpListener};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use tgos_domain::accounts::pool::AccountsService;
-use tgos_domain::clock::SystemClock;
-use tgos_domain::events::OutboxRelay;
-use tgos_domain::inbox::InboxService;
-
 use crate::app::AppState;
 use crate::config::Settings;
 use crate::http::routes;
+use crate::workers::Workers;
 
 /// A server accepting connections.
 #[derive(Debug)]
@@ -29,12 +24,8 @@ pub struct RunningServer {
     pub state: AppState,
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<std::io::Result<()>>,
-    /// The lease expiry sweep; stopped with the server.
-    sweep: JoinHandle<()>,
-    /// The inbox sync; stopped with the server.
-    sync: JoinHandle<()>,
-    /// The outbox relay; stopped with the server.
-    relay: JoinHandle<()>,
+    /// The background loops (relay, sweep, sync); stopped with the server.
+    workers: Workers,
 }
 
 impl RunningServer {
@@ -43,41 +34,9 @@ impl RunningServer {
         if let Some(shutdown) = self.shutdown.take() {
             let _ignored = shutdown.send(());
         }
-        self.sweep.abort();
-        self.sync.abort();
-        self.relay.abort();
+        self.workers.stop();
         self.task.await.context("server task panicked")??;
         Ok(())
-    }
-}
-
-/// Every `period`, brings the inbox of every rented account up to date (one account at a time, each on its
-/// connection lease, so replicas never connect one account twice).
-async fn sync_inboxes(inbox: InboxService, period: Duration) {
-    let mut ticks = tokio::time::interval(period);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        ticks.tick().await;
-        match inbox.sync_all().await {
-            Ok(0) => {}
-            Ok(stored) => tracing::debug!(stored, "inbox sync stored new messages"),
-            Err(error) => tracing::error!(error = %error, detail = ?error, "the inbox sync failed"),
-        }
-    }
-}
-
-/// Every `period`, returns the accounts of leases that ran out to the pool. A failed sweep is logged and
-/// retried at the next tick; nothing it half-did stays half-done (one transaction per lease).
-async fn sweep_expired_leases(accounts: AccountsService, period: Duration) {
-    let mut ticks = tokio::time::interval(period);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        ticks.tick().await;
-        match accounts.expire_due_leases().await {
-            Ok(0) => {}
-            Ok(ended) => tracing::info!(ended, "leases expired; their accounts are back in the pool"),
-            Err(error) => tracing::error!(error = %error, detail = ?error, "the lease expiry sweep failed"),
-        }
     }
 }
 
@@ -96,24 +55,12 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
         .and_then(|addr| addr.as_socket_addr().copied())
         .context("listener has no address")?;
     tracing::info!(%addr, "listening on http://{addr}/graphql");
-    let sweep = tokio::spawn(sweep_expired_leases(
-        state.accounts.clone(),
-        Duration::from_secs(state.settings.accounts.expiry_sweep_secs.max(1)),
-    ));
-    let sync = tokio::spawn(sync_inboxes(
-        state.inbox.clone(),
-        Duration::from_secs(state.settings.telegram.sync_every_secs.max(1)),
-    ));
-    let relay = OutboxRelay::new(
-        state.store.clone(),
-        state.bus.clone(),
-        Arc::new(SystemClock),
-        state.outbox.clone(),
-    );
-    let relay = tokio::spawn(relay.run(
-        Duration::from_millis(state.settings.events.relay_tick_ms.max(10)),
-        Duration::from_secs(state.settings.events.replay_window_hours.max(1) * 60 * 60),
-    ));
+    let workers = if state.settings.server.workers {
+        Workers::start(&state)
+    } else {
+        tracing::info!("background workers are off (server.workers = false)");
+        Workers::none()
+    };
     let (shutdown, signal) = oneshot::channel::<()>();
     let app = routes(state.clone());
     let task = tokio::spawn(async move {
@@ -132,9 +79,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
         state,
         shutdown: Some(shutdown),
         task,
-        sweep,
-        sync,
-        relay,
+        workers,
     })
 }
 

@@ -28,6 +28,11 @@ pub struct TestOptions {
     pub live_window: usize,
     /// How often open WebSockets are pinged (`events.keepalive_secs`).
     pub keepalive_secs: u64,
+    /// Whether the server runs its background loops (`server.workers`): the outbox relay, the lease expiry
+    /// sweep and the inbox sync (the last two on a day's tick in tests, which run them on demand).
+    pub workers: bool,
+    /// How long resolved credentials stay in memory (`auth.credential_cache_secs`).
+    pub credential_cache_secs: u64,
 }
 
 impl Default for TestOptions {
@@ -43,24 +48,30 @@ impl Default for TestOptions {
             subscriber_buffer: 1024,
             live_window: 64,
             keepalive_secs: 30,
+            workers: true,
+            credential_cache_secs: 5,
         }
     }
 }
 
 impl TestOptions {
+    /// For tests that count the SQL statements of a request: nothing runs in the background (no relay tick
+    /// adds its statements to the count), and a caller's credentials stay cached for the whole test (no
+    /// expiry makes a request read them again, however slowly the test's set-up runs).
+    pub fn counting_statements() -> Self {
+        Self {
+            workers: false,
+            credential_cache_secs: 3_600,
+            ..Self::default()
+        }
+    }
+
     /// Thresholds high enough that throttling never decides a test about something else.
     pub fn lenient_lockout() -> Self {
         Self {
             account_lockout_threshold: 1000,
             ip_lockout_threshold: 1000,
-            max_depth: None,
-            max_complexity: None,
-            sign_ups_per_ip_per_hour: 20,
-            api_key_requests_per_minute: 600,
-            stripe_configured: true,
-            subscriber_buffer: 1024,
-            live_window: 64,
-            keepalive_secs: 30,
+            ..Self::default()
         }
     }
 }
@@ -127,6 +138,8 @@ impl TestApp {
         settings.events.subscriber_buffer = options.subscriber_buffer;
         settings.events.live_window = options.live_window;
         settings.events.keepalive_secs = options.keepalive_secs;
+        settings.server.workers = options.workers;
+        settings.auth.credential_cache_secs = options.credential_cache_secs;
         // Tests run the lease expiry sweep themselves, when they mean to.
         settings.accounts.expiry_sweep_secs = 24 * 60 * 60;
         // Tests sync inboxes themselves too.

@@ -3,7 +3,8 @@
 //! Rules: an event is published only once its transaction committed (the relay reads committed rows); it is
 //! marked published after it reached the bus, so a crash in between publishes it again rather than never
 //! (subscribers drop repeats by sequence). Use cases wake the relay after they commit ([`Outbox::committed`]);
-//! a slow tick catches anything a wake missed, and unpublished events left by a restart.
+//! the server's loop runs [`OutboxRelay::relay_once`] on each wake and on a slow tick, which catches anything a
+//! wake missed and unpublished events left by a restart.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -95,27 +96,8 @@ impl OutboxRelay {
         Ok(self.store.prune_published(before).await?)
     }
 
-    /// Relays on every wake and at least every `tick`, pruning the replay window every `prune_every` ticks,
-    /// until the task is dropped. A failing pass is logged and retried at the next tick.
-    pub async fn run(self, tick: Duration, window: Duration) {
-        const PRUNE_EVERY: u32 = 600;
-        let mut ticks = 0_u32;
-        loop {
-            if let Err(error) = self.relay_once().await {
-                tracing::warn!(%error, "relaying events failed; retrying");
-            }
-            ticks = ticks.wrapping_add(1);
-            if ticks % PRUNE_EVERY == 1 {
-                match self.prune(window).await {
-                    Ok(0) => {}
-                    Ok(pruned) => tracing::debug!(pruned, "pruned events past the replay window"),
-                    Err(error) => tracing::warn!(%error, "pruning events failed"),
-                }
-            }
-            tokio::select! {
-                () = self.outbox.woken() => {}
-                () = tokio::time::sleep(tick) => {}
-            }
-        }
+    /// Returns when a use case woke the relay ([`Outbox::committed`]) since the last wake was taken.
+    pub async fn woken(&self) {
+        self.outbox.woken().await;
     }
 }

@@ -14,11 +14,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use async_trait::async_trait;
 use tgos_domain::accounts::TelegramSession;
 use tgos_domain::accounts::gateway::{
-    GatewayConnection, GatewayError, MAX_PAGE, Peer, PeerKey, RemoteDialog, RemoteMessage, StampedUpdate,
-    TelegramGateway, UpdateDifference, UpdateState, check_outgoing_text,
+    GatewayConnection, GatewayError, MAX_PAGE, Peer, PeerKey, RemoteDialog, RemoteMessage, TelegramGateway,
+    UpdateDifference, UpdateState, UpdateStream, check_outgoing_text,
 };
 use tgos_domain::ids::AccountId;
-use tokio::sync::broadcast;
 
 use super::ids::sandbox_user_id;
 use super::network::SandboxNetwork;
@@ -205,7 +204,7 @@ impl GatewayConnection for SandboxConnection {
         })
     }
 
-    fn subscribe(&self) -> broadcast::Receiver<StampedUpdate> {
+    fn subscribe(&self) -> UpdateStream {
         let receiver = if self.closed.load(Ordering::Acquire) {
             None
         } else {
@@ -216,7 +215,7 @@ impl GatewayConnection for SandboxConnection {
                 .and_then(|mailbox| mailbox.subscribe(self.connection))
         };
         // A dead connection gives a stream that is already closed.
-        receiver.unwrap_or_else(|| broadcast::channel(1).1)
+        receiver.unwrap_or_else(UpdateStream::closed)
     }
 
     async fn disconnect(&self) {

@@ -10,9 +10,8 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use tgos_domain::accounts::gateway::{
-    GatewayUpdate, PeerKey, RemoteMessage, StampedUpdate, UpdateDifference, UpdateState,
+    GatewayUpdate, PeerKey, RemoteMessage, StampedUpdate, UpdateDifference, UpdateFanout, UpdateState, UpdateStream,
 };
-use tokio::sync::broadcast;
 
 use super::fault::SandboxFault;
 
@@ -64,7 +63,7 @@ pub(crate) struct Mailbox {
     duplicate_next: u32,
     pub send_faults: VecDeque<SandboxFault>,
     pub session_invalid: bool,
-    live: HashMap<u64, broadcast::Sender<StampedUpdate>>,
+    live: HashMap<u64, UpdateFanout>,
 }
 
 impl Mailbox {
@@ -120,9 +119,9 @@ impl Mailbox {
         };
         for _ in 0..times {
             self.journal.push_back(stamped.clone());
-            for sender in self.live.values() {
-                // No receiver yet is fine: the journal has it.
-                let _ = sender.send(stamped.clone());
+            for fanout in self.live.values() {
+                // No subscriber yet is fine: the journal has it.
+                fanout.publish(stamped.clone());
             }
         }
         while self.journal.len() > self.capacity {
@@ -151,8 +150,7 @@ impl Mailbox {
     }
 
     pub fn open_connection(&mut self, connection: u64) {
-        let (sender, _) = broadcast::channel(LIVE_BUFFER);
-        self.live.insert(connection, sender);
+        self.live.insert(connection, UpdateFanout::new(LIVE_BUFFER));
     }
 
     pub fn is_open(&self, connection: u64) -> bool {
@@ -168,7 +166,7 @@ impl Mailbox {
         self.live.clear();
     }
 
-    pub fn subscribe(&self, connection: u64) -> Option<broadcast::Receiver<StampedUpdate>> {
-        self.live.get(&connection).map(broadcast::Sender::subscribe)
+    pub fn subscribe(&self, connection: u64) -> Option<UpdateStream> {
+        self.live.get(&connection).map(UpdateFanout::subscribe)
     }
 }

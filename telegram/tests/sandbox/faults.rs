@@ -72,8 +72,8 @@ async fn session_invalid_kills_open_connections_and_refuses_connect_until_regist
         Err(GatewayError::SessionInvalid)
     );
     assert!(matches!(
-        stream.try_recv(),
-        Err(tokio::sync::broadcast::error::TryRecvError::Closed)
+        stream.try_next(),
+        Some(tgos_domain::accounts::gateway::Next::Closed)
     ));
     let refused = gateway.connect(AccountId::generate(), &session(ALICE)).await;
     assert_eq!(refused.err(), Some(GatewayError::SessionInvalid));
@@ -102,11 +102,11 @@ async fn a_disconnected_connection_fails_with_a_network_error_and_its_stream_clo
     assert!(matches!(error, GatewayError::Network(_)));
     assert!(error.is_transient());
     assert!(matches!(
-        stream.try_recv(),
-        Err(tokio::sync::broadcast::error::TryRecvError::Closed)
+        stream.try_next(),
+        Some(tgos_domain::accounts::gateway::Next::Closed)
     ));
     assert!(matches!(
-        alice.subscribe().try_recv(),
-        Err(tokio::sync::broadcast::error::TryRecvError::Closed)
+        alice.subscribe().try_next(),
+        Some(tgos_domain::accounts::gateway::Next::Closed)
     ));
 }

@@ -3,12 +3,13 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone as _, Utc};
-use tgos_domain::accounts::gateway::{GatewayConnection, GatewayUpdate, PeerKey, StampedUpdate, TelegramGateway};
+use tgos_domain::accounts::gateway::{
+    GatewayConnection, GatewayUpdate, Next, PeerKey, StampedUpdate, TelegramGateway, UpdateStream,
+};
 use tgos_domain::accounts::{AuthKey, DcId, TelegramSession};
 use tgos_domain::clock::Clock;
 use tgos_domain::ids::AccountId;
 use tgos_telegram::sandbox::{SandboxGateway, SandboxNetwork};
-use tokio::sync::broadcast;
 
 pub const ALICE: i64 = 1001;
 pub const BOB: i64 = 1002;
@@ -60,9 +61,9 @@ pub fn user(id: i64) -> PeerKey {
 }
 
 /// Everything the stream holds right now.
-pub fn drain(receiver: &mut broadcast::Receiver<StampedUpdate>) -> Vec<StampedUpdate> {
+pub fn drain(stream: &mut UpdateStream) -> Vec<StampedUpdate> {
     let mut updates = Vec::new();
-    while let Ok(update) = receiver.try_recv() {
+    while let Some(Next::Update(update)) = stream.try_next() {
         updates.push(update);
     }
     updates

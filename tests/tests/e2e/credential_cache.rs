@@ -22,6 +22,7 @@ async fn cost_of_workspace(app: &TestApp, owner: &str, workspace: &str) -> anyho
 
 backend_tests!(
     a_callers_repeated_requests_read_neither_its_session_nor_its_role_again,
+    options = tgos_tests::TestOptions::counting_statements(),
     |app| {
         let owner = app.sign_up("olive").await?;
         let workspace = app.create_workspace(&owner, "Team").await?;

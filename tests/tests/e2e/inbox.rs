@@ -438,6 +438,7 @@ async fn cost_of_page(app: &TestApp, owner: &str, workspace: &str) -> anyhow::Re
 
 backend_tests!(
     a_page_of_dialogs_costs_the_same_statements_however_many_it_holds,
+    options = tgos_tests::TestOptions::counting_statements(),
     |app| {
         use tgos_domain::accounts::gateway::PeerKey;
         use tgos_domain::accounts::health::{CounterHolder, DailyCounters, HealthObservation, HealthSignal};

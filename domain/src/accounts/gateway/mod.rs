@@ -12,6 +12,7 @@
 //!   is 1 to 4096 UTF-16 code units and not blank.
 //! - [`update`]: updates carry a non-decreasing per-account state and are delivered at least once.
 //! - [`error`]: every failure is classified: transient, about the account, or about the request.
+//! - [`stream`]: a subscriber sees updates in order, is told what it missed, and sees the end.
 //! - [`port`]: one connection per account, acting exactly as the account would; no read-state tampering,
 //!   no fingerprint spoofing, no evasion features.
 
@@ -19,10 +20,12 @@ pub mod error;
 pub mod message;
 pub mod peer;
 pub mod port;
+pub mod stream;
 pub mod update;
 
 pub use error::GatewayError;
 pub use message::{MAX_MESSAGE_LENGTH, RemoteDialog, RemoteMessage, check_outgoing_text};
 pub use peer::{Peer, PeerKey, PeerKeyError, PeerKind};
 pub use port::{GatewayConnection, MAX_PAGE, TelegramGateway};
+pub use stream::{Next, UpdateFanout, UpdateStream};
 pub use update::{GatewayUpdate, StampedUpdate, UpdateDifference, UpdateState};

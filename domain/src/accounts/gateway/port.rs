@@ -14,12 +14,12 @@ use std::fmt::Debug;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use tokio::sync::broadcast;
 
 use super::error::GatewayError;
 use super::message::{RemoteDialog, RemoteMessage};
 use super::peer::{Peer, PeerKey};
-use super::update::{StampedUpdate, UpdateDifference, UpdateState};
+use super::stream::UpdateStream;
+use super::update::{UpdateDifference, UpdateState};
 use crate::accounts::session::TelegramSession;
 use crate::ids::AccountId;
 
@@ -82,9 +82,9 @@ pub trait GatewayConnection: Send + Sync + Debug {
     /// filled.
     async fn updates_since(&self, state: UpdateState) -> Result<UpdateDifference, GatewayError>;
 
-    /// Updates from now on. A receiver that falls behind gets `Lagged` and catches up with
-    /// [`updates_since`](Self::updates_since); the stream closes when the connection ends.
-    fn subscribe(&self) -> broadcast::Receiver<StampedUpdate>;
+    /// Updates from now on. A stream that falls behind is told so and catches up with
+    /// [`updates_since`](Self::updates_since); the stream ends when the connection ends.
+    fn subscribe(&self) -> UpdateStream;
 
     /// Ends the connection; later calls fail with [`GatewayError::Network`]. Calling it twice is harmless.
     async fn disconnect(&self);
