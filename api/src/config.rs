@@ -283,6 +283,7 @@ impl Settings {
             .unwrap_or_else(|| PathBuf::from("tgos.toml"));
         let mut figment = Self::figment_without_env(&file)
             .merge(Env::raw().only(&["DATABASE_URL"]).map(|_| "database.url".into()))
+            .merge(Env::raw().only(&["RUST_LOG"]).map(|_| "log.filter".into()))
             .merge(Env::prefixed("TGOS_").split("__"));
         if let Some(addr) = overrides.addr {
             figment = figment.merge(Serialized::default("server.addr", addr));

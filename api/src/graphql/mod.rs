@@ -11,6 +11,7 @@ pub mod ids;
 pub mod inbox;
 pub mod loaders;
 pub mod paging;
+pub mod spans;
 pub mod tenancy;
 
 use async_graphql::{Context, MergedObject, MergedSubscription, Schema};
@@ -70,7 +71,8 @@ pub fn build_schema(settings: &GraphqlSettings, services: Option<Services>) -> A
         SubscriptionRoot::default(),
     )
     .limit_depth(settings.max_depth)
-    .limit_complexity(settings.max_complexity);
+    .limit_complexity(settings.max_complexity)
+    .extension(spans::ResolverSpans);
     if let Some(services) = services {
         builder = builder
             .data(services.identity)

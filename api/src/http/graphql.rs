@@ -12,6 +12,7 @@
 //! - `Accept: application/graphql-response+json` gets that media type and the spec's status codes.
 
 use std::time::Instant;
+use tracing::Instrument as _;
 
 use async_graphql::parser::types::{DocumentOperations, OperationType};
 use async_graphql::{Executor as _, Response as GqlResponse, ServerError};
@@ -92,9 +93,23 @@ fn selected_operation(request: &mut async_graphql::Request) -> Option<(Operation
     }
 }
 
-async fn execute(req: &Request, state: &AppState, mut request: async_graphql::Request, over_get: bool) -> Response {
-    let started = Instant::now();
+/// Executes one request inside a span carrying its request id, so every log line it causes names it.
+async fn execute(req: &Request, state: &AppState, request: async_graphql::Request, over_get: bool) -> Response {
     let request_id = super::request_id(req.headers());
+    let span = tracing::info_span!("request", request_id = %request_id);
+    execute_in_span(req, state, request, over_get, request_id)
+        .instrument(span)
+        .await
+}
+
+async fn execute_in_span(
+    req: &Request,
+    state: &AppState,
+    mut request: async_graphql::Request,
+    over_get: bool,
+    request_id: String,
+) -> Response {
+    let started = Instant::now();
     let operation = selected_operation(&mut request);
     let operation_name = operation.as_ref().and_then(|(_, name)| name.clone()).or_else(|| {
         request.parsed_query().ok().and_then(|doc| match &doc.operations {

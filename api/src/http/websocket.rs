@@ -21,6 +21,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
+use tracing::Instrument as _;
 
 use async_graphql::Data;
 use async_graphql::http::WsMessage;
@@ -244,125 +245,130 @@ pub async fn graphql_ws(
     let state = state.0.clone();
     let client = super::client_info(req);
     let request_id = RequestId(super::request_id(req.headers()));
+    // One span for the connection's life: its log lines, and those of every operation over it, name it.
+    let span = tracing::info_span!("websocket", request_id = %request_id.0);
     ws.protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
         .config(socket_config())
-        .on_upgrade(move |socket| async move {
-            let (mut outgoing, mut incoming) = socket.split();
-            let accepted = match read_init(&mut incoming).await {
-                Ok((init, payload)) => caller_of(&state.identity, &payload)
-                    .await
-                    .map(|caller| (init, caller, token_of(&payload))),
-                Err(refusal) => Err(refusal),
-            };
-            let accepted = accepted.and_then(|(init, caller, token)| match key_of(&caller) {
-                Some(key) => state
-                    .key_limiter
-                    .check(key)
-                    .map(|()| (init, caller, token))
-                    .map_err(Refusal::over_limit),
-                None => Ok((init, caller, token)),
-            });
-            let (init, caller, token) = match accepted {
-                Ok(accepted) => accepted,
-                Err(Refusal(code, reason)) => {
-                    let _closed = outgoing
-                        .send(Message::Close(Some((CloseCode::from(code), reason))))
-                        .await;
-                    return;
-                }
-            };
-            let (control, mut close_requests) = ConnectionControl::new();
-            let mut data = Data::default();
-            data.insert(client);
-            data.insert(request_id);
-            data.insert(caller.clone());
-            data.insert(control.clone());
-            let heard = Heard::new();
-            let counted = key_of(&caller).map(|key| (key, state.key_limiter.clone(), control.clone()));
-            // The init message goes on to the protocol handler, which acknowledges it.
-            let messages = stream::once(async move { Ok(init) })
-                .chain(incoming)
-                .take_while(|message| std::future::ready(message.is_ok()))
-                .filter_map({
-                    let heard = heard.clone();
-                    move |message| {
-                        heard.now();
-                        std::future::ready(match message {
-                            Ok(message) if message.is_text() || message.is_binary() => {
-                                let bytes = message.into_bytes();
-                                within_limit(counted.as_ref(), &bytes).then_some(bytes)
-                            }
-                            _ => None,
-                        })
-                    }
+        .on_upgrade(move |socket| {
+            async move {
+                let (mut outgoing, mut incoming) = socket.split();
+                let accepted = match read_init(&mut incoming).await {
+                    Ok((init, payload)) => caller_of(&state.identity, &payload)
+                        .await
+                        .map(|caller| (init, caller, token_of(&payload))),
+                    Err(refusal) => Err(refusal),
+                };
+                let accepted = accepted.and_then(|(init, caller, token)| match key_of(&caller) {
+                    Some(key) => state
+                        .key_limiter
+                        .check(key)
+                        .map(|()| (init, caller, token))
+                        .map_err(Refusal::over_limit),
+                    None => Ok((init, caller, token)),
                 });
-            let executor = Batched::new(state.schema.clone(), state.accounts.clone(), state.inbox.clone());
-            let mut protocol_stream =
-                Box::pin(async_graphql::http::WebSocket::new(executor, messages, protocol.0).connection_data(data));
-            let settings = &state.settings.events;
-            let send_timeout = Duration::from_secs(settings.send_timeout_secs.max(1));
-            let recheck_every = Duration::from_secs(settings.access_recheck_secs.max(1));
-            // Connections re-check at spread-out moments rather than all at once.
-            let first_recheck = recheck_every.mul_f64(rand::random::<f64>().max(0.05));
-            let mut recheck = tokio::time::interval_at(tokio::time::Instant::now() + first_recheck, recheck_every);
-            recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            let mut access = state.access.listen();
-            let keepalive = Duration::from_secs(settings.keepalive_secs);
-            let mut pings = tokio::time::interval_at(
-                tokio::time::Instant::now() + keepalive.max(Duration::from_secs(1)),
-                keepalive.max(Duration::from_secs(1)),
-            );
-            pings.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            let close: Option<(u16, String)> = loop {
-                tokio::select! {
-                    message = protocol_stream.next() => match message {
-                        Some(WsMessage::Text(text)) => {
-                            match tokio::time::timeout(send_timeout, outgoing.send(Message::Text(text))).await {
+                let (init, caller, token) = match accepted {
+                    Ok(accepted) => accepted,
+                    Err(Refusal(code, reason)) => {
+                        let _closed = outgoing
+                            .send(Message::Close(Some((CloseCode::from(code), reason))))
+                            .await;
+                        return;
+                    }
+                };
+                let (control, mut close_requests) = ConnectionControl::new();
+                let mut data = Data::default();
+                data.insert(client);
+                data.insert(request_id);
+                data.insert(caller.clone());
+                data.insert(control.clone());
+                let heard = Heard::new();
+                let counted = key_of(&caller).map(|key| (key, state.key_limiter.clone(), control.clone()));
+                // The init message goes on to the protocol handler, which acknowledges it.
+                let messages = stream::once(async move { Ok(init) })
+                    .chain(incoming)
+                    .take_while(|message| std::future::ready(message.is_ok()))
+                    .filter_map({
+                        let heard = heard.clone();
+                        move |message| {
+                            heard.now();
+                            std::future::ready(match message {
+                                Ok(message) if message.is_text() || message.is_binary() => {
+                                    let bytes = message.into_bytes();
+                                    within_limit(counted.as_ref(), &bytes).then_some(bytes)
+                                }
+                                _ => None,
+                            })
+                        }
+                    });
+                let executor = Batched::new(state.schema.clone(), state.accounts.clone(), state.inbox.clone());
+                let mut protocol_stream =
+                    Box::pin(async_graphql::http::WebSocket::new(executor, messages, protocol.0).connection_data(data));
+                let settings = &state.settings.events;
+                let send_timeout = Duration::from_secs(settings.send_timeout_secs.max(1));
+                let recheck_every = Duration::from_secs(settings.access_recheck_secs.max(1));
+                // Connections re-check at spread-out moments rather than all at once.
+                let first_recheck = recheck_every.mul_f64(rand::random::<f64>().max(0.05));
+                let mut recheck = tokio::time::interval_at(tokio::time::Instant::now() + first_recheck, recheck_every);
+                recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                let mut access = state.access.listen();
+                let keepalive = Duration::from_secs(settings.keepalive_secs);
+                let mut pings = tokio::time::interval_at(
+                    tokio::time::Instant::now() + keepalive.max(Duration::from_secs(1)),
+                    keepalive.max(Duration::from_secs(1)),
+                );
+                pings.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                let close: Option<(u16, String)> = loop {
+                    tokio::select! {
+                        message = protocol_stream.next() => match message {
+                            Some(WsMessage::Text(text)) => {
+                                match tokio::time::timeout(send_timeout, outgoing.send(Message::Text(text))).await {
+                                    Ok(Ok(())) => {}
+                                    Ok(Err(_)) => break None,
+                                    Err(_) => break Some((NOT_READING.0, NOT_READING.1.to_owned())),
+                                }
+                            }
+                            Some(WsMessage::Close(code, reason)) => break Some((code, reason)),
+                            None => break None,
+                        },
+                        Some((code, reason)) = close_requests.recv() => break Some((code, reason)),
+                        change = access.recv() => {
+                            let check = match change {
+                                Ok(change) => concerns(change, &caller, &control),
+                                // Missed some signals: check anyway.
+                                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => true,
+                                Err(tokio::sync::broadcast::error::RecvError::Closed) => false,
+                            };
+                            if check && !still_allowed(&state, token.as_deref(), &caller, &control).await {
+                                break Some((REVOKED.0, REVOKED.1.to_owned()));
+                            }
+                        }
+                        _ = pings.tick(), if !keepalive.is_zero() => {
+                            if heard.silent_for() > keepalive * 2 {
+                                break Some((SILENT.0, SILENT.1.to_owned()));
+                            }
+                            match tokio::time::timeout(send_timeout, outgoing.send(Message::Ping(Vec::new()))).await {
                                 Ok(Ok(())) => {}
                                 Ok(Err(_)) => break None,
                                 Err(_) => break Some((NOT_READING.0, NOT_READING.1.to_owned())),
                             }
                         }
-                        Some(WsMessage::Close(code, reason)) => break Some((code, reason)),
-                        None => break None,
-                    },
-                    Some((code, reason)) = close_requests.recv() => break Some((code, reason)),
-                    change = access.recv() => {
-                        let check = match change {
-                            Ok(change) => concerns(change, &caller, &control),
-                            // Missed some signals: check anyway.
-                            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => true,
-                            Err(tokio::sync::broadcast::error::RecvError::Closed) => false,
-                        };
-                        if check && !still_allowed(&state, token.as_deref(), &caller, &control).await {
-                            break Some((REVOKED.0, REVOKED.1.to_owned()));
+                        _ = recheck.tick() => {
+                            if !control.watched().is_empty()
+                                && !still_allowed(&state, token.as_deref(), &caller, &control).await
+                            {
+                                break Some((REVOKED.0, REVOKED.1.to_owned()));
+                            }
                         }
                     }
-                    _ = pings.tick(), if !keepalive.is_zero() => {
-                        if heard.silent_for() > keepalive * 2 {
-                            break Some((SILENT.0, SILENT.1.to_owned()));
-                        }
-                        match tokio::time::timeout(send_timeout, outgoing.send(Message::Ping(Vec::new()))).await {
-                            Ok(Ok(())) => {}
-                            Ok(Err(_)) => break None,
-                            Err(_) => break Some((NOT_READING.0, NOT_READING.1.to_owned())),
-                        }
-                    }
-                    _ = recheck.tick() => {
-                        if !control.watched().is_empty()
-                            && !still_allowed(&state, token.as_deref(), &caller, &control).await
-                        {
-                            break Some((REVOKED.0, REVOKED.1.to_owned()));
-                        }
-                    }
+                };
+                if let Some((code, reason)) = close {
+                    let _closed = tokio::time::timeout(
+                        send_timeout,
+                        outgoing.send(Message::Close(Some((CloseCode::from(code), reason)))),
+                    )
+                    .await;
                 }
-            };
-            if let Some((code, reason)) = close {
-                let _closed = tokio::time::timeout(
-                    send_timeout,
-                    outgoing.send(Message::Close(Some((CloseCode::from(code), reason)))),
-                )
-                .await;
             }
+            .instrument(span)
         })
 }

@@ -10,32 +10,60 @@
 //!   after it is dropped, so a slow read can never bring back what a revocation took away.
 //! - What the entry describes is still checked on every hit by its owner (a session's expiry and revocation
 //!   time against the domain clock): the cache saves reads, it does not decide.
-//! - Bounded: at most `capacity` entries; a full cache drops its expired entries, and if none had expired,
-//!   all of them. A time to live of zero turns it off.
+//! - Bounded: at most `capacity` entries, the least recently used leaving first; each entry expires on its
+//!   own time to live (moka's per-entry expiry), and a refresh keeps the entry's age. A time to live of zero
+//!   turns it off. The epoch check sits on top of moka's cache: moka bounds and expires, the epoch decides.
 
-use std::collections::HashMap;
 use std::hash::Hash;
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
+
+use moka::policy::{EvictionPolicy, Expiry};
+use moka::sync::Cache;
 
 use super::access::AccessSignals;
 
 /// The most entries one cache keeps: a session entry (the session and its user) is under a kilobyte, so the
 /// session cache stays under ~10 MiB.
-const DEFAULT_CAPACITY: usize = 10_000;
+const DEFAULT_CAPACITY: u64 = 10_000;
 
+#[derive(Clone)]
 struct Entry<V> {
     value: V,
     epoch: u64,
-    stored: Instant,
+    /// A fresh read (its time to live starts now), or a refresh of an older one (its age is kept).
+    fresh: bool,
+}
+
+/// Each entry lives `ttl` from its read; a refresh does not make it younger.
+struct FromRead {
+    ttl: Duration,
+}
+
+impl<K, V> Expiry<K, Entry<V>> for FromRead {
+    fn expire_after_create(&self, _key: &K, _value: &Entry<V>, _created_at: Instant) -> Option<Duration> {
+        Some(self.ttl)
+    }
+
+    fn expire_after_update(
+        &self,
+        _key: &K,
+        value: &Entry<V>,
+        _updated_at: Instant,
+        duration_until_expiry: Option<Duration>,
+    ) -> Option<Duration> {
+        if value.fresh {
+            Some(self.ttl)
+        } else {
+            duration_until_expiry
+        }
+    }
 }
 
 /// Values keyed by `K`, each valid for `ttl` and until the next access change. Cheap to clone (shared).
 pub struct AccessCache<K, V> {
     signals: AccessSignals,
     ttl: Duration,
-    capacity: usize,
-    entries: Arc<Mutex<HashMap<K, Entry<V>>>>,
+    entries: Cache<K, Entry<V>>,
 }
 
 impl<K, V> Clone for AccessCache<K, V> {
@@ -43,8 +71,7 @@ impl<K, V> Clone for AccessCache<K, V> {
         Self {
             signals: self.signals.clone(),
             ttl: self.ttl,
-            capacity: self.capacity,
-            entries: Arc::clone(&self.entries),
+            entries: self.entries.clone(),
         }
     }
 }
@@ -53,28 +80,31 @@ impl<K, V> std::fmt::Debug for AccessCache<K, V> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AccessCache")
             .field("ttl", &self.ttl)
-            .field("capacity", &self.capacity)
+            .field("capacity", &self.entries.policy().max_capacity())
             .finish_non_exhaustive()
     }
 }
 
-impl<K: Hash + Eq, V: Clone> AccessCache<K, V> {
+impl<K, V> AccessCache<K, V>
+where
+    K: Hash + Eq + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
     /// A cache invalidated by `signals`, keeping entries for `ttl` (zero: keeps nothing).
     pub fn new(signals: AccessSignals, ttl: Duration) -> Self {
         Self::with_capacity(signals, ttl, DEFAULT_CAPACITY)
     }
 
-    pub fn with_capacity(signals: AccessSignals, ttl: Duration, capacity: usize) -> Self {
+    pub fn with_capacity(signals: AccessSignals, ttl: Duration, capacity: u64) -> Self {
         Self {
             signals,
             ttl,
-            capacity: capacity.max(1),
-            entries: Arc::default(),
+            entries: Cache::builder()
+                .max_capacity(capacity.max(1))
+                .eviction_policy(EvictionPolicy::lru())
+                .expire_after(FromRead { ttl })
+                .build(),
         }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<K, Entry<V>>> {
-        self.entries.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// How long an entry is served.
@@ -93,33 +123,23 @@ impl<K: Hash + Eq, V: Clone> AccessCache<K, V> {
             return None;
         }
         let epoch = self.signals.epoch();
-        let entries = self.lock();
-        let entry = entries.get(key)?;
-        (entry.epoch == epoch && entry.stored.elapsed() < self.ttl).then(|| entry.value.clone())
+        self.entries
+            .get(key)
+            .filter(|entry| entry.epoch == epoch)
+            .map(|entry| entry.value)
     }
 
     /// Stores `value`, read under `epoch`; dropped when an access change was signalled since.
     pub fn put(&self, key: K, value: V, epoch: u64) {
-        if self.ttl.is_zero() {
+        if self.ttl.is_zero() || self.signals.epoch() != epoch {
             return;
         }
-        let mut entries = self.lock();
-        if self.signals.epoch() != epoch {
-            return;
-        }
-        if entries.len() >= self.capacity && !entries.contains_key(&key) {
-            let ttl = self.ttl;
-            entries.retain(|_, entry| entry.epoch == epoch && entry.stored.elapsed() < ttl);
-            if entries.len() >= self.capacity {
-                entries.clear();
-            }
-        }
-        entries.insert(
+        self.entries.insert(
             key,
             Entry {
                 value,
                 epoch,
-                stored: Instant::now(),
+                fresh: true,
             },
         );
     }
@@ -127,22 +147,29 @@ impl<K: Hash + Eq, V: Clone> AccessCache<K, V> {
     /// Replaces the value of a still-held `key`, served under `epoch`, without making it younger (its owner
     /// updated what it describes). An entry stored since under a newer epoch is left alone: the value in
     /// hand may predate the change that made it.
-    pub fn refresh(&self, key: &K, value: V, epoch: u64) {
-        if let Some(entry) = self.lock().get_mut(key) {
-            if entry.epoch == epoch {
-                entry.value = value;
-            }
-        }
+    pub fn refresh(&self, key: &K, value: V, epoch: u64)
+    where
+        K: Clone,
+    {
+        self.entries.entry(key.clone()).and_compute_with(|held| match held {
+            Some(held) if held.value().epoch == epoch => moka::ops::compute::Op::Put(Entry {
+                value,
+                epoch,
+                fresh: false,
+            }),
+            _ => moka::ops::compute::Op::Nop,
+        });
     }
 
     /// Forgets `key` (its owner saw it become invalid).
     pub fn forget(&self, key: &K) {
-        self.lock().remove(key);
+        self.entries.invalidate(key);
     }
 
-    /// How many entries are held, valid or not.
-    pub fn len(&self) -> usize {
-        self.lock().len()
+    /// How many entries are held, valid or not (after the cache's pending evictions).
+    pub fn len(&self) -> u64 {
+        self.entries.run_pending_tasks();
+        self.entries.entry_count()
     }
 
     pub fn is_empty(&self) -> bool {
