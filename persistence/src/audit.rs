@@ -1,6 +1,7 @@
 //! The audit log on SeaORM: entries are only ever inserted; chain heads serialize appends per chain. A
-//! workspace chain is written and read behind its workspace's [`Wall`]; the account and platform chains
-//! belong to no tenant. Listing every chain is for the staff console, which connects as the schema owner.
+//! workspace chain is written behind its workspace's [`Wall`] and listed inside [`Repo::in_workspace`]; the
+//! account and platform chains belong to no tenant. Listing every chain is for the staff console, which
+//! connects as the schema owner.
 
 use async_trait::async_trait;
 use sea_orm::sea_query::{Expr, ExprTrait as _, OnConflict};
@@ -51,37 +52,39 @@ fn wall_of(workspace: Option<WorkspaceId>) -> Wall<'static> {
 #[async_trait]
 impl<C: Conn> AuditRepository for Repo<C> {
     async fn advance_chain(&self, chain: &ChainId) -> StoreResult<ChainHead> {
-        let db = self.wall(wall_of(chain.workspace())).await?;
-        let chain = chain.key();
-        audit_chain_heads::Entity::insert(audit_chain_heads::ActiveModel {
-            chain: Set(chain.clone()),
-            sequence: Set(0),
-            hash: Set(GENESIS.to_vec()),
-        })
-        .on_conflict(
-            OnConflict::column(audit_chain_heads::Column::Chain)
-                .do_nothing()
-                .to_owned(),
-        )
-        .exec_without_returning(db.conn())
-        .await
-        .store()?;
-        // The increment takes the row lock (PostgreSQL) that keeps concurrent appends to this chain in line.
-        audit_chain_heads::Entity::update_many()
-            .col_expr(
-                audit_chain_heads::Column::Sequence,
-                Expr::col(audit_chain_heads::Column::Sequence).add(1),
-            )
-            .filter(audit_chain_heads::Column::Chain.eq(chain.as_str()))
-            .exec(db.conn())
-            .await
-            .store()?;
-        let head = audit_chain_heads::Entity::find_by_id(chain)
-            .one(db.conn())
-            .await
-            .store()?
-            .ok_or_else(|| StoreError::backend("audit chain head missing"))?;
-        db.done().await?;
+        let head = self
+            .behind(wall_of(chain.workspace()), async |db| {
+                let chain = chain.key();
+                audit_chain_heads::Entity::insert(audit_chain_heads::ActiveModel {
+                    chain: Set(chain.clone()),
+                    sequence: Set(0),
+                    hash: Set(GENESIS.to_vec()),
+                })
+                .on_conflict(
+                    OnConflict::column(audit_chain_heads::Column::Chain)
+                        .do_nothing()
+                        .to_owned(),
+                )
+                .exec_without_returning(db.conn())
+                .await
+                .store()?;
+                // The increment takes the row lock (PostgreSQL) that keeps concurrent appends to this chain in line.
+                audit_chain_heads::Entity::update_many()
+                    .col_expr(
+                        audit_chain_heads::Column::Sequence,
+                        Expr::col(audit_chain_heads::Column::Sequence).add(1),
+                    )
+                    .filter(audit_chain_heads::Column::Chain.eq(chain.as_str()))
+                    .exec(db.conn())
+                    .await
+                    .store()?;
+                audit_chain_heads::Entity::find_by_id(chain)
+                    .one(db.conn())
+                    .await
+                    .store()?
+                    .ok_or_else(|| StoreError::backend("audit chain head missing"))
+            })
+            .await?;
         Ok(ChainHead {
             sequence: head.sequence - 1,
             hash: head.hash,
@@ -89,36 +92,38 @@ impl<C: Conn> AuditRepository for Repo<C> {
     }
 
     async fn insert_audit(&self, entry: &AuditRecord) -> StoreResult<()> {
-        let db = self.wall(wall_of(entry.workspace_id)).await?;
-        audit_log::Entity::insert(audit_log::ActiveModel {
-            id: Set(entry.id.as_uuid()),
-            chain: Set(entry.chain.clone()),
-            sequence: Set(entry.sequence),
-            workspace_id: Set(entry.workspace_id.map(|id| id.as_uuid())),
-            at: Set(entry.at),
-            actor_kind: Set(entry.actor.kind.as_str().to_owned()),
-            actor_id: Set(entry.actor.id.clone()),
-            actor_name: Set(entry.actor.display_name.clone()),
-            action: Set(entry.action.clone()),
-            target_type: Set(entry.target_type.clone()),
-            target_id: Set(entry.target_id.clone()),
-            ip_address: Set(entry.ip_address.clone()),
-            user_agent: Set(entry.user_agent.clone()),
-            metadata: Set(entry.metadata.clone()),
-            prev_hash: Set(entry.prev_hash.clone()),
-            hash: Set(entry.hash.clone()),
-        })
-        .exec_without_returning(db.conn())
-        .await
-        .store()?;
-        audit_chain_heads::Entity::update_many()
-            .col_expr(audit_chain_heads::Column::Hash, Expr::value(entry.hash.clone()))
-            .filter(audit_chain_heads::Column::Chain.eq(entry.chain.as_str()))
-            .filter(audit_chain_heads::Column::Sequence.eq(entry.sequence))
-            .exec(db.conn())
+        self.behind(wall_of(entry.workspace_id), async |db| {
+            audit_log::Entity::insert(audit_log::ActiveModel {
+                id: Set(entry.id.as_uuid()),
+                chain: Set(entry.chain.clone()),
+                sequence: Set(entry.sequence),
+                workspace_id: Set(entry.workspace_id.map(|id| id.as_uuid())),
+                at: Set(entry.at),
+                actor_kind: Set(entry.actor.kind.as_str().to_owned()),
+                actor_id: Set(entry.actor.id.clone()),
+                actor_name: Set(entry.actor.display_name.clone()),
+                action: Set(entry.action.clone()),
+                target_type: Set(entry.target_type.clone()),
+                target_id: Set(entry.target_id.clone()),
+                ip_address: Set(entry.ip_address.clone()),
+                user_agent: Set(entry.user_agent.clone()),
+                metadata: Set(entry.metadata.clone()),
+                prev_hash: Set(entry.prev_hash.clone()),
+                hash: Set(entry.hash.clone()),
+            })
+            .exec_without_returning(db.conn())
             .await
             .store()?;
-        db.done().await
+            audit_chain_heads::Entity::update_many()
+                .col_expr(audit_chain_heads::Column::Hash, Expr::value(entry.hash.clone()))
+                .filter(audit_chain_heads::Column::Chain.eq(entry.chain.as_str()))
+                .filter(audit_chain_heads::Column::Sequence.eq(entry.sequence))
+                .exec(db.conn())
+                .await
+                .store()?;
+            Ok(())
+        })
+        .await
     }
 
     async fn list_audit(
@@ -128,22 +133,23 @@ impl<C: Conn> AuditRepository for Repo<C> {
         limit: u64,
         action: Option<&str>,
     ) -> StoreResult<Vec<AuditRecord>> {
-        let mut query =
-            audit_log::Entity::find().filter(audit_log::Column::WorkspaceId.eq(scope.workspace_id().as_uuid()));
-        if let Some(before) = before {
-            query = query.filter(audit_log::Column::Sequence.lt(before));
-        }
-        if let Some(action) = action {
-            query = query.filter(audit_log::Column::Action.eq(action));
-        }
-        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
-        let rows = query
-            .order_by_desc(audit_log::Column::Sequence)
-            .limit(limit)
-            .all(db.conn())
-            .await
-            .store()?;
-        db.done().await?;
+        let rows = self
+            .in_workspace(scope, async |db| {
+                let mut query = db.find::<audit_log::Entity>();
+                if let Some(before) = before {
+                    query = query.filter(audit_log::Column::Sequence.lt(before));
+                }
+                if let Some(action) = action {
+                    query = query.filter(audit_log::Column::Action.eq(action));
+                }
+                query
+                    .order_by_desc(audit_log::Column::Sequence)
+                    .limit(limit)
+                    .all(db.conn())
+                    .await
+                    .store()
+            })
+            .await?;
         rows.into_iter().map(record).collect()
     }
 

@@ -1,7 +1,7 @@
 //! The outbox on SeaORM. The next sequence number comes from an upsert on the workspace's `event_sequences`
 //! row, whose lock the transaction holds until it ends: numbers have no holes and commit in order. Tenant
-//! reads and appends run behind the workspace's wall; the relay's reads, marks and prunes behind the
-//! `outbox_relay` sweep wall.
+//! reads and appends run inside [`Repo::in_workspace`], behind the workspace's wall and filtered by it; the
+//! relay's reads, marks and prunes behind the `outbox_relay` sweep wall.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -42,47 +42,47 @@ impl<C: Conn> OutboxRepository for Repo<C> {
         draft: &EventDraft,
         now: DateTime<Utc>,
     ) -> StoreResult<StoredEvent> {
-        let workspace = scope.workspace_id();
         let payload =
             serde_json::to_string(&draft.event).map_err(|_| StoreError::backend("an event does not serialize"))?;
-        let db = self.wall(Wall::Workspace(workspace)).await?;
-        let backend = db.conn().get_database_backend();
-        let sql = match backend {
-            DatabaseBackend::Postgres => {
-                "INSERT INTO event_sequences (workspace_id, last_sequence) VALUES ($1, 1) ON CONFLICT (workspace_id) \
-                 DO UPDATE SET last_sequence = event_sequences.last_sequence + 1 RETURNING last_sequence"
-            }
-            _ => {
-                "INSERT INTO event_sequences (workspace_id, last_sequence) VALUES (?, 1) ON CONFLICT (workspace_id) \
-                 DO UPDATE SET last_sequence = event_sequences.last_sequence + 1 RETURNING last_sequence"
-            }
-        };
-        let row = db
-            .conn()
-            .query_one_raw(Statement::from_sql_and_values(
-                backend,
-                sql,
-                [workspace.as_uuid().into()],
-            ))
-            .await
-            .store()?
-            .ok_or_else(|| StoreError::backend("the sequence upsert returned nothing"))?;
-        let sequence: i64 = row.try_get("", "last_sequence").store()?;
-        outbox_events::Entity::insert(outbox_events::ActiveModel {
-            workspace_id: Set(workspace.as_uuid()),
-            sequence: Set(sequence),
-            account_id: Set(draft.account_id.as_uuid()),
-            kind: Set(draft.event.name().to_owned()),
-            payload: Set(payload),
-            occurred_at: Set(now),
-            published_at: Set(None),
-        })
-        .exec_without_returning(db.conn())
-        .await
-        .store()?;
-        db.done().await?;
+        let sequence = self
+            .in_workspace(scope, async |db| {
+                let backend = db.conn().get_database_backend();
+                let sql = match backend {
+                    DatabaseBackend::Postgres => {
+                        "INSERT INTO event_sequences (workspace_id, last_sequence) VALUES ($1, 1) ON CONFLICT \
+                         (workspace_id) DO UPDATE SET last_sequence = event_sequences.last_sequence + 1 RETURNING \
+                         last_sequence"
+                    }
+                    _ => {
+                        "INSERT INTO event_sequences (workspace_id, last_sequence) VALUES (?, 1) ON CONFLICT \
+                         (workspace_id) DO UPDATE SET last_sequence = event_sequences.last_sequence + 1 RETURNING \
+                         last_sequence"
+                    }
+                };
+                let row = db
+                    .conn()
+                    .query_one_raw(Statement::from_sql_and_values(backend, sql, [db.id().into()]))
+                    .await
+                    .store()?
+                    .ok_or_else(|| StoreError::backend("the sequence upsert returned nothing"))?;
+                let sequence: i64 = row.try_get("", "last_sequence").store()?;
+                outbox_events::Entity::insert(outbox_events::ActiveModel {
+                    workspace_id: Set(db.id()),
+                    sequence: Set(sequence),
+                    account_id: Set(draft.account_id.as_uuid()),
+                    kind: Set(draft.event.name().to_owned()),
+                    payload: Set(payload),
+                    occurred_at: Set(now),
+                    published_at: Set(None),
+                })
+                .exec_without_returning(db.conn())
+                .await
+                .store()?;
+                Ok(sequence)
+            })
+            .await?;
         Ok(StoredEvent {
-            workspace_id: workspace,
+            workspace_id: scope.workspace_id(),
             sequence,
             account_id: draft.account_id,
             occurred_at: now,
@@ -97,20 +97,22 @@ impl<C: Conn> OutboxRepository for Repo<C> {
         up_to: Option<i64>,
         limit: u64,
     ) -> StoreResult<Vec<StoredEvent>> {
-        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
-        let mut query = outbox_events::Entity::find()
-            .filter(outbox_events::Column::WorkspaceId.eq(scope.workspace_id().as_uuid()))
-            .filter(outbox_events::Column::Sequence.gt(after));
-        if let Some(up_to) = up_to {
-            query = query.filter(outbox_events::Column::Sequence.lte(up_to));
-        }
-        let rows = query
-            .order_by_asc(outbox_events::Column::Sequence)
-            .limit(limit)
-            .all(db.conn())
-            .await
-            .store()?;
-        db.done().await?;
+        let rows = self
+            .in_workspace(scope, async |db| {
+                let mut query = db
+                    .find::<outbox_events::Entity>()
+                    .filter(outbox_events::Column::Sequence.gt(after));
+                if let Some(up_to) = up_to {
+                    query = query.filter(outbox_events::Column::Sequence.lte(up_to));
+                }
+                query
+                    .order_by_asc(outbox_events::Column::Sequence)
+                    .limit(limit)
+                    .all(db.conn())
+                    .await
+                    .store()
+            })
+            .await?;
         Ok(rows
             .into_iter()
             .filter_map(|row| {
@@ -123,22 +125,19 @@ impl<C: Conn> OutboxRepository for Repo<C> {
     }
 
     async fn latest_sequence(&self, scope: &TenantScope) -> StoreResult<i64> {
-        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
-        let backend = db.conn().get_database_backend();
-        let sql = match backend {
-            DatabaseBackend::Postgres => "SELECT last_sequence FROM event_sequences WHERE workspace_id = $1",
-            _ => "SELECT last_sequence FROM event_sequences WHERE workspace_id = ?",
-        };
-        let row = db
-            .conn()
-            .query_one_raw(Statement::from_sql_and_values(
-                backend,
-                sql,
-                [scope.workspace_id().as_uuid().into()],
-            ))
-            .await
-            .store()?;
-        db.done().await?;
+        let row = self
+            .in_workspace(scope, async |db| {
+                let backend = db.conn().get_database_backend();
+                let sql = match backend {
+                    DatabaseBackend::Postgres => "SELECT last_sequence FROM event_sequences WHERE workspace_id = $1",
+                    _ => "SELECT last_sequence FROM event_sequences WHERE workspace_id = ?",
+                };
+                db.conn()
+                    .query_one_raw(Statement::from_sql_and_values(backend, sql, [db.id().into()]))
+                    .await
+                    .store()
+            })
+            .await?;
         match row {
             Some(row) => row.try_get("", "last_sequence").store(),
             None => Ok(0),
@@ -146,16 +145,18 @@ impl<C: Conn> OutboxRepository for Repo<C> {
     }
 
     async fn unpublished_events(&self, limit: u64) -> StoreResult<Unpublished> {
-        let db = self.wall(RELAY).await?;
-        let rows = outbox_events::Entity::find()
-            .filter(outbox_events::Column::PublishedAt.is_null())
-            .order_by_asc(outbox_events::Column::WorkspaceId)
-            .order_by_asc(outbox_events::Column::Sequence)
-            .limit(limit)
-            .all(db.conn())
-            .await
-            .store()?;
-        db.done().await?;
+        let rows = self
+            .behind(RELAY, async |db| {
+                outbox_events::Entity::find()
+                    .filter(outbox_events::Column::PublishedAt.is_null())
+                    .order_by_asc(outbox_events::Column::WorkspaceId)
+                    .order_by_asc(outbox_events::Column::Sequence)
+                    .limit(limit)
+                    .all(db.conn())
+                    .await
+                    .store()
+            })
+            .await?;
         let mut unpublished = Unpublished::default();
         for row in rows {
             let key = (WorkspaceId::from_uuid(row.workspace_id), row.sequence);
@@ -186,35 +187,38 @@ impl<C: Conn> OutboxRepository for Repo<C> {
                     .add(outbox_events::Column::Sequence.between(first, last)),
             );
         }
-        let db = self.wall(RELAY).await?;
-        if db.owns_transaction() {
-            // A mark is a hint: lost in a crash, its events are published again, which subscribers drop by
-            // number. So its commit does not wait for the WAL flush, and a slow flush never holds up the
-            // relay's next read (the events behind it).
-            db.conn()
-                .execute_unprepared("SET LOCAL synchronous_commit TO OFF")
+        self.behind(RELAY, async |db| {
+            if db.owns_transaction() {
+                // A mark is a hint: lost in a crash, its events are published again, which subscribers drop by
+                // number. So its commit does not wait for the WAL flush, and a slow flush never holds up the
+                // relay's next read (the events behind it).
+                db.conn()
+                    .execute_unprepared("SET LOCAL synchronous_commit TO OFF")
+                    .await
+                    .store()?;
+            }
+            outbox_events::Entity::update_many()
+                .col_expr(outbox_events::Column::PublishedAt, Expr::value(at))
+                .filter(outbox_events::Column::PublishedAt.is_null())
+                .filter(matching)
+                .exec(db.conn())
                 .await
                 .store()?;
-        }
-        outbox_events::Entity::update_many()
-            .col_expr(outbox_events::Column::PublishedAt, Expr::value(at))
-            .filter(outbox_events::Column::PublishedAt.is_null())
-            .filter(matching)
-            .exec(db.conn())
-            .await
-            .store()?;
-        db.done().await
+            Ok(())
+        })
+        .await
     }
 
     async fn prune_published(&self, before: DateTime<Utc>) -> StoreResult<u64> {
-        let db = self.wall(RELAY).await?;
-        let deleted = outbox_events::Entity::delete_many()
-            .filter(outbox_events::Column::PublishedAt.is_not_null())
-            .filter(outbox_events::Column::OccurredAt.lt(before))
-            .exec(db.conn())
-            .await
-            .store()?;
-        db.done().await?;
-        Ok(deleted.rows_affected)
+        self.behind(RELAY, async |db| {
+            let deleted = outbox_events::Entity::delete_many()
+                .filter(outbox_events::Column::PublishedAt.is_not_null())
+                .filter(outbox_events::Column::OccurredAt.lt(before))
+                .exec(db.conn())
+                .await
+                .store()?;
+            Ok(deleted.rows_affected)
+        })
+        .await
     }
 }

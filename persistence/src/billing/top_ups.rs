@@ -1,5 +1,5 @@
-//! Top-ups on SeaORM, behind the workspace's wall; finding one by id alone (a provider's notification) runs
-//! behind that top-up's own wall.
+//! Top-ups on SeaORM, inside [`Repo::in_workspace`]: behind the workspace's wall and filtered by it; finding
+//! one by id alone (a provider's notification) runs behind that top-up's own wall.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -38,29 +38,29 @@ fn record(row: top_ups::Model) -> StoreResult<TopUpRecord> {
 #[async_trait]
 impl<C: Conn> TopUpRepository for Repo<C> {
     async fn insert_top_up(&self, scope: &TenantScope, top_up: &TopUpRecord) -> StoreResult<()> {
-        if top_up.workspace_id != scope.workspace_id() {
-            return Err(StoreError::backend("top-up outside its scope"));
-        }
-        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
-        top_ups::Entity::insert(top_ups::ActiveModel {
-            id: Set(top_up.id.as_uuid()),
-            workspace_id: Set(top_up.workspace_id.as_uuid()),
-            provider: Set(top_up.provider.key().to_owned()),
-            amount_minor: Set(top_up.amount.minor()),
-            currency: Set(top_up.amount.currency().code().to_owned()),
-            status: Set(top_up.status.as_str().to_owned()),
-            credited_minor: Set(top_up.credited_minor),
-            provider_ref: Set(top_up.provider_ref.clone()),
-            checkout_url: Set(top_up.checkout_url.clone()),
-            created_by: Set(top_up.created_by.as_uuid()),
-            created_at: Set(top_up.created_at),
-            updated_at: Set(top_up.updated_at),
-            retention_class: Set(RetentionClass::Billing7Years.as_str().to_owned()),
+        self.in_workspace(scope, async |db| {
+            db.owns(top_up.workspace_id, "top-up")?;
+            top_ups::Entity::insert(top_ups::ActiveModel {
+                id: Set(top_up.id.as_uuid()),
+                workspace_id: Set(db.id()),
+                provider: Set(top_up.provider.key().to_owned()),
+                amount_minor: Set(top_up.amount.minor()),
+                currency: Set(top_up.amount.currency().code().to_owned()),
+                status: Set(top_up.status.as_str().to_owned()),
+                credited_minor: Set(top_up.credited_minor),
+                provider_ref: Set(top_up.provider_ref.clone()),
+                checkout_url: Set(top_up.checkout_url.clone()),
+                created_by: Set(top_up.created_by.as_uuid()),
+                created_at: Set(top_up.created_at),
+                updated_at: Set(top_up.updated_at),
+                retention_class: Set(RetentionClass::Billing7Years.as_str().to_owned()),
+            })
+            .exec_without_returning(db.conn())
+            .await
+            .store()?;
+            Ok(())
         })
-        .exec_without_returning(db.conn())
         .await
-        .store()?;
-        db.done().await
     }
 
     async fn set_top_up_checkout(
@@ -70,22 +70,25 @@ impl<C: Conn> TopUpRepository for Repo<C> {
         provider_ref: &str,
         checkout_url: &str,
     ) -> StoreResult<()> {
-        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
-        top_ups::Entity::update_many()
-            .col_expr(Column::ProviderRef, Expr::value(provider_ref))
-            .col_expr(Column::CheckoutUrl, Expr::value(checkout_url))
-            .filter(Column::WorkspaceId.eq(scope.workspace_id().as_uuid()))
-            .filter(Column::Id.eq(id.as_uuid()))
-            .exec(db.conn())
-            .await
-            .store()?;
-        db.done().await
+        self.in_workspace(scope, async |db| {
+            db.update_many::<top_ups::Entity>()
+                .col_expr(Column::ProviderRef, Expr::value(provider_ref))
+                .col_expr(Column::CheckoutUrl, Expr::value(checkout_url))
+                .filter(Column::Id.eq(id.as_uuid()))
+                .exec(db.conn())
+                .await
+                .store()?;
+            Ok(())
+        })
+        .await
     }
 
     async fn find_top_up(&self, id: TopUpId) -> StoreResult<Option<TopUpRecord>> {
-        let db = self.wall(Wall::TopUp(id)).await?;
-        let row = top_ups::Entity::find_by_id(id.as_uuid()).one(db.conn()).await.store()?;
-        db.done().await?;
+        let row = self
+            .behind(Wall::TopUp(id), async |db| {
+                top_ups::Entity::find_by_id(id.as_uuid()).one(db.conn()).await.store()
+            })
+            .await?;
         row.map(record).transpose()
     }
 
@@ -98,30 +101,30 @@ impl<C: Conn> TopUpRepository for Repo<C> {
         credited_minor: i64,
         now: DateTime<Utc>,
     ) -> StoreResult<bool> {
-        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
-        let result = top_ups::Entity::update_many()
-            .col_expr(Column::Status, Expr::value(to.as_str()))
-            .col_expr(Column::CreditedMinor, Expr::value(credited_minor))
-            .col_expr(Column::UpdatedAt, Expr::value(now))
-            .filter(Column::WorkspaceId.eq(scope.workspace_id().as_uuid()))
-            .filter(Column::Id.eq(id.as_uuid()))
-            .filter(Column::Status.eq(from.as_str()))
-            .exec(db.conn())
-            .await
-            .store()?;
-        db.done().await?;
-        Ok(result.rows_affected == 1)
+        self.in_workspace(scope, async |db| {
+            let result = db
+                .update_many::<top_ups::Entity>()
+                .col_expr(Column::Status, Expr::value(to.as_str()))
+                .col_expr(Column::CreditedMinor, Expr::value(credited_minor))
+                .col_expr(Column::UpdatedAt, Expr::value(now))
+                .filter(Column::Id.eq(id.as_uuid()))
+                .filter(Column::Status.eq(from.as_str()))
+                .exec(db.conn())
+                .await
+                .store()?;
+            Ok(result.rows_affected == 1)
+        })
+        .await
     }
 
     async fn count_top_ups_since(&self, scope: &TenantScope, since: DateTime<Utc>) -> StoreResult<u64> {
-        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
-        let count = top_ups::Entity::find()
-            .filter(Column::WorkspaceId.eq(scope.workspace_id().as_uuid()))
-            .filter(Column::CreatedAt.gte(since))
-            .count(db.conn())
-            .await
-            .store()?;
-        db.done().await?;
-        Ok(count)
+        self.in_workspace(scope, async |db| {
+            db.find::<top_ups::Entity>()
+                .filter(Column::CreatedAt.gte(since))
+                .count(db.conn())
+                .await
+                .store()
+        })
+        .await
     }
 }

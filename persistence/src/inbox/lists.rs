@@ -7,17 +7,16 @@
 
 use sea_orm::sea_query::{Expr, IntoColumnRef as _, JoinType, NullOrdering, Order, Query, SelectStatement};
 use sea_orm::{
-    ColumnTrait as _, Condition, DatabaseBackend, EntityTrait as _, QueryFilter as _, QueryOrder as _,
-    QuerySelect as _, QueryTrait, Select, SelectTwo,
+    ColumnTrait as _, Condition, ConnectionTrait as _, DatabaseBackend, EntityTrait as _, QueryFilter as _,
+    QueryOrder as _, QuerySelect as _, QueryTrait, Select, SelectTwo, Statement,
 };
 use tgos_domain::ids::DialogId;
 use tgos_domain::inbox::DialogQuery;
 use tgos_domain::store::{StoreError, StoreResult};
-use tgos_domain::tenancy::TenantScope;
 
-use super::rows::workspace;
 use crate::entities::{inbox_dialogs, inbox_messages};
 use crate::errors::DbResultExt as _;
+use crate::tenant::Tenant;
 
 /// The alias of the subquery that finds a dialog's newest message.
 const NEWEST: &str = "newest";
@@ -45,19 +44,15 @@ fn newest_message(column: sea_orm::sea_query::ColumnRef) -> SelectStatement {
 /// The workspace's dialogs `query` names, newest message first (dialogs without one last, on both backends
 /// alike: PostgreSQL would put NULLs first when descending), optionally of one account and only unread ones,
 /// after the dialog `after` in that order; at most `limit`.
-pub(super) async fn dialogs_select(
-    conn: &impl sea_orm::ConnectionTrait,
-    scope: &TenantScope,
-    query: &DialogQuery,
-) -> StoreResult<Select<inbox_dialogs::Entity>> {
+pub(super) async fn dialogs_select(db: &Tenant<'_>, query: &DialogQuery) -> StoreResult<Select<inbox_dialogs::Entity>> {
     let DialogQuery {
         account,
         unread_only,
         after,
         limit,
     } = *query;
-    let mut select = inbox_dialogs::Entity::find()
-        .filter(inbox_dialogs::Column::WorkspaceId.eq(workspace(scope)))
+    let mut select = db
+        .find::<inbox_dialogs::Entity>()
         .order_by_with_nulls(inbox_dialogs::Column::LastMessageAt, Order::Desc, NullOrdering::Last)
         .order_by_desc(inbox_dialogs::Column::Id)
         .limit(limit);
@@ -68,9 +63,10 @@ pub(super) async fn dialogs_select(
         select = select.filter(inbox_dialogs::Column::UnreadCount.gt(0));
     }
     if let Some(after) = after {
-        let cursor = inbox_dialogs::Entity::find_by_id(after.as_uuid())
-            .filter(inbox_dialogs::Column::WorkspaceId.eq(workspace(scope)))
-            .one(conn)
+        let cursor = db
+            .find::<inbox_dialogs::Entity>()
+            .filter(inbox_dialogs::Column::Id.eq(after.as_uuid()))
+            .one(db.conn())
             .await
             .store()?
             .ok_or_else(|| StoreError::backend("a dialog cursor of no dialog"))?;
@@ -128,7 +124,7 @@ pub(super) fn with_last_message(
     select
 }
 
-/// The statement reading the newest message of each of `dialogs`, and its values.
+/// The statement reading the newest message of each of the workspace's `dialogs`.
 ///
 /// Message ids are time-ordered (UUIDv7): a dialog's newest message is its greatest id. One statement
 /// for the whole page, driven by the page's dialogs (found by primary key): per dialog one backward probe
@@ -138,11 +134,8 @@ pub(super) fn with_last_message(
 /// PostgreSQL's.) The workspace is named inside the probe on both backends, so the index serves both
 /// conditions with or without row-level security; SQLite's `+d.workspace_id` keeps its planner on the
 /// dialogs' primary key rather than on the workspace's every dialog.
-pub(super) fn last_messages_sql(
-    backend: DatabaseBackend,
-    scope: &TenantScope,
-    dialogs: &[DialogId],
-) -> (String, Vec<sea_orm::Value>) {
+pub(super) fn last_messages_sql(db: &Tenant<'_>, dialogs: &[DialogId]) -> Statement {
+    let backend = db.conn().get_database_backend();
     let ids = dialogs.iter().map(|d| sea_orm::Value::from(d.as_uuid()));
     if backend == DatabaseBackend::Postgres {
         let list: Vec<String> = (0..dialogs.len()).map(|i| format!("${}", i + 2)).collect();
@@ -152,7 +145,8 @@ pub(super) fn last_messages_sql(
              ORDER BY n.id DESC LIMIT 1) m WHERE d.workspace_id = $1 AND d.id IN ({})",
             list.join(", ")
         );
-        (sql, std::iter::once(workspace(scope).into()).chain(ids).collect())
+        let values: Vec<sea_orm::Value> = std::iter::once(db.id().into()).chain(ids).collect();
+        Statement::from_sql_and_values(backend, sql, values)
     } else {
         let list = vec!["?"; dialogs.len()].join(", ");
         let sql = format!(
@@ -161,8 +155,8 @@ pub(super) fn last_messages_sql(
              ORDER BY n.id DESC LIMIT 1) WHERE d.id IN ({list}) AND +d.workspace_id = ? AND m.workspace_id = ?"
         );
         let mut values: Vec<sea_orm::Value> = ids.collect();
-        values.push(workspace(scope).into());
-        values.push(workspace(scope).into());
-        (sql, values)
+        values.push(db.id().into());
+        values.push(db.id().into());
+        Statement::from_sql_and_values(backend, sql, values)
     }
 }

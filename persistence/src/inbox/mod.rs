@@ -1,12 +1,15 @@
-//! The inbox on SeaORM, every statement behind the workspace's wall. A message reported twice is stored once:
-//! the insert yields to the unique `(workspace, account, sequence, telegram id)` index.
+//! The inbox on SeaORM. Every statement on a workspace's inbox runs inside [`Repo::in_workspace`]: behind the
+//! workspace's wall, and filtered by it (but for a settled message looked up by its id, which the filtered
+//! update before it just matched); finding a dialog among a user's workspaces runs behind the user's own wall.
+//! A message reported twice is stored once: the insert yields to the unique `(workspace, account, sequence,
+//! telegram id)` index.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait as _, ConnectionTrait as _, EntityTrait as _, QueryFilter as _, QueryOrder as _,
-    QuerySelect as _, Statement,
+    QuerySelect as _,
 };
 use tgos_domain::accounts::gateway::{Peer, PeerKey};
 use tgos_domain::ids::{AccountId, DialogId, MessageId, UserId, WorkspaceId};
@@ -17,13 +20,14 @@ use tgos_domain::tenancy::TenantScope;
 use crate::entities::{inbox_dialogs, inbox_messages, inbox_sync, memberships};
 use crate::errors::DbResultExt as _;
 use crate::repo::{Conn, Repo};
+use crate::tenant::Tenant;
 use crate::wall::Wall;
 
 mod lists;
 mod rows;
 
 use lists::{dialogs_select, last_messages_sql, with_last_message};
-use rows::{dialog, message, unread_after, workspace};
+use rows::{dialog, message, unread_after};
 
 #[async_trait]
 impl<C: Conn> InboxRepository for Repo<C> {
@@ -34,41 +38,42 @@ impl<C: Conn> InboxRepository for Repo<C> {
         peer: &Peer,
         now: DateTime<Utc>,
     ) -> StoreResult<DialogRecord> {
-        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
-        inbox_dialogs::Entity::insert(inbox_dialogs::ActiveModel {
-            id: Set(DialogId::generate().as_uuid()),
-            workspace_id: Set(workspace(scope)),
-            account_id: Set(account.as_uuid()),
-            peer_key: Set(peer.key().get()),
-            title: Set(peer.title().to_owned()),
-            username: Set(peer.username().map(str::to_owned)),
-            unread_count: Set(0),
-            read_inbox_max_id: Set(0),
-            top_message_id: Set(0),
-            last_message_at: Set(None),
-            updated_at: Set(now),
-        })
-        .on_conflict(
-            OnConflict::columns([
-                inbox_dialogs::Column::WorkspaceId,
-                inbox_dialogs::Column::AccountId,
-                inbox_dialogs::Column::PeerKey,
-            ])
-            .update_columns([inbox_dialogs::Column::Title, inbox_dialogs::Column::Username])
-            .to_owned(),
-        )
-        .exec_without_returning(db.conn())
-        .await
-        .store()?;
-        let row = inbox_dialogs::Entity::find()
-            .filter(inbox_dialogs::Column::WorkspaceId.eq(workspace(scope)))
-            .filter(inbox_dialogs::Column::AccountId.eq(account.as_uuid()))
-            .filter(inbox_dialogs::Column::PeerKey.eq(peer.key().get()))
-            .one(db.conn())
-            .await
-            .store()?
-            .ok_or_else(|| StoreError::backend("a dialog vanished after its upsert"))?;
-        db.done().await?;
+        let row = self
+            .in_workspace(scope, async |db| {
+                inbox_dialogs::Entity::insert(inbox_dialogs::ActiveModel {
+                    id: Set(DialogId::generate().as_uuid()),
+                    workspace_id: Set(db.id()),
+                    account_id: Set(account.as_uuid()),
+                    peer_key: Set(peer.key().get()),
+                    title: Set(peer.title().to_owned()),
+                    username: Set(peer.username().map(str::to_owned)),
+                    unread_count: Set(0),
+                    read_inbox_max_id: Set(0),
+                    top_message_id: Set(0),
+                    last_message_at: Set(None),
+                    updated_at: Set(now),
+                })
+                .on_conflict(
+                    OnConflict::columns([
+                        inbox_dialogs::Column::WorkspaceId,
+                        inbox_dialogs::Column::AccountId,
+                        inbox_dialogs::Column::PeerKey,
+                    ])
+                    .update_columns([inbox_dialogs::Column::Title, inbox_dialogs::Column::Username])
+                    .to_owned(),
+                )
+                .exec_without_returning(db.conn())
+                .await
+                .store()?;
+                db.find::<inbox_dialogs::Entity>()
+                    .filter(inbox_dialogs::Column::AccountId.eq(account.as_uuid()))
+                    .filter(inbox_dialogs::Column::PeerKey.eq(peer.key().get()))
+                    .one(db.conn())
+                    .await
+                    .store()?
+                    .ok_or_else(|| StoreError::backend("a dialog vanished after its upsert"))
+            })
+            .await?;
         dialog(row)
     }
 
@@ -78,26 +83,29 @@ impl<C: Conn> InboxRepository for Repo<C> {
         account: AccountId,
         peer: PeerKey,
     ) -> StoreResult<Option<DialogRecord>> {
-        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
-        let row = inbox_dialogs::Entity::find()
-            .filter(inbox_dialogs::Column::WorkspaceId.eq(workspace(scope)))
-            .filter(inbox_dialogs::Column::AccountId.eq(account.as_uuid()))
-            .filter(inbox_dialogs::Column::PeerKey.eq(peer.get()))
-            .one(db.conn())
-            .await
-            .store()?;
-        db.done().await?;
+        let row = self
+            .in_workspace(scope, async |db| {
+                db.find::<inbox_dialogs::Entity>()
+                    .filter(inbox_dialogs::Column::AccountId.eq(account.as_uuid()))
+                    .filter(inbox_dialogs::Column::PeerKey.eq(peer.get()))
+                    .one(db.conn())
+                    .await
+                    .store()
+            })
+            .await?;
         row.map(dialog).transpose()
     }
 
     async fn find_dialog(&self, scope: &TenantScope, id: DialogId) -> StoreResult<Option<DialogRecord>> {
-        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
-        let row = inbox_dialogs::Entity::find_by_id(id.as_uuid())
-            .filter(inbox_dialogs::Column::WorkspaceId.eq(workspace(scope)))
-            .one(db.conn())
-            .await
-            .store()?;
-        db.done().await?;
+        let row = self
+            .in_workspace(scope, async |db| {
+                db.find::<inbox_dialogs::Entity>()
+                    .filter(inbox_dialogs::Column::Id.eq(id.as_uuid()))
+                    .one(db.conn())
+                    .await
+                    .store()
+            })
+            .await?;
         row.map(dialog).transpose()
     }
 
@@ -105,78 +113,78 @@ impl<C: Conn> InboxRepository for Repo<C> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
-        let rows = inbox_dialogs::Entity::find()
-            .filter(inbox_dialogs::Column::WorkspaceId.eq(workspace(scope)))
-            .filter(inbox_dialogs::Column::Id.is_in(ids.iter().map(|id| id.as_uuid())))
-            .all(db.conn())
-            .await
-            .store()?;
-        db.done().await?;
+        let rows = self
+            .in_workspace(scope, async |db| {
+                db.find::<inbox_dialogs::Entity>()
+                    .filter(inbox_dialogs::Column::Id.is_in(ids.iter().map(|id| id.as_uuid())))
+                    .all(db.conn())
+                    .await
+                    .store()
+            })
+            .await?;
         rows.into_iter().map(dialog).collect()
     }
 
     async fn insert_message(&self, scope: &TenantScope, record: &MessageRecord) -> StoreResult<bool> {
-        if record.workspace_id != scope.workspace_id() {
-            return Err(StoreError::backend("message outside its scope"));
-        }
-        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
-        let history = serde_json::to_string(&record.edit_history).map_err(StoreError::backend)?;
-        let inserted = inbox_messages::Entity::insert(inbox_messages::ActiveModel {
-            id: Set(record.id.as_uuid()),
-            workspace_id: Set(workspace(scope)),
-            account_id: Set(record.account_id.as_uuid()),
-            dialog_id: Set(record.dialog_id.as_uuid()),
-            peer_key: Set(record.peer.get()),
-            sequence_key: Set(sequence_of(record.peer)),
-            telegram_id: Set(record.telegram_id),
-            direction: Set(record.direction.as_str().to_owned()),
-            text: Set(record.text.clone()),
-            sent_at: Set(record.sent_at),
-            edited_at: Set(record.edited_at),
-            reply_to: Set(record.reply_to),
-            status: Set(record.status.as_str().to_owned()),
-            failure: Set(record.failure.clone()),
-            deleted_at: Set(record.deleted_at),
-            edit_history: Set(history),
+        self.in_workspace(scope, async |db| {
+            db.owns(record.workspace_id, "message")?;
+            let history = serde_json::to_string(&record.edit_history).map_err(StoreError::backend)?;
+            let inserted = inbox_messages::Entity::insert(inbox_messages::ActiveModel {
+                id: Set(record.id.as_uuid()),
+                workspace_id: Set(db.id()),
+                account_id: Set(record.account_id.as_uuid()),
+                dialog_id: Set(record.dialog_id.as_uuid()),
+                peer_key: Set(record.peer.get()),
+                sequence_key: Set(sequence_of(record.peer)),
+                telegram_id: Set(record.telegram_id),
+                direction: Set(record.direction.as_str().to_owned()),
+                text: Set(record.text.clone()),
+                sent_at: Set(record.sent_at),
+                edited_at: Set(record.edited_at),
+                reply_to: Set(record.reply_to),
+                status: Set(record.status.as_str().to_owned()),
+                failure: Set(record.failure.clone()),
+                deleted_at: Set(record.deleted_at),
+                edit_history: Set(history),
+            })
+            .on_conflict(
+                OnConflict::columns([
+                    inbox_messages::Column::WorkspaceId,
+                    inbox_messages::Column::AccountId,
+                    inbox_messages::Column::SequenceKey,
+                    inbox_messages::Column::TelegramId,
+                ])
+                .do_nothing()
+                .to_owned(),
+            )
+            .exec_without_returning(db.conn())
+            .await
+            .store()?;
+            if inserted == 1 {
+                let current = db
+                    .find::<inbox_dialogs::Entity>()
+                    .filter(inbox_dialogs::Column::Id.eq(record.dialog_id.as_uuid()))
+                    .one(db.conn())
+                    .await
+                    .store()?
+                    .ok_or_else(|| StoreError::backend("a message of an unknown dialog"))?;
+                let top = record.telegram_id.unwrap_or(0).max(current.top_message_id);
+                let last = current
+                    .last_message_at
+                    .map_or(record.sent_at, |at| at.max(record.sent_at));
+                let unread = unread_after(db, record.dialog_id, current.read_inbox_max_id).await?;
+                db.update_many::<inbox_dialogs::Entity>()
+                    .col_expr(inbox_dialogs::Column::TopMessageId, Expr::value(top))
+                    .col_expr(inbox_dialogs::Column::LastMessageAt, Expr::value(last))
+                    .col_expr(inbox_dialogs::Column::UnreadCount, Expr::value(unread))
+                    .filter(inbox_dialogs::Column::Id.eq(record.dialog_id.as_uuid()))
+                    .exec(db.conn())
+                    .await
+                    .store()?;
+            }
+            Ok(inserted == 1)
         })
-        .on_conflict(
-            OnConflict::columns([
-                inbox_messages::Column::WorkspaceId,
-                inbox_messages::Column::AccountId,
-                inbox_messages::Column::SequenceKey,
-                inbox_messages::Column::TelegramId,
-            ])
-            .do_nothing()
-            .to_owned(),
-        )
-        .exec_without_returning(db.conn())
         .await
-        .store()?;
-        if inserted == 1 {
-            let current = inbox_dialogs::Entity::find_by_id(record.dialog_id.as_uuid())
-                .filter(inbox_dialogs::Column::WorkspaceId.eq(workspace(scope)))
-                .one(db.conn())
-                .await
-                .store()?
-                .ok_or_else(|| StoreError::backend("a message of an unknown dialog"))?;
-            let top = record.telegram_id.unwrap_or(0).max(current.top_message_id);
-            let last = current
-                .last_message_at
-                .map_or(record.sent_at, |at| at.max(record.sent_at));
-            let unread = unread_after(db.conn(), scope, record.dialog_id, current.read_inbox_max_id).await?;
-            inbox_dialogs::Entity::update_many()
-                .col_expr(inbox_dialogs::Column::TopMessageId, Expr::value(top))
-                .col_expr(inbox_dialogs::Column::LastMessageAt, Expr::value(last))
-                .col_expr(inbox_dialogs::Column::UnreadCount, Expr::value(unread))
-                .filter(inbox_dialogs::Column::Id.eq(record.dialog_id.as_uuid()))
-                .filter(inbox_dialogs::Column::WorkspaceId.eq(workspace(scope)))
-                .exec(db.conn())
-                .await
-                .store()?;
-        }
-        db.done().await?;
-        Ok(inserted == 1)
     }
 
     async fn edit_message(
@@ -188,42 +196,40 @@ impl<C: Conn> InboxRepository for Repo<C> {
         text: &str,
         edited_at: DateTime<Utc>,
     ) -> StoreResult<Option<MessageRecord>> {
-        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
-        let row = inbox_messages::Entity::find()
-            .filter(inbox_messages::Column::WorkspaceId.eq(workspace(scope)))
-            .filter(inbox_messages::Column::AccountId.eq(account.as_uuid()))
-            .filter(inbox_messages::Column::SequenceKey.eq(sequence))
-            .filter(inbox_messages::Column::TelegramId.eq(telegram_id))
-            .one(db.conn())
-            .await
-            .store()?;
-        let Some(row) = row else {
-            db.done().await?;
+        let edited = self
+            .in_workspace(scope, async |db| {
+                let row = db
+                    .find::<inbox_messages::Entity>()
+                    .filter(inbox_messages::Column::AccountId.eq(account.as_uuid()))
+                    .filter(inbox_messages::Column::SequenceKey.eq(sequence))
+                    .filter(inbox_messages::Column::TelegramId.eq(telegram_id))
+                    .one(db.conn())
+                    .await
+                    .store()?;
+                let Some(row) = row.filter(|row| row.text != text) else {
+                    return Ok(None);
+                };
+                let mut history: Vec<String> = serde_json::from_str(&row.edit_history)
+                    .map_err(|_| StoreError::backend("a stored edit history does not parse"))?;
+                history.push(row.text.clone());
+                let stored_history = serde_json::to_string(&history).map_err(StoreError::backend)?;
+                // Only over the text read, so two edits at once keep both previous texts.
+                let result = db
+                    .update_many::<inbox_messages::Entity>()
+                    .col_expr(inbox_messages::Column::Text, Expr::value(text))
+                    .col_expr(inbox_messages::Column::EditedAt, Expr::value(edited_at))
+                    .col_expr(inbox_messages::Column::EditHistory, Expr::value(stored_history.clone()))
+                    .filter(inbox_messages::Column::Id.eq(row.id))
+                    .filter(inbox_messages::Column::Text.eq(row.text.clone()))
+                    .exec(db.conn())
+                    .await
+                    .store()?;
+                Ok((result.rows_affected == 1).then_some((row, stored_history)))
+            })
+            .await?;
+        let Some((row, stored_history)) = edited else {
             return Ok(None);
         };
-        if row.text == text {
-            db.done().await?;
-            return Ok(None);
-        }
-        let mut history: Vec<String> = serde_json::from_str(&row.edit_history)
-            .map_err(|_| StoreError::backend("a stored edit history does not parse"))?;
-        history.push(row.text.clone());
-        let stored_history = serde_json::to_string(&history).map_err(StoreError::backend)?;
-        // Only over the text read, so two edits at once keep both previous texts.
-        let result = inbox_messages::Entity::update_many()
-            .col_expr(inbox_messages::Column::Text, Expr::value(text))
-            .col_expr(inbox_messages::Column::EditedAt, Expr::value(edited_at))
-            .col_expr(inbox_messages::Column::EditHistory, Expr::value(stored_history.clone()))
-            .filter(inbox_messages::Column::Id.eq(row.id))
-            .filter(inbox_messages::Column::WorkspaceId.eq(workspace(scope)))
-            .filter(inbox_messages::Column::Text.eq(row.text.clone()))
-            .exec(db.conn())
-            .await
-            .store()?;
-        db.done().await?;
-        if result.rows_affected != 1 {
-            return Ok(None);
-        }
         message(inbox_messages::Model {
             text: text.to_owned(),
             edited_at: Some(edited_at),
@@ -244,53 +250,40 @@ impl<C: Conn> InboxRepository for Repo<C> {
         if telegram_ids.is_empty() {
             return Ok(Vec::new());
         }
-        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
-        let found: Vec<(uuid::Uuid, uuid::Uuid)> = inbox_messages::Entity::find()
-            .select_only()
-            .column(inbox_messages::Column::Id)
-            .column(inbox_messages::Column::DialogId)
-            .filter(inbox_messages::Column::WorkspaceId.eq(workspace(scope)))
-            .filter(inbox_messages::Column::AccountId.eq(account.as_uuid()))
-            .filter(inbox_messages::Column::SequenceKey.eq(sequence))
-            .filter(inbox_messages::Column::TelegramId.is_in(telegram_ids.iter().copied()))
-            .filter(inbox_messages::Column::DeletedAt.is_null())
-            .into_tuple()
-            .all(db.conn())
-            .await
-            .store()?;
-        if found.is_empty() {
-            db.done().await?;
-            return Ok(Vec::new());
-        }
-        inbox_messages::Entity::update_many()
-            .col_expr(inbox_messages::Column::DeletedAt, Expr::value(at))
-            .filter(inbox_messages::Column::WorkspaceId.eq(workspace(scope)))
-            .filter(inbox_messages::Column::Id.is_in(found.iter().map(|(id, _)| *id)))
-            .filter(inbox_messages::Column::DeletedAt.is_null())
-            .exec(db.conn())
-            .await
-            .store()?;
-        let mut dialogs: Vec<uuid::Uuid> = found.iter().map(|(_, dialog)| *dialog).collect();
-        dialogs.sort_unstable();
-        dialogs.dedup();
-        for id in dialogs {
-            let dialog_id = DialogId::from_uuid(id);
-            let read = inbox_dialogs::Entity::find_by_id(id)
-                .filter(inbox_dialogs::Column::WorkspaceId.eq(workspace(scope)))
-                .one(db.conn())
-                .await
-                .store()?
-                .map_or(0, |d| d.read_inbox_max_id);
-            let unread = unread_after(db.conn(), scope, dialog_id, read).await?;
-            inbox_dialogs::Entity::update_many()
-                .col_expr(inbox_dialogs::Column::UnreadCount, Expr::value(unread))
-                .filter(inbox_dialogs::Column::Id.eq(id))
-                .filter(inbox_dialogs::Column::WorkspaceId.eq(workspace(scope)))
-                .exec(db.conn())
-                .await
-                .store()?;
-        }
-        db.done().await?;
+        let found = self
+            .in_workspace(scope, async |db| {
+                let found: Vec<(uuid::Uuid, uuid::Uuid)> = db
+                    .find::<inbox_messages::Entity>()
+                    .select_only()
+                    .column(inbox_messages::Column::Id)
+                    .column(inbox_messages::Column::DialogId)
+                    .filter(inbox_messages::Column::AccountId.eq(account.as_uuid()))
+                    .filter(inbox_messages::Column::SequenceKey.eq(sequence))
+                    .filter(inbox_messages::Column::TelegramId.is_in(telegram_ids.iter().copied()))
+                    .filter(inbox_messages::Column::DeletedAt.is_null())
+                    .into_tuple()
+                    .all(db.conn())
+                    .await
+                    .store()?;
+                if found.is_empty() {
+                    return Ok(found);
+                }
+                db.update_many::<inbox_messages::Entity>()
+                    .col_expr(inbox_messages::Column::DeletedAt, Expr::value(at))
+                    .filter(inbox_messages::Column::Id.is_in(found.iter().map(|(id, _)| *id)))
+                    .filter(inbox_messages::Column::DeletedAt.is_null())
+                    .exec(db.conn())
+                    .await
+                    .store()?;
+                let mut dialogs: Vec<uuid::Uuid> = found.iter().map(|(_, dialog)| *dialog).collect();
+                dialogs.sort_unstable();
+                dialogs.dedup();
+                for id in dialogs {
+                    recount_unread(db, DialogId::from_uuid(id)).await?;
+                }
+                Ok(found)
+            })
+            .await?;
         Ok(found
             .into_iter()
             .map(|(id, dialog)| (MessageId::from_uuid(id), DialogId::from_uuid(dialog)))
@@ -304,37 +297,39 @@ impl<C: Conn> InboxRepository for Repo<C> {
         max_id: i32,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<DialogRecord>> {
-        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
-        let current = inbox_dialogs::Entity::find_by_id(id.as_uuid())
-            .filter(inbox_dialogs::Column::WorkspaceId.eq(workspace(scope)))
-            .one(db.conn())
-            .await
-            .store()?;
-        let Some(current) = current else {
-            db.done().await?;
+        let read = self
+            .in_workspace(scope, async |db| {
+                let current = db
+                    .find::<inbox_dialogs::Entity>()
+                    .filter(inbox_dialogs::Column::Id.eq(id.as_uuid()))
+                    .one(db.conn())
+                    .await
+                    .store()?;
+                let Some(current) = current else {
+                    return Ok(None);
+                };
+                let read = current.read_inbox_max_id.max(max_id);
+                let unread = unread_after(db, id, read).await?;
+                if read == current.read_inbox_max_id && unread == current.unread_count {
+                    return Ok(None);
+                }
+                let changed = db
+                    .update_many::<inbox_dialogs::Entity>()
+                    .col_expr(inbox_dialogs::Column::ReadInboxMaxId, Expr::value(read))
+                    .col_expr(inbox_dialogs::Column::UnreadCount, Expr::value(unread))
+                    .col_expr(inbox_dialogs::Column::UpdatedAt, Expr::value(now))
+                    .filter(inbox_dialogs::Column::Id.eq(id.as_uuid()))
+                    // Never back: a watermark moved further meanwhile stays.
+                    .filter(inbox_dialogs::Column::ReadInboxMaxId.lte(read))
+                    .exec(db.conn())
+                    .await
+                    .store()?;
+                Ok((changed.rows_affected == 1).then_some((current, read, unread)))
+            })
+            .await?;
+        let Some((current, read, unread)) = read else {
             return Ok(None);
         };
-        let read = current.read_inbox_max_id.max(max_id);
-        let unread = unread_after(db.conn(), scope, id, read).await?;
-        if read == current.read_inbox_max_id && unread == current.unread_count {
-            db.done().await?;
-            return Ok(None);
-        }
-        let changed = inbox_dialogs::Entity::update_many()
-            .col_expr(inbox_dialogs::Column::ReadInboxMaxId, Expr::value(read))
-            .col_expr(inbox_dialogs::Column::UnreadCount, Expr::value(unread))
-            .col_expr(inbox_dialogs::Column::UpdatedAt, Expr::value(now))
-            .filter(inbox_dialogs::Column::Id.eq(id.as_uuid()))
-            .filter(inbox_dialogs::Column::WorkspaceId.eq(workspace(scope)))
-            // Never back: a watermark moved further meanwhile stays.
-            .filter(inbox_dialogs::Column::ReadInboxMaxId.lte(read))
-            .exec(db.conn())
-            .await
-            .store()?;
-        db.done().await?;
-        if changed.rows_affected != 1 {
-            return Ok(None);
-        }
         dialog(inbox_dialogs::Model {
             read_inbox_max_id: read,
             unread_count: unread,
@@ -345,13 +340,11 @@ impl<C: Conn> InboxRepository for Repo<C> {
     }
 
     async fn dialogs(&self, scope: &TenantScope, query: &DialogQuery) -> StoreResult<Vec<DialogRecord>> {
-        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
-        let rows = dialogs_select(db.conn(), scope, query)
-            .await?
-            .all(db.conn())
-            .await
-            .store()?;
-        db.done().await?;
+        let rows = self
+            .in_workspace(scope, async |db| {
+                dialogs_select(db, query).await?.all(db.conn()).await.store()
+            })
+            .await?;
         rows.into_iter().map(dialog).collect()
     }
 
@@ -360,11 +353,13 @@ impl<C: Conn> InboxRepository for Repo<C> {
         scope: &TenantScope,
         query: &DialogQuery,
     ) -> StoreResult<Vec<(DialogRecord, Option<MessageRecord>)>> {
-        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
-        let page = dialogs_select(db.conn(), scope, query).await?;
-        let select = with_last_message(page, db.conn().get_database_backend());
-        let rows = select.all(db.conn()).await.store()?;
-        db.done().await?;
+        let rows = self
+            .in_workspace(scope, async |db| {
+                let page = dialogs_select(db, query).await?;
+                let select = with_last_message(page, db.conn().get_database_backend());
+                select.all(db.conn()).await.store()
+            })
+            .await?;
         rows.into_iter()
             .map(|(row, newest)| Ok((dialog(row)?, newest.map(message).transpose()?)))
             .collect()
@@ -377,28 +372,32 @@ impl<C: Conn> InboxRepository for Repo<C> {
         before: Option<MessageId>,
         limit: u64,
     ) -> StoreResult<Vec<MessageRecord>> {
-        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
-        let mut query = inbox_messages::Entity::find()
-            .filter(inbox_messages::Column::WorkspaceId.eq(workspace(scope)))
-            .filter(inbox_messages::Column::DialogId.eq(dialog_id.as_uuid()))
-            .order_by_desc(inbox_messages::Column::Id)
-            .limit(limit);
-        if let Some(before) = before {
-            query = query.filter(inbox_messages::Column::Id.lt(before.as_uuid()));
-        }
-        let rows = query.all(db.conn()).await.store()?;
-        db.done().await?;
+        let rows = self
+            .in_workspace(scope, async |db| {
+                let mut query = db
+                    .find::<inbox_messages::Entity>()
+                    .filter(inbox_messages::Column::DialogId.eq(dialog_id.as_uuid()))
+                    .order_by_desc(inbox_messages::Column::Id)
+                    .limit(limit);
+                if let Some(before) = before {
+                    query = query.filter(inbox_messages::Column::Id.lt(before.as_uuid()));
+                }
+                query.all(db.conn()).await.store()
+            })
+            .await?;
         rows.into_iter().map(message).collect()
     }
 
     async fn find_message(&self, scope: &TenantScope, id: MessageId) -> StoreResult<Option<MessageRecord>> {
-        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
-        let row = inbox_messages::Entity::find_by_id(id.as_uuid())
-            .filter(inbox_messages::Column::WorkspaceId.eq(workspace(scope)))
-            .one(db.conn())
-            .await
-            .store()?;
-        db.done().await?;
+        let row = self
+            .in_workspace(scope, async |db| {
+                db.find::<inbox_messages::Entity>()
+                    .filter(inbox_messages::Column::Id.eq(id.as_uuid()))
+                    .one(db.conn())
+                    .await
+                    .store()
+            })
+            .await?;
         row.map(message).transpose()
     }
 
@@ -406,15 +405,15 @@ impl<C: Conn> InboxRepository for Repo<C> {
         if dialogs.is_empty() {
             return Ok(Vec::new());
         }
-        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
-        let backend = db.conn().get_database_backend();
-        let (sql, values) = last_messages_sql(backend, scope, dialogs);
-        let rows = inbox_messages::Entity::find()
-            .from_raw_sql(Statement::from_sql_and_values(backend, sql, values))
-            .all(db.conn())
-            .await
-            .store()?;
-        db.done().await?;
+        let rows = self
+            .in_workspace(scope, async |db| {
+                inbox_messages::Entity::find()
+                    .from_raw_sql(last_messages_sql(db, dialogs))
+                    .all(db.conn())
+                    .await
+                    .store()
+            })
+            .await?;
         rows.into_iter().map(message).collect()
     }
 
@@ -427,75 +426,56 @@ impl<C: Conn> InboxRepository for Repo<C> {
         failure: Option<&str>,
         sent_at: DateTime<Utc>,
     ) -> StoreResult<bool> {
-        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
-        let result = inbox_messages::Entity::update_many()
-            .col_expr(inbox_messages::Column::TelegramId, Expr::value(telegram_id))
-            .col_expr(inbox_messages::Column::Status, Expr::value(status.as_str()))
-            .col_expr(inbox_messages::Column::Failure, Expr::value(failure.map(str::to_owned)))
-            .col_expr(inbox_messages::Column::SentAt, Expr::value(sent_at))
-            .filter(inbox_messages::Column::Id.eq(id.as_uuid()))
-            .filter(inbox_messages::Column::WorkspaceId.eq(workspace(scope)))
-            .filter(inbox_messages::Column::Status.eq(DeliveryStatus::Pending.as_str()))
-            .exec(db.conn())
-            .await
-            .store()?;
-        if let (1, Some(telegram_id)) = (result.rows_affected, telegram_id) {
-            let dialog_id = inbox_messages::Entity::find_by_id(id.as_uuid())
-                .one(db.conn())
+        self.in_workspace(scope, async |db| {
+            let result = db
+                .update_many::<inbox_messages::Entity>()
+                .col_expr(inbox_messages::Column::TelegramId, Expr::value(telegram_id))
+                .col_expr(inbox_messages::Column::Status, Expr::value(status.as_str()))
+                .col_expr(inbox_messages::Column::Failure, Expr::value(failure.map(str::to_owned)))
+                .col_expr(inbox_messages::Column::SentAt, Expr::value(sent_at))
+                .filter(inbox_messages::Column::Id.eq(id.as_uuid()))
+                .filter(inbox_messages::Column::Status.eq(DeliveryStatus::Pending.as_str()))
+                .exec(db.conn())
                 .await
-                .store()?
-                .map(|m| m.dialog_id);
-            if let Some(dialog_id) = dialog_id {
-                let current = inbox_dialogs::Entity::find_by_id(dialog_id)
-                    .filter(inbox_dialogs::Column::WorkspaceId.eq(workspace(scope)))
-                    .one(db.conn())
-                    .await
-                    .store()?;
-                if let Some(current) = current {
-                    let last = current.last_message_at.map_or(sent_at, |at| at.max(sent_at));
-                    inbox_dialogs::Entity::update_many()
-                        .col_expr(
-                            inbox_dialogs::Column::TopMessageId,
-                            Expr::value(current.top_message_id.max(telegram_id)),
-                        )
-                        .col_expr(inbox_dialogs::Column::LastMessageAt, Expr::value(last))
-                        .filter(inbox_dialogs::Column::Id.eq(dialog_id))
-                        .filter(inbox_dialogs::Column::WorkspaceId.eq(workspace(scope)))
-                        .exec(db.conn())
-                        .await
-                        .store()?;
-                }
+                .store()?;
+            if let (1, Some(telegram_id)) = (result.rows_affected, telegram_id) {
+                advance_dialog(db, id, telegram_id, sent_at).await?;
             }
-        }
-        db.done().await?;
-        Ok(result.rows_affected == 1)
+            Ok(result.rows_affected == 1)
+        })
+        .await
     }
 
     async fn dialog_workspace_of_member(&self, user: UserId, id: DialogId) -> StoreResult<Option<WorkspaceId>> {
-        let db = self.wall(Wall::User(user)).await?;
-        let memberships = sea_orm::QuerySelect::query(
-            &mut memberships::Entity::find()
-                .select_only()
-                .column(memberships::Column::WorkspaceId)
-                .filter(memberships::Column::UserId.eq(user.as_uuid())),
-        )
-        .to_owned();
-        let row = inbox_dialogs::Entity::find_by_id(id.as_uuid())
-            .filter(inbox_dialogs::Column::WorkspaceId.in_subquery(memberships))
-            .one(db.conn())
-            .await
-            .store()?;
-        db.done().await?;
+        let row = self
+            .behind(Wall::User(user), async |db| {
+                let memberships = sea_orm::QuerySelect::query(
+                    &mut memberships::Entity::find()
+                        .select_only()
+                        .column(memberships::Column::WorkspaceId)
+                        .filter(memberships::Column::UserId.eq(user.as_uuid())),
+                )
+                .to_owned();
+                inbox_dialogs::Entity::find_by_id(id.as_uuid())
+                    .filter(inbox_dialogs::Column::WorkspaceId.in_subquery(memberships))
+                    .one(db.conn())
+                    .await
+                    .store()
+            })
+            .await?;
         Ok(row.map(|row| WorkspaceId::from_uuid(row.workspace_id)))
     }
 
     async fn sync_state(&self, scope: &TenantScope, account: AccountId) -> StoreResult<Option<u64>> {
-        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
-        let row = inbox_sync::Entity::find_by_id((workspace(scope), account.as_uuid()))
-            .one(db.conn())
-            .await
-            .store()?;
-        db.done().await?;
+        let row = self
+            .in_workspace(scope, async |db| {
+                db.find::<inbox_sync::Entity>()
+                    .filter(inbox_sync::Column::AccountId.eq(account.as_uuid()))
+                    .one(db.conn())
+                    .await
+                    .store()
+            })
+            .await?;
         row.map(|row| u64::try_from(row.update_state).map_err(|_| StoreError::backend("a negative update state")))
             .transpose()
     }
@@ -508,21 +488,75 @@ impl<C: Conn> InboxRepository for Repo<C> {
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
         let state = i64::try_from(state).map_err(|_| StoreError::backend("an update state beyond i64"))?;
-        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
-        inbox_sync::Entity::insert(inbox_sync::ActiveModel {
-            workspace_id: Set(workspace(scope)),
-            account_id: Set(account.as_uuid()),
-            update_state: Set(state),
-            updated_at: Set(now),
+        self.in_workspace(scope, async |db| {
+            inbox_sync::Entity::insert(inbox_sync::ActiveModel {
+                workspace_id: Set(db.id()),
+                account_id: Set(account.as_uuid()),
+                update_state: Set(state),
+                updated_at: Set(now),
+            })
+            .on_conflict(
+                OnConflict::columns([inbox_sync::Column::WorkspaceId, inbox_sync::Column::AccountId])
+                    .update_columns([inbox_sync::Column::UpdateState, inbox_sync::Column::UpdatedAt])
+                    .to_owned(),
+            )
+            .exec_without_returning(db.conn())
+            .await
+            .store()?;
+            Ok(())
         })
-        .on_conflict(
-            OnConflict::columns([inbox_sync::Column::WorkspaceId, inbox_sync::Column::AccountId])
-                .update_columns([inbox_sync::Column::UpdateState, inbox_sync::Column::UpdatedAt])
-                .to_owned(),
-        )
-        .exec_without_returning(db.conn())
+        .await
+    }
+}
+
+/// Recounts the unread messages of the workspace's dialog (after some of its messages were deleted).
+async fn recount_unread(db: &Tenant<'_>, id: DialogId) -> StoreResult<()> {
+    let read = db
+        .find::<inbox_dialogs::Entity>()
+        .filter(inbox_dialogs::Column::Id.eq(id.as_uuid()))
+        .one(db.conn())
+        .await
+        .store()?
+        .map_or(0, |d| d.read_inbox_max_id);
+    let unread = unread_after(db, id, read).await?;
+    db.update_many::<inbox_dialogs::Entity>()
+        .col_expr(inbox_dialogs::Column::UnreadCount, Expr::value(unread))
+        .filter(inbox_dialogs::Column::Id.eq(id.as_uuid()))
+        .exec(db.conn())
         .await
         .store()?;
-        db.done().await
-    }
+    Ok(())
+}
+
+/// Moves the top message and last message time of the dialog of the workspace's message `id`, just sent.
+async fn advance_dialog(db: &Tenant<'_>, id: MessageId, telegram_id: i32, sent_at: DateTime<Utc>) -> StoreResult<()> {
+    let dialog_id = inbox_messages::Entity::find_by_id(id.as_uuid())
+        .one(db.conn())
+        .await
+        .store()?
+        .map(|m| m.dialog_id);
+    let Some(dialog_id) = dialog_id else {
+        return Ok(());
+    };
+    let current = db
+        .find::<inbox_dialogs::Entity>()
+        .filter(inbox_dialogs::Column::Id.eq(dialog_id))
+        .one(db.conn())
+        .await
+        .store()?;
+    let Some(current) = current else {
+        return Ok(());
+    };
+    let last = current.last_message_at.map_or(sent_at, |at| at.max(sent_at));
+    db.update_many::<inbox_dialogs::Entity>()
+        .col_expr(
+            inbox_dialogs::Column::TopMessageId,
+            Expr::value(current.top_message_id.max(telegram_id)),
+        )
+        .col_expr(inbox_dialogs::Column::LastMessageAt, Expr::value(last))
+        .filter(inbox_dialogs::Column::Id.eq(dialog_id))
+        .exec(db.conn())
+        .await
+        .store()?;
+    Ok(())
 }

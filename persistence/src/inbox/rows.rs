@@ -1,14 +1,14 @@
 //! Inbox rows to domain records, and the unread count recomputed from stored messages.
 
-use sea_orm::{ColumnTrait as _, EntityTrait as _, PaginatorTrait as _, QueryFilter as _};
+use sea_orm::{ColumnTrait as _, PaginatorTrait as _, QueryFilter as _};
 use tgos_domain::accounts::gateway::PeerKey;
 use tgos_domain::ids::{AccountId, DialogId, MessageId, WorkspaceId};
 use tgos_domain::inbox::{DeliveryStatus, DialogRecord, Direction, MessageRecord};
 use tgos_domain::store::{StoreError, StoreResult};
-use tgos_domain::tenancy::TenantScope;
 
 use crate::entities::{inbox_dialogs, inbox_messages};
 use crate::errors::DbResultExt as _;
+use crate::tenant::Tenant;
 
 pub(super) fn peer_key(value: i64) -> StoreResult<PeerKey> {
     PeerKey::from_marked(value).map_err(|_| StoreError::backend("a stored peer key is not a peer"))
@@ -51,24 +51,15 @@ pub(super) fn message(row: inbox_messages::Model) -> StoreResult<MessageRecord> 
     })
 }
 
-pub(super) fn workspace(scope: &TenantScope) -> uuid::Uuid {
-    scope.workspace_id().as_uuid()
-}
-
-/// How many incoming, undeleted messages of the dialog are newer than `read_max`.
-pub(super) async fn unread_after(
-    db: &impl sea_orm::ConnectionTrait,
-    scope: &TenantScope,
-    dialog: DialogId,
-    read_max: i32,
-) -> StoreResult<i32> {
-    let count = inbox_messages::Entity::find()
-        .filter(inbox_messages::Column::WorkspaceId.eq(workspace(scope)))
+/// How many incoming, undeleted messages of the workspace's dialog are newer than `read_max`.
+pub(super) async fn unread_after(db: &Tenant<'_>, dialog: DialogId, read_max: i32) -> StoreResult<i32> {
+    let count = db
+        .find::<inbox_messages::Entity>()
         .filter(inbox_messages::Column::DialogId.eq(dialog.as_uuid()))
         .filter(inbox_messages::Column::Direction.eq(Direction::Incoming.as_str()))
         .filter(inbox_messages::Column::DeletedAt.is_null())
         .filter(inbox_messages::Column::TelegramId.gt(read_max))
-        .count(db)
+        .count(db.conn())
         .await
         .store()?;
     Ok(i32::try_from(count).unwrap_or(i32::MAX))
