@@ -35,78 +35,81 @@ fn record(row: leases::Model) -> StoreResult<LeaseRecord> {
     })
 }
 
+/// The workspaces `user` is a member of, as a subquery.
+fn workspaces_of(user: UserId) -> sea_orm::sea_query::SelectStatement {
+    sea_orm::QuerySelect::query(
+        &mut memberships::Entity::find()
+            .select_only()
+            .column(memberships::Column::WorkspaceId)
+            .filter(memberships::Column::UserId.eq(user.as_uuid())),
+    )
+    .to_owned()
+}
+
 #[async_trait]
 impl<C: Conn> LeaseRepository for Repo<C> {
     async fn insert_lease(&self, scope: &TenantScope, lease: &LeaseRecord) -> StoreResult<()> {
-        if lease.workspace_id != scope.workspace_id() {
-            return Err(StoreError::backend("lease outside its scope"));
-        }
-        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
-        leases::Entity::insert(leases::ActiveModel {
-            id: Set(lease.id.as_uuid()),
-            workspace_id: Set(lease.workspace_id.as_uuid()),
-            account_id: Set(lease.account_id.as_uuid()),
-            status: Set(lease.status.as_str().to_owned()),
-            starts_at: Set(lease.starts_at),
-            ends_at: Set(lease.ends_at),
-            price_per_day_minor: Set(lease.price_per_day.minor()),
-            currency: Set(lease.price_per_day.currency().code().to_owned()),
-            created_by: Set(lease.created_by.map(|u| u.as_uuid())),
-            created_at: Set(lease.created_at),
-            updated_at: Set(lease.updated_at),
+        self.in_workspace(scope, async |db| {
+            db.owns(lease.workspace_id, "lease")?;
+            leases::Entity::insert(leases::ActiveModel {
+                id: Set(lease.id.as_uuid()),
+                workspace_id: Set(db.id()),
+                account_id: Set(lease.account_id.as_uuid()),
+                status: Set(lease.status.as_str().to_owned()),
+                starts_at: Set(lease.starts_at),
+                ends_at: Set(lease.ends_at),
+                price_per_day_minor: Set(lease.price_per_day.minor()),
+                currency: Set(lease.price_per_day.currency().code().to_owned()),
+                created_by: Set(lease.created_by.map(|u| u.as_uuid())),
+                created_at: Set(lease.created_at),
+                updated_at: Set(lease.updated_at),
+            })
+            .exec_without_returning(db.conn())
+            .await
+            .store()?;
+            Ok(())
         })
-        .exec_without_returning(db.conn())
         .await
-        .store()?;
-        db.done().await
     }
 
     async fn find_lease(&self, scope: &TenantScope, id: LeaseId) -> StoreResult<Option<LeaseRecord>> {
-        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
-        let row = leases::Entity::find_by_id(id.as_uuid())
-            .filter(Column::WorkspaceId.eq(scope.workspace_id().as_uuid()))
-            .one(db.conn())
-            .await
-            .store()?;
-        db.done().await?;
+        let row = self
+            .in_workspace(scope, async |db| {
+                db.find::<leases::Entity>()
+                    .filter(Column::Id.eq(id.as_uuid()))
+                    .one(db.conn())
+                    .await
+                    .store()
+            })
+            .await?;
         row.map(record).transpose()
     }
 
     async fn lease_workspace_of_member(&self, user: UserId, id: LeaseId) -> StoreResult<Option<WorkspaceId>> {
-        let db = self.wall(Wall::User(user)).await?;
-        let memberships = sea_orm::QuerySelect::query(
-            &mut memberships::Entity::find()
-                .select_only()
-                .column(memberships::Column::WorkspaceId)
-                .filter(memberships::Column::UserId.eq(user.as_uuid())),
-        )
-        .to_owned();
-        let row = leases::Entity::find_by_id(id.as_uuid())
-            .filter(Column::WorkspaceId.in_subquery(memberships))
-            .one(db.conn())
-            .await
-            .store()?;
-        db.done().await?;
+        let row = self
+            .behind(Wall::User(user), async |db| {
+                leases::Entity::find_by_id(id.as_uuid())
+                    .filter(Column::WorkspaceId.in_subquery(workspaces_of(user)))
+                    .one(db.conn())
+                    .await
+                    .store()
+            })
+            .await?;
         Ok(row.map(|row| WorkspaceId::from_uuid(row.workspace_id)))
     }
 
     async fn holder_workspace_of_member(&self, user: UserId, account: AccountId) -> StoreResult<Option<WorkspaceId>> {
-        let db = self.wall(Wall::User(user)).await?;
-        let memberships = sea_orm::QuerySelect::query(
-            &mut memberships::Entity::find()
-                .select_only()
-                .column(memberships::Column::WorkspaceId)
-                .filter(memberships::Column::UserId.eq(user.as_uuid())),
-        )
-        .to_owned();
-        let row = leases::Entity::find()
-            .filter(Column::AccountId.eq(account.as_uuid()))
-            .filter(Column::Status.eq(LeaseStatus::Active.as_str()))
-            .filter(Column::WorkspaceId.in_subquery(memberships))
-            .one(db.conn())
-            .await
-            .store()?;
-        db.done().await?;
+        let row = self
+            .behind(Wall::User(user), async |db| {
+                leases::Entity::find()
+                    .filter(Column::AccountId.eq(account.as_uuid()))
+                    .filter(Column::Status.eq(LeaseStatus::Active.as_str()))
+                    .filter(Column::WorkspaceId.in_subquery(workspaces_of(user)))
+                    .one(db.conn())
+                    .await
+                    .store()
+            })
+            .await?;
         Ok(row.map(|row| WorkspaceId::from_uuid(row.workspace_id)))
     }
 
@@ -118,19 +121,20 @@ impl<C: Conn> LeaseRepository for Repo<C> {
         to: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> StoreResult<bool> {
-        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
-        let result = leases::Entity::update_many()
-            .col_expr(Column::EndsAt, Expr::value(to))
-            .col_expr(Column::UpdatedAt, Expr::value(now))
-            .filter(Column::Id.eq(id.as_uuid()))
-            .filter(Column::WorkspaceId.eq(scope.workspace_id().as_uuid()))
-            .filter(Column::Status.eq(LeaseStatus::Active.as_str()))
-            .filter(Column::EndsAt.eq(from))
-            .exec(db.conn())
-            .await
-            .store()?;
-        db.done().await?;
-        Ok(result.rows_affected == 1)
+        self.in_workspace(scope, async |db| {
+            let result = db
+                .update_many::<leases::Entity>()
+                .col_expr(Column::EndsAt, Expr::value(to))
+                .col_expr(Column::UpdatedAt, Expr::value(now))
+                .filter(Column::Id.eq(id.as_uuid()))
+                .filter(Column::Status.eq(LeaseStatus::Active.as_str()))
+                .filter(Column::EndsAt.eq(from))
+                .exec(db.conn())
+                .await
+                .store()?;
+            Ok(result.rows_affected == 1)
+        })
+        .await
     }
 
     async fn end_lease(
@@ -142,20 +146,21 @@ impl<C: Conn> LeaseRepository for Repo<C> {
         status: LeaseStatus,
         now: DateTime<Utc>,
     ) -> StoreResult<bool> {
-        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
-        let result = leases::Entity::update_many()
-            .col_expr(Column::Status, Expr::value(status.as_str()))
-            .col_expr(Column::EndsAt, Expr::value(ended_at))
-            .col_expr(Column::UpdatedAt, Expr::value(now))
-            .filter(Column::Id.eq(id.as_uuid()))
-            .filter(Column::WorkspaceId.eq(scope.workspace_id().as_uuid()))
-            .filter(Column::Status.eq(LeaseStatus::Active.as_str()))
-            .filter(Column::EndsAt.eq(expected_end))
-            .exec(db.conn())
-            .await
-            .store()?;
-        db.done().await?;
-        Ok(result.rows_affected == 1)
+        self.in_workspace(scope, async |db| {
+            let result = db
+                .update_many::<leases::Entity>()
+                .col_expr(Column::Status, Expr::value(status.as_str()))
+                .col_expr(Column::EndsAt, Expr::value(ended_at))
+                .col_expr(Column::UpdatedAt, Expr::value(now))
+                .filter(Column::Id.eq(id.as_uuid()))
+                .filter(Column::Status.eq(LeaseStatus::Active.as_str()))
+                .filter(Column::EndsAt.eq(expected_end))
+                .exec(db.conn())
+                .await
+                .store()?;
+            Ok(result.rows_affected == 1)
+        })
+        .await
     }
 
     async fn leases_of(
@@ -164,16 +169,15 @@ impl<C: Conn> LeaseRepository for Repo<C> {
         before: Option<LeaseId>,
         limit: u64,
     ) -> StoreResult<Vec<LeaseRecord>> {
-        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
-        let mut query = leases::Entity::find()
-            .filter(Column::WorkspaceId.eq(scope.workspace_id().as_uuid()))
-            .order_by_desc(Column::Id)
-            .limit(limit);
-        if let Some(before) = before {
-            query = query.filter(Column::Id.lt(before.as_uuid()));
-        }
-        let rows = query.all(db.conn()).await.store()?;
-        db.done().await?;
+        let rows = self
+            .in_workspace(scope, async |db| {
+                let mut query = db.find::<leases::Entity>().order_by_desc(Column::Id).limit(limit);
+                if let Some(before) = before {
+                    query = query.filter(Column::Id.lt(before.as_uuid()));
+                }
+                query.all(db.conn()).await.store()
+            })
+            .await?;
         rows.into_iter().map(record).collect()
     }
 
@@ -182,16 +186,18 @@ impl<C: Conn> LeaseRepository for Repo<C> {
         after: Option<LeaseId>,
         limit: u64,
     ) -> StoreResult<Vec<(LeaseId, WorkspaceId, AccountId)>> {
-        let db = self.wall(Wall::Sweep("lease_expiry")).await?;
-        let mut query = leases::Entity::find()
-            .filter(Column::Status.eq(LeaseStatus::Active.as_str()))
-            .order_by_asc(Column::Id)
-            .limit(limit);
-        if let Some(after) = after {
-            query = query.filter(Column::Id.gt(after.as_uuid()));
-        }
-        let rows = query.all(db.conn()).await.store()?;
-        db.done().await?;
+        let rows = self
+            .behind(Wall::Sweep("lease_expiry"), async |db| {
+                let mut query = leases::Entity::find()
+                    .filter(Column::Status.eq(LeaseStatus::Active.as_str()))
+                    .order_by_asc(Column::Id)
+                    .limit(limit);
+                if let Some(after) = after {
+                    query = query.filter(Column::Id.gt(after.as_uuid()));
+                }
+                query.all(db.conn()).await.store()
+            })
+            .await?;
         Ok(rows
             .into_iter()
             .map(|row| {
@@ -205,16 +211,18 @@ impl<C: Conn> LeaseRepository for Repo<C> {
     }
 
     async fn due_leases(&self, now: DateTime<Utc>, limit: u64) -> StoreResult<Vec<(LeaseId, WorkspaceId)>> {
-        let db = self.wall(Wall::Sweep("lease_expiry")).await?;
-        let rows = leases::Entity::find()
-            .filter(Column::Status.eq(LeaseStatus::Active.as_str()))
-            .filter(Column::EndsAt.lte(now))
-            .order_by_asc(Column::EndsAt)
-            .limit(limit)
-            .all(db.conn())
-            .await
-            .store()?;
-        db.done().await?;
+        let rows = self
+            .behind(Wall::Sweep("lease_expiry"), async |db| {
+                leases::Entity::find()
+                    .filter(Column::Status.eq(LeaseStatus::Active.as_str()))
+                    .filter(Column::EndsAt.lte(now))
+                    .order_by_asc(Column::EndsAt)
+                    .limit(limit)
+                    .all(db.conn())
+                    .await
+                    .store()
+            })
+            .await?;
         Ok(rows
             .into_iter()
             .map(|row| (LeaseId::from_uuid(row.id), WorkspaceId::from_uuid(row.workspace_id)))

@@ -17,6 +17,7 @@ use tgos_domain::ids::{AccountId, WorkspaceId};
 use tgos_domain::store::{StoreError, StoreResult};
 use tgos_domain::tenancy::TenantScope;
 use tgos_domain::vault::{KeyOwner, KeyVersion, SealedPayload};
+use uuid::Uuid;
 
 use crate::entities::telegram_accounts::{self, Column};
 use crate::errors::DbResultExt as _;
@@ -90,54 +91,70 @@ fn seal_columns(
         .col_expr(Column::SealedSession, Expr::value(sealed.ciphertext.clone())))
 }
 
+/// The account `id` if it is on offer or, given a `holder` workspace, leased to it.
+async fn visible_account(
+    conn: &impl sea_orm::ConnectionTrait,
+    id: AccountId,
+    holder: Option<Uuid>,
+) -> StoreResult<Option<telegram_accounts::Model>> {
+    let mut visible = Condition::any().add(Column::Status.eq(AccountStatus::Available.as_str()));
+    if let Some(holder) = holder {
+        visible = visible.add(Column::LeasedTo.eq(holder));
+    }
+    telegram_accounts::Entity::find_by_id(id.as_uuid())
+        .filter(visible)
+        .one(conn)
+        .await
+        .store()
+}
+
 #[async_trait]
 impl<C: Conn> AccountRepository for Repo<C> {
     async fn insert_account(&self, account: &AccountRecord) -> StoreResult<()> {
-        let db = self.wall(Wall::NoTenant).await?;
-        let inserted = telegram_accounts::Entity::insert(telegram_accounts::ActiveModel {
-            id: Set(account.id.as_uuid()),
-            status: Set(account.status.as_str().to_owned()),
-            sandbox: Set(account.sandbox),
-            display_name: Set(account.profile.display_name.clone()),
-            username: Set(account.profile.username.clone()),
-            phone_masked: Set(account.profile.phone_masked.clone()),
-            country: Set(account.profile.country.as_ref().map(|c| c.as_str().to_owned())),
-            premium: Set(account.profile.premium),
-            account_created: Set(account.profile.account_created),
-            dc_id: Set(i16::from(account.dc_id)),
-            telegram_user_id: Set(account.telegram_user_id),
-            key_fingerprint: Set(account.key_fingerprint.to_vec()),
-            key_owner: Set(account.sealed.owner.to_text()),
-            key_version: Set(version_number(&account.sealed)?),
-            sealed_session: Set(account.sealed.ciphertext.clone()),
-            price_per_day_minor: Set(account.price_per_day.minor()),
-            currency: Set(account.price_per_day.currency().code().to_owned()),
-            leased_to: Set(account.leased_to.map(|w| w.as_uuid())),
-            leased_since: Set(account.leased_since),
-            leased_until: Set(account.leased_until),
-            created_at: Set(account.created_at),
-            updated_at: Set(account.updated_at),
+        self.behind(Wall::NoTenant, async |db| {
+            telegram_accounts::Entity::insert(telegram_accounts::ActiveModel {
+                id: Set(account.id.as_uuid()),
+                status: Set(account.status.as_str().to_owned()),
+                sandbox: Set(account.sandbox),
+                display_name: Set(account.profile.display_name.clone()),
+                username: Set(account.profile.username.clone()),
+                phone_masked: Set(account.profile.phone_masked.clone()),
+                country: Set(account.profile.country.as_ref().map(|c| c.as_str().to_owned())),
+                premium: Set(account.profile.premium),
+                account_created: Set(account.profile.account_created),
+                dc_id: Set(i16::from(account.dc_id)),
+                telegram_user_id: Set(account.telegram_user_id),
+                key_fingerprint: Set(account.key_fingerprint.to_vec()),
+                key_owner: Set(account.sealed.owner.to_text()),
+                key_version: Set(version_number(&account.sealed)?),
+                sealed_session: Set(account.sealed.ciphertext.clone()),
+                price_per_day_minor: Set(account.price_per_day.minor()),
+                currency: Set(account.price_per_day.currency().code().to_owned()),
+                leased_to: Set(account.leased_to.map(|w| w.as_uuid())),
+                leased_since: Set(account.leased_since),
+                leased_until: Set(account.leased_until),
+                created_at: Set(account.created_at),
+                updated_at: Set(account.updated_at),
+            })
+            .exec_without_returning(db.conn())
+            .await
+            .store()?;
+            Ok(())
         })
-        .exec_without_returning(db.conn())
         .await
-        .store();
-        inserted?;
-        db.done().await
     }
 
     async fn find_account(&self, scope: Option<&TenantScope>, id: AccountId) -> StoreResult<Option<AccountRecord>> {
-        let wall = scope.map_or(Wall::NoTenant, |s| Wall::Workspace(s.workspace_id()));
-        let db = self.wall(wall).await?;
-        let mut visible = Condition::any().add(Column::Status.eq(AccountStatus::Available.as_str()));
-        if let Some(scope) = scope {
-            visible = visible.add(Column::LeasedTo.eq(scope.workspace_id().as_uuid()));
-        }
-        let row = telegram_accounts::Entity::find_by_id(id.as_uuid())
-            .filter(visible)
-            .one(db.conn())
-            .await
-            .store()?;
-        db.done().await?;
+        let row = match scope {
+            Some(scope) => {
+                self.in_workspace(scope, async |db| visible_account(db.conn(), id, Some(db.id())).await)
+                    .await?
+            }
+            None => {
+                self.behind(Wall::NoTenant, async |db| visible_account(db.conn(), id, None).await)
+                    .await?
+            }
+        };
         row.map(record).transpose()
     }
 
@@ -147,19 +164,21 @@ impl<C: Conn> AccountRepository for Repo<C> {
         after: Option<AccountId>,
         limit: u64,
     ) -> StoreResult<Vec<AccountRecord>> {
-        let db = self.wall(Wall::NoTenant).await?;
-        let mut query = telegram_accounts::Entity::find()
-            .filter(Column::Status.eq(AccountStatus::Available.as_str()))
-            .order_by_asc(Column::Id)
-            .limit(limit);
-        if let Some(country) = country {
-            query = query.filter(Column::Country.eq(country.as_str()));
-        }
-        if let Some(after) = after {
-            query = query.filter(Column::Id.gt(after.as_uuid()));
-        }
-        let rows = query.all(db.conn()).await.store()?;
-        db.done().await?;
+        let rows = self
+            .behind(Wall::NoTenant, async |db| {
+                let mut query = telegram_accounts::Entity::find()
+                    .filter(Column::Status.eq(AccountStatus::Available.as_str()))
+                    .order_by_asc(Column::Id)
+                    .limit(limit);
+                if let Some(country) = country {
+                    query = query.filter(Column::Country.eq(country.as_str()));
+                }
+                if let Some(after) = after {
+                    query = query.filter(Column::Id.gt(after.as_uuid()));
+                }
+                query.all(db.conn()).await.store()
+            })
+            .await?;
         rows.into_iter().map(record).collect()
     }
 
@@ -172,20 +191,21 @@ impl<C: Conn> AccountRepository for Repo<C> {
         until: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> StoreResult<bool> {
-        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
-        let update = seal_columns(telegram_accounts::Entity::update_many(), sealed)?
-            .col_expr(Column::Status, Expr::value(AccountStatus::Leased.as_str()))
-            .col_expr(Column::LeasedTo, Expr::value(scope.workspace_id().as_uuid()))
-            .col_expr(Column::LeasedSince, Expr::value(now))
-            .col_expr(Column::LeasedUntil, Expr::value(until))
-            .col_expr(Column::UpdatedAt, Expr::value(now))
-            .filter(Column::Id.eq(id.as_uuid()))
-            .filter(Column::Status.eq(AccountStatus::Available.as_str()))
-            .filter(Column::LeasedTo.is_null())
-            .filter(sealed_as(expected)?);
-        let result = update.exec(db.conn()).await.store()?;
-        db.done().await?;
-        Ok(result.rows_affected == 1)
+        self.in_workspace(scope, async |db| {
+            let update = seal_columns(telegram_accounts::Entity::update_many(), sealed)?
+                .col_expr(Column::Status, Expr::value(AccountStatus::Leased.as_str()))
+                .col_expr(Column::LeasedTo, Expr::value(db.id()))
+                .col_expr(Column::LeasedSince, Expr::value(now))
+                .col_expr(Column::LeasedUntil, Expr::value(until))
+                .col_expr(Column::UpdatedAt, Expr::value(now))
+                .filter(Column::Id.eq(id.as_uuid()))
+                .filter(Column::Status.eq(AccountStatus::Available.as_str()))
+                .filter(Column::LeasedTo.is_null())
+                .filter(sealed_as(expected)?);
+            let result = update.exec(db.conn()).await.store()?;
+            Ok(result.rows_affected == 1)
+        })
+        .await
     }
 
     async fn extend_account_lease(
@@ -195,18 +215,19 @@ impl<C: Conn> AccountRepository for Repo<C> {
         until: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> StoreResult<bool> {
-        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
-        let result = telegram_accounts::Entity::update_many()
-            .col_expr(Column::LeasedUntil, Expr::value(until))
-            .col_expr(Column::UpdatedAt, Expr::value(now))
-            .filter(Column::Id.eq(id.as_uuid()))
-            .filter(Column::Status.eq(AccountStatus::Leased.as_str()))
-            .filter(Column::LeasedTo.eq(scope.workspace_id().as_uuid()))
-            .exec(db.conn())
-            .await
-            .store()?;
-        db.done().await?;
-        Ok(result.rows_affected == 1)
+        self.in_workspace(scope, async |db| {
+            let result = telegram_accounts::Entity::update_many()
+                .col_expr(Column::LeasedUntil, Expr::value(until))
+                .col_expr(Column::UpdatedAt, Expr::value(now))
+                .filter(Column::Id.eq(id.as_uuid()))
+                .filter(Column::Status.eq(AccountStatus::Leased.as_str()))
+                .filter(Column::LeasedTo.eq(db.id()))
+                .exec(db.conn())
+                .await
+                .store()?;
+            Ok(result.rows_affected == 1)
+        })
+        .await
     }
 
     async fn return_account(
@@ -223,35 +244,38 @@ impl<C: Conn> AccountRepository for Repo<C> {
                 "an account is returned to the pool or retired, not leased",
             ));
         }
-        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
-        let update = seal_columns(telegram_accounts::Entity::update_many(), sealed)?
-            .col_expr(Column::Status, Expr::value(to.as_str()))
-            .col_expr(Column::LeasedTo, Expr::value(Option::<uuid::Uuid>::None))
-            .col_expr(Column::LeasedSince, Expr::value(Option::<DateTime<Utc>>::None))
-            .col_expr(Column::LeasedUntil, Expr::value(Option::<DateTime<Utc>>::None))
-            .col_expr(Column::UpdatedAt, Expr::value(now))
-            .filter(Column::Id.eq(id.as_uuid()))
-            .filter(Column::Status.eq(AccountStatus::Leased.as_str()))
-            .filter(Column::LeasedTo.eq(scope.workspace_id().as_uuid()))
-            .filter(sealed_as(expected)?);
-        let result = update.exec(db.conn()).await.store()?;
-        db.done().await?;
-        Ok(result.rows_affected == 1)
+        self.in_workspace(scope, async |db| {
+            let update = seal_columns(telegram_accounts::Entity::update_many(), sealed)?
+                .col_expr(Column::Status, Expr::value(to.as_str()))
+                .col_expr(Column::LeasedTo, Expr::value(Option::<Uuid>::None))
+                .col_expr(Column::LeasedSince, Expr::value(Option::<DateTime<Utc>>::None))
+                .col_expr(Column::LeasedUntil, Expr::value(Option::<DateTime<Utc>>::None))
+                .col_expr(Column::UpdatedAt, Expr::value(now))
+                .filter(Column::Id.eq(id.as_uuid()))
+                .filter(Column::Status.eq(AccountStatus::Leased.as_str()))
+                .filter(Column::LeasedTo.eq(db.id()))
+                .filter(sealed_as(expected)?);
+            let result = update.exec(db.conn()).await.store()?;
+            Ok(result.rows_affected == 1)
+        })
+        .await
     }
 
     async fn held_accounts(&self, scope: &TenantScope, ids: &[AccountId]) -> StoreResult<Vec<AccountRecord>> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
-        let rows = telegram_accounts::Entity::find()
-            .filter(Column::LeasedTo.eq(scope.workspace_id().as_uuid()))
-            .filter(Column::Status.eq(AccountStatus::Leased.as_str()))
-            .filter(Column::Id.is_in(ids.iter().map(|id| id.as_uuid())))
-            .all(db.conn())
-            .await
-            .store()?;
-        db.done().await?;
+        let rows = self
+            .in_workspace(scope, async |db| {
+                telegram_accounts::Entity::find()
+                    .filter(Column::LeasedTo.eq(db.id()))
+                    .filter(Column::Status.eq(AccountStatus::Leased.as_str()))
+                    .filter(Column::Id.is_in(ids.iter().map(|id| id.as_uuid())))
+                    .all(db.conn())
+                    .await
+                    .store()
+            })
+            .await?;
         rows.into_iter().map(record).collect()
     }
 
@@ -261,17 +285,19 @@ impl<C: Conn> AccountRepository for Repo<C> {
         after: Option<AccountId>,
         limit: u64,
     ) -> StoreResult<Vec<AccountRecord>> {
-        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
-        let mut query = telegram_accounts::Entity::find()
-            .filter(Column::LeasedTo.eq(scope.workspace_id().as_uuid()))
-            .filter(Column::Status.eq(AccountStatus::Leased.as_str()))
-            .order_by_asc(Column::Id)
-            .limit(limit);
-        if let Some(after) = after {
-            query = query.filter(Column::Id.gt(after.as_uuid()));
-        }
-        let rows = query.all(db.conn()).await.store()?;
-        db.done().await?;
+        let rows = self
+            .in_workspace(scope, async |db| {
+                let mut query = telegram_accounts::Entity::find()
+                    .filter(Column::LeasedTo.eq(db.id()))
+                    .filter(Column::Status.eq(AccountStatus::Leased.as_str()))
+                    .order_by_asc(Column::Id)
+                    .limit(limit);
+                if let Some(after) = after {
+                    query = query.filter(Column::Id.gt(after.as_uuid()));
+                }
+                query.all(db.conn()).await.store()
+            })
+            .await?;
         rows.into_iter().map(record).collect()
     }
 
@@ -283,17 +309,19 @@ impl<C: Conn> AccountRepository for Repo<C> {
         limit: u64,
     ) -> StoreResult<Vec<AccountRecord>> {
         let below = i32::try_from(below.get()).map_err(|_| StoreError::backend("a key version beyond i32"))?;
-        let db = self.wall(owner_wall(owner)).await?;
-        let mut query = telegram_accounts::Entity::find()
-            .filter(Column::KeyOwner.eq(owner.to_text()))
-            .filter(Column::KeyVersion.lt(below))
-            .order_by_asc(Column::Id)
-            .limit(limit);
-        if let Some(after) = after {
-            query = query.filter(Column::Id.gt(after.as_uuid()));
-        }
-        let rows = query.all(db.conn()).await.store()?;
-        db.done().await?;
+        let rows = self
+            .behind(owner_wall(owner), async |db| {
+                let mut query = telegram_accounts::Entity::find()
+                    .filter(Column::KeyOwner.eq(owner.to_text()))
+                    .filter(Column::KeyVersion.lt(below))
+                    .order_by_asc(Column::Id)
+                    .limit(limit);
+                if let Some(after) = after {
+                    query = query.filter(Column::Id.gt(after.as_uuid()));
+                }
+                query.all(db.conn()).await.store()
+            })
+            .await?;
         rows.into_iter().map(record).collect()
     }
 
@@ -307,16 +335,17 @@ impl<C: Conn> AccountRepository for Repo<C> {
         if sealed.owner != expected.owner {
             return Err(StoreError::backend("a re-sealed payload must keep its owner"));
         }
-        let db = self.wall(owner_wall(expected.owner)).await?;
-        let result = seal_columns(telegram_accounts::Entity::update_many(), sealed)?
-            .col_expr(Column::UpdatedAt, Expr::value(now))
-            .filter(Column::Id.eq(id.as_uuid()))
-            .filter(sealed_as(expected)?)
-            .exec(db.conn())
-            .await
-            .store()?;
-        db.done().await?;
-        Ok(result.rows_affected == 1)
+        self.behind(owner_wall(expected.owner), async |db| {
+            let result = seal_columns(telegram_accounts::Entity::update_many(), sealed)?
+                .col_expr(Column::UpdatedAt, Expr::value(now))
+                .filter(Column::Id.eq(id.as_uuid()))
+                .filter(sealed_as(expected)?)
+                .exec(db.conn())
+                .await
+                .store()?;
+            Ok(result.rows_affected == 1)
+        })
+        .await
     }
 }
 

@@ -41,89 +41,96 @@ fn record(row: api_keys::Model) -> StoreResult<ApiKeyRecord> {
     })
 }
 
+/// The workspaces `user` is a member of, as a subquery.
+fn workspaces_of(user: UserId) -> sea_orm::sea_query::SelectStatement {
+    sea_orm::QuerySelect::query(
+        &mut memberships::Entity::find()
+            .select_only()
+            .column(memberships::Column::WorkspaceId)
+            .filter(memberships::Column::UserId.eq(user.as_uuid())),
+    )
+    .to_owned()
+}
+
 #[async_trait]
 impl<C: Conn> ApiKeyRepository for Repo<C> {
     async fn insert_api_key(&self, scope: &TenantScope, key: &ApiKeyRecord) -> StoreResult<()> {
-        if key.workspace_id != scope.workspace_id() {
-            return Err(StoreError::backend("API key outside its scope"));
-        }
-        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
-        let scopes = key.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ");
-        api_keys::Entity::insert(api_keys::ActiveModel {
-            id: Set(key.id.as_uuid()),
-            workspace_id: Set(key.workspace_id.as_uuid()),
-            name: Set(key.name.clone()),
-            prefix: Set(key.prefix.clone()),
-            secret_hash: Set(key.secret_hash.clone()),
-            scopes: Set(scopes),
-            created_by: Set(key.created_by.as_uuid()),
-            created_at: Set(key.created_at),
-            expires_at: Set(key.expires_at),
-            last_used_at: Set(key.last_used_at),
-            revoked_at: Set(key.revoked_at),
+        self.in_workspace(scope, async |db| {
+            db.owns(key.workspace_id, "API key")?;
+            let scopes = key.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ");
+            api_keys::Entity::insert(api_keys::ActiveModel {
+                id: Set(key.id.as_uuid()),
+                workspace_id: Set(db.id()),
+                name: Set(key.name.clone()),
+                prefix: Set(key.prefix.clone()),
+                secret_hash: Set(key.secret_hash.clone()),
+                scopes: Set(scopes),
+                created_by: Set(key.created_by.as_uuid()),
+                created_at: Set(key.created_at),
+                expires_at: Set(key.expires_at),
+                last_used_at: Set(key.last_used_at),
+                revoked_at: Set(key.revoked_at),
+            })
+            .exec_without_returning(db.conn())
+            .await
+            .store()?;
+            Ok(())
         })
-        .exec_without_returning(db.conn())
         .await
-        .store()?;
-        db.done().await
     }
 
     async fn list_api_keys(&self, scope: &TenantScope) -> StoreResult<Vec<ApiKeyRecord>> {
-        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
-        let rows = api_keys::Entity::find()
-            .filter(Column::WorkspaceId.eq(scope.workspace_id().as_uuid()))
-            .filter(Column::RevokedAt.is_null())
-            .order_by_desc(Column::CreatedAt)
-            .all(db.conn())
-            .await
-            .store()?;
-        db.done().await?;
+        let rows = self
+            .in_workspace(scope, async |db| {
+                db.find::<api_keys::Entity>()
+                    .filter(Column::RevokedAt.is_null())
+                    .order_by_desc(Column::CreatedAt)
+                    .all(db.conn())
+                    .await
+                    .store()
+            })
+            .await?;
         rows.into_iter().map(record).collect()
     }
 
     async fn revoke_api_key(&self, scope: &TenantScope, id: ApiKeyId, now: DateTime<Utc>) -> StoreResult<bool> {
-        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
-        let result = api_keys::Entity::update_many()
-            .col_expr(Column::RevokedAt, Expr::value(now))
-            .filter(Column::WorkspaceId.eq(scope.workspace_id().as_uuid()))
-            .filter(Column::Id.eq(id.as_uuid()))
-            .filter(Column::RevokedAt.is_null())
-            .exec(db.conn())
-            .await
-            .store()?;
-        db.done().await?;
-        Ok(result.rows_affected == 1)
+        self.in_workspace(scope, async |db| {
+            let result = db
+                .update_many::<api_keys::Entity>()
+                .col_expr(Column::RevokedAt, Expr::value(now))
+                .filter(Column::Id.eq(id.as_uuid()))
+                .filter(Column::RevokedAt.is_null())
+                .exec(db.conn())
+                .await
+                .store()?;
+            Ok(result.rows_affected == 1)
+        })
+        .await
     }
 
     async fn find_api_key_by_prefix(&self, prefix: &str) -> StoreResult<Option<ApiKeyRecord>> {
-        let db = self.wall(Wall::ApiKeyPrefix(prefix)).await?;
-        let row = api_keys::Entity::find()
-            .filter(Column::Prefix.eq(prefix))
-            .one(db.conn())
-            .await
-            .store()?;
-        db.done().await?;
+        let row = self
+            .behind(Wall::ApiKeyPrefix(prefix), async |db| {
+                api_keys::Entity::find()
+                    .filter(Column::Prefix.eq(prefix))
+                    .one(db.conn())
+                    .await
+                    .store()
+            })
+            .await?;
         row.map(record).transpose()
     }
 
     async fn find_api_key_of_member(&self, member: UserId, id: ApiKeyId) -> StoreResult<Option<ApiKeyRecord>> {
-        let db = self.wall(Wall::User(member)).await?;
-        let row = api_keys::Entity::find_by_id(id.as_uuid())
-            .filter(
-                Column::WorkspaceId.in_subquery(
-                    sea_orm::QuerySelect::query(
-                        &mut memberships::Entity::find()
-                            .select_only()
-                            .column(memberships::Column::WorkspaceId)
-                            .filter(memberships::Column::UserId.eq(member.as_uuid())),
-                    )
-                    .to_owned(),
-                ),
-            )
-            .one(db.conn())
-            .await
-            .store()?;
-        db.done().await?;
+        let row = self
+            .behind(Wall::User(member), async |db| {
+                api_keys::Entity::find_by_id(id.as_uuid())
+                    .filter(Column::WorkspaceId.in_subquery(workspaces_of(member)))
+                    .one(db.conn())
+                    .await
+                    .store()
+            })
+            .await?;
         row.map(record).transpose()
     }
 
@@ -134,32 +141,32 @@ impl<C: Conn> ApiKeyRepository for Repo<C> {
         now: DateTime<Utc>,
         stale_before: DateTime<Utc>,
     ) -> StoreResult<bool> {
-        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
-        let result = api_keys::Entity::update_many()
-            .col_expr(Column::LastUsedAt, Expr::value(now))
-            .filter(Column::WorkspaceId.eq(scope.workspace_id().as_uuid()))
-            .filter(Column::Id.eq(id.as_uuid()))
-            .filter(
-                sea_orm::Condition::any()
-                    .add(Column::LastUsedAt.is_null())
-                    .add(Column::LastUsedAt.lt(stale_before)),
-            )
-            .exec(db.conn())
-            .await
-            .store()?;
-        db.done().await?;
-        Ok(result.rows_affected == 1)
+        self.in_workspace(scope, async |db| {
+            let result = db
+                .update_many::<api_keys::Entity>()
+                .col_expr(Column::LastUsedAt, Expr::value(now))
+                .filter(Column::Id.eq(id.as_uuid()))
+                .filter(
+                    sea_orm::Condition::any()
+                        .add(Column::LastUsedAt.is_null())
+                        .add(Column::LastUsedAt.lt(stale_before)),
+                )
+                .exec(db.conn())
+                .await
+                .store()?;
+            Ok(result.rows_affected == 1)
+        })
+        .await
     }
 
     async fn count_api_keys_since(&self, scope: &TenantScope, since: DateTime<Utc>) -> StoreResult<u64> {
-        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
-        let count = api_keys::Entity::find()
-            .filter(Column::WorkspaceId.eq(scope.workspace_id().as_uuid()))
-            .filter(Column::CreatedAt.gte(since))
-            .count(db.conn())
-            .await
-            .store()?;
-        db.done().await?;
-        Ok(count)
+        self.in_workspace(scope, async |db| {
+            db.find::<api_keys::Entity>()
+                .filter(Column::CreatedAt.gte(since))
+                .count(db.conn())
+                .await
+                .store()
+        })
+        .await
     }
 }

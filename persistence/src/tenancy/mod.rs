@@ -1,5 +1,6 @@
-//! Tenancy ports on SeaORM. Every query on a workspace's data filters by the scope's workspace id and runs
-//! behind that workspace's [`Wall`]; the membership lookups that make a scope run behind the user's wall.
+//! Tenancy ports on SeaORM. Every query on a workspace's data runs in the scope's workspace (behind its
+//! [`Wall`], filtered by its id); creating a workspace runs behind the new workspace's wall, and the membership
+//! lookups that make a scope run behind the user's wall.
 
 mod api_keys;
 mod invitations;
@@ -13,6 +14,7 @@ use tgos_domain::store::{StoreError, StoreResult};
 use tgos_domain::tenancy::ports::TenancyRepository;
 use tgos_domain::tenancy::records::{MemberView, MembershipRecord, WorkspaceRecord};
 use tgos_domain::tenancy::{Role, TenantScope};
+use uuid::Uuid;
 
 use crate::entities::{memberships, users, workspaces};
 use crate::errors::DbResultExt as _;
@@ -50,9 +52,13 @@ fn member_view((row, user): (memberships::Model, Option<users::Model>)) -> Store
     })
 }
 
-async fn insert_membership(conn: &impl sea_orm::ConnectionTrait, member: &MembershipRecord) -> StoreResult<()> {
+async fn insert_membership(
+    conn: &impl sea_orm::ConnectionTrait,
+    workspace: Uuid,
+    member: &MembershipRecord,
+) -> StoreResult<()> {
     memberships::Entity::insert(memberships::ActiveModel {
-        workspace_id: Set(member.workspace_id.as_uuid()),
+        workspace_id: Set(workspace),
         user_id: Set(member.user_id.as_uuid()),
         role: Set(member.role.as_str().to_owned()),
         joined_at: Set(member.joined_at),
@@ -63,57 +69,60 @@ async fn insert_membership(conn: &impl sea_orm::ConnectionTrait, member: &Member
     Ok(())
 }
 
-fn scoped(scope: &TenantScope) -> sea_orm::Select<memberships::Entity> {
-    memberships::Entity::find().filter(memberships::Column::WorkspaceId.eq(scope.workspace_id().as_uuid()))
-}
-
 #[async_trait]
 impl<C: Conn> TenancyRepository for Repo<C> {
     async fn insert_workspace(&self, record: &WorkspaceRecord, owner: &MembershipRecord) -> StoreResult<()> {
-        let db = self.wall(Wall::Workspace(record.id)).await?;
-        workspaces::Entity::insert(workspaces::ActiveModel {
-            id: Set(record.id.as_uuid()),
-            name: Set(record.name.clone()),
-            created_at: Set(record.created_at),
+        self.behind(Wall::Workspace(record.id), async |db| {
+            workspaces::Entity::insert(workspaces::ActiveModel {
+                id: Set(record.id.as_uuid()),
+                name: Set(record.name.clone()),
+                created_at: Set(record.created_at),
+            })
+            .exec_without_returning(db.conn())
+            .await
+            .store()?;
+            insert_membership(db.conn(), owner.workspace_id.as_uuid(), owner).await
         })
-        .exec_without_returning(db.conn())
         .await
-        .store()?;
-        insert_membership(db.conn(), owner).await?;
-        db.done().await
     }
 
     async fn find_membership(&self, workspace_id: WorkspaceId, user: UserId) -> StoreResult<Option<MembershipRecord>> {
-        let db = self.wall(Wall::User(user)).await?;
-        let row = memberships::Entity::find_by_id((workspace_id.as_uuid(), user.as_uuid()))
-            .one(db.conn())
-            .await
-            .store()?;
-        db.done().await?;
+        let row = self
+            .behind(Wall::User(user), async |db| {
+                memberships::Entity::find_by_id((workspace_id.as_uuid(), user.as_uuid()))
+                    .one(db.conn())
+                    .await
+                    .store()
+            })
+            .await?;
         row.map(membership).transpose()
     }
 
     async fn find_workspace(&self, scope: &TenantScope) -> StoreResult<WorkspaceRecord> {
-        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
-        let row = workspaces::Entity::find_by_id(scope.workspace_id().as_uuid())
-            .one(db.conn())
-            .await
-            .store()?
-            .ok_or_else(|| StoreError::backend("scoped workspace vanished"))?;
-        db.done().await?;
+        let row = self
+            .in_workspace(scope, async |db| {
+                db.find::<workspaces::Entity>()
+                    .one(db.conn())
+                    .await
+                    .store()?
+                    .ok_or_else(|| StoreError::backend("scoped workspace vanished"))
+            })
+            .await?;
         Ok(workspace(row))
     }
 
     async fn list_workspaces_of(&self, user: UserId) -> StoreResult<Vec<(WorkspaceRecord, Role)>> {
-        let db = self.wall(Wall::User(user)).await?;
-        let rows = memberships::Entity::find()
-            .find_also_related(workspaces::Entity)
-            .filter(memberships::Column::UserId.eq(user.as_uuid()))
-            .order_by_asc(memberships::Column::JoinedAt)
-            .all(db.conn())
-            .await
-            .store()?;
-        db.done().await?;
+        let rows = self
+            .behind(Wall::User(user), async |db| {
+                memberships::Entity::find()
+                    .find_also_related(workspaces::Entity)
+                    .filter(memberships::Column::UserId.eq(user.as_uuid()))
+                    .order_by_asc(memberships::Column::JoinedAt)
+                    .all(db.conn())
+                    .await
+                    .store()
+            })
+            .await?;
         rows.into_iter()
             .map(|(member, ws)| {
                 let ws = ws.ok_or_else(|| StoreError::backend("membership without its workspace"))?;
@@ -128,67 +137,72 @@ impl<C: Conn> TenancyRepository for Repo<C> {
         after: Option<UserId>,
         limit: u64,
     ) -> StoreResult<Vec<MemberView>> {
-        let mut query = scoped(scope).find_also_related(users::Entity);
-        if let Some(after) = after {
-            query = query.filter(memberships::Column::UserId.gt(after.as_uuid()));
-        }
-        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
-        let rows = query
-            .order_by_asc(memberships::Column::UserId)
-            .limit(limit)
-            .all(db.conn())
-            .await
-            .store()?;
-        db.done().await?;
+        let rows = self
+            .in_workspace(scope, async |db| {
+                let mut query = db.find::<memberships::Entity>().find_also_related(users::Entity);
+                if let Some(after) = after {
+                    query = query.filter(memberships::Column::UserId.gt(after.as_uuid()));
+                }
+                query
+                    .order_by_asc(memberships::Column::UserId)
+                    .limit(limit)
+                    .all(db.conn())
+                    .await
+                    .store()
+            })
+            .await?;
         rows.into_iter().map(member_view).collect()
     }
 
     async fn find_member(&self, scope: &TenantScope, user: UserId) -> StoreResult<Option<MemberView>> {
-        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
-        let row = scoped(scope)
-            .find_also_related(users::Entity)
-            .filter(memberships::Column::UserId.eq(user.as_uuid()))
-            .one(db.conn())
-            .await
-            .store()?;
-        db.done().await?;
+        let row = self
+            .in_workspace(scope, async |db| {
+                db.find::<memberships::Entity>()
+                    .find_also_related(users::Entity)
+                    .filter(memberships::Column::UserId.eq(user.as_uuid()))
+                    .one(db.conn())
+                    .await
+                    .store()
+            })
+            .await?;
         row.map(member_view).transpose()
     }
 
     async fn set_member_role(&self, scope: &TenantScope, user: UserId, role: Role) -> StoreResult<bool> {
-        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
-        let result = memberships::Entity::update_many()
-            .col_expr(
-                memberships::Column::Role,
-                sea_orm::sea_query::Expr::value(role.as_str()),
-            )
-            .filter(memberships::Column::WorkspaceId.eq(scope.workspace_id().as_uuid()))
-            .filter(memberships::Column::UserId.eq(user.as_uuid()))
-            .exec(db.conn())
-            .await
-            .store()?;
-        db.done().await?;
-        Ok(result.rows_affected == 1)
+        self.in_workspace(scope, async |db| {
+            let result = db
+                .update_many::<memberships::Entity>()
+                .col_expr(
+                    memberships::Column::Role,
+                    sea_orm::sea_query::Expr::value(role.as_str()),
+                )
+                .filter(memberships::Column::UserId.eq(user.as_uuid()))
+                .exec(db.conn())
+                .await
+                .store()?;
+            Ok(result.rows_affected == 1)
+        })
+        .await
     }
 
     async fn delete_member(&self, scope: &TenantScope, user: UserId) -> StoreResult<bool> {
-        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
-        let result = memberships::Entity::delete_many()
-            .filter(memberships::Column::WorkspaceId.eq(scope.workspace_id().as_uuid()))
-            .filter(memberships::Column::UserId.eq(user.as_uuid()))
-            .exec(db.conn())
-            .await
-            .store()?;
-        db.done().await?;
-        Ok(result.rows_affected == 1)
+        self.in_workspace(scope, async |db| {
+            let result = db
+                .delete_many::<memberships::Entity>()
+                .filter(memberships::Column::UserId.eq(user.as_uuid()))
+                .exec(db.conn())
+                .await
+                .store()?;
+            Ok(result.rows_affected == 1)
+        })
+        .await
     }
 
     async fn insert_member(&self, scope: &TenantScope, member: &MembershipRecord) -> StoreResult<()> {
-        if member.workspace_id != scope.workspace_id() {
-            return Err(StoreError::backend("member outside its scope"));
-        }
-        let db = self.wall(Wall::Workspace(scope.workspace_id())).await?;
-        insert_membership(db.conn(), member).await?;
-        db.done().await
+        self.in_workspace(scope, async |db| {
+            db.owns(member.workspace_id, "member")?;
+            insert_membership(db.conn(), db.id(), member).await
+        })
+        .await
     }
 }
