@@ -53,6 +53,14 @@ tenant_entities! {
     outbox_events => WorkspaceId,
 }
 
+/// What a body decided about its writes; the value is the answer either way.
+pub(crate) enum Outcome<T> {
+    /// Keep the writes.
+    Keep(T),
+    /// Undo the writes (a refusal found after writing).
+    Undo(T),
+}
+
 /// A connection behind one workspace's wall, and that workspace's filters.
 pub(crate) struct Tenant<'c> {
     walled: Walled<'c>,
@@ -115,13 +123,30 @@ impl<C: Conn> Repo<C> {
         scope: &TenantScope,
         body: impl AsyncFnOnce(&Tenant<'_>) -> StoreResult<T>,
     ) -> StoreResult<T> {
+        self.in_workspace_deciding(scope, async |db| body(db).await.map(Outcome::Keep))
+            .await
+    }
+
+    /// Like [`Self::in_workspace`], for a body that may refuse after writing: an [`Outcome::Undo`] rolls back
+    /// the wall's own transaction (on the pool; inside a caller's transaction the caller decides) and its
+    /// value is still the answer.
+    pub(crate) async fn in_workspace_deciding<T>(
+        &self,
+        scope: &TenantScope,
+        body: impl AsyncFnOnce(&Tenant<'_>) -> StoreResult<Outcome<T>>,
+    ) -> StoreResult<T> {
         let workspace = scope.workspace_id();
         let tenant = Tenant {
             walled: self.wall(Wall::Workspace(workspace)).await?,
             workspace,
         };
-        let value = body(&tenant).await?;
-        tenant.walled.done().await?;
-        Ok(value)
+        match body(&tenant).await? {
+            Outcome::Keep(value) => {
+                tenant.walled.done().await?;
+                Ok(value)
+            }
+            // Dropping the wall's own transaction rolls it back.
+            Outcome::Undo(value) => Ok(value),
+        }
     }
 }

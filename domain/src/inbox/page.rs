@@ -88,6 +88,7 @@ pub struct DialogPage {
 impl InboxService {
     /// A page of the workspace's dialogs, newest first, with their last messages and accounts when asked
     /// (VIEWER and above, or keys with `INBOX_READ`).
+    #[tracing::instrument(skip_all, fields(workspace = %scope.workspace_id()))]
     pub async fn dialog_page(
         &self,
         scope: &TenantScope,

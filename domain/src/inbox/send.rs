@@ -35,6 +35,7 @@ const CONNECT_PAUSE: Duration = Duration::from_millis(100);
 
 impl InboxService {
     /// The workspace of a dialog named by id: an API key's own, or for a person one of their workspaces.
+    #[tracing::instrument(skip_all)]
     pub async fn dialog_workspace(&self, principal: &Principal, id: DialogId) -> DomainResult<WorkspaceId> {
         match principal {
             Principal::ApiKey { workspace_id, .. } => Ok(*workspace_id),
@@ -82,6 +83,7 @@ impl InboxService {
 
     /// Sends `text` in the dialog as the account (OPERATOR and above, or keys with `INBOX_WRITE`).
     #[expect(clippy::too_many_arguments, reason = "the operation's inputs, each from the request")]
+    #[tracing::instrument(skip_all, fields(workspace = %scope.workspace_id()))]
     pub async fn send_message(
         &self,
         scope: &TenantScope,
@@ -220,6 +222,7 @@ impl InboxService {
 
     /// Marks the dialog read up to its newest message, on Telegram and here (OPERATOR and above, or keys with
     /// `INBOX_WRITE`).
+    #[tracing::instrument(skip_all, fields(workspace = %scope.workspace_id()))]
     pub async fn mark_dialog_read(&self, scope: &TenantScope, dialog: DialogId) -> DomainResult<DialogRecord> {
         scope.require(Role::Operator, Some(Scope::InboxWrite), "marking dialogs read")?;
         let found = self

@@ -55,6 +55,7 @@ impl InboxService {
 
     /// Follows the workspace's inbox events (VIEWER and above, or keys with `INBOX_READ`), of one account
     /// when `account` is set, after `after` or from now.
+    #[tracing::instrument(skip_all, fields(workspace = %scope.workspace_id()))]
     pub async fn follow(
         &self,
         bus: &dyn EventBus,
@@ -69,29 +70,34 @@ impl InboxService {
 
     /// The workspace's dialogs, newest first, without what a page shows with them (VIEWER and above, or keys
     /// with `INBOX_READ`): [`Self::dialog_page`]'s dialogs.
+    #[tracing::instrument(skip_all, fields(workspace = %scope.workspace_id()))]
     pub async fn dialogs(&self, scope: &TenantScope, query: DialogQuery) -> DomainResult<Page<DialogRecord>> {
         Ok(self.dialog_page(scope, query, PageIncludes::default()).await?.dialogs)
     }
 
     /// One dialog of the workspace (VIEWER and above, or keys with `INBOX_READ`).
+    #[tracing::instrument(skip_all, fields(workspace = %scope.workspace_id()))]
     pub async fn dialog(&self, scope: &TenantScope, id: DialogId) -> DomainResult<Option<DialogRecord>> {
         scope.require(Role::Viewer, Some(Scope::InboxRead), "reading the inbox")?;
         Ok(self.store.find_dialog(scope, id).await?)
     }
 
     /// Those of the dialogs that are the workspace's, in one read (VIEWER and above, or keys with `INBOX_READ`).
+    #[tracing::instrument(skip_all, fields(workspace = %scope.workspace_id()))]
     pub async fn dialogs_by_ids(&self, scope: &TenantScope, ids: &[DialogId]) -> DomainResult<Vec<DialogRecord>> {
         scope.require(Role::Viewer, Some(Scope::InboxRead), "reading the inbox")?;
         Ok(self.store.find_dialogs(scope, ids).await?)
     }
 
     /// The newest message of each dialog, in one read (VIEWER and above, or keys with `INBOX_READ`).
+    #[tracing::instrument(skip_all, fields(workspace = %scope.workspace_id()))]
     pub async fn last_messages(&self, scope: &TenantScope, dialogs: &[DialogId]) -> DomainResult<Vec<MessageRecord>> {
         scope.require(Role::Viewer, Some(Scope::InboxRead), "reading the inbox")?;
         Ok(self.store.last_messages(scope, dialogs).await?)
     }
 
     /// A page of a dialog's messages, newest first (VIEWER and above, or keys with `INBOX_READ`).
+    #[tracing::instrument(skip_all, fields(workspace = %scope.workspace_id()))]
     pub async fn messages(
         &self,
         scope: &TenantScope,

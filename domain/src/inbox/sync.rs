@@ -36,6 +36,7 @@ pub struct SyncReport {
 impl InboxService {
     /// Syncs every rented account into its workspace's inbox, one at a time; an account that fails (connected
     /// elsewhere, refused by Telegram) is logged and the others go on. Returns how many messages were stored.
+    #[tracing::instrument(skip_all)]
     pub async fn sync_all(&self) -> DomainResult<usize> {
         let mut stored = 0;
         let mut after = None;
@@ -65,6 +66,7 @@ impl InboxService {
     }
 
     /// Brings the workspace's inbox of `account` (which it holds) up to date with Telegram.
+    #[tracing::instrument(skip_all, fields(workspace = %scope.workspace_id()))]
     pub async fn sync_account(&self, scope: &TenantScope, account: &AccountRecord) -> DomainResult<SyncReport> {
         if account.leased_to != Some(scope.workspace_id()) {
             return Err(DomainError::NotFound("account"));

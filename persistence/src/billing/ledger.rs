@@ -23,6 +23,7 @@ use tgos_domain::tenancy::TenantScope;
 use crate::entities::{ledger_postings, ledger_transactions, wallet_balances};
 use crate::errors::DbResultExt as _;
 use crate::repo::{Conn, Repo};
+use crate::tenant::Outcome;
 use crate::tenant::Tenant;
 use crate::wall::Wall;
 
@@ -177,19 +178,15 @@ impl<C: Conn> LedgerRepository for Repo<C> {
         transaction: &LedgerTransaction,
         now: DateTime<Utc>,
     ) -> StoreResult<Posted> {
-        // A refusal changes nothing: its body fails, so the wall's own transaction (on the pool) rolls back the
-        // claimed reference, and the refusal is the answer. Inside the caller's transaction the caller undoes it.
-        let mut refused = None;
-        let posted = self
-            .in_workspace(scope, async |db| match post_in(db, transaction, now).await? {
-                refusal @ (Posted::ReferenceConflict | Posted::InsufficientFunds { .. }) => {
-                    refused = Some(refusal);
-                    Err(StoreError::backend("a refused posting"))
-                }
-                posted => Ok(posted),
+        // A refusal changes nothing: the wall's own transaction (on the pool) rolls back the claimed reference,
+        // and the refusal is the answer. Inside the caller's transaction the caller undoes it.
+        self.in_workspace_deciding(scope, async |db| {
+            Ok(match post_in(db, transaction, now).await? {
+                refusal @ (Posted::ReferenceConflict | Posted::InsufficientFunds { .. }) => Outcome::Undo(refusal),
+                posted => Outcome::Keep(posted),
             })
-            .await;
-        refused.map_or(posted, Ok)
+        })
+        .await
     }
 
     async fn wallet_balance(&self, scope: &TenantScope, currency: Currency) -> StoreResult<Money> {

@@ -118,6 +118,7 @@ impl Connections {
     /// Opens a connection of `account`, taking its connection lease; `ACCOUNT_UNAVAILABLE` while any other
     /// connection (of this process or another) holds it. A refusal by Telegram is recorded on the account's
     /// health and returned as a `CONFLICT` naming what Telegram said (never the session).
+    #[tracing::instrument(skip_all)]
     pub async fn connect(&self, account: &AccountRecord) -> DomainResult<Connected> {
         let holder = self.holder.for_one_connection();
         let now = self.clock.now();
@@ -154,6 +155,7 @@ impl Connections {
     }
 
     /// Renews the connection's lease; `false` when it was lost (stop using the connection then).
+    #[tracing::instrument(skip_all)]
     pub async fn renew(&self, connected: &Connected) -> DomainResult<bool> {
         let now = self.clock.now();
         let until = now + Duration::seconds(CONNECTION_LEASE_SECS);
@@ -164,6 +166,7 @@ impl Connections {
     }
 
     /// Closes the connection and gives its lease back (only this connection's lease).
+    #[tracing::instrument(skip_all)]
     pub async fn disconnect(&self, connected: Connected) -> DomainResult<()> {
         connected.connection.disconnect().await;
         Ok(self
@@ -174,6 +177,7 @@ impl Connections {
 
     /// Records what a gateway failure says about the account and turns it into the error to return.
     /// A change is announced to the workspace holding the account.
+    #[tracing::instrument(skip_all)]
     pub async fn refused(&self, account: &AccountRecord, error: &GatewayError) -> DomainResult<DomainError> {
         if let Some(signal) = HealthSignal::from_gateway(error) {
             let now = self.clock.now();

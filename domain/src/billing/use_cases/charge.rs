@@ -24,6 +24,7 @@ impl BillingService {
     /// Charges `amount` to the workspace's wallet under the caller's `idempotency_key` (OPERATOR and above).
     /// The same key again returns the first result; with another amount it is a `CONFLICT`; more than the
     /// balance is `INSUFFICIENT_FUNDS` and changes nothing.
+    #[tracing::instrument(skip_all, fields(workspace = %scope.workspace_id()))]
     pub async fn charge(
         &self,
         scope: &TenantScope,

@@ -17,6 +17,7 @@ use crate::tenancy::TenantScope;
 impl BillingService {
     /// Grants `amount` to the workspace's wallet under `reference`; `false` when that reference was already
     /// granted (nothing changed).
+    #[tracing::instrument(skip_all, fields(workspace = %workspace))]
     pub async fn grant_credit(
         &self,
         workspace: WorkspaceId,

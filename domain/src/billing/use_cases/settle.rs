@@ -28,6 +28,7 @@ const ATTEMPTS: usize = 5;
 impl BillingService {
     /// Applies a notification whose signature the caller verified. Unknown top-ups are `NOT_FOUND`; an
     /// amount in another currency is a `CONFLICT` (nothing is credited).
+    #[tracing::instrument(skip_all)]
     pub async fn settle(&self, event: &PaymentEvent) -> DomainResult<Settled> {
         for _ in 0..ATTEMPTS {
             if let Some(settled) = self.try_settle(event).await? {

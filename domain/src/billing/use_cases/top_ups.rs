@@ -18,6 +18,7 @@ use crate::request::ClientInfo;
 use crate::tenancy::{Role, TenantScope};
 
 impl BillingService {
+    #[tracing::instrument(skip_all, fields(workspace = %scope.workspace_id()))]
     pub async fn create_top_up(
         &self,
         scope: &TenantScope,

@@ -12,12 +12,14 @@ use crate::tenancy::{Role, TenantScope};
 const READ: &str = "read the wallet";
 
 impl BillingService {
+    #[tracing::instrument(skip_all, fields(workspace = %scope.workspace_id()))]
     pub async fn wallet_balance(&self, scope: &TenantScope) -> DomainResult<Money> {
         scope.require(Role::Admin, Some(Scope::BillingRead), READ)?;
         Ok(self.store.wallet_balance(scope, self.config.currency).await?)
     }
 
     /// A page of entries newest first.
+    #[tracing::instrument(skip_all, fields(workspace = %scope.workspace_id()))]
     pub async fn wallet_entries(
         &self,
         scope: &TenantScope,

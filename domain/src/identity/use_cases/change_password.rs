@@ -13,6 +13,7 @@ use crate::identity::{IdentityService, Password};
 use crate::request::ClientInfo;
 
 impl IdentityService {
+    #[tracing::instrument(skip_all)]
     pub async fn change_password(
         &self,
         principal: &Principal,

@@ -58,6 +58,7 @@ impl IdentityService {
     }
 
     /// Resolves a bearer token (a session token or an API key); `None` when it is unknown, revoked or expired.
+    #[tracing::instrument(skip_all)]
     pub async fn authenticate(&self, bearer: &str) -> DomainResult<Option<Authenticated>> {
         if api_keys::prefix_of(bearer).is_some() {
             return self.authenticate_api_key(bearer).await;
@@ -148,6 +149,7 @@ impl IdentityService {
         }))
     }
 
+    #[tracing::instrument(skip_all)]
     pub async fn current_user(&self, principal: &Principal) -> DomainResult<UserRecord> {
         self.store
             .find_user(principal.require_user()?)
@@ -155,6 +157,7 @@ impl IdentityService {
             .ok_or(DomainError::Unauthenticated)
     }
 
+    #[tracing::instrument(skip_all)]
     pub async fn list_sessions(&self, principal: &Principal) -> DomainResult<Vec<SessionRecord>> {
         Ok(self
             .store
@@ -163,6 +166,7 @@ impl IdentityService {
     }
 
     /// Revokes one of the caller's own sessions (the current one included).
+    #[tracing::instrument(skip_all)]
     pub async fn revoke_session(
         &self,
         principal: &Principal,
@@ -187,6 +191,7 @@ impl IdentityService {
         Ok(())
     }
 
+    #[tracing::instrument(skip_all)]
     pub async fn sign_out(&self, principal: &Principal, client: &ClientInfo) -> DomainResult<()> {
         let Principal::User { session_id, .. } = principal else {
             return Err(DomainError::Forbidden(

@@ -32,6 +32,7 @@ pub enum SignInOutcome {
 }
 
 impl IdentityService {
+    #[tracing::instrument(skip_all)]
     pub async fn sign_in(
         &self,
         login: &str,
@@ -107,6 +108,7 @@ impl IdentityService {
         Ok(SignInOutcome::Session(session))
     }
 
+    #[tracing::instrument(skip_all)]
     pub async fn complete_sign_in(
         &self,
         challenge: &str,

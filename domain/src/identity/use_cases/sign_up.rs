@@ -93,6 +93,7 @@ pub(crate) fn conflict_of(error: StoreError) -> DomainError {
 }
 
 impl IdentityService {
+    #[tracing::instrument(skip_all)]
     pub async fn sign_up(&self, input: SignUpInput, client: &ClientInfo) -> DomainResult<(UserRecord, IssuedSession)> {
         let account = parse(&input)?;
         self.ensure_available(&account).await?;

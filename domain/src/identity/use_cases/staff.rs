@@ -23,6 +23,7 @@ pub struct PreparedStaff {
 }
 
 impl IdentityService {
+    #[tracing::instrument(skip_all)]
     pub async fn prepare_staff(&self, input: NewStaff) -> DomainResult<PreparedStaff> {
         let account = parse(&input)?;
         self.ensure_available(&account).await?;
@@ -38,6 +39,7 @@ impl IdentityService {
     }
 
     /// Stores the staff account with two-factor on, if `code` is valid now; returns its backup codes.
+    #[tracing::instrument(skip_all)]
     pub async fn create_staff(&self, prepared: PreparedStaff, code: &str) -> DomainResult<(UserRecord, Vec<String>)> {
         let now = self.now();
         let Some(step) = prepared.secret.matching_step(code.trim(), now.timestamp())? else {

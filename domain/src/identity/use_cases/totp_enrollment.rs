@@ -31,6 +31,7 @@ pub struct TotpEnrollment {
 const WRONG_CODE: &str = "the code is wrong or was already used";
 
 impl IdentityService {
+    #[tracing::instrument(skip_all)]
     pub async fn begin_totp_enrollment(&self, principal: &Principal) -> DomainResult<TotpEnrollment> {
         let user = self.current_user(principal).await?;
         if user.two_factor_enabled() {
@@ -54,6 +55,7 @@ impl IdentityService {
         })
     }
 
+    #[tracing::instrument(skip_all)]
     pub async fn confirm_totp_enrollment(
         &self,
         principal: &Principal,
@@ -92,6 +94,7 @@ impl IdentityService {
         Ok(codes)
     }
 
+    #[tracing::instrument(skip_all)]
     pub async fn regenerate_backup_codes(
         &self,
         principal: &Principal,
@@ -115,6 +118,7 @@ impl IdentityService {
         Ok(codes)
     }
 
+    #[tracing::instrument(skip_all)]
     pub async fn disable_totp(
         &self,
         principal: &Principal,
@@ -144,6 +148,7 @@ impl IdentityService {
         Ok(())
     }
 
+    #[tracing::instrument(skip_all)]
     pub async fn backup_codes_remaining(&self, principal: &Principal) -> DomainResult<u64> {
         Ok(self.store.count_unused_backup_codes(principal.require_user()?).await?)
     }

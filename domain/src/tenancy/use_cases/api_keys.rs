@@ -35,6 +35,7 @@ fn require_manager(scope: &TenantScope) -> DomainResult<()> {
 }
 
 impl TenancyService {
+    #[tracing::instrument(skip_all, fields(workspace = %workspace))]
     pub async fn create_api_key(
         &self,
         principal: &Principal,
@@ -103,12 +104,14 @@ impl TenancyService {
         })
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = %scope.workspace_id()))]
     pub async fn api_keys(&self, scope: &TenantScope) -> DomainResult<Vec<ApiKeyRecord>> {
         require_manager(scope)?;
         Ok(self.store.list_api_keys(scope).await?)
     }
 
     /// Revokes a key of a workspace where the caller manages keys; `NOT_FOUND` otherwise.
+    #[tracing::instrument(skip_all)]
     pub async fn revoke_api_key(&self, principal: &Principal, client: &ClientInfo, id: ApiKeyId) -> DomainResult<()> {
         let member = match principal {
             Principal::ApiKey { .. } => return Err(DomainError::Forbidden(KEYS_DO_NOT_MANAGE.to_owned())),

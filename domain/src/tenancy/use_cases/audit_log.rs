@@ -9,6 +9,7 @@ use crate::tenancy::{Role, TenancyService, TenantScope};
 impl TenancyService {
     /// A page of entries newest first, before the page's sequence, optionally of one action (ADMIN and
     /// OWNER, or an API key with `AUDIT_READ`).
+    #[tracing::instrument(skip_all, fields(workspace = %scope.workspace_id()))]
     pub async fn audit_log(
         &self,
         scope: &TenantScope,

@@ -18,6 +18,7 @@ use crate::tenancy::{Role, TenancyService, TenantScope, rules};
 pub const INVITATIONS_PER_HOUR: u64 = 50;
 
 impl TenancyService {
+    #[tracing::instrument(skip_all, fields(workspace = %workspace))]
     pub async fn invite_member(
         &self,
         principal: &Principal,
@@ -75,6 +76,7 @@ impl TenancyService {
     }
 
     /// Joins the workspace of the invitation `token` names. Only the invited email's account may.
+    #[tracing::instrument(skip_all)]
     pub async fn accept_invitation(
         &self,
         principal: &Principal,
@@ -138,6 +140,7 @@ impl TenancyService {
     }
 
     /// Pending invitations (ADMIN and OWNER).
+    #[tracing::instrument(skip_all, fields(workspace = %scope.workspace_id()))]
     pub async fn invitations(&self, scope: &TenantScope) -> DomainResult<Vec<InvitationRecord>> {
         if !scope.member_role()?.at_least(Role::Admin) {
             return Err(DomainError::Forbidden(
@@ -147,6 +150,7 @@ impl TenancyService {
         Ok(self.store.list_pending_invitations(scope, self.clock.now()).await?)
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = %workspace))]
     pub async fn revoke_invitation(
         &self,
         principal: &Principal,

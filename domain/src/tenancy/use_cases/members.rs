@@ -13,12 +13,14 @@ use crate::tenancy::{Role, TenancyService, TenantScope, rules};
 
 impl TenancyService {
     /// A page of members ordered by user id.
+    #[tracing::instrument(skip_all, fields(workspace = %scope.workspace_id()))]
     pub async fn members(&self, scope: &TenantScope, page: PageRequest<UserId>) -> DomainResult<Page<MemberView>> {
         scope.require(Role::Viewer, None, "the member list")?;
         page.read(|after, rows| self.store.list_members(scope, after, rows))
             .await
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = %workspace))]
     pub async fn change_member_role(
         &self,
         principal: &Principal,
@@ -61,6 +63,7 @@ impl TenancyService {
     }
 
     /// Removes a member; removing yourself is leaving.
+    #[tracing::instrument(skip_all, fields(workspace = %workspace))]
     pub async fn remove_member(
         &self,
         principal: &Principal,

@@ -12,6 +12,7 @@ use crate::tenancy::service::WorkspaceEvent;
 use crate::tenancy::{Role, TenancyService, rules};
 
 impl TenancyService {
+    #[tracing::instrument(skip_all, fields(workspace = %workspace))]
     pub async fn transfer_ownership(
         &self,
         principal: &Principal,

@@ -15,6 +15,7 @@ pub const MAX_OWNED_WORKSPACES: usize = 20;
 
 impl TenancyService {
     /// Creates a workspace; the creator becomes its OWNER.
+    #[tracing::instrument(skip_all)]
     pub async fn create_workspace(
         &self,
         principal: &Principal,
@@ -65,11 +66,13 @@ impl TenancyService {
         Ok(workspace)
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = %scope.workspace_id()))]
     pub async fn workspace(&self, scope: &TenantScope) -> DomainResult<WorkspaceRecord> {
         Ok(self.store.find_workspace(scope).await?)
     }
 
     /// The caller's workspaces, each with the caller's scope in it.
+    #[tracing::instrument(skip_all)]
     pub async fn my_workspaces(&self, principal: &Principal) -> DomainResult<Vec<(WorkspaceRecord, TenantScope)>> {
         let user = principal.require_user()?;
         Ok(self

@@ -16,6 +16,7 @@ const BATCH: u64 = 200;
 
 impl AccountsService {
     /// Ends every due lease (up to a batch); returns how many ended.
+    #[tracing::instrument(skip_all)]
     pub async fn expire_due_leases(&self) -> DomainResult<usize> {
         let now = self.clock.now();
         let due = self.store.due_leases(now, BATCH).await?;

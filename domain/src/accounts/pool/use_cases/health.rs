@@ -84,6 +84,7 @@ impl AccountsService {
     /// The health of an account the workspace holds: its state and risk now (facts about the account, which
     /// decide whether it may send), and only the signals observed since this workspace's lease began (what an
     /// earlier holder did stays that holder's).
+    #[tracing::instrument(skip_all, fields(workspace = %scope.workspace_id()))]
     pub async fn health(&self, scope: &TenantScope, account: AccountId) -> DomainResult<HealthView> {
         self.health_of_many(scope, &[account])
             .await?
@@ -93,6 +94,7 @@ impl AccountsService {
 
     /// [`Self::health`] of each of `accounts`, in two reads however many they are (the accounts a page names).
     /// Accounts the workspace does not hold are absent.
+    #[tracing::instrument(skip_all, fields(workspace = %scope.workspace_id()))]
     pub async fn health_of_many(
         &self,
         scope: &TenantScope,
@@ -118,6 +120,7 @@ impl AccountsService {
     /// The daily engagement counters of an account the workspace holds, for the last `days` days (today
     /// included), oldest first; days without activity are absent. Only what happened while this workspace held
     /// the account counts: each holder's counters are its own.
+    #[tracing::instrument(skip_all, fields(workspace = %scope.workspace_id()))]
     pub async fn counters(&self, scope: &TenantScope, account: AccountId, days: i64) -> DomainResult<Vec<DayCounts>> {
         self.counters_of_many(scope, &[account], days)
             .await?
@@ -127,6 +130,7 @@ impl AccountsService {
 
     /// [`Self::counters`] of each of `accounts`, in a fixed number of reads however many they are. Accounts the
     /// workspace does not hold are absent.
+    #[tracing::instrument(skip_all, fields(workspace = %scope.workspace_id()))]
     pub async fn counters_of_many(
         &self,
         scope: &TenantScope,
@@ -151,6 +155,7 @@ impl AccountsService {
 
     /// An operator pauses a held account: all sending stops until someone resumes it (OPERATOR and above;
     /// people only, as the pause names who did it). Audited as `account.paused`.
+    #[tracing::instrument(skip_all, fields(workspace = %scope.workspace_id()))]
     pub async fn pause_account(
         &self,
         scope: &TenantScope,
@@ -173,6 +178,7 @@ impl AccountsService {
     /// An operator resumes a held account: lifts a pause, a spam limit or a freeze observed before now; a
     /// cooldown still runs out by time, and a ban or an invalid session stays (the returned health shows
     /// what is left). Audited as `account.resumed`.
+    #[tracing::instrument(skip_all, fields(workspace = %scope.workspace_id()))]
     pub async fn resume_account(
         &self,
         scope: &TenantScope,
@@ -241,6 +247,7 @@ impl AccountsService {
 
     /// Records what Telegram said about an account. The change is announced to `holder` when that workspace
     /// does hold the account now (checked, so a wrong holder announces nothing).
+    #[tracing::instrument(skip_all)]
     pub async fn record_health(
         &self,
         holder: Option<WorkspaceId>,

@@ -58,6 +58,7 @@ pub const MAX_BATCH: usize = 10_000;
 
 impl AccountsService {
     /// Adds `accounts` to the pool at `price_per_day`, all or nothing.
+    #[tracing::instrument(skip_all)]
     pub async fn add_to_pool(
         &self,
         principal: &Principal,
@@ -77,6 +78,7 @@ impl AccountsService {
 
     /// Adds `count` new sandbox accounts to the pool on the server's own behalf (the demo's seeding). Only
     /// sandbox accounts: nothing here can put a real session in the pool.
+    #[tracing::instrument(skip_all)]
     pub async fn stock_sandbox(&self, count: usize, price_per_day: Money) -> DomainResult<ImportSummary> {
         let accounts = sandbox_accounts(count, self.clock.now())?;
         self.add_batch(Actor::system(), &ClientInfo::default(), accounts, price_per_day)

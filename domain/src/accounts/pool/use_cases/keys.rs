@@ -53,6 +53,7 @@ struct Progress {
 
 impl AccountsService {
     /// Rotates `owner`'s data key and re-seals every payload of that owner under the new version.
+    #[tracing::instrument(skip_all)]
     pub async fn rotate_owner_key(
         &self,
         principal: &Principal,

@@ -39,6 +39,7 @@ impl AccountsService {
     }
 
     /// Extends the lease by `days`, charged at its price per day.
+    #[tracing::instrument(skip_all, fields(workspace = %scope.workspace_id()))]
     pub async fn renew_lease(
         &self,
         scope: &TenantScope,
@@ -102,6 +103,7 @@ impl AccountsService {
     }
 
     /// Ends the lease now and returns the account to the pool.
+    #[tracing::instrument(skip_all, fields(workspace = %scope.workspace_id()))]
     pub async fn release_lease(
         &self,
         scope: &TenantScope,

@@ -19,6 +19,7 @@ pub fn may_read_accounts(scope: &TenantScope) -> bool {
 
 impl AccountsService {
     /// A page of the accounts on offer, oldest first. People and API keys alike may browse the pool.
+    #[tracing::instrument(skip_all)]
     pub async fn offers(
         &self,
         _principal: &Principal,
@@ -31,6 +32,7 @@ impl AccountsService {
 
     /// The workspace a lease named by id belongs to: an API key's own workspace, or for a person one of their
     /// workspaces; `NOT_FOUND` otherwise (a lease of another tenant is indistinguishable from none).
+    #[tracing::instrument(skip_all)]
     pub async fn lease_workspace(&self, principal: &Principal, id: LeaseId) -> DomainResult<WorkspaceId> {
         match principal {
             Principal::ApiKey { workspace_id, .. } => Ok(*workspace_id),
@@ -44,6 +46,7 @@ impl AccountsService {
 
     /// The workspace holding an account named by id: an API key's own workspace, or for a person the one of
     /// their workspaces that rents it now; `NOT_FOUND` otherwise.
+    #[tracing::instrument(skip_all)]
     pub async fn holder_workspace(&self, principal: &Principal, account: AccountId) -> DomainResult<WorkspaceId> {
         match principal {
             Principal::ApiKey { workspace_id, .. } => Ok(*workspace_id),
@@ -56,6 +59,7 @@ impl AccountsService {
     }
 
     /// An account the workspace holds now, or `NOT_FOUND`.
+    #[tracing::instrument(skip_all, fields(workspace = %scope.workspace_id()))]
     pub async fn held(&self, scope: &TenantScope, account: AccountId) -> DomainResult<AccountRecord> {
         self.store
             .find_account(Some(scope), account)
@@ -65,6 +69,7 @@ impl AccountsService {
     }
 
     /// A page of the workspace's leases, newest first.
+    #[tracing::instrument(skip_all, fields(workspace = %scope.workspace_id()))]
     pub async fn leases(&self, scope: &TenantScope, page: PageRequest<LeaseId>) -> DomainResult<Page<LeaseRecord>> {
         scope.require(Role::Viewer, Some(Scope::AccountsRead), "reading leases")?;
         page.read(|before, rows| self.store.leases_of(scope, before, rows))
@@ -72,6 +77,7 @@ impl AccountsService {
     }
 
     /// A page of the accounts the workspace holds now, oldest first.
+    #[tracing::instrument(skip_all, fields(workspace = %scope.workspace_id()))]
     pub async fn leased_accounts(
         &self,
         scope: &TenantScope,
@@ -84,6 +90,7 @@ impl AccountsService {
 
     /// Those of `ids` the workspace holds now, in one read (the accounts a page's nested fields name). The
     /// same rule as [`Self::account`]; an account the workspace does not hold is absent.
+    #[tracing::instrument(skip_all, fields(workspace = %scope.workspace_id()))]
     pub async fn held_accounts(&self, scope: &TenantScope, ids: &[AccountId]) -> DomainResult<Vec<AccountRecord>> {
         if !scope.allows(Role::Viewer, Some(Scope::AccountsWrite)) {
             scope.require(Role::Viewer, Some(Scope::AccountsRead), "reading accounts")?;
@@ -93,6 +100,7 @@ impl AccountsService {
 
     /// One account the workspace holds, or one on offer. Keys that may rent (`ACCOUNTS_WRITE`) may also read
     /// what they rented.
+    #[tracing::instrument(skip_all, fields(workspace = %scope.workspace_id()))]
     pub async fn account(&self, scope: &TenantScope, id: AccountId) -> DomainResult<Option<AccountRecord>> {
         if !scope.allows(Role::Viewer, Some(Scope::AccountsWrite)) {
             scope.require(Role::Viewer, Some(Scope::AccountsRead), "reading accounts")?;

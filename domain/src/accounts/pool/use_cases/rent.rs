@@ -40,6 +40,7 @@ impl AccountsService {
     }
 
     /// Rents `account` for `days` (OPERATOR and above, or keys with `ACCOUNTS_WRITE`).
+    #[tracing::instrument(skip_all, fields(workspace = %scope.workspace_id()))]
     pub async fn rent_account(
         &self,
         scope: &TenantScope,

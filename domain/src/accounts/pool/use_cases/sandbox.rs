@@ -19,6 +19,7 @@ pub struct SandboxIdentity {
 
 impl AccountsService {
     /// The sandbox identity of a sandbox account the workspace holds.
+    #[tracing::instrument(skip_all, fields(workspace = %scope.workspace_id()))]
     pub async fn sandbox_identity(&self, scope: &TenantScope, account: AccountId) -> DomainResult<SandboxIdentity> {
         scope.require(Role::Operator, Some(Scope::AccountsWrite), "driving the sandbox")?;
         let record = self.held(scope, account).await?;
