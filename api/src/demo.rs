@@ -54,10 +54,10 @@ pub struct DemoWorld {
 /// The demo user's password: read from the login file, or generated and written there (mode 0600).
 fn demo_password(data_dir: &Path) -> anyhow::Result<String> {
     let path = data_dir.join("demo-login.txt");
-    if let Ok(text) = std::fs::read_to_string(&path) {
-        if let Some(password) = text.lines().find_map(|l| l.strip_prefix("password: ")) {
-            return Ok(password.trim().to_owned());
-        }
+    if let Ok(text) = std::fs::read_to_string(&path)
+        && let Some(password) = text.lines().find_map(|l| l.strip_prefix("password: "))
+    {
+        return Ok(password.trim().to_owned());
     }
     let password: String = rand::thread_rng()
         .sample_iter(&Alphanumeric)

@@ -8,8 +8,10 @@
 //! on the pool) commits when the body succeeds and rolls back when it fails. Statements of any other wall
 //! (a user's own memberships, a token lookup, a sweep) run inside [`Repo::behind`].
 
-use sea_orm::{ColumnTrait as _, DatabaseExecutor, DeleteMany, EntityTrait, QueryFilter as _, Select, UpdateMany};
-use tgos_domain::ids::WorkspaceId;
+use sea_orm::{
+    ColumnTrait as _, DatabaseExecutor, DeleteMany, EntityTrait, QueryFilter as _, QuerySelect as _, Select, UpdateMany,
+};
+use tgos_domain::ids::{UserId, WorkspaceId};
 use tgos_domain::store::{StoreError, StoreResult};
 use tgos_domain::tenancy::TenantScope;
 use uuid::Uuid;
@@ -101,6 +103,18 @@ impl<'c> Tenant<'c> {
             Err(StoreError::backend(format!("{what} outside its scope")))
         }
     }
+}
+
+/// The workspaces `user` is a member of, as a subquery: what a user's own wall (`Wall::User`) lets a lookup by
+/// id reach.
+pub(crate) fn workspaces_of(user: UserId) -> sea_orm::sea_query::SelectStatement {
+    sea_orm::QuerySelect::query(
+        &mut memberships::Entity::find()
+            .select_only()
+            .column(memberships::Column::WorkspaceId)
+            .filter(memberships::Column::UserId.eq(user.as_uuid())),
+    )
+    .to_owned()
 }
 
 impl<C: Conn> Repo<C> {

@@ -201,10 +201,10 @@ impl TestApp {
     /// Stops the server gracefully (idempotent).
     pub async fn shutdown(&self) {
         let server = self.server.lock().ok().and_then(|mut s| s.take());
-        if let Some(server) = server {
-            if let Err(error) = server.stop().await {
-                eprintln!("server did not stop cleanly: {error:#}");
-            }
+        if let Some(server) = server
+            && let Err(error) = server.stop().await
+        {
+            eprintln!("server did not stop cleanly: {error:#}");
         }
     }
 

@@ -11,7 +11,6 @@ pub mod ids;
 pub mod inbox;
 pub mod loaders;
 pub mod paging;
-pub mod spans;
 pub mod tenancy;
 
 use async_graphql::{Context, MergedObject, MergedSubscription, Schema};
@@ -71,8 +70,7 @@ pub fn build_schema(settings: &GraphqlSettings, services: Option<Services>) -> A
         SubscriptionRoot::default(),
     )
     .limit_depth(settings.max_depth)
-    .limit_complexity(settings.max_complexity)
-    .extension(spans::ResolverSpans);
+    .limit_complexity(settings.max_complexity);
     if let Some(services) = services {
         builder = builder
             .data(services.identity)

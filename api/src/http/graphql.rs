@@ -147,19 +147,19 @@ async fn execute_in_span(
         },
     };
 
-    if let Some(Principal::ApiKey { key_id, .. }) = caller.0.as_ref().map(|auth| &auth.principal) {
-        if let Err(retry_after) = state.key_limiter.check(*key_id) {
-            let mut error = ServerError::new("this API key is over its request limit; slow down", None);
-            let extensions = error.extensions.get_or_insert_with(Default::default);
-            extensions.set("code", code::RATE_LIMITED);
-            extensions.set("retryAfter", retry_after);
-            let mut response = respond(req, GqlResponse::from_errors(vec![error]), &request_id);
-            response.set_status(StatusCode::TOO_MANY_REQUESTS);
-            if let Ok(value) = header::HeaderValue::from_str(&retry_after.to_string()) {
-                response.headers_mut().insert(header::RETRY_AFTER, value);
-            }
-            return response;
+    if let Some(Principal::ApiKey { key_id, .. }) = caller.0.as_ref().map(|auth| &auth.principal)
+        && let Err(retry_after) = state.key_limiter.check(*key_id)
+    {
+        let mut error = ServerError::new("this API key is over its request limit; slow down", None);
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        extensions.set("code", code::RATE_LIMITED);
+        extensions.set("retryAfter", retry_after);
+        let mut response = respond(req, GqlResponse::from_errors(vec![error]), &request_id);
+        response.set_status(StatusCode::TOO_MANY_REQUESTS);
+        if let Ok(value) = header::HeaderValue::from_str(&retry_after.to_string()) {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
         }
+        return response;
     }
 
     let request = request

@@ -86,10 +86,10 @@ pub fn verify(entries: &[AuditRecord], head: Option<&ChainHead>) -> Result<usize
         expected_prev.clone_from(&entry.hash);
     }
     let last = entries.last().map_or(0, |e| e.sequence);
-    if let Some(head) = head {
-        if head.sequence > last || (head.sequence == last && last > 0 && head.hash != expected_prev) {
-            return Err(BrokenLink::Truncated { sequence: last });
-        }
+    if let Some(head) = head
+        && (head.sequence > last || (head.sequence == last && last > 0 && head.hash != expected_prev))
+    {
+        return Err(BrokenLink::Truncated { sequence: last });
     }
     Ok(entries.len())
 }

@@ -47,11 +47,11 @@ impl EventBus for LocalEventBus {
     fn publish(&self, event: Arc<StoredEvent>) {
         let mut channels = self.channels.lock().unwrap_or_else(PoisonError::into_inner);
         let workspace = event.workspace_id;
-        if let Some(sender) = channels.get(&workspace) {
-            if sender.send(event).is_err() {
-                // Nobody listens any more: drop the channel so idle workspaces cost nothing.
-                channels.remove(&workspace);
-            }
+        if let Some(sender) = channels.get(&workspace)
+            && sender.send(event).is_err()
+        {
+            // Nobody listens any more: drop the channel so idle workspaces cost nothing.
+            channels.remove(&workspace);
         }
     }
 

@@ -97,13 +97,13 @@ impl InboxService {
     ) -> DomainResult<DialogPage> {
         scope.require(Role::Viewer, Some(Scope::InboxRead), "reading the inbox")?;
         let tx = self.store.begin_read().await?;
-        if let Some(after) = query.after {
-            if tx.find_dialog(scope, after).await?.is_none() {
-                return Err(DomainError::invalid(
-                    "after",
-                    "the cursor is not one this list gave out",
-                ));
-            }
+        if let Some(after) = query.after
+            && tx.find_dialog(scope, after).await?.is_none()
+        {
+            return Err(DomainError::invalid(
+                "after",
+                "the cursor is not one this list gave out",
+            ));
         }
         let request = PageRequest::new(query.after, query.limit);
         let read = DialogQuery {

@@ -14,9 +14,9 @@ use tgos_domain::store::{StoreError, StoreResult};
 use tgos_domain::tenancy::TenantScope;
 
 use crate::entities::leases::{self, Column};
-use crate::entities::memberships;
 use crate::errors::DbResultExt as _;
 use crate::repo::{Conn, Repo};
+use crate::tenant::workspaces_of;
 use crate::wall::Wall;
 
 fn record(row: leases::Model) -> StoreResult<LeaseRecord> {
@@ -33,17 +33,6 @@ fn record(row: leases::Model) -> StoreResult<LeaseRecord> {
         created_at: row.created_at,
         updated_at: row.updated_at,
     })
-}
-
-/// The workspaces `user` is a member of, as a subquery.
-fn workspaces_of(user: UserId) -> sea_orm::sea_query::SelectStatement {
-    sea_orm::QuerySelect::query(
-        &mut memberships::Entity::find()
-            .select_only()
-            .column(memberships::Column::WorkspaceId)
-            .filter(memberships::Column::UserId.eq(user.as_uuid())),
-    )
-    .to_owned()
 }
 
 #[async_trait]

@@ -6,7 +6,6 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait as _, EntityTrait as _, PaginatorTrait as _, QueryFilter as _, QueryOrder as _,
-    QuerySelect as _,
 };
 use tgos_domain::ids::{ApiKeyId, UserId, WorkspaceId};
 use tgos_domain::store::{StoreError, StoreResult};
@@ -15,9 +14,9 @@ use tgos_domain::tenancy::api_keys::{ApiKeyRecord, Scope};
 use tgos_domain::tenancy::ports::ApiKeyRepository;
 
 use crate::entities::api_keys::{self, Column};
-use crate::entities::memberships;
 use crate::errors::DbResultExt as _;
 use crate::repo::{Conn, Repo};
+use crate::tenant::workspaces_of;
 use crate::wall::Wall;
 
 fn record(row: api_keys::Model) -> StoreResult<ApiKeyRecord> {
@@ -39,17 +38,6 @@ fn record(row: api_keys::Model) -> StoreResult<ApiKeyRecord> {
         last_used_at: row.last_used_at,
         revoked_at: row.revoked_at,
     })
-}
-
-/// The workspaces `user` is a member of, as a subquery.
-fn workspaces_of(user: UserId) -> sea_orm::sea_query::SelectStatement {
-    sea_orm::QuerySelect::query(
-        &mut memberships::Entity::find()
-            .select_only()
-            .column(memberships::Column::WorkspaceId)
-            .filter(memberships::Column::UserId.eq(user.as_uuid())),
-    )
-    .to_owned()
 }
 
 #[async_trait]

@@ -102,19 +102,7 @@ impl<C: Conn> InvitationRepository for Repo<C> {
     }
 
     async fn revoke_invitation(&self, scope: &TenantScope, id: InvitationId, now: DateTime<Utc>) -> StoreResult<bool> {
-        self.in_workspace(scope, async |db| {
-            let result = db
-                .update_many::<invitations::Entity>()
-                .col_expr(Column::RevokedAt, Expr::value(now))
-                .filter(Column::Id.eq(id.as_uuid()))
-                .filter(Column::AcceptedAt.is_null())
-                .filter(Column::RevokedAt.is_null())
-                .exec(db.conn())
-                .await
-                .store()?;
-            Ok(result.rows_affected == 1)
-        })
-        .await
+        self.close_pending(scope, id, Column::RevokedAt, now).await
     }
 
     async fn find_invitation_by_token(&self, token_hash: &[u8]) -> StoreResult<Option<InvitationRecord>> {
@@ -131,19 +119,7 @@ impl<C: Conn> InvitationRepository for Repo<C> {
     }
 
     async fn accept_invitation(&self, scope: &TenantScope, id: InvitationId, now: DateTime<Utc>) -> StoreResult<bool> {
-        self.in_workspace(scope, async |db| {
-            let result = db
-                .update_many::<invitations::Entity>()
-                .col_expr(Column::AcceptedAt, Expr::value(now))
-                .filter(Column::Id.eq(id.as_uuid()))
-                .filter(Column::AcceptedAt.is_null())
-                .filter(Column::RevokedAt.is_null())
-                .exec(db.conn())
-                .await
-                .store()?;
-            Ok(result.rows_affected == 1)
-        })
-        .await
+        self.close_pending(scope, id, Column::AcceptedAt, now).await
     }
 
     async fn count_invitations_since(&self, scope: &TenantScope, since: DateTime<Utc>) -> StoreResult<u64> {
@@ -153,6 +129,31 @@ impl<C: Conn> InvitationRepository for Repo<C> {
                 .count(db.conn())
                 .await
                 .store()
+        })
+        .await
+    }
+}
+
+impl<C: Conn> Repo<C> {
+    /// Sets `closed` (accepted or revoked) on a pending invitation; `false` when it is no longer pending.
+    async fn close_pending(
+        &self,
+        scope: &TenantScope,
+        id: InvitationId,
+        closed: Column,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        self.in_workspace(scope, async |db| {
+            let result = db
+                .update_many::<invitations::Entity>()
+                .col_expr(closed, Expr::value(now))
+                .filter(Column::Id.eq(id.as_uuid()))
+                .filter(Column::AcceptedAt.is_null())
+                .filter(Column::RevokedAt.is_null())
+                .exec(db.conn())
+                .await
+                .store()?;
+            Ok(result.rows_affected == 1)
         })
         .await
     }

@@ -39,10 +39,10 @@ impl TenancyService {
         {
             return Err(DomainError::RateLimited { retry_after_secs: 3600 });
         }
-        if let Some(user) = self.store.find_user_by_login(&email.key()).await? {
-            if self.store.find_member(&scope, user.id).await?.is_some() {
-                return Err(DomainError::conflict("email", "this person is already a member"));
-            }
+        if let Some(user) = self.store.find_user_by_login(&email.key()).await?
+            && self.store.find_member(&scope, user.id).await?.is_some()
+        {
+            return Err(DomainError::conflict("email", "this person is already a member"));
         }
         let workspace_record = self.store.find_workspace(&scope).await?;
         let token = token::generate(TOKEN_PREFIX);
