@@ -92,12 +92,24 @@ impl AppState {
         let backend = url.split(':').next().unwrap_or("unknown").to_owned();
         let store = connect(&DatabaseSettings {
             url,
+            owner_url: settings
+                .database
+                .owner_url
+                .as_ref()
+                .map(|url| url.expose_secret().to_owned()),
             max_connections: settings.database.max_connections,
             privileges: Privileges::Application,
         })
         .await
         .map_err(|error| anyhow::anyhow!("cannot open the {backend} database: {error}"))?;
         tracing::info!(backend, "database ready and migrated");
+        if store.login_role_is_privileged().await.unwrap_or(true) {
+            tracing::warn!(
+                "the database login role of database.url owns the schema or bypasses row-level security: a \
+                 statement that stepped out of the application role would pass the tenant wall; give the server \
+                 a login role of its own and the owner's URL as database.owner_url (docs/CONFIGURATION.md)"
+            );
+        }
         let metrics = Metrics::new()?;
         let mut store = store;
         let statements = metrics.statements();

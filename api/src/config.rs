@@ -125,6 +125,9 @@ pub struct ServerSettings {
 pub struct DatabaseSettings {
     /// `postgres://…` or `sqlite://…`; unset means the SQLite file `data_dir/tgos.db`.
     pub url: Option<SecretString>,
+    /// PostgreSQL: the schema owner's URL, used only to migrate; `url` then logs in as the server's own role,
+    /// a member of `tgos_app` that owns nothing. Unset: `url` migrates too (its role owns the schema).
+    pub owner_url: Option<SecretString>,
     pub max_connections: u32,
 }
 

@@ -65,6 +65,7 @@ impl Connection {
         };
         let store = connect(&DatabaseSettings {
             url,
+            owner_url: None,
             max_connections: 2,
             privileges: Privileges::Owner,
         })

@@ -10,6 +10,7 @@ async fn stored_user(dir: &std::path::Path) -> anyhow::Result<Option<tgos_domain
     let url = format!("sqlite://{}?mode=rw", dir.join("tgos.db").display());
     let store = connect(&DatabaseSettings {
         url,
+        owner_url: None,
         max_connections: 1,
         privileges: Privileges::Owner,
     })

@@ -5,10 +5,13 @@
 //! concurrent writers queue instead of failing. Pooled connections are not pinged on every checkout (a
 //! round trip per query otherwise); one idle for 30 s is checked first.
 //!
-//! On PostgreSQL, migrations run on a connection of their own as the login role of the URL (the schema
-//! owner). The server's pool then switches every connection to the application role at start-up
-//! ([`Privileges::Application`]): a role without superuser or BYPASSRLS, so row-level security applies to
-//! every query it runs. `RESET ROLE` returns to that start-up value, not to the login role.
+//! On PostgreSQL, migrations run on a connection of their own as the schema owner: the login role of
+//! `owner_url` when set, else of `url`. The server's pool then switches every connection to the application
+//! role at start-up ([`Privileges::Application`]): a role without superuser or BYPASSRLS, so row-level security
+//! applies to every query it runs. `RESET ROLE` returns to that start-up value, but `SET ROLE NONE` returns to
+//! the login role of `url`: in production that is a role of the server's own, a member of the application role
+//! that owns nothing ([`SeaStore::login_role_is_privileged`] tells), so stepping out of the application role
+//! gains nothing.
 
 use std::time::Duration;
 
@@ -34,6 +37,9 @@ pub enum Privileges {
 pub struct DatabaseSettings {
     /// `sqlite://path?mode=rwc` or `postgres://…`.
     pub url: String,
+    /// PostgreSQL: the schema owner's URL, for migrations only, when the server's `url` logs in as a role of its
+    /// own (a member of the application role that owns nothing). Unset: migrations run as `url`'s login role.
+    pub owner_url: Option<String>,
     pub max_connections: u32,
     pub privileges: Privileges,
 }
@@ -68,7 +74,16 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<SeaStore, DbErr> {
         Migrator::up(&db, None).await?;
         return Ok(SeaStore::new(db));
     }
-    let owner = Database::connect(options(settings, 1, None)).await?;
+    let owner_url = settings.owner_url.clone().unwrap_or_else(|| settings.url.clone());
+    let owner = Database::connect(options(
+        &DatabaseSettings {
+            url: owner_url,
+            ..settings.clone()
+        },
+        1,
+        None,
+    ))
+    .await?;
     Migrator::up(&owner, None).await?;
     owner.close().await?;
     let db = Database::connect(options(settings, settings.max_connections, Some(APP_ROLE))).await?;
@@ -76,6 +91,25 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<SeaStore, DbErr> {
 }
 
 impl SeaStore {
+    /// Whether the login role of the pool (PostgreSQL's `session_user`, which `SET ROLE NONE` returns to) is a
+    /// superuser, may bypass row-level security, or owns a table of the schema (and so could switch its
+    /// row-level security off). The server's login role should be none of these; SQLite has no roles.
+    pub async fn login_role_is_privileged(&self) -> Result<bool, DbErr> {
+        let db = self.connection();
+        if db.get_database_backend() != DatabaseBackend::Postgres {
+            return Ok(false);
+        }
+        let sql = "SELECT r.rolsuper OR r.rolbypassrls OR EXISTS (
+                SELECT 1 FROM pg_class c
+                WHERE c.relnamespace = current_schema()::regnamespace AND c.relowner = r.oid)
+            FROM pg_roles r WHERE r.rolname = session_user";
+        let row = db
+            .query_one_raw(Statement::from_string(DatabaseBackend::Postgres, sql))
+            .await?
+            .ok_or_else(|| DbErr::RecordNotFound("the login role".to_owned()))?;
+        row.try_get_by_index::<bool>(0)
+    }
+
     /// Whether this connection reads past row-level security: always on SQLite; on PostgreSQL only as a
     /// superuser or a role with BYPASSRLS. Staff tooling that must see every tenant checks this first.
     pub async fn reads_across_tenants(&self) -> Result<bool, DbErr> {

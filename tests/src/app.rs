@@ -91,6 +91,8 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub data_dir: tempfile::TempDir,
     pub database_url: Option<String>,
+    /// The URL the server logs in with (PostgreSQL: [`SERVER_LOGIN_ROLE`]).
+    pub server_database_url: Option<String>,
     /// The server's identity use cases, for driving what has no public API (staff accounts).
     pub identity: tgos_domain::identity::IdentityService,
     /// The server's tenancy and billing use cases, for driving what has no public API yet (charges).
@@ -117,12 +119,51 @@ pub struct TestApp {
     server: Mutex<Option<RunningServer>>,
 }
 
+/// The login role test servers use on PostgreSQL: a member of the application role that owns nothing.
+pub const SERVER_LOGIN_ROLE: &str = "tgos_server";
+
+/// Creates (once per cluster) the application role and the server's login role as a deployment would, and
+/// gives the test database's URL with that login role.
+async fn server_login(owner_url: &str) -> anyhow::Result<String> {
+    use sea_orm::{ConnectionTrait as _, TransactionTrait as _};
+    let admin = sea_orm::Database::connect(owner_url).await?;
+    let tx = admin.begin().await?;
+    // Test processes start servers concurrently; creating cluster-wide roles is serialized.
+    tx.execute_unprepared("SELECT pg_advisory_xact_lock(7263001)").await?;
+    tx.execute_unprepared(&format!(
+        "DO $$ BEGIN
+            IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'tgos_app') THEN
+                CREATE ROLE tgos_app NOLOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
+            END IF;
+            IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{SERVER_LOGIN_ROLE}') THEN
+                CREATE ROLE {SERVER_LOGIN_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE IN ROLE tgos_app;
+            END IF;
+        END $$"
+    ))
+    .await?;
+    tx.commit().await?;
+    admin.close().await?;
+    let mut url = reqwest::Url::parse(owner_url)?;
+    url.set_username(SERVER_LOGIN_ROLE)
+        .map_err(|()| anyhow::anyhow!("the test database URL takes no user name"))?;
+    url.set_password(None)
+        .map_err(|()| anyhow::anyhow!("the test database URL takes no password"))?;
+    Ok(url.to_string())
+}
+
 impl TestApp {
     pub async fn spawn(database_url: Option<String>, options: TestOptions) -> anyhow::Result<Self> {
         tgos_persistence::payments::install_tls_provider();
         let data_dir = tempfile::tempdir()?;
         let mut settings = Settings::embedded(data_dir.path())?;
-        settings.database.url = database_url.clone().map(SecretString::from);
+        // On PostgreSQL the server logs in as a role of its own that owns nothing, as in production; the test's
+        // URL (a superuser) is the owner's, for migrations.
+        let server_database_url = match &database_url {
+            Some(url) => Some(server_login(url).await?),
+            None => None,
+        };
+        settings.database.url = server_database_url.clone().map(SecretString::from);
+        settings.database.owner_url = database_url.clone().map(SecretString::from);
         settings.database.max_connections = 8;
         settings.auth.account_lockout_threshold = options.account_lockout_threshold;
         settings.auth.ip_lockout_threshold = options.ip_lockout_threshold;
@@ -171,6 +212,7 @@ impl TestApp {
             store: server.state.store.clone(),
             data_dir,
             database_url,
+            server_database_url,
             client: reqwest::Client::builder().user_agent("tgos-tests/1.0").build()?,
             server: Mutex::new(Some(server)),
         })
@@ -303,20 +345,23 @@ impl TestApp {
         };
         Ok(tgos_persistence::connect(&tgos_persistence::DatabaseSettings {
             url,
+            owner_url: None,
             max_connections: 1,
             privileges: tgos_persistence::Privileges::Owner,
         })
         .await?)
     }
 
-    /// A pool of one connection opened as the server opens its own (the application role on PostgreSQL).
+    /// A pool of one connection opened as the server opens its own: on PostgreSQL its own login role, switched
+    /// to the application role.
     pub async fn server_pool(&self) -> anyhow::Result<sea_orm::DatabaseConnection> {
-        let url = match &self.database_url {
+        let url = match &self.server_database_url {
             Some(url) => url.clone(),
             None => format!("sqlite://{}?mode=rw", self.data_dir.path().join("tgos.db").display()),
         };
         let store = tgos_persistence::connect(&tgos_persistence::DatabaseSettings {
             url,
+            owner_url: self.database_url.clone(),
             max_connections: 1,
             privileges: tgos_persistence::Privileges::Application,
         })

@@ -12,6 +12,7 @@ pub async fn prepared_data_dir() -> anyhow::Result<tempfile::TempDir> {
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("tgos.db").display());
     connect(&DatabaseSettings {
         url,
+        owner_url: None,
         max_connections: 1,
         privileges: Privileges::Owner,
     })

@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 
 use super::records::{EventDraft, InboxEvent, StoredEvent};
-use crate::accounts::health::{HealthChange, HealthObservation, record_observation};
+use crate::accounts::health::{CounterHolder, HealthChange, HealthObservation, record_observation};
 use crate::error::DomainResult;
 use crate::events::relay::Outbox;
 use crate::ids::{AccountId, WorkspaceId};
@@ -54,7 +54,8 @@ pub async fn observe(
     now: DateTime<Utc>,
 ) -> DomainResult<HealthChange> {
     let tx = store.begin().await?;
-    let change = record_observation(&*tx, account, observation, now).await?;
+    let through = holder.map_or(CounterHolder::Pool, CounterHolder::Workspace);
+    let change = record_observation(&*tx, through, account, observation, now).await?;
     let announced = health_changed(&*tx, holder, account, &change, now).await?;
     tx.commit().await?;
     if announced.is_some() {

@@ -109,7 +109,12 @@ impl InboxService {
             None => None,
         };
         let now = self.clock.now();
-        let health = self.store.load(account.id).await?.map(|s| s.health).unwrap_or_default();
+        let health = self
+            .store
+            .load(CounterHolder::Workspace(scope.workspace_id()), account.id)
+            .await?
+            .map(|s| s.health)
+            .unwrap_or_default();
         if let Err(refusal) = SendPolicy::default().decide(&health, SendKind::Manual, now) {
             return Err(match (refusal.reason, refusal.retry_after) {
                 (RefusalReason::HardState(_), Some(wait)) if refusal.retry_at.is_some() => DomainError::RateLimited {

@@ -56,8 +56,25 @@ const WALLED_TABLES: usize = TENANT_TABLES.len()
         "inbox_sync",
         "event_sequences",
         "outbox_events",
+        "account_health",
+        "account_counters",
+        "account_counter_peers",
     ]
     .len();
+
+/// The only tables without row-level security: they hold no workspace's rows (people, their sign-in state,
+/// the vault's wrapped keys, which process holds an account's connection, the migration log). A table added
+/// later is walled or named here, knowingly.
+const UNWALLED_TABLES: &[&str] = &[
+    "seaql_migrations",
+    "users",
+    "sessions",
+    "sign_in_challenges",
+    "backup_codes",
+    "auth_throttles",
+    "data_keys",
+    "account_connections",
+];
 
 /// A workspace with a member, a pending invitation, an API key and audit entries: a row in every tenant table.
 async fn populated_workspace(app: &TestApp, owner: &str, name: &str) -> anyhow::Result<String> {
@@ -108,21 +125,26 @@ postgres_tests!(the_server_runs_as_a_role_that_cannot_bypass_row_level_security,
         text(&server, "SELECT current_user::text").await?.as_deref(),
         Some("tgos_app")
     );
-    // Every table with a workspace column (and the workspaces themselves) has forced row-level security,
-    // so a tenant table added later without its policy fails here.
+    assert!(!server_store.login_role_is_privileged().await?);
+    // Every table but the few that hold no workspace's rows has forced row-level security, so a table added
+    // later without its policy fails here.
     let owner = app.db().await?;
+    let known = UNWALLED_TABLES
+        .iter()
+        .map(|table| format!("'{table}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
     let unwalled = text(
         &owner,
-        "SELECT string_agg(c.relname, ', ') FROM pg_class c
-         WHERE c.relkind = 'r' AND c.relnamespace = current_schema()::regnamespace
-           AND (c.relname = 'workspaces' OR EXISTS (
-                SELECT 1 FROM information_schema.columns k
-                WHERE k.table_schema = current_schema() AND k.table_name = c.relname
-                  AND k.column_name = 'workspace_id'))
-           AND NOT (c.relrowsecurity AND c.relforcerowsecurity)",
+        &format!(
+            "SELECT string_agg(c.relname, ', ') FROM pg_class c
+             WHERE c.relkind = 'r' AND c.relnamespace = current_schema()::regnamespace
+               AND c.relname NOT IN ({known})
+               AND NOT (c.relrowsecurity AND c.relforcerowsecurity)"
+        ),
     )
     .await?;
-    assert_eq!(unwalled, None, "tenant tables without forced row-level security");
+    assert_eq!(unwalled, None, "tables without forced row-level security");
     let walled = count(
         &owner,
         "SELECT count(*) FROM pg_class WHERE relrowsecurity AND relforcerowsecurity
@@ -407,3 +429,123 @@ postgres_tests!(
         Ok(())
     }
 );
+
+postgres_tests!(stepping_out_of_the_application_role_gains_nothing, |app| {
+    let olive = app.sign_up("olive").await?;
+    populated_workspace(&app, &olive, "Growth").await?;
+    app.stock_pool(1, 500).await?;
+    let server = app.server_pool().await?;
+    // A statement that steps out of the application role lands on the server's login role: not the owner of
+    // anything, not a superuser, behind the same policies.
+    server.execute_unprepared("SET ROLE NONE").await?;
+    assert_eq!(
+        text(&server, "SELECT current_user::text").await?.as_deref(),
+        Some(tgos_tests::app::SERVER_LOGIN_ROLE)
+    );
+    for (table, filter) in TENANT_TABLES {
+        let sql = format!("SELECT count(*) FROM {table} WHERE {filter}");
+        assert_eq!(
+            count(&server, &sql).await?,
+            0,
+            "{table} leaked rows outside the application role"
+        );
+    }
+    let Err(refused) = server
+        .execute_unprepared("ALTER TABLE memberships DISABLE ROW LEVEL SECURITY")
+        .await
+    else {
+        anyhow::bail!("the server's login role switched a tenant wall off");
+    };
+    assert!(refused.to_string().contains("must be owner"), "{refused}");
+    // The account-transition trigger still applies: the description of an offered account is not the server's.
+    let tx = server.begin().await?;
+    set_tenant(&tx, "00000000-0000-0000-0000-000000000001").await?;
+    let repriced = tx
+        .execute_unprepared("UPDATE telegram_accounts SET price_per_day_minor = 1 WHERE status = 'AVAILABLE'")
+        .await;
+    assert!(repriced.is_err(), "the trigger let the login role reprice an account");
+    tx.rollback().await?;
+    Ok(())
+});
+
+postgres_tests!(account_health_and_counters_are_walled_by_holder, |app| {
+    use tgos_domain::accounts::gateway::PeerKey;
+    use tgos_domain::accounts::health::{DailyCounters, HealthObservation, HealthSignal};
+    use tgos_domain::ids::{AccountId, WorkspaceId};
+
+    app.stock_pool(2, 500).await?;
+    let owner = app.sign_up("olive").await?;
+    let renter = app.create_workspace(&owner, "Renter").await?;
+    let bystander = app.create_workspace(&owner, "Bystander").await?;
+    app.credit_wallet(&owner, &renter, 10_000).await?;
+    let offers = app
+        .gql(Some(&owner), "{ accountOffers { edges { node { id } } } }", json!({}))
+        .await?;
+    let account = offers.str_at("/data/accountOffers/edges/0/node/id")?;
+    let rented = app
+        .gql(
+            Some(&owner),
+            "mutation($w: ID!, $o: ID!) { rentAccount(workspaceId: $w, offerId: $o, days: 1) { id } }",
+            json!({ "w": renter, "o": account }),
+        )
+        .await?;
+    assert!(rented.is_ok(), "{:?}", rented.body);
+    let account_id = AccountId::from_uuid(account.parse()?);
+    app.accounts
+        .record_health(
+            Some(WorkspaceId::from_uuid(renter.parse()?)),
+            account_id,
+            HealthObservation::new(HealthSignal::PeerFlood, chrono::Utc::now()),
+        )
+        .await?;
+    let mut day = DailyCounters::new(chrono::Utc::now().date_naive());
+    day.record_received(PeerKey::user(42)?);
+    app.store
+        .bump_counters(
+            account_id,
+            tgos_domain::accounts::health::CounterHolder::Workspace(WorkspaceId::from_uuid(renter.parse()?)),
+            &day,
+        )
+        .await?;
+
+    let owner_db = app.db().await?;
+    for table in ["account_health", "account_counters", "account_counter_peers"] {
+        let sql = format!("SELECT count(*) FROM {table}");
+        assert!(count(&owner_db, &sql).await? > 0, "{table} has rows to hide");
+    }
+    let server = app.server_pool().await?;
+    for (tenant, expected) in [(None, 0), (Some(&bystander), 0), (Some(&renter), 1)] {
+        let tx = server.begin().await?;
+        if let Some(tenant) = tenant {
+            set_tenant(&tx, tenant).await?;
+        }
+        for table in ["account_health", "account_counters", "account_counter_peers"] {
+            let seen = count(&tx, &format!("SELECT count(*) FROM {table}")).await?;
+            assert_eq!(seen, expected, "{table} behind {tenant:?}");
+        }
+        tx.commit().await?;
+    }
+    // The bystander can neither plant counters on the renter's account nor overwrite its health.
+    let tx = server.begin().await?;
+    set_tenant(&tx, &bystander).await?;
+    let planted = tx
+        .execute_unprepared(&format!(
+            "INSERT INTO account_counters (account_id, holder, day, sent, received, replies)
+             VALUES ('{account}', '{renter}', current_date, 100, 0, 0)"
+        ))
+        .await;
+    assert!(planted.is_err(), "a bystander planted counters in the renter's name");
+    tx.rollback().await?;
+    let tx = server.begin().await?;
+    set_tenant(&tx, &bystander).await?;
+    let cleared = tx
+        .execute_unprepared("UPDATE account_health SET state = 'HEALTHY', version = version + 1")
+        .await?;
+    assert_eq!(
+        cleared.rows_affected(),
+        0,
+        "a bystander rewrote another tenant's account health"
+    );
+    tx.rollback().await?;
+    Ok(())
+});

@@ -41,16 +41,23 @@ pub enum SaveOutcome {
 
 #[async_trait]
 pub trait HealthRepository: Send + Sync {
-    /// The account's health and its version; `None` before anything was saved for it.
-    async fn load(&self, account: AccountId) -> StoreResult<Option<StoredHealth>>;
+    /// The account's health and its version, as `holder` may see it; `None` before anything was saved for it
+    /// (or when `holder` may not see the account).
+    async fn load(&self, holder: CounterHolder, account: AccountId) -> StoreResult<Option<StoredHealth>>;
 
-    /// The stored health of each of `accounts` that has one, in one statement.
-    async fn load_many(&self, accounts: &[AccountId]) -> StoreResult<HashMap<AccountId, StoredHealth>>;
+    /// The stored health of each of `accounts` that has one and `holder` may see, in one statement.
+    async fn load_many(
+        &self,
+        holder: CounterHolder,
+        accounts: &[AccountId],
+    ) -> StoreResult<HashMap<AccountId, StoredHealth>>;
 
     /// Writes `health` if the stored version is `expected_version` (`None`: only if nothing is stored yet),
-    /// as one conditional statement; the new version is `expected_version + 1` (1 on first save).
+    /// as one conditional statement; the new version is `expected_version + 1` (1 on first save). `holder` is
+    /// whose wall the write goes through: the workspace holding the account, or the platform's own recording.
     async fn save(
         &self,
+        holder: CounterHolder,
         account: AccountId,
         health: &AccountHealth,
         expected_version: Option<u64>,
@@ -73,7 +80,9 @@ pub trait HealthRepository: Send + Sync {
 }
 
 /// Whose activity counters count: the workspace holding the account then, or the pool's own (none). A
-/// workspace sees only what its own use of an account did, never an earlier or later holder's.
+/// workspace sees only what its own use of an account did, never an earlier or later holder's. It is also
+/// whose wall a health read or write goes through: a workspace sees the health of accounts it holds (and of
+/// those on offer); the pool's recording sees every account's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CounterHolder {
     Pool,

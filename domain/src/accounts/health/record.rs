@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::account_health::{AccountHealth, HealthChange};
-use super::ports::{HealthRepository, SaveOutcome};
+use super::ports::{CounterHolder, HealthRepository, SaveOutcome};
 use super::signal::HealthObservation;
 use crate::ids::AccountId;
 use crate::store::{StoreError, StoreResult};
@@ -17,6 +17,7 @@ pub const MAX_SAVE_ATTEMPTS: u32 = 8;
 /// it [`MAX_SAVE_ATTEMPTS`] times in a row.
 pub async fn record_observation<R>(
     repository: &R,
+    holder: CounterHolder,
     account: AccountId,
     observation: HealthObservation,
     now: DateTime<Utc>,
@@ -25,7 +26,7 @@ where
     R: HealthRepository + ?Sized,
 {
     for _ in 0..MAX_SAVE_ATTEMPTS {
-        let (mut health, version) = match repository.load(account).await? {
+        let (mut health, version) = match repository.load(holder, account).await? {
             Some(stored) => (stored.health, Some(stored.version)),
             None => (AccountHealth::new(), None),
         };
@@ -34,7 +35,7 @@ where
         if health == loaded {
             return Ok(change);
         }
-        match repository.save(account, &health, version).await? {
+        match repository.save(holder, account, &health, version).await? {
             SaveOutcome::Saved { .. } => return Ok(change),
             SaveOutcome::VersionConflict => continue,
         }

@@ -23,7 +23,7 @@ struct MemoryHealth {
 
 #[async_trait]
 impl HealthRepository for MemoryHealth {
-    async fn load(&self, account: AccountId) -> StoreResult<Option<StoredHealth>> {
+    async fn load(&self, _: CounterHolder, account: AccountId) -> StoreResult<Option<StoredHealth>> {
         let row = self.rows.lock().unwrap().get(&account).cloned();
         tokio::task::yield_now().await;
         Ok(row)
@@ -31,6 +31,7 @@ impl HealthRepository for MemoryHealth {
 
     async fn save(
         &self,
+        _: CounterHolder,
         account: AccountId,
         health: &AccountHealth,
         expected_version: Option<u64>,
@@ -62,7 +63,11 @@ impl HealthRepository for MemoryHealth {
         Ok(())
     }
 
-    async fn load_many(&self, accounts: &[AccountId]) -> StoreResult<HashMap<AccountId, StoredHealth>> {
+    async fn load_many(
+        &self,
+        _: CounterHolder,
+        accounts: &[AccountId],
+    ) -> StoreResult<HashMap<AccountId, StoredHealth>> {
         let rows = self.rows.lock().unwrap();
         Ok(accounts
             .iter()
@@ -103,15 +108,21 @@ struct AlwaysConflicting;
 
 #[async_trait]
 impl HealthRepository for AlwaysConflicting {
-    async fn load(&self, _: AccountId) -> StoreResult<Option<StoredHealth>> {
+    async fn load(&self, _: CounterHolder, _: AccountId) -> StoreResult<Option<StoredHealth>> {
         Ok(None)
     }
 
-    async fn save(&self, _: AccountId, _: &AccountHealth, _: Option<u64>) -> StoreResult<SaveOutcome> {
+    async fn save(
+        &self,
+        _: CounterHolder,
+        _: AccountId,
+        _: &AccountHealth,
+        _: Option<u64>,
+    ) -> StoreResult<SaveOutcome> {
         Ok(SaveOutcome::VersionConflict)
     }
 
-    async fn load_many(&self, _: &[AccountId]) -> StoreResult<HashMap<AccountId, StoredHealth>> {
+    async fn load_many(&self, _: CounterHolder, _: &[AccountId]) -> StoreResult<HashMap<AccountId, StoredHealth>> {
         Ok(HashMap::new())
     }
 
@@ -133,12 +144,18 @@ impl HealthRepository for AlwaysConflicting {
 async fn the_first_observation_creates_the_health_at_version_one() {
     let repository = MemoryHealth::default();
     let account = AccountId::generate();
-    let change = record_observation(&repository, account, obs(HealthSignal::PeerFlood, 0), at(0))
-        .await
-        .unwrap();
+    let change = record_observation(
+        &repository,
+        CounterHolder::Pool,
+        account,
+        obs(HealthSignal::PeerFlood, 0),
+        at(0),
+    )
+    .await
+    .unwrap();
     assert_eq!(change.before.state, HealthState::Active);
     assert_eq!(change.after.state, HealthState::Limited);
-    let stored = repository.load(account).await.unwrap().unwrap();
+    let stored = repository.load(CounterHolder::Pool, account).await.unwrap().unwrap();
     assert_eq!(stored.version, 1);
     assert_eq!(stored.health.effective_state(at(0)), HealthState::Limited);
 }
@@ -147,17 +164,31 @@ async fn the_first_observation_creates_the_health_at_version_one() {
 async fn an_observation_that_changes_nothing_is_not_written() {
     let repository = MemoryHealth::default();
     let account = AccountId::generate();
-    record_observation(&repository, account, obs(HealthSignal::PeerFlood, 10), at(10))
-        .await
-        .unwrap();
+    record_observation(
+        &repository,
+        CounterHolder::Pool,
+        account,
+        obs(HealthSignal::PeerFlood, 10),
+        at(10),
+    )
+    .await
+    .unwrap();
     let network = HealthSignal::SendFailed {
         kind: SendFailureKind::Network,
     };
-    let change = record_observation(&repository, account, obs(network, 5), at(10))
+    let change = record_observation(&repository, CounterHolder::Pool, account, obs(network, 5), at(10))
         .await
         .unwrap();
     assert!(!change.changed());
-    assert_eq!(repository.load(account).await.unwrap().unwrap().version, 1);
+    assert_eq!(
+        repository
+            .load(CounterHolder::Pool, account)
+            .await
+            .unwrap()
+            .unwrap()
+            .version,
+        1
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -172,7 +203,7 @@ async fn writers_racing_on_one_account_lose_no_observation() {
                 let signal = HealthSignal::FloodWait {
                     seconds: u32::try_from(60 * (i + 1)).unwrap(),
                 };
-                record_observation(&*repository, account, obs(signal, i), at(writers))
+                record_observation(&*repository, CounterHolder::Pool, account, obs(signal, i), at(writers))
                     .await
                     .unwrap();
             })
@@ -181,7 +212,7 @@ async fn writers_racing_on_one_account_lose_no_observation() {
     for task in tasks {
         task.await.unwrap();
     }
-    let stored = repository.load(account).await.unwrap().unwrap();
+    let stored = repository.load(CounterHolder::Pool, account).await.unwrap().unwrap();
     assert_eq!(stored.version, u64::try_from(writers).unwrap());
     let expected_points: u32 = (0..writers)
         .map(|i| {
@@ -199,6 +230,7 @@ async fn writers_racing_on_one_account_lose_no_observation() {
 async fn recording_gives_up_after_the_last_attempt() {
     let result = record_observation(
         &AlwaysConflicting,
+        CounterHolder::Pool,
         AccountId::generate(),
         obs(HealthSignal::PeerFlood, 0),
         at(0),

@@ -102,7 +102,10 @@ impl AccountsService {
     ) -> DomainResult<HashMap<AccountId, HealthView>> {
         let held = self.held_accounts_of(scope, accounts).await?;
         let ids: Vec<AccountId> = held.iter().map(|a| a.id).collect();
-        let mut stored = self.store.load_many(&ids).await?;
+        let mut stored = self
+            .store
+            .load_many(CounterHolder::Workspace(scope.workspace_id()), &ids)
+            .await?;
         let now = self.clock.now();
         Ok(held
             .into_iter()
@@ -222,7 +225,8 @@ impl AccountsService {
     ) -> DomainResult<HealthView> {
         let now = self.clock.now();
         let tx = self.store.begin().await?;
-        let change = record_observation(&*tx, account, HealthObservation::new(signal, now), now).await?;
+        let holder = CounterHolder::Workspace(scope.workspace_id());
+        let change = record_observation(&*tx, holder, account, HealthObservation::new(signal, now), now).await?;
         let announced = announce::health_changed(&*tx, Some(scope.workspace_id()), account, &change, now).await?;
         let draft = AuditDraft {
             chain: ChainId::Workspace(scope.workspace_id()),
@@ -241,7 +245,7 @@ impl AccountsService {
         if announced.is_some() {
             self.outbox.committed();
         }
-        let stored = self.store.load(account).await?;
+        let stored = self.store.load(holder, account).await?;
         Ok(HealthView::of(&stored.map(|s| s.health).unwrap_or_default(), now))
     }
 

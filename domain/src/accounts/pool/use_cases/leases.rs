@@ -8,7 +8,7 @@
 use chrono::Duration;
 use serde_json::json;
 
-use crate::accounts::health::HealthStateKind;
+use crate::accounts::health::{CounterHolder, HealthStateKind};
 use crate::accounts::pool::records::{AccountStatus, LeaseRecord, LeaseStatus};
 use crate::accounts::pool::service::AccountsService;
 use crate::audit::{self, Actor, AuditDraft, ChainId};
@@ -143,7 +143,12 @@ impl AccountsService {
             .await?;
         let now = self.clock.now();
         // An account Telegram no longer accepts is not offered again: it is retired, never re-rented.
-        let health = self.store.load(account.id).await?.map(|s| s.health).unwrap_or_default();
+        let health = self
+            .store
+            .load(CounterHolder::Workspace(scope.workspace_id()), account.id)
+            .await?
+            .map(|s| s.health)
+            .unwrap_or_default();
         let dead = matches!(
             health.effective_state(now).kind(),
             HealthStateKind::Banned | HealthStateKind::SessionInvalid | HealthStateKind::Frozen
