@@ -13,6 +13,7 @@ mod ledger_properties;
 mod lockout;
 mod matrix;
 mod read_transactions;
+mod reauthentication;
 mod roles;
 mod row_level_security;
 mod schema_drift;
