@@ -134,6 +134,11 @@ impl AppState {
             identity_config(&settings.auth),
         )
         .with_access_signals(access.clone());
+        // Backup codes stored before keyed hashing are keyed before the first request can use one.
+        identity
+            .key_stored_backup_codes()
+            .await
+            .context("keying stored backup codes")?;
         let tenancy = TenancyService::new(Arc::clone(&store), clock.clone(), mailer(&settings)?)
             .with_access_signals(access.clone())
             .with_membership_cache(Duration::from_secs(settings.auth.credential_cache_secs));
@@ -300,6 +305,8 @@ fn identity_config(auth: &AuthSettings) -> IdentityConfig {
     };
     IdentityConfig {
         session_ttl: Duration::from_secs(auth.session_ttl_hours * 3600),
+        // At least a second: a zero would end every session at its first request.
+        session_idle: Duration::from_secs(auth.session_idle_secs.max(1)),
         credential_cache_ttl: Duration::from_secs(auth.credential_cache_secs),
         challenge_ttl: Duration::from_secs(auth.challenge_ttl_secs),
         lockout: LockoutPolicy {

@@ -156,6 +156,8 @@ pub struct AuthSettings {
     pub sign_ups_per_ip_per_hour: u32,
     /// Requests one API key may make per minute.
     pub api_key_requests_per_minute: u32,
+    /// A session unused for this many seconds stops working, within its absolute lifetime.
+    pub session_idle_secs: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -224,6 +226,7 @@ fn defaults() -> Defaults {
             lockout_max_secs: 60 * 60,
             sign_ups_per_ip_per_hour: 20,
             api_key_requests_per_minute: 600,
+            session_idle_secs: 7 * 24 * 60 * 60,
         },
         mail: MailDefaults {
             from: "Telegram OS <no-reply@telegramos.app>".to_owned(),

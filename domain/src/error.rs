@@ -76,6 +76,10 @@ pub enum DomainError {
     /// The action needs a second factor first (staff without TOTP enrolled, for example).
     #[error("{0}")]
     TwoFactorRequired(String),
+    /// A sensitive change needs the caller to have re-entered their password (and code) on this session
+    /// recently ([`crate::identity::reauthentication`]).
+    #[error("{0}")]
+    ReauthenticationRequired(String),
     /// Infrastructure failed; nothing about it reaches the client.
     #[error("internal error")]
     Internal(#[from] InternalError),

@@ -33,6 +33,8 @@ pub struct TestOptions {
     pub workers: bool,
     /// How long resolved credentials stay in memory (`auth.credential_cache_secs`).
     pub credential_cache_secs: u64,
+    /// A session's idle timeout (`auth.session_idle_secs`).
+    pub session_idle_secs: u64,
 }
 
 impl Default for TestOptions {
@@ -50,6 +52,7 @@ impl Default for TestOptions {
             keepalive_secs: 30,
             workers: true,
             credential_cache_secs: 5,
+            session_idle_secs: 7 * 24 * 60 * 60,
         }
     }
 }
@@ -181,6 +184,7 @@ impl TestApp {
         settings.events.keepalive_secs = options.keepalive_secs;
         settings.server.workers = options.workers;
         settings.auth.credential_cache_secs = options.credential_cache_secs;
+        settings.auth.session_idle_secs = options.session_idle_secs;
         // Tests run the lease expiry sweep themselves, when they mean to.
         settings.accounts.expiry_sweep_secs = 24 * 60 * 60;
         // Tests sync inboxes themselves too.
@@ -290,8 +294,24 @@ impl TestApp {
         .await
     }
 
-    /// Turns two-factor on for the signed-in user; returns the base32 secret and the backup codes.
+    /// Confirms the password (and `code`, with two-factor on) on the session of `token`, as sensitive changes
+    /// need; fails unless the window opened.
+    pub async fn reauthenticate(&self, token: &str, code: Option<&str>) -> anyhow::Result<()> {
+        let response = self
+            .gql(
+                Some(token),
+                "mutation($p: String!, $c: String) { reauthenticate(password: $p, code: $c) }",
+                json!({ "p": PASSWORD, "c": code }),
+            )
+            .await?;
+        anyhow::ensure!(response.is_ok(), "reauthenticate failed: {}", response.body);
+        Ok(())
+    }
+
+    /// Turns two-factor on for the signed-in user (re-authenticating first); returns the base32 secret and
+    /// the backup codes.
     pub async fn enable_totp(&self, token: &str) -> anyhow::Result<(String, Vec<String>)> {
+        self.reauthenticate(token, None).await?;
         let begun = self
             .gql(
                 Some(token),

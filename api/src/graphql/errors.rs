@@ -26,6 +26,7 @@ pub mod code {
     pub const INSUFFICIENT_FUNDS: &str = "INSUFFICIENT_FUNDS";
     pub const ACCOUNT_UNAVAILABLE: &str = "ACCOUNT_UNAVAILABLE";
     pub const QUERY_TOO_COMPLEX: &str = "QUERY_TOO_COMPLEX";
+    pub const REAUTHENTICATION_REQUIRED: &str = "REAUTHENTICATION_REQUIRED";
     pub const INTERNAL_SERVER_ERROR: &str = "INTERNAL_SERVER_ERROR";
 }
 
@@ -104,6 +105,7 @@ impl From<ApiError> for async_graphql::Error {
             DomainError::TwoFactorRequired(_) => with_code(message, code::TWO_FACTOR_REQUIRED),
             DomainError::InsufficientFunds(_) => with_code(message, code::INSUFFICIENT_FUNDS),
             DomainError::AccountUnavailable(_) => with_code(message, code::ACCOUNT_UNAVAILABLE),
+            DomainError::ReauthenticationRequired(_) => with_code(message, code::REAUTHENTICATION_REQUIRED),
             DomainError::Internal(internal) => {
                 let mut error = with_code(OPAQUE, code::INTERNAL_SERVER_ERROR);
                 error.source = Some(Arc::new(Pending::Internal(format!("{internal}: {:?}", internal))));

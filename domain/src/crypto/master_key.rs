@@ -87,6 +87,11 @@ impl MasterKey {
         resealed.map(Rekeyed::Resealed)
     }
 
+    /// The key for one purpose, derived from this one (`purpose` is a label such as `tgos/backup-codes/v1`).
+    pub fn derive(&self, purpose: &str) -> super::DerivedKey {
+        super::DerivedKey::hkdf(b"tgos/master-key/derive", &self.0, purpose.as_bytes())
+    }
+
     pub fn seal(&self, associated_data: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, MasterKeyError> {
         let cipher = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&self.0));
         let nonce = Aes256Gcm::generate_nonce(&mut OsRng);

@@ -1,13 +1,44 @@
 //! Backup codes: the way in when the authenticator is lost.
 //!
 //! Rules: ten codes are issued at once and shown once; each is ten characters of Crockford base32 (50 bits)
-//! written `xxxxx-xxxxx`; only a hash bound to the user is stored; a code works once. Input is forgiving:
-//! case, spaces and dashes are ignored, and `o`, `i`, `l` read as `0`, `1`, `1`.
+//! written `xxxxx-xxxxx`; a code works once. Input is forgiving: case, spaces and dashes are ignored, and `o`,
+//! `i`, `l` read as `0`, `1`, `1`.
+//!
+//! Storage: only a keyed hash bound to the user is stored, HMAC-SHA-256 under [`BackupCodeKey`] (derived from
+//! the master key for this purpose alone) of the code's [`digest`] (SHA-256 of the user id and the canonical
+//! code). Fifty bits are few enough to try every code against an unkeyed hash; without the master key a
+//! leaked database gives nothing to try them against. Codes stored before keyed hashing hold the bare digest;
+//! the server wraps each under the key at start ([`BackupCodeKey::wrap_digest`]), which gives exactly what
+//! hashing the code would, so no issued code stops working.
 
 use rand::Rng as _;
 use sha2::{Digest as _, Sha256};
 
+use crate::crypto::{DerivedKey, MasterKey};
 use crate::ids::UserId;
+
+/// The purpose label of the backup-code key under the master key. Changing it makes every stored code fail.
+const PURPOSE: &str = "tgos/backup-codes/v1";
+
+/// The key backup codes are hashed under.
+#[derive(Debug, Clone)]
+pub struct BackupCodeKey(DerivedKey);
+
+impl BackupCodeKey {
+    pub fn derive(master: &MasterKey) -> Self {
+        Self(master.derive(PURPOSE))
+    }
+
+    /// The stored form of a code for `user`; `None` when the input cannot be a backup code.
+    pub fn hash(&self, user: UserId, code: &str) -> Option<Vec<u8>> {
+        digest(user, code).map(|digest| self.wrap_digest(&digest))
+    }
+
+    /// The stored form of a code from its unkeyed [`digest`], as codes stored before keyed hashing hold it.
+    pub fn wrap_digest(&self, digest: &[u8]) -> Vec<u8> {
+        self.0.mac(&[digest]).to_vec()
+    }
+}
 
 pub const COUNT: usize = 10;
 const ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
@@ -41,8 +72,9 @@ pub fn normalize(input: &str) -> Option<String> {
     valid.then_some(canonical)
 }
 
-/// The stored form of a code: SHA-256 over the user id and the canonical code.
-pub fn hash(user: UserId, code: &str) -> Option<Vec<u8>> {
+/// SHA-256 over the user id and the canonical code: what is keyed for storage (and what was stored, unkeyed,
+/// before keyed hashing).
+pub fn digest(user: UserId, code: &str) -> Option<Vec<u8>> {
     let canonical = normalize(code)?;
     let mut digest = Sha256::new();
     digest.update(user.as_uuid().as_bytes());
@@ -83,11 +115,27 @@ mod tests {
     }
 
     #[test]
-    fn hash_binds_the_user() {
+    fn hash_binds_the_user_and_the_key() {
+        let key = BackupCodeKey::derive(&MasterKey::generate());
         let a = UserId::generate();
         let b = UserId::generate();
-        assert_eq!(hash(a, "ABCDE-FGH00"), hash(a, "abcdefgh00"));
-        assert_ne!(hash(a, "abcdefgh00"), hash(b, "abcdefgh00"));
-        assert_eq!(hash(a, "nope"), None);
+        assert_eq!(key.hash(a, "ABCDE-FGH00"), key.hash(a, "abcdefgh00"));
+        assert_ne!(key.hash(a, "abcdefgh00"), key.hash(b, "abcdefgh00"));
+        assert_eq!(key.hash(a, "nope"), None);
+        let other = BackupCodeKey::derive(&MasterKey::generate());
+        assert_ne!(key.hash(a, "abcdefgh00"), other.hash(a, "abcdefgh00"));
+        assert_ne!(
+            key.hash(a, "abcdefgh00"),
+            digest(a, "abcdefgh00"),
+            "never the unkeyed digest"
+        );
+    }
+
+    #[test]
+    fn a_wrapped_old_digest_is_what_hashing_the_code_gives() {
+        let key = BackupCodeKey::derive(&MasterKey::generate());
+        let user = UserId::generate();
+        let old = digest(user, "abcde-fgh00");
+        assert_eq!(old.map(|d| key.wrap_digest(&d)), key.hash(user, "ABCDEFGH00"));
     }
 }

@@ -12,6 +12,7 @@ pub mod login;
 pub mod password;
 pub mod ports;
 pub mod principal;
+pub mod reauthentication;
 pub mod records;
 pub mod service;
 pub mod totp;

@@ -33,9 +33,14 @@ pub trait UserRepository: Send + Sync {
     async fn advance_totp_step(&self, id: UserId, step: i64) -> StoreResult<bool>;
     /// Replaces every backup code of the user.
     async fn replace_backup_codes(&self, id: UserId, hashes: &[Vec<u8>], now: DateTime<Utc>) -> StoreResult<()>;
-    /// Atomically marks an unused code used; `false` when no unused code has that hash.
+    /// Atomically marks an unused keyed code used; `false` when no unused keyed code has that hash.
     async fn consume_backup_code(&self, id: UserId, hash: &[u8], now: DateTime<Utc>) -> StoreResult<bool>;
     async fn count_unused_backup_codes(&self, id: UserId) -> StoreResult<u64>;
+    /// Up to `limit` backup codes still stored as a bare digest (from before keyed hashing), in a stable order.
+    async fn unkeyed_backup_codes(&self, limit: u64) -> StoreResult<Vec<(UserId, Vec<u8>)>>;
+    /// Compare-and-swap of one code from its bare `digest` to its keyed hash; `false` when it is no longer
+    /// stored unkeyed (another server keyed it, or the codes were replaced).
+    async fn key_backup_code(&self, id: UserId, digest: &[u8], keyed_hash: &[u8]) -> StoreResult<bool>;
     /// Users holding a sealed TOTP secret (active or pending), ordered by id, after `after`, at most `limit`:
     /// master-key rotation pages through them.
     async fn users_with_sealed_totp(&self, after: Option<UserId>, limit: u64) -> StoreResult<Vec<UserRecord>>;
@@ -62,8 +67,17 @@ pub trait SessionRepository: Send + Sync {
     async fn insert_session(&self, session: &SessionRecord) -> StoreResult<()>;
     /// The session with this token hash and its user, in one query (the per-request hot path).
     async fn find_session_with_user(&self, token_hash: &[u8]) -> StoreResult<Option<(SessionRecord, UserRecord)>>;
-    /// The user's unrevoked, unexpired sessions, newest first.
-    async fn list_live_sessions(&self, user: UserId, now: DateTime<Utc>) -> StoreResult<Vec<SessionRecord>>;
+    /// The session as stored now (not as a cache may hold it).
+    async fn find_session(&self, session: SessionId) -> StoreResult<Option<SessionRecord>>;
+    /// The user's unrevoked, unexpired sessions seen since `seen_since` (older ones are idle), newest first.
+    async fn list_live_sessions(
+        &self,
+        user: UserId,
+        now: DateTime<Utc>,
+        seen_since: DateTime<Utc>,
+    ) -> StoreResult<Vec<SessionRecord>>;
+    /// Records a re-authentication on the user's session; `false` when it is not theirs or revoked.
+    async fn mark_reauthenticated(&self, user: UserId, session: SessionId, now: DateTime<Utc>) -> StoreResult<bool>;
     /// `false` when the session is not the user's or already revoked.
     async fn revoke_session(&self, user: UserId, session: SessionId, now: DateTime<Utc>) -> StoreResult<bool>;
     /// Revokes every live session of the user except `keep`; returns how many.

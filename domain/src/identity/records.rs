@@ -54,11 +54,14 @@ pub struct SessionRecord {
     pub ip_address: Option<String>,
     pub user_agent: Option<String>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// When the password (and code) were last confirmed on this session ([`super::reauthentication`]).
+    pub reauthenticated_at: Option<DateTime<Utc>>,
 }
 
 impl SessionRecord {
-    pub fn is_live(&self, now: DateTime<Utc>) -> bool {
-        self.revoked_at.is_none() && self.expires_at > now
+    /// Unrevoked, within its absolute lifetime, and used within `idle` (see [`super::sessions_policy`]).
+    pub fn is_live(&self, now: DateTime<Utc>, idle: chrono::Duration) -> bool {
+        self.revoked_at.is_none() && self.expires_at > now && now - self.last_seen_at < idle
     }
 }
 

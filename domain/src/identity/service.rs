@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+use super::backup_codes::BackupCodeKey;
 use super::lockout::{LockoutPolicy, Reservation, ThrottleKey, ThrottlePolicy};
 use super::records::{SessionRecord, UserRecord};
 use super::totp::TotpSecret;
@@ -18,9 +19,13 @@ use crate::store::{Repositories, Store};
 /// Tunables of identity, from the server's configuration.
 #[derive(Debug, Clone)]
 pub struct IdentityConfig {
+    /// A session's absolute lifetime, however busy it is.
     pub session_ttl: Duration,
+    /// A session unused for this long stops working (the idle timeout, beside the absolute one).
+    pub session_idle: Duration,
     pub challenge_ttl: Duration,
-    /// Sessions record `lastSeenAt` at most this often, so reads do not each cost a write.
+    /// Sessions record `lastSeenAt` at most this often, so reads do not each cost a write (and at least four
+    /// times per idle timeout, so a session in use never looks idle: [`IdentityConfig::touch_every`]).
     pub touch_interval: Duration,
     pub lockout: LockoutPolicy,
     /// Sign-ups allowed from one IP address within an hour of each other.
@@ -36,6 +41,7 @@ impl Default for IdentityConfig {
     fn default() -> Self {
         Self {
             session_ttl: Duration::from_secs(30 * 24 * 60 * 60),
+            session_idle: Duration::from_secs(7 * 24 * 60 * 60),
             challenge_ttl: Duration::from_secs(5 * 60),
             touch_interval: Duration::from_secs(60),
             lockout: LockoutPolicy::default(),
@@ -51,11 +57,22 @@ impl Default for IdentityConfig {
     }
 }
 
+impl IdentityConfig {
+    /// How often a session in use records that it was seen: the touch interval, or a quarter of the idle
+    /// timeout when that is shorter. A session is then taken for idle between `session_idle - touch_every`
+    /// and `session_idle` after its last request.
+    pub fn touch_every(&self) -> Duration {
+        self.touch_interval.min(self.session_idle / 4)
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct IdentityService {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) hasher: Arc<dyn PasswordHasher>,
     pub(crate) master_key: Arc<MasterKey>,
+    /// Backup codes are stored hashed under this key (derived from the master key).
+    pub(crate) backup_code_key: BackupCodeKey,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) config: IdentityConfig,
     pub(crate) access: AccessSignals,
@@ -85,6 +102,7 @@ impl IdentityService {
         Self {
             store,
             hasher,
+            backup_code_key: BackupCodeKey::derive(&master_key),
             master_key,
             clock,
             sessions: AccessCache::new(access.clone(), config.credential_cache_ttl),

@@ -19,6 +19,11 @@ pub trait TenancyRepository: Send + Sync {
     /// The caller's membership, the one lookup allowed without a scope: it is how a scope is made.
     async fn find_membership(&self, workspace: WorkspaceId, user: UserId) -> StoreResult<Option<MembershipRecord>>;
     async fn find_workspace(&self, scope: &TenantScope) -> StoreResult<WorkspaceRecord>;
+    /// Holds the workspace's row lock until the transaction ends, so a per-workspace quota counted after it
+    /// cannot be overtaken by a concurrent transaction that counted the same rows (PostgreSQL: `SELECT … FOR
+    /// NO KEY UPDATE`, which leaves foreign-key checks of other writers alone; SQLite: its write transactions
+    /// already run one at a time). Meaningful only inside a transaction.
+    async fn lock_workspace(&self, scope: &TenantScope) -> StoreResult<()>;
     /// The workspaces `user` belongs to, with their role, oldest membership first.
     async fn list_workspaces_of(&self, user: UserId) -> StoreResult<Vec<(WorkspaceRecord, Role)>>;
     /// Members ordered by user id, after `after` (exclusive), at most `limit`.

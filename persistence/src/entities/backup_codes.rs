@@ -9,6 +9,8 @@ pub struct Model {
     pub code_hash: Vec<u8>,
     pub created_at: DateTimeUtc,
     pub used_at: Option<DateTimeUtc>,
+    /// `false` for a hash stored before keyed hashing, until the server wraps it at start.
+    pub keyed: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -24,6 +24,7 @@ fn to_record(row: sessions::Model) -> SessionRecord {
         ip_address: row.ip_address,
         user_agent: row.user_agent,
         revoked_at: row.revoked_at,
+        reauthenticated_at: row.reauthenticated_at,
     }
 }
 
@@ -40,6 +41,7 @@ impl<C: Conn> SessionRepository for Repo<C> {
             ip_address: Set(session.ip_address.clone()),
             user_agent: Set(session.user_agent.clone()),
             revoked_at: Set(session.revoked_at),
+            reauthenticated_at: Set(session.reauthenticated_at),
         };
         sessions::Entity::insert(row)
             .exec_without_returning(&self.0)
@@ -58,11 +60,25 @@ impl<C: Conn> SessionRepository for Repo<C> {
         Ok(row.and_then(|(session, user)| Some((to_record(session), super::users::to_record(user?)))))
     }
 
-    async fn list_live_sessions(&self, user: UserId, now: DateTime<Utc>) -> StoreResult<Vec<SessionRecord>> {
+    async fn find_session(&self, session: SessionId) -> StoreResult<Option<SessionRecord>> {
+        let row = sessions::Entity::find_by_id(session.as_uuid())
+            .one(&self.0)
+            .await
+            .store()?;
+        Ok(row.map(to_record))
+    }
+
+    async fn list_live_sessions(
+        &self,
+        user: UserId,
+        now: DateTime<Utc>,
+        seen_since: DateTime<Utc>,
+    ) -> StoreResult<Vec<SessionRecord>> {
         let rows = sessions::Entity::find()
             .filter(sessions::Column::UserId.eq(user.as_uuid()))
             .filter(sessions::Column::RevokedAt.is_null())
             .filter(sessions::Column::ExpiresAt.gt(now))
+            .filter(sessions::Column::LastSeenAt.gt(seen_since))
             .order_by_desc(sessions::Column::CreatedAt)
             .all(&self.0)
             .await
@@ -96,6 +112,18 @@ impl<C: Conn> SessionRepository for Repo<C> {
             update = update.filter(sessions::Column::Id.ne(keep.as_uuid()));
         }
         Ok(update.exec(&self.0).await.store()?.rows_affected)
+    }
+
+    async fn mark_reauthenticated(&self, user: UserId, session: SessionId, now: DateTime<Utc>) -> StoreResult<bool> {
+        let result = sessions::Entity::update_many()
+            .col_expr(sessions::Column::ReauthenticatedAt, Expr::value(now))
+            .filter(sessions::Column::Id.eq(session.as_uuid()))
+            .filter(sessions::Column::UserId.eq(user.as_uuid()))
+            .filter(sessions::Column::RevokedAt.is_null())
+            .exec(&self.0)
+            .await
+            .store()?;
+        Ok(result.rows_affected == 1)
     }
 
     async fn touch_session(&self, session: SessionId, now: DateTime<Utc>) -> StoreResult<()> {

@@ -152,6 +152,7 @@ impl<C: Conn> UserRepository for Repo<C> {
             code_hash: Set(hash.clone()),
             created_at: Set(now),
             used_at: Set(None),
+            keyed: Set(true),
         });
         backup_codes::Entity::insert_many(rows)
             .on_conflict(
@@ -170,7 +171,36 @@ impl<C: Conn> UserRepository for Repo<C> {
             .col_expr(backup_codes::Column::UsedAt, Expr::value(now))
             .filter(backup_codes::Column::UserId.eq(id.as_uuid()))
             .filter(backup_codes::Column::CodeHash.eq(hash.to_vec()))
+            .filter(backup_codes::Column::Keyed.eq(true))
             .filter(backup_codes::Column::UsedAt.is_null())
+            .exec(&self.0)
+            .await
+            .store()?;
+        Ok(result.rows_affected == 1)
+    }
+
+    async fn unkeyed_backup_codes(&self, limit: u64) -> StoreResult<Vec<(UserId, Vec<u8>)>> {
+        let rows = backup_codes::Entity::find()
+            .filter(backup_codes::Column::Keyed.eq(false))
+            .order_by_asc(backup_codes::Column::UserId)
+            .order_by_asc(backup_codes::Column::CodeHash)
+            .limit(limit)
+            .all(&self.0)
+            .await
+            .store()?;
+        Ok(rows
+            .into_iter()
+            .map(|row| (UserId::from_uuid(row.user_id), row.code_hash))
+            .collect())
+    }
+
+    async fn key_backup_code(&self, id: UserId, digest: &[u8], keyed_hash: &[u8]) -> StoreResult<bool> {
+        let result = backup_codes::Entity::update_many()
+            .col_expr(backup_codes::Column::CodeHash, Expr::value(keyed_hash.to_vec()))
+            .col_expr(backup_codes::Column::Keyed, Expr::value(true))
+            .filter(backup_codes::Column::UserId.eq(id.as_uuid()))
+            .filter(backup_codes::Column::CodeHash.eq(digest.to_vec()))
+            .filter(backup_codes::Column::Keyed.eq(false))
             .exec(&self.0)
             .await
             .store()?;

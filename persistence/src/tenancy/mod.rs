@@ -6,6 +6,7 @@ mod api_keys;
 mod invitations;
 
 use async_trait::async_trait;
+use sea_orm::sea_query::LockType;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait as _, EntityTrait as _, QueryFilter as _, QueryOrder as _, QuerySelect as _,
 };
@@ -109,6 +110,19 @@ impl<C: Conn> TenancyRepository for Repo<C> {
             })
             .await?;
         Ok(workspace(row))
+    }
+
+    async fn lock_workspace(&self, scope: &TenantScope) -> StoreResult<()> {
+        self.in_workspace(scope, async |db| {
+            db.find::<workspaces::Entity>()
+                .lock(LockType::NoKeyUpdate)
+                .one(db.conn())
+                .await
+                .store()?
+                .map(|_| ())
+                .ok_or_else(|| StoreError::backend("scoped workspace vanished"))
+        })
+        .await
     }
 
     async fn list_workspaces_of(&self, user: UserId) -> StoreResult<Vec<(WorkspaceRecord, Role)>> {

@@ -149,6 +149,7 @@ fn expectation(field: &str) -> Option<Expect> {
         "Mutation.signOut"
         | "Mutation.revokeSession"
         | "Mutation.changePassword"
+        | "Mutation.reauthenticate"
         | "Mutation.beginTotpEnrollment"
         | "Mutation.confirmTotpEnrollment"
         | "Mutation.regenerateBackupCodes"
@@ -260,6 +261,7 @@ async fn invocation(field: &str, app: &TestApp, world: &World) -> anyhow::Result
             "mutation { changePassword(current: \"not the password\", new: \"a perfectly fine new one\") }".into(),
             json!({}),
         ),
+        "Mutation.reauthenticate" => ("mutation { reauthenticate(password: \"not the password\") }".into(), json!({})),
         "Mutation.beginTotpEnrollment" => ("mutation { beginTotpEnrollment { secret } }".into(), json!({})),
         "Mutation.confirmTotpEnrollment" => ("mutation { confirmTotpEnrollment(code: \"000000\") { backupCodes } }".into(), json!({})),
         "Mutation.regenerateBackupCodes" => ("mutation { regenerateBackupCodes(code: \"000000\") { backupCodes } }".into(), json!({})),

@@ -124,3 +124,44 @@ backend_tests!(change_password_revokes_other_sessions_and_old_password, |app| {
     assert!(app.sign_in("hopper", "a brand new passphrase").await?.is_ok());
     Ok(())
 });
+
+backend_tests!(
+    a_session_idle_past_the_timeout_is_unauthenticated_even_when_cached,
+    options = tgos_tests::TestOptions {
+        session_idle_secs: 2,
+        // Resolved tokens stay in memory for the whole test: idleness must be caught there too.
+        credential_cache_secs: 3_600,
+        ..tgos_tests::TestOptions::default()
+    },
+    |app| {
+        let token = app.sign_up("ada").await?;
+        // In use, a session outlives its idle timeout: each request keeps it fresh.
+        for _ in 0..8 {
+            let me = app.gql(Some(&token), ME, json!({})).await?;
+            assert!(me.is_ok(), "{:?}", me.body);
+            tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+        }
+        let other = app
+            .sign_in("ada", PASSWORD)
+            .await?
+            .str_at("/data/signIn/session/token")?;
+        tokio::time::sleep(std::time::Duration::from_millis(2_500)).await;
+        assert_eq!(
+            app.gql(Some(&token), ME, json!({})).await?.code().as_deref(),
+            Some("UNAUTHENTICATED"),
+            "idle for longer than the timeout"
+        );
+        assert_eq!(
+            app.gql(Some(&other), ME, json!({})).await?.code().as_deref(),
+            Some("UNAUTHENTICATED"),
+            "never used after sign-in, idle too"
+        );
+        let fresh = app
+            .sign_in("ada", PASSWORD)
+            .await?
+            .str_at("/data/signIn/session/token")?;
+        let listed = session_ids(&app, &fresh).await?;
+        assert_eq!(listed.len(), 1, "idle sessions are not listed as live: {listed:?}");
+        Ok(())
+    }
+);

@@ -150,3 +150,62 @@ backend_tests!(
         Ok(())
     }
 );
+
+backend_tests!(
+    sign_ups_past_the_limit_do_not_reveal_taken_emails,
+    options = TestOptions {
+        sign_ups_per_ip_per_hour: 3,
+        ..TestOptions::default()
+    },
+    |app| {
+        let first = app
+            .gql(None, SIGN_UP, input("ada@example.com", "ada", "correct horse battery"))
+            .await?;
+        assert!(first.is_ok(), "{:?}", first.body);
+        // Conflicts count like successes: two probes of taken names use up the allowance.
+        for probe in ["probe1", "probe2"] {
+            let taken = app
+                .gql(None, SIGN_UP, input("ada@example.com", probe, "correct horse battery"))
+                .await?;
+            assert_eq!(taken.code().as_deref(), Some("CONFLICT"), "{:?}", taken.body);
+        }
+        let taken_email = app
+            .gql(
+                None,
+                SIGN_UP,
+                input("ada@example.com", "probe3", "correct horse battery"),
+            )
+            .await?;
+        assert_eq!(
+            taken_email.code().as_deref(),
+            Some("RATE_LIMITED"),
+            "{:?}",
+            taken_email.body
+        );
+        let taken_username = app
+            .gql(
+                None,
+                SIGN_UP,
+                input("other@example.com", "ada", "correct horse battery"),
+            )
+            .await?;
+        assert_eq!(taken_username.code().as_deref(), Some("RATE_LIMITED"));
+        // Many aliased sign-ups in one request learn nothing more.
+        let aliased = (0..5)
+            .map(|i| {
+                format!(
+                    "a{i}: signUp(input: {{ email: \"ada@example.com\", fullName: \"A\", username: \"alias{i}\", \
+                     password: \"correct horse battery\" }}) {{ user {{ id }} }}"
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
+        let response = app.gql(None, &format!("mutation {{ {aliased} }}"), json!({})).await?;
+        let codes = tgos_tests::error_codes(&response);
+        assert!(
+            !codes.is_empty() && codes.iter().all(|c| c == "RATE_LIMITED"),
+            "{codes:?}"
+        );
+        Ok(())
+    }
+);

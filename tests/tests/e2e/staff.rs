@@ -60,7 +60,15 @@ backend_tests!(staff_powers_need_two_factor, |app| {
     assert!(acts_as_staff(&app, &token).await?);
 
     let disable = "mutation($p: String!, $c: String!) { disableTotp(password: $p, code: $c) }";
-    // Both recent TOTP steps are spent; a backup code stands in.
+    // Both recent TOTP steps are spent; backup codes stand in.
+    let reauthenticated = app
+        .gql(
+            Some(&token),
+            "mutation($p: String!, $c: String) { reauthenticate(password: $p, code: $c) }",
+            json!({ "p": PASSWORD, "c": backup_codes[1] }),
+        )
+        .await?;
+    assert!(reauthenticated.is_ok(), "{:?}", reauthenticated.body);
     let disabled = app
         .gql(Some(&token), disable, json!({ "p": PASSWORD, "c": backup_codes[0] }))
         .await?;

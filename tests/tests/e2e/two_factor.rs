@@ -7,6 +7,7 @@ const COMPLETE: &str =
 
 backend_tests!(enrollment_returns_secret_uri_and_qr_and_turns_two_factor_on, |app| {
     let token = app.sign_up("turing").await?;
+    app.reauthenticate(&token, None).await?;
     let begun = app
         .gql(
             Some(&token),
@@ -165,6 +166,7 @@ backend_tests!(
 backend_tests!(regenerating_backup_codes_invalidates_the_old_ones, |app| {
     let token = app.sign_up("turing").await?;
     let (secret, old) = app.enable_totp(&token).await?;
+    app.reauthenticate(&token, Some(&old[0])).await?;
     let regenerated = app
         .gql(
             Some(&token),
@@ -195,7 +197,8 @@ backend_tests!(regenerating_backup_codes_invalidates_the_old_ones, |app| {
 
 backend_tests!(disabling_two_factor_needs_password_and_code, |app| {
     let token = app.sign_up("turing").await?;
-    let (secret, _) = app.enable_totp(&token).await?;
+    let (secret, codes) = app.enable_totp(&token).await?;
+    app.reauthenticate(&token, Some(&codes[0])).await?;
     let disable = "mutation($p: String!, $c: String!) { disableTotp(password: $p, code: $c) }";
     let wrong_password = app
         .gql(
@@ -237,3 +240,97 @@ backend_tests!(totp_secret_is_stored_sealed, |app| {
     );
     Ok(())
 });
+
+/// Every stored backup-code hash, as the database holds it.
+async fn stored_backup_hashes(app: &tgos_tests::TestApp) -> anyhow::Result<Vec<Vec<u8>>> {
+    use sea_orm::ConnectionTrait as _;
+    let db = app.db().await?;
+    let rows = db
+        .query_all_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            "SELECT code_hash FROM backup_codes",
+        ))
+        .await?;
+    rows.iter()
+        .map(|row| Ok(row.try_get::<Vec<u8>>("", "code_hash")?))
+        .collect()
+}
+
+/// Puts one code back as it was stored before keyed hashing: its bare digest, unkeyed.
+async fn store_unkeyed(app: &tgos_tests::TestApp, keyed: &[u8], digest: &[u8]) -> anyhow::Result<()> {
+    use sea_orm::{ConnectionTrait as _, DatabaseBackend, Statement};
+    let db = app.db().await?;
+    let backend = db.get_database_backend();
+    let sql = if backend == DatabaseBackend::Postgres {
+        "UPDATE backup_codes SET code_hash = $1, keyed = false WHERE code_hash = $2"
+    } else {
+        "UPDATE backup_codes SET code_hash = ?, keyed = false WHERE code_hash = ?"
+    };
+    let done = db
+        .execute_raw(Statement::from_sql_and_values(
+            backend,
+            sql,
+            [digest.to_vec().into(), keyed.to_vec().into()],
+        ))
+        .await?;
+    anyhow::ensure!(done.rows_affected() == 1, "the code's row was not found");
+    Ok(())
+}
+
+async fn complete_with(app: &tgos_tests::TestApp, code: &str) -> anyhow::Result<tgos_tests::gql::GqlResponse> {
+    let challenge = app
+        .sign_in("turing", PASSWORD)
+        .await?
+        .str_at("/data/signIn/twoFactorChallenge")?;
+    app.gql(None, COMPLETE, json!({ "ch": challenge, "code": code })).await
+}
+
+backend_tests!(
+    backup_codes_are_stored_under_a_keyed_hash_and_old_ones_still_work_once,
+    |app| {
+        use tgos_domain::identity::backup_codes;
+        let token = app.sign_up("turing").await?;
+        let (_, codes) = app.enable_totp(&token).await?;
+        let user: tgos_domain::ids::UserId = app
+            .gql(Some(&token), "{ me { user { id } } }", json!({}))
+            .await?
+            .str_at("/data/me/user/id")?
+            .parse()?;
+        let stored = stored_backup_hashes(&app).await?;
+        assert_eq!(stored.len(), 10);
+        for code in &codes {
+            let unkeyed = backup_codes::digest(user, code).ok_or_else(|| anyhow::anyhow!("not a code: {code}"))?;
+            assert!(
+                !stored.contains(&unkeyed),
+                "no stored value is the unkeyed hash of a code"
+            );
+        }
+
+        // A code stored the old way (its unkeyed digest) is keyed at server start and then works, once.
+        let master = std::fs::read_to_string(app.data_dir.path().join("master.key"))?;
+        let key = backup_codes::BackupCodeKey::derive(&tgos_domain::crypto::MasterKey::from_base64(&master)?);
+        let old = &codes[4];
+        let digest = backup_codes::digest(user, old).ok_or_else(|| anyhow::anyhow!("not a code"))?;
+        let keyed = key.hash(user, old).ok_or_else(|| anyhow::anyhow!("not a code"))?;
+        assert!(stored.contains(&keyed), "the stored value is the keyed hash");
+        store_unkeyed(&app, &keyed, &digest).await?;
+        assert_eq!(
+            complete_with(&app, old).await?.code().as_deref(),
+            Some("UNAUTHENTICATED"),
+            "an unkeyed value is never matched as it stands"
+        );
+        assert_eq!(app.identity.key_stored_backup_codes().await?, 1);
+        assert_eq!(app.identity.key_stored_backup_codes().await?, 0, "nothing left to key");
+        assert!(stored_backup_hashes(&app).await?.contains(&keyed));
+        let first = complete_with(&app, old).await?;
+        assert!(first.is_ok(), "{:?}", first.body);
+        assert_eq!(
+            complete_with(&app, old).await?.code().as_deref(),
+            Some("UNAUTHENTICATED"),
+            "a code works once"
+        );
+        let other = complete_with(&app, &codes[5]).await?;
+        assert!(other.is_ok(), "{:?}", other.body);
+        Ok(())
+    }
+);

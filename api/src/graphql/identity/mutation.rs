@@ -2,6 +2,7 @@
 
 use crate::graphql::ids::found_id;
 use async_graphql::{Context, ID, Object};
+use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 use tgos_domain::identity::IdentityService;
 use tgos_domain::identity::use_cases::{SignInOutcome, SignUpInput as SignUp};
@@ -95,7 +96,25 @@ impl IdentityMutation {
         Ok(true)
     }
 
-    /// Starts adding an authenticator: returns the secret, its otpauth URI and a QR code.
+    /// Confirms the password (and, with two-factor on, a TOTP or backup code) on this session, opening a
+    /// 10-minute window for sensitive changes (two-factor on or off, new backup codes); returns when it
+    /// closes. Wrong ones are `BAD_USER_INPUT` naming the field and count toward the lockout; API keys get
+    /// `FORBIDDEN`.
+    #[graphql(guard = "SignedIn")]
+    async fn reauthenticate(
+        &self,
+        ctx: &Context<'_>,
+        password: String,
+        code: Option<String>,
+    ) -> ApiResult<DateTime<Utc>> {
+        let until = service::<IdentityService>(ctx)?
+            .reauthenticate(principal(ctx)?, &secret(password), code.as_deref(), &client(ctx))
+            .await?;
+        Ok(until)
+    }
+
+    /// Starts adding an authenticator: returns the secret, its otpauth URI and a QR code. Needs a recent
+    /// `reauthenticate` (`REAUTHENTICATION_REQUIRED` otherwise), as do the three mutations below.
     #[graphql(guard = "SignedIn")]
     async fn begin_totp_enrollment(&self, ctx: &Context<'_>) -> ApiResult<TotpEnrollment> {
         let enrollment = service::<IdentityService>(ctx)?

@@ -1,7 +1,8 @@
 //! Starting a top-up: ADMIN and OWNER only (API keys have no billing write scope).
 //!
 //! The top-up is stored (PENDING, audited) before the provider is asked for a checkout, so a payment can
-//! never arrive for a top-up we do not know. The provider call happens outside any database transaction.
+//! never arrive for a top-up we do not know. The hourly quota is counted under the workspace's row lock in the
+//! transaction that stores it, so parallel requests cannot overrun it. The provider call happens outside any database transaction.
 
 use chrono::Duration;
 use serde_json::json;
@@ -38,10 +39,6 @@ impl BillingService {
             ));
         };
         let now = self.clock.now();
-        let started = self.store.count_top_ups_since(scope, now - Duration::hours(1)).await?;
-        if started >= self.config.top_ups_per_hour {
-            return Err(DomainError::RateLimited { retry_after_secs: 3600 });
-        }
         let mut record = TopUpRecord {
             id: TopUpId::generate(),
             workspace_id: scope.workspace_id(),
@@ -56,6 +53,13 @@ impl BillingService {
             updated_at: now,
         };
         let tx = self.store.begin().await?;
+        // Counted under the workspace's lock, in the transaction that inserts, so the hourly quota holds under
+        // parallel requests.
+        tx.lock_workspace(scope).await?;
+        let started = tx.count_top_ups_since(scope, now - Duration::hours(1)).await?;
+        if started >= self.config.top_ups_per_hour {
+            return Err(DomainError::RateLimited { retry_after_secs: 3600 });
+        }
         tx.insert_top_up(scope, &record).await?;
         let draft = AuditDraft {
             chain: ChainId::Workspace(scope.workspace_id()),

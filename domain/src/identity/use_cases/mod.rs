@@ -1,7 +1,9 @@
 //! The identity use cases, one file each. Every state change runs in one transaction.
 
 pub mod audit_trail;
+pub mod backup_code_keying;
 pub mod change_password;
+pub mod reauthenticate;
 pub mod second_factor;
 pub mod sessions;
 pub mod sign_in;

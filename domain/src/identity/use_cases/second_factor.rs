@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 
 use crate::error::DomainResult;
 use crate::identity::records::UserRecord;
-use crate::identity::{IdentityService, backup_codes, totp};
+use crate::identity::{IdentityService, totp};
 use crate::store::Repositories;
 
 impl IdentityService {
@@ -31,7 +31,7 @@ impl IdentityService {
                 None => Ok(false),
             };
         }
-        match backup_codes::hash(user.id, code) {
+        match self.backup_code_key.hash(user.id, code) {
             Some(hash) if user.two_factor_enabled() => Ok(repos.consume_backup_code(user.id, &hash, now).await?),
             _ => Ok(false),
         }

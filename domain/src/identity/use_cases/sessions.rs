@@ -1,10 +1,11 @@
 //! Sessions: issuing, resolving a bearer token to a principal, listing, revoking, signing out.
 //!
 //! Rules: a token is 32 random bytes shown once and stored as its SHA-256 hash; a session expires after the
-//! configured lifetime; a revoked or expired session authenticates nothing. `lastSeenAt` is refreshed at most
-//! once per touch interval so that reads stay reads. A resolved session is kept in memory for
-//! `credential_cache_ttl` and until the next access change ([`crate::events::AccessCache`]); its expiry is
-//! checked on every use.
+//! configured lifetime, and earlier when unused for the idle timeout; a revoked, expired or idle session
+//! authenticates nothing. `lastSeenAt` is refreshed at most once per touch interval so that reads stay reads
+//! ([`crate::identity::IdentityConfig::touch_every`]). A resolved session is kept in memory for
+//! `credential_cache_ttl` and until the next access change ([`crate::events::AccessCache`]); its expiry and
+//! idleness are checked on every use, against the `lastSeenAt` the cache keeps current.
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -52,6 +53,7 @@ impl IdentityService {
             ip_address: client.ip.map(|ip| ip.to_string()),
             user_agent: client.user_agent.clone(),
             revoked_at: None,
+            reauthenticated_at: None,
         };
         repos.insert_session(&record).await?;
         Ok(IssuedSession { record, token })
@@ -77,11 +79,11 @@ impl IdentityService {
             },
         };
         let mut session = session;
-        if !session.is_live(now) {
+        if !session.is_live(now, to_chrono(self.config.session_idle)) {
             self.sessions.forget(&token_hash);
             return Ok(None);
         }
-        if now - session.last_seen_at >= to_chrono(self.config.touch_interval) {
+        if now - session.last_seen_at >= to_chrono(self.config.touch_every()) {
             self.store.touch_session(session.id, now).await?;
             session.last_seen_at = now;
             if !read {
@@ -159,9 +161,11 @@ impl IdentityService {
 
     #[tracing::instrument(skip_all)]
     pub async fn list_sessions(&self, principal: &Principal) -> DomainResult<Vec<SessionRecord>> {
+        let now = self.now();
+        let seen_since = now - to_chrono(self.config.session_idle);
         Ok(self
             .store
-            .list_live_sessions(principal.require_user()?, self.now())
+            .list_live_sessions(principal.require_user()?, now, seen_since)
             .await?)
     }
 

@@ -3,6 +3,8 @@
 //! Every bad field is reported at once. A taken email or username (in any letter case) is a `Conflict`
 //! naming the field; the unique index decides, so two racing sign-ups cannot both win. Sign-ups from one IP
 //! address are limited (`IdentityConfig::sign_ups_per_ip`), so account creation cannot be scripted at will.
+//! The attempt is counted before the conflict check, so taken emails and usernames cannot be probed past the
+//! limit (a conflict counts like a success; only input refused on its own form does not).
 
 use secrecy::ExposeSecret as _;
 use serde_json::json;
@@ -96,8 +98,10 @@ impl IdentityService {
     #[tracing::instrument(skip_all)]
     pub async fn sign_up(&self, input: SignUpInput, client: &ClientInfo) -> DomainResult<(UserRecord, IssuedSession)> {
         let account = parse(&input)?;
-        self.ensure_available(&account).await?;
+        // Counted before anything about existing accounts is looked at: a conflict answered first would let
+        // one request of many aliased sign-ups test emails and usernames past the limit.
         self.reserve_sign_up(client).await?;
+        self.ensure_available(&account).await?;
         let password_hash = self.hasher.hash(account.password.secret()).await?;
         let now = self.now();
         let user = account.into_record(password_hash, false, now);
@@ -110,7 +114,8 @@ impl IdentityService {
         Ok((user, session))
     }
 
-    /// Counts a sign-up against the client's IP address; `RateLimited` beyond the allowance.
+    /// Counts a sign-up against the client's IP address; `RateLimited` beyond the allowance. Every well-formed
+    /// attempt counts, whether it then succeeds or conflicts.
     async fn reserve_sign_up(&self, client: &ClientInfo) -> DomainResult<()> {
         let Some(ip) = client.ip else {
             return Ok(());

@@ -7,6 +7,9 @@
 //! - Regenerating backup codes needs a valid code; the old codes stop working in the same transaction.
 //! - Turning two-factor off needs the password and a code; the backup codes go with it.
 //! - Every code or password check is throttled like sign-in.
+//! - Each of these changes needs a recent re-authentication on the calling session
+//!   ([`IdentityService::require_recent_reauthentication`]), so a stolen session token alone cannot take over
+//!   or remove the second factor.
 
 use secrecy::SecretString;
 use serde_json::json;
@@ -33,7 +36,7 @@ const WRONG_CODE: &str = "the code is wrong or was already used";
 impl IdentityService {
     #[tracing::instrument(skip_all)]
     pub async fn begin_totp_enrollment(&self, principal: &Principal) -> DomainResult<TotpEnrollment> {
-        let user = self.current_user(principal).await?;
+        let user = self.require_recent_reauthentication(principal).await?;
         if user.two_factor_enabled() {
             return Err(DomainError::Conflict {
                 field: None,
@@ -62,7 +65,7 @@ impl IdentityService {
         code: &str,
         client: &ClientInfo,
     ) -> DomainResult<Vec<String>> {
-        let user = self.current_user(principal).await?;
+        let user = self.require_recent_reauthentication(principal).await?;
         if user.two_factor_enabled() {
             return Err(DomainError::Conflict {
                 field: None,
@@ -153,8 +156,9 @@ impl IdentityService {
         Ok(self.store.count_unused_backup_codes(principal.require_user()?).await?)
     }
 
+    /// The caller, re-authenticated recently and with two-factor on.
     async fn enabled_user(&self, principal: &Principal) -> DomainResult<UserRecord> {
-        let user = self.current_user(principal).await?;
+        let user = self.require_recent_reauthentication(principal).await?;
         if !user.two_factor_enabled() {
             return Err(DomainError::Conflict {
                 field: None,
@@ -174,7 +178,8 @@ impl IdentityService {
         let hashes = codes
             .iter()
             .map(|code| {
-                backup_codes::hash(user.id, code)
+                self.backup_code_key
+                    .hash(user.id, code)
                     .ok_or_else(|| DomainError::internal("generated backup code failed to parse"))
             })
             .collect::<DomainResult<Vec<_>>>()?;

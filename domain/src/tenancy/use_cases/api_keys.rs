@@ -1,5 +1,6 @@
 //! Creating, listing and revoking API keys (rules in `tenancy::api_keys`). Only ADMIN and OWNER manage keys;
-//! keys themselves never do. Creation is rate-limited per workspace; creation and revocation are audited.
+//! keys themselves never do. Creation is rate-limited per workspace (counted under the workspace's row lock,
+//! so the quota holds under parallel requests); creation and revocation are audited.
 
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
@@ -60,14 +61,6 @@ impl TenancyService {
         let Some(name) = name else {
             return Err(DomainError::internal("name error collected but not reported"));
         };
-        if self
-            .store
-            .count_api_keys_since(&scope, now - Duration::hours(1))
-            .await?
-            >= API_KEYS_PER_HOUR
-        {
-            return Err(DomainError::RateLimited { retry_after_secs: 3600 });
-        }
         let mut scopes = scopes.to_vec();
         scopes.sort();
         scopes.dedup();
@@ -86,6 +79,12 @@ impl TenancyService {
             revoked_at: None,
         };
         let tx = self.store.begin().await?;
+        // Counted under the workspace's lock, in the transaction that inserts: twenty parallel creations
+        // cannot all see room for one more.
+        tx.lock_workspace(&scope).await?;
+        if tx.count_api_keys_since(&scope, now - Duration::hours(1)).await? >= API_KEYS_PER_HOUR {
+            return Err(DomainError::RateLimited { retry_after_secs: 3600 });
+        }
         tx.insert_api_key(&scope, &record).await?;
         let event = WorkspaceEvent {
             action: "api_key.created",

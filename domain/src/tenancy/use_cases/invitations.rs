@@ -14,7 +14,7 @@ use crate::tenancy::records::{MembershipRecord, WorkspaceRecord};
 use crate::tenancy::service::WorkspaceEvent;
 use crate::tenancy::{Role, TenancyService, TenantScope, rules};
 
-/// Invitations one workspace may send per hour.
+/// Invitations one workspace may send per hour (counted under the workspace's row lock).
 pub const INVITATIONS_PER_HOUR: u64 = 50;
 
 impl TenancyService {
@@ -31,14 +31,6 @@ impl TenancyService {
         rules::may_invite(scope.member_role()?, role).map_err(|rule| DomainError::Forbidden(rule.to_owned()))?;
         let email = Email::parse("email", email).map_err(|e| DomainError::Invalid(vec![e]))?;
         let now = self.clock.now();
-        if self
-            .store
-            .count_invitations_since(&scope, now - Duration::hours(1))
-            .await?
-            >= INVITATIONS_PER_HOUR
-        {
-            return Err(DomainError::RateLimited { retry_after_secs: 3600 });
-        }
         if let Some(user) = self.store.find_user_by_login(&email.key()).await?
             && self.store.find_member(&scope, user.id).await?.is_some()
         {
@@ -60,6 +52,12 @@ impl TenancyService {
             revoked_at: None,
         };
         let tx = self.store.begin().await?;
+        // Counted under the workspace's lock, in the transaction that inserts, so parallel invitations cannot
+        // all see room for one more.
+        tx.lock_workspace(&scope).await?;
+        if tx.count_invitations_since(&scope, now - Duration::hours(1)).await? >= INVITATIONS_PER_HOUR {
+            return Err(DomainError::RateLimited { retry_after_secs: 3600 });
+        }
         let replaced = tx.revoke_invitations_for(&scope, &invitation.email_key, now).await?;
         tx.insert_invitation(&scope, &invitation).await?;
         let event = WorkspaceEvent {
