@@ -5,6 +5,7 @@ mod accounts;
 mod api_keys;
 mod audit;
 mod billing;
+mod budgets;
 mod credential_cache;
 mod inbox;
 mod inbox_access;
