@@ -33,6 +33,8 @@ pub struct TestOptions {
     pub workers: bool,
     /// How long resolved credentials stay in memory (`auth.credential_cache_secs`).
     pub credential_cache_secs: u64,
+    /// How often open WebSockets check their caller again (`events.access_recheck_secs`).
+    pub access_recheck_secs: u64,
 }
 
 impl Default for TestOptions {
@@ -50,6 +52,7 @@ impl Default for TestOptions {
             keepalive_secs: 30,
             workers: true,
             credential_cache_secs: 5,
+            access_recheck_secs: 60,
         }
     }
 }
@@ -140,6 +143,7 @@ impl TestApp {
         settings.events.keepalive_secs = options.keepalive_secs;
         settings.server.workers = options.workers;
         settings.auth.credential_cache_secs = options.credential_cache_secs;
+        settings.events.access_recheck_secs = options.access_recheck_secs;
         // Tests run the lease expiry sweep themselves, when they mean to.
         settings.accounts.expiry_sweep_secs = 24 * 60 * 60;
         // Tests sync inboxes themselves too.

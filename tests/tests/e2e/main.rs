@@ -20,6 +20,7 @@ mod schema_drift;
 mod sessions;
 mod sign_in;
 mod sign_up;
+mod socket_access;
 mod staff;
 mod stripe;
 mod transport;
