@@ -19,3 +19,15 @@ impl ClientInfo {
         }
     }
 }
+
+/// Spends one unit of a budget the edge keeps (a per-minute limit per account or dialog), or refuses with
+/// `RATE_LIMITED`. A use case calls it only once the caller is authorized for the target (role, scope, and the
+/// workspace holding it), so nobody else can spend a holder's budget. [`unlimited`] spends nothing.
+pub trait Admit: FnOnce() -> crate::error::DomainResult<()> + Send {}
+
+impl<F: FnOnce() -> crate::error::DomainResult<()> + Send> Admit for F {}
+
+/// A budget that never runs out (callers without a limit: tools, tests).
+pub fn unlimited() -> impl Admit {
+    || Ok(())
+}

@@ -35,6 +35,8 @@ pub struct TestOptions {
     pub credential_cache_secs: u64,
     /// A session's idle timeout (`auth.session_idle_secs`).
     pub session_idle_secs: u64,
+    /// How often open WebSockets check their caller again (`events.access_recheck_secs`).
+    pub access_recheck_secs: u64,
 }
 
 impl Default for TestOptions {
@@ -53,6 +55,7 @@ impl Default for TestOptions {
             workers: true,
             credential_cache_secs: 5,
             session_idle_secs: 7 * 24 * 60 * 60,
+            access_recheck_secs: 60,
         }
     }
 }
@@ -185,6 +188,7 @@ impl TestApp {
         settings.server.workers = options.workers;
         settings.auth.credential_cache_secs = options.credential_cache_secs;
         settings.auth.session_idle_secs = options.session_idle_secs;
+        settings.events.access_recheck_secs = options.access_recheck_secs;
         // Tests run the lease expiry sweep themselves, when they mean to.
         settings.accounts.expiry_sweep_secs = 24 * 60 * 60;
         // Tests sync inboxes themselves too.

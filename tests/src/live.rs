@@ -44,6 +44,13 @@ impl Subscriber {
         variables: Value,
         receive_buffer: Option<u32>,
     ) -> anyhow::Result<Self> {
+        let mut subscriber = Self::connect(addr, token, receive_buffer).await?;
+        subscriber.add("1", query, variables).await?;
+        Ok(subscriber)
+    }
+
+    /// Connects to `addr` and authenticates with `token`, starting no operation (an idle connection).
+    pub async fn connect(addr: SocketAddr, token: &str, receive_buffer: Option<u32>) -> anyhow::Result<Self> {
         let socket = tokio::net::TcpSocket::new_v4()?;
         if let Some(size) = receive_buffer {
             socket.set_recv_buffer_size(size)?;
@@ -61,12 +68,6 @@ impl Subscriber {
             RawFrame::Json(ack) if ack["type"] == "connection_ack" => {}
             other => anyhow::bail!("expected connection_ack, got {other:?}"),
         }
-        let subscribe =
-            json!({ "id": "1", "type": "subscribe", "payload": { "query": query, "variables": variables } });
-        subscriber
-            .socket
-            .send(Message::Text(subscribe.to_string().into()))
-            .await?;
         Ok(subscriber)
     }
 

@@ -5,6 +5,7 @@ pub mod graphql;
 pub mod health;
 pub mod key_limiter;
 pub mod metrics;
+pub mod recheck;
 pub mod webhooks;
 pub mod websocket;
 

@@ -2,13 +2,15 @@
 //!
 //! Rules:
 //! - The bearer token travels in the `connection_init` payload as `{"authorization": "Bearer <token>"}`.
-//!   The server reads that first message itself and resolves the caller once for the whole connection.
-//! - An invalid, expired or revoked token closes the socket with 4403 (Forbidden) before any operation runs;
-//!   a first message that is not `connection_init` closes it with 4400; no `connection_init` within
-//!   [`INIT_TIMEOUT`] closes it with 4408. A missing token gives an anonymous connection.
-//! - While subscriptions are open, the caller is re-checked whenever a revocation or member change may
-//!   concern it (and on a slow timer): a revoked session or key, or a member removed from a workspace a
-//!   subscription follows, closes the socket with 4403 within moments.
+//!   The server reads that first message itself and resolves the caller for the connection.
+//! - An expired token closes the socket with 4401 (Unauthorized), an invalid or revoked one with 4403
+//!   (Forbidden), before any operation runs; a first message that is not `connection_init` closes it with
+//!   4400; no `connection_init` within [`INIT_TIMEOUT`] closes it with 4408. A missing token gives an
+//!   anonymous connection.
+//! - The caller is checked again before every operation the client starts, whenever a revocation or member
+//!   change may concern it, and on a slow timer, idle or not (`super::recheck`): a session or key that
+//!   expired closes the socket with 4401, one revoked (or a member removed from a workspace a subscription
+//!   follows) with 4403, and the operation that found it does not run.
 //! - A client that does not read is disconnected (1013 with a reason) when one send waits longer than
 //!   `events.send_timeout_secs` or its subscription falls further behind than `events.subscriber_buffer`;
 //!   buffers are small and bounded, so an idle connection costs a few kilobytes.
@@ -30,8 +32,8 @@ use futures_util::{SinkExt as _, StreamExt as _, stream};
 use poem::web::Data as PoemData;
 use poem::web::websocket::{CloseCode, Message, WebSocket, WebSocketConfig};
 use poem::{IntoResponse, Request, handler};
-use tgos_domain::DomainError;
 use tgos_domain::events::AccessChange;
+use tgos_domain::identity::use_cases::sessions::Standing;
 use tgos_domain::identity::{IdentityService, Principal};
 use tgos_domain::ids::ApiKeyId;
 
@@ -39,11 +41,10 @@ use crate::app::AppState;
 use crate::graphql::context::{Caller, ConnectionControl, RequestId};
 use crate::graphql::loaders::Batched;
 use crate::http::key_limiter::KeyLimiter;
+use crate::http::recheck::{EXPIRED, Recheck};
 
 pub const INIT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The close of a connection whose token was revoked or whose member left a workspace it follows.
-const REVOKED: (u16, &str) = (4403, "Forbidden: access was revoked");
 /// The close of a connection whose client stopped reading.
 const NOT_READING: (u16, &str) = (
     1013,
@@ -91,9 +92,10 @@ async fn caller_of(identity: &IdentityService, payload: &serde_json::Value) -> R
     let token = token_of(payload);
     match token.as_deref() {
         None | Some("") => Ok(Caller(None)),
-        Some(token) => match identity.authenticate(token).await {
-            Ok(Some(authenticated)) => Ok(Caller(Some(authenticated))),
-            Ok(None) => Err(Refusal::new(4403, "Forbidden: invalid or expired token")),
+        Some(token) => match identity.standing(token).await {
+            Ok(Standing::Valid(authenticated)) => Ok(Caller(Some(*authenticated))),
+            Ok(Standing::Expired) => Err(Refusal::new(EXPIRED.0, EXPIRED.1)),
+            Ok(Standing::Revoked) => Err(Refusal::new(4403, "Forbidden: invalid or revoked token")),
             Err(error) => {
                 tracing::error!(%error, "authenticating a websocket connection failed");
                 Err(Refusal::new(4500, "internal server error"))
@@ -119,33 +121,6 @@ async fn read_init(
     }
     let payload = parsed.get("payload").cloned().unwrap_or(serde_json::Value::Null);
     Ok((Message::Text(text), payload))
-}
-
-/// Whether the connection's caller may still hold what it subscribed to: the token still authenticates,
-/// and each workspace its subscriptions follow still admits it.
-async fn still_allowed(state: &AppState, token: Option<&str>, caller: &Caller, control: &ConnectionControl) -> bool {
-    let (Some(token), Some(_)) = (token, caller.0.as_ref()) else {
-        return true;
-    };
-    let authenticated = match state.identity.authenticate(token).await {
-        Ok(Some(authenticated)) => authenticated,
-        Ok(None) => return false,
-        Err(error) => {
-            // Storage trouble is not a revocation: keep the connection and check again later.
-            tracing::warn!(%error, "re-checking a websocket caller failed");
-            return true;
-        }
-    };
-    for workspace in control.watched() {
-        match state.tenancy.scope(&authenticated.principal, workspace).await {
-            Ok(_) => {}
-            Err(DomainError::Forbidden(_) | DomainError::NotFound(_)) => return false,
-            Err(error) => {
-                tracing::warn!(%error, "re-checking a websocket caller's membership failed");
-            }
-        }
-    }
-    true
 }
 
 /// Whether an access change may concern this connection.
@@ -176,15 +151,7 @@ fn within_limit(counted: Option<&(ApiKeyId, Arc<KeyLimiter>, ConnectionControl)>
     let Some((key, limiter, control)) = counted else {
         return true;
     };
-    let starts_an_operation = serde_json::from_slice::<serde_json::Value>(message)
-        .ok()
-        .is_some_and(|parsed| {
-            matches!(
-                parsed.get("type").and_then(serde_json::Value::as_str),
-                Some("subscribe" | "start")
-            )
-        });
-    if !starts_an_operation {
+    if !starts_an_operation(message) {
         return true;
     }
     match limiter.check(*key) {
@@ -195,6 +162,18 @@ fn within_limit(counted: Option<&(ApiKeyId, Arc<KeyLimiter>, ConnectionControl)>
             false
         }
     }
+}
+
+/// Whether a client message starts an operation: `subscribe`, or `start`, which async-graphql also accepts.
+fn starts_an_operation(message: &[u8]) -> bool {
+    serde_json::from_slice::<serde_json::Value>(message)
+        .ok()
+        .is_some_and(|parsed| {
+            matches!(
+                parsed.get("type").and_then(serde_json::Value::as_str),
+                Some("subscribe" | "start")
+            )
+        })
 }
 
 /// When the client was last heard from (any frame, pongs included), for the keepalive.
@@ -283,6 +262,13 @@ pub async fn graphql_ws(
                 data.insert(control.clone());
                 let heard = Heard::new();
                 let counted = key_of(&caller).map(|key| (key, state.key_limiter.clone(), control.clone()));
+                let recheck = Recheck::new(
+                    state.identity.clone(),
+                    state.tenancy.clone(),
+                    token,
+                    caller.0.clone(),
+                    control.clone(),
+                );
                 // The init message goes on to the protocol handler, which acknowledges it.
                 let messages = stream::once(async move { Ok(init) })
                     .chain(incoming)
@@ -299,6 +285,19 @@ pub async fn graphql_ws(
                                 _ => None,
                             })
                         }
+                    })
+                    // An operation runs only while the caller still holds its access.
+                    .filter_map({
+                        let recheck = recheck.clone();
+                        move |bytes| {
+                            let recheck = recheck.clone();
+                            async move {
+                                if starts_an_operation(&bytes) && !recheck.holds().await {
+                                    return None;
+                                }
+                                Some(bytes)
+                            }
+                        }
                     });
                 let executor = Batched::new(state.schema.clone(), state.accounts.clone(), state.inbox.clone());
                 let mut protocol_stream =
@@ -308,8 +307,9 @@ pub async fn graphql_ws(
                 let recheck_every = Duration::from_secs(settings.access_recheck_secs.max(1));
                 // Connections re-check at spread-out moments rather than all at once.
                 let first_recheck = recheck_every.mul_f64(rand::random::<f64>().max(0.05));
-                let mut recheck = tokio::time::interval_at(tokio::time::Instant::now() + first_recheck, recheck_every);
-                recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                let mut recheck_timer =
+                    tokio::time::interval_at(tokio::time::Instant::now() + first_recheck, recheck_every);
+                recheck_timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
                 let mut access = state.access.listen();
                 let keepalive = Duration::from_secs(settings.keepalive_secs);
                 let mut pings = tokio::time::interval_at(
@@ -338,8 +338,8 @@ pub async fn graphql_ws(
                                 Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => true,
                                 Err(tokio::sync::broadcast::error::RecvError::Closed) => false,
                             };
-                            if check && !still_allowed(&state, token.as_deref(), &caller, &control).await {
-                                break Some((REVOKED.0, REVOKED.1.to_owned()));
+                            if check && let Some(close) = recheck.close().await {
+                                break Some(close);
                             }
                         }
                         _ = pings.tick(), if !keepalive.is_zero() => {
@@ -352,11 +352,9 @@ pub async fn graphql_ws(
                                 Err(_) => break Some((NOT_READING.0, NOT_READING.1.to_owned())),
                             }
                         }
-                        _ = recheck.tick() => {
-                            if !control.watched().is_empty()
-                                && !still_allowed(&state, token.as_deref(), &caller, &control).await
-                            {
-                                break Some((REVOKED.0, REVOKED.1.to_owned()));
+                        _ = recheck_timer.tick() => {
+                            if let Some(close) = recheck.close().await {
+                                break Some(close);
                             }
                         }
                     }

@@ -7,6 +7,9 @@
 //!   id, or FAILED with Telegram's reason, which also becomes a health signal. The sync that later sees the
 //!   same message from Telegram finds it stored and adds nothing.
 //! - Text is Telegram's: 1 to 4096 UTF-16 code units, not only whitespace (`BAD_USER_INPUT` on `text`).
+//! - **Authorized before counted.** The per-account send budget and the per-dialog read-mark budget
+//!   ([`Admit`]) are spent only after the role or scope check and after the dialog and account are found
+//!   held by the caller's workspace, so another tenant or a lower rank cannot use them up.
 
 use std::time::Duration;
 
@@ -25,7 +28,7 @@ use crate::error::{DomainError, DomainResult};
 use crate::events::{self, EventDraft, InboxEvent, announce};
 use crate::identity::Principal;
 use crate::ids::{AccountId, DialogId, MessageId, WorkspaceId};
-use crate::request::ClientInfo;
+use crate::request::{Admit, ClientInfo};
 use crate::tenancy::api_keys::Scope;
 use crate::tenancy::{Role, TenantScope};
 
@@ -81,7 +84,8 @@ impl InboxService {
         }
     }
 
-    /// Sends `text` in the dialog as the account (OPERATOR and above, or keys with `INBOX_WRITE`).
+    /// Sends `text` in the dialog as the account (OPERATOR and above, or keys with `INBOX_WRITE`); `admit`
+    /// spends the account's send budget once the caller is authorized and the dialog is the account's.
     #[expect(clippy::too_many_arguments, reason = "the operation's inputs, each from the request")]
     #[tracing::instrument(skip_all, fields(workspace = %scope.workspace_id()))]
     pub async fn send_message(
@@ -93,10 +97,12 @@ impl InboxService {
         dialog: DialogId,
         text: &str,
         reply_to: Option<MessageId>,
+        admit: impl Admit,
     ) -> DomainResult<MessageRecord> {
         scope.require(Role::Operator, Some(Scope::InboxWrite), "sending messages")?;
         check_outgoing_text(text).map_err(|error| DomainError::invalid("text", error.to_string()))?;
         let (account, dialog) = self.held_dialog(scope, account, dialog).await?;
+        admit()?;
         let reply_to = match reply_to {
             Some(id) => Some(
                 self.store
@@ -226,9 +232,14 @@ impl InboxService {
     }
 
     /// Marks the dialog read up to its newest message, on Telegram and here (OPERATOR and above, or keys with
-    /// `INBOX_WRITE`).
+    /// `INBOX_WRITE`); `admit` spends the dialog's read-mark budget once the caller may act on it.
     #[tracing::instrument(skip_all, fields(workspace = %scope.workspace_id()))]
-    pub async fn mark_dialog_read(&self, scope: &TenantScope, dialog: DialogId) -> DomainResult<DialogRecord> {
+    pub async fn mark_dialog_read(
+        &self,
+        scope: &TenantScope,
+        dialog: DialogId,
+        admit: impl Admit,
+    ) -> DomainResult<DialogRecord> {
         scope.require(Role::Operator, Some(Scope::InboxWrite), "marking dialogs read")?;
         let found = self
             .store
@@ -236,6 +247,7 @@ impl InboxService {
             .await?
             .ok_or(DomainError::NotFound("dialog"))?;
         let (account, dialog) = self.held_dialog(scope, found.account_id, found.id).await?;
+        admit()?;
         let connected = self.connect_soon(&account).await?;
         let read = connected.connection.mark_read(dialog.peer, dialog.top_message_id).await;
         self.connections.disconnect(connected).await?;

@@ -11,7 +11,7 @@ use tgos_domain::tenancy::TenantScope;
 
 use super::types::{AccountHealth, Lease};
 use crate::graphql::context::{client, principal};
-use crate::graphql::errors::{ApiError, ApiResult};
+use crate::graphql::errors::ApiResult;
 use crate::graphql::ids::workspace_id;
 use crate::graphql::{guards::SignedIn, service};
 use crate::http::key_limiter::WindowLimiter;
@@ -74,7 +74,7 @@ impl AccountHealthMutation {
     async fn pause_account(&self, ctx: &Context<'_>, account_id: ID) -> ApiResult<AccountHealth> {
         let (scope, account) = held_scope(ctx, &account_id).await?;
         let view = service::<AccountsService>(ctx)?
-            .pause_account(&scope, principal(ctx)?, &client(ctx), account)
+            .pause_account(&scope, principal(ctx)?, &client(ctx), account, admit(ctx, account))
             .await?;
         Ok(view.into())
     }
@@ -85,7 +85,7 @@ impl AccountHealthMutation {
     async fn resume_account(&self, ctx: &Context<'_>, account_id: ID) -> ApiResult<AccountHealth> {
         let (scope, account) = held_scope(ctx, &account_id).await?;
         let view = service::<AccountsService>(ctx)?
-            .resume_account(&scope, principal(ctx)?, &client(ctx), account)
+            .resume_account(&scope, principal(ctx)?, &client(ctx), account, admit(ctx, account))
             .await?;
         Ok(view.into())
     }
@@ -104,8 +104,7 @@ impl Default for HealthActionLimiter {
     }
 }
 
-/// The scope of the workspace holding the account named by id, for a member of it, within the account's
-/// rate of operator actions.
+/// The scope of the workspace holding the account named by id, for a member of it.
 async fn held_scope(ctx: &Context<'_>, account_id: &ID) -> ApiResult<(TenantScope, AccountId)> {
     let principal = principal(ctx)?;
     let account: AccountId = parse_id(account_id, "accountId", "account")?;
@@ -113,11 +112,18 @@ async fn held_scope(ctx: &Context<'_>, account_id: &ID) -> ApiResult<(TenantScop
         .holder_workspace(principal, account)
         .await?;
     let scope = service::<TenancyService>(ctx)?.scope(principal, workspace).await?;
-    if let Some(limiter) = ctx.data_opt::<HealthActionLimiter>() {
-        limiter
+    Ok((scope, account))
+}
+
+/// Spends one of the account's operator actions; the use case calls it once the caller is authorized and
+/// the account is held, so nobody else can use up the holder's budget.
+fn admit<'a>(ctx: &Context<'a>, account: AccountId) -> impl FnOnce() -> Result<(), DomainError> + Send + 'a {
+    let limiter = ctx.data_opt::<HealthActionLimiter>();
+    move || match limiter {
+        Some(limiter) => limiter
             .0
             .check(account)
-            .map_err(|retry_after_secs| ApiError::from(DomainError::RateLimited { retry_after_secs }))?;
+            .map_err(|retry_after_secs| DomainError::RateLimited { retry_after_secs }),
+        None => Ok(()),
     }
-    Ok((scope, account))
 }

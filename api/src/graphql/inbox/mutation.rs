@@ -10,7 +10,7 @@ use tgos_domain::tenancy::TenancyService;
 
 use super::types::{Dialog, Message};
 use crate::graphql::context::{client, principal};
-use crate::graphql::errors::{ApiError, ApiResult};
+use crate::graphql::errors::ApiResult;
 use crate::graphql::{guards::SignedIn, service};
 use crate::http::key_limiter::WindowLimiter;
 
@@ -19,7 +19,8 @@ use crate::http::key_limiter::WindowLimiter;
 pub const SENDS_PER_MINUTE: u32 = 60;
 pub const READ_MARKS_PER_MINUTE: u32 = 30;
 
-/// Counts sends per account and read marks per dialog (one per process).
+/// Counts sends per account and read marks per dialog (one per process). The use cases spend from it only once
+/// the caller is authorized for the account or dialog, so nobody else can use up a holder's budget.
 #[derive(Debug)]
 pub struct InboxLimiter {
     sends: WindowLimiter<AccountId>,
@@ -35,8 +36,8 @@ impl Default for InboxLimiter {
     }
 }
 
-fn limited(retry_after_secs: u64) -> ApiError {
-    ApiError::from(DomainError::RateLimited { retry_after_secs })
+fn limited(retry_after_secs: u64) -> DomainError {
+    DomainError::RateLimited { retry_after_secs }
 }
 
 #[derive(Debug, Default)]
@@ -67,11 +68,13 @@ impl InboxMutation {
             .holder_workspace(principal, account)
             .await?;
         let scope = service::<TenancyService>(ctx)?.scope(principal, workspace).await?;
-        if let Some(limiter) = ctx.data_opt::<InboxLimiter>() {
-            limiter.sends.check(account).map_err(limited)?;
-        }
+        let limiter = ctx.data_opt::<InboxLimiter>();
+        let admit = move || match limiter {
+            Some(limiter) => limiter.sends.check(account).map_err(limited),
+            None => Ok(()),
+        };
         let record = service::<InboxService>(ctx)?
-            .send_message(&scope, principal, &client(ctx), account, dialog, &text, reply_to)
+            .send_message(&scope, principal, &client(ctx), account, dialog, &text, reply_to, admit)
             .await?;
         Ok(Message { record, scope })
     }
@@ -84,10 +87,12 @@ impl InboxMutation {
         let inbox = service::<InboxService>(ctx)?;
         let workspace = inbox.dialog_workspace(principal, dialog).await?;
         let scope = service::<TenancyService>(ctx)?.scope(principal, workspace).await?;
-        if let Some(limiter) = ctx.data_opt::<InboxLimiter>() {
-            limiter.read_marks.check(dialog).map_err(limited)?;
-        }
-        let record = inbox.mark_dialog_read(&scope, dialog).await?;
+        let limiter = ctx.data_opt::<InboxLimiter>();
+        let admit = move || match limiter {
+            Some(limiter) => limiter.read_marks.check(dialog).map_err(limited),
+            None => Ok(()),
+        };
+        let record = inbox.mark_dialog_read(&scope, dialog, admit).await?;
         Ok(Dialog::single(record, scope))
     }
 }

@@ -24,7 +24,7 @@ use crate::error::{DomainError, DomainResult};
 use crate::events::announce;
 use crate::identity::Principal;
 use crate::ids::{AccountId, WorkspaceId};
-use crate::request::ClientInfo;
+use crate::request::{Admit, ClientInfo};
 use crate::tenancy::api_keys::Scope;
 use crate::tenancy::{Role, TenantScope};
 
@@ -157,7 +157,8 @@ impl AccountsService {
     }
 
     /// An operator pauses a held account: all sending stops until someone resumes it (OPERATOR and above;
-    /// people only, as the pause names who did it). Audited as `account.paused`.
+    /// people only, as the pause names who did it). Audited as `account.paused`. `admit` spends the account's
+    /// budget of operator actions once the caller is authorized and the account is held.
     #[tracing::instrument(skip_all, fields(workspace = %scope.workspace_id()))]
     pub async fn pause_account(
         &self,
@@ -165,8 +166,10 @@ impl AccountsService {
         principal: &Principal,
         client: &ClientInfo,
         account: AccountId,
+        admit: impl Admit,
     ) -> DomainResult<HealthView> {
         let by = self.operator_of(scope, principal, account, "pausing accounts").await?;
+        admit()?;
         self.operator_signal(
             scope,
             principal,
@@ -180,7 +183,7 @@ impl AccountsService {
 
     /// An operator resumes a held account: lifts a pause, a spam limit or a freeze observed before now; a
     /// cooldown still runs out by time, and a ban or an invalid session stays (the returned health shows
-    /// what is left). Audited as `account.resumed`.
+    /// what is left). Audited as `account.resumed`. `admit` as for a pause.
     #[tracing::instrument(skip_all, fields(workspace = %scope.workspace_id()))]
     pub async fn resume_account(
         &self,
@@ -188,8 +191,10 @@ impl AccountsService {
         principal: &Principal,
         client: &ClientInfo,
         account: AccountId,
+        admit: impl Admit,
     ) -> DomainResult<HealthView> {
         let by = self.operator_of(scope, principal, account, "resuming accounts").await?;
+        admit()?;
         self.operator_signal(
             scope,
             principal,
