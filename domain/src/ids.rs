@@ -82,6 +82,10 @@ id_type!(
     TopUpId
 );
 id_type!(
+    /// A provider notification that did not match its top-up, kept for staff.
+    DiscrepancyId
+);
+id_type!(
     /// A Telegram account of the pool (the platform's own or a workspace's).
     AccountId
 );

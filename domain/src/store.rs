@@ -11,7 +11,7 @@ use crate::accounts::health::HealthRepository;
 use crate::accounts::pool::connections::ConnectionLeaseRepository;
 use crate::accounts::pool::ports::{AccountRepository, LeaseRepository};
 use crate::audit::ports::AuditRepository;
-use crate::billing::ports::{LedgerRepository, TopUpRepository};
+use crate::billing::ports::{LedgerRepository, PaymentMatchingRepository, TopUpRepository};
 use crate::error::InternalError;
 use crate::events::OutboxRepository;
 use crate::identity::ports::{SessionRepository, ThrottleRepository, UserRepository};
@@ -55,6 +55,7 @@ pub trait Repositories:
     + AuditRepository
     + LedgerRepository
     + TopUpRepository
+    + PaymentMatchingRepository
     + AccountRepository
     + LeaseRepository
     + HealthRepository
@@ -74,6 +75,7 @@ impl<T> Repositories for T where
         + AuditRepository
         + LedgerRepository
         + TopUpRepository
+        + PaymentMatchingRepository
         + AccountRepository
         + LeaseRepository
         + HealthRepository

@@ -18,6 +18,7 @@ mod m20261128_000006_inbox;
 mod m20261128_000007_outbox;
 mod m20261129_000008_inbox_dialog_index;
 mod m20261206_000009_session_hardening;
+mod m20261206_000011_payment_matching;
 mod m20261206_000012_second_wall;
 
 pub use m20261128_000003_row_level_security::APP_ROLE;
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000007_outbox::Migration),
             Box::new(m20261129_000008_inbox_dialog_index::Migration),
             Box::new(m20261206_000009_session_hardening::Migration),
+            Box::new(m20261206_000011_payment_matching::Migration),
             Box::new(m20261206_000012_second_wall::Migration),
         ]
     }

@@ -2,13 +2,15 @@
 //!
 //! Rules: nothing is read from a body before its signature verifies against the raw bytes; a bad signature
 //! is 400 and changes nothing; event types we do not act on are acknowledged (200) so the provider stops
-//! retrying; a failure on our side is 500 so it retries, which is safe because settling is idempotent.
+//! retrying; a failure on our side is 500 so it retries, which is safe because settling is idempotent. A
+//! notification that does not match its top-up (another checkout, amount or currency) credits nothing, is
+//! recorded for staff and is acknowledged (200): retrying cannot make it match.
 
 use chrono::Utc;
 use poem::web::Data;
 use poem::{Body, IntoResponse as _, Response, handler, http::HeaderMap, http::StatusCode};
 use tgos_domain::DomainError;
-use tgos_domain::billing::PaymentEvent;
+use tgos_domain::billing::{PaymentEvent, ProviderNotice, Reversed, Settled};
 use tgos_persistence::payments::WebhookError;
 
 use crate::app::AppState;
@@ -28,16 +30,36 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {
     headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default()
 }
 
-async fn settle(state: &AppState, parsed: Result<Option<PaymentEvent>, WebhookError>) -> Response {
-    let event = match parsed {
-        Ok(Some(event)) => event,
-        Ok(None) => return (StatusCode::OK, "ignored").into_response(),
+async fn settle(state: &AppState, parsed: Result<Option<ProviderNotice>, WebhookError>) -> Response {
+    match parsed {
+        Ok(Some(ProviderNotice::Payment(event))) => pay(state, &event).await,
+        Ok(Some(ProviderNotice::Reversal(event))) => {
+            let outcome = state.billing.reverse(&event).await;
+            if let Ok(reversed) = &outcome {
+                tracing::info!(provider = event.provider.key(), event = %event.event_id, ?reversed, "payment reversal");
+            }
+            match outcome {
+                Ok(Reversed::Mismatched { .. }) => (StatusCode::OK, "recorded for review").into_response(),
+                Ok(_) => (StatusCode::OK, "ok").into_response(),
+                Err(error) => failed(&error, &event.event_id),
+            }
+        }
+        Ok(None) => (StatusCode::OK, "ignored").into_response(),
         Err(error) => {
             tracing::warn!(%error, "refused a payment notification");
-            return (StatusCode::BAD_REQUEST, error.to_string()).into_response();
+            (StatusCode::BAD_REQUEST, error.to_string()).into_response()
         }
-    };
-    match state.billing.settle(&event).await {
+    }
+}
+
+fn failed(error: &DomainError, event: &str) -> Response {
+    tracing::error!(%error, event, "settling a payment notification failed");
+    (StatusCode::INTERNAL_SERVER_ERROR, "try again").into_response()
+}
+
+async fn pay(state: &AppState, event: &PaymentEvent) -> Response {
+    match state.billing.settle(event).await {
+        Ok(Settled::Mismatched { .. }) => (StatusCode::OK, "recorded for review").into_response(),
         Ok(settled) => {
             tracing::info!(provider = event.provider.key(), event = %event.event_id, ?settled, "payment notification");
             (StatusCode::OK, "ok").into_response()
@@ -47,10 +69,7 @@ async fn settle(state: &AppState, parsed: Result<Option<PaymentEvent>, WebhookEr
             tracing::warn!(event = %event.event_id, %message, "payment notification conflicts with its top-up");
             (StatusCode::CONFLICT, message).into_response()
         }
-        Err(error) => {
-            tracing::error!(%error, event = %event.event_id, "settling a payment notification failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, "try again").into_response()
-        }
+        Err(error) => failed(&error, &event.event_id),
     }
 }
 
@@ -80,6 +99,8 @@ pub async fn nowpayments(state: Data<&AppState>, headers: &HeaderMap, body: Body
         Ok(body) => body,
         Err(response) => return response,
     };
-    let parsed = verifier.parse(header(headers, "x-nowpayments-sig"), &body);
+    let parsed = verifier
+        .parse(header(headers, "x-nowpayments-sig"), &body)
+        .map(|event| event.map(ProviderNotice::Payment));
     settle(&state, parsed).await
 }

@@ -20,7 +20,8 @@ use crate::ids::{LedgerTransactionId, WorkspaceId};
 /// An account of the ledger.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum LedgerAccount {
-    /// A workspace's prepaid wallet: never below zero.
+    /// A workspace's prepaid wallet: never below zero, but for money a provider took back after it was spent
+    /// (a debt: see [`LedgerTransaction::clawback`]).
     Wallet(WorkspaceId),
     /// Money a provider collected for us and has yet to pay out.
     ProviderClearing(Provider),
@@ -134,6 +135,9 @@ pub struct LedgerTransaction {
     kind: EntryKind,
     description: String,
     postings: Vec<Posting>,
+    /// Whether it may take the wallet below zero: only money a provider took back (a refund, a lost
+    /// dispute), which happened whatever the wallet holds and leaves a debt.
+    allows_debt: bool,
 }
 
 impl LedgerTransaction {
@@ -169,6 +173,7 @@ impl LedgerTransaction {
             kind,
             description,
             postings,
+            allows_debt: false,
         })
     }
 
@@ -211,6 +216,29 @@ impl LedgerTransaction {
         )
     }
 
+    /// `amount` (positive) the provider took back from the customer's payment (a refund, kind
+    /// [`EntryKind::Refund`]; a lost dispute, [`EntryKind::Reversal`]): from the wallet to refunds, even below
+    /// zero, where it is a debt.
+    pub fn clawback(
+        workspace: WorkspaceId,
+        kind: EntryKind,
+        amount: Money,
+        reference: String,
+        description: String,
+    ) -> Self {
+        let mut transaction = Self::two_sided(
+            workspace,
+            reference,
+            kind,
+            description,
+            LedgerAccount::Wallet(workspace),
+            LedgerAccount::Refunds,
+            amount,
+        );
+        transaction.allows_debt = true;
+        transaction
+    }
+
     /// The same postings with their signs flipped: how a transaction is corrected.
     pub fn reversal_of(original: &LedgerTransaction, reference: String) -> Self {
         Self {
@@ -227,6 +255,7 @@ impl LedgerTransaction {
                     amount: p.amount.negated(),
                 })
                 .collect(),
+            allows_debt: false,
         }
     }
 
@@ -256,6 +285,7 @@ impl LedgerTransaction {
                     amount: magnitude,
                 },
             ],
+            allows_debt: false,
         }
     }
 
@@ -281,6 +311,11 @@ impl LedgerTransaction {
 
     pub fn postings(&self) -> &[Posting] {
         &self.postings
+    }
+
+    /// Whether posting it may take the wallet below zero ([`LedgerTransaction::clawback`] only).
+    pub fn allows_debt(&self) -> bool {
+        self.allows_debt
     }
 
     pub fn currency(&self) -> Currency {

@@ -4,6 +4,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::ledger::LedgerTransaction;
+use super::matching::PaymentDiscrepancy;
 use super::money::{Currency, Money};
 use super::top_up::{Provider, TopUpRecord, TopUpStatus};
 use crate::error::InternalError;
@@ -40,7 +41,8 @@ pub struct WalletEntry {
 #[async_trait]
 pub trait LedgerRepository: Send + Sync {
     /// Applies `transaction` within the caller's transaction: records it under its unique reference, moves
-    /// the wallet balance with a conditional update that never lets it go below zero, and stores the postings.
+    /// the wallet balance with a conditional update that never lets it go below zero (unless the transaction
+    /// [`LedgerTransaction::allows_debt`]), and stores the postings.
     /// Anything but [`Posted::Applied`] leaves no trace; the caller must not commit partial work on it.
     async fn post(
         &self,
@@ -95,8 +97,39 @@ pub trait TopUpRepository: Send + Sync {
         credited_minor: i64,
         now: DateTime<Utc>,
     ) -> StoreResult<bool>;
+    /// Records that the provider has refunded `to_refunded_minor` of the top-up in total, from
+    /// `from_refunded_minor`; `false` when it is no longer at `from_refunded_minor` (another notification got
+    /// there first).
+    async fn advance_top_up_refund(
+        &self,
+        scope: &TenantScope,
+        id: TopUpId,
+        from_refunded_minor: i64,
+        to_refunded_minor: i64,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
     /// How many top-ups this workspace started since `since` (rate limit).
     async fn count_top_ups_since(&self, scope: &TenantScope, since: DateTime<Utc>) -> StoreResult<u64>;
+}
+
+/// Platform records of payment matching: notifications that did not match (for staff), and which top-up a
+/// provider's payment paid (for its later refunds and disputes). Neither belongs to a tenant.
+#[async_trait]
+pub trait PaymentMatchingRepository: Send + Sync {
+    /// Keeps `discrepancy`; `false` when this provider event was recorded before (nothing changed).
+    async fn record_discrepancy(&self, discrepancy: &PaymentDiscrepancy) -> StoreResult<bool>;
+    /// Discrepancies newest first, at most `limit`.
+    async fn list_discrepancies(&self, limit: u64) -> StoreResult<Vec<PaymentDiscrepancy>>;
+    /// Records that the provider's payment `payment_ref` paid `top_up` (once; a repeat changes nothing).
+    async fn record_payment_reference(
+        &self,
+        provider: Provider,
+        payment_ref: &str,
+        top_up: &TopUpRecord,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// The top-up the provider's payment `payment_ref` paid.
+    async fn find_payment_reference(&self, provider: Provider, payment_ref: &str) -> StoreResult<Option<TopUpId>>;
 }
 
 /// What to ask a provider for.

@@ -100,6 +100,8 @@ pub struct TopUpRecord {
     pub status: TopUpStatus,
     /// What has been credited to the wallet so far (minor units of `amount`'s currency).
     pub credited_minor: i64,
+    /// What the provider has refunded of it so far (minor units of `amount`'s currency).
+    pub refunded_minor: i64,
     /// The provider's id of the checkout (Stripe Checkout Session, NOWPayments invoice).
     pub provider_ref: Option<String>,
     pub checkout_url: Option<String>,
@@ -153,6 +155,44 @@ pub struct PaymentEvent {
     pub event_id: String,
     pub top_up_id: TopUpId,
     pub outcome: PaymentOutcome,
+    /// The provider's id of the checkout the notification is about (Stripe Checkout Session, NOWPayments
+    /// invoice), when it names one: it must be the top-up's own ([`super::matching`]).
+    pub checkout_ref: Option<String>,
+    /// What the checkout was for (its price), when the notification says: it must be the top-up's amount.
+    pub price: Option<Money>,
+    /// The provider's id of the payment itself (a Stripe PaymentIntent), which later refunds and disputes
+    /// name; recorded when the payment is credited.
+    pub payment_ref: Option<String>,
+}
+
+/// What a provider's reversal notification says happened to a payment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReversalKind {
+    /// The provider refunded `total` of the payment so far (a running total: only the difference is new).
+    Refunded { total: Money },
+    /// The customer disputed `amount`: recorded, nothing moves until the dispute closes.
+    DisputeOpened { dispute: String, amount: Money },
+    /// The dispute closed in the customer's favour: `amount` goes back to them.
+    DisputeLost { dispute: String, amount: Money },
+    /// The dispute closed in ours: nothing moves.
+    DisputeWon { dispute: String },
+}
+
+/// A verified notification that money of a completed payment went back to the customer, or may.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReversalEvent {
+    pub provider: Provider,
+    pub event_id: String,
+    /// The provider's id of the payment (a Stripe PaymentIntent).
+    pub payment_ref: String,
+    pub kind: ReversalKind,
+}
+
+/// Any verified provider notification billing acts on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProviderNotice {
+    Payment(PaymentEvent),
+    Reversal(ReversalEvent),
 }
 
 #[cfg(test)]

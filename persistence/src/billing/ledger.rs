@@ -3,7 +3,8 @@
 //! workspace alone, runs behind that workspace's wall with the same workspace in its filters. Posting a
 //! transaction, inside the caller's transaction: claim the reference (`ON CONFLICT DO NOTHING` on its unique
 //! index, so a duplicate waits for the first and then sees it), move the wallet balance with
-//! `balance + delta >= 0` in the UPDATE's condition (the row lock on PostgreSQL, the write lock on SQLite,
+//! `balance + delta >= 0` in the UPDATE's condition (left out only for a transaction that allows debt: money a
+//! provider took back) (the row lock on PostgreSQL, the write lock on SQLite,
 //! make concurrent charges queue and re-check), then store the postings with the balance each left.
 
 use async_trait::async_trait;
@@ -125,17 +126,17 @@ async fn post_in(db: &Tenant<'_>, transaction: &LedgerTransaction, now: DateTime
             other => Err(other),
         })
         .store()?;
-        let moved = db
+        let mut update = db
             .update_many::<wallet_balances::Entity>()
             .col_expr(
                 wallet_balances::Column::BalanceMinor,
                 Expr::col(wallet_balances::Column::BalanceMinor).add(delta),
             )
-            .filter(wallet_balances::Column::Currency.eq(currency.code()))
-            .filter(Expr::col(wallet_balances::Column::BalanceMinor).add(delta).gte(0))
-            .exec(db.conn())
-            .await
-            .store()?;
+            .filter(wallet_balances::Column::Currency.eq(currency.code()));
+        if !transaction.allows_debt() {
+            update = update.filter(Expr::col(wallet_balances::Column::BalanceMinor).add(delta).gte(0));
+        }
+        let moved = update.exec(db.conn()).await.store()?;
         let balance = balance_of(db, currency).await?;
         if moved.rows_affected != 1 {
             return Ok(Posted::InsufficientFunds { balance });

@@ -1,4 +1,5 @@
-//! Billing ports on SeaORM: the ledger with its wallet balances, and top-ups.
+//! Billing ports on SeaORM: the ledger with its wallet balances, top-ups, and payment matching records.
 
 mod ledger;
+mod matching;
 mod top_ups;

@@ -27,6 +27,7 @@ fn record(row: top_ups::Model) -> StoreResult<TopUpRecord> {
         amount: Money::new(row.amount_minor, currency),
         status: TopUpStatus::parse(&row.status).ok_or_else(|| StoreError::backend("unknown top-up status"))?,
         credited_minor: row.credited_minor,
+        refunded_minor: row.refunded_minor,
         provider_ref: row.provider_ref,
         checkout_url: row.checkout_url,
         created_by: UserId::from_uuid(row.created_by),
@@ -48,6 +49,7 @@ impl<C: Conn> TopUpRepository for Repo<C> {
                 currency: Set(top_up.amount.currency().code().to_owned()),
                 status: Set(top_up.status.as_str().to_owned()),
                 credited_minor: Set(top_up.credited_minor),
+                refunded_minor: Set(top_up.refunded_minor),
                 provider_ref: Set(top_up.provider_ref.clone()),
                 checkout_url: Set(top_up.checkout_url.clone()),
                 created_by: Set(top_up.created_by.as_uuid()),
@@ -109,6 +111,29 @@ impl<C: Conn> TopUpRepository for Repo<C> {
                 .col_expr(Column::UpdatedAt, Expr::value(now))
                 .filter(Column::Id.eq(id.as_uuid()))
                 .filter(Column::Status.eq(from.as_str()))
+                .exec(db.conn())
+                .await
+                .store()?;
+            Ok(result.rows_affected == 1)
+        })
+        .await
+    }
+
+    async fn advance_top_up_refund(
+        &self,
+        scope: &TenantScope,
+        id: TopUpId,
+        from_refunded_minor: i64,
+        to_refunded_minor: i64,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        self.in_workspace(scope, async |db| {
+            let result = db
+                .update_many::<top_ups::Entity>()
+                .col_expr(Column::RefundedMinor, Expr::value(to_refunded_minor))
+                .col_expr(Column::UpdatedAt, Expr::value(now))
+                .filter(Column::Id.eq(id.as_uuid()))
+                .filter(Column::RefundedMinor.eq(from_refunded_minor))
                 .exec(db.conn())
                 .await
                 .store()?;

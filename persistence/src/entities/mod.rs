@@ -19,6 +19,8 @@ pub mod ledger_postings;
 pub mod ledger_transactions;
 pub mod memberships;
 pub mod outbox_events;
+pub mod payment_discrepancies;
+pub mod payment_references;
 pub mod sessions;
 pub mod sign_in_challenges;
 pub mod telegram_accounts;

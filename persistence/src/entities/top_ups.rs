@@ -11,6 +11,7 @@ pub struct Model {
     pub currency: String,
     pub status: String,
     pub credited_minor: i64,
+    pub refunded_minor: i64,
     pub provider_ref: Option<String>,
     pub checkout_url: Option<String>,
     pub created_by: Uuid,

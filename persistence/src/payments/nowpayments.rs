@@ -216,11 +216,19 @@ fn read_event(ipn: &Value) -> Result<Option<PaymentEvent>, WebhookError> {
         "expired" => PaymentOutcome::Expired,
         _ => return Ok(None),
     };
+    let invoice = match ipn.get("invoice_id") {
+        Some(Value::Number(n)) => Some(n.to_string()),
+        Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+        _ => None,
+    };
     Ok(Some(PaymentEvent {
         provider: Provider::NowPayments,
         event_id: format!("{payment_id}:{status}"),
         top_up_id,
         outcome,
+        checkout_ref: invoice,
+        price: Some(Money::new(price, currency)),
+        payment_ref: None,
     }))
 }
 

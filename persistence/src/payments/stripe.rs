@@ -19,7 +19,9 @@ use stripe_checkout::checkout_session::{
 };
 use tgos_domain::billing::money::{Currency, Money};
 use tgos_domain::billing::ports::{Checkout, CheckoutError, CheckoutRequest, PaymentGateway};
-use tgos_domain::billing::top_up::{PaymentEvent, PaymentOutcome, Provider};
+use tgos_domain::billing::top_up::{
+    PaymentEvent, PaymentOutcome, Provider, ProviderNotice, ReversalEvent, ReversalKind,
+};
 use tgos_domain::error::InternalError;
 use tgos_domain::ids::TopUpId;
 
@@ -168,46 +170,103 @@ impl StripeWebhook {
     }
 
     /// Verifies and reads a notification. `Ok(None)` for event types that are acknowledged and ignored.
-    pub fn parse(&self, header: &str, body: &[u8], now: DateTime<Utc>) -> Result<Option<PaymentEvent>, WebhookError> {
+    pub fn parse(&self, header: &str, body: &[u8], now: DateTime<Utc>) -> Result<Option<ProviderNotice>, WebhookError> {
         self.verify(header, body, now)?;
         let event: serde_json::Value =
             serde_json::from_slice(body).map_err(|_| WebhookError::Malformed("the body is not JSON".to_owned()))?;
-        let text = |pointer: &str| event.pointer(pointer).and_then(serde_json::Value::as_str);
-        let event_id = text("/id").ok_or_else(|| WebhookError::Malformed("no event id".to_owned()))?;
-        let kind = text("/type").unwrap_or_default();
-        let session = "/data/object";
-        let outcome = match kind {
-            "checkout.session.completed" | "checkout.session.async_payment_succeeded" => {
-                if text(&format!("{session}/payment_status")) != Some("paid") {
-                    // Completed but not yet paid (delayed methods): the async event will follow.
-                    return Ok(None);
-                }
-                let amount = event
-                    .pointer(&format!("{session}/amount_total"))
-                    .and_then(serde_json::Value::as_i64)
-                    .ok_or_else(|| WebhookError::Malformed("no amount_total".to_owned()))?;
-                let currency = text(&format!("{session}/currency"))
-                    .and_then(Currency::parse)
-                    .ok_or_else(|| WebhookError::Malformed("unknown currency".to_owned()))?;
-                PaymentOutcome::Paid {
-                    paid: Money::new(amount, currency),
-                }
-            }
-            "checkout.session.expired" => PaymentOutcome::Expired,
-            "checkout.session.async_payment_failed" => PaymentOutcome::Failed,
-            _ => return Ok(None),
-        };
-        let top_up_id = text(&format!("{session}/metadata/top_up_id"))
-            .or_else(|| text(&format!("{session}/client_reference_id")))
-            .and_then(|id| id.parse::<TopUpId>().ok())
-            .ok_or_else(|| WebhookError::Malformed("no top-up id in the session".to_owned()))?;
-        Ok(Some(PaymentEvent {
+        read_event(&event)
+    }
+}
+
+fn malformed(what: &str) -> WebhookError {
+    WebhookError::Malformed(what.to_owned())
+}
+
+/// A verified event as a domain notice: Checkout Sessions pay top-ups; refunds and disputes of their payments
+/// reverse them.
+fn read_event(event: &serde_json::Value) -> Result<Option<ProviderNotice>, WebhookError> {
+    let text = |pointer: &str| event.pointer(pointer).and_then(serde_json::Value::as_str);
+    let event_id = text("/id").ok_or_else(|| malformed("no event id"))?;
+    let kind = text("/type").unwrap_or_default();
+    let object = "/data/object";
+    // An amount of the event's object: `amount_total`, `amount_refunded` or `amount`, with its `currency`.
+    let money = |field: &str| -> Result<Money, WebhookError> {
+        let amount = event
+            .pointer(&format!("{object}/{field}"))
+            .and_then(serde_json::Value::as_i64)
+            .filter(|amount| *amount >= 0)
+            .ok_or_else(|| malformed(&format!("no {field}")))?;
+        let currency = text(&format!("{object}/currency"))
+            .and_then(Currency::parse)
+            .ok_or_else(|| malformed("unknown currency"))?;
+        Ok(Money::new(amount, currency))
+    };
+    let payment_intent = || {
+        text(&format!("{object}/payment_intent"))
+            .map(str::to_owned)
+            .ok_or_else(|| malformed("no payment_intent"))
+    };
+    let reversal = |kind: ReversalKind| -> Result<Option<ProviderNotice>, WebhookError> {
+        Ok(Some(ProviderNotice::Reversal(ReversalEvent {
             provider: Provider::Stripe,
             event_id: event_id.to_owned(),
-            top_up_id,
-            outcome,
-        }))
-    }
+            payment_ref: payment_intent()?,
+            kind,
+        })))
+    };
+    let dispute = || {
+        text(&format!("{object}/id"))
+            .map(str::to_owned)
+            .ok_or_else(|| malformed("no dispute id"))
+    };
+    let (outcome, price) = match kind {
+        "checkout.session.completed" | "checkout.session.async_payment_succeeded" => {
+            if text(&format!("{object}/payment_status")) != Some("paid") {
+                // Completed but not yet paid (delayed methods): the async event will follow.
+                return Ok(None);
+            }
+            let paid = money("amount_total")?;
+            (PaymentOutcome::Paid { paid }, Some(paid))
+        }
+        "checkout.session.expired" => (PaymentOutcome::Expired, None),
+        "checkout.session.async_payment_failed" => (PaymentOutcome::Failed, None),
+        "charge.refunded" => {
+            return reversal(ReversalKind::Refunded {
+                total: money("amount_refunded")?,
+            });
+        }
+        "charge.dispute.created" => {
+            return reversal(ReversalKind::DisputeOpened {
+                dispute: dispute()?,
+                amount: money("amount")?,
+            });
+        }
+        "charge.dispute.closed" => {
+            return match text(&format!("{object}/status")) {
+                Some("lost") => reversal(ReversalKind::DisputeLost {
+                    dispute: dispute()?,
+                    amount: money("amount")?,
+                }),
+                Some("won") => reversal(ReversalKind::DisputeWon { dispute: dispute()? }),
+                // Closed with a warning only (no money moved): nothing to do.
+                _ => Ok(None),
+            };
+        }
+        _ => return Ok(None),
+    };
+    let top_up_id = text(&format!("{object}/metadata/top_up_id"))
+        .or_else(|| text(&format!("{object}/client_reference_id")))
+        .and_then(|id| id.parse::<TopUpId>().ok())
+        .ok_or_else(|| malformed("no top-up id in the session"))?;
+    Ok(Some(ProviderNotice::Payment(PaymentEvent {
+        provider: Provider::Stripe,
+        event_id: event_id.to_owned(),
+        top_up_id,
+        outcome,
+        checkout_ref: text(&format!("{object}/id")).map(str::to_owned),
+        price,
+        payment_ref: text(&format!("{object}/payment_intent")).map(str::to_owned),
+    })))
 }
 
 #[cfg(test)]

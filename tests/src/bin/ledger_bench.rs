@@ -240,6 +240,7 @@ async fn bench(app: Arc<TestApp>, backend: &str) -> anyhow::Result<()> {
                     amount: Money::new(1250, Currency::USD),
                     status: TopUpStatus::Pending,
                     credited_minor: 0,
+                    refunded_minor: 0,
                     provider_ref: None,
                     checkout_url: None,
                     created_by: user,

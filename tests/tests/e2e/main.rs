@@ -14,6 +14,7 @@ mod ledger_properties;
 mod lockout;
 mod matrix;
 mod parser_properties;
+mod payment_matching;
 mod quotas;
 mod read_transactions;
 mod reauthentication;

@@ -15,7 +15,7 @@ use super::billing::{TOP_UP, balance};
 const AUDIT: &str = "query($w: ID!) { workspace(id: $w) { auditLog(first: 20) { edges { node { action actor { kind displayName } targetType targetId metadata } } } } }";
 
 /// Starts a Stripe top-up over GraphQL; returns its id and the Checkout Session id the fake assigned.
-async fn start_stripe_top_up(
+pub(crate) async fn start_stripe_top_up(
     app: &TestApp,
     token: &str,
     workspace: &str,
@@ -64,7 +64,7 @@ fn event(id: &str, kind: &str, session: &str, top_up: &str, workspace: &str, pay
     .to_string()
 }
 
-async fn deliver(app: &TestApp, body: &str) -> anyhow::Result<u16> {
+pub(crate) async fn deliver(app: &TestApp, body: &str) -> anyhow::Result<u16> {
     let signature =
         StripeWebhook::new(STRIPE_WEBHOOK_SECRET.to_owned()).sign(body.as_bytes(), chrono::Utc::now().timestamp());
     let response = app
@@ -78,7 +78,7 @@ async fn deliver(app: &TestApp, body: &str) -> anyhow::Result<u16> {
     Ok(response.status().as_u16())
 }
 
-async fn status_of(app: &TestApp, top_up: &str) -> anyhow::Result<TopUpStatus> {
+pub(crate) async fn status_of(app: &TestApp, top_up: &str) -> anyhow::Result<TopUpStatus> {
     let id: TopUpId = top_up.parse()?;
     let record = app
         .store

@@ -5,6 +5,7 @@ use serde_json::json;
 use crate::audit::{self, Actor, AuditDraft, ChainId};
 use crate::billing::BillingService;
 use crate::billing::ledger::LedgerTransaction;
+use crate::billing::matching::short_of_funds;
 use crate::billing::money::Money;
 use crate::billing::ports::Posted;
 use crate::error::{DomainError, DomainResult};
@@ -73,9 +74,7 @@ impl BillingService {
                 ));
             }
             Posted::InsufficientFunds { balance } => {
-                return Err(DomainError::InsufficientFunds(format!(
-                    "the wallet holds {balance}, less than the {amount} this costs; top up first"
-                )));
+                return Err(short_of_funds(balance, amount, "this"));
             }
         };
         let draft = AuditDraft {

@@ -1,15 +1,18 @@
 //! Settling a top-up from a provider's verified notification: credit the wallet exactly once per step of
-//! payment evidence, and never move the top-up backwards.
+//! payment evidence, and never move the top-up backwards. A notification that does not match its top-up
+//! ([`crate::billing::matching`]) changes nothing and is recorded for staff.
 
 use serde_json::json;
 
 use crate::audit::{self, Actor, ActorKind, AuditDraft, ChainId};
 use crate::billing::BillingService;
 use crate::billing::ledger::LedgerTransaction;
+use crate::billing::matching::{self, Mismatch, PaymentDiscrepancy};
 use crate::billing::money::Money;
 use crate::billing::ports::Posted;
-use crate::billing::top_up::{PaymentEvent, TopUpStatus};
+use crate::billing::top_up::{PaymentEvent, Provider, TopUpRecord, TopUpStatus};
 use crate::error::{DomainError, DomainResult};
+use crate::ids::DiscrepancyId;
 use crate::request::ClientInfo;
 use crate::tenancy::TenantScope;
 
@@ -20,6 +23,8 @@ pub enum Settled {
     Advanced { status: TopUpStatus, credited: Money },
     /// The top-up is already at or past what the notification says: nothing changed.
     Unchanged { status: TopUpStatus },
+    /// The notification does not match its top-up: nothing changed; the discrepancy is recorded for staff.
+    Mismatched { reason: &'static str },
 }
 
 /// How often to re-read a top-up that a concurrent notification advanced under us.
@@ -46,6 +51,13 @@ impl BillingService {
             .await?
             .filter(|t| t.provider == event.provider)
             .ok_or(DomainError::NotFound("top-up"))?;
+        if let Err(mismatch) = matching::check(&top_up, event) {
+            self.record_mismatch(event.provider, &event.event_id, Some(&top_up), &mismatch)
+                .await?;
+            return Ok(Some(Settled::Mismatched {
+                reason: mismatch.reason(),
+            }));
+        }
         let next = event.outcome.status();
         if next.rank() <= top_up.status.rank() {
             return Ok(Some(Settled::Unchanged { status: top_up.status }));
@@ -95,6 +107,10 @@ impl BillingService {
                 Posted::Applied { balance_after } => balance_after,
                 other => return Err(DomainError::internal(format!("crediting a top-up: {other:?}"))),
             };
+            if let Some(payment) = &event.payment_ref {
+                tx.record_payment_reference(event.provider, payment, &top_up, now)
+                    .await?;
+            }
             metadata["amountMinor"] = json!(credit);
             metadata["currency"] = json!(credited.currency().code());
             metadata["balanceAfterMinor"] = json!(balance_after.minor());
@@ -114,5 +130,61 @@ impl BillingService {
         audit::append(&*tx, draft, now).await?;
         tx.commit().await?;
         Ok(Some(Settled::Advanced { status: next, credited }))
+    }
+
+    /// Keeps a notification that did not match for staff, once per provider event: a row they can list and
+    /// an entry on the platform's audit chain. Only provider ids and amounts are kept.
+    pub(crate) async fn record_mismatch(
+        &self,
+        provider: Provider,
+        event_id: &str,
+        top_up: Option<&TopUpRecord>,
+        mismatch: &Mismatch,
+    ) -> DomainResult<()> {
+        let now = self.clock.now();
+        let discrepancy = PaymentDiscrepancy {
+            id: DiscrepancyId::generate(),
+            provider,
+            event_id: event_id.to_owned(),
+            top_up_id: top_up.map(|t| t.id),
+            workspace_id: top_up.map(|t| t.workspace_id),
+            reason: mismatch.reason().to_owned(),
+            details: mismatch.details(),
+            created_at: now,
+        };
+        tracing::warn!(
+            provider = provider.key(),
+            event = event_id,
+            top_up = ?discrepancy.top_up_id,
+            reason = mismatch.reason(),
+            "a payment notification does not match its top-up: nothing credited, recorded for staff"
+        );
+        let tx = self.store.begin().await?;
+        if !tx.record_discrepancy(&discrepancy).await? {
+            return Ok(());
+        }
+        let draft = AuditDraft {
+            chain: ChainId::Platform,
+            actor: Actor {
+                kind: ActorKind::System,
+                id: Some(event_id.to_owned()),
+                display_name: provider.display_name().to_owned(),
+            },
+            action: "payment.discrepancy",
+            target_type: Some("PAYMENT_DISCREPANCY"),
+            target_id: Some(discrepancy.id.to_string()),
+            client: ClientInfo::default(),
+            metadata: json!({
+                "provider": provider.key(),
+                "event": event_id,
+                "reason": mismatch.reason(),
+                "topUp": discrepancy.top_up_id.map(|id| id.to_string()),
+                "workspace": discrepancy.workspace_id.map(|id| id.to_string()),
+                "details": discrepancy.details,
+            }),
+        };
+        audit::append(&*tx, draft, now).await?;
+        tx.commit().await?;
+        Ok(())
     }
 }

@@ -46,6 +46,7 @@ impl BillingService {
             amount,
             status: TopUpStatus::Pending,
             credited_minor: 0,
+            refunded_minor: 0,
             provider_ref: None,
             checkout_url: None,
             created_by: user,

@@ -14,6 +14,7 @@ use crate::accounts::pool::service::AccountsService;
 use crate::audit::{self, Actor, AuditDraft, ChainId};
 use crate::billing::LedgerTransaction;
 use crate::billing::ports::Posted;
+use crate::billing::short_of_funds;
 use crate::error::{DomainError, DomainResult};
 use crate::identity::Principal;
 use crate::ids::LeaseId;
@@ -69,9 +70,7 @@ impl AccountsService {
                 return Err(DomainError::conflict("leaseId", CHANGED));
             }
             Posted::InsufficientFunds { balance } => {
-                return Err(DomainError::InsufficientFunds(format!(
-                    "the wallet holds {balance}, less than the {cost} this renewal costs; top up first"
-                )));
+                return Err(short_of_funds(balance, cost, "this renewal"));
             }
         }
         if !tx.extend_lease(scope, id, lease.ends_at, ends_at, now).await?

@@ -13,6 +13,7 @@ use crate::audit::{self, Actor, AuditDraft, ChainId};
 use crate::billing::LedgerTransaction;
 use crate::billing::Money;
 use crate::billing::ports::Posted;
+use crate::billing::short_of_funds;
 use crate::error::{DomainError, DomainResult};
 use crate::identity::Principal;
 use crate::ids::{AccountId, LeaseId};
@@ -96,9 +97,7 @@ impl AccountsService {
         let balance_after = match tx.post(scope, &charge, now).await? {
             Posted::Applied { balance_after } => balance_after,
             Posted::InsufficientFunds { balance } => {
-                return Err(DomainError::InsufficientFunds(format!(
-                    "the wallet holds {balance}, less than the {cost} this rental costs; top up first"
-                )));
+                return Err(short_of_funds(balance, cost, "this rental"));
             }
             other => return Err(DomainError::internal(format!("charging a rental: {other:?}"))),
         };
