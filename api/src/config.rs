@@ -13,6 +13,8 @@ use figment::providers::{Env, Format as _, Serialized, Toml};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
+use crate::http::forwarded::{ForwardedHeader, TrustedProxies};
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct Settings {
     /// Where the embedded database, the key file and written mail live.
@@ -119,6 +121,11 @@ pub struct ServerSettings {
     /// Whether this process runs the background work (the outbox relay, the lease expiry sweep, the inbox
     /// sync) besides serving; `false` serves only.
     pub workers: bool,
+    /// Networks of reverse proxies (CIDRs or addresses) whose requests may name the client in
+    /// `forwarded_header`; empty: the socket peer is always the client.
+    pub trusted_proxies: TrustedProxies,
+    /// Which header trusted proxies name the client in: `x-forwarded-for` or `forwarded` (RFC 7239).
+    pub forwarded_header: ForwardedHeader,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -203,6 +210,8 @@ fn defaults() -> Defaults {
             addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             shutdown_grace_secs: 30,
             workers: true,
+            trusted_proxies: TrustedProxies::default(),
+            forwarded_header: ForwardedHeader::default(),
         },
         database: DatabaseDefaults { max_connections: 16 },
         graphql: GraphqlSettings {
@@ -376,6 +385,54 @@ mod tests {
             };
             let from_flag = Settings::load(&overrides).map_err(|e| e.to_string())?;
             assert_eq!(from_flag.server.addr.port(), 0);
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[expect(clippy::result_large_err, reason = "figment::Jail fixes the closure's error type")]
+    fn trusted_proxies_parse_from_toml_and_environment_and_a_bad_one_is_named() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("tgos.toml", "[server]\ntrusted_proxies = [\"10.0.0.0/8\", \"::1\"]\n")?;
+            let from_file = Settings::load(&Overrides::default()).map_err(|e| e.to_string())?;
+            assert!(
+                from_file
+                    .server
+                    .trusted_proxies
+                    .contains("10.9.8.7".parse().map_err(|_| "ip")?)
+            );
+            assert!(
+                from_file
+                    .server
+                    .trusted_proxies
+                    .contains("::1".parse().map_err(|_| "ip")?)
+            );
+            jail.set_env("TGOS_SERVER__TRUSTED_PROXIES", "[\"192.0.2.0/24\"]");
+            jail.set_env("TGOS_SERVER__FORWARDED_HEADER", "forwarded");
+            let from_env = Settings::load(&Overrides::default()).map_err(|e| e.to_string())?;
+            assert!(
+                from_env
+                    .server
+                    .trusted_proxies
+                    .contains("192.0.2.9".parse().map_err(|_| "ip")?)
+            );
+            assert!(
+                !from_env
+                    .server
+                    .trusted_proxies
+                    .contains("10.9.8.7".parse().map_err(|_| "ip")?)
+            );
+            assert_eq!(from_env.server.forwarded_header, ForwardedHeader::Forwarded);
+            jail.set_env("TGOS_SERVER__TRUSTED_PROXIES", "[\"10.0.0.0/33\"]");
+            let refused = Settings::load(&Overrides::default())
+                .map(|_| ())
+                .map_err(|e| e.to_string());
+            assert!(
+                refused
+                    .as_ref()
+                    .is_err_and(|e| e.contains("10.0.0.0/33") && e.to_lowercase().contains("trusted_proxies")),
+                "{refused:?}"
+            );
             Ok(())
         });
     }

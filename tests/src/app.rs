@@ -33,6 +33,8 @@ pub struct TestOptions {
     pub workers: bool,
     /// How long resolved credentials stay in memory (`auth.credential_cache_secs`).
     pub credential_cache_secs: u64,
+    /// Networks whose requests may name the client in `X-Forwarded-For` (`server.trusted_proxies`).
+    pub trusted_proxies: Vec<&'static str>,
 }
 
 impl Default for TestOptions {
@@ -50,6 +52,7 @@ impl Default for TestOptions {
             keepalive_secs: 30,
             workers: true,
             credential_cache_secs: 5,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -140,6 +143,13 @@ impl TestApp {
         settings.events.keepalive_secs = options.keepalive_secs;
         settings.server.workers = options.workers;
         settings.auth.credential_cache_secs = options.credential_cache_secs;
+        settings.server.trusted_proxies = options
+            .trusted_proxies
+            .iter()
+            .map(|net| (*net).to_owned())
+            .collect::<Vec<_>>()
+            .try_into()
+            .map_err(|e: String| anyhow::anyhow!(e))?;
         // Tests run the lease expiry sweep themselves, when they mean to.
         settings.accounts.expiry_sweep_secs = 24 * 60 * 60;
         // Tests sync inboxes themselves too.

@@ -1,6 +1,7 @@
 //! The HTTP surface: routes, and the per-request facts (request id, client address, caller) every handler
 //! derives the same way.
 
+pub mod forwarded;
 pub mod graphql;
 pub mod health;
 pub mod key_limiter;
@@ -29,9 +30,21 @@ pub fn routes(state: AppState) -> impl IntoEndpoint {
         .with(CatchPanic::new())
 }
 
-/// The client's address and user agent, as recorded with sign-ins.
+/// The client's address and user agent, as recorded with sign-ins and counted by per-address limits: the
+/// socket peer, or the client a trusted proxy names ([`forwarded`]).
 pub fn client_info(req: &Request) -> ClientInfo {
-    let ip = req.remote_addr().as_socket_addr().map(|addr| addr.ip());
+    let ip = req.remote_addr().as_socket_addr().map(|addr| {
+        let peer = addr.ip();
+        match req.data::<AppState>() {
+            Some(state) => forwarded::client_ip(
+                peer,
+                req.headers(),
+                &state.settings.server.trusted_proxies,
+                state.settings.server.forwarded_header,
+            ),
+            None => peer.to_canonical(),
+        }
+    });
     let user_agent = req.headers().get("user-agent").and_then(|v| v.to_str().ok());
     ClientInfo::new(ip, user_agent)
 }

@@ -12,6 +12,7 @@ mod inbox_events;
 mod ledger_properties;
 mod lockout;
 mod matrix;
+mod proxies;
 mod read_transactions;
 mod roles;
 mod row_level_security;
