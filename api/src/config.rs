@@ -15,6 +15,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::http::forwarded::{ForwardedHeader, TrustedProxies};
 
+mod profile;
+pub use profile::{Profile, Sources};
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct Settings {
     /// Where the embedded database, the key file and written mail live.
@@ -33,6 +36,8 @@ pub struct Settings {
     pub accounts: AccountsSettings,
     pub telegram: TelegramSettings,
     pub events: EventsSettings,
+    /// `development` or `production` (see [`profile`]).
+    pub profile: Profile,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -126,6 +131,10 @@ pub struct ServerSettings {
     pub trusted_proxies: TrustedProxies,
     /// Which header trusted proxies name the client in: `x-forwarded-for` or `forwarded` (RFC 7239).
     pub forwarded_header: ForwardedHeader,
+    /// A second listen address serving only `/metrics`; unset: none. In the development profile `/metrics` is
+    /// on the main listener too, in production only here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -139,8 +148,10 @@ pub struct DatabaseSettings {
 pub struct GraphqlSettings {
     pub max_depth: usize,
     pub max_complexity: usize,
-    /// Serve GraphiQL to browsers on `GET /graphql`.
+    /// Serve GraphiQL to browsers on `GET /graphql` (default: on in development, off in production).
     pub graphiql: bool,
+    /// Answer introspection (`__schema`, `__type`) (default: on in development, off in production).
+    pub introspection: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -186,6 +197,7 @@ struct Defaults {
     accounts: AccountsSettings,
     telegram: TelegramSettings,
     events: EventsSettings,
+    profile: Profile,
 }
 
 #[derive(Debug, Serialize)]
@@ -212,12 +224,14 @@ fn defaults() -> Defaults {
             workers: true,
             trusted_proxies: TrustedProxies::default(),
             forwarded_header: ForwardedHeader::default(),
+            metrics_addr: None,
         },
         database: DatabaseDefaults { max_connections: 16 },
         graphql: GraphqlSettings {
             max_depth: 12,
             max_complexity: 1000,
             graphiql: true,
+            introspection: true,
         },
         auth: AuthSettings {
             session_ttl_hours: 24 * 30,
@@ -266,6 +280,7 @@ fn defaults() -> Defaults {
             send_timeout_secs: 10,
             keepalive_secs: 30,
         },
+        profile: Profile::Development,
     }
 }
 
@@ -284,13 +299,35 @@ pub enum ConfigError {
 }
 
 impl Settings {
-    /// Loads the layered configuration from the real environment.
+    /// Loads the layered configuration from the real environment, and refuses what its profile does not allow.
     pub fn load(overrides: &Overrides) -> Result<Self, ConfigError> {
         let file = overrides
             .config_file
             .clone()
             .unwrap_or_else(|| PathBuf::from("tgos.toml"));
-        let mut figment = Self::figment_without_env(&file)
+        let invalid = |e: figment::Error| ConfigError::Invalid(e.to_string());
+        let layered = Self::layers(&file, overrides, Profile::Development);
+        let profile: Profile = layered.extract_inner("profile").map_err(invalid)?;
+        let figment = match profile {
+            Profile::Development => layered,
+            other => Self::layers(&file, overrides, other),
+        };
+        let settings: Self = figment.extract().map_err(invalid)?;
+        let sources = Sources {
+            master_key_in_file: Figment::from(Toml::file(&file)).contains("master_key"),
+            allow_plaintext_smtp: figment
+                .extract_inner::<bool>("mail.allow_plaintext_smtp")
+                .unwrap_or(false),
+        };
+        profile::check(&settings, sources)?;
+        Ok(settings)
+    }
+
+    /// Every layer: the defaults (with the profile's), the file, the environment, the command line.
+    fn layers(file: &Path, overrides: &Overrides, profile: Profile) -> Figment {
+        let mut figment = Figment::from(Serialized::defaults(defaults()))
+            .merge(Serialized::defaults(profile.defaults()))
+            .merge(Toml::file(file))
             .merge(Env::raw().only(&["DATABASE_URL"]).map(|_| "database.url".into()))
             .merge(Env::raw().only(&["RUST_LOG"]).map(|_| "log.filter".into()))
             .merge(Env::prefixed("TGOS_").split("__"));
@@ -300,7 +337,7 @@ impl Settings {
         if let Some(dir) = &overrides.data_dir {
             figment = figment.merge(Serialized::default("data_dir", dir));
         }
-        figment.extract().map_err(|e| ConfigError::Invalid(e.to_string()))
+        figment
     }
 
     /// Defaults and the TOML file only: what tests and tools build on.
@@ -310,7 +347,15 @@ impl Settings {
 
     /// The built-in defaults with `data_dir` set: the embedded configuration tests start from.
     pub fn embedded(data_dir: &Path) -> Result<Self, ConfigError> {
+        Self::embedded_as(data_dir, Profile::Development)
+    }
+
+    /// The built-in defaults of `profile` with `data_dir` set. The profile's refusals are [`Settings::load`]'s,
+    /// so a test may run a production server on the sandbox network.
+    pub fn embedded_as(data_dir: &Path, profile: Profile) -> Result<Self, ConfigError> {
         Figment::from(Serialized::defaults(defaults()))
+            .merge(Serialized::defaults(profile.defaults()))
+            .merge(Serialized::default("profile", profile))
             .merge(Serialized::default("data_dir", data_dir))
             .merge(Serialized::default(
                 "server.addr",

@@ -35,6 +35,9 @@ pub struct TestOptions {
     pub credential_cache_secs: u64,
     /// Networks whose requests may name the client in `X-Forwarded-For` (`server.trusted_proxies`).
     pub trusted_proxies: Vec<&'static str>,
+    /// Run the production profile's defaults (`profile = "production"`), with a master key from the
+    /// configuration and `/metrics` on its own port ([`TestApp::metrics_addr`]); the sandbox network stays.
+    pub production: bool,
 }
 
 impl Default for TestOptions {
@@ -53,6 +56,7 @@ impl Default for TestOptions {
             workers: true,
             credential_cache_secs: 5,
             trusted_proxies: Vec::new(),
+            production: false,
         }
     }
 }
@@ -92,6 +96,8 @@ pub fn init_logs() {
 #[derive(Debug)]
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// The listener serving `/metrics` alone, when the server has one (the production profile's tests).
+    pub metrics_addr: Option<SocketAddr>,
     pub data_dir: tempfile::TempDir,
     pub database_url: Option<String>,
     /// The server's identity use cases, for driving what has no public API (staff accounts).
@@ -124,7 +130,14 @@ impl TestApp {
     pub async fn spawn(database_url: Option<String>, options: TestOptions) -> anyhow::Result<Self> {
         tgos_persistence::payments::install_tls_provider();
         let data_dir = tempfile::tempdir()?;
-        let mut settings = Settings::embedded(data_dir.path())?;
+        let mut settings = if options.production {
+            let mut settings = Settings::embedded_as(data_dir.path(), tgos_api::config::Profile::Production)?;
+            settings.master_key = Some(SecretString::from(PRODUCTION_MASTER_KEY));
+            settings.server.metrics_addr = Some(SocketAddr::from(([127, 0, 0, 1], 0)));
+            settings
+        } else {
+            Settings::embedded(data_dir.path())?
+        };
         settings.database.url = database_url.clone().map(SecretString::from);
         settings.database.max_connections = 8;
         settings.auth.account_lockout_threshold = options.account_lockout_threshold;
@@ -167,6 +180,7 @@ impl TestApp {
         let server = start(settings).await.context("server failed to start")?;
         Ok(Self {
             addr: server.addr,
+            metrics_addr: server.metrics_addr,
             identity: server.state.identity.clone(),
             tenancy: server.state.tenancy.clone(),
             billing: server.state.billing.clone(),
@@ -286,6 +300,9 @@ impl TestApp {
         Ok((secret, codes))
     }
 }
+
+/// The master key of production-profile test servers (base64 of 32 bytes).
+const PRODUCTION_MASTER_KEY: &str = "dGdvcy10ZXN0cy1wcm9kdWN0aW9uLW1hc3Rlci1rZXk=";
 
 pub const PASSWORD: &str = "correct horse battery staple";
 /// The credentials the test server is configured with for the providers.

@@ -2,7 +2,9 @@
 //! derives the same way.
 
 pub mod forwarded;
+pub mod graphiql;
 pub mod graphql;
+pub mod headers;
 pub mod health;
 pub mod key_limiter;
 pub mod metrics;
@@ -15,19 +17,36 @@ use poem::{EndpointExt as _, IntoEndpoint, Request, Route, get, post};
 use tgos_domain::request::ClientInfo;
 
 use crate::app::AppState;
+use crate::config::Profile;
 
+/// The main listener's routes. `/metrics` is among them in the development profile only (see
+/// [`metrics_routes`]).
 pub fn routes(state: AppState) -> impl IntoEndpoint {
-    Route::new()
+    let mut route = Route::new()
         .at("/graphql", get(graphql::graphql_get).post(graphql::graphql_post))
         .at("/graphql/ws", get(websocket::graphql_ws))
+        .at("/graphiql/assets/:name", get(graphiql::asset))
         .at("/healthz", get(health::healthz))
         .at("/readyz", get(health::readyz))
-        .at("/metrics", get(metrics::serve_metrics))
         .at("/webhooks/stripe", post(webhooks::stripe))
-        .at("/webhooks/nowpayments", post(webhooks::nowpayments))
+        .at("/webhooks/nowpayments", post(webhooks::nowpayments));
+    if state.settings.profile == Profile::Development {
+        route = route.at("/metrics", get(metrics::serve_metrics));
+    }
+    route
         .data(state.metrics.clone())
         .data(state)
         .with(CatchPanic::new())
+        .around(headers::security_headers)
+}
+
+/// The routes of `server.metrics_addr`'s own listener: `/metrics` alone.
+pub fn metrics_routes(state: &AppState) -> impl IntoEndpoint + use<> {
+    Route::new()
+        .at("/metrics", get(metrics::serve_metrics))
+        .data(state.metrics.clone())
+        .with(CatchPanic::new())
+        .around(headers::security_headers)
 }
 
 /// The client's address and user agent, as recorded with sign-ins and counted by per-address limits: the
