@@ -29,7 +29,7 @@ use tgos_persistence::payments::{
 use tgos_persistence::{DatabaseSettings, Privileges, connect};
 use tgos_telegram::sandbox::{SandboxGateway, SandboxNetwork};
 
-use crate::config::{AuthSettings, Settings};
+use crate::config::{AuthSettings, Profile, Settings};
 use crate::graphql::{AppSchema, Services, build_schema};
 use crate::http::key_limiter::KeyLimiter;
 use crate::http::metrics::Metrics;
@@ -284,6 +284,9 @@ fn load_master_key(settings: &Settings) -> anyhow::Result<MasterKey> {
     if let Some(text) = &settings.master_key {
         return MasterKey::from_base64(text.expose_secret())
             .map_err(|_| anyhow::anyhow!("TGOS_MASTER_KEY is malformed: it must be base64 of exactly 32 bytes"));
+    }
+    if settings.profile == Profile::Production {
+        anyhow::bail!("the production profile needs TGOS_MASTER_KEY: it creates and reads no key file");
     }
     let path = settings.key_file_path();
     let (key, origin) = key_file::load_or_create(&path)?;

@@ -13,6 +13,11 @@ use figment::providers::{Env, Format as _, Serialized, Toml};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
+use crate::http::forwarded::{ForwardedHeader, TrustedProxies};
+
+mod profile;
+pub use profile::{Profile, Sources};
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct Settings {
     /// Where the embedded database, the key file and written mail live.
@@ -31,6 +36,8 @@ pub struct Settings {
     pub accounts: AccountsSettings,
     pub telegram: TelegramSettings,
     pub events: EventsSettings,
+    /// `development` or `production` (see [`profile`]).
+    pub profile: Profile,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -119,6 +126,15 @@ pub struct ServerSettings {
     /// Whether this process runs the background work (the outbox relay, the lease expiry sweep, the inbox
     /// sync) besides serving; `false` serves only.
     pub workers: bool,
+    /// Networks of reverse proxies (CIDRs or addresses) whose requests may name the client in
+    /// `forwarded_header`; empty: the socket peer is always the client.
+    pub trusted_proxies: TrustedProxies,
+    /// Which header trusted proxies name the client in: `x-forwarded-for` or `forwarded` (RFC 7239).
+    pub forwarded_header: ForwardedHeader,
+    /// A second listen address serving only `/metrics`; unset: none. In the development profile `/metrics` is
+    /// on the main listener too, in production only here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -135,8 +151,10 @@ pub struct DatabaseSettings {
 pub struct GraphqlSettings {
     pub max_depth: usize,
     pub max_complexity: usize,
-    /// Serve GraphiQL to browsers on `GET /graphql`.
+    /// Serve GraphiQL to browsers on `GET /graphql` (default: on in development, off in production).
     pub graphiql: bool,
+    /// Answer introspection (`__schema`, `__type`) (default: on in development, off in production).
+    pub introspection: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -184,6 +202,7 @@ struct Defaults {
     accounts: AccountsSettings,
     telegram: TelegramSettings,
     events: EventsSettings,
+    profile: Profile,
 }
 
 #[derive(Debug, Serialize)]
@@ -208,12 +227,16 @@ fn defaults() -> Defaults {
             addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             shutdown_grace_secs: 30,
             workers: true,
+            trusted_proxies: TrustedProxies::default(),
+            forwarded_header: ForwardedHeader::default(),
+            metrics_addr: None,
         },
         database: DatabaseDefaults { max_connections: 16 },
         graphql: GraphqlSettings {
             max_depth: 12,
             max_complexity: 1000,
             graphiql: true,
+            introspection: true,
         },
         auth: AuthSettings {
             session_ttl_hours: 24 * 30,
@@ -263,6 +286,7 @@ fn defaults() -> Defaults {
             send_timeout_secs: 10,
             keepalive_secs: 30,
         },
+        profile: Profile::Development,
     }
 }
 
@@ -281,13 +305,35 @@ pub enum ConfigError {
 }
 
 impl Settings {
-    /// Loads the layered configuration from the real environment.
+    /// Loads the layered configuration from the real environment, and refuses what its profile does not allow.
     pub fn load(overrides: &Overrides) -> Result<Self, ConfigError> {
         let file = overrides
             .config_file
             .clone()
             .unwrap_or_else(|| PathBuf::from("tgos.toml"));
-        let mut figment = Self::figment_without_env(&file)
+        let invalid = |e: figment::Error| ConfigError::Invalid(e.to_string());
+        let layered = Self::layers(&file, overrides, Profile::Development);
+        let profile: Profile = layered.extract_inner("profile").map_err(invalid)?;
+        let figment = match profile {
+            Profile::Development => layered,
+            other => Self::layers(&file, overrides, other),
+        };
+        let settings: Self = figment.extract().map_err(invalid)?;
+        let sources = Sources {
+            master_key_in_file: Figment::from(Toml::file(&file)).contains("master_key"),
+            allow_plaintext_smtp: figment
+                .extract_inner::<bool>("mail.allow_plaintext_smtp")
+                .unwrap_or(false),
+        };
+        profile::check(&settings, sources)?;
+        Ok(settings)
+    }
+
+    /// Every layer: the defaults (with the profile's), the file, the environment, the command line.
+    fn layers(file: &Path, overrides: &Overrides, profile: Profile) -> Figment {
+        let mut figment = Figment::from(Serialized::defaults(defaults()))
+            .merge(Serialized::defaults(profile.defaults()))
+            .merge(Toml::file(file))
             .merge(Env::raw().only(&["DATABASE_URL"]).map(|_| "database.url".into()))
             .merge(Env::raw().only(&["RUST_LOG"]).map(|_| "log.filter".into()))
             .merge(Env::prefixed("TGOS_").split("__"));
@@ -297,7 +343,7 @@ impl Settings {
         if let Some(dir) = &overrides.data_dir {
             figment = figment.merge(Serialized::default("data_dir", dir));
         }
-        figment.extract().map_err(|e| ConfigError::Invalid(e.to_string()))
+        figment
     }
 
     /// Defaults and the TOML file only: what tests and tools build on.
@@ -307,7 +353,15 @@ impl Settings {
 
     /// The built-in defaults with `data_dir` set: the embedded configuration tests start from.
     pub fn embedded(data_dir: &Path) -> Result<Self, ConfigError> {
+        Self::embedded_as(data_dir, Profile::Development)
+    }
+
+    /// The built-in defaults of `profile` with `data_dir` set. The profile's refusals are [`Settings::load`]'s,
+    /// so a test may run a production server on the sandbox network.
+    pub fn embedded_as(data_dir: &Path, profile: Profile) -> Result<Self, ConfigError> {
         Figment::from(Serialized::defaults(defaults()))
+            .merge(Serialized::defaults(profile.defaults()))
+            .merge(Serialized::default("profile", profile))
             .merge(Serialized::default("data_dir", data_dir))
             .merge(Serialized::default(
                 "server.addr",
@@ -382,6 +436,54 @@ mod tests {
             };
             let from_flag = Settings::load(&overrides).map_err(|e| e.to_string())?;
             assert_eq!(from_flag.server.addr.port(), 0);
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[expect(clippy::result_large_err, reason = "figment::Jail fixes the closure's error type")]
+    fn trusted_proxies_parse_from_toml_and_environment_and_a_bad_one_is_named() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("tgos.toml", "[server]\ntrusted_proxies = [\"10.0.0.0/8\", \"::1\"]\n")?;
+            let from_file = Settings::load(&Overrides::default()).map_err(|e| e.to_string())?;
+            assert!(
+                from_file
+                    .server
+                    .trusted_proxies
+                    .contains("10.9.8.7".parse().map_err(|_| "ip")?)
+            );
+            assert!(
+                from_file
+                    .server
+                    .trusted_proxies
+                    .contains("::1".parse().map_err(|_| "ip")?)
+            );
+            jail.set_env("TGOS_SERVER__TRUSTED_PROXIES", "[\"192.0.2.0/24\"]");
+            jail.set_env("TGOS_SERVER__FORWARDED_HEADER", "forwarded");
+            let from_env = Settings::load(&Overrides::default()).map_err(|e| e.to_string())?;
+            assert!(
+                from_env
+                    .server
+                    .trusted_proxies
+                    .contains("192.0.2.9".parse().map_err(|_| "ip")?)
+            );
+            assert!(
+                !from_env
+                    .server
+                    .trusted_proxies
+                    .contains("10.9.8.7".parse().map_err(|_| "ip")?)
+            );
+            assert_eq!(from_env.server.forwarded_header, ForwardedHeader::Forwarded);
+            jail.set_env("TGOS_SERVER__TRUSTED_PROXIES", "[\"10.0.0.0/33\"]");
+            let refused = Settings::load(&Overrides::default())
+                .map(|_| ())
+                .map_err(|e| e.to_string());
+            assert!(
+                refused
+                    .as_ref()
+                    .is_err_and(|e| e.contains("10.0.0.0/33") && e.to_lowercase().contains("trusted_proxies")),
+                "{refused:?}"
+            );
             Ok(())
         });
     }

@@ -2,6 +2,7 @@
 //!
 //! Rule: on SIGINT or SIGTERM the listener closes, in-flight requests get `server.shutdown_grace_secs` to
 //! finish, then the process exits 0.
+//! - `server.metrics_addr`, when set, is a second listener serving `/metrics` alone, stopped with the first.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -14,18 +15,22 @@ use tokio::task::JoinHandle;
 
 use crate::app::AppState;
 use crate::config::Settings;
-use crate::http::routes;
+use crate::http::{metrics_routes, routes};
 use crate::workers::Workers;
 
 /// A server accepting connections.
 #[derive(Debug)]
 pub struct RunningServer {
     pub addr: SocketAddr,
+    /// Where `/metrics` is served on its own (`server.metrics_addr`), when it is.
+    pub metrics_addr: Option<SocketAddr>,
     pub state: AppState,
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<std::io::Result<()>>,
     /// The background loops (relay, sweep, sync); stopped with the server.
     workers: Workers,
+    /// The metrics listener, when there is one.
+    metrics: Option<(oneshot::Sender<()>, JoinHandle<std::io::Result<()>>)>,
 }
 
 impl RunningServer {
@@ -35,6 +40,10 @@ impl RunningServer {
             let _ignored = shutdown.send(());
         }
         self.workers.stop();
+        if let Some((shutdown, task)) = self.metrics.take() {
+            let _ignored = shutdown.send(());
+            task.await.context("metrics server task panicked")??;
+        }
         self.task.await.context("server task panicked")??;
         Ok(())
     }
@@ -45,16 +54,29 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
     let grace = Duration::from_secs(settings.server.shutdown_grace_secs);
     let requested = settings.server.addr;
     let state = AppState::build(settings).await?;
-    let acceptor = TcpListener::bind(requested)
-        .into_acceptor()
-        .await
-        .with_context(|| format!("cannot listen on {requested}"))?;
-    let addr = acceptor
-        .local_addr()
-        .first()
-        .and_then(|addr| addr.as_socket_addr().copied())
-        .context("listener has no address")?;
+    let (acceptor, addr) = bind(requested).await?;
     tracing::info!(%addr, "listening on http://{addr}/graphql");
+    let metrics = match state.settings.server.metrics_addr {
+        Some(requested) => {
+            let (acceptor, addr) = bind(requested).await?;
+            tracing::info!(%addr, "metrics on http://{addr}/metrics");
+            let (shutdown, signal) = oneshot::channel::<()>();
+            let app = metrics_routes(&state);
+            let task = tokio::spawn(async move {
+                Server::new_with_acceptor(acceptor)
+                    .run_with_graceful_shutdown(
+                        app,
+                        async move {
+                            let _closed = signal.await;
+                        },
+                        Some(grace),
+                    )
+                    .await
+            });
+            Some((addr, shutdown, task))
+        }
+        None => None,
+    };
     let workers = if state.settings.server.workers {
         Workers::start(&state)
     } else {
@@ -74,13 +96,33 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
             )
             .await
     });
+    let (metrics_addr, metrics) = match metrics {
+        Some((addr, shutdown, task)) => (Some(addr), Some((shutdown, task))),
+        None => (None, None),
+    };
     Ok(RunningServer {
         addr,
+        metrics_addr,
         state,
         shutdown: Some(shutdown),
         task,
         workers,
+        metrics,
     })
+}
+
+/// A bound listener and the address it got (port 0 picks one).
+async fn bind(requested: SocketAddr) -> anyhow::Result<(impl poem::listener::Acceptor + 'static, SocketAddr)> {
+    let acceptor = TcpListener::bind(requested)
+        .into_acceptor()
+        .await
+        .with_context(|| format!("cannot listen on {requested}"))?;
+    let addr = acceptor
+        .local_addr()
+        .first()
+        .and_then(|addr| addr.as_socket_addr().copied())
+        .context("listener has no address")?;
+    Ok((acceptor, addr))
 }
 
 /// Serves until SIGINT or SIGTERM, then shuts down gracefully. With `demo`, first seeds the demo world

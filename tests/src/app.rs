@@ -37,6 +37,11 @@ pub struct TestOptions {
     pub session_idle_secs: u64,
     /// How often open WebSockets check their caller again (`events.access_recheck_secs`).
     pub access_recheck_secs: u64,
+    /// Networks whose requests may name the client in `X-Forwarded-For` (`server.trusted_proxies`).
+    pub trusted_proxies: Vec<&'static str>,
+    /// Run the production profile's defaults (`profile = "production"`), with a master key from the
+    /// configuration and `/metrics` on its own port ([`TestApp::metrics_addr`]); the sandbox network stays.
+    pub production: bool,
 }
 
 impl Default for TestOptions {
@@ -56,6 +61,8 @@ impl Default for TestOptions {
             credential_cache_secs: 5,
             session_idle_secs: 7 * 24 * 60 * 60,
             access_recheck_secs: 60,
+            trusted_proxies: Vec::new(),
+            production: false,
         }
     }
 }
@@ -95,6 +102,8 @@ pub fn init_logs() {
 #[derive(Debug)]
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// The listener serving `/metrics` alone, when the server has one (the production profile's tests).
+    pub metrics_addr: Option<SocketAddr>,
     pub data_dir: tempfile::TempDir,
     pub database_url: Option<String>,
     /// The URL the server logs in with (PostgreSQL: [`SERVER_LOGIN_ROLE`]).
@@ -161,7 +170,14 @@ impl TestApp {
     pub async fn spawn(database_url: Option<String>, options: TestOptions) -> anyhow::Result<Self> {
         tgos_persistence::payments::install_tls_provider();
         let data_dir = tempfile::tempdir()?;
-        let mut settings = Settings::embedded(data_dir.path())?;
+        let mut settings = if options.production {
+            let mut settings = Settings::embedded_as(data_dir.path(), tgos_api::config::Profile::Production)?;
+            settings.master_key = Some(SecretString::from(PRODUCTION_MASTER_KEY));
+            settings.server.metrics_addr = Some(SocketAddr::from(([127, 0, 0, 1], 0)));
+            settings
+        } else {
+            Settings::embedded(data_dir.path())?
+        };
         // On PostgreSQL the server logs in as a role of its own that owns nothing, as in production; the test's
         // URL (a superuser) is the owner's, for migrations.
         let server_database_url = match &database_url {
@@ -189,6 +205,13 @@ impl TestApp {
         settings.auth.credential_cache_secs = options.credential_cache_secs;
         settings.auth.session_idle_secs = options.session_idle_secs;
         settings.events.access_recheck_secs = options.access_recheck_secs;
+        settings.server.trusted_proxies = options
+            .trusted_proxies
+            .iter()
+            .map(|net| (*net).to_owned())
+            .collect::<Vec<_>>()
+            .try_into()
+            .map_err(|e: String| anyhow::anyhow!(e))?;
         // Tests run the lease expiry sweep themselves, when they mean to.
         settings.accounts.expiry_sweep_secs = 24 * 60 * 60;
         // Tests sync inboxes themselves too.
@@ -206,6 +229,7 @@ impl TestApp {
         let server = start(settings).await.context("server failed to start")?;
         Ok(Self {
             addr: server.addr,
+            metrics_addr: server.metrics_addr,
             identity: server.state.identity.clone(),
             tenancy: server.state.tenancy.clone(),
             billing: server.state.billing.clone(),
@@ -342,6 +366,9 @@ impl TestApp {
         Ok((secret, codes))
     }
 }
+
+/// The master key of production-profile test servers (base64 of 32 bytes).
+const PRODUCTION_MASTER_KEY: &str = "dGdvcy10ZXN0cy1wcm9kdWN0aW9uLW1hc3Rlci1rZXk=";
 
 pub const PASSWORD: &str = "correct horse battery staple";
 /// The credentials the test server is configured with for the providers.

@@ -9,6 +9,7 @@ pub mod guards;
 pub mod identity;
 pub mod ids;
 pub mod inbox;
+pub mod introspection;
 pub mod loaders;
 pub mod paging;
 pub mod tenancy;
@@ -71,6 +72,11 @@ pub fn build_schema(settings: &GraphqlSettings, services: Option<Services>) -> A
     )
     .limit_depth(settings.max_depth)
     .limit_complexity(settings.max_complexity);
+    if !settings.introspection {
+        builder = builder
+            .disable_introspection()
+            .extension(introspection::RefuseIntrospection);
+    }
     if let Some(services) = services {
         builder = builder
             .data(services.identity)
@@ -97,6 +103,7 @@ pub fn sdl() -> String {
             max_depth: usize::MAX,
             max_complexity: usize::MAX,
             graphiql: false,
+            introspection: true,
         },
         None,
     )

@@ -2,7 +2,7 @@
 //!
 //! Rules:
 //! - GET carries queries only: a mutation over GET is refused with 405 and `Allow: POST`, before it runs.
-//! - A browser GET without a query gets GraphiQL (when enabled).
+//! - A browser GET without a query gets GraphiQL (when enabled; `http::graphiql` serves it).
 //! - Bodies are JSON and at most [`MAX_BODY_BYTES`].
 //! - The caller is resolved once from `Authorization: Bearer …`; an unknown, expired or revoked token makes
 //!   the caller anonymous, so protected fields answer `UNAUTHENTICATED`. Each request runs with fresh loaders
@@ -30,17 +30,11 @@ use crate::graphql::loaders::Batched;
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 
-/// GraphiQL, with a fetcher that sends subscriptions over `/graphql/ws` carrying the header editor's
-/// `Authorization` in `connection_init` (the stock page sends no credentials there).
-const GRAPHIQL_PAGE: &str = include_str!("assets/graphiql.html");
-
 #[handler]
 pub async fn graphql_get(req: &Request, state: Data<&AppState>) -> Response {
     let query = req.uri().query().unwrap_or_default();
     if query.is_empty() && accepts(req, "text/html") && state.settings.graphql.graphiql {
-        return GRAPHIQL_PAGE
-            .with_content_type("text/html; charset=utf-8")
-            .into_response();
+        return super::graphiql::page();
     }
     match async_graphql::http::parse_query_string(query) {
         Ok(request) => execute(req, &state, request, true).await,

@@ -1,7 +1,10 @@
 //! The HTTP surface: routes, and the per-request facts (request id, client address, caller) every handler
 //! derives the same way.
 
+pub mod forwarded;
+pub mod graphiql;
 pub mod graphql;
+pub mod headers;
 pub mod health;
 pub mod key_limiter;
 pub mod metrics;
@@ -15,24 +18,53 @@ use poem::{EndpointExt as _, IntoEndpoint, Request, Route, get, post};
 use tgos_domain::request::ClientInfo;
 
 use crate::app::AppState;
+use crate::config::Profile;
 
+/// The main listener's routes. `/metrics` is among them in the development profile only (see
+/// [`metrics_routes`]).
 pub fn routes(state: AppState) -> impl IntoEndpoint {
-    Route::new()
+    let mut route = Route::new()
         .at("/graphql", get(graphql::graphql_get).post(graphql::graphql_post))
         .at("/graphql/ws", get(websocket::graphql_ws))
+        .at("/graphiql/assets/:name", get(graphiql::asset))
         .at("/healthz", get(health::healthz))
         .at("/readyz", get(health::readyz))
-        .at("/metrics", get(metrics::serve_metrics))
         .at("/webhooks/stripe", post(webhooks::stripe))
-        .at("/webhooks/nowpayments", post(webhooks::nowpayments))
+        .at("/webhooks/nowpayments", post(webhooks::nowpayments));
+    if state.settings.profile == Profile::Development {
+        route = route.at("/metrics", get(metrics::serve_metrics));
+    }
+    route
         .data(state.metrics.clone())
         .data(state)
         .with(CatchPanic::new())
+        .around(headers::security_headers)
 }
 
-/// The client's address and user agent, as recorded with sign-ins.
+/// The routes of `server.metrics_addr`'s own listener: `/metrics` alone.
+pub fn metrics_routes(state: &AppState) -> impl IntoEndpoint + use<> {
+    Route::new()
+        .at("/metrics", get(metrics::serve_metrics))
+        .data(state.metrics.clone())
+        .with(CatchPanic::new())
+        .around(headers::security_headers)
+}
+
+/// The client's address and user agent, as recorded with sign-ins and counted by per-address limits: the
+/// socket peer, or the client a trusted proxy names ([`forwarded`]).
 pub fn client_info(req: &Request) -> ClientInfo {
-    let ip = req.remote_addr().as_socket_addr().map(|addr| addr.ip());
+    let ip = req.remote_addr().as_socket_addr().map(|addr| {
+        let peer = addr.ip();
+        match req.data::<AppState>() {
+            Some(state) => forwarded::client_ip(
+                peer,
+                req.headers(),
+                &state.settings.server.trusted_proxies,
+                state.settings.server.forwarded_header,
+            ),
+            None => peer.to_canonical(),
+        }
+    });
     let user_agent = req.headers().get("user-agent").and_then(|v| v.to_str().ok());
     ClientInfo::new(ip, user_agent)
 }

@@ -1,7 +1,8 @@
 //! Brute-force protection for passwords and second-factor codes.
 //!
 //! Rules:
-//! - Attempts are counted per account and per IP address within a rolling window.
+//! - Attempts are counted per account and per IP address within a rolling window; an IPv6 address counts as
+//!   its /64 ([`LimitedNetwork`]).
 //! - An attempt is *reserved* atomically before the secret is checked, so fifty parallel guesses cannot get
 //!   more checks than the threshold: the reservations beyond it are refused up front.
 //! - Reaching the threshold locks the key; each further lock of the same key lasts twice as long as the last,
@@ -13,6 +14,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::ids::UserId;
+use crate::request::LimitedNetwork;
 
 /// The limits for one kind of key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,7 +77,7 @@ impl ThrottleKey {
         match self {
             Self::Account(id) => format!("account:{id}"),
             Self::UnknownLogin(login) => format!("login:{login}"),
-            Self::Ip(ip) => format!("ip:{ip}"),
+            Self::Ip(ip) => format!("ip:{}", LimitedNetwork::of(*ip)),
         }
     }
 }
@@ -134,5 +136,12 @@ mod tests {
             ThrottleKey::Ip(IpAddr::from([127, 0, 0, 1])).storage_key(),
             "ip:127.0.0.1"
         );
+        let ipv6 = |text: &str| text.parse::<IpAddr>().map(|ip| ThrottleKey::Ip(ip).storage_key());
+        assert_eq!(
+            ipv6("2001:db8:1:2::7"),
+            ipv6("2001:db8:1:2:abcd::1"),
+            "one /64, one key"
+        );
+        assert_ne!(ipv6("2001:db8:1:2::7"), ipv6("2001:db8:1:3::7"));
     }
 }

@@ -16,7 +16,7 @@ use crate::identity::ports::constraints;
 use crate::identity::records::{IssuedSession, UserRecord};
 use crate::identity::{Email, FullName, IdentityService, Password, Username};
 use crate::ids::UserId;
-use crate::request::ClientInfo;
+use crate::request::{ClientInfo, LimitedNetwork};
 use crate::store::StoreError;
 
 #[derive(Debug, Clone)]
@@ -114,15 +114,19 @@ impl IdentityService {
         Ok((user, session))
     }
 
-    /// Counts a sign-up against the client's IP address; `RateLimited` beyond the allowance. Every well-formed
-    /// attempt counts, whether it then succeeds or conflicts.
+    /// Counts a sign-up against the client's IP address (an IPv6 address's /64); `RateLimited` beyond the
+    /// allowance. Every well-formed attempt counts, whether it then succeeds or conflicts.
     async fn reserve_sign_up(&self, client: &ClientInfo) -> DomainResult<()> {
         let Some(ip) = client.ip else {
             return Ok(());
         };
         let policy = &self.config.sign_ups_per_ip;
         let now = self.now();
-        match self.store.reserve_attempt(&format!("signup:{ip}"), policy, now).await? {
+        match self
+            .store
+            .reserve_attempt(&format!("signup:{}", LimitedNetwork::of(ip)), policy, now)
+            .await?
+        {
             Reservation::Granted => Ok(()),
             Reservation::Denied { locked_until } => Err(DomainError::RateLimited {
                 retry_after_secs: Reservation::retry_after_secs(locked_until, now, policy),
