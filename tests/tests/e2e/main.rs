@@ -12,6 +12,7 @@ mod inbox_events;
 mod ledger_properties;
 mod lockout;
 mod matrix;
+mod query_limits;
 mod read_transactions;
 mod roles;
 mod row_level_security;
