@@ -149,8 +149,15 @@ pub struct DatabaseSettings {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GraphqlSettings {
+    /// Deepest data selection accepted (introspection is measured apart).
     pub max_depth: usize,
+    /// Largest query cost accepted: a field costs 1 plus its selection, a list `first` (or `days`) times
+    /// its selection.
     pub max_complexity: usize,
+    /// Most aliases one request may use.
+    pub max_aliases: usize,
+    /// Most root mutation fields one request may run.
+    pub max_mutation_fields: usize,
     /// Serve GraphiQL to browsers on `GET /graphql` (default: on in development, off in production).
     pub graphiql: bool,
     /// Answer introspection (`__schema`, `__type`) (default: on in development, off in production).
@@ -234,7 +241,9 @@ fn defaults() -> Defaults {
         database: DatabaseDefaults { max_connections: 16 },
         graphql: GraphqlSettings {
             max_depth: 12,
-            max_complexity: 1000,
+            max_complexity: 10_000,
+            max_aliases: 30,
+            max_mutation_fields: 10,
             graphiql: true,
             introspection: true,
         },

@@ -1,4 +1,4 @@
-//! The GraphQL schema: one merged object per area, limits from configuration, and the error and metrics
+//! The GraphQL schema: one merged object per area, limits from configuration (`limits`), and the error and metrics
 //! error mapping every response passes through.
 
 pub mod accounts;
@@ -10,6 +10,7 @@ pub mod identity;
 pub mod ids;
 pub mod inbox;
 pub mod introspection;
+pub mod limits;
 pub mod loaders;
 pub mod paging;
 pub mod tenancy;
@@ -70,8 +71,9 @@ pub fn build_schema(settings: &GraphqlSettings, services: Option<Services>) -> A
         MutationRoot::default(),
         SubscriptionRoot::default(),
     )
-    .limit_depth(settings.max_depth)
-    .limit_complexity(settings.max_complexity);
+    // Depth, cost, aliases and mutation fields are held to the settings by one extension (`limits`), which
+    // measures introspection apart; async-graphql's own depth limit would count it as data.
+    .extension(limits::QueryLimits(limits::Limits::of(settings)));
     if !settings.introspection {
         builder = builder
             .disable_introspection()
@@ -102,6 +104,8 @@ pub fn sdl() -> String {
         &GraphqlSettings {
             max_depth: usize::MAX,
             max_complexity: usize::MAX,
+            max_aliases: usize::MAX,
+            max_mutation_fields: usize::MAX,
             graphiql: false,
             introspection: true,
         },

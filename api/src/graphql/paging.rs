@@ -22,6 +22,21 @@ use crate::graphql::errors::{ApiError, ApiResult};
 /// The page size when `first` is not given.
 pub const DEFAULT_PAGE: i32 = 20;
 
+/// What a connection field costs in a query's complexity: every item of the page it asks for (`first`, the
+/// default page when absent) costs what its selection costs. A page of nothing still costs one.
+pub fn page_cost(first: Option<i32>, child_complexity: usize) -> usize {
+    list_cost(first.unwrap_or(DEFAULT_PAGE), child_complexity)
+}
+
+/// What a list field of `items` items costs: each item what its selection costs, one at the least.
+pub fn list_cost(items: i32, child_complexity: usize) -> usize {
+    usize::try_from(items)
+        .unwrap_or(0)
+        .max(1)
+        .saturating_mul(child_complexity)
+        .max(1)
+}
+
 /// The version every cursor handed out today carries; a later format takes the next number.
 const CURSOR_VERSION: &str = "1";
 
@@ -131,6 +146,15 @@ mod tests {
         assert_eq!(decode_cursor::<DialogId>(&dialog.to_string()), None, "a bare id");
         assert_eq!(decode_cursor::<DialogId>("%%%"), None, "not base64");
         assert_eq!(decode_cursor::<i64>(&URL_SAFE_NO_PAD.encode("1:audit:x")), None);
+    }
+
+    #[test]
+    fn a_page_costs_its_items_times_their_selection() {
+        assert_eq!(page_cost(None, 3), 60, "the default page is 20");
+        assert_eq!(page_cost(Some(100), 2), 200);
+        assert_eq!(page_cost(Some(0), 5), 5, "an empty page costs as one item");
+        assert_eq!(page_cost(Some(-3), 5), 5);
+        assert_eq!(list_cost(i32::MAX, usize::MAX), usize::MAX, "saturates");
     }
 
     #[test]

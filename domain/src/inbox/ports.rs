@@ -82,6 +82,15 @@ pub trait InboxRepository: Send + Sync {
         before: Option<MessageId>,
         limit: u64,
     ) -> StoreResult<Vec<MessageRecord>>;
+    /// The newest `limit` messages of each of the workspace's `dialogs` (before the message `before`, when
+    /// given), newest first within each dialog, in one statement (for a page of dialogs showing messages).
+    async fn messages_of_dialogs(
+        &self,
+        scope: &TenantScope,
+        dialogs: &[DialogId],
+        before: Option<MessageId>,
+        limit: u64,
+    ) -> StoreResult<Vec<MessageRecord>>;
     async fn find_message(&self, scope: &TenantScope, id: MessageId) -> StoreResult<Option<MessageRecord>>;
     /// The newest message of each of the dialogs, in one statement (for a page of dialogs).
     async fn last_messages(&self, scope: &TenantScope, dialogs: &[DialogId]) -> StoreResult<Vec<MessageRecord>>;

@@ -1,5 +1,6 @@
 //! The inbox's use cases share one service.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::accounts::pool::connections::Connections;
@@ -107,5 +108,39 @@ impl InboxService {
         scope.require(Role::Viewer, Some(Scope::InboxRead), "reading the inbox")?;
         page.read(|before, rows| self.store.messages(scope, dialog, before, rows))
             .await
+    }
+
+    /// The same page of each of the dialogs' messages, newest first, in one read: what [`Self::messages`]
+    /// answers for each, for a page of dialogs (VIEWER and above, or keys with `INBOX_READ`). A dialog that is
+    /// not the workspace's has an empty page.
+    #[tracing::instrument(skip_all, fields(workspace = %scope.workspace_id()))]
+    pub async fn messages_of_many(
+        &self,
+        scope: &TenantScope,
+        dialogs: &[DialogId],
+        page: PageRequest<MessageId>,
+    ) -> DomainResult<HashMap<DialogId, Page<MessageRecord>>> {
+        scope.require(Role::Viewer, Some(Scope::InboxRead), "reading the inbox")?;
+        let rows = if dialogs.is_empty() {
+            Vec::new()
+        } else {
+            self.store
+                .messages_of_dialogs(scope, dialogs, page.after().copied(), page.rows_to_read())
+                .await?
+        };
+        let mut by_dialog: HashMap<DialogId, Vec<MessageRecord>> =
+            dialogs.iter().map(|dialog| (*dialog, Vec::new())).collect();
+        for message in rows {
+            if let Some(messages) = by_dialog.get_mut(&message.dialog_id) {
+                messages.push(message);
+            }
+        }
+        Ok(by_dialog
+            .into_iter()
+            .map(|(dialog, mut messages)| {
+                messages.sort_by_key(|message| std::cmp::Reverse(message.id));
+                (dialog, page.page_of(messages))
+            })
+            .collect())
     }
 }

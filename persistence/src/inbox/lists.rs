@@ -10,7 +10,7 @@ use sea_orm::{
     ColumnTrait as _, Condition, ConnectionTrait as _, DatabaseBackend, EntityTrait as _, QueryFilter as _,
     QueryOrder as _, QuerySelect as _, QueryTrait, Select, SelectTwo, Statement,
 };
-use tgos_domain::ids::DialogId;
+use tgos_domain::ids::{DialogId, MessageId};
 use tgos_domain::inbox::DialogQuery;
 use tgos_domain::store::{StoreError, StoreResult};
 
@@ -159,4 +159,66 @@ pub(super) fn last_messages_sql(db: &Tenant<'_>, dialogs: &[DialogId]) -> Statem
         values.push(db.id().into());
         Statement::from_sql_and_values(backend, sql, values)
     }
+}
+
+/// Dialogs per statement on SQLite, whose compound selects hold at most 500 parts: a page of dialogs (at most
+/// 100) is one statement.
+const SQLITE_DIALOGS_PER_STATEMENT: usize = 100;
+
+/// The statements reading the newest `limit` messages (before `before`, when given) of each of the
+/// workspace's `dialogs`: one on PostgreSQL, one per [`SQLITE_DIALOGS_PER_STATEMENT`] dialogs on SQLite.
+///
+/// Per dialog one backward probe of `inbox_messages_dialog_wall_idx (dialog_id, workspace_id, id)` that
+/// stops after `limit` rows, as [`last_messages_sql`] does for one: PostgreSQL joins the dialogs laterally,
+/// SQLite (no `LATERAL`) unites one limited probe per dialog. A window function over the dialogs' messages
+/// would read each dialog's whole history.
+pub(super) fn messages_of_dialogs_sql(
+    db: &Tenant<'_>,
+    dialogs: &[DialogId],
+    before: Option<MessageId>,
+    limit: u64,
+) -> Vec<Statement> {
+    let backend = db.conn().get_database_backend();
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    if backend == DatabaseBackend::Postgres {
+        let mut values: Vec<sea_orm::Value> = vec![db.id().into(), limit.into()];
+        let before_condition = match before {
+            Some(before) => {
+                values.push(before.as_uuid().into());
+                format!("AND n.id < ${}", values.len())
+            }
+            None => String::new(),
+        };
+        let first = values.len() + 1;
+        let list: Vec<String> = (0..dialogs.len()).map(|i| format!("${}", first + i)).collect();
+        values.extend(dialogs.iter().map(|d| sea_orm::Value::from(d.as_uuid())));
+        let sql = format!(
+            "SELECT m.* FROM inbox_dialogs d CROSS JOIN LATERAL \
+             (SELECT * FROM inbox_messages n WHERE n.dialog_id = d.id AND n.workspace_id = $1 {before_condition} \
+             ORDER BY n.id DESC LIMIT $2) m WHERE d.workspace_id = $1 AND d.id IN ({})",
+            list.join(", ")
+        );
+        return vec![Statement::from_sql_and_values(backend, sql, values)];
+    }
+    let before_condition = if before.is_some() { "AND id < ? " } else { "" };
+    let part = format!(
+        "SELECT * FROM (SELECT * FROM inbox_messages WHERE dialog_id = ? AND workspace_id = ? {before_condition}\
+         ORDER BY id DESC LIMIT ?)"
+    );
+    dialogs
+        .chunks(SQLITE_DIALOGS_PER_STATEMENT)
+        .map(|chunk| {
+            let sql = vec![part.as_str(); chunk.len()].join(" UNION ALL ");
+            let mut values: Vec<sea_orm::Value> = Vec::with_capacity(chunk.len() * 4);
+            for dialog in chunk {
+                values.push(dialog.as_uuid().into());
+                values.push(db.id().into());
+                if let Some(before) = before {
+                    values.push(before.as_uuid().into());
+                }
+                values.push(limit.into());
+            }
+            Statement::from_sql_and_values(backend, sql, values)
+        })
+        .collect()
 }

@@ -26,7 +26,7 @@ use crate::wall::Wall;
 mod lists;
 mod rows;
 
-use lists::{dialogs_select, last_messages_sql, with_last_message};
+use lists::{dialogs_select, last_messages_sql, messages_of_dialogs_sql, with_last_message};
 use rows::{dialog, message, unread_after};
 
 #[async_trait]
@@ -383,6 +383,34 @@ impl<C: Conn> InboxRepository for Repo<C> {
                     query = query.filter(inbox_messages::Column::Id.lt(before.as_uuid()));
                 }
                 query.all(db.conn()).await.store()
+            })
+            .await?;
+        rows.into_iter().map(message).collect()
+    }
+
+    async fn messages_of_dialogs(
+        &self,
+        scope: &TenantScope,
+        dialogs: &[DialogId],
+        before: Option<MessageId>,
+        limit: u64,
+    ) -> StoreResult<Vec<MessageRecord>> {
+        if dialogs.is_empty() || limit == 0 {
+            return Ok(Vec::new());
+        }
+        let rows = self
+            .in_workspace(scope, async |db| {
+                let mut rows = Vec::new();
+                for statement in messages_of_dialogs_sql(db, dialogs, before, limit) {
+                    rows.extend(
+                        inbox_messages::Entity::find()
+                            .from_raw_sql(statement)
+                            .all(db.conn())
+                            .await
+                            .store()?,
+                    );
+                }
+                Ok(rows)
             })
             .await?;
         rows.into_iter().map(message).collect()

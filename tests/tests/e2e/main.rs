@@ -18,6 +18,7 @@ mod parser_properties;
 mod payment_matching;
 mod production_profile;
 mod proxies;
+mod query_limits;
 mod quotas;
 mod read_transactions;
 mod reauthentication;

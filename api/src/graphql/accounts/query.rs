@@ -18,7 +18,10 @@ pub struct AccountsQuery;
 #[Object]
 impl AccountsQuery {
     /// Accounts on offer for rent, oldest first, optionally of one country (ISO 3166-1 alpha-2).
-    #[graphql(guard = "SignedIn")]
+    #[graphql(
+        guard = "SignedIn",
+        complexity = "crate::graphql::paging::page_cost(first, child_complexity)"
+    )]
     async fn account_offers(
         &self,
         ctx: &Context<'_>,

@@ -123,6 +123,7 @@ impl TelegramAccount {
 
     /// Engagement per UTC day over the last `days` days (default 7, at most 90), oldest first; days without
     /// activity are absent.
+    #[graphql(complexity = "crate::graphql::paging::list_cost(days, child_complexity)")]
     async fn counters(&self, ctx: &Context<'_>, #[graphql(default = 7)] days: i32) -> ApiResult<Vec<DayCounters>> {
         let key = CountersOf {
             scope: self.scope.clone(),

@@ -101,6 +101,7 @@ impl Wallet {
     }
 
     /// Entries newest first, `first` at most 100.
+    #[graphql(complexity = "crate::graphql::paging::page_cost(first, child_complexity)")]
     async fn entries(
         &self,
         ctx: &Context<'_>,

@@ -6,7 +6,6 @@ use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use tgos_domain::accounts::gateway::PeerKind as DomainPeerKind;
 use tgos_domain::accounts::pool::AccountRecord;
-use tgos_domain::inbox::InboxService;
 use tgos_domain::inbox::{
     DeliveryStatus as DomainDeliveryStatus, DialogRecord, Direction as DomainDirection, MessageRecord,
 };
@@ -14,9 +13,8 @@ use tgos_domain::tenancy::TenantScope;
 
 use crate::graphql::accounts::types::TelegramAccount;
 use crate::graphql::errors::ApiResult;
-use crate::graphql::loaders::{DialogOf, HeldAccount, LastMessageOf, load};
+use crate::graphql::loaders::{DialogOf, HeldAccount, LastMessageOf, MessagesOf, load};
 use crate::graphql::paging::{connection, page_request};
-use crate::graphql::service;
 
 /// What kind of conversation a peer is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -131,6 +129,7 @@ impl Dialog {
     }
 
     /// Newest first.
+    #[graphql(complexity = "crate::graphql::paging::page_cost(first, child_complexity)")]
     async fn messages(
         &self,
         ctx: &Context<'_>,
@@ -138,9 +137,14 @@ impl Dialog {
         after: Option<String>,
     ) -> ApiResult<MessageConnection> {
         let request = page_request(first, after.as_deref())?;
-        let page = service::<InboxService>(ctx)?
-            .messages(&self.scope, self.record.id, request)
-            .await?;
+        // The dialogs of a page read their messages together (`graphql::loaders`).
+        let key = MessagesOf {
+            scope: self.scope.clone(),
+            dialog: self.record.id,
+            after: request.after().copied(),
+            limit: request.limit(),
+        };
+        let page = load(ctx, key).await?.unwrap_or_default();
         Ok(connection(&request, page, |record| {
             let scope = self.scope.clone();
             (record.id, Message { record, scope })

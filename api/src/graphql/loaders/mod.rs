@@ -23,8 +23,9 @@ use tgos_domain::accounts::health::DayCounts;
 use tgos_domain::accounts::pool::use_cases::health::HealthView;
 use tgos_domain::accounts::pool::{AccountRecord, AccountsService};
 use tgos_domain::error::DomainResult;
-use tgos_domain::ids::{AccountId, DialogId};
+use tgos_domain::ids::{AccountId, DialogId, MessageId};
 use tgos_domain::inbox::{DialogRecord, InboxService, MessageRecord};
+use tgos_domain::paging::{Page, PageRequest};
 use tgos_domain::tenancy::TenantScope;
 
 use super::errors::{ApiError, ApiResult};
@@ -70,6 +71,16 @@ pub struct DialogOf(pub TenantScope, pub DialogId);
 /// The newest message of a dialog of the scope's workspace (`InboxService::last_messages`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct LastMessageOf(pub TenantScope, pub DialogId);
+
+/// A page of the messages of a dialog of the scope's workspace: the same page of each dialog asked for at the
+/// same moment is read at once (`InboxService::messages_of_many`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct MessagesOf {
+    pub scope: TenantScope,
+    pub dialog: DialogId,
+    pub after: Option<MessageId>,
+    pub limit: u64,
+}
 
 /// Splits `keys` into parts by what `split` says they share, runs `load` once per part, and answers each key
 /// from its part: the value found for its id, nothing when there is none, or the part's error.
@@ -179,6 +190,24 @@ impl Loader<LastMessageOf> for Reads {
             |scope, ids| async move {
                 let newest = self.inbox.last_messages(&scope, &ids).await?;
                 Ok(newest.into_iter().map(|message| (message.dialog_id, message)).collect())
+            },
+        )
+        .await)
+    }
+}
+
+impl Loader<MessagesOf> for Reads {
+    type Value = Found<Page<MessageRecord>>;
+    type Error = Infallible;
+
+    async fn load(&self, keys: &[MessagesOf]) -> Result<HashMap<MessagesOf, Self::Value>, Infallible> {
+        Ok(by_part(
+            keys,
+            |key| ((key.scope.clone(), key.after, key.limit), key.dialog),
+            |(scope, after, limit), ids| async move {
+                self.inbox
+                    .messages_of_many(&scope, &ids, PageRequest::new(after, limit))
+                    .await
             },
         )
         .await)

@@ -74,6 +74,7 @@ impl Workspace {
     }
 
     /// Members ordered by account, `first` at most 100.
+    #[graphql(complexity = "crate::graphql::paging::page_cost(first, child_complexity)")]
     async fn members(
         &self,
         ctx: &Context<'_>,
@@ -99,11 +100,13 @@ impl Workspace {
     }
 
     /// The workspace's leases, newest first (VIEWER and above, or keys with `ACCOUNTS_READ`).
+    #[graphql(complexity = "crate::graphql::paging::page_cost(first, child_complexity)")]
     async fn leases(&self, ctx: &Context<'_>, first: Option<i32>, after: Option<String>) -> ApiResult<LeaseConnection> {
         accounts::leases(ctx, &self.scope, first, after.as_deref()).await
     }
 
     /// The Telegram accounts the workspace holds now (VIEWER and above, or keys with `ACCOUNTS_READ`).
+    #[graphql(complexity = "crate::graphql::paging::page_cost(first, child_complexity)")]
     async fn accounts(
         &self,
         ctx: &Context<'_>,
@@ -115,6 +118,7 @@ impl Workspace {
 
     /// The workspace's dialogs, newest message first, optionally of one account and only unread ones (VIEWER
     /// and above, or keys with `INBOX_READ`).
+    #[graphql(complexity = "crate::graphql::paging::page_cost(first, child_complexity)")]
     async fn dialogs(
         &self,
         ctx: &Context<'_>,
@@ -135,6 +139,7 @@ impl Workspace {
     }
 
     /// The workspace's audit trail, newest first (ADMIN and OWNER).
+    #[graphql(complexity = "crate::graphql::paging::page_cost(first, child_complexity)")]
     async fn audit_log(
         &self,
         ctx: &Context<'_>,
