@@ -7,6 +7,7 @@ mod audit;
 mod billing;
 mod budgets;
 mod credential_cache;
+mod departures;
 mod inbox;
 mod inbox_access;
 mod inbox_events;
