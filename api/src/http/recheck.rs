@@ -130,3 +130,37 @@ fn same_powers(was: &Principal, now: &Principal) -> bool {
         _ => false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tgos_domain::ids::{ApiKeyId, SessionId, UserId, WorkspaceId};
+    use tgos_domain::tenancy::api_keys::Scope;
+
+    fn person(staff: bool, name: &str) -> Principal {
+        Principal::User {
+            user_id: UserId::from_uuid(uuid::Uuid::nil()),
+            session_id: SessionId::from_uuid(uuid::Uuid::nil()),
+            acts_as_staff: staff,
+            display_name: name.to_owned(),
+        }
+    }
+
+    #[test]
+    fn a_new_name_keeps_the_connection_and_lost_staff_powers_do_not() {
+        assert!(same_powers(&person(false, "ada"), &person(false, "ada-renamed")));
+        assert!(!same_powers(&person(true, "ada"), &person(false, "ada")));
+        let key = |scopes: Vec<Scope>| Principal::ApiKey {
+            key_id: ApiKeyId::from_uuid(uuid::Uuid::nil()),
+            workspace_id: WorkspaceId::from_uuid(uuid::Uuid::nil()),
+            scopes,
+            display_name: "bot".to_owned(),
+        };
+        assert!(same_powers(&key(vec![Scope::InboxRead]), &key(vec![Scope::InboxRead])));
+        assert!(!same_powers(
+            &key(vec![Scope::InboxRead]),
+            &key(vec![Scope::InboxWrite])
+        ));
+        assert!(!same_powers(&person(false, "ada"), &key(vec![])));
+    }
+}

@@ -91,4 +91,6 @@ pub trait ApiKeyRepository: Send + Sync {
     ) -> StoreResult<bool>;
     /// How many keys this workspace created since `since`.
     async fn count_api_keys_since(&self, scope: &TenantScope, since: DateTime<Utc>) -> StoreResult<u64>;
+    /// Makes `owner` the key's creator; `false` when it is not this workspace's key or is revoked.
+    async fn set_api_key_creator(&self, scope: &TenantScope, id: ApiKeyId, owner: UserId) -> StoreResult<bool>;
 }

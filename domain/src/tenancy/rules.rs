@@ -57,6 +57,27 @@ pub fn may_invite(actor: Role, role: Role) -> Result<(), Refusal> {
     Ok(())
 }
 
+/// Whether API keys a member created stay alive while the member holds `role` (`None`: no longer a member).
+/// Keys are made by admins and the owner; a key outlives its creator's rank only when an admin re-owns it.
+pub fn keeps_api_keys(role: Option<Role>) -> bool {
+    role.is_some_and(|role| role.at_least(Role::Admin))
+}
+
+/// Whether a pending invitation to `invited` stays alive while its inviter holds `role` (`None`: no longer a
+/// member): only while the inviter could still send it.
+pub fn keeps_invitation(role: Option<Role>, invited: Role) -> bool {
+    role.is_some_and(|role| may_invite(role, invited).is_ok())
+}
+
+/// Who may own an API key (a re-owned key included): a member who may create one.
+pub fn may_own_api_key(role: Role) -> Result<(), Refusal> {
+    if keeps_api_keys(Some(role)) {
+        Ok(())
+    } else {
+        Err("API keys belong to admins and the owner")
+    }
+}
+
 /// Transferring ownership, by a member holding `actor`.
 pub fn may_transfer(actor: Role, to_self: bool) -> Result<(), Refusal> {
     if actor != Role::Owner {
@@ -111,6 +132,33 @@ mod tests {
         assert!(may_invite(Admin, Admin).is_err());
         assert!(may_invite(Operator, Viewer).is_err());
         assert!(may_invite(Owner, Owner).is_err());
+    }
+
+    #[test]
+    fn what_a_member_created_lives_only_while_they_could_still_create_it() {
+        let table = [
+            (Some(Owner), true),
+            (Some(Admin), true),
+            (Some(Operator), false),
+            (Some(Viewer), false),
+            (None, false),
+        ];
+        for (role, keeps) in table {
+            assert_eq!(keeps_api_keys(role), keeps, "{role:?}");
+            assert_eq!(
+                may_own_api_key(role.unwrap_or(Viewer)).is_ok(),
+                keeps && role.is_some(),
+                "{role:?}"
+            );
+        }
+        assert!(keeps_invitation(Some(Owner), Admin));
+        assert!(
+            !keeps_invitation(Some(Admin), Admin),
+            "an owner turned admin cannot invite admins"
+        );
+        assert!(keeps_invitation(Some(Admin), Operator));
+        assert!(!keeps_invitation(Some(Operator), Viewer), "demoted below admin");
+        assert!(!keeps_invitation(None, Viewer), "gone");
     }
 
     #[test]

@@ -96,6 +96,21 @@ impl<C: Conn> ApiKeyRepository for Repo<C> {
         .await
     }
 
+    async fn set_api_key_creator(&self, scope: &TenantScope, id: ApiKeyId, owner: UserId) -> StoreResult<bool> {
+        self.in_workspace(scope, async |db| {
+            let result = db
+                .update_many::<api_keys::Entity>()
+                .col_expr(Column::CreatedBy, Expr::value(owner.as_uuid()))
+                .filter(Column::Id.eq(id.as_uuid()))
+                .filter(Column::RevokedAt.is_null())
+                .exec(db.conn())
+                .await
+                .store()?;
+            Ok(result.rows_affected == 1)
+        })
+        .await
+    }
+
     async fn find_api_key_by_prefix(&self, prefix: &str) -> StoreResult<Option<ApiKeyRecord>> {
         let row = self
             .behind(Wall::ApiKeyPrefix(prefix), async |db| {

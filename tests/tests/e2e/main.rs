@@ -7,6 +7,7 @@ mod audit;
 mod billing;
 mod budgets;
 mod credential_cache;
+mod departures;
 mod graphiql_browser;
 mod inbox;
 mod inbox_access;

@@ -158,9 +158,11 @@ fn expectation(field: &str) -> Option<Expect> {
         | "Mutation.acceptInvitation" => Person,
         "Mutation.changeMemberRole" | "Mutation.removeMember" => Member { rank: 1, scope: None },
         "Mutation.transferOwnership" => Member { rank: 4, scope: None },
-        "Mutation.inviteMember" | "Mutation.revokeInvitation" | "Mutation.createApiKey" | "Mutation.revokeApiKey" => {
-            Member { rank: 3, scope: None }
-        }
+        "Mutation.inviteMember"
+        | "Mutation.revokeInvitation"
+        | "Mutation.createApiKey"
+        | "Mutation.revokeApiKey"
+        | "Mutation.reassignApiKey" => Member { rank: 3, scope: None },
         _ => return None,
     })
 }
@@ -303,6 +305,25 @@ async fn invocation(field: &str, app: &TestApp, world: &World) -> anyhow::Result
                 .await?;
             let id = created.str_at("/data/createApiKey/apiKey/id")?;
             ("mutation($id: ID!) { revokeApiKey(id: $id) }".into(), json!({ "id": id }))
+        }
+        "Mutation.reassignApiKey" => {
+            // A fresh key of the workspace each time, re-owned to the owner (who may own keys).
+            let created = app
+                .gql(
+                    Some(&world.owner),
+                    "mutation($w: ID!) { createApiKey(workspaceId: $w, name: \"kept\", scopes: [INBOX_READ]) { apiKey { id } } }",
+                    json!({ "w": w }),
+                )
+                .await?;
+            let id = created.str_at("/data/createApiKey/apiKey/id")?;
+            let owner = app
+                .gql(Some(&world.owner), "{ me { user { id } } }", json!({}))
+                .await?
+                .str_at("/data/me/user/id")?;
+            (
+                "mutation($id: ID!, $to: ID!) { reassignApiKey(id: $id, toUserId: $to) { id createdBy { id } } }".into(),
+                json!({ "id": id, "to": owner }),
+            )
         }
         _ => return Ok(None),
     }))

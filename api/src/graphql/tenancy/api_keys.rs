@@ -1,15 +1,16 @@
 //! API key views and mutations.
 
-use async_graphql::{Context, Enum, ID, Object, SimpleObject};
+use async_graphql::{ComplexObject, Context, Enum, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use tgos_domain::DomainError;
-use tgos_domain::ids::ApiKeyId;
+use tgos_domain::ids::{ApiKeyId, UserId, WorkspaceId};
 use tgos_domain::tenancy::api_keys::{ApiKeyRecord, Scope as DomainScope};
 use tgos_domain::tenancy::{TenancyService, TenantScope};
 
+use super::members::MemberUser;
 use crate::graphql::context::{client, principal};
 use crate::graphql::errors::{ApiError, ApiResult};
-use crate::graphql::ids::workspace_id;
+use crate::graphql::ids::{found_id, workspace_id};
 use crate::graphql::{guards::SignedIn, service};
 
 /// What an API key may reach.
@@ -57,6 +58,7 @@ impl From<DomainScope> for Scope {
 
 /// An API key, without its secret.
 #[derive(Debug, SimpleObject)]
+#[graphql(complex)]
 pub struct ApiKey {
     pub id: ID,
     pub name: String,
@@ -66,6 +68,33 @@ pub struct ApiKey {
     pub created_at: DateTime<Utc>,
     pub expires_at: Option<DateTime<Utc>>,
     pub last_used_at: Option<DateTime<Utc>>,
+    #[graphql(skip)]
+    pub workspace: WorkspaceId,
+    #[graphql(skip)]
+    pub owner: UserId,
+}
+
+#[ComplexObject]
+impl ApiKey {
+    /// Who owns the key: the member who created it, or the admin it was re-owned to (`reassignApiKey`). The
+    /// key lives only while its owner is an admin or the owner of the workspace: their removal, leaving or
+    /// demotion below ADMIN revokes it. `null` only if the account no longer exists.
+    async fn created_by(&self, ctx: &Context<'_>) -> ApiResult<Option<MemberUser>> {
+        creator(ctx, self.workspace, self.owner).await
+    }
+}
+
+/// The account of whoever made a key or invitation of `workspace`, for its managers.
+pub(crate) async fn creator(ctx: &Context<'_>, workspace: WorkspaceId, user: UserId) -> ApiResult<Option<MemberUser>> {
+    let found = service::<TenancyService>(ctx)?
+        .creator(principal(ctx)?, workspace, user)
+        .await?;
+    Ok(found.map(|user| MemberUser {
+        id: ID(user.id.to_string()),
+        full_name: user.full_name,
+        username: user.username,
+        email: user.email,
+    }))
 }
 
 impl From<ApiKeyRecord> for ApiKey {
@@ -78,6 +107,8 @@ impl From<ApiKeyRecord> for ApiKey {
             created_at: record.created_at,
             expires_at: record.expires_at,
             last_used_at: record.last_used_at,
+            workspace: record.workspace_id,
+            owner: record.created_by,
         }
     }
 }
@@ -126,6 +157,20 @@ impl ApiKeyMutation {
             api_key: ApiKey::from(created.record),
             secret: created.secret,
         })
+    }
+
+    /// Makes another admin or the owner the key's owner (ADMIN and OWNER of its workspace), so it outlives its
+    /// creator: a key is revoked when its owner is removed, leaves or is demoted below ADMIN. `NOT_FOUND` for a
+    /// key or member not found in a workspace the caller manages (or a revoked key); `BAD_USER_INPUT` on
+    /// `toUserId` for a member below ADMIN.
+    #[graphql(guard = "SignedIn")]
+    async fn reassign_api_key(&self, ctx: &Context<'_>, id: ID, to_user_id: ID) -> ApiResult<ApiKey> {
+        let id: ApiKeyId = found_id(&id, "API key")?;
+        let to: UserId = found_id(&to_user_id, "member")?;
+        let record = service::<TenancyService>(ctx)?
+            .reassign_api_key(principal(ctx)?, &client(ctx), id, to)
+            .await?;
+        Ok(ApiKey::from(record))
     }
 
     /// Revokes a key at once (ADMIN and OWNER of its workspace).

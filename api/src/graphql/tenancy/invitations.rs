@@ -1,12 +1,14 @@
 //! Invitation views and mutations.
 
-use async_graphql::{Context, ID, Object, SimpleObject};
+use async_graphql::{ComplexObject, Context, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use tgos_domain::DomainError;
-use tgos_domain::ids::InvitationId;
+use tgos_domain::ids::{InvitationId, UserId, WorkspaceId};
 use tgos_domain::tenancy::invitations::InvitationRecord;
 use tgos_domain::tenancy::{TenancyService, TenantScope};
 
+use super::api_keys::creator;
+use super::members::MemberUser;
 use super::types::Role;
 use super::workspace::Workspace;
 use crate::graphql::context::{client, principal};
@@ -16,12 +18,27 @@ use crate::graphql::{guards::SignedIn, service};
 
 /// A pending invitation. The token is never shown here: only the invitee's email carries it.
 #[derive(Debug, SimpleObject)]
+#[graphql(complex)]
 pub struct Invitation {
     pub id: ID,
     pub email: String,
     pub role: Role,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+    #[graphql(skip)]
+    pub workspace: WorkspaceId,
+    #[graphql(skip)]
+    pub inviter: UserId,
+}
+
+#[ComplexObject]
+impl Invitation {
+    /// Who sent it. It stays pending only while they could still send it (an admin or the owner, inviting to
+    /// a role below their own): their removal, leaving or demotion revokes it. `null` only if the account no
+    /// longer exists.
+    async fn invited_by(&self, ctx: &Context<'_>) -> ApiResult<Option<MemberUser>> {
+        creator(ctx, self.workspace, self.inviter).await
+    }
 }
 
 impl From<InvitationRecord> for Invitation {
@@ -32,6 +49,8 @@ impl From<InvitationRecord> for Invitation {
             role: record.role.into(),
             created_at: record.created_at,
             expires_at: record.expires_at,
+            workspace: record.workspace_id,
+            inviter: record.invited_by,
         }
     }
 }

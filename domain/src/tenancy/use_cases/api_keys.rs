@@ -1,18 +1,21 @@
-//! Creating, listing and revoking API keys (rules in `tenancy::api_keys`). Only ADMIN and OWNER manage keys;
-//! keys themselves never do. Creation is rate-limited per workspace (counted under the workspace's row lock,
-//! so the quota holds under parallel requests); creation and revocation are audited.
+//! Creating, listing, re-owning and revoking API keys (rules in `tenancy::api_keys`). Only ADMIN and OWNER
+//! manage keys; keys themselves never do. Creation is rate-limited per workspace (counted under the
+//! workspace's row lock, so the quota holds under parallel requests); creation, re-owning and revocation are
+//! audited. A key records its creator and lives only while the creator may create keys (`departures`); an
+//! admin re-owns a key to another admin or the owner to keep it past its creator.
 
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
 use crate::error::{DomainError, DomainResult, FieldError, FieldErrors};
 use crate::identity::Principal;
-use crate::ids::{ApiKeyId, WorkspaceId};
+use crate::identity::records::UserRecord;
+use crate::ids::{ApiKeyId, UserId, WorkspaceId};
 use crate::request::ClientInfo;
 use crate::tenancy::api_keys::{ApiKeyRecord, Scope, mint};
 use crate::tenancy::scope::KEYS_DO_NOT_MANAGE;
 use crate::tenancy::service::WorkspaceEvent;
-use crate::tenancy::{Role, TenancyService, TenantScope};
+use crate::tenancy::{Role, TenancyService, TenantScope, rules};
 
 /// Keys one workspace may create per hour.
 pub const API_KEYS_PER_HOUR: u64 = 20;
@@ -109,9 +112,59 @@ impl TenancyService {
         Ok(self.store.list_api_keys(scope).await?)
     }
 
-    /// Revokes a key of a workspace where the caller manages keys; `NOT_FOUND` otherwise.
+    /// Makes `to` (an admin or the owner of the key's workspace) the key's owner, so it outlives its creator's
+    /// membership or rank (ADMIN and OWNER). `NOT_FOUND` for a key or member the caller cannot see or a revoked
+    /// key; `BAD_USER_INPUT` on `toUserId` for a member below ADMIN.
     #[tracing::instrument(skip_all)]
-    pub async fn revoke_api_key(&self, principal: &Principal, client: &ClientInfo, id: ApiKeyId) -> DomainResult<()> {
+    pub async fn reassign_api_key(
+        &self,
+        principal: &Principal,
+        client: &ClientInfo,
+        id: ApiKeyId,
+        to: UserId,
+    ) -> DomainResult<ApiKeyRecord> {
+        let (key, scope) = self.managed_key(principal, id).await?;
+        let member = self
+            .store
+            .find_member(&scope, to)
+            .await?
+            .ok_or(DomainError::NotFound("member"))?;
+        rules::may_own_api_key(member.membership.role).map_err(|rule| DomainError::invalid("toUserId", rule))?;
+        let tx = self.store.begin().await?;
+        if !tx.set_api_key_creator(&scope, id, to).await? {
+            return Err(DomainError::NotFound("API key"));
+        }
+        let event = WorkspaceEvent {
+            action: "api_key.reassigned",
+            target: Some(("API_KEY", id.to_string())),
+            metadata: json!({
+                "name": key.name,
+                "prefix": key.prefix,
+                "from": key.created_by.to_string(),
+                "to": to.to_string(),
+            }),
+        };
+        self.audit(&*tx, &scope, principal, client, event).await?;
+        tx.commit().await?;
+        Ok(ApiKeyRecord { created_by: to, ..key })
+    }
+
+    /// The account of whoever made a key or an invitation of `workspace` (also after they left), for a caller
+    /// who manages the workspace's keys and invitations.
+    #[tracing::instrument(skip_all, fields(workspace = %workspace))]
+    pub async fn creator(
+        &self,
+        principal: &Principal,
+        workspace: WorkspaceId,
+        user: UserId,
+    ) -> DomainResult<Option<UserRecord>> {
+        require_manager(&self.scope(principal, workspace).await?)?;
+        Ok(self.store.find_user(user).await?)
+    }
+
+    /// A live key of a workspace where the caller manages keys, and that workspace's scope; `NOT_FOUND`
+    /// otherwise (a key of another tenant is indistinguishable from none).
+    async fn managed_key(&self, principal: &Principal, id: ApiKeyId) -> DomainResult<(ApiKeyRecord, TenantScope)> {
         let member = match principal {
             Principal::ApiKey { .. } => return Err(DomainError::Forbidden(KEYS_DO_NOT_MANAGE.to_owned())),
             Principal::User { user_id, .. } => *user_id,
@@ -120,6 +173,7 @@ impl TenancyService {
             .store
             .find_api_key_of_member(member, id)
             .await?
+            .filter(|key| key.revoked_at.is_none())
             .ok_or(DomainError::NotFound("API key"))?;
         let scope = match self.scope(principal, key.workspace_id).await {
             Ok(scope) => scope,
@@ -127,6 +181,13 @@ impl TenancyService {
             Err(other) => return Err(other),
         };
         require_manager(&scope)?;
+        Ok((key, scope))
+    }
+
+    /// Revokes a key of a workspace where the caller manages keys; `NOT_FOUND` otherwise.
+    #[tracing::instrument(skip_all)]
+    pub async fn revoke_api_key(&self, principal: &Principal, client: &ClientInfo, id: ApiKeyId) -> DomainResult<()> {
+        let (key, scope) = self.managed_key(principal, id).await?;
         let tx = self.store.begin().await?;
         if !tx.revoke_api_key(&scope, id, self.clock.now()).await? {
             return Err(DomainError::NotFound("API key"));

@@ -1,4 +1,6 @@
-//! Listing members, changing roles, removing members and leaving.
+//! Listing members, changing roles, removing members and leaving. A removal, a departure or a demotion
+//! revokes in the same transaction what the member could no longer create (`departures`), and its audit
+//! entry lists it.
 
 use serde_json::json;
 
@@ -9,6 +11,7 @@ use crate::paging::{Page, PageRequest};
 use crate::request::ClientInfo;
 use crate::tenancy::records::MemberView;
 use crate::tenancy::service::WorkspaceEvent;
+use crate::tenancy::use_cases::departures::revoke_creations;
 use crate::tenancy::{Role, TenancyService, TenantScope, rules};
 
 impl TenancyService {
@@ -43,6 +46,7 @@ impl TenancyService {
         if !tx.set_member_role(&scope, user, role).await? {
             return Err(DomainError::NotFound("member"));
         }
+        let revoked = revoke_creations(&*tx, &scope, user, Some(role), self.clock.now()).await?;
         self.audit(
             &*tx,
             &scope,
@@ -51,11 +55,12 @@ impl TenancyService {
             WorkspaceEvent {
                 action: "member.role_changed",
                 target: Some(("USER", user.to_string())),
-                metadata: json!({ "from": from.as_str(), "to": role.as_str() }),
+                metadata: json!({ "from": from.as_str(), "to": role.as_str(), "revoked": revoked.to_json() }),
             },
         )
         .await?;
         let _signal = self.access.armed(crate::events::AccessChange::User(user));
+        let _keys = revoked.armed(&self.access);
         tx.commit().await?;
         let mut changed = target;
         changed.membership.role = role;
@@ -85,6 +90,7 @@ impl TenancyService {
         if !tx.delete_member(&scope, user).await? {
             return Err(DomainError::NotFound("member"));
         }
+        let revoked = revoke_creations(&*tx, &scope, user, None, self.clock.now()).await?;
         let action = if leaving { "member.left" } else { "member.removed" };
         self.audit(
             &*tx,
@@ -94,11 +100,12 @@ impl TenancyService {
             WorkspaceEvent {
                 action,
                 target: Some(("USER", user.to_string())),
-                metadata: json!({ "role": target.membership.role.as_str() }),
+                metadata: json!({ "role": target.membership.role.as_str(), "revoked": revoked.to_json() }),
             },
         )
         .await?;
         let _signal = self.access.armed(crate::events::AccessChange::User(user));
+        let _keys = revoked.armed(&self.access);
         tx.commit().await?;
         Ok(())
     }

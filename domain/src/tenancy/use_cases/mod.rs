@@ -2,6 +2,7 @@
 
 pub mod api_keys;
 pub mod audit_log;
+pub mod departures;
 pub mod invitations;
 pub mod members;
 pub mod ownership;
