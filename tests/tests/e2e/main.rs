@@ -20,6 +20,7 @@ mod schema_drift;
 mod sessions;
 mod sign_in;
 mod sign_up;
+mod smtp;
 mod staff;
 mod stripe;
 mod transport;
