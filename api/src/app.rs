@@ -271,7 +271,10 @@ fn payment_gateways(settings: &Settings) -> anyhow::Result<Vec<Arc<dyn PaymentGa
 fn mailer(settings: &Settings) -> anyhow::Result<Arc<dyn Mailer>> {
     let from = mail::sender(&settings.mail.from).map_err(|e| anyhow::anyhow!("mail.from: {e}"))?;
     Ok(match &settings.mail.smtp_url {
-        Some(url) => Arc::new(mail::SmtpMailer::new(url.expose_secret(), from).map_err(|e| anyhow::anyhow!("{e}"))?),
+        Some(url) => Arc::new(
+            mail::SmtpMailer::new(url.expose_secret(), from, settings.mail.allow_plaintext_smtp)
+                .map_err(|e| anyhow::anyhow!("mail.smtp_url: {e}"))?,
+        ),
         None => {
             let dir = settings.mail_dir();
             tracing::info!(dir = %dir.display(), "mail is written as .eml files (set TGOS_MAIL__SMTP_URL to send it)");

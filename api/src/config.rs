@@ -115,6 +115,10 @@ pub struct MailSettings {
     pub smtp_url: Option<SecretString>,
     /// The sender of every email.
     pub from: String,
+    /// Whether SMTP may send in clear: `smtp://` then upgrades with STARTTLS only when the server offers it.
+    /// Off by default: STARTTLS is required for `smtp://`, TLS from the start for `smtps://`.
+    #[serde(default)]
+    pub allow_plaintext_smtp: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -225,6 +229,7 @@ struct DatabaseDefaults {
 #[derive(Debug, Serialize)]
 struct MailDefaults {
     from: String,
+    allow_plaintext_smtp: bool,
 }
 
 fn defaults() -> Defaults {
@@ -262,6 +267,7 @@ fn defaults() -> Defaults {
         },
         mail: MailDefaults {
             from: "Telegram OS <no-reply@telegramos.app>".to_owned(),
+            allow_plaintext_smtp: false,
         },
         log: LogSettings {
             filter: "info".to_owned(),
@@ -407,6 +413,19 @@ mod tests {
         assert!(settings.database.url.is_none());
         assert!(settings.master_key.is_none());
         Ok(())
+    }
+
+    #[test]
+    #[expect(clippy::result_large_err, reason = "figment::Jail fixes the closure's error type")]
+    fn plaintext_smtp_is_refused_unless_explicitly_allowed() {
+        figment::Jail::expect_with(|jail| {
+            let settings = Settings::load(&Overrides::default()).map_err(|e| e.to_string())?;
+            assert!(!settings.mail.allow_plaintext_smtp);
+            jail.set_env("TGOS_MAIL__ALLOW_PLAINTEXT_SMTP", "true");
+            let settings = Settings::load(&Overrides::default()).map_err(|e| e.to_string())?;
+            assert!(settings.mail.allow_plaintext_smtp);
+            Ok(())
+        });
     }
 
     #[test]

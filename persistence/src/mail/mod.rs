@@ -1,5 +1,6 @@
 //! The `Mailer` port on lettre: RFC 5322 messages written as `.eml` files (the embedded default) or sent
-//! over SMTP (`TGOS_MAIL__SMTP_URL`, e.g. `smtps://user:pass@smtp.example.com:465`).
+//! over SMTP (`TGOS_MAIL__SMTP_URL`, e.g. `smtps://user:pass@smtp.example.com:465`), TLS required unless
+//! `mail.allow_plaintext_smtp` says otherwise (see [`smtp`]).
 
 use lettre::Message;
 use lettre::message::Mailbox;
@@ -7,10 +8,10 @@ use lettre::message::header::ContentType;
 use tgos_domain::mail::{MailError, OutgoingMail};
 
 mod file;
-mod smtp;
+pub mod smtp;
 
 pub use file::FileMailer;
-pub use smtp::SmtpMailer;
+pub use smtp::{ALLOW_PLAINTEXT, SmtpMailer, transport_url};
 
 /// Parses the sender, e.g. `Telegram OS <no-reply@example.com>`.
 pub fn sender(from: &str) -> Result<Mailbox, MailError> {

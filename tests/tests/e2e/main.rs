@@ -30,6 +30,7 @@ mod security_headers;
 mod sessions;
 mod sign_in;
 mod sign_up;
+mod smtp;
 mod socket_access;
 mod staff;
 mod stripe;
