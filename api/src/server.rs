@@ -1,7 +1,8 @@
 //! Running the server: bind (port 0 picks a free port), serve, and shut down gracefully.
 //!
-//! Rule: on SIGINT or SIGTERM the listener closes, in-flight requests get `server.shutdown_grace_secs` to
-//! finish, then the process exits 0.
+//! Rules:
+//! - On SIGINT or SIGTERM the listener closes, in-flight requests get `server.shutdown_grace_secs` to
+//!   finish, then the process exits 0.
 //! - `server.metrics_addr`, when set, is a second listener serving `/metrics` alone, stopped with the first.
 
 use std::net::SocketAddr;

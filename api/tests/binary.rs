@@ -239,3 +239,22 @@ fn demo_mode_seeds_a_user_with_credit_and_sandbox_offers_once() -> anyhow::Resul
     }
     Ok(())
 }
+
+#[test]
+fn production_with_the_sandbox_gateway_and_no_master_key_stops_with_one_message_naming_both() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let output = tgos()
+        .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .env("TGOS_PROFILE", "production")
+        .output()?;
+    assert_eq!(output.status.code(), Some(2), "a configuration error");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "one message: {stderr}");
+    assert!(lines[0].contains("production profile refuses"), "{stderr}");
+    assert!(lines[0].contains("telegram.gateway = \"sandbox\""), "{stderr}");
+    assert!(lines[0].contains("master_key unset"), "{stderr}");
+    assert!(!dir.path().join("master.key").exists(), "no key file was created");
+    Ok(())
+}

@@ -53,14 +53,23 @@ backend_tests!(a_query_over_get_works_and_browsers_get_graphiql, |app| {
     );
     let page = page.text().await?;
     assert!(page.to_lowercase().contains("graphiql"));
-    // Subscriptions from the page reach the WebSocket endpoint with the header editor's token in
-    // connection_init, where the server reads it.
-    assert!(page.contains("'/graphql/ws'"));
-    assert!(page.contains("connectionParams: authorization ? { authorization } : {}"));
-    // Every script and stylesheet it loads is pinned by an integrity hash.
-    let external = page.matches("https://unpkg.com/").count();
-    assert_eq!(external, 5);
-    assert_eq!(page.matches("integrity=\"sha384-").count(), external);
+    // Subscriptions from the page (its own script, served beside it) reach the WebSocket endpoint with the
+    // header editor's token in connection_init, where the server reads it.
+    assert!(page.contains("src=\"/graphiql/assets/graphiql-page.js\""));
+    let script = app
+        .http()
+        .get(app.url("/graphiql/assets/graphiql-page.js"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    assert!(script.contains("'/graphql/ws'"));
+    assert!(script.contains("connectionParams: authorization ? { authorization } : {}"));
+    // Every vendored script and stylesheet it loads comes from this server, pinned by an integrity hash.
+    assert_eq!(page.matches("https://").count(), 0, "nothing from another origin");
+    let vendored = page.matches("/graphiql/assets/").count() - 2;
+    assert_eq!(vendored, 5);
+    assert_eq!(page.matches("integrity=\"sha384-").count(), vendored);
     Ok(())
 });
 
