@@ -139,6 +139,8 @@ pub struct GraphqlSettings {
     pub max_aliases: usize,
     /// Most root mutation fields one request may run.
     pub max_mutation_fields: usize,
+    /// The longest one HTTP GraphQL request may run before it is stopped, in milliseconds (0: no limit).
+    pub request_timeout_ms: u64,
     /// Serve GraphiQL to browsers on `GET /graphql`.
     pub graphiql: bool,
 }
@@ -160,6 +162,10 @@ pub struct AuthSettings {
     pub sign_ups_per_ip_per_hour: u32,
     /// Requests one API key may make per minute.
     pub api_key_requests_per_minute: u32,
+    /// Requests one signed-in user (all their sessions together) may make per minute.
+    pub user_requests_per_minute: u32,
+    /// Requests anonymous callers from one address (an IPv6 /64) may make per minute.
+    pub anonymous_requests_per_minute: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -217,6 +223,7 @@ fn defaults() -> Defaults {
             max_complexity: 10_000,
             max_aliases: 30,
             max_mutation_fields: 10,
+            request_timeout_ms: 30_000,
             graphiql: true,
         },
         auth: AuthSettings {
@@ -230,6 +237,8 @@ fn defaults() -> Defaults {
             lockout_max_secs: 60 * 60,
             sign_ups_per_ip_per_hour: 20,
             api_key_requests_per_minute: 600,
+            user_requests_per_minute: 600,
+            anonymous_requests_per_minute: 300,
         },
         mail: MailDefaults {
             from: "Telegram OS <no-reply@telegramos.app>".to_owned(),

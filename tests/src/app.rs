@@ -33,6 +33,12 @@ pub struct TestOptions {
     pub workers: bool,
     /// How long resolved credentials stay in memory (`auth.credential_cache_secs`).
     pub credential_cache_secs: u64,
+    /// Requests per minute of one signed-in user (`auth.user_requests_per_minute`).
+    pub user_requests_per_minute: u32,
+    /// Requests per minute of anonymous callers from one address (`auth.anonymous_requests_per_minute`).
+    pub anonymous_requests_per_minute: u32,
+    /// How long one request may run (`graphql.request_timeout_ms`).
+    pub request_timeout_ms: u64,
 }
 
 impl Default for TestOptions {
@@ -50,6 +56,9 @@ impl Default for TestOptions {
             keepalive_secs: 30,
             workers: true,
             credential_cache_secs: 5,
+            user_requests_per_minute: 600,
+            anonymous_requests_per_minute: 300,
+            request_timeout_ms: 30_000,
         }
     }
 }
@@ -128,6 +137,9 @@ impl TestApp {
         settings.auth.ip_lockout_threshold = options.ip_lockout_threshold;
         settings.auth.sign_ups_per_ip_per_hour = options.sign_ups_per_ip_per_hour;
         settings.auth.api_key_requests_per_minute = options.api_key_requests_per_minute;
+        settings.auth.user_requests_per_minute = options.user_requests_per_minute;
+        settings.auth.anonymous_requests_per_minute = options.anonymous_requests_per_minute;
+        settings.graphql.request_timeout_ms = options.request_timeout_ms;
         if let Some(complexity) = options.max_complexity {
             settings.graphql.max_complexity = complexity;
         }

@@ -5,6 +5,7 @@ pub mod graphql;
 pub mod health;
 pub mod key_limiter;
 pub mod metrics;
+pub mod request_budget;
 pub mod webhooks;
 pub mod websocket;
 
