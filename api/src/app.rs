@@ -31,8 +31,8 @@ use tgos_telegram::sandbox::{SandboxGateway, SandboxNetwork};
 
 use crate::config::{AuthSettings, Profile, Settings};
 use crate::graphql::{AppSchema, Services, build_schema};
-use crate::http::key_limiter::KeyLimiter;
 use crate::http::metrics::Metrics;
+use crate::http::request_budget::RequestBudget;
 
 /// What every handler may use.
 #[derive(Clone)]
@@ -44,8 +44,8 @@ pub struct AppState {
     /// Storage, for readiness.
     pub store: Arc<dyn Store>,
     pub metrics: Metrics,
-    /// Per-key request limits for API keys.
-    pub key_limiter: Arc<KeyLimiter>,
+    /// Requests per minute of every caller: API keys, signed-in users, anonymous addresses.
+    pub request_budget: Arc<RequestBudget>,
     /// Tenancy use cases (the schema holds them too), for tools that drive use cases directly.
     pub tenancy: TenancyService,
     /// Billing use cases, for the providers' webhooks.
@@ -186,7 +186,11 @@ impl AppState {
             identity,
             store,
             metrics,
-            key_limiter: Arc::new(KeyLimiter::new(settings.auth.api_key_requests_per_minute)),
+            request_budget: Arc::new(RequestBudget::new(
+                settings.auth.api_key_requests_per_minute,
+                settings.auth.user_requests_per_minute,
+                settings.auth.anonymous_requests_per_minute,
+            )),
             tenancy,
             billing,
             accounts,

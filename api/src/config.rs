@@ -162,6 +162,8 @@ pub struct GraphqlSettings {
     pub max_aliases: usize,
     /// Most root mutation fields one request may run.
     pub max_mutation_fields: usize,
+    /// The longest one HTTP GraphQL request may run before it is stopped, in milliseconds (0: no limit).
+    pub request_timeout_ms: u64,
     /// Serve GraphiQL to browsers on `GET /graphql` (default: on in development, off in production).
     pub graphiql: bool,
     /// Answer introspection (`__schema`, `__type`) (default: on in development, off in production).
@@ -187,6 +189,10 @@ pub struct AuthSettings {
     pub api_key_requests_per_minute: u32,
     /// A session unused for this many seconds stops working, within its absolute lifetime.
     pub session_idle_secs: u64,
+    /// Requests one signed-in user (all their sessions together) may make per minute.
+    pub user_requests_per_minute: u32,
+    /// Requests anonymous callers from one address (an IPv6 /64) may make per minute.
+    pub anonymous_requests_per_minute: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -249,6 +255,7 @@ fn defaults() -> Defaults {
             max_complexity: 10_000,
             max_aliases: 30,
             max_mutation_fields: 10,
+            request_timeout_ms: 30_000,
             graphiql: true,
             introspection: true,
         },
@@ -264,6 +271,8 @@ fn defaults() -> Defaults {
             sign_ups_per_ip_per_hour: 20,
             api_key_requests_per_minute: 600,
             session_idle_secs: 7 * 24 * 60 * 60,
+            user_requests_per_minute: 600,
+            anonymous_requests_per_minute: 300,
         },
         mail: MailDefaults {
             from: "Telegram OS <no-reply@telegramos.app>".to_owned(),

@@ -42,6 +42,12 @@ pub struct TestOptions {
     /// Run the production profile's defaults (`profile = "production"`), with a master key from the
     /// configuration and `/metrics` on its own port ([`TestApp::metrics_addr`]); the sandbox network stays.
     pub production: bool,
+    /// Requests per minute of one signed-in user (`auth.user_requests_per_minute`).
+    pub user_requests_per_minute: u32,
+    /// Requests per minute of anonymous callers from one address (`auth.anonymous_requests_per_minute`).
+    pub anonymous_requests_per_minute: u32,
+    /// How long one request may run (`graphql.request_timeout_ms`).
+    pub request_timeout_ms: u64,
 }
 
 impl Default for TestOptions {
@@ -63,6 +69,9 @@ impl Default for TestOptions {
             access_recheck_secs: 60,
             trusted_proxies: Vec::new(),
             production: false,
+            user_requests_per_minute: 600,
+            anonymous_requests_per_minute: 300,
+            request_timeout_ms: 30_000,
         }
     }
 }
@@ -191,6 +200,9 @@ impl TestApp {
         settings.auth.ip_lockout_threshold = options.ip_lockout_threshold;
         settings.auth.sign_ups_per_ip_per_hour = options.sign_ups_per_ip_per_hour;
         settings.auth.api_key_requests_per_minute = options.api_key_requests_per_minute;
+        settings.auth.user_requests_per_minute = options.user_requests_per_minute;
+        settings.auth.anonymous_requests_per_minute = options.anonymous_requests_per_minute;
+        settings.graphql.request_timeout_ms = options.request_timeout_ms;
         if let Some(complexity) = options.max_complexity {
             settings.graphql.max_complexity = complexity;
         }

@@ -27,6 +27,7 @@ pub mod code {
     pub const ACCOUNT_UNAVAILABLE: &str = "ACCOUNT_UNAVAILABLE";
     pub const QUERY_TOO_COMPLEX: &str = "QUERY_TOO_COMPLEX";
     pub const REAUTHENTICATION_REQUIRED: &str = "REAUTHENTICATION_REQUIRED";
+    pub const REQUEST_TIMEOUT: &str = "REQUEST_TIMEOUT";
     pub const INTERNAL_SERVER_ERROR: &str = "INTERNAL_SERVER_ERROR";
 }
 

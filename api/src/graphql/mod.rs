@@ -106,6 +106,7 @@ pub fn sdl() -> String {
             max_complexity: usize::MAX,
             max_aliases: usize::MAX,
             max_mutation_fields: usize::MAX,
+            request_timeout_ms: 0,
             graphiql: false,
             introspection: true,
         },

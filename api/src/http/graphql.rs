@@ -3,7 +3,15 @@
 //! Rules:
 //! - GET carries queries only: a mutation over GET is refused with 405 and `Allow: POST`, before it runs.
 //! - A browser GET without a query gets GraphiQL (when enabled; `http::graphiql` serves it).
-//! - Bodies are JSON and at most [`MAX_BODY_BYTES`].
+//! - POST bodies are `application/json` (else 415, so no cross-site `text/plain` form reaches a mutation)
+//!   and at most [`MAX_BODY_BYTES`]. Invalid GraphQL-over-HTTP parameters get 400 naming the parameter in
+//!   `extensions.field`: a body that is not a JSON object, `query` missing or not a string, `variables` or
+//!   `extensions` not an object, `operationName` not a string or naming no operation of the document (or
+//!   none given for a document of several).
+//! - Every request counts against its caller's budget (`http::request_budget`): over it 429 before anything
+//!   runs; every answer carries the `RateLimit-*` headers.
+//! - A request running longer than `graphql.request_timeout_ms` is stopped and answered 503 with
+//!   `REQUEST_TIMEOUT`; a mutation stopped part-way keeps what it had committed.
 //! - The caller is resolved once from `Authorization: Bearer …`; an unknown, expired or revoked token makes
 //!   the caller anonymous, so protected fields answer `UNAUTHENTICATED`. Each request runs with fresh loaders
 //!   (`graphql::loaders::Batched`).
@@ -11,7 +19,7 @@
 //!   metrics under its operation name.
 //! - `Accept: application/graphql-response+json` gets that media type and the spec's status codes.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tracing::Instrument as _;
 
 use async_graphql::parser::types::{DocumentOperations, OperationType};
@@ -20,12 +28,13 @@ use poem::http::{StatusCode, header};
 use poem::web::Data;
 use poem::{Body, IntoResponse as _, Request, Response, handler};
 
-use tgos_domain::identity::Principal;
-
 use crate::app::AppState;
 use crate::graphql::context::{Caller, RequestId};
 use crate::graphql::errors::{code, finalize};
 use crate::graphql::loaders::Batched;
+use crate::http::request_budget::Budgeted;
+
+mod params;
 
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
@@ -48,6 +57,13 @@ pub async fn graphql_get(req: &Request, state: Data<&AppState>) -> Response {
 
 #[handler]
 pub async fn graphql_post(req: &Request, body: Body, state: Data<&AppState>) -> Response {
+    if !is_json(req) {
+        return request_error(
+            req,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "POST /graphql takes a body of Content-Type application/json",
+        );
+    }
     let Ok(bytes) = body.into_bytes_limit(MAX_BODY_BYTES).await else {
         return request_error(
             req,
@@ -55,14 +71,19 @@ pub async fn graphql_post(req: &Request, body: Body, state: Data<&AppState>) -> 
             "request body too large or unreadable",
         );
     };
-    match serde_json::from_slice::<async_graphql::Request>(&bytes) {
+    match params::parse(&bytes) {
         Ok(request) => execute(req, &state, request, false).await,
-        Err(error) => request_error(
-            req,
-            StatusCode::BAD_REQUEST,
-            &format!("malformed GraphQL request body: {error}"),
-        ),
+        Err(invalid) => invalid_params(req, &invalid),
     }
+}
+
+/// Whether the request's body is declared `application/json` (parameters such as `charset` aside).
+fn is_json(req: &Request) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|media_type| media_type.trim().eq_ignore_ascii_case("application/json"))
 }
 
 fn accepts(req: &Request, media_type: &str) -> bool {
@@ -87,6 +108,23 @@ fn selected_operation(request: &mut async_graphql::Request) -> Option<(Operation
     }
 }
 
+/// Why a parsed document has no operation for the request's `operationName`, if it has none.
+fn missing_operation(request: &mut async_graphql::Request) -> Option<String> {
+    let wanted = request.operation_name.clone();
+    let document = request.parsed_query().ok()?;
+    match (&document.operations, wanted) {
+        (DocumentOperations::Single(_), None) => None,
+        (DocumentOperations::Single(_), Some(name)) => Some(format!(
+            "operationName \"{name}\" names no operation: the document's one operation is anonymous"
+        )),
+        (DocumentOperations::Multiple(ops), Some(name)) => (!ops.keys().any(|op| op.as_str() == name))
+            .then(|| format!("operationName \"{name}\" names no operation of the document")),
+        (DocumentOperations::Multiple(ops), None) => {
+            (ops.len() > 1).then(|| "the document holds several operations; operationName must name one".to_owned())
+        }
+    }
+}
+
 /// Executes one request inside a span carrying its request id, so every log line it causes names it.
 async fn execute(req: &Request, state: &AppState, request: async_graphql::Request, over_get: bool) -> Response {
     let request_id = super::request_id(req.headers());
@@ -104,6 +142,15 @@ async fn execute_in_span(
     request_id: String,
 ) -> Response {
     let started = Instant::now();
+    if let Some(message) = missing_operation(&mut request) {
+        return invalid_params(
+            req,
+            &params::Invalid {
+                field: "operationName",
+                message,
+            },
+        );
+    }
     let operation = selected_operation(&mut request);
     let operation_name = operation.as_ref().and_then(|(_, name)| name.clone()).or_else(|| {
         request.parsed_query().ok().and_then(|doc| match &doc.operations {
@@ -141,32 +188,59 @@ async fn execute_in_span(
         },
     };
 
-    if let Some(Principal::ApiKey { key_id, .. }) = caller.0.as_ref().map(|auth| &auth.principal)
-        && let Err(retry_after) = state.key_limiter.check(*key_id)
-    {
-        let mut error = ServerError::new("this API key is over its request limit; slow down", None);
+    let client = super::client_info(req);
+    let spent = Budgeted::of(&caller, &client).map(|who| state.request_budget.spend(who));
+    if let Some(spent) = spent.filter(|spent| !spent.allowed()) {
+        let mut error = ServerError::new(spent.refusal(), None);
         let extensions = error.extensions.get_or_insert_with(Default::default);
         extensions.set("code", code::RATE_LIMITED);
-        extensions.set("retryAfter", retry_after);
+        extensions.set("retryAfter", spent.taken.reset_secs);
         let mut response = respond(req, GqlResponse::from_errors(vec![error]), &request_id);
         response.set_status(StatusCode::TOO_MANY_REQUESTS);
-        if let Ok(value) = header::HeaderValue::from_str(&retry_after.to_string()) {
-            response.headers_mut().insert(header::RETRY_AFTER, value);
-        }
+        spent.write_headers(response.headers_mut());
         return response;
     }
 
-    let request = request
-        .data(caller)
-        .data(super::client_info(req))
-        .data(RequestId(request_id.clone()));
+    let request = request.data(caller).data(client).data(RequestId(request_id.clone()));
     let schema = Batched::new(state.schema.clone(), state.accounts.clone(), state.inbox.clone());
-    let mut response = schema.execute(request).await;
+    let timeout_ms = state.settings.graphql.request_timeout_ms;
+    let (mut response, timed_out) = if timeout_ms == 0 {
+        (schema.execute(request).await, false)
+    } else {
+        match tokio::time::timeout(Duration::from_millis(timeout_ms), schema.execute(request)).await {
+            Ok(response) => (response, false),
+            Err(_elapsed) => {
+                tracing::warn!(request_id, timeout_ms, "request stopped at its time limit");
+                (GqlResponse::from_errors(vec![timed_out_error(timeout_ms)]), true)
+            }
+        }
+    };
     response.errors = finalize(response.errors, &request_id);
     state
         .metrics
         .observe(operation_name.as_deref(), started.elapsed(), response.errors.is_empty());
-    respond(req, response, &request_id)
+    let mut response = respond(req, response, &request_id);
+    if timed_out {
+        response.set_status(StatusCode::SERVICE_UNAVAILABLE);
+    }
+    if let Some(spent) = spent {
+        spent.write_headers(response.headers_mut());
+    }
+    response
+}
+
+fn timed_out_error(timeout_ms: u64) -> ServerError {
+    let mut error = ServerError::new(
+        format!(
+            "the request ran longer than its limit of {timeout_ms} ms and was stopped; a mutation may have completed part of its work"
+        ),
+        None,
+    );
+    error
+        .extensions
+        .get_or_insert_with(Default::default)
+        .set("code", code::REQUEST_TIMEOUT);
+    error
 }
 
 fn opaque(request_id: &str) -> ServerError {
@@ -203,14 +277,25 @@ fn respond(req: &Request, response: GqlResponse, request_id: &str) -> Response {
     }
 }
 
+/// Invalid GraphQL-over-HTTP parameters: 400 naming the parameter.
+fn invalid_params(req: &Request, invalid: &params::Invalid) -> Response {
+    request_error_on(req, StatusCode::BAD_REQUEST, &invalid.message, Some(invalid.field))
+}
+
 /// A request that cannot run at all: the status and one coded error.
 fn request_error(req: &Request, status: StatusCode, message: &str) -> Response {
+    request_error_on(req, status, message, None)
+}
+
+/// [`request_error`], naming the parameter at fault.
+fn request_error_on(req: &Request, status: StatusCode, message: &str, field: Option<&str>) -> Response {
     let request_id = super::request_id(req.headers());
     let mut error = ServerError::new(message, None);
-    error
-        .extensions
-        .get_or_insert_with(Default::default)
-        .set("code", code::BAD_USER_INPUT);
+    let extensions = error.extensions.get_or_insert_with(Default::default);
+    extensions.set("code", code::BAD_USER_INPUT);
+    if let Some(field) = field {
+        extensions.set("field", field);
+    }
     let body = serde_json::json!({ "errors": [error] });
     let content_type = if accepts(req, GRAPHQL_RESPONSE_JSON) {
         GRAPHQL_RESPONSE_JSON

@@ -34,9 +34,20 @@ impl<K: Hash + Eq> WindowLimiter<K> {
 
     /// Counts one event; `Err(seconds)` to wait when the key is over its limit.
     pub fn check(&self, key: K) -> Result<(), u64> {
+        let taken = self.take(key);
+        if taken.allowed { Ok(()) } else { Err(taken.reset_secs) }
+    }
+
+    /// Counts one event unless the key is over its limit, and says where its window stands.
+    pub fn take(&self, key: K) -> Taken {
         let now = Instant::now();
         let Ok(mut windows) = self.windows.lock() else {
-            return Ok(());
+            return Taken {
+                allowed: true,
+                limit: self.per_minute,
+                remaining: self.per_minute,
+                reset_secs: WINDOW.as_secs(),
+            };
         };
         if windows.len() > PRUNE_ABOVE {
             windows.retain(|_, (start, _)| now.duration_since(*start) < WINDOW);
@@ -46,13 +57,30 @@ impl<K: Hash + Eq> WindowLimiter<K> {
             *start = now;
             *count = 0;
         }
-        if *count >= self.per_minute {
-            let wait = WINDOW.saturating_sub(now.duration_since(*start)).as_secs().max(1);
-            return Err(wait);
+        let allowed = *count < self.per_minute;
+        if allowed {
+            *count += 1;
         }
-        *count += 1;
-        Ok(())
+        Taken {
+            allowed,
+            limit: self.per_minute,
+            remaining: self.per_minute.saturating_sub(*count),
+            reset_secs: WINDOW.saturating_sub(now.duration_since(*start)).as_secs().max(1),
+        }
     }
+}
+
+/// Where a key's window stands after one [`WindowLimiter::take`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Taken {
+    /// Whether the event was counted (the key was within its limit).
+    pub allowed: bool,
+    /// Events allowed per window.
+    pub limit: u32,
+    /// Events left in the current window.
+    pub remaining: u32,
+    /// Seconds until the window starts afresh (at least 1).
+    pub reset_secs: u64,
 }
 
 #[cfg(test)]
@@ -67,5 +95,18 @@ mod tests {
         let wait = limiter.check(key).err().unwrap_or(0);
         assert!((1..=60).contains(&wait), "{wait}");
         assert!(limiter.check(ApiKeyId::generate()).is_ok(), "keys are counted apart");
+    }
+
+    #[test]
+    fn taking_says_what_remains_and_when_the_window_resets() {
+        let limiter = WindowLimiter::new(2);
+        let first = limiter.take("a");
+        assert!(first.allowed);
+        assert_eq!((first.limit, first.remaining), (2, 1));
+        assert!((1..=60).contains(&first.reset_secs));
+        assert_eq!(limiter.take("a").remaining, 0);
+        let refused = limiter.take("a");
+        assert!(!refused.allowed);
+        assert_eq!(refused.remaining, 0);
     }
 }

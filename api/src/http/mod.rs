@@ -9,6 +9,7 @@ pub mod health;
 pub mod key_limiter;
 pub mod metrics;
 pub mod recheck;
+pub mod request_budget;
 pub mod webhooks;
 pub mod websocket;
 

@@ -35,13 +35,13 @@ use poem::{IntoResponse, Request, handler};
 use tgos_domain::events::AccessChange;
 use tgos_domain::identity::use_cases::sessions::Standing;
 use tgos_domain::identity::{IdentityService, Principal};
-use tgos_domain::ids::ApiKeyId;
+use tgos_domain::request::ClientInfo;
 
 use crate::app::AppState;
 use crate::graphql::context::{Caller, ConnectionControl, RequestId};
 use crate::graphql::loaders::Batched;
-use crate::http::key_limiter::KeyLimiter;
 use crate::http::recheck::{EXPIRED, Recheck};
+use crate::http::request_budget::{Budgeted, RequestBudget};
 
 pub const INIT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -136,18 +136,15 @@ fn concerns(change: AccessChange, caller: &Caller, control: &ConnectionControl) 
     }
 }
 
-/// The API key a connection's caller holds, if it is one.
-fn key_of(caller: &Caller) -> Option<ApiKeyId> {
-    match caller.0.as_ref().map(|auth| &auth.principal) {
-        Some(Principal::ApiKey { key_id, .. }) => Some(*key_id),
-        _ => None,
-    }
+/// The request budget a connection's caller counts against (`http::request_budget`).
+fn key_of(caller: &Caller, client: &ClientInfo) -> Option<Budgeted> {
+    Budgeted::of(caller, client)
 }
 
 /// Whether a client message may go on: an operation an API key's connection starts counts against the key's
 /// request limit, and over it the connection is asked to close (4429) and the operation is dropped. Both
 /// names of the message that starts one count (`subscribe`; `start`, which async-graphql also accepts).
-fn within_limit(counted: Option<&(ApiKeyId, Arc<KeyLimiter>, ConnectionControl)>, message: &[u8]) -> bool {
+fn within_limit(counted: Option<&(Budgeted, Arc<RequestBudget>, ConnectionControl)>, message: &[u8]) -> bool {
     let Some((key, limiter, control)) = counted else {
         return true;
     };
@@ -237,9 +234,9 @@ pub async fn graphql_ws(
                         .map(|caller| (init, caller, token_of(&payload))),
                     Err(refusal) => Err(refusal),
                 };
-                let accepted = accepted.and_then(|(init, caller, token)| match key_of(&caller) {
+                let accepted = accepted.and_then(|(init, caller, token)| match key_of(&caller, &client) {
                     Some(key) => state
-                        .key_limiter
+                        .request_budget
                         .check(key)
                         .map(|()| (init, caller, token))
                         .map_err(Refusal::over_limit),
@@ -256,12 +253,12 @@ pub async fn graphql_ws(
                 };
                 let (control, mut close_requests) = ConnectionControl::new();
                 let mut data = Data::default();
-                data.insert(client);
+                data.insert(client.clone());
                 data.insert(request_id);
                 data.insert(caller.clone());
                 data.insert(control.clone());
                 let heard = Heard::new();
-                let counted = key_of(&caller).map(|key| (key, state.key_limiter.clone(), control.clone()));
+                let counted = key_of(&caller, &client).map(|key| (key, state.request_budget.clone(), control.clone()));
                 let recheck = Recheck::new(
                     state.identity.clone(),
                     state.tenancy.clone(),

@@ -111,7 +111,13 @@ backend_tests!(invalid_documents_get_bad_user_input, |app| {
         body.pointer("/errors/0/extensions/code"),
         Some(&json!("BAD_USER_INPUT"))
     );
-    let not_json = app.http().post(app.url("/graphql")).body("nope").send().await?;
+    let not_json = app
+        .http()
+        .post(app.url("/graphql"))
+        .header("content-type", "application/json")
+        .body("nope")
+        .send()
+        .await?;
     assert_eq!(not_json.status().as_u16(), 400);
     Ok(())
 });

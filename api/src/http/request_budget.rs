@@ -1,0 +1,193 @@
+//! Requests per caller per minute, for every caller: an API key, a signed-in user (all their sessions
+//! together), or an anonymous client by address.
+//!
+//! Rules:
+//! - Each HTTP GraphQL request, each WebSocket `connection_init` and each operation started over a
+//!   WebSocket counts once against its caller's budget: `auth.api_key_requests_per_minute` per key,
+//!   `auth.user_requests_per_minute` per user, `auth.anonymous_requests_per_minute` per client address (an
+//!   IPv6 client by its /64, which one subscriber usually holds whole).
+//! - Over budget the request does not run: HTTP 429, `RATE_LIMITED` with `retryAfter`, `Retry-After`.
+//! - Every answered request says where its caller's budget stands: `RateLimit-Limit`, `RateLimit-Remaining`
+//!   and `RateLimit-Reset` (IETF httpapi rate-limit headers draft).
+//! - Counted in this process ([`WindowLimiter`]); with several replicas each counts its own share.
+
+use std::net::{IpAddr, Ipv6Addr};
+
+use poem::http::HeaderMap;
+use poem::http::header::{HeaderName, HeaderValue};
+use tgos_domain::identity::Principal;
+use tgos_domain::ids::{ApiKeyId, UserId};
+use tgos_domain::request::ClientInfo;
+
+use super::key_limiter::{Taken, WindowLimiter};
+use crate::graphql::context::Caller;
+
+/// Whose budget a request counts against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Budgeted {
+    Key(ApiKeyId),
+    User(UserId),
+    /// An anonymous caller, by address (an IPv6 address with its last 64 bits cleared).
+    Address(IpAddr),
+}
+
+impl Budgeted {
+    /// The budget of `caller`, who came from `client`; `None` for an anonymous caller of unknown address.
+    pub fn of(caller: &Caller, client: &ClientInfo) -> Option<Self> {
+        match caller.0.as_ref().map(|auth| &auth.principal) {
+            Some(Principal::ApiKey { key_id, .. }) => Some(Self::Key(*key_id)),
+            Some(Principal::User { user_id, .. }) => Some(Self::User(*user_id)),
+            None => client.ip.map(|ip| Self::Address(network_of(ip))),
+        }
+    }
+
+    /// How the refusal names the caller.
+    fn noun(&self) -> &'static str {
+        match self {
+            Self::Key(_) => "this API key",
+            Self::User(_) => "this account",
+            Self::Address(_) => "this address",
+        }
+    }
+}
+
+/// An IPv4 address itself; an IPv6 address's /64 (an IPv4-mapped one as IPv4).
+fn network_of(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let [a, b, c, d, ..] = v6.segments();
+                IpAddr::V6(Ipv6Addr::new(a, b, c, d, 0, 0, 0, 0))
+            }
+        },
+    }
+}
+
+/// Per-minute request budgets of keys, users and addresses.
+#[derive(Debug)]
+pub struct RequestBudget {
+    keys: WindowLimiter<ApiKeyId>,
+    users: WindowLimiter<UserId>,
+    addresses: WindowLimiter<IpAddr>,
+}
+
+/// One request counted (or refused) against a budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Spent {
+    pub taken: Taken,
+    who: Budgeted,
+}
+
+impl Spent {
+    /// Whether the request may run.
+    pub fn allowed(&self) -> bool {
+        self.taken.allowed
+    }
+
+    /// The refusal's message.
+    pub fn refusal(&self) -> String {
+        format!(
+            "{} is over its request limit of {} a minute; retry in {} s",
+            self.who.noun(),
+            self.taken.limit,
+            self.taken.reset_secs
+        )
+    }
+
+    /// Adds the `RateLimit-*` headers (and `Retry-After` when refused).
+    pub fn write_headers(&self, headers: &mut HeaderMap) {
+        let mut set = |name: &'static str, value: u64| {
+            if let Ok(value) = HeaderValue::from_str(&value.to_string()) {
+                headers.insert(HeaderName::from_static(name), value);
+            }
+        };
+        set("ratelimit-limit", u64::from(self.taken.limit));
+        set("ratelimit-remaining", u64::from(self.taken.remaining));
+        set("ratelimit-reset", self.taken.reset_secs);
+        if !self.taken.allowed {
+            set("retry-after", self.taken.reset_secs);
+        }
+    }
+}
+
+impl RequestBudget {
+    pub fn new(per_key: u32, per_user: u32, per_address: u32) -> Self {
+        Self {
+            keys: WindowLimiter::new(per_key),
+            users: WindowLimiter::new(per_user),
+            addresses: WindowLimiter::new(per_address),
+        }
+    }
+
+    /// Counts one request of `who` unless over budget.
+    pub fn spend(&self, who: Budgeted) -> Spent {
+        let taken = match who {
+            Budgeted::Key(key) => self.keys.take(key),
+            Budgeted::User(user) => self.users.take(user),
+            Budgeted::Address(address) => self.addresses.take(address),
+        };
+        Spent { taken, who }
+    }
+
+    /// Counts one request of `who`; `Err(seconds)` to wait when over budget.
+    pub fn check(&self, who: Budgeted) -> Result<(), u64> {
+        let spent = self.spend(who);
+        if spent.allowed() {
+            Ok(())
+        } else {
+            Err(spent.taken.reset_secs)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_kind_of_caller_has_its_own_budget() {
+        let budget = RequestBudget::new(1, 2, 3);
+        let key = Budgeted::Key(ApiKeyId::generate());
+        let user = Budgeted::User(UserId::generate());
+        let address = Budgeted::Address(IpAddr::from([192, 0, 2, 1]));
+        assert!(budget.check(key).is_ok());
+        assert!(budget.check(key).is_err());
+        assert!((0..2).all(|_| budget.check(user).is_ok()));
+        assert!(budget.check(user).is_err());
+        assert!((0..3).all(|_| budget.check(address).is_ok()));
+        let refused = budget.spend(address);
+        assert!(!refused.allowed());
+        assert!(refused.refusal().contains("this address"), "{}", refused.refusal());
+    }
+
+    #[test]
+    fn an_ipv6_client_is_budgeted_by_its_slash_64() {
+        let one: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap_or(IpAddr::from([0; 4]));
+        let other: IpAddr = "2001:db8:1:2:bbbb::9".parse().unwrap_or(IpAddr::from([0; 4]));
+        let elsewhere: IpAddr = "2001:db8:1:3::1".parse().unwrap_or(IpAddr::from([0; 4]));
+        assert_eq!(network_of(one), network_of(other));
+        assert_ne!(network_of(one), network_of(elsewhere));
+        let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap_or(IpAddr::from([0; 4]));
+        assert_eq!(network_of(mapped), IpAddr::from([192, 0, 2, 7]));
+    }
+
+    #[test]
+    fn the_headers_say_where_the_budget_stands() {
+        let budget = RequestBudget::new(1, 1, 1);
+        let who = Budgeted::Key(ApiKeyId::generate());
+        let mut headers = HeaderMap::new();
+        budget.spend(who).write_headers(&mut headers);
+        assert_eq!(headers.get("ratelimit-limit").and_then(|v| v.to_str().ok()), Some("1"));
+        assert_eq!(
+            headers.get("ratelimit-remaining").and_then(|v| v.to_str().ok()),
+            Some("0")
+        );
+        assert!(headers.get("ratelimit-reset").is_some());
+        assert!(headers.get("retry-after").is_none());
+        let mut refused = HeaderMap::new();
+        budget.spend(who).write_headers(&mut refused);
+        assert!(refused.get("retry-after").is_some());
+    }
+}
