@@ -177,10 +177,39 @@ backend_tests!(
             Message::Close(Some(frame)) => assert_eq!(u16::from(frame.code), 4429, "{frame:?}"),
             other => anyhow::bail!("expected close 4429, got {other:?}"),
         }
-        // The owner's session is not a key and is not counted.
+        // The owner's session spends its own budget (per user), not the key's.
         let mut owner_socket = connected(&app, &owner).await?;
         ask_typename(&mut owner_socket, "1").await?;
         assert_eq!(next_protocol_message(&mut owner_socket).await?["type"], "next");
+        Ok(())
+    }
+);
+
+backend_tests!(
+    a_users_connections_and_operations_spend_the_users_request_budget,
+    options = TestOptions {
+        user_requests_per_minute: 3,
+        ..TestOptions::default()
+    },
+    |app| {
+        let token = app.sign_up("talker").await?;
+        // One HTTP request, the connection and one operation make three.
+        assert!(
+            app.gql(Some(&token), "{ me { user { id } } }", json!({}))
+                .await?
+                .is_ok()
+        );
+        let mut socket = connected(&app, &token).await?;
+        ask_typename(&mut socket, "1").await?;
+        assert_eq!(next_protocol_message(&mut socket).await?["type"], "next");
+        assert_eq!(next_protocol_message(&mut socket).await?["type"], "complete");
+        ask_typename(&mut socket, "2").await?;
+        let refused = next_protocol_message(&mut socket)
+            .await
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(refused.contains("4429"), "{refused}");
         Ok(())
     }
 );
