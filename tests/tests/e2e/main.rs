@@ -12,6 +12,7 @@ mod inbox_events;
 mod ledger_properties;
 mod lockout;
 mod matrix;
+mod private_files;
 mod quotas;
 mod read_transactions;
 mod reauthentication;
