@@ -83,7 +83,8 @@ impl std::fmt::Debug for AppState {
 
 impl AppState {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        std::fs::create_dir_all(&settings.data_dir)
+        // Mode 0700: it holds the SQLite database, mail with tokens and, by default, the master key.
+        tgos_persistence::private_fs::create_private_dir(&settings.data_dir)
             .with_context(|| format!("cannot create the data directory {}", settings.data_dir.display()))?;
         let url = match &settings.database.url {
             Some(url) => url.expose_secret().to_owned(),

@@ -48,7 +48,7 @@ pub fn load_or_create(path: &Path) -> Result<(MasterKey, KeyOrigin), KeyFileErro
         }
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
             if let Some(parent) = path.parent() {
-                fs::create_dir_all(parent).map_err(io)?;
+                crate::private_fs::create_private_dir(parent).map_err(io)?;
             }
             let key = MasterKey::generate();
             let mut options = fs::OpenOptions::new();

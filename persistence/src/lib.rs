@@ -25,6 +25,7 @@ pub mod key_file;
 pub mod mail;
 mod outbox;
 pub mod payments;
+pub mod private_fs;
 mod repo;
 mod tenancy;
 mod tenant;

@@ -1,16 +1,19 @@
 //! Mail written as `.eml` files under a directory: nothing leaves the machine.
+//!
+//! Rule: the directory is created mode 0700 and each message is a new file `<uuid>.eml` of mode 0600
+//! ([`crate::private_fs`]): mail carries invitation tokens and sign-in links, readable by the server's user only.
 
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 use lettre::message::Mailbox;
-use lettre::{AsyncFileTransport, AsyncTransport as _, Tokio1Executor};
 use tgos_domain::mail::{MailError, Mailer, OutgoingMail};
+
+use crate::private_fs;
 
 pub struct FileMailer {
     dir: PathBuf,
     from: Mailbox,
-    transport: AsyncFileTransport<Tokio1Executor>,
 }
 
 impl std::fmt::Debug for FileMailer {
@@ -24,11 +27,10 @@ impl std::fmt::Debug for FileMailer {
 impl FileMailer {
     /// Writes into `dir`, creating it.
     pub fn new(dir: &Path, from: Mailbox) -> Result<Self, MailError> {
-        std::fs::create_dir_all(dir).map_err(|e| MailError(format!("cannot create {}: {e}", dir.display())))?;
+        private_fs::create_private_dir(dir).map_err(|e| MailError(format!("cannot create {}: {e}", dir.display())))?;
         Ok(Self {
             dir: dir.to_owned(),
             from,
-            transport: AsyncFileTransport::new(dir),
         })
     }
 }
@@ -36,12 +38,14 @@ impl FileMailer {
 #[async_trait]
 impl Mailer for FileMailer {
     async fn send(&self, mail: &OutgoingMail) -> Result<(), MailError> {
-        let message = super::message(&self.from, mail)?;
-        self.transport
-            .send(message)
-            .await
-            .map(|_id| ())
-            .map_err(|e| MailError(e.to_string()))
+        let message = super::message(&self.from, mail)?.formatted();
+        let path = self.dir.join(format!("{}.eml", uuid::Uuid::now_v7()));
+        tokio::task::spawn_blocking(move || {
+            private_fs::write_private_file(&path, &message)
+                .map_err(|e| MailError(format!("cannot write {}: {e}", path.display())))
+        })
+        .await
+        .map_err(|e| MailError(format!("mail writer stopped: {e}")))?
     }
 }
 
@@ -75,6 +79,12 @@ mod tests {
             "non-ASCII words are encoded: {text}"
         );
         assert!(text.contains("tgi_abc"));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            assert_eq!(files[0].metadata()?.permissions().mode() & 0o777, 0o600);
+            assert!(files[0].path().extension().is_some_and(|e| e == "eml"));
+        }
         Ok(())
     }
 }

@@ -18,6 +18,7 @@ mod lockout;
 mod matrix;
 mod parser_properties;
 mod payment_matching;
+mod private_files;
 mod production_profile;
 mod proxies;
 mod query_limits;
