@@ -15,6 +15,7 @@ use tgos_domain::crypto::password_hasher::HashingLimits;
 use tgos_domain::crypto::{Argon2Pool, MasterKey};
 use tgos_domain::events::{AccessSignals, EventBus, LocalEventBus, Outbox};
 use tgos_domain::identity::lockout::{LockoutPolicy, ThrottlePolicy};
+use tgos_domain::identity::backup_codes::BackupCodeKey;
 use tgos_domain::identity::{IdentityConfig, IdentityService};
 use tgos_domain::inbox::InboxService;
 use tgos_domain::mail::Mailer;
@@ -127,10 +128,15 @@ impl AppState {
         let bus: Arc<dyn EventBus> = Arc::new(LocalEventBus::new(
             settings.events.live_window.min(settings.events.subscriber_buffer),
         ));
+        let vault = Vault::new(keys, master_key.clone(), clock.clone());
+        let backup_code_key = BackupCodeKey::load(&vault)
+            .await
+            .context("loading the backup-code key")?;
         let identity = IdentityService::new(
             Arc::clone(&store),
             hasher,
             master_key.clone(),
+            backup_code_key,
             clock.clone(),
             identity_config(&settings.auth),
         )
@@ -149,7 +155,6 @@ impl AppState {
             payment_gateways(&settings)?,
             billing_config(&settings)?,
         );
-        let vault = Vault::new(keys, master_key, clock.clone());
         let (gateway, sandbox) = telegram_gateway(&settings)?;
         let connections = Connections::new(
             Arc::clone(&store),

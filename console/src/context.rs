@@ -12,7 +12,8 @@ use tgos_domain::crypto::password_hasher::HashingLimits;
 use tgos_domain::crypto::{Argon2Pool, MasterKey};
 use tgos_domain::identity::{IdentityConfig, IdentityService};
 use tgos_domain::store::Store;
-use tgos_domain::vault::{KeyStore, MasterKeyRotation, Vault};
+use tgos_domain::identity::backup_codes::BackupCodeKey;
+use tgos_domain::vault::{KeyStore, MasterKeyRotation, Vault, VaultError};
 use tgos_persistence::{DatabaseSettings, Privileges, connect, key_file};
 
 #[derive(Debug, Args)]
@@ -87,14 +88,28 @@ impl Connection {
         let store: Arc<dyn Store> = store;
         let master_key = Arc::new(master_key);
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let vault = Vault::new(keys, Arc::clone(&master_key), Arc::clone(&clock));
+        // Under a master key that wraps nothing the backup-code key does not open: backup codes then match
+        // nothing (sign-in needs a TOTP code), and the commands that check the key say why.
+        let backup_code_key = match BackupCodeKey::load(&vault).await {
+            Ok(key) => key,
+            Err(VaultError::DataKeyUnwrapFailed) => {
+                eprintln!(
+                    "warning: this master key opens none of the database's data keys: it is neither the current \
+                     master key nor the new one of a rotation, so backup codes cannot sign in"
+                );
+                BackupCodeKey::unusable()
+            }
+            Err(error) => return Err(anyhow::anyhow!("cannot load the backup-code key: {error}")),
+        };
         let identity = IdentityService::new(
             Arc::clone(&store),
             Arc::new(hasher),
             Arc::clone(&master_key),
+            backup_code_key,
             Arc::clone(&clock),
             IdentityConfig::default(),
         );
-        let vault = Vault::new(keys, Arc::clone(&master_key), Arc::clone(&clock));
         let master_rotation = MasterKeyRotation::new(Arc::clone(&store), vault.clone(), Arc::clone(&clock));
         let accounts = AccountsService::new(Arc::clone(&store), vault, clock, AccountsConfig::default());
         Ok(Self {

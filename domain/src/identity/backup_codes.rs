@@ -4,10 +4,12 @@
 //! written `xxxxx-xxxxx`; a code works once. Input is forgiving: case, spaces and dashes are ignored, and `o`,
 //! `i`, `l` read as `0`, `1`, `1`.
 //!
-//! Storage: only a keyed hash bound to the user is stored, HMAC-SHA-256 under [`BackupCodeKey`] (derived from
-//! the master key for this purpose alone) of the code's [`digest`] (SHA-256 of the user id and the canonical
-//! code). Fifty bits are few enough to try every code against an unkeyed hash; without the master key a
-//! leaked database gives nothing to try them against. Codes stored before keyed hashing hold the bare digest;
+//! Storage: only a keyed hash bound to the user is stored, HMAC-SHA-256 under [`BackupCodeKey`] of the code's
+//! [`digest`] (SHA-256 of the user id and the canonical code). The key is derived from the vault's data key of
+//! the `backup-codes` owner, which is stored only wrapped by the master key: fifty bits are few enough to try
+//! every code against an unkeyed hash, but without the master key a leaked database gives nothing to try them
+//! against. Because the data key (not the master key itself) is the root, a master-key rotation re-wraps it
+//! like every data key and every issued code keeps working. Codes stored before keyed hashing hold the bare digest;
 //! the server wraps each under the key at start ([`BackupCodeKey::wrap_digest`]), which gives exactly what
 //! hashing the code would, so no issued code stops working.
 //!
@@ -18,10 +20,11 @@
 use rand::Rng as _;
 use sha2::{Digest as _, Sha256};
 
-use crate::crypto::{DerivedKey, MasterKey};
+use crate::crypto::DerivedKey;
+use crate::vault::{KeyOwner, Vault, VaultError};
 use crate::ids::UserId;
 
-/// The purpose label of the backup-code key under the master key. Changing it makes every stored code fail.
+/// The purpose label of the backup-code key. Changing it makes every stored code fail.
 const PURPOSE: &str = "tgos/backup-codes/v1";
 
 /// The key backup codes are hashed under.
@@ -29,8 +32,21 @@ const PURPOSE: &str = "tgos/backup-codes/v1";
 pub struct BackupCodeKey(DerivedKey);
 
 impl BackupCodeKey {
-    pub fn derive(master: &MasterKey) -> Self {
-        Self(master.derive(PURPOSE))
+    /// The key, from the vault (its `backup-codes` data key is created on first use).
+    pub async fn load(vault: &Vault) -> Result<Self, VaultError> {
+        vault.derived_key(KeyOwner::BackupCodes, PURPOSE).await.map(Self)
+    }
+
+    /// A key no stored code was hashed under, for a process whose master key opens nothing (the console with
+    /// a wrong key): every backup code then fails to match.
+    pub fn unusable() -> Self {
+        Self(crate::crypto::MasterKey::generate().derive(PURPOSE))
+    }
+
+    /// A key of its own, for tests of the hashing rules.
+    #[cfg(test)]
+    pub(crate) fn random() -> Self {
+        Self(crate::crypto::MasterKey::generate().derive(PURPOSE))
     }
 
     /// The stored form of a code for `user`; `None` when the input cannot be a backup code.
@@ -120,13 +136,13 @@ mod tests {
 
     #[test]
     fn hash_binds_the_user_and_the_key() {
-        let key = BackupCodeKey::derive(&MasterKey::generate());
+        let key = BackupCodeKey::random();
         let a = UserId::generate();
         let b = UserId::generate();
         assert_eq!(key.hash(a, "ABCDE-FGH00"), key.hash(a, "abcdefgh00"));
         assert_ne!(key.hash(a, "abcdefgh00"), key.hash(b, "abcdefgh00"));
         assert_eq!(key.hash(a, "nope"), None);
-        let other = BackupCodeKey::derive(&MasterKey::generate());
+        let other = BackupCodeKey::random();
         assert_ne!(key.hash(a, "abcdefgh00"), other.hash(a, "abcdefgh00"));
         assert_ne!(
             key.hash(a, "abcdefgh00"),
@@ -137,7 +153,7 @@ mod tests {
 
     #[test]
     fn a_wrapped_old_digest_is_what_hashing_the_code_gives() {
-        let key = BackupCodeKey::derive(&MasterKey::generate());
+        let key = BackupCodeKey::random();
         let user = UserId::generate();
         let old = digest(user, "abcde-fgh00");
         assert_eq!(old.map(|d| key.wrap_digest(&d)), key.hash(user, "ABCDEFGH00"));

@@ -95,6 +95,7 @@ impl IdentityService {
         store: Arc<dyn Store>,
         hasher: Arc<dyn PasswordHasher>,
         master_key: Arc<MasterKey>,
+        backup_code_key: BackupCodeKey,
         clock: Arc<dyn Clock>,
         config: IdentityConfig,
     ) -> Self {
@@ -102,7 +103,7 @@ impl IdentityService {
         Self {
             store,
             hasher,
-            backup_code_key: BackupCodeKey::derive(&master_key),
+            backup_code_key,
             master_key,
             clock,
             sessions: AccessCache::new(access.clone(), config.credential_cache_ttl),

@@ -108,6 +108,11 @@ impl DataKey {
         &self.0
     }
 
+    /// A key for `purpose` derived from this one (HKDF-SHA-256); this key stays where it is.
+    pub(crate) fn derive(&self, purpose: &str) -> crate::crypto::DerivedKey {
+        crate::crypto::DerivedKey::hkdf(b"tgos/vault/derive", &self.0, purpose.as_bytes())
+    }
+
     fn cipher(&self) -> Aes256Gcm {
         Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&self.0))
     }

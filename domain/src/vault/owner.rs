@@ -13,17 +13,21 @@ use crate::ids::WorkspaceId;
 pub enum KeyOwner {
     Workspace(WorkspaceId),
     Platform,
+    /// The key stored backup codes are hashed under (`identity::backup_codes`): never used to seal.
+    BackupCodes,
 }
 
 const WORKSPACE_PREFIX: &str = "workspace:";
 const PLATFORM: &str = "platform";
+const BACKUP_CODES: &str = "backup-codes";
 
 impl KeyOwner {
-    /// The stable text form: `workspace:<uuid>` (lower-case, hyphenated) or `platform`.
+    /// The stable text form: `workspace:<uuid>` (lower-case, hyphenated), `platform` or `backup-codes`.
     pub fn to_text(&self) -> String {
         match self {
             Self::Workspace(id) => format!("{WORKSPACE_PREFIX}{}", id.as_uuid().hyphenated()),
             Self::Platform => PLATFORM.to_owned(),
+            Self::BackupCodes => BACKUP_CODES.to_owned(),
         }
     }
 }
@@ -36,7 +40,7 @@ impl fmt::Display for KeyOwner {
 
 /// The text was not a key owner's stable form.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("not a key owner: expected `workspace:<uuid>` or `platform`")]
+#[error("not a key owner: expected `workspace:<uuid>`, `platform` or `backup-codes`")]
 pub struct MalformedKeyOwner;
 
 impl FromStr for KeyOwner {
@@ -45,6 +49,9 @@ impl FromStr for KeyOwner {
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         if text == PLATFORM {
             return Ok(Self::Platform);
+        }
+        if text == BACKUP_CODES {
+            return Ok(Self::BackupCodes);
         }
         let uuid = text
             .strip_prefix(WORKSPACE_PREFIX)

@@ -16,7 +16,7 @@ use super::owner::{KeyOwner, KeyVersion};
 use super::payload::{self, Purpose, SealedPayload, SecretPayload};
 use super::ports::{Inserted, KeyRecord, KeyStore};
 use crate::clock::Clock;
-use crate::crypto::MasterKey;
+use crate::crypto::{DerivedKey, MasterKey};
 use crate::error::InternalError;
 use crate::ids::AccountId;
 
@@ -159,6 +159,30 @@ impl Vault {
         }
         Err(VaultError::Internal(InternalError::new(format!(
             "the current data key of {owner} kept changing while it was being created"
+        ))))
+    }
+
+    /// A key for keyed hashing under `purpose`, derived from `owner`'s first data key (created on first use,
+    /// race-safe like a first seal). Only the first version is used, so a hash made under it keeps matching
+    /// across data-key rotations; like every data key it moves to a new master key with [`Self::rewrap_all`],
+    /// so a master-key rotation keeps it too. [`VaultError::KeyDestroyed`] once the owner's keys are destroyed.
+    pub async fn derived_key(&self, owner: KeyOwner, purpose: &str) -> Result<DerivedKey, VaultError> {
+        for _ in 0..CREATE_ATTEMPTS {
+            match self.keys.get(owner, KeyVersion::FIRST).await? {
+                Some(KeyRecord::Live(wrapped)) => {
+                    let key = self.unwrap_checked(&wrapped, owner, KeyVersion::FIRST)?;
+                    return Ok(key.derive(purpose));
+                }
+                Some(KeyRecord::Destroyed { .. }) => return Err(VaultError::KeyDestroyed),
+                None => {
+                    if let Some(key) = self.create(owner, KeyVersion::FIRST).await? {
+                        return Ok(key.derive(purpose));
+                    }
+                }
+            }
+        }
+        Err(VaultError::Internal(InternalError::new(format!(
+            "the first data key of {owner} kept changing while it was being created"
         ))))
     }
 

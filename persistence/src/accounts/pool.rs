@@ -353,6 +353,6 @@ impl<C: Conn> AccountRepository for Repo<C> {
 fn owner_wall(owner: KeyOwner) -> Wall<'static> {
     match owner {
         KeyOwner::Workspace(workspace) => Wall::Workspace(workspace),
-        KeyOwner::Platform => Wall::NoTenant,
+        KeyOwner::Platform | KeyOwner::BackupCodes => Wall::NoTenant,
     }
 }

@@ -307,8 +307,7 @@ backend_tests!(
         }
 
         // A code stored the old way (its unkeyed digest) is keyed at server start and then works, once.
-        let master = std::fs::read_to_string(app.data_dir.path().join("master.key"))?;
-        let key = backup_codes::BackupCodeKey::derive(&tgos_domain::crypto::MasterKey::from_base64(&master)?);
+        let key = backup_codes::BackupCodeKey::load(&app.vault).await?;
         let old = &codes[4];
         let digest = backup_codes::digest(user, old).ok_or_else(|| anyhow::anyhow!("not a code"))?;
         let keyed = key.hash(user, old).ok_or_else(|| anyhow::anyhow!("not a code"))?;
