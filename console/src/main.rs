@@ -5,8 +5,10 @@
 //!
 //! Rules: every command that acts on the service's data (`accounts …`, `keys …`) signs a staff member in first
 //! (password and a second factor, see `session`) and acts as that staff member, so the use cases audit it;
-//! `staff create` (bootstrapping) and `audit verify` (read only) work from the operator's access to the database
-//! and key. Failures print one line to stderr and exit 1; no secret or session string is ever printed.
+//! `staff create` bootstraps the first staff account from the operator's access to the database and key, and
+//! once any staff exists needs a signed-in staff member like the rest; `audit verify` (read only) needs no
+//! sign-in. Failures print one line to stderr and exit 1 (3 when a staff sign-in was needed and not given); no
+//! secret or session string is ever printed.
 
 use std::process::ExitCode;
 
@@ -63,7 +65,11 @@ async fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("tgos-console: {error:#}");
-            ExitCode::FAILURE
+            if error.downcast_ref::<errors::SignInRequired>().is_some() {
+                ExitCode::from(errors::EXIT_SIGN_IN_REQUIRED)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }
