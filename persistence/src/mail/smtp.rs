@@ -99,7 +99,7 @@ mod tests {
 
     #[test]
     fn tls_is_required_unless_plaintext_is_allowed() {
-        let url = |u: &str, allow| transport_url(u, allow).map(|(url, required)| (url, required));
+        let url = |u: &str, allow| transport_url(u, allow);
         assert_eq!(
             url("smtp://u:p@mail.example:587", false).ok(),
             Some(("smtp://u:p@mail.example:587?tls=required".to_owned(), true))
