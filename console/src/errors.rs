@@ -10,3 +10,19 @@ use tgos_domain::DomainError;
 pub fn domain(error: DomainError) -> anyhow::Error {
     anyhow::Error::new(error)
 }
+
+/// The exit status of a command refused because it needs a staff sign-in that was not given (any other
+/// failure exits 1).
+pub const EXIT_SIGN_IN_REQUIRED: u8 = 3;
+
+/// A command that needs a signed-in staff member was run without one.
+#[derive(Debug)]
+pub struct SignInRequired(pub String);
+
+impl std::fmt::Display for SignInRequired {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for SignInRequired {}

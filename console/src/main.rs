@@ -3,10 +3,12 @@
 //! A separate program from the server (it never links `tgos-api`): it opens the same database with the same
 //! master key and calls domain use cases directly. Staff accounts always have two-factor on (policy §9).
 //!
-//! Rules: every command that acts on the service's data (`accounts …`, `keys …`) signs a staff member in first
+//! Rules: every command that acts on the service's data (`accounts …`, `keys …`, `payments …`) signs a staff member in first
 //! (password and a second factor, see `session`) and acts as that staff member, so the use cases audit it;
-//! `staff create` (bootstrapping) and `audit verify` (read only) work from the operator's access to the database
-//! and key. Failures print one line to stderr and exit 1; no secret or session string is ever printed.
+//! `staff create` bootstraps the first staff account from the operator's access to the database and key, and
+//! once any staff exists needs a signed-in staff member like the rest; `audit verify` (read only) needs no
+//! sign-in. Failures print one line to stderr and exit 1 (3 when a staff sign-in was needed and not given); no
+//! secret or session string is ever printed.
 
 use std::process::ExitCode;
 
@@ -17,6 +19,7 @@ mod audit;
 mod context;
 mod errors;
 mod keys;
+mod payments;
 mod prompt;
 mod session;
 mod staff;
@@ -41,6 +44,9 @@ enum Command {
     /// The session vault's data keys (staff sign-in).
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// Payment notifications that did not match their top-up (staff sign-in).
+    #[command(subcommand)]
+    Payments(payments::PaymentsCommand),
     /// Staff accounts.
     #[command(subcommand)]
     Staff(staff::StaffCommand),
@@ -58,12 +64,17 @@ async fn main() -> ExitCode {
         Command::Audit(command) => audit::run(command, &cli.connection).await,
         Command::Accounts(command) => accounts::run(command, &cli.connection).await,
         Command::Keys(command) => keys::run(command, &cli.connection).await,
+        Command::Payments(command) => payments::run(command, &cli.connection).await,
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("tgos-console: {error:#}");
-            ExitCode::FAILURE
+            if error.downcast_ref::<errors::SignInRequired>().is_some() {
+                ExitCode::from(errors::EXIT_SIGN_IN_REQUIRED)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }

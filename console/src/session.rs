@@ -1,5 +1,5 @@
-//! The staff sign-in every console action starts with (all commands but bootstrapping a staff account and
-//! verifying the audit log, which work from the operator's access to the database and key alone).
+//! The staff sign-in every console action starts with (all commands but bootstrapping the first staff account
+//! and verifying the audit log, which work from the operator's access to the database and key alone).
 //!
 //! Rules:
 //! - Login (`--login` or `TGOS_CONSOLE_LOGIN`, else asked), password (always asked: hidden on a terminal, a
@@ -30,6 +30,13 @@ pub struct StaffLogin {
     /// The staff account's email or username; asked for when unset. The password is always asked for.
     #[arg(long = "login", env = "TGOS_CONSOLE_LOGIN")]
     login: Option<String>,
+}
+
+impl StaffLogin {
+    /// Whether a login was given (flag or environment): the operator means to sign in.
+    pub fn given(&self) -> bool {
+        self.login.as_deref().is_some_and(|login| !login.trim().is_empty())
+    }
 }
 
 /// A signed-in staff member, acting through the console.

@@ -1,10 +1,11 @@
 //! `tgos-console staff create` end to end: the real binary, a real database, an authenticator's code.
 
+use tgos_domain::audit::ports::AuditRepository as _;
 use tgos_domain::identity::ports::UserRepository as _;
 use tgos_persistence::{DatabaseSettings, Privileges, connect};
 
 mod common;
-use common::{prepared_data_dir, run_create, totp_code};
+use common::{backup_codes, prepared_data_dir, run_create, totp_code};
 
 async fn stored_user(dir: &std::path::Path) -> anyhow::Result<Option<tgos_domain::identity::records::UserRecord>> {
     let url = format!("sqlite://{}?mode=rw", dir.join("tgos.db").display());
@@ -45,5 +46,114 @@ async fn staff_account_is_created_only_with_a_valid_code_and_has_two_factor_on()
         .ok_or_else(|| anyhow::anyhow!("staff user missing"))?;
     assert!(user.is_staff);
     assert!(user.two_factor_enabled());
+    Ok(())
+}
+
+/// Runs `staff create` for a second account with `args` and the environment `env`, answering `before` first
+/// (the sign-in's prompts), then the new password twice and the authenticator's code. Exit status and
+/// everything printed.
+fn run_second(dir: &std::path::Path, args: &[&str], before: &[String]) -> anyhow::Result<(Option<i32>, String)> {
+    use std::io::{BufRead as _, BufReader, Write as _};
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tgos-console"))
+        .args([
+            "staff",
+            "create",
+            "--email",
+            "second@example.com",
+            "--username",
+            "second",
+        ])
+        .args(args)
+        .env("TGOS_DATA_DIR", dir)
+        .env_remove("DATABASE_URL")
+        .env_remove("TGOS_MASTER_KEY")
+        .env_remove("TGOS_CONSOLE_LOGIN")
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()?;
+    let mut stdin = child.stdin.take().ok_or_else(|| anyhow::anyhow!("no stdin"))?;
+    // The command may stop reading early (a refusal); a closed pipe is not the test's failure.
+    let mut answer = |line: &str| {
+        let _closed = writeln!(stdin, "{line}");
+    };
+    for line in before {
+        answer(line);
+    }
+    answer("another long passphrase");
+    answer("another long passphrase");
+    let stderr = child.stderr.take().ok_or_else(|| anyhow::anyhow!("no stderr"))?;
+    let mut transcript = String::new();
+    for line in BufReader::new(stderr).lines() {
+        let line = line?;
+        transcript.push_str(&line);
+        transcript.push('\n');
+        if let Some(secret) = line.trim().strip_prefix("secret:") {
+            answer(&totp_code(secret.trim())?);
+        }
+    }
+    drop(stdin);
+    Ok((child.wait()?.code(), transcript))
+}
+
+#[tokio::test]
+async fn a_second_staff_account_needs_a_signed_in_staff_member() -> anyhow::Result<()> {
+    let dir = prepared_data_dir().await?;
+    let (ok, transcript) = run_create(dir.path(), totp_code)?;
+    assert!(ok, "the first staff account is the bootstrap: {transcript}");
+    let codes = backup_codes(&transcript);
+
+    let (status, transcript) = run_second(dir.path(), &[], &[])?;
+    assert_eq!(status, Some(3), "a distinct exit status: {transcript}");
+    assert!(transcript.contains("a staff account already exists"), "{transcript}");
+    assert!(transcript.contains("--login"), "it says how: {transcript}");
+    assert!(
+        !transcript.contains("otpauth://"),
+        "refused before any enrollment: {transcript}"
+    );
+
+    // A wrong password at the sign-in creates nothing.
+    let (status, transcript) = run_second(
+        dir.path(),
+        &["--login", "root"],
+        &["not the password".to_owned(), codes[0].clone()],
+    )?;
+    assert_eq!(status, Some(1), "{transcript}");
+
+    let (status, transcript) = run_second(
+        dir.path(),
+        &["--login", "root"],
+        &["a long staff passphrase".to_owned(), codes[1].clone()],
+    )?;
+    assert_eq!(status, Some(0), "{transcript}");
+    assert!(transcript.contains("Created staff account second"), "{transcript}");
+
+    let url = format!("sqlite://{}?mode=rw", dir.path().join("tgos.db").display());
+    let store = connect(&DatabaseSettings {
+        url,
+        max_connections: 1,
+        privileges: Privileges::Owner,
+    })
+    .await?;
+    let root = store
+        .find_user_by_login("root")
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("root missing"))?;
+    let second = store
+        .find_user_by_login("second")
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the second staff account was not stored"))?;
+    assert!(second.is_staff && second.two_factor_enabled());
+    let (entries, _) = store.chain_entries("platform").await?;
+    let created = entries
+        .iter()
+        .find(|e| e.action == "staff.created" && e.target_id.as_deref() == Some(second.id.to_string().as_str()))
+        .ok_or_else(|| anyhow::anyhow!("no audit entry for the second account: {entries:?}"))?;
+    assert_eq!(
+        created.actor.id.as_deref(),
+        Some(root.id.to_string().as_str()),
+        "audited as root"
+    );
     Ok(())
 }

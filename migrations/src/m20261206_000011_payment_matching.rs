@@ -3,8 +3,9 @@
 //! Rules:
 //! - `payment_discrepancies`: a provider's signed notification that does not match its top-up (another
 //!   checkout, amount or currency) credits nothing and is kept here for staff, once per provider event
-//!   (`(provider, event_id)` is unique). Platform data, not a tenant's: no row-level security; the
-//!   application role may only SELECT and INSERT.
+//!   (`(provider, event_id)` is unique). Platform data, not a tenant's: on PostgreSQL forced row-level
+//!   security shows it only to a transaction behind no tenant's wall; the application role may only SELECT
+//!   and INSERT.
 //! - `payment_references`: the provider's id of a completed payment (a Stripe PaymentIntent) and the top-up
 //!   it paid, recorded when the payment is credited. A later refund or dispute names only the payment, so
 //!   this is how it finds its top-up; `(provider, payment_ref)` is unique. Platform data like the above.
@@ -66,6 +67,17 @@ ALTER TABLE wallet_balances_next RENAME TO wallet_balances;
 
 const POSTGRES_UP: &str = r#"
 GRANT SELECT, INSERT ON payment_discrepancies, payment_references TO tgos_app;
+
+-- Platform records that name a workspace: forced row-level security lets only a transaction behind no
+-- tenant's wall (a provider notification, the staff console) see or write them, never a tenant's request.
+ALTER TABLE payment_discrepancies ENABLE ROW LEVEL SECURITY;
+ALTER TABLE payment_discrepancies FORCE ROW LEVEL SECURITY;
+CREATE POLICY platform ON payment_discrepancies
+    USING (tgos_wall('workspace_id') IS NULL) WITH CHECK (tgos_wall('workspace_id') IS NULL);
+ALTER TABLE payment_references ENABLE ROW LEVEL SECURITY;
+ALTER TABLE payment_references FORCE ROW LEVEL SECURITY;
+CREATE POLICY platform ON payment_references
+    USING (tgos_wall('workspace_id') IS NULL) WITH CHECK (tgos_wall('workspace_id') IS NULL);
 ALTER TABLE wallet_balances DROP CONSTRAINT IF EXISTS wallet_balances_balance_minor_check;
 "#;
 

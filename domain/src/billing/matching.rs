@@ -16,8 +16,10 @@ use serde_json::{Value, json};
 
 use super::money::Money;
 use super::top_up::{PaymentEvent, Provider, TopUpRecord};
-use crate::error::DomainError;
+use crate::error::{DomainError, DomainResult};
+use crate::identity::Principal;
 use crate::ids::{DiscrepancyId, TopUpId, WorkspaceId};
+use crate::store::Store;
 
 /// Why a notification does not match its top-up.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,6 +99,16 @@ pub struct PaymentDiscrepancy {
     pub reason: String,
     pub details: Value,
     pub created_at: DateTime<Utc>,
+}
+
+/// The newest `limit` discrepancies (at most 500), for a staff member only.
+pub async fn discrepancies_for_staff(
+    store: &dyn Store,
+    principal: &Principal,
+    limit: u64,
+) -> DomainResult<Vec<PaymentDiscrepancy>> {
+    principal.require_staff()?;
+    Ok(store.list_discrepancies(limit.clamp(1, 500)).await?)
 }
 
 /// The refusal of a charge of `cost` for `what` (e.g. "this rental") against a wallet holding `balance`.

@@ -22,6 +22,8 @@ pub trait UserRepository: Send + Sync {
     async fn find_user(&self, id: UserId) -> StoreResult<Option<UserRecord>>;
     /// By email key or username key.
     async fn find_user_by_login(&self, login_key: &str) -> StoreResult<Option<UserRecord>>;
+    /// How many staff accounts exist.
+    async fn count_staff(&self) -> StoreResult<u64>;
     async fn set_password_hash(&self, id: UserId, password_hash: &str) -> StoreResult<()>;
     async fn set_pending_totp(&self, id: UserId, sealed: Option<&[u8]>) -> StoreResult<()>;
     /// Turns two-factor on with the given secret and first accepted step; clears any pending enrollment.

@@ -85,6 +85,14 @@ impl<C: Conn> UserRepository for Repo<C> {
         Ok(row.map(to_record))
     }
 
+    async fn count_staff(&self) -> StoreResult<u64> {
+        users::Entity::find()
+            .filter(users::Column::IsStaff.eq(true))
+            .count(&self.0)
+            .await
+            .store()
+    }
+
     async fn set_password_hash(&self, id: UserId, password_hash: &str) -> StoreResult<()> {
         let row = users::ActiveModel {
             password_hash: Set(password_hash.to_owned()),

@@ -42,7 +42,8 @@ async fn set_tenant(db: &impl sea_orm::ConnectionTrait, workspace: &str) -> anyh
 }
 
 /// Tables with forced row-level security: the tenant tables above, billing's (exercised by the billing tests
-/// through the same walls), the account pool's (below), and the inbox's (exercised by the inbox tests).
+/// through the same walls), the account pool's (below), the inbox's (exercised by the inbox tests), and the
+/// payment matching records.
 const WALLED_TABLES: usize = TENANT_TABLES.len()
     + [
         "top_ups",
@@ -59,6 +60,9 @@ const WALLED_TABLES: usize = TENANT_TABLES.len()
         "account_health",
         "account_counters",
         "account_counter_peers",
+        // Platform records naming a workspace: visible only behind no tenant's wall (payment matching tests).
+        "payment_discrepancies",
+        "payment_references",
     ]
     .len();
 

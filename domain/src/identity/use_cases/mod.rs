@@ -13,5 +13,5 @@ pub mod totp_enrollment;
 
 pub use sign_in::SignInOutcome;
 pub use sign_up::SignUpInput;
-pub use staff::NewStaff;
+pub use staff::{NewStaff, STAFF_EXIST, StaffCreator};
 pub use totp_enrollment::TotpEnrollment;
