@@ -1,4 +1,5 @@
-//! Keys derived from the master key, one per purpose (HKDF-SHA-256, RFC 5869).
+//! Keys derived from a root key (the master key, or one of the vault's data keys), one per purpose
+//! (HKDF-SHA-256, RFC 5869).
 //!
 //! Rule: a purpose label names what a derived key is for (`tgos/backup-codes/v1`); two purposes never share a
 //! key, and a derived key says nothing about the master key or about another purpose's key. Derived keys are

@@ -12,10 +12,6 @@
 //! like every data key and every issued code keeps working. Codes stored before keyed hashing hold the bare digest;
 //! the server wraps each under the key at start ([`BackupCodeKey::wrap_digest`]), which gives exactly what
 //! hashing the code would, so no issued code stops working.
-//!
-//! A master-key rotation changes this key, and a keyed hash cannot be moved to the new one: backup codes
-//! issued before a rotation stop matching afterwards (their owners sign in with the authenticator and
-//! regenerate them).
 
 use rand::Rng as _;
 use sha2::{Digest as _, Sha256};

@@ -71,7 +71,7 @@ pub struct IdentityService {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) hasher: Arc<dyn PasswordHasher>,
     pub(crate) master_key: Arc<MasterKey>,
-    /// Backup codes are stored hashed under this key (derived from the master key).
+    /// Backup codes are stored hashed under this key (derived from the vault's `backup-codes` data key).
     pub(crate) backup_code_key: BackupCodeKey,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) config: IdentityConfig,
