@@ -23,6 +23,7 @@ async fn staff_list_payment_discrepancies_after_signing_in() -> anyhow::Result<(
     let url = format!("sqlite://{}?mode=rw", dir.path().join("tgos.db").display());
     let store = connect(&DatabaseSettings {
         url,
+        owner_url: None,
         max_connections: 1,
         privileges: Privileges::Owner,
     })

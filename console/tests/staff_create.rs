@@ -132,6 +132,7 @@ async fn a_second_staff_account_needs_a_signed_in_staff_member() -> anyhow::Resu
     let url = format!("sqlite://{}?mode=rw", dir.path().join("tgos.db").display());
     let store = connect(&DatabaseSettings {
         url,
+        owner_url: None,
         max_connections: 1,
         privileges: Privileges::Owner,
     })

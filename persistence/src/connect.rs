@@ -78,6 +78,7 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<SeaStore, DbErr> {
     let owner = Database::connect(options(
         &DatabaseSettings {
             url: owner_url,
+            owner_url: None,
             ..settings.clone()
         },
         1,
