@@ -10,9 +10,9 @@ use tgos_domain::accounts::pool::{AccountsConfig, AccountsService};
 use tgos_domain::clock::{Clock, SystemClock};
 use tgos_domain::crypto::password_hasher::HashingLimits;
 use tgos_domain::crypto::{Argon2Pool, MasterKey};
+use tgos_domain::identity::backup_codes::BackupCodeKey;
 use tgos_domain::identity::{IdentityConfig, IdentityService};
 use tgos_domain::store::Store;
-use tgos_domain::identity::backup_codes::BackupCodeKey;
 use tgos_domain::vault::{KeyStore, MasterKeyRotation, Vault, VaultError};
 use tgos_persistence::{DatabaseSettings, Privileges, connect, key_file};
 
@@ -48,6 +48,9 @@ pub struct Connection {
     /// The master key the console runs with (the current one), and where it came from.
     pub master_key: Arc<MasterKey>,
     pub key_source: KeySource,
+    backup_codes_open: bool,
+    keys: Arc<dyn KeyStore>,
+    clock: Arc<dyn Clock>,
 }
 
 impl Connection {
@@ -88,18 +91,13 @@ impl Connection {
         let store: Arc<dyn Store> = store;
         let master_key = Arc::new(master_key);
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let vault = Vault::new(keys, Arc::clone(&master_key), Arc::clone(&clock));
-        // Under a master key that wraps nothing the backup-code key does not open: backup codes then match
-        // nothing (sign-in needs a TOTP code), and the commands that check the key say why.
-        let backup_code_key = match BackupCodeKey::load(&vault).await {
-            Ok(key) => key,
-            Err(VaultError::DataKeyUnwrapFailed) => {
-                eprintln!(
-                    "warning: this master key opens none of the database's data keys: it is neither the current \
-                     master key nor the new one of a rotation, so backup codes cannot sign in"
-                );
-                BackupCodeKey::unusable()
-            }
+        let vault = Vault::new(Arc::clone(&keys), Arc::clone(&master_key), Arc::clone(&clock));
+        // Under a master key that does not unwrap it (a wrong key, or the old one after an interrupted
+        // rotation) the backup-code key does not open: backup codes then match nothing until
+        // `backup_codes_under` finds the key that does, and a staff sign-in says so.
+        let (backup_code_key, backup_codes_open) = match BackupCodeKey::load(&vault).await {
+            Ok(key) => (key, true),
+            Err(VaultError::DataKeyUnwrapFailed) => (BackupCodeKey::unusable(), false),
             Err(error) => return Err(anyhow::anyhow!("cannot load the backup-code key: {error}")),
         };
         let identity = IdentityService::new(
@@ -111,7 +109,7 @@ impl Connection {
             IdentityConfig::default(),
         );
         let master_rotation = MasterKeyRotation::new(Arc::clone(&store), vault.clone(), Arc::clone(&clock));
-        let accounts = AccountsService::new(Arc::clone(&store), vault, clock, AccountsConfig::default());
+        let accounts = AccountsService::new(Arc::clone(&store), vault, Arc::clone(&clock), AccountsConfig::default());
         Ok(Self {
             identity,
             accounts,
@@ -119,7 +117,32 @@ impl Connection {
             store,
             master_key,
             key_source,
+            backup_codes_open,
+            keys,
+            clock,
         })
+    }
+
+    /// Checks backup codes under the key `master` unwraps, when the console's own master key did not open it:
+    /// during a master-key rotation an interrupted earlier run may have re-wrapped it under the new key already.
+    pub async fn backup_codes_under(&mut self, master: &MasterKey) {
+        if self.backup_codes_open {
+            return;
+        }
+        let vault = Vault::new(
+            Arc::clone(&self.keys),
+            Arc::new(master.clone()),
+            Arc::clone(&self.clock),
+        );
+        if let Ok(key) = BackupCodeKey::load(&vault).await {
+            self.identity = self.identity.clone().with_backup_code_key(key);
+            self.backup_codes_open = true;
+        }
+    }
+
+    /// Whether backup codes can sign in: the backup-code key opened under a master key the console holds.
+    pub fn backup_codes_open(&self) -> bool {
+        self.backup_codes_open
     }
 }
 

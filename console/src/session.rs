@@ -50,6 +50,12 @@ impl StaffSession {
     /// Asks for the credentials and signs in; refuses anyone but staff with two-factor on.
     pub async fn sign_in(console: &Connection, who: &StaffLogin) -> anyhow::Result<Self> {
         let client = ClientInfo::new(None, Some(concat!("tgos-console/", env!("CARGO_PKG_VERSION"))));
+        if !console.backup_codes_open() {
+            eprintln!(
+                "warning: this master key opens none of the database's data keys: it is neither the current master \
+                 key nor the new one of a rotation, so backup codes cannot sign in"
+            );
+        }
         let login = match &who.login {
             Some(login) => login.clone(),
             None => prompt::line("Login: ")?,

@@ -97,13 +97,17 @@ async fn rotating_the_master_key_moves_every_data_key_and_totp_secret_and_switch
     let old_key = read_key(&key_file)?;
     let db = database(dir.path()).await?;
     let (keys_before, totp_before) = (column(&db, WRAPPED_KEYS).await?, column(&db, TOTP_SECRETS).await?);
-    assert_eq!(keys_before.len(), 1, "the import made the platform's data key");
+    assert_eq!(
+        keys_before.len(),
+        2,
+        "the import made the platform's data key, staff creation the backup-code key"
+    );
 
     let run = rotate_master(dir.path(), &new_file, true, &codes[1])?;
     assert!(run.ok, "{}", run.everything());
     assert!(run.stderr.contains("stop every tgos server"), "{}", run.stderr);
     assert!(
-        run.stdout.contains("re-wrapped 1 data keys (0 already"),
+        run.stdout.contains("re-wrapped 2 data keys (0 already"),
         "{}",
         run.stdout
     );
@@ -132,15 +136,18 @@ async fn rotating_the_master_key_moves_every_data_key_and_totp_secret_and_switch
     }
 
     let (keys_after, totp_after) = (column(&db, WRAPPED_KEYS).await?, column(&db, TOTP_SECRETS).await?);
-    assert_eq!(keys_after.len(), 1);
-    assert_ne!(keys_after, keys_before, "the data key was re-wrapped");
+    assert_eq!(keys_after.len(), 2);
+    assert!(
+        keys_after.iter().all(|key| !keys_before.contains(key)),
+        "every data key was re-wrapped"
+    );
     assert_ne!(totp_after, totp_before, "the TOTP secret was re-sealed");
     assert_eq!(
         count(
             &db,
             "SELECT COUNT(*) FROM audit_log WHERE action = 'keys.master_rotated' AND chain = 'platform' \
              AND actor_kind = 'STAFF' AND actor_name = 'root' AND target_type = 'MASTER_KEY' \
-             AND metadata LIKE '%\"dataKeysRewrapped\":1%' AND metadata LIKE '%\"totpResealed\":1%' \
+             AND metadata LIKE '%\"dataKeysRewrapped\":2%' AND metadata LIKE '%\"totpResealed\":1%' \
              AND metadata LIKE '%\"complete\":true%'"
         )
         .await?,
@@ -195,7 +202,9 @@ async fn a_wrong_current_key_changes_nothing() -> anyhow::Result<()> {
     let db = database(dir.path()).await?;
     let (keys_before, totp_before) = (column(&db, WRAPPED_KEYS).await?, column(&db, TOTP_SECRETS).await?);
 
-    // The console runs with a key that wraps nothing (a backup code signs in: it is not sealed).
+    // The console runs with a key that wraps nothing. Nobody can sign in under it: the TOTP secret is sealed under
+    // the master key, and the backup-code key is a data key it does not unwrap, so the refusal comes at sign-in,
+    // naming the key as the cause, before the rotation could look at anything.
     let wrong = MasterKey::generate().to_base64();
     let run = rotate_master_with(dir.path(), &new_file, true, &codes[1], &[("TGOS_MASTER_KEY", &wrong)])?;
     assert!(!run.ok, "{}", run.everything());
@@ -204,7 +213,7 @@ async fn a_wrong_current_key_changes_nothing() -> anyhow::Result<()> {
         "{}",
         run.stderr
     );
-    assert!(run.stderr.contains("Nothing was changed"), "{}", run.stderr);
+    assert!(run.stderr.contains("sign-in refused"), "{}", run.stderr);
     assert!(!run.everything().contains(&wrong));
 
     assert_eq!(column(&db, WRAPPED_KEYS).await?, keys_before);
@@ -212,9 +221,10 @@ async fn a_wrong_current_key_changes_nothing() -> anyhow::Result<()> {
     assert_eq!(read_key(&key_file)?, old_key);
     assert!(!dir.path().join("master.key.old").exists());
     assert_eq!(count(&db, MASTER_ROTATED).await?, 0, "a refusal writes nothing");
+    assert!(!new_file.exists(), "refused at sign-in, before a new key was generated");
 
-    // The right key then rotates to the key already in the file (no --generate).
-    let run = rotate_master(dir.path(), &new_file, false, &codes[2])?;
+    // The right key then rotates to a fresh key.
+    let run = rotate_master(dir.path(), &new_file, true, &codes[2])?;
     assert!(run.ok, "{}", run.everything());
     assert_eq!(read_key(&key_file)?, read_key(&new_file)?);
     let run = run_console(dir.path(), &["keys", "rotate", "--platform"], &staff_answers(&codes[3]))?;
@@ -246,7 +256,7 @@ async fn with_tgos_master_key_the_operator_switches_it_and_a_second_run_finds_ev
     let again = rotate_master_with(dir.path(), &new_file, false, &codes[2], &from_env)?;
     assert!(again.ok, "{}", again.everything());
     assert!(
-        again.stdout.contains("re-wrapped 0 data keys (1 already"),
+        again.stdout.contains("re-wrapped 0 data keys (2 already"),
         "{}",
         again.stdout
     );

@@ -48,8 +48,11 @@ pub struct RotateMasterArgs {
 
 pub async fn run(args: RotateMasterArgs, connection: &ConnectionArgs) -> anyhow::Result<()> {
     eprintln!("{SERVERS_STOPPED}");
-    let console = Connection::open(connection).await?;
+    let mut console = Connection::open(connection).await?;
     let prepared = prepare(&args, &console, &connection.data_dir)?;
+    if let Some(new) = &prepared {
+        console.backup_codes_under(new).await;
+    }
     let staff = StaffSession::sign_in(&console, &args.staff).await?;
     let outcome = rotate(&console, &staff, &args.new_key_file, prepared).await;
     staff.end(&console, outcome).await

@@ -17,8 +17,8 @@ use rand::Rng as _;
 use sha2::{Digest as _, Sha256};
 
 use crate::crypto::DerivedKey;
-use crate::vault::{KeyOwner, Vault, VaultError};
 use crate::ids::UserId;
+use crate::vault::{KeyOwner, Vault, VaultError};
 
 /// The purpose label of the backup-code key. Changing it makes every stored code fail.
 const PURPOSE: &str = "tgos/backup-codes/v1";

@@ -112,6 +112,13 @@ impl IdentityService {
         }
     }
 
+    /// Checks backup codes under `key` instead (the console, when only a rotation's new master key opens it).
+    #[must_use]
+    pub fn with_backup_code_key(mut self, key: BackupCodeKey) -> Self {
+        self.backup_code_key = key;
+        self
+    }
+
     /// Signals session revocations here, so open subscriptions re-check at once.
     #[must_use]
     pub fn with_access_signals(mut self, access: AccessSignals) -> Self {

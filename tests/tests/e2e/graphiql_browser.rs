@@ -263,7 +263,10 @@ async fn graphiql_shows_the_editor_and_the_docs_and_runs_a_query_in_chromium() -
                 .await?;
             let result: Value = serde_json::from_str(&result).with_context(|| format!("result is JSON: {result}"))?;
             assert_eq!(result["data"], json!({ "__typename": "Query" }), "{result}");
-            assert!(result["extensions"]["cost"].is_number(), "every response says its cost: {result}");
+            assert!(
+                result["extensions"]["cost"].is_number(),
+                "every response says its cost: {result}"
+            );
 
             // Nothing was refused by the page's policy nor failed to load (but the browser's own guess at a
             // favicon, which the server does not have).

@@ -102,6 +102,41 @@ async fn populated_workspace(app: &TestApp, owner: &str, name: &str) -> anyhow::
     Ok(workspace)
 }
 
+/// Two accounts on offer; workspace "Renter" (with credit) rents one of them for a day, "Bystander" (same owner)
+/// rents nothing.
+struct Rented {
+    renter: String,
+    bystander: String,
+    account: String,
+    lease: String,
+}
+
+async fn rent_one_of_two(app: &TestApp) -> anyhow::Result<Rented> {
+    app.stock_pool(2, 500).await?;
+    let owner = app.sign_up("olive").await?;
+    let renter = app.create_workspace(&owner, "Renter").await?;
+    let bystander = app.create_workspace(&owner, "Bystander").await?;
+    app.credit_wallet(&owner, &renter, 10_000).await?;
+    let offers = app
+        .gql(Some(&owner), "{ accountOffers { edges { node { id } } } }", json!({}))
+        .await?;
+    let account = offers.str_at("/data/accountOffers/edges/0/node/id")?;
+    let rented = app
+        .gql(
+            Some(&owner),
+            "mutation($w: ID!, $o: ID!) { rentAccount(workspaceId: $w, offerId: $o, days: 1) { id } }",
+            json!({ "w": renter, "o": account }),
+        )
+        .await?;
+    let lease = rented.str_at("/data/rentAccount/id")?;
+    Ok(Rented {
+        renter,
+        bystander,
+        account,
+        lease,
+    })
+}
+
 async fn pid(db: &DatabaseConnection) -> anyhow::Result<i64> {
     count(db, "SELECT pg_backend_pid()::bigint").await
 }
@@ -263,23 +298,12 @@ postgres_tests!(
 postgres_tests!(
     a_leased_account_is_walled_off_and_offers_change_only_by_renting,
     |app| {
-        app.stock_pool(2, 500).await?;
-        let owner = app.sign_up("olive").await?;
-        let renter = app.create_workspace(&owner, "Renter").await?;
-        let bystander = app.create_workspace(&owner, "Bystander").await?;
-        app.credit_wallet(&owner, &renter, 10_000).await?;
-        let offers = app
-            .gql(Some(&owner), "{ accountOffers { edges { node { id } } } }", json!({}))
-            .await?;
-        let account = offers.str_at("/data/accountOffers/edges/0/node/id")?;
-        let rented = app
-            .gql(
-                Some(&owner),
-                "mutation($w: ID!, $o: ID!) { rentAccount(workspaceId: $w, offerId: $o, days: 1) { id } }",
-                json!({ "w": renter, "o": account }),
-            )
-            .await?;
-        let lease = rented.str_at("/data/rentAccount/id")?;
+        let Rented {
+            renter,
+            bystander,
+            lease,
+            ..
+        } = rent_one_of_two(&app).await?;
         let server = app.server_pool().await?;
         let accounts = "SELECT count(*) FROM telegram_accounts";
         let leases = "SELECT count(*) FROM leases";
@@ -477,23 +501,12 @@ postgres_tests!(account_health_and_counters_are_walled_by_holder, |app| {
     use tgos_domain::accounts::health::{DailyCounters, HealthObservation, HealthSignal};
     use tgos_domain::ids::{AccountId, WorkspaceId};
 
-    app.stock_pool(2, 500).await?;
-    let owner = app.sign_up("olive").await?;
-    let renter = app.create_workspace(&owner, "Renter").await?;
-    let bystander = app.create_workspace(&owner, "Bystander").await?;
-    app.credit_wallet(&owner, &renter, 10_000).await?;
-    let offers = app
-        .gql(Some(&owner), "{ accountOffers { edges { node { id } } } }", json!({}))
-        .await?;
-    let account = offers.str_at("/data/accountOffers/edges/0/node/id")?;
-    let rented = app
-        .gql(
-            Some(&owner),
-            "mutation($w: ID!, $o: ID!) { rentAccount(workspaceId: $w, offerId: $o, days: 1) { id } }",
-            json!({ "w": renter, "o": account }),
-        )
-        .await?;
-    assert!(rented.is_ok(), "{:?}", rented.body);
+    let Rented {
+        renter,
+        bystander,
+        account,
+        ..
+    } = rent_one_of_two(&app).await?;
     let account_id = AccountId::from_uuid(account.parse()?);
     app.accounts
         .record_health(
