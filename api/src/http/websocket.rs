@@ -63,11 +63,12 @@ impl Refusal {
         Self(code, reason.to_owned())
     }
 
-    /// An API key over its request limit (graphql-transport-ws's "too many requests").
+    /// A caller (key, user or anonymous network) over its request budget (graphql-transport-ws's "too many
+    /// requests").
     fn over_limit(retry_after: u64) -> Self {
         Self(
             4429,
-            format!("Too many requests: this API key is over its request limit; retry in {retry_after} s"),
+            format!("Too many requests: over the request budget; retry in {retry_after} s"),
         )
     }
 }
