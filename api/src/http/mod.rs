@@ -6,12 +6,12 @@ pub mod graphiql;
 pub mod graphql;
 pub mod headers;
 pub mod health;
-pub mod key_limiter;
 pub mod metrics;
 pub mod recheck;
 pub mod request_budget;
 pub mod webhooks;
 pub mod websocket;
+pub mod window_limiter;
 
 use poem::http::HeaderMap;
 use poem::middleware::CatchPanic;

@@ -11,15 +11,13 @@
 //!   and `RateLimit-Reset` (IETF httpapi rate-limit headers draft).
 //! - Counted in this process ([`WindowLimiter`]); with several replicas each counts its own share.
 
-use std::net::{IpAddr, Ipv6Addr};
-
 use poem::http::HeaderMap;
 use poem::http::header::{HeaderName, HeaderValue};
 use tgos_domain::identity::Principal;
 use tgos_domain::ids::{ApiKeyId, UserId};
-use tgos_domain::request::ClientInfo;
+use tgos_domain::request::{ClientInfo, LimitedNetwork};
 
-use super::key_limiter::{Taken, WindowLimiter};
+use super::window_limiter::{Taken, WindowLimiter};
 use crate::graphql::context::Caller;
 
 /// Whose budget a request counts against.
@@ -27,8 +25,8 @@ use crate::graphql::context::Caller;
 pub enum Budgeted {
     Key(ApiKeyId),
     User(UserId),
-    /// An anonymous caller, by address (an IPv6 address with its last 64 bits cleared).
-    Address(IpAddr),
+    /// An anonymous caller, by address (an IPv6 address by its /64, as every per-address limit counts).
+    Address(LimitedNetwork),
 }
 
 impl Budgeted {
@@ -37,7 +35,7 @@ impl Budgeted {
         match caller.0.as_ref().map(|auth| &auth.principal) {
             Some(Principal::ApiKey { key_id, .. }) => Some(Self::Key(*key_id)),
             Some(Principal::User { user_id, .. }) => Some(Self::User(*user_id)),
-            None => client.ip.map(|ip| Self::Address(network_of(ip))),
+            None => client.ip.map(|ip| Self::Address(LimitedNetwork::of(ip))),
         }
     }
 
@@ -51,26 +49,12 @@ impl Budgeted {
     }
 }
 
-/// An IPv4 address itself; an IPv6 address's /64 (an IPv4-mapped one as IPv4).
-fn network_of(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V4(_) => ip,
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => {
-                let [a, b, c, d, ..] = v6.segments();
-                IpAddr::V6(Ipv6Addr::new(a, b, c, d, 0, 0, 0, 0))
-            }
-        },
-    }
-}
-
 /// Per-minute request budgets of keys, users and addresses.
 #[derive(Debug)]
 pub struct RequestBudget {
     keys: WindowLimiter<ApiKeyId>,
     users: WindowLimiter<UserId>,
-    addresses: WindowLimiter<IpAddr>,
+    addresses: WindowLimiter<LimitedNetwork>,
 }
 
 /// One request counted (or refused) against a budget.
@@ -145,13 +129,14 @@ impl RequestBudget {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::net::IpAddr;
 
     #[test]
     fn each_kind_of_caller_has_its_own_budget() {
         let budget = RequestBudget::new(1, 2, 3);
         let key = Budgeted::Key(ApiKeyId::generate());
         let user = Budgeted::User(UserId::generate());
-        let address = Budgeted::Address(IpAddr::from([192, 0, 2, 1]));
+        let address = Budgeted::Address(LimitedNetwork::of(IpAddr::from([192, 0, 2, 1])));
         assert!(budget.check(key).is_ok());
         assert!(budget.check(key).is_err());
         assert!((0..2).all(|_| budget.check(user).is_ok()));
@@ -167,10 +152,13 @@ mod tests {
         let one: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap_or(IpAddr::from([0; 4]));
         let other: IpAddr = "2001:db8:1:2:bbbb::9".parse().unwrap_or(IpAddr::from([0; 4]));
         let elsewhere: IpAddr = "2001:db8:1:3::1".parse().unwrap_or(IpAddr::from([0; 4]));
-        assert_eq!(network_of(one), network_of(other));
-        assert_ne!(network_of(one), network_of(elsewhere));
+        assert_eq!(LimitedNetwork::of(one), LimitedNetwork::of(other));
+        assert_ne!(LimitedNetwork::of(one), LimitedNetwork::of(elsewhere));
         let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap_or(IpAddr::from([0; 4]));
-        assert_eq!(network_of(mapped), IpAddr::from([192, 0, 2, 7]));
+        assert_eq!(
+            LimitedNetwork::of(mapped),
+            LimitedNetwork::of(IpAddr::from([192, 0, 2, 7]))
+        );
     }
 
     #[test]

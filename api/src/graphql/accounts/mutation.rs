@@ -14,7 +14,7 @@ use crate::graphql::context::{client, principal};
 use crate::graphql::errors::ApiResult;
 use crate::graphql::ids::workspace_id;
 use crate::graphql::{guards::SignedIn, service};
-use crate::http::key_limiter::WindowLimiter;
+use crate::http::window_limiter::WindowLimiter;
 
 #[derive(Debug, Default)]
 pub struct AccountsMutation;

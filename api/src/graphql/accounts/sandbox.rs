@@ -12,7 +12,7 @@ use tgos_telegram::sandbox::{SandboxError, SandboxFault as NetworkFault, Sandbox
 use crate::graphql::context::principal;
 use crate::graphql::errors::{ApiError, ApiResult};
 use crate::graphql::{guards::SignedIn, service};
-use crate::http::key_limiter::WindowLimiter;
+use crate::http::window_limiter::WindowLimiter;
 
 /// How the simulated Telegram should refuse an account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]

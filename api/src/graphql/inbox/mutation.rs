@@ -12,7 +12,7 @@ use super::types::{Dialog, Message};
 use crate::graphql::context::{client, principal};
 use crate::graphql::errors::ApiResult;
 use crate::graphql::{guards::SignedIn, service};
-use crate::http::key_limiter::WindowLimiter;
+use crate::http::window_limiter::WindowLimiter;
 
 /// Sends one account makes per minute through the API, and marks of one dialog as read: each is stored and
 /// audited, so both are bounded (Telegram's own limits come on top, through the account's health).

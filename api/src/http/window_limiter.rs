@@ -1,5 +1,6 @@
-//! Per-minute limits counted in this process: requests per API key, and anything else counted per key of
-//! some kind (the sandbox's scripted messages per account).
+//! Per-minute limits counted in this process, per key of some kind: the request budgets of keys, users and
+//! addresses (`http::request_budget`), and the per-account and per-dialog budgets of the inbox, health actions
+//! and the sandbox.
 //!
 //! A fixed one-minute window per key; memory stays bounded because windows older than a minute are dropped
 //! whenever the table grows past [`PRUNE_ABOVE`] keys. With several replicas each counts its own share.
@@ -8,8 +9,6 @@ use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
-
-use tgos_domain::ids::ApiKeyId;
 
 const WINDOW: Duration = Duration::from_secs(60);
 const PRUNE_ABOVE: usize = 10_000;
@@ -20,9 +19,6 @@ pub struct WindowLimiter<K> {
     per_minute: u32,
     windows: Mutex<HashMap<K, (Instant, u32)>>,
 }
-
-/// Requests per API key.
-pub type KeyLimiter = WindowLimiter<ApiKeyId>;
 
 impl<K: Hash + Eq> WindowLimiter<K> {
     pub fn new(per_minute: u32) -> Self {
@@ -86,10 +82,11 @@ pub struct Taken {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tgos_domain::ids::ApiKeyId;
 
     #[test]
     fn allows_the_limit_then_refuses_with_a_wait() {
-        let limiter = KeyLimiter::new(3);
+        let limiter = WindowLimiter::<ApiKeyId>::new(3);
         let key = ApiKeyId::generate();
         assert!((0..3).all(|_| limiter.check(key).is_ok()));
         let wait = limiter.check(key).err().unwrap_or(0);
