@@ -9,6 +9,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod automation;
 pub mod billing;
 pub mod clock;
 pub mod crypto;
