@@ -25,5 +25,6 @@ pub mod store;
 pub mod tenancy;
 pub mod text;
 pub mod vault;
+pub mod webhooks;
 
 pub use error::{DomainError, FieldError};
