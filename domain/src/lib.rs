@@ -24,5 +24,6 @@ pub mod store;
 pub mod tenancy;
 pub mod text;
 pub mod vault;
+pub mod webhooks;
 
 pub use error::{DomainError, FieldError};
