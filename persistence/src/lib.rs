@@ -30,6 +30,7 @@ mod repo;
 mod tenancy;
 mod tenant;
 mod wall;
+pub mod webhooks;
 
 pub use connect::{DatabaseSettings, Privileges, connect};
 pub use repo::{Repo, SeaStore};

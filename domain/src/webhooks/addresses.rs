@@ -43,15 +43,27 @@ const IPV4_REFUSED: &[(Ipv4Addr, u8, &str)] = &[
 const IPV6_REFUSED: &[(Ipv6Addr, u8, &str)] = &[
     (Ipv6Addr::UNSPECIFIED, 128, "unspecified"),
     (Ipv6Addr::LOCALHOST, 128, "loopback"),
-    (Ipv6Addr::new(0, 0, 0, 0, 0, 0, 0, 0), 96, "IPv4-compatible (deprecated)"),
+    (
+        Ipv6Addr::new(0, 0, 0, 0, 0, 0, 0, 0),
+        96,
+        "IPv4-compatible (deprecated)",
+    ),
     (Ipv6Addr::new(0x64, 0xff9b, 1, 0, 0, 0, 0, 0), 48, "local-use NAT64"),
     (Ipv6Addr::new(0x100, 0, 0, 0, 0, 0, 0, 0), 64, "discard-only"),
     (Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0), 32, "documentation"),
-    (Ipv6Addr::new(0x2001, 0, 0, 0, 0, 0, 0, 0), 23, "IETF protocol assignment (Teredo, benchmarking)"),
+    (
+        Ipv6Addr::new(0x2001, 0, 0, 0, 0, 0, 0, 0),
+        23,
+        "IETF protocol assignment (Teredo, benchmarking)",
+    ),
     (Ipv6Addr::new(0x3fff, 0, 0, 0, 0, 0, 0, 0), 20, "documentation"),
     (Ipv6Addr::new(0xfc00, 0, 0, 0, 0, 0, 0, 0), 7, "unique-local"),
     (Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0), 10, "link-local"),
-    (Ipv6Addr::new(0xfec0, 0, 0, 0, 0, 0, 0, 0), 10, "site-local (deprecated)"),
+    (
+        Ipv6Addr::new(0xfec0, 0, 0, 0, 0, 0, 0, 0),
+        10,
+        "site-local (deprecated)",
+    ),
     (Ipv6Addr::new(0xff00, 0, 0, 0, 0, 0, 0, 0), 8, "multicast"),
 ];
 
@@ -133,27 +145,115 @@ mod tests {
     fn every_non_public_ipv4_block_is_refused_at_both_ends_and_its_neighbours_are_not() {
         // (first address, last address, reason, the address just below, the address just above)
         let blocks = [
-            ("0.0.0.0", "0.255.255.255", "\"this network\" (0.0.0.0/8)", None, Some("1.0.0.0")),
-            ("10.0.0.0", "10.255.255.255", "private", Some("9.255.255.255"), Some("11.0.0.0")),
-            ("100.64.0.0", "100.127.255.255", "shared carrier-grade NAT", Some("100.63.255.255"), Some("100.128.0.0")),
-            ("127.0.0.0", "127.255.255.255", "loopback", Some("126.255.255.255"), Some("128.0.0.0")),
-            ("169.254.0.0", "169.254.255.255", "link-local", Some("169.253.255.255"), Some("169.255.0.0")),
-            ("172.16.0.0", "172.31.255.255", "private", Some("172.15.255.255"), Some("172.32.0.0")),
-            ("192.0.0.0", "192.0.0.255", "IETF protocol assignment", Some("191.255.255.255"), Some("192.0.1.0")),
-            ("192.0.2.0", "192.0.2.255", "documentation", Some("192.0.1.255"), Some("192.0.3.0")),
-            ("192.88.99.0", "192.88.99.255", "6to4 relay anycast", Some("192.88.98.255"), Some("192.88.100.0")),
-            ("192.168.0.0", "192.168.255.255", "private", Some("192.167.255.255"), Some("192.169.0.0")),
-            ("198.18.0.0", "198.19.255.255", "benchmarking", Some("198.17.255.255"), Some("198.20.0.0")),
-            ("198.51.100.0", "198.51.100.255", "documentation", Some("198.51.99.255"), Some("198.51.101.0")),
-            ("203.0.113.0", "203.0.113.255", "documentation", Some("203.0.112.255"), Some("203.0.114.0")),
-            ("224.0.0.0", "239.255.255.255", "multicast", Some("223.255.255.255"), None),
+            (
+                "0.0.0.0",
+                "0.255.255.255",
+                "\"this network\" (0.0.0.0/8)",
+                None,
+                Some("1.0.0.0"),
+            ),
+            (
+                "10.0.0.0",
+                "10.255.255.255",
+                "private",
+                Some("9.255.255.255"),
+                Some("11.0.0.0"),
+            ),
+            (
+                "100.64.0.0",
+                "100.127.255.255",
+                "shared carrier-grade NAT",
+                Some("100.63.255.255"),
+                Some("100.128.0.0"),
+            ),
+            (
+                "127.0.0.0",
+                "127.255.255.255",
+                "loopback",
+                Some("126.255.255.255"),
+                Some("128.0.0.0"),
+            ),
+            (
+                "169.254.0.0",
+                "169.254.255.255",
+                "link-local",
+                Some("169.253.255.255"),
+                Some("169.255.0.0"),
+            ),
+            (
+                "172.16.0.0",
+                "172.31.255.255",
+                "private",
+                Some("172.15.255.255"),
+                Some("172.32.0.0"),
+            ),
+            (
+                "192.0.0.0",
+                "192.0.0.255",
+                "IETF protocol assignment",
+                Some("191.255.255.255"),
+                Some("192.0.1.0"),
+            ),
+            (
+                "192.0.2.0",
+                "192.0.2.255",
+                "documentation",
+                Some("192.0.1.255"),
+                Some("192.0.3.0"),
+            ),
+            (
+                "192.88.99.0",
+                "192.88.99.255",
+                "6to4 relay anycast",
+                Some("192.88.98.255"),
+                Some("192.88.100.0"),
+            ),
+            (
+                "192.168.0.0",
+                "192.168.255.255",
+                "private",
+                Some("192.167.255.255"),
+                Some("192.169.0.0"),
+            ),
+            (
+                "198.18.0.0",
+                "198.19.255.255",
+                "benchmarking",
+                Some("198.17.255.255"),
+                Some("198.20.0.0"),
+            ),
+            (
+                "198.51.100.0",
+                "198.51.100.255",
+                "documentation",
+                Some("198.51.99.255"),
+                Some("198.51.101.0"),
+            ),
+            (
+                "203.0.113.0",
+                "203.0.113.255",
+                "documentation",
+                Some("203.0.112.255"),
+                Some("203.0.114.0"),
+            ),
+            (
+                "224.0.0.0",
+                "239.255.255.255",
+                "multicast",
+                Some("223.255.255.255"),
+                None,
+            ),
             ("240.0.0.0", "255.255.255.254", "reserved", None, None),
         ];
         for (first, last, why, below, above) in blocks {
             assert_eq!(reason(first), Some(why), "{first}");
             assert_eq!(reason(last), Some(why), "{last}");
             for neighbour in [below, above].into_iter().flatten() {
-                assert_eq!(reason(neighbour), None, "{neighbour} is public, next to {first}..{last}");
+                assert_eq!(
+                    reason(neighbour),
+                    None,
+                    "{neighbour} is public, next to {first}..{last}"
+                );
             }
         }
         assert_eq!(reason("255.255.255.255"), Some("broadcast"));
@@ -194,7 +294,13 @@ mod tests {
         for (addr, why) in refused {
             assert_eq!(reason(addr), Some(why), "{addr}");
         }
-        for public in ["2606:4700:4700::1111", "2a00:1450:4001::1", "2001:200::1", "3fff:1000::1", "2c0f::1"] {
+        for public in [
+            "2606:4700:4700::1111",
+            "2a00:1450:4001::1",
+            "2001:200::1",
+            "3fff:1000::1",
+            "2c0f::1",
+        ] {
             assert_eq!(reason(public), None, "{public}");
         }
     }

@@ -94,7 +94,9 @@ mod tests {
             let outcome = response_outcome(status).unwrap_err();
             assert!(outcome.retryable(), "{status}");
         }
-        for status in [100, 301, 302, 303, 307, 308, 400, 401, 403, 404, 409, 410, 413, 422, 600] {
+        for status in [
+            100, 301, 302, 303, 307, 308, 400, 401, 403, 404, 409, 410, 413, 422, 600,
+        ] {
             assert_eq!(response_outcome(status), Err(DeliveryError::Rejected { status }));
             assert!(!response_outcome(status).unwrap_err().retryable(), "{status}");
         }

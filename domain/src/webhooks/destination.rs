@@ -166,21 +166,43 @@ mod tests {
         assert_eq!(checked.url(), "https://hooks.example.com/in?token=abc");
         assert_eq!(checked.host(), &DestinationHost::Name("hooks.example.com".into()));
         assert!(checked.is_https());
-        assert_eq!(STRICT.check_url("http://hooks.example.com/").unwrap_err(), "only https URLs are allowed");
+        assert_eq!(
+            STRICT.check_url("http://hooks.example.com/").unwrap_err(),
+            "only https URLs are allowed"
+        );
         let plain = LENIENT.check_url("http://hooks.example.com/").unwrap();
         assert!(!plain.is_https());
         assert_eq!(plain.port(), 80);
-        for other in ["ftp://hooks.example.com/", "file:///etc/passwd", "gopher://hooks.example.com/", "data:,x"] {
-            assert_eq!(LENIENT.check_url(other).unwrap_err(), "only https URLs are allowed", "{other}");
+        for other in [
+            "ftp://hooks.example.com/",
+            "file:///etc/passwd",
+            "gopher://hooks.example.com/",
+            "data:,x",
+        ] {
+            assert_eq!(
+                LENIENT.check_url(other).unwrap_err(),
+                "only https URLs are allowed",
+                "{other}"
+            );
         }
-        for garbage in ["", "hooks.example.com/in", "/relative", "https://", "https:// bad host/"] {
+        for garbage in [
+            "",
+            "hooks.example.com/in",
+            "/relative",
+            "https://",
+            "https:// bad host/",
+        ] {
             assert!(LENIENT.check_url(garbage).is_err(), "{garbage}");
         }
     }
 
     #[test]
     fn credentials_in_the_url_are_refused() {
-        for url in ["https://user@hooks.example.com/", "https://user:pw@hooks.example.com/", "https://:pw@hooks.example.com/"] {
+        for url in [
+            "https://user@hooks.example.com/",
+            "https://user:pw@hooks.example.com/",
+            "https://:pw@hooks.example.com/",
+        ] {
             assert_eq!(
                 LENIENT.check_url(url).unwrap_err(),
                 "a URL with a user name or password is refused",
@@ -197,7 +219,10 @@ mod tests {
         assert_eq!(custom.port(), 8443);
         assert_eq!(custom.url(), "https://hooks.example.com:8443/in");
         assert_eq!(LENIENT.check_url("http://127.0.0.1:9000/").unwrap().port(), 9000);
-        assert_eq!(STRICT.check_url("https://hooks.example.com:0/").unwrap_err(), "port 0 is refused");
+        assert_eq!(
+            STRICT.check_url("https://hooks.example.com:0/").unwrap_err(),
+            "port 0 is refused"
+        );
         assert!(STRICT.check_url("https://hooks.example.com:65536/").is_err());
         // A port does not hide the address it is attached to.
         assert!(STRICT.check_url("https://127.0.0.1:8443/").is_err());
@@ -215,7 +240,10 @@ mod tests {
             ("https://127.0.0.1./", "127.0.0.1 is a loopback address"),
             ("https://0.0.0.0/", "0.0.0.0 is a \"this network\" (0.0.0.0/8) address"),
             ("https://10.0.0.1/", "10.0.0.1 is a private address"),
-            ("https://169.254.169.254/latest/meta-data/", "169.254.169.254 is a cloud metadata address"),
+            (
+                "https://169.254.169.254/latest/meta-data/",
+                "169.254.169.254 is a cloud metadata address",
+            ),
             ("https://[::1]/", "::1 is a loopback address"),
             ("https://[::ffff:127.0.0.1]/", "::ffff:127.0.0.1 is a loopback address"),
             ("https://[::ffff:7f00:1]/", "::ffff:127.0.0.1 is a loopback address"),
@@ -239,7 +267,13 @@ mod tests {
             assert!(!STRICT.allows(ip(addr)), "{addr}");
             assert!(LENIENT.allows(ip(addr)), "{addr}");
         }
-        for metadata in ["169.254.169.254", "169.254.170.2", "100.100.100.200", "fd00:ec2::254", "::ffff:169.254.169.254"] {
+        for metadata in [
+            "169.254.169.254",
+            "169.254.170.2",
+            "100.100.100.200",
+            "fd00:ec2::254",
+            "::ffff:169.254.169.254",
+        ] {
             assert!(!STRICT.allows(ip(metadata)), "{metadata}");
             assert!(!LENIENT.allows(ip(metadata)), "{metadata}");
         }
@@ -251,21 +285,35 @@ mod tests {
     #[test]
     fn a_name_is_refused_when_any_address_it_resolves_to_is() {
         let host = "hooks.example.com";
-        assert_eq!(STRICT.check_addresses(host, &[ip("93.184.215.14"), ip("2606:2800:21f::1")]), Ok(()));
         assert_eq!(
-            STRICT.check_addresses(host, &[ip("93.184.215.14"), ip("10.0.0.7")]).unwrap_err(),
+            STRICT.check_addresses(host, &[ip("93.184.215.14"), ip("2606:2800:21f::1")]),
+            Ok(())
+        );
+        assert_eq!(
+            STRICT
+                .check_addresses(host, &[ip("93.184.215.14"), ip("10.0.0.7")])
+                .unwrap_err(),
             "hooks.example.com resolves to 10.0.0.7, a private address"
         );
         assert_eq!(
-            STRICT.check_addresses(host, &[ip("::ffff:127.0.0.1"), ip("93.184.215.14")]).unwrap_err(),
+            STRICT
+                .check_addresses(host, &[ip("::ffff:127.0.0.1"), ip("93.184.215.14")])
+                .unwrap_err(),
             "hooks.example.com resolves to ::ffff:127.0.0.1, a loopback address"
         );
         assert_eq!(
             STRICT.check_addresses(host, &[]).unwrap_err(),
             "hooks.example.com resolves to no address"
         );
-        assert_eq!(LENIENT.check_addresses(host, &[ip("10.0.0.7"), ip("127.0.0.1")]), Ok(()));
-        assert!(LENIENT.check_addresses(host, &[ip("10.0.0.7"), ip("169.254.169.254")]).is_err());
+        assert_eq!(
+            LENIENT.check_addresses(host, &[ip("10.0.0.7"), ip("127.0.0.1")]),
+            Ok(())
+        );
+        assert!(
+            LENIENT
+                .check_addresses(host, &[ip("10.0.0.7"), ip("169.254.169.254")])
+                .is_err()
+        );
     }
 
     #[test]

@@ -76,25 +76,47 @@ mod tests {
         assert!(verify_signature(EXPECTED, SECRET, BODY, T, 300));
         assert!(verify_signature(EXPECTED, SECRET, BODY, T + 300, 300));
         assert!(verify_signature(EXPECTED, SECRET, BODY, T - 300, 300));
-        assert!(!verify_signature(EXPECTED, SECRET, BODY, T + 301, 300), "replayed too late");
-        assert!(!verify_signature(EXPECTED, SECRET, BODY, T - 301, 300), "from too far ahead");
+        assert!(
+            !verify_signature(EXPECTED, SECRET, BODY, T + 301, 300),
+            "replayed too late"
+        );
+        assert!(
+            !verify_signature(EXPECTED, SECRET, BODY, T - 301, 300),
+            "from too far ahead"
+        );
         assert!(!verify_signature(EXPECTED, SECRET, BODY, T, -1));
         assert!(!verify_signature(EXPECTED, SECRET, BODY, i64::MIN, i64::MAX));
     }
 
     #[test]
     fn a_tampered_body_timestamp_or_secret_fails() {
-        assert!(!verify_signature(EXPECTED, SECRET, br#"{"event":"automation.execution","id":"43"}"#, T, 300));
+        assert!(!verify_signature(
+            EXPECTED,
+            SECRET,
+            br#"{"event":"automation.execution","id":"43"}"#,
+            T,
+            300
+        ));
         assert!(!verify_signature(EXPECTED, b"another secret", BODY, T, 300));
         let moved = EXPECTED.replace("t=1767225600", "t=1767225601");
-        assert!(!verify_signature(&moved, SECRET, BODY, T, 300), "the timestamp is signed");
+        assert!(
+            !verify_signature(&moved, SECRET, BODY, T, 300),
+            "the timestamp is signed"
+        );
         let flipped = EXPECTED.replace("v1=0c", "v1=0d");
         assert!(!verify_signature(&flipped, SECRET, BODY, T, 300));
     }
 
     #[test]
     fn malformed_headers_fail_and_any_matching_v1_passes() {
-        for header in ["", "t=1767225600", "v1=0cd4", "t=abc,v1=00", "t=1767225600,v1=zz", "garbage"] {
+        for header in [
+            "",
+            "t=1767225600",
+            "v1=0cd4",
+            "t=abc,v1=00",
+            "t=1767225600,v1=zz",
+            "garbage",
+        ] {
             assert!(!verify_signature(header, SECRET, BODY, T, 300), "{header:?}");
         }
         let v1 = EXPECTED.trim_start_matches("t=1767225600,");
