@@ -18,6 +18,7 @@ use tgos_domain::identity::backup_codes::BackupCodeKey;
 use tgos_domain::identity::lockout::{LockoutPolicy, ThrottlePolicy};
 use tgos_domain::identity::{IdentityConfig, IdentityService};
 use tgos_domain::inbox::InboxService;
+use tgos_domain::jobs::{JobHandler, JobSignal};
 use tgos_domain::mail::Mailer;
 use tgos_domain::store::Store;
 use tgos_domain::tenancy::TenancyService;
@@ -63,6 +64,11 @@ pub struct AppState {
     pub bus: Arc<dyn EventBus>,
     /// Wakes the relay after use cases commit events.
     pub outbox: Outbox,
+    /// Wakes the job worker after use cases commit jobs.
+    pub jobs: JobSignal,
+    /// What runs each job kind: the job worker (`crate::workers`) claims the kinds these handle. Features add
+    /// theirs in [`AppState::build`], before the workers start.
+    pub job_handlers: Vec<Arc<dyn JobHandler>>,
     /// Revocations and member changes, so open subscriptions re-check at once.
     pub access: AccessSignals,
     /// The simulated Telegram network, when the sandbox gateway is the one configured.
@@ -124,6 +130,7 @@ impl AppState {
         let hasher = Arc::new(Argon2Pool::new(HashingLimits::for_this_machine()).map_err(|e| anyhow::anyhow!("{e}"))?);
         let clock = Arc::new(SystemClock);
         let outbox = Outbox::new();
+        let jobs = JobSignal::new();
         let access = AccessSignals::new();
         let bus: Arc<dyn EventBus> = Arc::new(LocalEventBus::new(
             settings.events.live_window.min(settings.events.subscriber_buffer),
@@ -205,6 +212,8 @@ impl AppState {
             inbox,
             bus,
             outbox,
+            jobs,
+            job_handlers: Vec::new(),
             access,
             sandbox,
             stripe_webhook: settings

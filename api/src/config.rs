@@ -36,6 +36,7 @@ pub struct Settings {
     pub accounts: AccountsSettings,
     pub telegram: TelegramSettings,
     pub events: EventsSettings,
+    pub jobs: JobsSettings,
     /// `development` or `production` (see [`profile`]).
     pub profile: Profile,
 }
@@ -70,6 +71,21 @@ pub struct EventsSettings {
     /// How often an open WebSocket is pinged, in seconds (0: never); a client heard from not at all for two
     /// of these periods is disconnected.
     pub keepalive_secs: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct JobsSettings {
+    /// The longest the worker waits for new jobs when nothing is due and no use case woke it, in milliseconds
+    /// (use cases wake it at once after they commit a job; the poll finds jobs that became due by time, and
+    /// those another process enqueued).
+    pub poll_ms: u64,
+    /// How long finished (done or failed) jobs are kept, in hours; their dedupe keys stay taken until then.
+    pub keep_finished_hours: u64,
+    /// How long a claimed job is held without renewal, in seconds; a worker that stops leaves its jobs to
+    /// another after this long.
+    pub lease_secs: u64,
+    /// How many jobs one worker claims and runs at once.
+    pub batch: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -128,7 +144,7 @@ pub struct ServerSettings {
     /// Seconds in-flight requests get to finish after SIGINT/SIGTERM.
     pub shutdown_grace_secs: u64,
     /// Whether this process runs the background work (the outbox relay, the lease expiry sweep, the inbox
-    /// sync) besides serving; `false` serves only.
+    /// sync, the job worker) besides serving; `false` serves only.
     pub workers: bool,
     /// Networks of reverse proxies (CIDRs or addresses) whose requests may name the client in
     /// `forwarded_header`; empty: the socket peer is always the client.
@@ -219,6 +235,7 @@ struct Defaults {
     accounts: AccountsSettings,
     telegram: TelegramSettings,
     events: EventsSettings,
+    jobs: JobsSettings,
     profile: Profile,
 }
 
@@ -309,6 +326,12 @@ fn defaults() -> Defaults {
             access_recheck_secs: 60,
             send_timeout_secs: 10,
             keepalive_secs: 30,
+        },
+        jobs: JobsSettings {
+            poll_ms: 500,
+            keep_finished_hours: 168,
+            lease_secs: 60,
+            batch: 8,
         },
         profile: Profile::Development,
     }
@@ -421,7 +444,23 @@ mod tests {
         assert_eq!(settings.data_dir, PathBuf::from("./data"));
         assert!(settings.database.url.is_none());
         assert!(settings.master_key.is_none());
+        assert_eq!((settings.jobs.poll_ms, settings.jobs.keep_finished_hours), (500, 168));
         Ok(())
+    }
+
+    #[test]
+    #[expect(clippy::result_large_err, reason = "figment::Jail fixes the closure's error type")]
+    fn job_settings_come_from_the_jobs_section_and_the_environment() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("tgos.toml", "[jobs]\npoll_ms = 250\nkeep_finished_hours = 24\n")?;
+            jail.set_env("TGOS_JOBS__BATCH", "3");
+            let settings = Settings::load(&Overrides::default()).map_err(|e| e.to_string())?;
+            assert_eq!(settings.jobs.poll_ms, 250);
+            assert_eq!(settings.jobs.keep_finished_hours, 24);
+            assert_eq!(settings.jobs.batch, 3);
+            assert_eq!(settings.jobs.lease_secs, 60);
+            Ok(())
+        });
     }
 
     #[test]

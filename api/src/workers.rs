@@ -1,5 +1,6 @@
 //! The server's background work, as loops around the domain's one-step functions: the outbox relay
-//! (`relay_once`, `prune`), the lease expiry sweep (`expire_due_leases`) and the inbox sync (`sync_all`).
+//! (`relay_once`, `prune`), the lease expiry sweep (`expire_due_leases`), the inbox sync (`sync_all`) and
+//! the job worker (`JobWorker::run_once`, `prune`, `queue`).
 //!
 //! Rules: the domain decides what one step does; only this composition root decides when steps run (ticks,
 //! wakes) and stops them (dropping the task). A failed step is logged and retried at the next tick; nothing
@@ -10,9 +11,12 @@ use std::time::Duration;
 
 use tgos_domain::clock::SystemClock;
 use tgos_domain::events::OutboxRelay;
+use tgos_domain::jobs::{JobSignal, JobWorker, unique_holder};
 use tokio::task::JoinHandle;
 
 use crate::app::AppState;
+use crate::config::JobsSettings;
+use crate::http::metrics::Metrics;
 
 /// The running loops; dropping them does not stop them, [`Workers::stop`] does.
 #[derive(Debug)]
@@ -30,7 +34,23 @@ impl Workers {
             Arc::new(SystemClock),
             state.outbox.clone(),
         );
+        let jobs = state
+            .job_handlers
+            .iter()
+            .fold(
+                JobWorker::new(state.store.clone(), Arc::new(SystemClock), unique_holder()),
+                |worker, handler| worker.with_handler(handler.clone()),
+            )
+            .with_lease(Duration::from_secs(settings.jobs.lease_secs))
+            .with_batch(settings.jobs.batch);
+        tracing::info!(holder = jobs.holder(), kinds = ?jobs.kinds(), "job worker starting");
         let tasks = vec![
+            spawn_jobs(
+                jobs,
+                state.jobs.clone(),
+                JobLoop::new(&settings.jobs),
+                Some(state.metrics.clone()),
+            ),
             tokio::spawn(relay_events(
                 relay,
                 Duration::from_millis(settings.events.relay_tick_ms.max(10)),
@@ -124,4 +144,68 @@ async fn relay_events(relay: OutboxRelay, tick: Duration, window: Duration) {
             () = tokio::time::sleep(tick) => {}
         }
     }
+}
+
+/// When the job loop runs its steps.
+#[derive(Debug, Clone, Copy)]
+pub struct JobLoop {
+    /// The longest wait for a wake when nothing was due.
+    pub poll: Duration,
+    /// How long finished jobs are kept.
+    pub keep_finished: Duration,
+    /// How often finished jobs past `keep_finished` are deleted.
+    pub prune_every: Duration,
+    /// How often the queue gauges are read again.
+    pub gauges_every: Duration,
+}
+
+impl JobLoop {
+    pub fn new(settings: &JobsSettings) -> Self {
+        Self {
+            poll: Duration::from_millis(settings.poll_ms.max(10)),
+            keep_finished: Duration::from_secs(settings.keep_finished_hours.saturating_mul(60 * 60)),
+            prune_every: Duration::from_secs(10 * 60),
+            gauges_every: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Starts the job loop: it runs [`JobWorker::run_once`] again at once while batches come back claimed, and
+/// otherwise waits for `signal` or the poll; it prunes finished jobs (at its start, then every
+/// `prune_every`) and refreshes the queue gauges of `metrics`. Aborting the task stops the jobs it runs
+/// without finishing them: their leases lapse and another worker takes them.
+pub fn spawn_jobs(worker: JobWorker, signal: JobSignal, timing: JobLoop, metrics: Option<Metrics>) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut pruned_at: Option<tokio::time::Instant> = None;
+        let mut gauged_at: Option<tokio::time::Instant> = None;
+        loop {
+            let claimed = match worker.run_once().await {
+                Ok(claimed) => claimed,
+                Err(error) => {
+                    tracing::warn!(%error, "claiming jobs failed; retrying");
+                    0
+                }
+            };
+            if pruned_at.is_none_or(|at| at.elapsed() >= timing.prune_every) {
+                pruned_at = Some(tokio::time::Instant::now());
+                match worker.prune(timing.keep_finished).await {
+                    Ok(0) => {}
+                    Ok(pruned) => tracing::debug!(pruned, "pruned finished jobs"),
+                    Err(error) => tracing::warn!(%error, "pruning finished jobs failed"),
+                }
+            }
+            if let Some(metrics) = &metrics
+                && gauged_at.is_none_or(|at| at.elapsed() >= timing.gauges_every)
+            {
+                gauged_at = Some(tokio::time::Instant::now());
+                match worker.queue().await {
+                    Ok(queue) => metrics.record_job_queue(&queue, chrono::Utc::now()),
+                    Err(error) => tracing::warn!(%error, "reading the job queue failed"),
+                }
+            }
+            if claimed == 0 {
+                signal.wait(timing.poll).await;
+            }
+        }
+    })
 }

@@ -101,3 +101,7 @@ id_type!(
     /// One message of a dialog.
     MessageId
 );
+id_type!(
+    /// A unit of background work: claimed, leased and retried until it is done or failed.
+    JobId
+);

@@ -18,6 +18,7 @@ pub mod events;
 pub mod identity;
 pub mod ids;
 pub mod inbox;
+pub mod jobs;
 pub mod mail;
 pub mod paging;
 pub mod request;

@@ -16,6 +16,7 @@ use crate::error::InternalError;
 use crate::events::OutboxRepository;
 use crate::identity::ports::{SessionRepository, ThrottleRepository, UserRepository};
 use crate::inbox::ports::InboxRepository;
+use crate::jobs::JobRepository;
 use crate::tenancy::ports::{ApiKeyRepository, InvitationRepository, TenancyRepository};
 
 /// What storage can fail with. Unique-constraint violations are named so use cases can turn them into
@@ -62,6 +63,7 @@ pub trait Repositories:
     + ConnectionLeaseRepository
     + InboxRepository
     + OutboxRepository
+    + JobRepository
 {
 }
 
@@ -82,6 +84,7 @@ impl<T> Repositories for T where
         + ConnectionLeaseRepository
         + InboxRepository
         + OutboxRepository
+        + JobRepository
 {
 }
 

@@ -21,6 +21,7 @@ mod entities;
 mod errors;
 mod identity;
 mod inbox;
+mod jobs;
 pub mod key_file;
 pub mod mail;
 mod outbox;

@@ -2,16 +2,24 @@
 //! aggregated request metrics for capacity planning, nothing per user).
 //!
 //! Rule: label values are bounded. Operation names are client-chosen, so only well-formed names are kept
-//! and at most [`MAX_OPERATION_NAMES`] distinct ones; the rest count as `other`.
+//! and at most [`MAX_OPERATION_NAMES`] distinct ones; the rest count as `other`. Job kinds are the server's
+//! own names (the handlers'), at most [`MAX_JOB_KINDS`] of them.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use poem::{IntoResponse, Response, handler, http::StatusCode, web::Data};
-use prometheus::{Encoder as _, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, Opts, Registry, TextEncoder};
+use prometheus::{
+    Encoder as _, GaugeVec, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry,
+    TextEncoder,
+};
+use tgos_domain::jobs::JobQueueDepth;
 
 pub const MAX_OPERATION_NAMES: usize = 200;
+/// The most job kinds given series of their own.
+pub const MAX_JOB_KINDS: usize = 100;
 
 #[derive(Clone)]
 pub struct Metrics {
@@ -20,6 +28,10 @@ pub struct Metrics {
     latency: HistogramVec,
     statements: IntCounter,
     known_names: Arc<Mutex<HashSet<String>>>,
+    jobs_due: IntGaugeVec,
+    jobs_oldest_due: GaugeVec,
+    /// Kinds that had a series: they stay at 0 once nothing of theirs is due, rather than vanish.
+    job_kinds: Arc<Mutex<HashSet<String>>>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -52,16 +64,61 @@ impl Metrics {
             "tgos_db_statements_total",
             "SQL statements the server executed (queries and writes, transactions included)",
         )?;
+        let jobs_due = IntGaugeVec::new(
+            Opts::new(
+                "tgos_jobs_due",
+                "Jobs due now (queued past their time, or with a lapsed lease), by kind",
+            ),
+            &["kind"],
+        )?;
+        let jobs_oldest_due = GaugeVec::new(
+            Opts::new(
+                "tgos_jobs_oldest_due_seconds",
+                "How long the oldest due job of each kind has been due, in seconds",
+            ),
+            &["kind"],
+        )?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(statements.clone()))?;
+        registry.register(Box::new(jobs_due.clone()))?;
+        registry.register(Box::new(jobs_oldest_due.clone()))?;
         Ok(Self {
             registry,
             requests,
             latency,
             statements,
             known_names: Arc::new(Mutex::new(HashSet::new())),
+            jobs_due,
+            jobs_oldest_due,
+            job_kinds: Arc::new(Mutex::new(HashSet::new())),
         })
+    }
+
+    /// Sets the job queue gauges to `queue` as read at `now`: kinds not in it have nothing due.
+    pub fn record_job_queue(&self, queue: &[JobQueueDepth], now: DateTime<Utc>) {
+        let Ok(mut kinds) = self.job_kinds.lock() else {
+            return;
+        };
+        for kind in kinds.iter() {
+            if !queue.iter().any(|depth| &depth.kind == kind) {
+                self.jobs_due.with_label_values(&[kind.as_str()]).set(0);
+                self.jobs_oldest_due.with_label_values(&[kind.as_str()]).set(0.0);
+            }
+        }
+        for depth in queue {
+            if !kinds.contains(&depth.kind) {
+                if kinds.len() >= MAX_JOB_KINDS {
+                    continue;
+                }
+                kinds.insert(depth.kind.clone());
+            }
+            let age = (now - depth.oldest_due).to_std().map_or(0.0, |age| age.as_secs_f64());
+            self.jobs_due
+                .with_label_values(&[depth.kind.as_str()])
+                .set(i64::try_from(depth.due).unwrap_or(i64::MAX));
+            self.jobs_oldest_due.with_label_values(&[depth.kind.as_str()]).set(age);
+        }
     }
 
     /// The counter of SQL statements, for the store to increment.
@@ -147,6 +204,34 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("tgos_graphql_request_duration_seconds_bucket{operation=\"Me\""));
+        Ok(())
+    }
+
+    #[test]
+    fn job_gauges_show_depth_and_age_and_fall_to_zero_when_nothing_is_due() -> Result<(), prometheus::Error> {
+        let metrics = Metrics::new()?;
+        let now = Utc::now();
+        metrics.record_job_queue(
+            &[JobQueueDepth {
+                kind: "export.workspace".into(),
+                due: 3,
+                oldest_due: now - chrono::Duration::seconds(90),
+            }],
+            now,
+        );
+        let text = metrics.render()?;
+        assert!(text.contains("tgos_jobs_due{kind=\"export.workspace\"} 3"), "{text}");
+        assert!(
+            text.contains("tgos_jobs_oldest_due_seconds{kind=\"export.workspace\"} 90"),
+            "{text}"
+        );
+        metrics.record_job_queue(&[], now);
+        let text = metrics.render()?;
+        assert!(text.contains("tgos_jobs_due{kind=\"export.workspace\"} 0"), "{text}");
+        assert!(
+            text.contains("tgos_jobs_oldest_due_seconds{kind=\"export.workspace\"} 0"),
+            "{text}"
+        );
         Ok(())
     }
 }

@@ -14,6 +14,7 @@ pub mod inbox_dialogs;
 pub mod inbox_messages;
 pub mod inbox_sync;
 pub mod invitations;
+pub mod jobs;
 pub mod leases;
 pub mod ledger_postings;
 pub mod ledger_transactions;

@@ -13,6 +13,7 @@ mod graphql_over_http;
 mod inbox;
 mod inbox_access;
 mod inbox_events;
+mod jobs;
 mod ledger_properties;
 mod lockout;
 mod matrix;

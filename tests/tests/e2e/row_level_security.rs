@@ -63,6 +63,8 @@ const WALLED_TABLES: usize = TENANT_TABLES.len()
         // Platform records naming a workspace: visible only behind no tenant's wall (payment matching tests).
         "payment_discrepancies",
         "payment_references",
+        // Jobs: the workers' sweep wall and each workspace's own (the jobs tests).
+        "jobs",
     ]
     .len();
 
