@@ -20,6 +20,7 @@ mod m20261129_000008_inbox_dialog_index;
 mod m20261206_000009_session_hardening;
 mod m20261206_000011_payment_matching;
 mod m20261206_000012_second_wall;
+mod m20261206_000014_dialog_tags;
 
 pub use m20261128_000003_row_level_security::APP_ROLE;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000009_session_hardening::Migration),
             Box::new(m20261206_000011_payment_matching::Migration),
             Box::new(m20261206_000012_second_wall::Migration),
+            Box::new(m20261206_000014_dialog_tags::Migration),
         ]
     }
 }
