@@ -155,7 +155,8 @@ impl AppState {
             .context("keying stored backup codes")?;
         let tenancy = TenancyService::new(Arc::clone(&store), clock.clone(), mailer(&settings)?)
             .with_access_signals(access.clone())
-            .with_membership_cache(Duration::from_secs(settings.auth.credential_cache_secs));
+            .with_membership_cache(Duration::from_secs(settings.auth.credential_cache_secs))
+            .with_outbox(outbox.clone());
         let billing = BillingService::new(
             Arc::clone(&store),
             clock.clone(),

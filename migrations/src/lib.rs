@@ -21,6 +21,7 @@ mod m20261206_000009_session_hardening;
 mod m20261206_000011_payment_matching;
 mod m20261206_000012_second_wall;
 mod m20261206_000013_jobs;
+mod m20261206_000014_dialog_tags;
 
 pub use m20261128_000003_row_level_security::APP_ROLE;
 
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000011_payment_matching::Migration),
             Box::new(m20261206_000012_second_wall::Migration),
             Box::new(m20261206_000013_jobs::Migration),
+            Box::new(m20261206_000014_dialog_tags::Migration),
         ]
     }
 }

@@ -17,8 +17,8 @@ use tgos_domain::tenancy::TenantScope;
 use uuid::Uuid;
 
 use crate::entities::{
-    api_keys, audit_log, inbox_dialogs, inbox_messages, inbox_sync, invitations, leases, ledger_postings,
-    ledger_transactions, memberships, outbox_events, top_ups, wallet_balances, workspaces,
+    api_keys, audit_log, inbox_dialog_tags, inbox_dialogs, inbox_messages, inbox_sync, invitations, leases,
+    ledger_postings, ledger_transactions, memberships, outbox_events, top_ups, wallet_balances, workspaces,
 };
 use crate::repo::{Conn, Repo};
 use crate::wall::{Wall, Walled};
@@ -50,6 +50,7 @@ tenant_entities! {
     ledger_postings => WorkspaceId,
     top_ups => WorkspaceId,
     inbox_dialogs => WorkspaceId,
+    inbox_dialog_tags => WorkspaceId,
     inbox_messages => WorkspaceId,
     inbox_sync => WorkspaceId,
     outbox_events => WorkspaceId,

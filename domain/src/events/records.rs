@@ -24,6 +24,8 @@ pub enum InboxEvent {
     MessageDeleted { message_id: MessageId, dialog_id: DialogId },
     /// A dialog's read watermark moved.
     DialogRead { dialog: DialogRecord },
+    /// A dialog's tags or assignee changed (`inbox::triage`); the dialog as it is now, tags included.
+    DialogChanged { dialog: DialogRecord },
     /// An account's health state or risk moved.
     AccountHealthChanged {
         state: HealthStateKind,
@@ -42,6 +44,7 @@ impl InboxEvent {
             Self::MessageEdited { .. } => "MessageEdited",
             Self::MessageDeleted { .. } => "MessageDeleted",
             Self::DialogRead { .. } => "DialogRead",
+            Self::DialogChanged { .. } => "DialogChanged",
             Self::AccountHealthChanged { .. } => "AccountHealthChanged",
         }
     }

@@ -8,6 +8,7 @@
 //!   the dialogs and their recent history instead ([`sync`]).
 //! - **Tenant-bound.** Every read and write takes the workspace's scope; rows belong to the workspace that held
 //!   the account when they arrived.
+//! - **Sorted by the workspace.** Dialogs carry tags and an assignee of the workspace's own ([`triage`]).
 
 pub mod page;
 pub mod ports;
@@ -15,9 +16,12 @@ pub mod records;
 pub mod send;
 pub mod service;
 pub mod sync;
+pub mod tags;
+pub mod triage;
 
 pub use page::{DialogPage, DialogQuery, PageIncludes};
 pub use ports::InboxRepository;
 pub use records::{DeliveryStatus, DialogRecord, Direction, MessageRecord, sequence_of};
 pub use service::InboxService;
 pub use sync::SyncReport;
+pub use tags::normalize_tag;

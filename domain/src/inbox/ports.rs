@@ -2,7 +2,8 @@
 //!
 //! Rules for implementations: `(workspace, account, peer)` is unique for dialogs and `(workspace, account,
 //! sequence, telegram id)` for messages, so a message reported twice is stored once (`insert_message` answers
-//! `false` the second time) whatever the interleaving of writers.
+//! `false` the second time) whatever the interleaving of writers. `(dialog, tag)` is unique for tags, so adding
+//! a tag twice stores it once.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -10,9 +11,10 @@ use chrono::{DateTime, Utc};
 use super::page::DialogQuery;
 use super::records::{DialogRecord, MessageRecord};
 use crate::accounts::gateway::{Peer, PeerKey};
-use crate::ids::{AccountId, DialogId, MessageId};
+use crate::ids::{AccountId, DialogId, MessageId, UserId};
 use crate::store::StoreResult;
 use crate::tenancy::TenantScope;
+use crate::tenancy::records::MemberView;
 
 #[async_trait]
 pub trait InboxRepository: Send + Sync {
@@ -31,9 +33,41 @@ pub trait InboxRepository: Send + Sync {
         account: AccountId,
         peer: PeerKey,
     ) -> StoreResult<Option<DialogRecord>>;
+    /// The whole dialog: its row and its tags.
     async fn find_dialog(&self, scope: &TenantScope, id: DialogId) -> StoreResult<Option<DialogRecord>>;
-    /// Those of the dialogs that are the workspace's, in one statement (the dialogs a page's messages name).
+    /// Those of the dialogs that are the workspace's, in one statement (the dialogs a page's messages name),
+    /// without their tags ([`Self::tags_of`] reads those).
     async fn find_dialogs(&self, scope: &TenantScope, ids: &[DialogId]) -> StoreResult<Vec<DialogRecord>>;
+    /// [`Self::find_dialog`], the dialog's row locked until the transaction ends (PostgreSQL: `FOR NO KEY
+    /// UPDATE`; SQLite's writers run one at a time), so changes of one dialog's tags and assignee queue.
+    async fn lock_dialog(&self, scope: &TenantScope, id: DialogId) -> StoreResult<Option<DialogRecord>>;
+    /// The tags of those of `dialogs` that are the workspace's, in one statement, as (dialog, tag) pairs in
+    /// dialog then tag order.
+    async fn tags_of(&self, scope: &TenantScope, dialogs: &[DialogId]) -> StoreResult<Vec<(DialogId, String)>>;
+    /// Tags the workspace's dialog; `false` when it held the tag already.
+    async fn add_tag(&self, scope: &TenantScope, dialog: DialogId, tag: &str, now: DateTime<Utc>) -> StoreResult<bool>;
+    /// Takes the tag off the workspace's dialog; `false` when it did not hold it.
+    async fn remove_tag(&self, scope: &TenantScope, dialog: DialogId, tag: &str) -> StoreResult<bool>;
+    /// Assigns the workspace's dialog to `assignee` (`None`: to nobody).
+    async fn set_assignee(
+        &self,
+        scope: &TenantScope,
+        dialog: DialogId,
+        assignee: Option<UserId>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Whether `user` is a member of the workspace, holding their membership row until the transaction ends
+    /// (PostgreSQL: `FOR KEY SHARE`), so removing them waits for an assignment being made and then finds it.
+    async fn hold_membership(&self, scope: &TenantScope, user: UserId) -> StoreResult<bool>;
+    /// Assigns every dialog of the workspace assigned to `user` to nobody; those dialogs as they are now, whole.
+    async fn unassign_member(
+        &self,
+        scope: &TenantScope,
+        user: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<DialogRecord>>;
+    /// The members of the workspace among `users`, in one statement (the assignees a page shows).
+    async fn members_among(&self, scope: &TenantScope, users: &[UserId]) -> StoreResult<Vec<MemberView>>;
     /// Stores the message unless its `(sequence, telegram id)` is already stored; `true` when stored now. The
     /// dialog's top message, last message time and unread count follow.
     async fn insert_message(&self, scope: &TenantScope, message: &MessageRecord) -> StoreResult<bool>;
@@ -57,8 +91,8 @@ pub trait InboxRepository: Send + Sync {
         telegram_ids: &[i32],
         at: DateTime<Utc>,
     ) -> StoreResult<Vec<(MessageId, DialogId)>>;
-    /// Moves the dialog's read watermark forward (never back) and recounts its unread messages; the dialog as
-    /// it is now when either changed.
+    /// Moves the dialog's read watermark forward (never back) and recounts its unread messages; the whole dialog
+    /// as it is now when either changed.
     async fn mark_read(
         &self,
         scope: &TenantScope,

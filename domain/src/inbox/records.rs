@@ -7,12 +7,14 @@
 //!   sequence per account (so a deletion without a peer still finds its message), each channel has its own.
 //!   It is stored once however often Telegram reports it.
 //! - Edits keep the previous text in the message's history; deletions are soft.
+//! - A dialog's tags and assignee are the workspace's own sorting of it (`triage`); Telegram knows nothing of
+//!   them.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::accounts::gateway::{PeerKey, PeerKind};
-use crate::ids::{AccountId, DialogId, MessageId, WorkspaceId};
+use crate::ids::{AccountId, DialogId, MessageId, UserId, WorkspaceId};
 
 /// The id sequence a peer's messages are numbered in: 0 for private chats and basic groups (the account's
 /// own sequence), the channel's peer key for a channel.
@@ -38,6 +40,17 @@ pub struct DialogRecord {
     pub top_message_id: i32,
     pub last_message_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
+    /// Its tags ([`super::tags::normalize_tag`]'s forms), sorted. Filled by the reads of one whole dialog
+    /// (`InboxRepository::find_dialog`, `mark_read`, the tag and assignment changes, so every event carrying a
+    /// dialog) and by a page that asks for them ([`super::PageIncludes::tags`]); the list reads that serve pages
+    /// and loaders (`dialogs`, `dialogs_with_last_message`, `find_dialogs`) and the sync's upserts leave it
+    /// empty, which their callers know. Absent from events stored before tags existed, hence the default.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// The member the dialog is assigned to, if any: always a current member of the workspace (a departure
+    /// unassigns theirs in the same transaction).
+    #[serde(default)]
+    pub assignee_id: Option<UserId>,
 }
 
 /// Who wrote a message.
@@ -125,6 +138,35 @@ mod tests {
         assert_eq!(sequence_of(user), 0);
         assert_eq!(sequence_of(group), 0);
         assert_eq!(sequence_of(channel), channel.get());
+    }
+
+    #[test]
+    fn a_dialog_stored_before_tags_and_assignees_existed_reads_as_untagged_and_unassigned() {
+        let dialog = DialogRecord {
+            id: DialogId::generate(),
+            workspace_id: WorkspaceId::generate(),
+            account_id: AccountId::generate(),
+            peer: PeerKey::user(42).unwrap(),
+            title: "Ada".to_owned(),
+            username: None,
+            unread_count: 1,
+            read_inbox_max_id: 0,
+            top_message_id: 7,
+            last_message_at: None,
+            updated_at: Utc::now(),
+            tags: vec!["vip".to_owned()],
+            assignee_id: Some(UserId::generate()),
+        };
+        let stored = serde_json::to_value(&dialog).unwrap();
+        assert_eq!(serde_json::from_value::<DialogRecord>(stored.clone()).unwrap(), dialog);
+        let mut older = stored;
+        let fields = older.as_object_mut().unwrap();
+        fields.remove("tags");
+        fields.remove("assignee_id");
+        let read: DialogRecord = serde_json::from_value(older).unwrap();
+        assert!(read.tags.is_empty());
+        assert_eq!(read.assignee_id, None);
+        assert_eq!(read.title, "Ada");
     }
 
     #[test]

@@ -56,11 +56,13 @@ impl InboxService {
         account: AccountId,
         dialog: DialogId,
     ) -> DomainResult<(AccountRecord, DialogRecord)> {
+        // The bare row: sending needs the peer, not the tags.
         let dialog = self
             .store
-            .find_dialog(scope, dialog)
+            .find_dialogs(scope, &[dialog])
             .await?
-            .filter(|d| d.account_id == account)
+            .into_iter()
+            .find(|d| d.account_id == account)
             .ok_or(DomainError::NotFound("dialog"))?;
         let account = self
             .store
@@ -243,8 +245,10 @@ impl InboxService {
         scope.require(Role::Operator, Some(Scope::InboxWrite), "marking dialogs read")?;
         let found = self
             .store
-            .find_dialog(scope, dialog)
+            .find_dialogs(scope, &[dialog])
             .await?
+            .into_iter()
+            .next()
             .ok_or(DomainError::NotFound("dialog"))?;
         let (account, dialog) = self.held_dialog(scope, found.account_id, found.id).await?;
         admit()?;

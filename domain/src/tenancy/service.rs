@@ -7,7 +7,7 @@ use super::scope::TenantScope;
 use crate::audit::{self, Actor, AuditDraft, ChainId};
 use crate::clock::Clock;
 use crate::error::{DomainError, DomainResult};
-use crate::events::{AccessCache, AccessSignals};
+use crate::events::{AccessCache, AccessSignals, Outbox};
 use crate::identity::Principal;
 use crate::ids::{UserId, WorkspaceId};
 use crate::mail::Mailer;
@@ -22,6 +22,8 @@ pub struct TenancyService {
     pub(crate) access: AccessSignals,
     /// (workspace, user) → the member's role, as last read; see [`TenancyService::with_membership_cache`].
     pub(crate) memberships: AccessCache<(WorkspaceId, UserId), super::Role>,
+    /// Woken when a change committed inbox events (a departure unassigning dialogs).
+    pub(crate) outbox: Outbox,
 }
 
 /// How long a member's role is served from memory unless configured otherwise.
@@ -47,7 +49,15 @@ impl TenancyService {
             mailer,
             memberships: AccessCache::new(access.clone(), DEFAULT_MEMBERSHIP_CACHE_TTL),
             access,
+            outbox: Outbox::default(),
         }
+    }
+
+    /// Wakes this outbox's relay when a change committed inbox events.
+    #[must_use]
+    pub fn with_outbox(mut self, outbox: Outbox) -> Self {
+        self.outbox = outbox;
+        self
     }
 
     /// Signals member and key changes here, so open subscriptions re-check at once.

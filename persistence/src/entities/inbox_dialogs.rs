@@ -15,6 +15,7 @@ pub struct Model {
     pub top_message_id: i32,
     pub last_message_at: Option<DateTimeUtc>,
     pub updated_at: DateTimeUtc,
+    pub assignee_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

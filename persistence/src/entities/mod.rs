@@ -10,6 +10,7 @@ pub mod audit_log;
 pub mod auth_throttles;
 pub mod backup_codes;
 pub mod data_keys;
+pub mod inbox_dialog_tags;
 pub mod inbox_dialogs;
 pub mod inbox_messages;
 pub mod inbox_sync;

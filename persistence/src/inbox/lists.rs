@@ -14,6 +14,7 @@ use tgos_domain::ids::{DialogId, MessageId};
 use tgos_domain::inbox::DialogQuery;
 use tgos_domain::store::{StoreError, StoreResult};
 
+use super::triage::dialogs_tagged;
 use crate::entities::{inbox_dialogs, inbox_messages};
 use crate::errors::DbResultExt as _;
 use crate::tenant::Tenant;
@@ -42,12 +43,17 @@ fn newest_message(column: sea_orm::sea_query::ColumnRef) -> SelectStatement {
 }
 
 /// The workspace's dialogs `query` names, newest message first (dialogs without one last, on both backends
-/// alike: PostgreSQL would put NULLs first when descending), optionally of one account and only unread ones,
-/// after the dialog `after` in that order; at most `limit`.
+/// alike: PostgreSQL would put NULLs first when descending), optionally of one account, only unread ones, of
+/// one tag (the tag's range of `inbox_dialog_tags_tag_idx`), of one assignee or unassigned
+/// (`inbox_dialogs_assignee_idx`, which holds an assignee's dialogs in this order), after the dialog `after`
+/// in that order; at most `limit`.
 pub(super) async fn dialogs_select(db: &Tenant<'_>, query: &DialogQuery) -> StoreResult<Select<inbox_dialogs::Entity>> {
     let DialogQuery {
         account,
         unread_only,
+        ref tag,
+        assignee,
+        unassigned,
         after,
         limit,
     } = *query;
@@ -61,6 +67,15 @@ pub(super) async fn dialogs_select(db: &Tenant<'_>, query: &DialogQuery) -> Stor
     }
     if unread_only {
         select = select.filter(inbox_dialogs::Column::UnreadCount.gt(0));
+    }
+    if let Some(tag) = tag {
+        select = select.filter(inbox_dialogs::Column::Id.in_subquery(dialogs_tagged(db, tag)));
+    }
+    if let Some(assignee) = assignee {
+        select = select.filter(inbox_dialogs::Column::AssigneeId.eq(assignee.as_uuid()));
+    }
+    if unassigned {
+        select = select.filter(inbox_dialogs::Column::AssigneeId.is_null());
     }
     if let Some(after) = after {
         let cursor = db

@@ -2,7 +2,7 @@
 //! workspace's wall, and filtered by it (but for a settled message looked up by its id, which the filtered
 //! update before it just matched); finding a dialog among a user's workspaces runs behind the user's own wall.
 //! A message reported twice is stored once: the insert yields to the unique `(workspace, account, sequence,
-//! telegram id)` index.
+//! telegram id)` index; a tag added twice likewise, to the `(dialog, tag)` primary key ([`triage`]).
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -16,8 +16,9 @@ use tgos_domain::ids::{AccountId, DialogId, MessageId, UserId, WorkspaceId};
 use tgos_domain::inbox::{DeliveryStatus, DialogQuery, DialogRecord, InboxRepository, MessageRecord, sequence_of};
 use tgos_domain::store::{StoreError, StoreResult};
 use tgos_domain::tenancy::TenantScope;
+use tgos_domain::tenancy::records::MemberView;
 
-use crate::entities::{inbox_dialogs, inbox_messages, inbox_sync, memberships};
+use crate::entities::{inbox_dialogs, inbox_messages, inbox_sync, memberships, users};
 use crate::errors::DbResultExt as _;
 use crate::repo::{Conn, Repo};
 use crate::tenant::Tenant;
@@ -25,6 +26,7 @@ use crate::wall::Wall;
 
 mod lists;
 mod rows;
+mod triage;
 
 use lists::{dialogs_select, last_messages_sql, messages_of_dialogs_sql, with_last_message};
 use rows::{dialog, message, unread_after};
@@ -52,6 +54,7 @@ impl<C: Conn> InboxRepository for Repo<C> {
                     top_message_id: Set(0),
                     last_message_at: Set(None),
                     updated_at: Set(now),
+                    assignee_id: Set(None),
                 })
                 .on_conflict(
                     OnConflict::columns([
@@ -97,16 +100,8 @@ impl<C: Conn> InboxRepository for Repo<C> {
     }
 
     async fn find_dialog(&self, scope: &TenantScope, id: DialogId) -> StoreResult<Option<DialogRecord>> {
-        let row = self
-            .in_workspace(scope, async |db| {
-                db.find::<inbox_dialogs::Entity>()
-                    .filter(inbox_dialogs::Column::Id.eq(id.as_uuid()))
-                    .one(db.conn())
-                    .await
-                    .store()
-            })
-            .await?;
-        row.map(dialog).transpose()
+        self.in_workspace(scope, async |db| triage::find_whole(db, id, false).await)
+            .await
     }
 
     async fn find_dialogs(&self, scope: &TenantScope, ids: &[DialogId]) -> StoreResult<Vec<DialogRecord>> {
@@ -123,6 +118,72 @@ impl<C: Conn> InboxRepository for Repo<C> {
             })
             .await?;
         rows.into_iter().map(dialog).collect()
+    }
+
+    async fn lock_dialog(&self, scope: &TenantScope, id: DialogId) -> StoreResult<Option<DialogRecord>> {
+        self.in_workspace(scope, async |db| triage::find_whole(db, id, true).await)
+            .await
+    }
+
+    async fn tags_of(&self, scope: &TenantScope, dialogs: &[DialogId]) -> StoreResult<Vec<(DialogId, String)>> {
+        if dialogs.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.in_workspace(scope, async |db| triage::tags_of(db, dialogs).await)
+            .await
+    }
+
+    async fn add_tag(&self, scope: &TenantScope, dialog: DialogId, tag: &str, now: DateTime<Utc>) -> StoreResult<bool> {
+        self.in_workspace(scope, async |db| triage::add_tag(db, dialog, tag, now).await)
+            .await
+    }
+
+    async fn remove_tag(&self, scope: &TenantScope, dialog: DialogId, tag: &str) -> StoreResult<bool> {
+        self.in_workspace(scope, async |db| triage::remove_tag(db, dialog, tag).await)
+            .await
+    }
+
+    async fn set_assignee(
+        &self,
+        scope: &TenantScope,
+        dialog: DialogId,
+        assignee: Option<UserId>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        self.in_workspace(scope, async |db| triage::set_assignee(db, dialog, assignee, now).await)
+            .await
+    }
+
+    async fn hold_membership(&self, scope: &TenantScope, user: UserId) -> StoreResult<bool> {
+        self.in_workspace(scope, async |db| triage::hold_membership(db, user).await)
+            .await
+    }
+
+    async fn unassign_member(
+        &self,
+        scope: &TenantScope,
+        user: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<DialogRecord>> {
+        self.in_workspace(scope, async |db| triage::unassign_member(db, user, now).await)
+            .await
+    }
+
+    async fn members_among(&self, scope: &TenantScope, users: &[UserId]) -> StoreResult<Vec<MemberView>> {
+        if users.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = self
+            .in_workspace(scope, async |db| {
+                db.find::<memberships::Entity>()
+                    .find_also_related(users::Entity)
+                    .filter(memberships::Column::UserId.is_in(users.iter().map(|user| user.as_uuid())))
+                    .all(db.conn())
+                    .await
+                    .store()
+            })
+            .await?;
+        rows.into_iter().map(crate::tenancy::member_view).collect()
     }
 
     async fn insert_message(&self, scope: &TenantScope, record: &MessageRecord) -> StoreResult<bool> {
@@ -297,46 +358,45 @@ impl<C: Conn> InboxRepository for Repo<C> {
         max_id: i32,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<DialogRecord>> {
-        let read = self
-            .in_workspace(scope, async |db| {
-                let current = db
-                    .find::<inbox_dialogs::Entity>()
-                    .filter(inbox_dialogs::Column::Id.eq(id.as_uuid()))
-                    .one(db.conn())
-                    .await
-                    .store()?;
-                let Some(current) = current else {
-                    return Ok(None);
-                };
-                let read = current.read_inbox_max_id.max(max_id);
-                let unread = unread_after(db, id, read).await?;
-                if read == current.read_inbox_max_id && unread == current.unread_count {
-                    return Ok(None);
-                }
-                let changed = db
-                    .update_many::<inbox_dialogs::Entity>()
-                    .col_expr(inbox_dialogs::Column::ReadInboxMaxId, Expr::value(read))
-                    .col_expr(inbox_dialogs::Column::UnreadCount, Expr::value(unread))
-                    .col_expr(inbox_dialogs::Column::UpdatedAt, Expr::value(now))
-                    .filter(inbox_dialogs::Column::Id.eq(id.as_uuid()))
-                    // Never back: a watermark moved further meanwhile stays.
-                    .filter(inbox_dialogs::Column::ReadInboxMaxId.lte(read))
-                    .exec(db.conn())
-                    .await
-                    .store()?;
-                Ok((changed.rows_affected == 1).then_some((current, read, unread)))
-            })
-            .await?;
-        let Some((current, read, unread)) = read else {
-            return Ok(None);
-        };
-        dialog(inbox_dialogs::Model {
-            read_inbox_max_id: read,
-            unread_count: unread,
-            updated_at: now,
-            ..current
+        self.in_workspace(scope, async |db| {
+            let current = db
+                .find::<inbox_dialogs::Entity>()
+                .filter(inbox_dialogs::Column::Id.eq(id.as_uuid()))
+                .one(db.conn())
+                .await
+                .store()?;
+            let Some(current) = current else {
+                return Ok(None);
+            };
+            let read = current.read_inbox_max_id.max(max_id);
+            let unread = unread_after(db, id, read).await?;
+            if read == current.read_inbox_max_id && unread == current.unread_count {
+                return Ok(None);
+            }
+            let changed = db
+                .update_many::<inbox_dialogs::Entity>()
+                .col_expr(inbox_dialogs::Column::ReadInboxMaxId, Expr::value(read))
+                .col_expr(inbox_dialogs::Column::UnreadCount, Expr::value(unread))
+                .col_expr(inbox_dialogs::Column::UpdatedAt, Expr::value(now))
+                .filter(inbox_dialogs::Column::Id.eq(id.as_uuid()))
+                // Never back: a watermark moved further meanwhile stays.
+                .filter(inbox_dialogs::Column::ReadInboxMaxId.lte(read))
+                .exec(db.conn())
+                .await
+                .store()?;
+            if changed.rows_affected != 1 {
+                return Ok(None);
+            }
+            let row = inbox_dialogs::Model {
+                read_inbox_max_id: read,
+                unread_count: unread,
+                updated_at: now,
+                ..current
+            };
+            // Whole, tags included: the record is the event's (`DialogRead`).
+            triage::whole(db, row).await.map(Some)
         })
-        .map(Some)
+        .await
     }
 
     async fn dialogs(&self, scope: &TenantScope, query: &DialogQuery) -> StoreResult<Vec<DialogRecord>> {

@@ -2,7 +2,7 @@
 
 use sea_orm::{ColumnTrait as _, PaginatorTrait as _, QueryFilter as _};
 use tgos_domain::accounts::gateway::PeerKey;
-use tgos_domain::ids::{AccountId, DialogId, MessageId, WorkspaceId};
+use tgos_domain::ids::{AccountId, DialogId, MessageId, UserId, WorkspaceId};
 use tgos_domain::inbox::{DeliveryStatus, DialogRecord, Direction, MessageRecord};
 use tgos_domain::store::{StoreError, StoreResult};
 
@@ -14,6 +14,7 @@ pub(super) fn peer_key(value: i64) -> StoreResult<PeerKey> {
     PeerKey::from_marked(value).map_err(|_| StoreError::backend("a stored peer key is not a peer"))
 }
 
+/// The dialog of `row`, its tags not read (empty).
 pub(super) fn dialog(row: inbox_dialogs::Model) -> StoreResult<DialogRecord> {
     Ok(DialogRecord {
         id: DialogId::from_uuid(row.id),
@@ -27,6 +28,8 @@ pub(super) fn dialog(row: inbox_dialogs::Model) -> StoreResult<DialogRecord> {
         top_message_id: row.top_message_id,
         last_message_at: row.last_message_at,
         updated_at: row.updated_at,
+        tags: Vec::new(),
+        assignee_id: row.assignee_id.map(UserId::from_uuid),
     })
 }
 

@@ -43,7 +43,7 @@ fn workspace(row: workspaces::Model) -> WorkspaceRecord {
     }
 }
 
-fn member_view((row, user): (memberships::Model, Option<users::Model>)) -> StoreResult<MemberView> {
+pub(crate) fn member_view((row, user): (memberships::Model, Option<users::Model>)) -> StoreResult<MemberView> {
     let user = user.ok_or_else(|| StoreError::backend("membership without its user"))?;
     Ok(MemberView {
         membership: membership(row)?,

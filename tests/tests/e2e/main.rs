@@ -8,6 +8,7 @@ mod billing;
 mod budgets;
 mod credential_cache;
 mod departures;
+mod dialog_tags;
 mod graphiql_browser;
 mod graphql_over_http;
 mod inbox;

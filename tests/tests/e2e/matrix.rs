@@ -125,7 +125,11 @@ fn expectation(field: &str) -> Option<Expect> {
         "Mutation.createTopUp" => Member { rank: 3, scope: None },
         "Query.accountOffers" => SignedIn,
         "Mutation.pauseAccount" | "Mutation.resumeAccount" => Member { rank: 2, scope: None },
-        "Mutation.sendMessage" | "Mutation.markDialogRead" => Member {
+        "Mutation.sendMessage"
+        | "Mutation.markDialogRead"
+        | "Mutation.tagDialog"
+        | "Mutation.untagDialog"
+        | "Mutation.assignDialog" => Member {
             rank: 2,
             scope: Some("INBOX_WRITE"),
         },
@@ -233,6 +237,18 @@ async fn invocation(field: &str, app: &TestApp, world: &World) -> anyhow::Result
         ),
         "Mutation.markDialogRead" => (
             "mutation($d: ID!) { markDialogRead(dialogId: $d) { unreadCount } }".into(),
+            json!({ "d": world.dialog }),
+        ),
+        "Mutation.tagDialog" => (
+            "mutation($d: ID!) { tagDialog(dialogId: $d, tag: \"matrix\") { id tags } }".into(),
+            json!({ "d": world.dialog }),
+        ),
+        "Mutation.untagDialog" => (
+            "mutation($d: ID!) { untagDialog(dialogId: $d, tag: \"matrix\") { id tags } }".into(),
+            json!({ "d": world.dialog }),
+        ),
+        "Mutation.assignDialog" => (
+            "mutation($d: ID!) { assignDialog(dialogId: $d, userId: null) { id } }".into(),
             json!({ "d": world.dialog }),
         ),
         "Mutation.pauseAccount" => (

@@ -53,6 +53,7 @@ const WALLED_TABLES: usize = TENANT_TABLES.len()
         "telegram_accounts",
         "leases",
         "inbox_dialogs",
+        "inbox_dialog_tags",
         "inbox_messages",
         "inbox_sync",
         "event_sequences",

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use async_graphql::{Context, ID};
-use tgos_domain::ids::AccountId;
+use tgos_domain::ids::{AccountId, UserId};
 use tgos_domain::inbox::{DialogQuery, InboxService, PageIncludes};
 use tgos_domain::tenancy::TenantScope;
 
@@ -13,25 +13,52 @@ use crate::graphql::ids::parse_optional_id;
 use crate::graphql::paging::{connection, page_request};
 use crate::graphql::service;
 
-/// `workspace.dialogs`: newest message first, optionally of one account and only unread ones (VIEWER and
-/// above, or keys with `INBOX_READ`).
+/// Which of the workspace's dialogs `workspace.dialogs` lists, as the client gave them.
+#[derive(Debug, Default)]
+pub(crate) struct DialogFilters<'a> {
+    pub account_id: Option<&'a ID>,
+    pub unread_only: Option<bool>,
+    pub tag: Option<&'a str>,
+    pub assignee_id: Option<&'a ID>,
+    pub unassigned: Option<bool>,
+}
+
+impl DialogFilters<'_> {
+    /// The page of the list the filters name; `BAD_USER_INPUT` on the filter that is malformed.
+    fn query(&self, query: DialogQuery) -> ApiResult<DialogQuery> {
+        let mut query = query;
+        let account: Option<AccountId> = parse_optional_id(self.account_id, "accountId", "account")?;
+        if let Some(account) = account {
+            query = query.of_account(account);
+        }
+        if self.unread_only.unwrap_or(false) {
+            query = query.unread();
+        }
+        if let Some(tag) = self.tag {
+            query = query.tagged(tag)?;
+        }
+        let assignee: Option<UserId> = parse_optional_id(self.assignee_id, "assigneeId", "user")?;
+        if let Some(assignee) = assignee {
+            query = query.assigned_to(assignee);
+        }
+        if self.unassigned.unwrap_or(false) {
+            query = query.unassigned();
+        }
+        Ok(query)
+    }
+}
+
+/// `workspace.dialogs`: newest message first, optionally of one account, only unread ones, of one tag, of one
+/// assignee or unassigned (VIEWER and above, or keys with `INBOX_READ`).
 pub(crate) async fn dialogs(
     ctx: &Context<'_>,
     scope: &TenantScope,
-    account_id: Option<&ID>,
-    unread_only: Option<bool>,
+    filters: DialogFilters<'_>,
     first: Option<i32>,
     after: Option<&str>,
 ) -> ApiResult<DialogConnection> {
     let request = page_request(first, after)?;
-    let account: Option<AccountId> = parse_optional_id(account_id, "accountId", "account")?;
-    let mut query = DialogQuery::page(request);
-    if let Some(account) = account {
-        query = query.of_account(account);
-    }
-    if unread_only.unwrap_or(false) {
-        query = query.unread();
-    }
+    let query = filters.query(DialogQuery::page(request))?;
     let include = page_includes(ctx);
     let page = service::<InboxService>(ctx)?.dialog_page(scope, query, include).await?;
     let mut last: HashMap<_, _> = page.last_messages.into_iter().map(|m| (m.dialog_id, m)).collect();
@@ -42,6 +69,7 @@ pub(crate) async fn dialogs(
         let prefetched = Prefetched {
             account: held.as_ref().map(|held| held.get(&record.account_id).cloned()),
             last_message: include.last_messages.then(|| last.remove(&record.id)),
+            tags: include.tags,
         };
         let dialog = Dialog {
             scope: scope.clone(),
@@ -53,7 +81,7 @@ pub(crate) async fn dialogs(
 }
 
 /// Which of a dialog page's nested reads the operation's selection needs, under `edges { node }` or `nodes`
-/// (fragments included): a page that shows no last message or account does not read them.
+/// (fragments included): a page that shows no last message, account or tags does not read them.
 fn page_includes(ctx: &Context<'_>) -> PageIncludes {
     let page = ctx.look_ahead();
     let asks = |field: &str| {
@@ -62,5 +90,6 @@ fn page_includes(ctx: &Context<'_>) -> PageIncludes {
     PageIncludes {
         last_messages: asks("lastMessage"),
         accounts: asks("account"),
+        tags: asks("tags"),
     }
 }

@@ -102,6 +102,14 @@ pub struct DialogRead {
     dialog: Box<Dialog>,
 }
 
+/// A dialog's tags or assignee changed; the dialog as it is now.
+#[derive(Debug, SimpleObject)]
+pub struct DialogChanged {
+    #[graphql(flatten)]
+    envelope: Envelope,
+    dialog: Box<Dialog>,
+}
+
 /// An account's health state or risk moved.
 #[derive(Debug, SimpleObject)]
 pub struct AccountHealthChanged {
@@ -121,6 +129,7 @@ pub enum InboxEvent {
     MessageEdited(MessageEdited),
     MessageDeleted(MessageDeleted),
     DialogRead(DialogRead),
+    DialogChanged(DialogChanged),
     AccountHealthChanged(AccountHealthChanged),
 }
 
@@ -149,9 +158,14 @@ impl InboxEvent {
                 message_id: ID(message_id.to_string()),
                 dialog_id: ID(dialog_id.to_string()),
             }),
+            // Events carry whole dialogs (tags included), so no subscriber reads them again.
             DomainEvent::DialogRead { dialog } => Self::DialogRead(DialogRead {
                 envelope,
-                dialog: Box::new(Dialog::single(dialog.clone(), scope.clone())),
+                dialog: Box::new(Dialog::whole(dialog.clone(), scope.clone())),
+            }),
+            DomainEvent::DialogChanged { dialog } => Self::DialogChanged(DialogChanged {
+                envelope,
+                dialog: Box::new(Dialog::whole(dialog.clone(), scope.clone())),
             }),
             DomainEvent::AccountHealthChanged {
                 state,

@@ -1,12 +1,13 @@
-//! Acting in a dialog: sending and marking read.
+//! Acting in a dialog: sending, marking read, tagging and assigning.
 
-use crate::graphql::ids::parse_id;
+use crate::graphql::ids::{parse_id, parse_optional_id};
 use async_graphql::{Context, ID, Object};
 use tgos_domain::DomainError;
 use tgos_domain::accounts::pool::AccountsService;
-use tgos_domain::ids::{AccountId, DialogId, MessageId};
+use tgos_domain::ids::{AccountId, DialogId, MessageId, UserId};
 use tgos_domain::inbox::InboxService;
 use tgos_domain::tenancy::TenancyService;
+use tgos_domain::tenancy::TenantScope;
 
 use super::types::{Dialog, Message};
 use crate::graphql::context::{client, principal};
@@ -93,6 +94,53 @@ impl InboxMutation {
             None => Ok(()),
         };
         let record = inbox.mark_dialog_read(&scope, dialog, admit).await?;
-        Ok(Dialog::single(record, scope))
+        Ok(Dialog::whole(record, scope))
     }
+
+    /// Tags the dialog (OPERATOR and above, or keys with `INBOX_WRITE`): the tag is trimmed and lower-cased, 1
+    /// to 32 letters, digits, `-`, `_` or `:`, at most 20 per dialog (`BAD_USER_INPUT` on `tag`). Tagging with
+    /// a tag the dialog holds changes nothing.
+    #[graphql(guard = "SignedIn")]
+    async fn tag_dialog(&self, ctx: &Context<'_>, dialog_id: ID, tag: String) -> ApiResult<Dialog> {
+        let (dialog, scope) = dialog_scope(ctx, &dialog_id).await?;
+        let record = service::<InboxService>(ctx)?
+            .tag_dialog(&scope, principal(ctx)?, &client(ctx), dialog, &tag)
+            .await?;
+        Ok(Dialog::whole(record, scope))
+    }
+
+    /// Takes a tag off the dialog (OPERATOR and above, or keys with `INBOX_WRITE`); a tag it does not hold
+    /// changes nothing.
+    #[graphql(guard = "SignedIn")]
+    async fn untag_dialog(&self, ctx: &Context<'_>, dialog_id: ID, tag: String) -> ApiResult<Dialog> {
+        let (dialog, scope) = dialog_scope(ctx, &dialog_id).await?;
+        let record = service::<InboxService>(ctx)?
+            .untag_dialog(&scope, principal(ctx)?, &client(ctx), dialog, &tag)
+            .await?;
+        Ok(Dialog::whole(record, scope))
+    }
+
+    /// Assigns the dialog to a member of its workspace, or to nobody when `userId` is null (OPERATOR and above,
+    /// or keys with `INBOX_WRITE`). Someone who is not a member is `BAD_USER_INPUT` on `userId`.
+    #[graphql(guard = "SignedIn")]
+    async fn assign_dialog(&self, ctx: &Context<'_>, dialog_id: ID, user_id: Option<ID>) -> ApiResult<Dialog> {
+        let user: Option<UserId> = parse_optional_id(user_id.as_ref(), "userId", "user")?;
+        let (dialog, scope) = dialog_scope(ctx, &dialog_id).await?;
+        let record = service::<InboxService>(ctx)?
+            .assign_dialog(&scope, principal(ctx)?, &client(ctx), dialog, user)
+            .await?;
+        Ok(Dialog::whole(record, scope))
+    }
+}
+
+/// The dialog a change names and the caller's scope in its workspace: `NOT_FOUND` for a dialog of a workspace
+/// the caller is not in, as for an unknown one.
+async fn dialog_scope(ctx: &Context<'_>, dialog_id: &ID) -> ApiResult<(DialogId, TenantScope)> {
+    let principal = principal(ctx)?;
+    let dialog: DialogId = parse_id(dialog_id, "dialogId", "dialog")?;
+    let workspace = service::<InboxService>(ctx)?
+        .dialog_workspace(principal, dialog)
+        .await?;
+    let scope = service::<TenancyService>(ctx)?.scope(principal, workspace).await?;
+    Ok((dialog, scope))
 }

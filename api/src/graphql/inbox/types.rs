@@ -13,8 +13,9 @@ use tgos_domain::tenancy::TenantScope;
 
 use crate::graphql::accounts::types::TelegramAccount;
 use crate::graphql::errors::ApiResult;
-use crate::graphql::loaders::{DialogOf, HeldAccount, LastMessageOf, MessagesOf, load};
+use crate::graphql::loaders::{AssigneeOf, DialogOf, HeldAccount, LastMessageOf, MessagesOf, TagsOf, load};
 use crate::graphql::paging::{connection, page_request};
+use crate::graphql::tenancy::members::MemberUser;
 
 /// What kind of conversation a peer is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -52,14 +53,29 @@ pub struct Prefetched {
     pub account: Option<Option<AccountRecord>>,
     /// `None` when not loaded; `Some(None)` for a dialog with no message.
     pub last_message: Option<Option<MessageRecord>>,
+    /// Whether the record's `tags` were read with it (else they come through the loaders).
+    pub tags: bool,
 }
 
 impl Dialog {
+    /// A dialog read bare (a message's dialog): its tags, like the rest, come through the loaders.
     pub fn single(record: DialogRecord, scope: TenantScope) -> Self {
         Self {
             record,
             scope,
             prefetched: None,
+        }
+    }
+
+    /// A dialog read whole (a change's answer, an event's dialog): it answers its tags itself.
+    pub fn whole(record: DialogRecord, scope: TenantScope) -> Self {
+        Self {
+            record,
+            scope,
+            prefetched: Some(Prefetched {
+                tags: true,
+                ..Prefetched::default()
+            }),
         }
     }
 }
@@ -112,6 +128,25 @@ impl Dialog {
 
     async fn last_message_at(&self) -> Option<DateTime<Utc>> {
         self.record.last_message_at
+    }
+
+    /// The workspace's tags on the dialog (trimmed, lower-cased), in order.
+    async fn tags(&self, ctx: &Context<'_>) -> ApiResult<Vec<String>> {
+        if self.prefetched.as_ref().is_some_and(|p| p.tags) {
+            return Ok(self.record.tags.clone());
+        }
+        Ok(load(ctx, TagsOf(self.scope.clone(), self.record.id))
+            .await?
+            .unwrap_or_default())
+    }
+
+    /// The member the dialog is assigned to (the public part of their account), or none.
+    async fn assignee(&self, ctx: &Context<'_>) -> ApiResult<Option<MemberUser>> {
+        let Some(user) = self.record.assignee_id else {
+            return Ok(None);
+        };
+        let member = load(ctx, AssigneeOf(self.scope.clone(), user)).await?;
+        Ok(member.map(MemberUser::from))
     }
 
     async fn last_message(&self, ctx: &Context<'_>) -> ApiResult<Option<Message>> {

@@ -23,10 +23,11 @@ use tgos_domain::accounts::health::DayCounts;
 use tgos_domain::accounts::pool::use_cases::health::HealthView;
 use tgos_domain::accounts::pool::{AccountRecord, AccountsService};
 use tgos_domain::error::DomainResult;
-use tgos_domain::ids::{AccountId, DialogId, MessageId};
+use tgos_domain::ids::{AccountId, DialogId, MessageId, UserId};
 use tgos_domain::inbox::{DialogRecord, InboxService, MessageRecord};
 use tgos_domain::paging::{Page, PageRequest};
 use tgos_domain::tenancy::TenantScope;
+use tgos_domain::tenancy::records::MemberView;
 
 use super::errors::{ApiError, ApiResult};
 
@@ -71,6 +72,14 @@ pub struct DialogOf(pub TenantScope, pub DialogId);
 /// The newest message of a dialog of the scope's workspace (`InboxService::last_messages`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct LastMessageOf(pub TenantScope, pub DialogId);
+
+/// The tags of a dialog of the scope's workspace, for dialogs read without them (`InboxService::tags_of_many`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TagsOf(pub TenantScope, pub DialogId);
+
+/// A member of the scope's workspace a dialog is assigned to (`InboxService::assignees`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AssigneeOf(pub TenantScope, pub UserId);
 
 /// A page of the messages of a dialog of the scope's workspace: the same page of each dialog asked for at the
 /// same moment is read at once (`InboxService::messages_of_many`).
@@ -208,6 +217,40 @@ impl Loader<MessagesOf> for Reads {
                 self.inbox
                     .messages_of_many(&scope, &ids, PageRequest::new(after, limit))
                     .await
+            },
+        )
+        .await)
+    }
+}
+
+impl Loader<TagsOf> for Reads {
+    type Value = Found<Vec<String>>;
+    type Error = Infallible;
+
+    async fn load(&self, keys: &[TagsOf]) -> Result<HashMap<TagsOf, Self::Value>, Infallible> {
+        Ok(by_part(
+            keys,
+            |key| (key.0.clone(), key.1),
+            |scope, ids| async move { self.inbox.tags_of_many(&scope, &ids).await },
+        )
+        .await)
+    }
+}
+
+impl Loader<AssigneeOf> for Reads {
+    type Value = Found<MemberView>;
+    type Error = Infallible;
+
+    async fn load(&self, keys: &[AssigneeOf]) -> Result<HashMap<AssigneeOf, Self::Value>, Infallible> {
+        Ok(by_part(
+            keys,
+            |key| (key.0.clone(), key.1),
+            |scope, ids| async move {
+                let members = self.inbox.assignees(&scope, &ids).await?;
+                Ok(members
+                    .into_iter()
+                    .map(|member| (member.membership.user_id, member))
+                    .collect())
             },
         )
         .await)

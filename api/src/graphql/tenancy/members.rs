@@ -43,17 +43,23 @@ pub struct Member {
     pub joined_at: DateTime<Utc>,
 }
 
+impl From<MemberView> for MemberUser {
+    fn from(view: MemberView) -> Self {
+        Self {
+            id: ID(view.membership.user_id.to_string()),
+            full_name: view.full_name,
+            username: view.username,
+            email: view.email,
+        }
+    }
+}
+
 impl From<MemberView> for Member {
     fn from(view: MemberView) -> Self {
         Self {
-            user: MemberUser {
-                id: ID(view.membership.user_id.to_string()),
-                full_name: view.full_name,
-                username: view.username,
-                email: view.email,
-            },
             role: view.membership.role.into(),
             joined_at: view.membership.joined_at,
+            user: MemberUser::from(view),
         }
     }
 }

@@ -116,26 +116,33 @@ impl Workspace {
         accounts::held_accounts(ctx, &self.scope, first, after.as_deref()).await
     }
 
-    /// The workspace's dialogs, newest message first, optionally of one account and only unread ones (VIEWER
-    /// and above, or keys with `INBOX_READ`).
+    /// The workspace's dialogs, newest message first, optionally of one account, only unread ones, only those
+    /// holding `tag`, only those assigned to `assigneeId`, or only unassigned ones (VIEWER and above, or keys
+    /// with `INBOX_READ`).
     #[graphql(complexity = "crate::graphql::paging::page_cost(first, child_complexity)")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the list's filters, each an argument of the GraphQL field"
+    )]
     async fn dialogs(
         &self,
         ctx: &Context<'_>,
         account_id: Option<ID>,
         unread_only: Option<bool>,
+        tag: Option<String>,
+        assignee_id: Option<ID>,
+        unassigned: Option<bool>,
         first: Option<i32>,
         after: Option<String>,
     ) -> ApiResult<DialogConnection> {
-        inbox::dialogs(
-            ctx,
-            &self.scope,
-            account_id.as_ref(),
+        let filters = inbox::DialogFilters {
+            account_id: account_id.as_ref(),
             unread_only,
-            first,
-            after.as_deref(),
-        )
-        .await
+            tag: tag.as_deref(),
+            assignee_id: assignee_id.as_ref(),
+            unassigned,
+        };
+        inbox::dialogs(ctx, &self.scope, filters, first, after.as_deref()).await
     }
 
     /// The workspace's audit trail, newest first (ADMIN and OWNER).

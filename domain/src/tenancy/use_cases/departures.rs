@@ -8,6 +8,9 @@
 //! - A key that should outlive its creator is re-owned first, explicitly, by an admin (`reassign_api_key`).
 //! - Revoked keys stop at once: keys are looked up on every request (never cached), and each revoked key is
 //!   signalled after commit, so open WebSockets holding it close with 4403.
+//! - Dialogs assigned to a member who leaves or is removed are assigned to nobody in the same transaction, each
+//!   announced (`DialogChanged`), and the departure's audit entry lists them (`unassigned: { dialogs, count }`):
+//!   an assignee is always a current member (`inbox::triage`).
 //! - Every key has recorded its creator since the first schema (`api_keys.created_by` is NOT NULL), so there
 //!   is nothing without a creator to decide about. Keys whose creator left before this rule existed stay
 //!   alive (revoking them on upgrade would break integrations unannounced); `ApiKey.createdBy` shows an admin
@@ -19,8 +22,9 @@ use serde_json::{Value, json};
 use crate::error::DomainResult;
 use crate::events::access::SignalOnDrop;
 use crate::events::{AccessChange, AccessSignals};
-use crate::ids::{ApiKeyId, InvitationId, UserId};
-use crate::store::Repositories;
+use crate::ids::{ApiKeyId, DialogId, InvitationId, UserId};
+use crate::inbox::triage::unassign_departed;
+use crate::store::{Repositories, Transaction};
 use crate::tenancy::{Role, TenantScope, rules};
 
 /// What went with a member's departure or demotion.
@@ -75,4 +79,19 @@ pub(crate) async fn revoke_creations(
         }
     }
     Ok(revoked)
+}
+
+/// Within a departure's transaction, assigns the dialogs `user` held in the workspace to nobody (announcing
+/// each); the audit entry's `unassigned` value.
+pub(crate) async fn unassign_dialogs(
+    tx: &dyn Transaction,
+    scope: &TenantScope,
+    user: UserId,
+    now: DateTime<Utc>,
+) -> DomainResult<Value> {
+    let dialogs: Vec<DialogId> = unassign_departed(tx, scope, user, now).await?;
+    Ok(json!({
+        "dialogs": dialogs.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        "count": dialogs.len(),
+    }))
 }

@@ -1,6 +1,6 @@
 //! Listing members, changing roles, removing members and leaving. A removal, a departure or a demotion
-//! revokes in the same transaction what the member could no longer create (`departures`), and its audit
-//! entry lists it.
+//! revokes in the same transaction what the member could no longer create (`departures`), a removal or a
+//! departure also unassigns the member's dialogs, and the change's audit entry lists both.
 
 use serde_json::json;
 
@@ -11,7 +11,7 @@ use crate::paging::{Page, PageRequest};
 use crate::request::ClientInfo;
 use crate::tenancy::records::MemberView;
 use crate::tenancy::service::WorkspaceEvent;
-use crate::tenancy::use_cases::departures::revoke_creations;
+use crate::tenancy::use_cases::departures::{revoke_creations, unassign_dialogs};
 use crate::tenancy::{Role, TenancyService, TenantScope, rules};
 
 impl TenancyService {
@@ -90,7 +90,9 @@ impl TenancyService {
         if !tx.delete_member(&scope, user).await? {
             return Err(DomainError::NotFound("member"));
         }
-        let revoked = revoke_creations(&*tx, &scope, user, None, self.clock.now()).await?;
+        let now = self.clock.now();
+        let revoked = revoke_creations(&*tx, &scope, user, None, now).await?;
+        let unassigned = unassign_dialogs(&*tx, &scope, user, now).await?;
         let action = if leaving { "member.left" } else { "member.removed" };
         self.audit(
             &*tx,
@@ -100,13 +102,18 @@ impl TenancyService {
             WorkspaceEvent {
                 action,
                 target: Some(("USER", user.to_string())),
-                metadata: json!({ "role": target.membership.role.as_str(), "revoked": revoked.to_json() }),
+                metadata: json!({
+                    "role": target.membership.role.as_str(),
+                    "revoked": revoked.to_json(),
+                    "unassigned": unassigned,
+                }),
             },
         )
         .await?;
         let _signal = self.access.armed(crate::events::AccessChange::User(user));
         let _keys = revoked.armed(&self.access);
         tx.commit().await?;
+        self.outbox.committed();
         Ok(())
     }
 }
