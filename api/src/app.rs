@@ -17,7 +17,9 @@ use tgos_domain::events::{AccessSignals, EventBus, LocalEventBus, Outbox};
 use tgos_domain::identity::backup_codes::BackupCodeKey;
 use tgos_domain::identity::lockout::{LockoutPolicy, ThrottlePolicy};
 use tgos_domain::identity::{IdentityConfig, IdentityService};
+use tgos_domain::automation::{AutomationJobs, AutomationService, AutomationSettings};
 use tgos_domain::inbox::InboxService;
+use tgos_domain::webhooks::{DestinationPolicy, WebhookSender};
 use tgos_domain::jobs::{JobHandler, JobSignal};
 use tgos_domain::mail::Mailer;
 use tgos_domain::store::Store;
@@ -64,6 +66,8 @@ pub struct AppState {
     pub bus: Arc<dyn EventBus>,
     /// Wakes the relay after use cases commit events.
     pub outbox: Outbox,
+    /// The automations' use cases (their jobs are among `job_handlers`).
+    pub automations: AutomationService,
     /// Wakes the job worker after use cases commit jobs.
     pub jobs: JobSignal,
     /// What runs each job kind: the job worker (`crate::workers`) claims the kinds these handle. Features add
@@ -174,7 +178,18 @@ impl AppState {
         .with_outbox(outbox.clone());
         let inbox = InboxService::new(Arc::clone(&store), connections.clone(), clock.clone())
             .with_outbox(outbox.clone())
+            .with_jobs(jobs.clone())
             .with_slow_consumer_after(u64::try_from(settings.events.subscriber_buffer).unwrap_or(u64::MAX));
+        let automations = AutomationService::new(
+            Arc::clone(&store),
+            clock.clone(),
+            vault.clone(),
+            inbox.clone(),
+            webhook_sender(&settings.automations),
+            jobs.clone(),
+            outbox.clone(),
+            automation_settings(&settings.automations),
+        );
         let accounts = AccountsService::new(
             Arc::clone(&store),
             vault.clone(),
@@ -191,6 +206,7 @@ impl AppState {
             accounts: accounts.clone(),
             connections: connections.clone(),
             inbox: inbox.clone(),
+            automations: automations.clone(),
             sandbox: sandbox.clone(),
             bus: Arc::clone(&bus),
         };
@@ -214,7 +230,8 @@ impl AppState {
             bus,
             outbox,
             jobs,
-            job_handlers: Vec::new(),
+            job_handlers: vec![Arc::new(AutomationJobs::new(automations.clone())) as Arc<dyn JobHandler>],
+            automations,
             access,
             sandbox,
             stripe_webhook: settings
@@ -347,4 +364,26 @@ fn identity_config(auth: &AuthSettings) -> IdentityConfig {
         },
         ..IdentityConfig::default()
     }
+}
+
+/// The automations' settings from the configuration.
+fn automation_settings(file: &crate::config::AutomationSettingsFile) -> AutomationSettings {
+    AutomationSettings {
+        max_per_workspace: file.max_per_workspace,
+        max_runs_per_dialog_hour: file.max_runs_per_dialog_hour,
+        max_runs_per_workspace_hour: file.max_runs_per_workspace_hour,
+        keep_skipped: Duration::from_secs(file.keep_skipped_days.max(1) * 24 * 60 * 60),
+        allow_private_webhooks: file.allow_private_webhooks,
+        ..AutomationSettings::default()
+    }
+}
+
+/// Webhooks over HTTP, to the destinations the configuration allows.
+fn webhook_sender(file: &crate::config::AutomationSettingsFile) -> Arc<dyn WebhookSender> {
+    Arc::new(tgos_persistence::webhooks::HttpWebhookSender::new(
+        DestinationPolicy {
+            allow_private: file.allow_private_webhooks,
+        },
+        Duration::from_secs(file.webhook_timeout_secs.max(1)),
+    ))
 }

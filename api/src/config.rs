@@ -37,6 +37,7 @@ pub struct Settings {
     pub telegram: TelegramSettings,
     pub events: EventsSettings,
     pub jobs: JobsSettings,
+    pub automations: AutomationSettingsFile,
     /// `development` or `production` (see [`profile`]).
     pub profile: Profile,
 }
@@ -86,6 +87,24 @@ pub struct JobsSettings {
     pub lease_secs: u64,
     /// How many jobs one worker claims and runs at once.
     pub batch: u64,
+}
+
+/// `[automations]`: limits of the workspaces' automations.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AutomationSettingsFile {
+    /// The most automations one workspace may have.
+    pub max_per_workspace: u64,
+    /// The most executions one dialog may run in an hour (the storm guard).
+    pub max_runs_per_dialog_hour: u64,
+    /// The most executions one workspace may run in an hour (the storm guard).
+    pub max_runs_per_workspace_hour: u64,
+    /// How long executions that did not run are kept to explain why, in days.
+    pub keep_skipped_days: u64,
+    /// Whether webhooks may go to private, loopback and link-local addresses (and over plain http there);
+    /// cloud metadata addresses stay refused. The production profile refuses it.
+    pub allow_private_webhooks: bool,
+    /// How long one webhook delivery may take, in seconds.
+    pub webhook_timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -236,6 +255,7 @@ struct Defaults {
     telegram: TelegramSettings,
     events: EventsSettings,
     jobs: JobsSettings,
+    automations: AutomationSettingsFile,
     profile: Profile,
 }
 
@@ -332,6 +352,14 @@ fn defaults() -> Defaults {
             keep_finished_hours: 168,
             lease_secs: 60,
             batch: 8,
+        },
+        automations: AutomationSettingsFile {
+            max_per_workspace: 200,
+            max_runs_per_dialog_hour: 20,
+            max_runs_per_workspace_hour: 5_000,
+            keep_skipped_days: 14,
+            allow_private_webhooks: false,
+            webhook_timeout_secs: 10,
         },
         profile: Profile::Development,
     }

@@ -105,3 +105,11 @@ id_type!(
     /// A unit of background work: claimed, leased and retried until it is done or failed.
     JobId
 );
+id_type!(
+    /// A workspace's automation rule.
+    AutomationId
+);
+id_type!(
+    /// One run (or decision not to run) of an automation.
+    ExecutionId
+);

@@ -17,6 +17,7 @@ use crate::events::OutboxRepository;
 use crate::identity::ports::{SessionRepository, ThrottleRepository, UserRepository};
 use crate::inbox::ports::InboxRepository;
 use crate::jobs::JobRepository;
+use crate::automation::ports::AutomationRepository;
 use crate::tenancy::ports::{ApiKeyRepository, InvitationRepository, TenancyRepository};
 
 /// What storage can fail with. Unique-constraint violations are named so use cases can turn them into
@@ -64,6 +65,7 @@ pub trait Repositories:
     + InboxRepository
     + OutboxRepository
     + JobRepository
+    + AutomationRepository
 {
 }
 
@@ -85,6 +87,7 @@ impl<T> Repositories for T where
         + InboxRepository
         + OutboxRepository
         + JobRepository
+        + AutomationRepository
 {
 }
 

@@ -22,6 +22,7 @@ mod m20261206_000011_payment_matching;
 mod m20261206_000012_second_wall;
 mod m20261206_000013_jobs;
 mod m20261206_000014_dialog_tags;
+mod m20261206_000015_automations;
 
 pub use m20261128_000003_row_level_security::APP_ROLE;
 
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000012_second_wall::Migration),
             Box::new(m20261206_000013_jobs::Migration),
             Box::new(m20261206_000014_dialog_tags::Migration),
+            Box::new(m20261206_000015_automations::Migration),
         ]
     }
 }

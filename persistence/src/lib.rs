@@ -15,6 +15,7 @@
 
 mod accounts;
 mod audit;
+mod automations;
 mod billing;
 mod connect;
 mod entities;

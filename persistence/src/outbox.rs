@@ -28,7 +28,7 @@ fn event(row: outbox_events::Model) -> StoreResult<StoredEvent> {
     Ok(StoredEvent {
         workspace_id: WorkspaceId::from_uuid(row.workspace_id),
         sequence: row.sequence,
-        account_id: AccountId::from_uuid(row.account_id),
+        account_id: Some(row.account_id).filter(|id| !id.is_nil()).map(AccountId::from_uuid),
         occurred_at: row.occurred_at,
         event,
     })
@@ -69,7 +69,8 @@ impl<C: Conn> OutboxRepository for Repo<C> {
                 outbox_events::Entity::insert(outbox_events::ActiveModel {
                     workspace_id: Set(db.id()),
                     sequence: Set(sequence),
-                    account_id: Set(draft.account_id.as_uuid()),
+                    // The column predates events without an account: the nil id stands for none.
+                    account_id: Set(draft.account_id.map_or(uuid::Uuid::nil(), |id| id.as_uuid())),
                     kind: Set(draft.event.name().to_owned()),
                     payload: Set(payload),
                     occurred_at: Set(now),

@@ -17,8 +17,9 @@ use tgos_domain::tenancy::TenantScope;
 use uuid::Uuid;
 
 use crate::entities::{
-    api_keys, audit_log, inbox_dialog_tags, inbox_dialogs, inbox_messages, inbox_sync, invitations, leases,
-    ledger_postings, ledger_transactions, memberships, outbox_events, top_ups, wallet_balances, workspaces,
+    api_keys, audit_log, automation_executions, automation_sends, automation_triggers, automations, inbox_dialog_tags,
+    inbox_dialogs, inbox_messages, inbox_sync, invitations, leases, ledger_postings, ledger_transactions, memberships,
+    outbox_events, top_ups, wallet_balances, workspaces,
 };
 use crate::repo::{Conn, Repo};
 use crate::wall::{Wall, Walled};
@@ -54,6 +55,10 @@ tenant_entities! {
     inbox_messages => WorkspaceId,
     inbox_sync => WorkspaceId,
     outbox_events => WorkspaceId,
+    automations => WorkspaceId,
+    automation_triggers => WorkspaceId,
+    automation_executions => WorkspaceId,
+    automation_sends => WorkspaceId,
 }
 
 /// What a body decided about its writes; the value is the answer either way.

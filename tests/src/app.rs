@@ -48,6 +48,9 @@ pub struct TestOptions {
     pub anonymous_requests_per_minute: u32,
     /// How long one request may run (`graphql.request_timeout_ms`).
     pub request_timeout_ms: u64,
+    /// Whether automations' webhooks may go to private and loopback addresses
+    /// (`automations.allow_private_webhooks`): on for tests with a local receiver.
+    pub allow_private_webhooks: bool,
 }
 
 impl Default for TestOptions {
@@ -72,6 +75,7 @@ impl Default for TestOptions {
             user_requests_per_minute: 600,
             anonymous_requests_per_minute: 300,
             request_timeout_ms: 30_000,
+            allow_private_webhooks: false,
         }
     }
 }
@@ -130,6 +134,8 @@ pub struct TestApp {
     pub vault: tgos_domain::vault::Vault,
     /// The inbox's use cases, for syncing on demand.
     pub inbox: tgos_domain::inbox::InboxService,
+    /// The automations' use cases, for running their jobs with workers of a test's own.
+    pub automations: tgos_domain::automation::AutomationService,
     /// Wakes the server's outbox relay, as use cases do after committing events.
     pub outbox: tgos_domain::events::Outbox,
     /// The simulated Telegram network the server's sandbox gateway runs on.
@@ -203,6 +209,7 @@ impl TestApp {
         settings.auth.user_requests_per_minute = options.user_requests_per_minute;
         settings.auth.anonymous_requests_per_minute = options.anonymous_requests_per_minute;
         settings.graphql.request_timeout_ms = options.request_timeout_ms;
+        settings.automations.allow_private_webhooks = options.allow_private_webhooks;
         if let Some(complexity) = options.max_complexity {
             settings.graphql.max_complexity = complexity;
         }
@@ -249,6 +256,7 @@ impl TestApp {
             connections: server.state.connections.clone(),
             vault: server.state.vault.clone(),
             inbox: server.state.inbox.clone(),
+            automations: server.state.automations.clone(),
             outbox: server.state.outbox.clone(),
             sandbox: server.state.sandbox.clone(),
             nowpayments,

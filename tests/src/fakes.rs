@@ -212,3 +212,96 @@ impl Drop for FakeStripe {
         self.server.abort();
     }
 }
+
+/// One request a webhook receiver got: its headers that matter and its body.
+#[derive(Debug, Clone)]
+pub struct ReceivedWebhook {
+    pub delivery: String,
+    pub event: String,
+    pub signature: String,
+    pub body: Vec<u8>,
+    /// What the receiver answered.
+    pub status: u16,
+}
+
+#[derive(Debug, Default, Clone)]
+struct WebhookLog {
+    received: Arc<Mutex<Vec<ReceivedWebhook>>>,
+    /// How many requests still get a 500 before the receiver answers 200.
+    failures_left: Arc<Mutex<u32>>,
+}
+
+#[handler]
+fn receive_webhook(log: Data<&WebhookLog>, headers: &HeaderMap, body: Vec<u8>) -> poem::Response {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let status = {
+        let mut left = log.0.failures_left.lock().unwrap_or_else(|p| p.into_inner());
+        if *left > 0 {
+            *left -= 1;
+            500
+        } else {
+            200
+        }
+    };
+    log.0
+        .received
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push(ReceivedWebhook {
+            delivery: header("x-tgos-delivery"),
+            event: header("x-tgos-event"),
+            signature: header("x-tgos-signature"),
+            body,
+            status,
+        });
+    poem::Response::builder()
+        .status(poem::http::StatusCode::from_u16(status).unwrap_or(poem::http::StatusCode::OK))
+        .finish()
+}
+
+/// A webhook receiver on 127.0.0.1 that answers 500 to its first `failures` requests, then 200.
+#[derive(Debug)]
+pub struct FakeWebhookReceiver {
+    pub url: String,
+    log: WebhookLog,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl FakeWebhookReceiver {
+    pub async fn start(failures: u32) -> anyhow::Result<Self> {
+        let log = WebhookLog::default();
+        *log.failures_left.lock().unwrap_or_else(|p| p.into_inner()) = failures;
+        let acceptor = TcpListener::bind("127.0.0.1:0").into_acceptor().await?;
+        let addr: SocketAddr = acceptor
+            .local_addr()
+            .first()
+            .and_then(|a| a.as_socket_addr().copied())
+            .ok_or_else(|| anyhow::anyhow!("the fake has no address"))?;
+        let app = Route::new().at("/hook", post(receive_webhook)).data(log.clone());
+        let server = tokio::spawn(async move {
+            let _ = poem::Server::new_with_acceptor(acceptor).run(app).await;
+        });
+        Ok(Self {
+            url: format!("http://{addr}/hook"),
+            log,
+            server,
+        })
+    }
+
+    /// Every request received so far, in order.
+    pub fn received(&self) -> Vec<ReceivedWebhook> {
+        self.log.received.lock().map(|r| r.clone()).unwrap_or_default()
+    }
+}
+
+impl Drop for FakeWebhookReceiver {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}

@@ -5,7 +5,8 @@
 //!   setting either explicitly turns it on.
 //! - In production, the server refuses to start with: the sandbox Telegram gateway, no master key, a master
 //!   key from the configuration file rather than the environment (`TGOS_MASTER_KEY`), and
-//!   `mail.allow_plaintext_smtp = true`. The one error lists every refused setting by name.
+//!   `mail.allow_plaintext_smtp = true`, `automations.allow_private_webhooks = true`. The one error lists every
+//!   refused setting by name.
 //! - `/metrics` is served on the main listener in development only; `server.metrics_addr` serves it on its
 //!   own listener in any profile (`server.rs`).
 
@@ -59,6 +60,11 @@ pub fn check(settings: &Settings, sources: Sources) -> Result<(), ConfigError> {
     }
     if sources.allow_plaintext_smtp {
         refused.push("mail.allow_plaintext_smtp = true (mail is sent over TLS only)".to_owned());
+    }
+    if settings.automations.allow_private_webhooks {
+        refused.push(
+            "automations.allow_private_webhooks = true (webhooks reach public https addresses only)".to_owned(),
+        );
     }
     if refused.is_empty() {
         Ok(())

@@ -2,6 +2,7 @@
 //! error mapping every response passes through.
 
 pub mod accounts;
+pub mod automations;
 pub mod billing;
 pub mod context;
 pub mod errors;
@@ -27,6 +28,7 @@ pub struct QueryRoot(
     identity::query::IdentityQuery,
     tenancy::query::TenancyQuery,
     accounts::query::AccountsQuery,
+    automations::query::AutomationQuery,
 );
 
 #[derive(MergedObject, Default, Debug)]
@@ -41,11 +43,15 @@ pub struct MutationRoot(
     accounts::mutation::AccountHealthMutation,
     accounts::sandbox::SandboxMutation,
     inbox::mutation::InboxMutation,
+    automations::mutation::AutomationMutation,
 );
 
 #[derive(MergedSubscription, Default, Debug)]
 #[graphql(name = "Subscription")]
-pub struct SubscriptionRoot(inbox::events::InboxSubscription);
+pub struct SubscriptionRoot(
+    inbox::events::InboxSubscription,
+    automations::events::AutomationSubscription,
+);
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
@@ -58,6 +64,7 @@ pub struct Services {
     pub accounts: tgos_domain::accounts::pool::AccountsService,
     pub connections: tgos_domain::accounts::pool::connections::Connections,
     pub inbox: tgos_domain::inbox::InboxService,
+    pub automations: tgos_domain::automation::AutomationService,
     /// The simulated network, when the sandbox gateway is configured (its mutations exist only then).
     pub sandbox: Option<tgos_telegram::sandbox::SandboxNetwork>,
     /// Where published events go; `inboxEvents` follows it.
@@ -87,6 +94,7 @@ pub fn build_schema(settings: &GraphqlSettings, services: Option<Services>) -> A
             .data(services.accounts)
             .data(services.connections)
             .data(services.inbox)
+            .data(services.automations)
             .data(services.bus)
             .data(accounts::mutation::HealthActionLimiter::default())
             .data(inbox::mutation::InboxLimiter::default());

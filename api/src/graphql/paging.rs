@@ -14,7 +14,7 @@ use async_graphql::connection::{Connection, Edge};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use tgos_domain::DomainError;
-use tgos_domain::ids::{AccountId, DialogId, LeaseId, MessageId, PostingId, UserId};
+use tgos_domain::ids::{AccountId, AutomationId, DialogId, ExecutionId, LeaseId, MessageId, PostingId, UserId};
 use tgos_domain::paging::{MAX_PAGE, Page, PageRequest};
 
 use crate::graphql::errors::{ApiError, ApiResult};
@@ -62,6 +62,8 @@ cursor_values! {
     MessageId => "message",
     PostingId => "ledger",
     i64 => "audit",
+    AutomationId => "automation",
+    ExecutionId => "execution",
 }
 
 /// The opaque cursor of `position`.

@@ -3,7 +3,9 @@
 //! ([`template`]), when a schedule fires ([`schedule`]) and how a dry run describes an action
 //! ([`describe_action`]).
 //!
-//! Nothing here stores, sends or waits: storage, the runner and the GraphQL edge build on these values.
+//! The pure rules store, send and wait for nothing. On them: the stored shapes ([`records`]) and the storage
+//! port ([`ports`]), what queues an execution with its cause ([`triggers`]), and the use cases
+//! ([`use_cases`]: definitions, runs and the dry run, the job that executes).
 //!
 //! Rules that hold across the files:
 //! - Automations never start conversations. Actions that work on a dialog run only under triggers that
@@ -21,9 +23,14 @@ pub mod condition_rules;
 pub mod conditions;
 mod cron_syntax;
 pub mod definition;
+pub mod ports;
+pub mod records;
 pub mod schedule;
+pub mod service;
 pub mod tag;
 pub mod template;
+pub mod triggers;
+pub mod use_cases;
 pub mod validate;
 pub mod webhook;
 pub mod zone;
@@ -36,7 +43,10 @@ pub use conditions::{ConditionOutcome, ConditionSet, Evaluation, EvaluationConte
 pub use definition::{
     Action, AutomationDefinition, Condition, ConditionField, ConditionMode, ConditionOp, Trigger, TriggerKind,
 };
+pub use ports::AutomationRepository;
 pub use schedule::CronSchedule;
+pub use service::{AutomationService, AutomationSettings};
+pub use use_cases::execute::AutomationJobs;
 pub use tag::{MAX_TAG_LEN, normalize_tag};
 pub use template::{TEMPLATE_VARIABLES, Template, TemplateValues};
 pub use validate::{Limits, validate};

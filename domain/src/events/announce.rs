@@ -39,9 +39,21 @@ pub async fn health_changed(
         previous_state: change.before.state.kind(),
         previous_risk_score: change.before.risk.value(),
     };
-    Ok(Some(
-        super::append(tx, &scope, EventDraft::new(account, event), now).await?,
-    ))
+    let stored = super::append(tx, &scope, EventDraft::new(account, event), now).await?;
+    if change.after.state.kind() != change.before.state.kind() {
+        // Automations triggered by the new state are queued with the change that caused them.
+        crate::automation::triggers::on_health_changed(
+            tx,
+            &scope,
+            account,
+            change.after.state.kind(),
+            change.after.risk.value(),
+            stored.sequence,
+            now,
+        )
+        .await?;
+    }
+    Ok(Some(stored))
 }
 
 /// Records an observation of the account held by `holder` and announces the change, in one transaction.

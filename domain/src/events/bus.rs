@@ -76,7 +76,7 @@ mod tests {
         Arc::new(StoredEvent {
             workspace_id: workspace,
             sequence,
-            account_id: AccountId::generate(),
+            account_id: Some(AccountId::generate()),
             occurred_at: Utc::now(),
             event: InboxEvent::MessageDeleted {
                 message_id: MessageId::generate(),

@@ -20,9 +20,9 @@ use std::sync::Arc;
 use tokio::sync::broadcast;
 
 use super::bus::EventBus;
-use super::records::StoredEvent;
+use super::records::{EventFamily, StoredEvent};
 use crate::error::{DomainError, DomainResult};
-use crate::ids::AccountId;
+use crate::ids::{AccountId, AutomationId};
 use crate::store::Store;
 use crate::tenancy::api_keys::Scope;
 use crate::tenancy::{Role, TenantScope};
@@ -44,10 +44,28 @@ pub enum FeedEnd {
     Failed(DomainError),
 }
 
+/// Which of a workspace's events a feed shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeedFilter {
+    /// The inbox's events (VIEWER and above, or keys with `INBOX_READ`), of one account when set.
+    Inbox { account: Option<AccountId> },
+    /// The automations' events (VIEWER and above, or keys with `AUTOMATIONS_READ`), of one automation when set.
+    Automations { automation: Option<AutomationId> },
+}
+
+impl FeedFilter {
+    fn family(self) -> EventFamily {
+        match self {
+            Self::Inbox { .. } => EventFamily::Inbox,
+            Self::Automations { .. } => EventFamily::Automation,
+        }
+    }
+}
+
 pub struct EventFeed {
     store: Arc<dyn Store>,
     scope: TenantScope,
-    account: Option<AccountId>,
+    filter: FeedFilter,
     receiver: broadcast::Receiver<Arc<StoredEvent>>,
     /// The last sequence number passed.
     last: i64,
@@ -63,23 +81,27 @@ impl std::fmt::Debug for EventFeed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EventFeed")
             .field("workspace", &self.scope.workspace_id())
-            .field("account", &self.account)
+            .field("filter", &self.filter)
             .field("last", &self.last)
             .finish_non_exhaustive()
     }
 }
 
 impl EventFeed {
-    /// Opens a feed of the workspace's inbox events (VIEWER and above, or keys with `INBOX_READ`), of one
-    /// account when `account` is set, starting after `after` (or from now).
+    /// Opens a feed of the workspace's events that `filter` shows, starting after `after` (or from now).
     pub async fn open(
         store: Arc<dyn Store>,
         bus: &dyn EventBus,
         scope: TenantScope,
-        account: Option<AccountId>,
+        filter: FeedFilter,
         after: Option<i64>,
     ) -> DomainResult<Self> {
-        scope.require(Role::Viewer, Some(Scope::InboxRead), "following the inbox")?;
+        match filter {
+            FeedFilter::Inbox { .. } => scope.require(Role::Viewer, Some(Scope::InboxRead), "following the inbox")?,
+            FeedFilter::Automations { .. } => {
+                scope.require(Role::Viewer, Some(Scope::AutomationsRead), "following automations")?
+            }
+        }
         if after.is_some_and(|after| after < 0) {
             return Err(DomainError::invalid("afterSequence", "must be 0 or more"));
         }
@@ -98,7 +120,7 @@ impl EventFeed {
         let mut feed = Self {
             store,
             scope,
-            account,
+            filter,
             receiver,
             last: after,
             replay_until: latest,
@@ -173,8 +195,15 @@ impl EventFeed {
     }
 
     fn shows(&self, event: &StoredEvent) -> bool {
-        if self.account.is_some_and(|account| account != event.account_id) {
+        if event.event.family() != self.filter.family() {
             return false;
+        }
+        match self.filter {
+            FeedFilter::Inbox { account: Some(account) } if event.account_id != Some(account) => return false,
+            FeedFilter::Automations {
+                automation: Some(automation),
+            } if event.event.automation() != Some(automation) => return false,
+            _ => {}
         }
         match event.event.extra_scope() {
             Some(scope) => self.scope.role().is_some() || self.scope.allows(Role::Viewer, Some(scope)),

@@ -25,9 +25,9 @@ pub mod relay;
 pub use access::{AccessChange, AccessSignals};
 pub use access_cache::AccessCache;
 pub use bus::{EventBus, LocalEventBus};
-pub use feed::{EventFeed, FeedEnd};
+pub use feed::{EventFeed, FeedEnd, FeedFilter};
 pub use ports::OutboxRepository;
-pub use records::{EventDraft, InboxEvent, StoredEvent, Unpublished};
+pub use records::{AutomationChange, EventDraft, EventFamily, InboxEvent, StoredEvent, Unpublished};
 pub use relay::{Outbox, OutboxRelay};
 
 use chrono::{DateTime, Utc};

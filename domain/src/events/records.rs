@@ -5,7 +5,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::accounts::health::HealthStateKind;
-use crate::ids::{AccountId, DialogId, MessageId, WorkspaceId};
+use crate::automation::records::ExecutionRecord;
+use crate::ids::{AccountId, AutomationId, DialogId, MessageId, WorkspaceId};
 use crate::inbox::{DialogRecord, MessageRecord};
 use crate::tenancy::api_keys::Scope;
 
@@ -33,6 +34,48 @@ pub enum InboxEvent {
         previous_state: HealthStateKind,
         previous_risk_score: u8,
     },
+    /// An automation's execution was queued (`automationEvents`).
+    ExecutionQueued { execution: Box<ExecutionRecord> },
+    /// An execution ended: succeeded, failed or skipped, with its reason (`automationEvents`).
+    ExecutionFinished { execution: Box<ExecutionRecord> },
+    /// An automation was created, updated, enabled, disabled or deleted (`automationEvents`).
+    AutomationChanged {
+        automation_id: AutomationId,
+        name: String,
+        version: i32,
+        change: AutomationChange,
+    },
+}
+
+/// Which subscription an event belongs to. The workspace numbers all its events in one sequence, so each
+/// subscription sees increasing numbers with the other family's left out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EventFamily {
+    Inbox,
+    Automation,
+}
+
+/// What happened to an automation's definition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum AutomationChange {
+    Created,
+    Updated,
+    Enabled,
+    Disabled,
+    Deleted,
+}
+
+impl AutomationChange {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Created => "CREATED",
+            Self::Updated => "UPDATED",
+            Self::Enabled => "ENABLED",
+            Self::Disabled => "DISABLED",
+            Self::Deleted => "DELETED",
+        }
+    }
 }
 
 impl InboxEvent {
@@ -46,6 +89,30 @@ impl InboxEvent {
             Self::DialogRead { .. } => "DialogRead",
             Self::DialogChanged { .. } => "DialogChanged",
             Self::AccountHealthChanged { .. } => "AccountHealthChanged",
+            Self::ExecutionQueued { .. } => "ExecutionQueued",
+            Self::ExecutionFinished { .. } => "ExecutionFinished",
+            Self::AutomationChanged { .. } => "AutomationChanged",
+        }
+    }
+
+    /// The subscription that shows the event.
+    pub fn family(&self) -> EventFamily {
+        match self {
+            Self::ExecutionQueued { .. } | Self::ExecutionFinished { .. } | Self::AutomationChanged { .. } => {
+                EventFamily::Automation
+            }
+            _ => EventFamily::Inbox,
+        }
+    }
+
+    /// The automation an automation event is about.
+    pub fn automation(&self) -> Option<AutomationId> {
+        match self {
+            Self::ExecutionQueued { execution } | Self::ExecutionFinished { execution } => {
+                Some(execution.automation_id)
+            }
+            Self::AutomationChanged { automation_id, .. } => Some(*automation_id),
+            _ => None,
         }
     }
 
@@ -62,12 +129,22 @@ impl InboxEvent {
 /// An event before the outbox numbers it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventDraft {
-    pub account_id: AccountId,
+    /// The account the event concerns; `None` for what concerns the workspace as a whole (an automation's
+    /// definition).
+    pub account_id: Option<AccountId>,
     pub event: InboxEvent,
 }
 
 impl EventDraft {
     pub fn new(account_id: AccountId, event: InboxEvent) -> Self {
+        Self {
+            account_id: Some(account_id),
+            event,
+        }
+    }
+
+    /// An event about the workspace as a whole, or about an account when one is known.
+    pub fn of(account_id: Option<AccountId>, event: InboxEvent) -> Self {
         Self { account_id, event }
     }
 }
@@ -87,7 +164,7 @@ pub struct StoredEvent {
     pub workspace_id: WorkspaceId,
     /// The workspace's sequence number: 1, 2, 3… without holes.
     pub sequence: i64,
-    pub account_id: AccountId,
+    pub account_id: Option<AccountId>,
     pub occurred_at: DateTime<Utc>,
     pub event: InboxEvent,
 }

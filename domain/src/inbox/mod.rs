@@ -10,6 +10,7 @@
 //!   the account when they arrived.
 //! - **Sorted by the workspace.** Dialogs carry tags and an assignee of the workspace's own ([`triage`]).
 
+pub mod automated;
 pub mod page;
 pub mod ports;
 pub mod records;
@@ -19,6 +20,7 @@ pub mod sync;
 pub mod tags;
 pub mod triage;
 
+pub use automated::AutomatedSend;
 pub use page::{DialogPage, DialogQuery, PageIncludes};
 pub use ports::InboxRepository;
 pub use records::{DeliveryStatus, DialogRecord, Direction, MessageRecord, sequence_of};

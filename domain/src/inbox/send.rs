@@ -50,7 +50,7 @@ impl InboxService {
         }
     }
 
-    async fn held_dialog(
+    pub(super) async fn held_dialog(
         &self,
         scope: &TenantScope,
         account: AccountId,
@@ -73,7 +73,7 @@ impl InboxService {
         Ok((account, dialog))
     }
 
-    async fn connect_soon(&self, account: &AccountRecord) -> DomainResult<Connected> {
+    pub(super) async fn connect_soon(&self, account: &AccountRecord) -> DomainResult<Connected> {
         let mut attempt = 0;
         loop {
             match self.connections.connect(account).await {
@@ -175,7 +175,12 @@ impl InboxService {
         };
         let sent = connected
             .connection
-            .send_message(dialog.peer, text, reply_to, false)
+            .send_message_once(
+                dialog.peer,
+                text,
+                reply_to,
+                super::automated::random_id_of(scope, &pending.id.to_string()),
+            )
             .await;
         self.connections.disconnect(connected).await?;
         let now = self.clock.now();
@@ -270,7 +275,7 @@ impl InboxService {
 
 impl InboxService {
     /// Records Telegram's answer for a pending message and announces it, in one transaction.
-    async fn settle(
+    pub(super) async fn settle(
         &self,
         scope: &TenantScope,
         pending: &MessageRecord,

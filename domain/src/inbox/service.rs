@@ -6,8 +6,9 @@ use std::sync::Arc;
 use crate::accounts::pool::connections::Connections;
 use crate::clock::Clock;
 use crate::error::DomainResult;
-use crate::events::{EventBus, EventFeed, Outbox};
+use crate::events::{EventBus, EventFeed, FeedFilter, Outbox};
 use crate::ids::{AccountId, DialogId, MessageId};
+use crate::jobs::JobSignal;
 use crate::paging::{Page, PageRequest};
 use crate::store::Store;
 use crate::tenancy::api_keys::Scope;
@@ -25,6 +26,8 @@ pub struct InboxService {
     pub(crate) connections: Connections,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) outbox: Outbox,
+    /// Wakes the job workers when a use case queued jobs (automation executions).
+    pub(crate) jobs: JobSignal,
     /// Events a follower may fall behind its workspace's newest before its feed ends as a slow consumer.
     pub(crate) slow_consumer_after: u64,
 }
@@ -36,6 +39,7 @@ impl InboxService {
             connections,
             clock,
             outbox: Outbox::default(),
+            jobs: JobSignal::default(),
             slow_consumer_after: DEFAULT_SLOW_CONSUMER_AFTER,
         }
     }
@@ -44,6 +48,13 @@ impl InboxService {
     #[must_use]
     pub fn with_slow_consumer_after(mut self, events: u64) -> Self {
         self.slow_consumer_after = events.max(1);
+        self
+    }
+
+    /// Wakes these job workers when a use case queued jobs.
+    #[must_use]
+    pub fn with_jobs(mut self, jobs: JobSignal) -> Self {
+        self.jobs = jobs;
         self
     }
 
@@ -64,7 +75,7 @@ impl InboxService {
         account: Option<AccountId>,
         after: Option<i64>,
     ) -> DomainResult<EventFeed> {
-        EventFeed::open(Arc::clone(&self.store), bus, scope, account, after)
+        EventFeed::open(Arc::clone(&self.store), bus, scope, FeedFilter::Inbox { account }, after)
             .await
             .map(|feed| feed.slow_consumer_after(self.slow_consumer_after))
     }

@@ -12,6 +12,7 @@ use crate::accounts::gateway::{
     GatewayConnection, GatewayUpdate, Peer, PeerKey, RemoteMessage, UpdateDifference, UpdateState,
 };
 use crate::accounts::pool::records::AccountRecord;
+use crate::automation;
 use crate::error::{DomainError, DomainResult};
 use crate::events::{self, EventDraft, InboxEvent};
 use crate::ids::{AccountId, DialogId, MessageId};
@@ -251,6 +252,8 @@ impl InboxService {
         let tx = self.store.begin().await?;
         let stored = tx.insert_message(scope, &record).await?;
         if stored {
+            // Automations see the message in the transaction that stores it (incoming ones only).
+            let queued = automation::triggers::on_incoming_message(&*tx, scope, &record, now).await?;
             let event = match record.direction {
                 Direction::Incoming => InboxEvent::MessageReceived { message: record },
                 Direction::Outgoing => InboxEvent::MessageSent { message: record },
@@ -258,6 +261,9 @@ impl InboxService {
             events::append(&*tx, scope, EventDraft::new(account.id, event), now).await?;
             tx.commit().await?;
             self.outbox.committed();
+            if queued > 0 {
+                self.jobs.enqueued();
+            }
         }
         Ok(stored)
     }

@@ -23,6 +23,9 @@ pub enum Purpose {
     TelegramSession,
     /// A Telegram account's two-step verification (cloud) password, needed to sign the account in again.
     TelegramTwoStepPassword,
+    /// The secret an automation's webhook action signs its deliveries with (bound to the automation's id in
+    /// the place of an account's).
+    AutomationWebhookSecret,
 }
 
 impl Purpose {
@@ -31,6 +34,7 @@ impl Purpose {
         match self {
             Self::TelegramSession => "telegram-session",
             Self::TelegramTwoStepPassword => "telegram-two-step-password",
+            Self::AutomationWebhookSecret => "automation-webhook-secret",
         }
     }
 }

@@ -180,6 +180,36 @@ impl GatewayConnection for SandboxConnection {
         })
     }
 
+    async fn send_message_once(
+        &self,
+        peer: PeerKey,
+        text: &str,
+        reply_to: Option<i32>,
+        random_id: i64,
+    ) -> Result<RemoteMessage, GatewayError> {
+        let at = self.network.clock().now();
+        self.live(|world, me| {
+            if let Some(first) = world.accounts.get(&me).and_then(|m| m.sent_with(random_id)) {
+                return Ok(first.clone());
+            }
+            if let Some(fault) = world.accounts.get_mut(&me).and_then(|m| m.send_faults.pop_front()) {
+                return Err(fault.error());
+            }
+            check_outgoing_text(text)?;
+            let sent = world.send(Outgoing {
+                from: me,
+                peer,
+                text,
+                reply_to,
+                at,
+            })?;
+            if let Some(mailbox) = world.accounts.get_mut(&me) {
+                mailbox.remember_sent(random_id, sent.clone());
+            }
+            Ok(sent)
+        })
+    }
+
     async fn mark_read(&self, peer: PeerKey, max_id: i32) -> Result<(), GatewayError> {
         self.live(|world, me| world.mark_read(me, peer, max_id))
     }

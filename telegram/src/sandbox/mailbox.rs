@@ -64,15 +64,41 @@ pub(crate) struct Mailbox {
     pub send_faults: VecDeque<SandboxFault>,
     pub session_invalid: bool,
     live: HashMap<u64, UpdateFanout>,
+    /// The messages sent under each client-chosen random id, newest [`RANDOM_IDS_KEPT`]: a send repeated with
+    /// the same id answers the first message and delivers nothing again, as Telegram does.
+    sent_by_random_id: HashMap<i64, RemoteMessage>,
+    random_id_order: VecDeque<i64>,
 }
 
+/// How many random ids an account remembers.
+const RANDOM_IDS_KEPT: usize = 10_000;
+
 impl Mailbox {
+    /// The message first sent under `random_id`, if this account remembers it.
+    pub fn sent_with(&self, random_id: i64) -> Option<&RemoteMessage> {
+        self.sent_by_random_id.get(&random_id)
+    }
+
+    /// Remembers the message sent under `random_id`.
+    pub fn remember_sent(&mut self, random_id: i64, message: RemoteMessage) {
+        if self.sent_by_random_id.insert(random_id, message).is_none() {
+            self.random_id_order.push_back(random_id);
+        }
+        while self.random_id_order.len() > RANDOM_IDS_KEPT {
+            if let Some(oldest) = self.random_id_order.pop_front() {
+                self.sent_by_random_id.remove(&oldest);
+            }
+        }
+    }
+
     pub fn new(capacity: usize) -> Self {
         Self {
             next_message_id: 1,
             dialogs: BTreeMap::new(),
             journal: VecDeque::new(),
             capacity: capacity.max(1),
+            sent_by_random_id: HashMap::new(),
+            random_id_order: VecDeque::new(),
             state: UpdateState::START,
             dropped_through: UpdateState::START,
             duplicate_next: 0,

@@ -99,6 +99,25 @@ impl SandboxNetwork {
         Ok(received)
     }
 
+    /// The messages the account sent to the contact named `contact`, oldest first (what the contact received).
+    pub fn sent_to_contact(&self, account_user_id: i64, contact: &str) -> Result<Vec<RemoteMessage>, SandboxError> {
+        let mut world = self.world();
+        let peer = contact_peer(world.contact(contact)?)?;
+        let mailbox = world.mailbox(account_user_id)?;
+        Ok(mailbox
+            .dialogs
+            .get(&peer)
+            .map(|dialog| {
+                dialog
+                    .messages
+                    .values()
+                    .filter(|stored| stored.message.outgoing)
+                    .map(|stored| stored.message.clone())
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
     /// The contact changes the text of message `id` it wrote to the account: an `EditedMessage` update.
     pub fn contact_edit(
         &self,

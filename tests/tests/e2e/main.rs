@@ -4,6 +4,7 @@
 mod accounts;
 mod api_keys;
 mod audit;
+mod automations;
 mod billing;
 mod budgets;
 mod credential_cache;

@@ -171,6 +171,21 @@ impl From<HealthStateKind> for HealthState {
     }
 }
 
+impl HealthState {
+    /// The domain's state kind.
+    pub fn kind(self) -> HealthStateKind {
+        match self {
+            Self::Active => HealthStateKind::Active,
+            Self::Cooldown => HealthStateKind::Cooldown,
+            Self::Paused => HealthStateKind::Paused,
+            Self::Limited => HealthStateKind::Limited,
+            Self::Frozen => HealthStateKind::Frozen,
+            Self::SessionInvalid => HealthStateKind::SessionInvalid,
+            Self::Banned => HealthStateKind::Banned,
+        }
+    }
+}
+
 /// Points of bad signals observed in the 15 minutes ending at `at`.
 #[derive(Debug, SimpleObject)]
 pub struct HealthSignals {

@@ -18,7 +18,7 @@ use async_graphql::{Context, ID, SimpleObject, Subscription, Union};
 use chrono::{DateTime, Utc};
 use futures_util::Stream;
 use tgos_domain::DomainError;
-use tgos_domain::events::{EventBus, FeedEnd, InboxEvent as DomainEvent, StoredEvent};
+use tgos_domain::events::{EventBus, EventFeed, FeedEnd, InboxEvent as DomainEvent, StoredEvent};
 use tgos_domain::ids::{AccountId, WorkspaceId};
 use tgos_domain::tenancy::TenantScope;
 
@@ -43,7 +43,8 @@ pub const LOST: (u16, &str) = (
 /// What every event says besides its own fields.
 #[derive(Debug, SimpleObject)]
 struct Envelope {
-    /// The workspace's number of this event: increasing, without holes across all kinds.
+    /// The workspace's number of this event: increasing. The workspace numbers its inbox and automation events
+    /// in one sequence, so the numbers of the events of `automationEvents` are left out here.
     sequence: i32,
     occurred_at: DateTime<Utc>,
     /// The account the event is about.
@@ -55,7 +56,7 @@ impl Envelope {
         Self {
             sequence: i32::try_from(event.sequence).unwrap_or(i32::MAX),
             occurred_at: event.occurred_at,
-            account_id: ID(event.account_id.to_string()),
+            account_id: ID(event.account_id.map(|id| id.to_string()).unwrap_or_default()),
         }
     }
 }
@@ -134,13 +135,14 @@ pub enum InboxEvent {
 }
 
 impl InboxEvent {
-    fn of(event: &StoredEvent, scope: &TenantScope) -> Self {
+    /// The event as this subscription shows it; `None` for another subscription's events.
+    fn of(event: &StoredEvent, scope: &TenantScope) -> Option<Self> {
         let envelope = Envelope::of(event);
         let message = |record: &tgos_domain::inbox::MessageRecord| Message {
             record: record.clone(),
             scope: scope.clone(),
         };
-        match &event.event {
+        Some(match &event.event {
             DomainEvent::MessageReceived { message: record } => Self::MessageReceived(MessageReceived {
                 envelope,
                 message: message(record),
@@ -179,7 +181,10 @@ impl InboxEvent {
                 previous_state: HealthState::from(*previous_state),
                 previous_risk_score: i32::from(*previous_risk_score),
             }),
-        }
+            DomainEvent::ExecutionQueued { .. }
+            | DomainEvent::ExecutionFinished { .. }
+            | DomainEvent::AutomationChanged { .. } => return None,
+        })
     }
 }
 
@@ -228,13 +233,33 @@ impl InboxSubscription {
             .follow(&**bus, scope.clone(), account, after_sequence.map(i64::from))
             .await?;
         let control = ctx.data_opt::<ConnectionControl>().cloned();
-        Ok(futures_util::stream::unfold(
-            (feed, control, scope, watching),
-            |(mut feed, control, scope, watching)| async move {
+        Ok(live_stream(feed, control, scope, watching, InboxEvent::of))
+    }
+}
+
+/// The events of `feed` that `show` turns into something to send, until the feed ends; a feed that ends
+/// because the subscriber fell behind, lost events or failed closes its connection with the code saying so.
+/// `watching` is held as long as the stream lives.
+pub(crate) fn live_stream<T, W>(
+    feed: EventFeed,
+    control: Option<ConnectionControl>,
+    scope: TenantScope,
+    watching: W,
+    show: fn(&StoredEvent, &TenantScope) -> Option<T>,
+) -> impl Stream<Item = T> + use<T, W>
+where
+    T: Send + 'static,
+    W: Send + 'static,
+{
+    futures_util::stream::unfold(
+        (feed, control, scope, watching),
+        move |(mut feed, control, scope, watching)| async move {
+            loop {
                 match feed.next().await {
                     Ok(event) => {
-                        let event = InboxEvent::of(&event, &scope);
-                        Some((event, (feed, control, scope, watching)))
+                        if let Some(shown) = show(&event, &scope) {
+                            return Some((shown, (feed, control, scope, watching)));
+                        }
                     }
                     Err(end) => {
                         match (end, &control) {
@@ -252,10 +277,10 @@ impl InboxSubscription {
                             }
                             _ => {}
                         }
-                        None
+                        return None;
                     }
                 }
-            },
-        ))
-    }
+            }
+        },
+    )
 }

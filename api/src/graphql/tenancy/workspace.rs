@@ -145,6 +145,39 @@ impl Workspace {
         inbox::dialogs(ctx, &self.scope, filters, first, after.as_deref()).await
     }
 
+    /// The workspace's automations, oldest first (VIEWER and above, or keys with `AUTOMATIONS_READ`).
+    #[graphql(complexity = "crate::graphql::paging::page_cost(first, child_complexity)")]
+    async fn automations(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<crate::graphql::automations::types::AutomationConnection> {
+        crate::graphql::automations::query::automations(ctx, &self.scope, first, after.as_deref()).await
+    }
+
+    /// The workspace's automation executions, newest first, of one automation and one status when given
+    /// (VIEWER and above, or keys with `AUTOMATIONS_READ`). Executions that did not run say why in `reason`.
+    #[graphql(complexity = "crate::graphql::paging::page_cost(first, child_complexity)")]
+    async fn automation_executions(
+        &self,
+        ctx: &Context<'_>,
+        automation_id: Option<ID>,
+        status: Option<crate::graphql::automations::types::ExecutionStatus>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<crate::graphql::automations::types::AutomationExecutionConnection> {
+        crate::graphql::automations::query::executions(
+            ctx,
+            &self.scope,
+            automation_id.as_ref(),
+            status,
+            first,
+            after.as_deref(),
+        )
+        .await
+    }
+
     /// The workspace's audit trail, newest first (ADMIN and OWNER).
     #[graphql(complexity = "crate::graphql::paging::page_cost(first, child_complexity)")]
     async fn audit_log(

@@ -72,6 +72,18 @@ pub trait GatewayConnection: Send + Sync + Debug {
         silent: bool,
     ) -> Result<RemoteMessage, GatewayError>;
 
+    /// [`Self::send_message`] under a client-chosen `random_id` (MTProto's `random_id` of `messages.sendMessage`):
+    /// a send repeated with the same id does not deliver again and answers the message the first one sent, so a
+    /// caller that lost the answer (a crash, a timeout) can repeat the send safely. An adapter that learns of the
+    /// repeat only as Telegram's `RANDOM_ID_DUPLICATE` resolves it to the first message before answering.
+    async fn send_message_once(
+        &self,
+        peer: PeerKey,
+        text: &str,
+        reply_to: Option<i32>,
+        random_id: i64,
+    ) -> Result<RemoteMessage, GatewayError>;
+
     /// Marks the dialog's incoming messages read up to `max_id`, as the person would by opening the chat.
     async fn mark_read(&self, peer: PeerKey, max_id: i32) -> Result<(), GatewayError>;
 

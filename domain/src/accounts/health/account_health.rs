@@ -118,7 +118,9 @@ impl AccountHealth {
                 AuthErrorKind::UserDeactivatedBan => keep_newest(&mut self.banned_at, at),
                 AuthErrorKind::Frozen => keep_newest(&mut self.frozen_at, at),
             },
-            HealthSignal::OperatorPaused { .. } => keep_newest(&mut self.paused_at, at),
+            HealthSignal::OperatorPaused { .. } | HealthSignal::AutomationPaused { .. } => {
+                keep_newest(&mut self.paused_at, at)
+            }
             HealthSignal::OperatorResumed { .. } => keep_newest(&mut self.resumed_at, at),
             HealthSignal::SendSucceeded => keep_newest(&mut self.last_success_at, at),
             HealthSignal::SendFailed { .. } => {}

@@ -104,6 +104,22 @@ impl SendPolicy {
         },
     };
 
+    /// How many automated messages an account may send in an hour at `risk`: the budget shrinks as risk
+    /// rises (30 below 20, 15 below 35, 5 below the automated limit) and is 0 from the automated limit up, so
+    /// automations slow down before the policy stops them.
+    pub fn automated_per_hour(&self, risk: RiskScore) -> u32 {
+        let risk = risk.value();
+        if risk >= self.automated_max_risk.value() {
+            0
+        } else if risk < 20 {
+            30
+        } else if risk < 35 {
+            15
+        } else {
+            5
+        }
+    }
+
     /// Whether `health` lets a send of `kind` go out at `now`.
     pub fn decide(&self, health: &AccountHealth, kind: SendKind, now: DateTime<Utc>) -> Result<(), SendRefusal> {
         let risk = health.risk(now);

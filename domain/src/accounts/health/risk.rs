@@ -74,7 +74,10 @@ pub fn signal_points(signal: &HealthSignal) -> u32 {
             SendFailureKind::Other => 1,
             SendFailureKind::Network => 0,
         },
-        HealthSignal::SendSucceeded | HealthSignal::OperatorPaused { .. } | HealthSignal::OperatorResumed { .. } => 0,
+        HealthSignal::SendSucceeded
+        | HealthSignal::OperatorPaused { .. }
+        | HealthSignal::OperatorResumed { .. }
+        | HealthSignal::AutomationPaused { .. } => 0,
     }
 }
 

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::state::HealthStateKind;
-use crate::ids::UserId;
+use crate::ids::{AutomationId, UserId};
 
 /// Why Telegram refused one message, when the refusal is about that message rather than the account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -116,6 +116,8 @@ pub enum HealthSignal {
     OperatorPaused { by: UserId },
     /// An operator resumed the account.
     OperatorResumed { by: UserId },
+    /// An automation's `pauseAccount` action paused the account (a person resumes it).
+    AutomationPaused { automation: AutomationId },
 }
 
 impl HealthSignal {
@@ -129,6 +131,7 @@ impl HealthSignal {
             HealthSignal::SendSucceeded => "SEND_SUCCEEDED",
             HealthSignal::OperatorPaused { .. } => "OPERATOR_PAUSED",
             HealthSignal::OperatorResumed { .. } => "OPERATOR_RESUMED",
+            HealthSignal::AutomationPaused { .. } => "AUTOMATION_PAUSED",
         }
     }
 
@@ -138,7 +141,9 @@ impl HealthSignal {
             HealthSignal::FloodWait { .. } => Some(HealthStateKind::Cooldown),
             HealthSignal::PeerFlood => Some(HealthStateKind::Limited),
             HealthSignal::AuthError { kind } => Some(kind.resulting_state()),
-            HealthSignal::OperatorPaused { .. } => Some(HealthStateKind::Paused),
+            HealthSignal::OperatorPaused { .. } | HealthSignal::AutomationPaused { .. } => {
+                Some(HealthStateKind::Paused)
+            }
             HealthSignal::SendFailed { .. } | HealthSignal::SendSucceeded | HealthSignal::OperatorResumed { .. } => {
                 None
             }
@@ -232,6 +237,9 @@ mod tests {
             HealthSignal::SendSucceeded,
             HealthSignal::OperatorPaused { by },
             HealthSignal::OperatorResumed { by },
+            HealthSignal::AutomationPaused {
+                automation: crate::ids::AutomationId::generate(),
+            },
         ];
         for signal in signals {
             let json = serde_json::to_value(signal).unwrap();

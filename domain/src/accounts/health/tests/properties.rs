@@ -101,7 +101,7 @@ fn replay(observations: &[HealthObservation], now: DateTime<Utc>) -> Vec<HealthS
                     limited = false;
                 }
             }
-            HealthSignal::OperatorPaused { .. } => paused = true,
+            HealthSignal::OperatorPaused { .. } | HealthSignal::AutomationPaused { .. } => paused = true,
             HealthSignal::OperatorResumed { .. } => {
                 paused = false;
                 limited = false;

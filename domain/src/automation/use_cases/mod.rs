@@ -1,0 +1,5 @@
+//! The automations' use cases, one file per concern.
+
+pub mod definitions;
+pub mod execute;
+pub mod runs;
