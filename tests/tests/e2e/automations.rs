@@ -32,11 +32,12 @@ pub(crate) async fn renting(app: &TestApp, owner_name: &str) -> anyhow::Result<(
         .gql(Some(&owner), RENT, json!({ "w": workspace, "o": account, "d": 1 }))
         .await?;
     anyhow::ensure!(rented.is_ok(), "{:?}", rented.body);
-    let network = app
-        .sandbox()
-        .ok_or_else(|| anyhow::anyhow!("the sandbox gateway is off"))?;
-    let user = network
-        .user_id_of(account.parse()?)
+    let scope = app.scope_of(&owner, &workspace).await?;
+    let user = app
+        .accounts
+        .held(&scope, account.parse()?)
+        .await?
+        .telegram_user_id
         .ok_or_else(|| anyhow::anyhow!("no sandbox user for the account"))?;
     Ok((owner, workspace, account, user))
 }
@@ -61,8 +62,19 @@ pub(crate) async fn sync(app: &TestApp, owner: &str, workspace: &str, account: &
     let scope = app.scope_of(owner, workspace).await?;
     let id: AccountId = account.parse()?;
     let record = app.accounts.held(&scope, id).await?;
-    app.inbox.sync_account(&scope, &record).await?;
-    Ok(())
+    // The server's own sync loop runs once at start and may hold the account's connection for a moment.
+    for _ in 0..50 {
+        match app.inbox.sync_account(&scope, &record).await {
+            Err(tgos_domain::DomainError::AccountUnavailable(_)) => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            other => {
+                other?;
+                return Ok(());
+            }
+        }
+    }
+    anyhow::bail!("the account stayed connected elsewhere")
 }
 
 /// The workspace's executions (of one automation when given), newest first, once `count` of them are final.
