@@ -1,6 +1,7 @@
 //! The server's background work, as loops around the domain's one-step functions: the outbox relay
-//! (`relay_once`, `prune`), the lease expiry sweep (`expire_due_leases`), the inbox sync (`sync_all`) and
-//! the job worker (`JobWorker::run_once`, `prune`, `queue`).
+//! (`relay_once`, `prune`), the lease expiry sweep (`expire_due_leases`), the inbox sync (`sync_all`), the job
+//! worker (`JobWorker::run_once`, `prune`, `queue`; automation executions and schedules are its jobs) and the
+//! automations' upkeep (`AutomationService::maintain`).
 //!
 //! Rules: the domain decides what one step does; only this composition root decides when steps run (ticks,
 //! wakes) and stops them (dropping the task). A failed step is logged and retried at the next tick; nothing
@@ -17,6 +18,10 @@ use tokio::task::JoinHandle;
 use crate::app::AppState;
 use crate::config::JobsSettings;
 use crate::http::metrics::Metrics;
+
+/// How often skipped executions past their retention window are deleted and every enabled schedule is
+/// checked for its next fire.
+const AUTOMATION_UPKEEP: Duration = Duration::from_secs(60 * 60);
 
 /// The running loops; dropping them does not stop them, [`Workers::stop`] does.
 #[derive(Debug)]
@@ -90,6 +95,19 @@ impl Workers {
                     }
                 },
             )),
+            tokio::spawn(every(AUTOMATION_UPKEEP, "the automations' upkeep", {
+                let automations = state.automations.clone();
+                move || {
+                    let automations = automations.clone();
+                    async move {
+                        let pruned = automations.maintain().await?;
+                        if pruned > 0 {
+                            tracing::info!(pruned, "executions that did not run left the retention window");
+                        }
+                        Ok(())
+                    }
+                }
+            })),
         ];
         Self { tasks }
     }

@@ -149,6 +149,18 @@ fn expectation(field: &str) -> Option<Expect> {
             rank: 2,
             scope: Some("ACCOUNTS_WRITE"),
         },
+        "Query.testAutomation" | "Workspace.automations" | "Workspace.automationExecutions" => Member {
+            rank: 1,
+            scope: Some("AUTOMATIONS_READ"),
+        },
+        "Mutation.createAutomation"
+        | "Mutation.updateAutomation"
+        | "Mutation.setAutomationEnabled"
+        | "Mutation.deleteAutomation"
+        | "Mutation.runAutomationNow" => Member {
+            rank: 3,
+            scope: Some("AUTOMATIONS_WRITE"),
+        },
         "Mutation.signUp" | "Mutation.signIn" | "Mutation.completeSignIn" => Public,
         "Mutation.signOut"
         | "Mutation.revokeSession"
@@ -251,6 +263,32 @@ async fn invocation(field: &str, app: &TestApp, world: &World) -> anyhow::Result
             "mutation($d: ID!) { assignDialog(dialogId: $d, userId: null) { id } }".into(),
             json!({ "d": world.dialog }),
         ),
+        "Query.testAutomation" => (
+            format!("query($w: ID!) {{ testAutomation(workspaceId: $w, input: {MATRIX_AUTOMATION}, text: \"hi\") {{ wouldRun }} }}"),
+            json!({ "w": w }),
+        ),
+        "Workspace.automations" => (ws("automations { nodes { id stats { runs } } }"), json!({ "w": w })),
+        "Workspace.automationExecutions" => (ws("automationExecutions { nodes { id steps { status } } }"), json!({ "w": w })),
+        "Mutation.createAutomation" => (
+            format!("mutation($w: ID!) {{ createAutomation(workspaceId: $w, input: {MATRIX_AUTOMATION}) {{ id }} }}"),
+            json!({ "w": w }),
+        ),
+        "Mutation.updateAutomation" => (
+            format!("mutation($id: ID!) {{ updateAutomation(id: $id, expectedVersion: 1, input: {MATRIX_AUTOMATION}) {{ id }} }}"),
+            json!({ "id": fresh_automation(app, world).await? }),
+        ),
+        "Mutation.setAutomationEnabled" => (
+            "mutation($id: ID!) { setAutomationEnabled(id: $id, enabled: false) { id } }".into(),
+            json!({ "id": fresh_automation(app, world).await? }),
+        ),
+        "Mutation.deleteAutomation" => (
+            "mutation($id: ID!) { deleteAutomation(id: $id) }".into(),
+            json!({ "id": fresh_automation(app, world).await? }),
+        ),
+        "Mutation.runAutomationNow" => (
+            "mutation($id: ID!, $d: ID!) { runAutomationNow(id: $id, dialogId: $d) { id } }".into(),
+            json!({ "id": fresh_automation(app, world).await?, "d": world.dialog }),
+        ),
         "Mutation.pauseAccount" => (
             "mutation($a: ID!) { pauseAccount(accountId: $a) { state } }".into(),
             json!({ "a": world.held_account }),
@@ -346,6 +384,21 @@ async fn invocation(field: &str, app: &TestApp, world: &World) -> anyhow::Result
 }
 
 /// A new active lease of the workspace, so a permitted caller has something real to renew or release.
+/// A manual automation that tags the dialog it runs on.
+const MATRIX_AUTOMATION: &str = "{ name: \"matrix\", trigger: { manual: true }, actions: [{ tagDialog: { tag: \"matrix\" } }] }";
+
+/// A fresh automation of the workspace, made by its owner, at version 1.
+async fn fresh_automation(app: &TestApp, world: &World) -> anyhow::Result<String> {
+    let created = app
+        .gql(
+            Some(&world.owner),
+            &format!("mutation($w: ID!) {{ createAutomation(workspaceId: $w, input: {MATRIX_AUTOMATION}) {{ id }} }}"),
+            json!({ "w": world.workspace }),
+        )
+        .await?;
+    created.str_at("/data/createAutomation/id")
+}
+
 async fn fresh_lease(app: &TestApp, world: &World) -> anyhow::Result<String> {
     let account = app.stock_pool(1, 100).await?[0].to_string();
     app.credit_wallet(&world.owner, &world.workspace, 1_000).await?;
@@ -372,6 +425,7 @@ fn denied(response: &tgos_tests::GqlResponse) -> bool {
             || (code == Some("NOT_FOUND") && message == "lease not found")
             || (code == Some("NOT_FOUND") && message == "account not found")
             || (code == Some("NOT_FOUND") && message == "dialog not found")
+            || (code == Some("NOT_FOUND") && message == "automation not found")
     })
 }
 

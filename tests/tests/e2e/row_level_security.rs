@@ -66,6 +66,11 @@ const WALLED_TABLES: usize = TENANT_TABLES.len()
         "payment_references",
         // Jobs: the workers' sweep wall and each workspace's own (the jobs tests).
         "jobs",
+        // Automations: the workspace's wall, the scheduler's and the retention sweep's (the automations tests).
+        "automations",
+        "automation_triggers",
+        "automation_executions",
+        "automation_sends",
     ]
     .len();
 
