@@ -11,13 +11,13 @@ use crate::accounts::health::HealthRepository;
 use crate::accounts::pool::connections::ConnectionLeaseRepository;
 use crate::accounts::pool::ports::{AccountRepository, LeaseRepository};
 use crate::audit::ports::AuditRepository;
+use crate::automation::ports::AutomationRepository;
 use crate::billing::ports::{LedgerRepository, PaymentMatchingRepository, TopUpRepository};
 use crate::error::InternalError;
 use crate::events::OutboxRepository;
 use crate::identity::ports::{SessionRepository, ThrottleRepository, UserRepository};
 use crate::inbox::ports::InboxRepository;
 use crate::jobs::JobRepository;
-use crate::automation::ports::AutomationRepository;
 use crate::tenancy::ports::{ApiKeyRepository, InvitationRepository, TenancyRepository};
 
 /// What storage can fail with. Unique-constraint violations are named so use cases can turn them into

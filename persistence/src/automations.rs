@@ -275,11 +275,7 @@ impl<C: Conn> AutomationRepository for Repo<C> {
             .collect())
     }
 
-    async fn automation_workspace_of_member(
-        &self,
-        user: UserId,
-        id: AutomationId,
-    ) -> StoreResult<Option<WorkspaceId>> {
+    async fn automation_workspace_of_member(&self, user: UserId, id: AutomationId) -> StoreResult<Option<WorkspaceId>> {
         let row = self
             .behind(Wall::User(user), async |db| {
                 automations::Entity::find_by_id(id.as_uuid())
@@ -453,15 +449,24 @@ impl<C: Conn> AutomationRepository for Repo<C> {
         self.in_workspace(scope, async |db| {
             let updated = db
                 .update_many::<automation_executions::Entity>()
-                .col_expr(automation_executions::Column::Status, Expr::value(record.status.as_str()))
+                .col_expr(
+                    automation_executions::Column::Status,
+                    Expr::value(record.status.as_str()),
+                )
                 .col_expr(
                     automation_executions::Column::AutomationVersion,
                     Expr::value(record.automation_version),
                 )
-                .col_expr(automation_executions::Column::Reason, Expr::value(record.reason.clone()))
+                .col_expr(
+                    automation_executions::Column::Reason,
+                    Expr::value(record.reason.clone()),
+                )
                 .col_expr(automation_executions::Column::Steps, Expr::value(steps))
                 .col_expr(automation_executions::Column::StartedAt, Expr::value(record.started_at))
-                .col_expr(automation_executions::Column::FinishedAt, Expr::value(record.finished_at))
+                .col_expr(
+                    automation_executions::Column::FinishedAt,
+                    Expr::value(record.finished_at),
+                )
                 .filter(automation_executions::Column::Id.eq(record.id.as_uuid()))
                 .filter(automation_executions::Column::Status.eq(expected.as_str()))
                 .exec(db.conn())

@@ -62,9 +62,8 @@ pub fn check(settings: &Settings, sources: Sources) -> Result<(), ConfigError> {
         refused.push("mail.allow_plaintext_smtp = true (mail is sent over TLS only)".to_owned());
     }
     if settings.automations.allow_private_webhooks {
-        refused.push(
-            "automations.allow_private_webhooks = true (webhooks reach public https addresses only)".to_owned(),
-        );
+        refused
+            .push("automations.allow_private_webhooks = true (webhooks reach public https addresses only)".to_owned());
     }
     if refused.is_empty() {
         Ok(())

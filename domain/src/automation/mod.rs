@@ -46,9 +46,9 @@ pub use definition::{
 pub use ports::AutomationRepository;
 pub use schedule::CronSchedule;
 pub use service::{AutomationService, AutomationSettings};
-pub use use_cases::execute::AutomationJobs;
 pub use tag::{MAX_TAG_LEN, normalize_tag};
 pub use template::{TEMPLATE_VARIABLES, Template, TemplateValues};
+pub use use_cases::execute::AutomationJobs;
 pub use validate::{Limits, validate};
 pub use webhook::is_private_address;
 pub use zone::parse_time_zone;

@@ -42,11 +42,7 @@ pub trait AutomationRepository: Send + Sync {
         ids: &[AutomationId],
     ) -> StoreResult<Vec<(AutomationId, String)>>;
     /// The workspace of an automation named by id, if `user` is a member of it.
-    async fn automation_workspace_of_member(
-        &self,
-        user: UserId,
-        id: AutomationId,
-    ) -> StoreResult<Option<WorkspaceId>>;
+    async fn automation_workspace_of_member(&self, user: UserId, id: AutomationId) -> StoreResult<Option<WorkspaceId>>;
     /// The workspace's undeleted automations, oldest first, after `after`.
     async fn automations(
         &self,

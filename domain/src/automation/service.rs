@@ -80,7 +80,10 @@ impl std::fmt::Debug for AutomationService {
 }
 
 impl AutomationService {
-    #[expect(clippy::too_many_arguments, reason = "the service's ports, wired once at the composition root")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the service's ports, wired once at the composition root"
+    )]
     pub fn new(
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,

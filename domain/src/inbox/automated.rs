@@ -74,7 +74,9 @@ impl InboxService {
             .await?
             .filter(|a| a.status == AccountStatus::Leased && a.leased_to == Some(scope.workspace_id()))
         else {
-            return Ok(AutomatedSend::Refused("the workspace no longer holds the account".to_owned()));
+            return Ok(AutomatedSend::Refused(
+                "the workspace no longer holds the account".to_owned(),
+            ));
         };
         let now = self.clock.now();
         let pending = match self.store.find_automated_send(scope, key).await? {
@@ -153,16 +155,17 @@ impl InboxService {
             .map(|s| s.health)
             .unwrap_or_default();
         let policy = SendPolicy::default();
-        Ok(policy.decide(&health, SendKind::Automated, now).err().map(|refusal| {
-            match refusal.reason {
+        Ok(policy
+            .decide(&health, SendKind::Automated, now)
+            .err()
+            .map(|refusal| match refusal.reason {
                 crate::accounts::health::RefusalReason::HardState(state) => format!("account {}", state.as_str()),
                 crate::accounts::health::RefusalReason::RiskTooHigh => format!(
                     "risk {} over the automated limit {}",
                     refusal.risk.value(),
                     policy.automated_max_risk.value()
                 ),
-            }
-        }))
+            }))
     }
 
     /// Stores the pending message with its key; `None` when another attempt stored the key first.

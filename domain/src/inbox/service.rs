@@ -75,9 +75,15 @@ impl InboxService {
         account: Option<AccountId>,
         after: Option<i64>,
     ) -> DomainResult<EventFeed> {
-        EventFeed::open(Arc::clone(&self.store), bus, scope, FeedFilter::Inbox { account }, after)
-            .await
-            .map(|feed| feed.slow_consumer_after(self.slow_consumer_after))
+        EventFeed::open(
+            Arc::clone(&self.store),
+            bus,
+            scope,
+            FeedFilter::Inbox { account },
+            after,
+        )
+        .await
+        .map(|feed| feed.slow_consumer_after(self.slow_consumer_after))
     }
 
     /// The workspace's dialogs, newest first, without what a page shows with them (VIEWER and above, or keys

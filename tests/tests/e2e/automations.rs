@@ -16,7 +16,8 @@ use super::accounts::{CONTACT_SEND, RENT, funded};
 
 pub(crate) const CREATE: &str = "mutation($w: ID!, $i: AutomationInput!) { createAutomation(workspaceId: $w, input: $i) { id name enabled version trigger { kind accountIds } conditions { field op value } conditionMode actions { kind text tag url } } }";
 pub(crate) const UPDATE: &str = "mutation($id: ID!, $v: Int!, $i: AutomationInput!) { updateAutomation(id: $id, expectedVersion: $v, input: $i) { id version name } }";
-const ENABLE: &str = "mutation($id: ID!, $e: Boolean!) { setAutomationEnabled(id: $id, enabled: $e) { id version enabled } }";
+const ENABLE: &str =
+    "mutation($id: ID!, $e: Boolean!) { setAutomationEnabled(id: $id, enabled: $e) { id version enabled } }";
 const DELETE: &str = "mutation($id: ID!) { deleteAutomation(id: $id) }";
 const LIST: &str = "query($w: ID!) { workspace(id: $w) { automations(first: 50) { nodes { id name version enabled stats { runs succeeded failed skipped lastRunAt } } } } }";
 pub(crate) const EXECUTIONS: &str = "query($w: ID!, $a: ID) { workspace(id: $w) { automationExecutions(automationId: $a, first: 100) { nodes { id status reason trigger automationVersion automation { id name } dialogId messageId steps { index action status attempts detail } } } } }";
@@ -52,7 +53,11 @@ pub(crate) async fn incoming(
     text: &str,
 ) -> anyhow::Result<()> {
     let sent = app
-        .gql(Some(owner), CONTACT_SEND, json!({ "a": account, "c": contact, "t": text }))
+        .gql(
+            Some(owner),
+            CONTACT_SEND,
+            json!({ "a": account, "c": contact, "t": text }),
+        )
         .await?;
     anyhow::ensure!(sent.is_ok(), "{:?}", sent.body);
     sync(app, owner, workspace, account).await
@@ -125,170 +130,201 @@ fn greeting(condition: Value) -> Value {
 }
 
 async fn create(app: &TestApp, token: &str, workspace: &str, input: Value) -> anyhow::Result<String> {
-    let created = app.gql(Some(token), CREATE, json!({ "w": workspace, "i": input })).await?;
+    let created = app
+        .gql(Some(token), CREATE, json!({ "w": workspace, "i": input }))
+        .await?;
     anyhow::ensure!(created.is_ok(), "{:?}", created.body);
     created.str_at("/data/createAutomation/id")
 }
 
-backend_tests!(a_matching_message_gets_exactly_one_reply_and_a_succeeded_execution_with_its_steps, |app| {
-    let (owner, workspace, account, user) = renting(&app, "ada").await?;
-    let automation = create(
-        &app,
-        &owner,
-        &workspace,
-        greeting(json!({ "field": "TEXT", "op": "CONTAINS", "value": "hello" })),
-    )
-    .await?;
-    incoming(&app, &owner, &workspace, &account, "Grace", "Hello there!").await?;
-    let executions = settled(&app, &owner, &workspace, Some(&automation), 1, Duration::from_secs(20)).await?;
-    assert_eq!(executions.len(), 1, "{executions:?}");
-    let execution = &executions[0];
-    assert_eq!(execution["status"], "SUCCEEDED", "{execution:?}");
-    assert_eq!(execution["automation"]["name"], "Greet");
-    assert_eq!(execution["automationVersion"], 1);
-    assert!(execution["trigger"].as_str().is_some_and(|t| t.starts_with("message:")));
-    let steps = execution["steps"].as_array().cloned().unwrap_or_default();
-    assert_eq!(steps.len(), 2);
-    assert!(steps.iter().all(|s| s["status"] == "SUCCEEDED" && s["attempts"] == 1), "{steps:?}");
+backend_tests!(
+    a_matching_message_gets_exactly_one_reply_and_a_succeeded_execution_with_its_steps,
+    |app| {
+        let (owner, workspace, account, user) = renting(&app, "ada").await?;
+        let automation = create(
+            &app,
+            &owner,
+            &workspace,
+            greeting(json!({ "field": "TEXT", "op": "CONTAINS", "value": "hello" })),
+        )
+        .await?;
+        incoming(&app, &owner, &workspace, &account, "Grace", "Hello there!").await?;
+        let executions = settled(&app, &owner, &workspace, Some(&automation), 1, Duration::from_secs(20)).await?;
+        assert_eq!(executions.len(), 1, "{executions:?}");
+        let execution = &executions[0];
+        assert_eq!(execution["status"], "SUCCEEDED", "{execution:?}");
+        assert_eq!(execution["automation"]["name"], "Greet");
+        assert_eq!(execution["automationVersion"], 1);
+        assert!(execution["trigger"].as_str().is_some_and(|t| t.starts_with("message:")));
+        let steps = execution["steps"].as_array().cloned().unwrap_or_default();
+        assert_eq!(steps.len(), 2);
+        assert!(
+            steps.iter().all(|s| s["status"] == "SUCCEEDED" && s["attempts"] == 1),
+            "{steps:?}"
+        );
 
-    let network = app.sandbox().ok_or_else(|| anyhow::anyhow!("no sandbox"))?;
-    let replies = network.sent_to_contact(user, "Grace")?;
-    assert_eq!(replies.len(), 1);
-    assert_eq!(replies[0].text, "Hello Grace, thanks for writing");
-    let tags = app.gql(Some(&owner), DIALOG_TAGS, json!({ "w": workspace })).await?;
-    assert_eq!(tags.at("/data/workspace/dialogs/nodes/0/tags")?, &json!(["greeted"]));
+        let network = app.sandbox().ok_or_else(|| anyhow::anyhow!("no sandbox"))?;
+        let replies = network.sent_to_contact(user, "Grace")?;
+        assert_eq!(replies.len(), 1);
+        assert_eq!(replies[0].text, "Hello Grace, thanks for writing");
+        let tags = app.gql(Some(&owner), DIALOG_TAGS, json!({ "w": workspace })).await?;
+        assert_eq!(tags.at("/data/workspace/dialogs/nodes/0/tags")?, &json!(["greeted"]));
 
-    // The reply comes back from Telegram on the next sync as the account's own message: stored once, and an
-    // outgoing message triggers nothing.
-    sync(&app, &owner, &workspace, &account).await?;
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let executions = settled(&app, &owner, &workspace, Some(&automation), 1, Duration::from_secs(5)).await?;
-    assert_eq!(executions.len(), 1, "{executions:?}");
-    assert_eq!(network.sent_to_contact(user, "Grace")?.len(), 1);
+        // The reply comes back from Telegram on the next sync as the account's own message: stored once, and an
+        // outgoing message triggers nothing.
+        sync(&app, &owner, &workspace, &account).await?;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let executions = settled(&app, &owner, &workspace, Some(&automation), 1, Duration::from_secs(5)).await?;
+        assert_eq!(executions.len(), 1, "{executions:?}");
+        assert_eq!(network.sent_to_contact(user, "Grace")?.len(), 1);
 
-    let listed = app.gql(Some(&owner), LIST, json!({ "w": workspace })).await?;
-    assert_eq!(
-        listed.at("/data/workspace/automations/nodes/0/stats")?["succeeded"],
-        1,
-        "{:?}",
-        listed.body
-    );
-    Ok(())
-});
-
-backend_tests!(a_message_that_does_not_match_leaves_the_failed_condition_as_the_reason, |app| {
-    let (owner, workspace, account, user) = renting(&app, "barbara").await?;
-    let automation = create(
-        &app,
-        &owner,
-        &workspace,
-        greeting(json!({ "field": "TEXT", "op": "CONTAINS", "value": "price" })),
-    )
-    .await?;
-    incoming(&app, &owner, &workspace, &account, "Grace", "good morning").await?;
-    let executions = settled(&app, &owner, &workspace, Some(&automation), 1, Duration::from_secs(20)).await?;
-    let execution = &executions[0];
-    assert_eq!(execution["status"], "SKIPPED");
-    let reason = execution["reason"].as_str().unwrap_or_default();
-    assert!(reason.contains("TEXT CONTAINS \"price\""), "{reason}");
-    assert!(reason.contains("good morning"), "the reason shows what was seen: {reason}");
-    assert_eq!(execution["steps"], json!([]), "nothing ran");
-    let network = app.sandbox().ok_or_else(|| anyhow::anyhow!("no sandbox"))?;
-    assert!(network.sent_to_contact(user, "Grace")?.is_empty());
-    Ok(())
-});
-
-backend_tests!(a_limited_accounts_executions_are_skipped_with_the_reason_and_nothing_is_sent, |app| {
-    let (owner, workspace, account, user) = renting(&app, "carla").await?;
-    let automation = create(
-        &app,
-        &owner,
-        &workspace,
-        greeting(json!({ "field": "TEXT", "op": "CONTAINS", "value": "hello" })),
-    )
-    .await?;
-    let now = SystemClock.now();
-    let workspace_id: WorkspaceId = workspace.parse()?;
-    announce::observe(
-        &*app.store,
-        &app.outbox,
-        Some(workspace_id),
-        account.parse()?,
-        HealthObservation::new(HealthSignal::PeerFlood, now),
-        now,
-    )
-    .await?;
-    incoming(&app, &owner, &workspace, &account, "Grace", "hello?").await?;
-    let executions = settled(&app, &owner, &workspace, Some(&automation), 1, Duration::from_secs(20)).await?;
-    assert_eq!(executions[0]["status"], "SKIPPED");
-    assert_eq!(executions[0]["reason"], "account LIMITED");
-    let network = app.sandbox().ok_or_else(|| anyhow::anyhow!("no sandbox"))?;
-    assert!(network.sent_to_contact(user, "Grace")?.is_empty());
-    Ok(())
-});
-
-backend_tests!(validation_names_every_bad_field_and_a_stale_update_is_a_conflict, |app| {
-    let (owner, workspace, _account, _user) = renting(&app, "dora").await?;
-    let mut actions: Vec<Value> = (0..11).map(|_| json!({ "markRead": true })).collect();
-    actions[1] = json!({ "sendMessage": { "text": "Hi {{peer.nickname}}" } });
-    let bad = json!({
-        "name": "Broken",
-        "trigger": { "schedule": { "cron": "61 * * * *", "timezone": "Mars/Olympus" } },
-        "conditions": [{ "field": "TEXT", "op": "MATCHES", "value": "(" }],
-        "actions": actions,
-    });
-    let refused = app.gql(Some(&owner), CREATE, json!({ "w": workspace, "i": bad })).await?;
-    let fields: Vec<String> = refused
-        .errors()
-        .iter()
-        .filter(|e| e["extensions"]["code"] == "BAD_USER_INPUT")
-        .filter_map(|e| e["extensions"]["field"].as_str().map(str::to_owned))
-        .collect();
-    for expected in [
-        "input.trigger.schedule.cron",
-        "input.trigger.schedule.timezone",
-        "input.conditions[0].value",
-        "input.actions",
-        "input.actions[1].sendMessage.text",
-    ] {
-        assert!(fields.iter().any(|f| f == expected), "{expected} missing from {fields:?}");
+        let listed = app.gql(Some(&owner), LIST, json!({ "w": workspace })).await?;
+        assert_eq!(
+            listed.at("/data/workspace/automations/nodes/0/stats")?["succeeded"],
+            1,
+            "{:?}",
+            listed.body
+        );
+        Ok(())
     }
-    let listed = app.gql(Some(&owner), LIST, json!({ "w": workspace })).await?;
-    assert_eq!(listed.at("/data/workspace/automations/nodes")?, &json!([]), "nothing stored");
+);
 
-    let id = create(
-        &app,
-        &owner,
-        &workspace,
-        greeting(json!({ "field": "TEXT", "op": "CONTAINS", "value": "hello" })),
-    )
-    .await?;
-    let mut renamed = greeting(json!({ "field": "TEXT", "op": "CONTAINS", "value": "hello" }));
-    renamed["name"] = json!("Greet warmly");
-    let updated = app
-        .gql(Some(&owner), UPDATE, json!({ "id": id, "v": 1, "i": renamed }))
+backend_tests!(
+    a_message_that_does_not_match_leaves_the_failed_condition_as_the_reason,
+    |app| {
+        let (owner, workspace, account, user) = renting(&app, "barbara").await?;
+        let automation = create(
+            &app,
+            &owner,
+            &workspace,
+            greeting(json!({ "field": "TEXT", "op": "CONTAINS", "value": "price" })),
+        )
         .await?;
-    assert!(updated.is_ok(), "{:?}", updated.body);
-    assert_eq!(updated.at("/data/updateAutomation/version")?, 2);
-    let stale = app
-        .gql(Some(&owner), UPDATE, json!({ "id": id, "v": 1, "i": renamed }))
+        incoming(&app, &owner, &workspace, &account, "Grace", "good morning").await?;
+        let executions = settled(&app, &owner, &workspace, Some(&automation), 1, Duration::from_secs(20)).await?;
+        let execution = &executions[0];
+        assert_eq!(execution["status"], "SKIPPED");
+        let reason = execution["reason"].as_str().unwrap_or_default();
+        assert!(reason.contains("TEXT CONTAINS \"price\""), "{reason}");
+        assert!(
+            reason.contains("good morning"),
+            "the reason shows what was seen: {reason}"
+        );
+        assert_eq!(execution["steps"], json!([]), "nothing ran");
+        let network = app.sandbox().ok_or_else(|| anyhow::anyhow!("no sandbox"))?;
+        assert!(network.sent_to_contact(user, "Grace")?.is_empty());
+        Ok(())
+    }
+);
+
+backend_tests!(
+    a_limited_accounts_executions_are_skipped_with_the_reason_and_nothing_is_sent,
+    |app| {
+        let (owner, workspace, account, user) = renting(&app, "carla").await?;
+        let automation = create(
+            &app,
+            &owner,
+            &workspace,
+            greeting(json!({ "field": "TEXT", "op": "CONTAINS", "value": "hello" })),
+        )
         .await?;
-    assert_eq!(stale.code().as_deref(), Some("CONFLICT"), "{:?}", stale.body);
-    let disabled = app.gql(Some(&owner), ENABLE, json!({ "id": id, "e": false })).await?;
-    assert_eq!(disabled.at("/data/setAutomationEnabled/version")?, 3);
-    assert_eq!(disabled.at("/data/setAutomationEnabled/enabled")?, false);
-    let deleted = app.gql(Some(&owner), DELETE, json!({ "id": id })).await?;
-    assert_eq!(deleted.at("/data/deleteAutomation")?, true);
-    let gone = app.gql(Some(&owner), DELETE, json!({ "id": id })).await?;
-    assert_eq!(gone.code().as_deref(), Some("NOT_FOUND"));
-    Ok(())
-});
+        let now = SystemClock.now();
+        let workspace_id: WorkspaceId = workspace.parse()?;
+        announce::observe(
+            &*app.store,
+            &app.outbox,
+            Some(workspace_id),
+            account.parse()?,
+            HealthObservation::new(HealthSignal::PeerFlood, now),
+            now,
+        )
+        .await?;
+        incoming(&app, &owner, &workspace, &account, "Grace", "hello?").await?;
+        let executions = settled(&app, &owner, &workspace, Some(&automation), 1, Duration::from_secs(20)).await?;
+        assert_eq!(executions[0]["status"], "SKIPPED");
+        assert_eq!(executions[0]["reason"], "account LIMITED");
+        let network = app.sandbox().ok_or_else(|| anyhow::anyhow!("no sandbox"))?;
+        assert!(network.sent_to_contact(user, "Grace")?.is_empty());
+        Ok(())
+    }
+);
+
+backend_tests!(
+    validation_names_every_bad_field_and_a_stale_update_is_a_conflict,
+    |app| {
+        let (owner, workspace, _account, _user) = renting(&app, "dora").await?;
+        let mut actions: Vec<Value> = (0..11).map(|_| json!({ "markRead": true })).collect();
+        actions[1] = json!({ "sendMessage": { "text": "Hi {{peer.nickname}}" } });
+        let bad = json!({
+            "name": "Broken",
+            "trigger": { "schedule": { "cron": "61 * * * *", "timezone": "Mars/Olympus" } },
+            "conditions": [{ "field": "TEXT", "op": "MATCHES", "value": "(" }],
+            "actions": actions,
+        });
+        let refused = app
+            .gql(Some(&owner), CREATE, json!({ "w": workspace, "i": bad }))
+            .await?;
+        let fields: Vec<String> = refused
+            .errors()
+            .iter()
+            .filter(|e| e["extensions"]["code"] == "BAD_USER_INPUT")
+            .filter_map(|e| e["extensions"]["field"].as_str().map(str::to_owned))
+            .collect();
+        for expected in [
+            "input.trigger.schedule.cron",
+            "input.trigger.schedule.timezone",
+            "input.conditions[0].value",
+            "input.actions",
+            "input.actions[1].sendMessage.text",
+        ] {
+            assert!(
+                fields.iter().any(|f| f == expected),
+                "{expected} missing from {fields:?}"
+            );
+        }
+        let listed = app.gql(Some(&owner), LIST, json!({ "w": workspace })).await?;
+        assert_eq!(
+            listed.at("/data/workspace/automations/nodes")?,
+            &json!([]),
+            "nothing stored"
+        );
+
+        let id = create(
+            &app,
+            &owner,
+            &workspace,
+            greeting(json!({ "field": "TEXT", "op": "CONTAINS", "value": "hello" })),
+        )
+        .await?;
+        let mut renamed = greeting(json!({ "field": "TEXT", "op": "CONTAINS", "value": "hello" }));
+        renamed["name"] = json!("Greet warmly");
+        let updated = app
+            .gql(Some(&owner), UPDATE, json!({ "id": id, "v": 1, "i": renamed }))
+            .await?;
+        assert!(updated.is_ok(), "{:?}", updated.body);
+        assert_eq!(updated.at("/data/updateAutomation/version")?, 2);
+        let stale = app
+            .gql(Some(&owner), UPDATE, json!({ "id": id, "v": 1, "i": renamed }))
+            .await?;
+        assert_eq!(stale.code().as_deref(), Some("CONFLICT"), "{:?}", stale.body);
+        let disabled = app.gql(Some(&owner), ENABLE, json!({ "id": id, "e": false })).await?;
+        assert_eq!(disabled.at("/data/setAutomationEnabled/version")?, 3);
+        assert_eq!(disabled.at("/data/setAutomationEnabled/enabled")?, false);
+        let deleted = app.gql(Some(&owner), DELETE, json!({ "id": id })).await?;
+        assert_eq!(deleted.at("/data/deleteAutomation")?, true);
+        let gone = app.gql(Some(&owner), DELETE, json!({ "id": id })).await?;
+        assert_eq!(gone.code().as_deref(), Some("NOT_FOUND"));
+        Ok(())
+    }
+);
 
 backend_tests!(viewers_and_keys_without_the_scope_cannot_write_automations, |app| {
     let (owner, workspace, _account, _user) = renting(&app, "edith").await?;
     let (viewer, _) = app.join(&owner, &workspace, "felix", "VIEWER").await?;
     let input = greeting(json!({ "field": "TEXT", "op": "CONTAINS", "value": "hello" }));
-    let refused = app.gql(Some(&viewer), CREATE, json!({ "w": workspace, "i": input })).await?;
+    let refused = app
+        .gql(Some(&viewer), CREATE, json!({ "w": workspace, "i": input }))
+        .await?;
     assert_eq!(refused.code().as_deref(), Some("FORBIDDEN"), "{:?}", refused.body);
     let readable = app.gql(Some(&viewer), LIST, json!({ "w": workspace })).await?;
     assert!(readable.is_ok(), "a viewer reads: {:?}", readable.body);
@@ -309,42 +345,56 @@ backend_tests!(viewers_and_keys_without_the_scope_cannot_write_automations, |app
         }
     };
     let inbox_key = key(json!(["INBOX_READ", "INBOX_WRITE"])).await?;
-    let refused = app.gql(Some(&inbox_key), CREATE, json!({ "w": workspace, "i": input })).await?;
+    let refused = app
+        .gql(Some(&inbox_key), CREATE, json!({ "w": workspace, "i": input }))
+        .await?;
     assert_eq!(refused.code().as_deref(), Some("FORBIDDEN"), "{:?}", refused.body);
     let unreadable = app.gql(Some(&inbox_key), LIST, json!({ "w": workspace })).await?;
     assert_eq!(unreadable.code().as_deref(), Some("FORBIDDEN"));
     let automation_key = key(json!(["AUTOMATIONS_WRITE", "AUTOMATIONS_READ"])).await?;
-    let created = app.gql(Some(&automation_key), CREATE, json!({ "w": workspace, "i": input })).await?;
+    let created = app
+        .gql(Some(&automation_key), CREATE, json!({ "w": workspace, "i": input }))
+        .await?;
     assert!(created.is_ok(), "{:?}", created.body);
     Ok(())
 });
 
-backend_tests!(a_dry_run_explains_which_conditions_matched_and_renders_the_actions_without_effects, |app| {
-    let (owner, workspace, _account, _user) = renting(&app, "gina").await?;
-    let mut input = greeting(json!({ "field": "TEXT", "op": "CONTAINS", "value": "price" }));
-    input["conditions"]
-        .as_array_mut()
-        .ok_or_else(|| anyhow::anyhow!("no conditions"))?
-        .push(json!({ "field": "RISK_SCORE", "op": "LESS_THAN", "value": "50" }));
-    let tested = app
-        .gql(Some(&owner), TEST, json!({ "w": workspace, "i": input, "t": "what is the price?" }))
-        .await?;
-    assert!(tested.is_ok(), "{:?}", tested.body);
-    let result = tested.at("/data/testAutomation")?;
-    assert_eq!(result["wouldRun"], false, "no account, no risk score: {result:?}");
-    assert_eq!(result["conditions"][0]["matched"], true);
-    assert_eq!(result["conditions"][1]["matched"], false);
-    assert!(result["reason"].as_str().is_some_and(|r| r.contains("RISK_SCORE")), "{result:?}");
-    assert_eq!(
-        result["renderedActions"][0],
-        "sendMessage: \"Hello , thanks for writing\""
-    );
-    let listed = app
-        .gql(Some(&owner), EXECUTIONS, json!({ "w": workspace, "a": null }))
-        .await?;
-    assert_eq!(listed.at("/data/workspace/automationExecutions/nodes")?, &json!([]));
-    Ok(())
-});
+backend_tests!(
+    a_dry_run_explains_which_conditions_matched_and_renders_the_actions_without_effects,
+    |app| {
+        let (owner, workspace, _account, _user) = renting(&app, "gina").await?;
+        let mut input = greeting(json!({ "field": "TEXT", "op": "CONTAINS", "value": "price" }));
+        input["conditions"]
+            .as_array_mut()
+            .ok_or_else(|| anyhow::anyhow!("no conditions"))?
+            .push(json!({ "field": "RISK_SCORE", "op": "LESS_THAN", "value": "50" }));
+        let tested = app
+            .gql(
+                Some(&owner),
+                TEST,
+                json!({ "w": workspace, "i": input, "t": "what is the price?" }),
+            )
+            .await?;
+        assert!(tested.is_ok(), "{:?}", tested.body);
+        let result = tested.at("/data/testAutomation")?;
+        assert_eq!(result["wouldRun"], false, "no account, no risk score: {result:?}");
+        assert_eq!(result["conditions"][0]["matched"], true);
+        assert_eq!(result["conditions"][1]["matched"], false);
+        assert!(
+            result["reason"].as_str().is_some_and(|r| r.contains("RISK_SCORE")),
+            "{result:?}"
+        );
+        assert_eq!(
+            result["renderedActions"][0],
+            "sendMessage: \"Hello , thanks for writing\""
+        );
+        let listed = app
+            .gql(Some(&owner), EXECUTIONS, json!({ "w": workspace, "a": null }))
+            .await?;
+        assert_eq!(listed.at("/data/workspace/automationExecutions/nodes")?, &json!([]));
+        Ok(())
+    }
+);
 
 backend_tests!(
     a_webhook_receiver_gets_each_delivery_once_signed_after_two_failures,
@@ -414,6 +464,9 @@ backend_tests!(a_webhook_to_a_private_address_is_refused_unless_configured, |app
         )
         .await?;
     assert_eq!(refused.code().as_deref(), Some("BAD_USER_INPUT"), "{:?}", refused.body);
-    assert_eq!(refused.errors()[0]["extensions"]["field"], "input.actions[0].webhook.url");
+    assert_eq!(
+        refused.errors()[0]["extensions"]["field"],
+        "input.actions[0].webhook.url"
+    );
     Ok(())
 });

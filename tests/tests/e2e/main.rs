@@ -4,6 +4,7 @@
 mod accounts;
 mod api_keys;
 mod audit;
+mod automation_runs;
 mod automations;
 mod billing;
 mod budgets;

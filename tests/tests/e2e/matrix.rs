@@ -385,7 +385,8 @@ async fn invocation(field: &str, app: &TestApp, world: &World) -> anyhow::Result
 
 /// A new active lease of the workspace, so a permitted caller has something real to renew or release.
 /// A manual automation that tags the dialog it runs on.
-const MATRIX_AUTOMATION: &str = "{ name: \"matrix\", trigger: { manual: true }, actions: [{ tagDialog: { tag: \"matrix\" } }] }";
+const MATRIX_AUTOMATION: &str =
+    "{ name: \"matrix\", trigger: { manual: true }, actions: [{ tagDialog: { tag: \"matrix\" } }] }";
 
 /// A fresh automation of the workspace, made by its owner, at version 1.
 async fn fresh_automation(app: &TestApp, world: &World) -> anyhow::Result<String> {

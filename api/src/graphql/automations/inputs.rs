@@ -196,7 +196,10 @@ impl AutomationInput {
         for (index, action) in self.actions.into_iter().enumerate() {
             let mut flag = |set: bool, name: &str| {
                 if !set {
-                    errors.push(FieldError::new(format!("input.actions[{index}].{name}"), "must be true"));
+                    errors.push(FieldError::new(
+                        format!("input.actions[{index}].{name}"),
+                        "must be true",
+                    ));
                 }
             };
             actions.push(match action {

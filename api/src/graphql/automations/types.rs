@@ -3,11 +3,11 @@
 use async_graphql::connection::Connection;
 use async_graphql::{ComplexObject, Context, Enum, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
+use tgos_domain::automation::AutomationService;
 use tgos_domain::automation::definition::{Action, ConditionMode as DomainMode, Trigger};
 use tgos_domain::automation::records::{
     AutomationRecord, ExecutionRecord, ExecutionStatus as DomainStatus, StepStatus as DomainStepStatus,
 };
-use tgos_domain::automation::AutomationService;
 use tgos_domain::tenancy::TenantScope;
 
 use super::inputs::{ConditionField, ConditionMode, ConditionOp};
@@ -77,7 +77,12 @@ impl Automation {
         }
     }
     async fn actions(&self) -> Vec<AutomationAction> {
-        self.record.definition.actions.iter().map(AutomationAction::from).collect()
+        self.record
+            .definition
+            .actions
+            .iter()
+            .map(AutomationAction::from)
+            .collect()
     }
     /// How its executions went (a skipped execution is not a run).
     async fn stats(&self, ctx: &Context<'_>) -> ApiResult<AutomationStats> {
@@ -148,7 +153,10 @@ impl From<&Trigger> for AutomationTrigger {
                 out.kind = TriggerKind::MessageReceived;
                 out.account_ids = ids(accounts);
             }
-            Trigger::NoReply { after_minutes, accounts } => {
+            Trigger::NoReply {
+                after_minutes,
+                accounts,
+            } => {
                 out.kind = TriggerKind::NoReply;
                 out.account_ids = ids(accounts);
                 out.after_minutes = i32::try_from(*after_minutes).ok();

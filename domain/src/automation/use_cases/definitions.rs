@@ -88,9 +88,7 @@ impl AutomationService {
         if count >= self.settings.max_per_workspace {
             return Err(DomainError::invalid(
                 "workspaceId",
-                format!(
-                    "the workspace has {count} automations, the most it may have; delete one first"
-                ),
+                format!("the workspace has {count} automations, the most it may have; delete one first"),
             ));
         }
         tx.insert_automation(scope, &record).await?;
@@ -132,8 +130,15 @@ impl AutomationService {
             updated_at: now,
             ..current
         };
-        self.replace(scope, principal, client, record, expected_version, AutomationChange::Updated)
-            .await
+        self.replace(
+            scope,
+            principal,
+            client,
+            record,
+            expected_version,
+            AutomationChange::Updated,
+        )
+        .await
     }
 
     /// Turns an automation on or off (ADMIN and above, or keys with `AUTOMATIONS_WRITE`); a new version.
@@ -227,7 +232,10 @@ impl AutomationService {
     }
 
     /// Audits and announces a change, and queues a schedule's next fire, in the change's transaction.
-    #[expect(clippy::too_many_arguments, reason = "the change and who made it, all needed for the audit entry")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the change and who made it, all needed for the audit entry"
+    )]
     async fn announce(
         &self,
         tx: &dyn Transaction,
@@ -359,8 +367,8 @@ pub(crate) async fn queue_next_fire(
     let Trigger::Schedule { cron, timezone } = &record.definition.trigger else {
         return Ok(());
     };
-    let schedule = CronSchedule::parse(cron, timezone)
-        .map_err(|_| DomainError::internal("a stored schedule no longer parses"))?;
+    let schedule =
+        CronSchedule::parse(cron, timezone).map_err(|_| DomainError::internal("a stored schedule no longer parses"))?;
     let Some(fire) = schedule.next_after(now) else {
         return Ok(());
     };

@@ -22,9 +22,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use crate::accounts::health::{
-    CounterHolder, HealthObservation, HealthSignal, SendPolicy, record_observation,
-};
+use crate::accounts::health::{CounterHolder, HealthObservation, HealthSignal, SendPolicy, record_observation};
 use crate::accounts::pool::records::AccountStatus;
 use crate::audit::{self, Actor, ActorKind, AuditDraft, ChainId};
 use crate::automation::conditions::EvaluationContext;
@@ -131,8 +129,14 @@ impl AutomationService {
             let subject = self.subject(&scope, &execution).await?;
             match self.decide(&scope, automation.as_ref(), &execution, &subject).await? {
                 Err(reason) => {
-                    self.finish(&scope, execution, ExecutionStatus::Skipped, Some(reason), ExecutionStatus::Queued)
-                        .await?;
+                    self.finish(
+                        &scope,
+                        execution,
+                        ExecutionStatus::Skipped,
+                        Some(reason),
+                        ExecutionStatus::Queued,
+                    )
+                    .await?;
                     return Ok(JobOutcome::Done);
                 }
                 Ok(automation) => {
@@ -179,8 +183,12 @@ impl AutomationService {
                 continue;
             }
             let Some(action) = automation.definition.actions.get(index) else {
-                self.fail_rest(&scope, execution, "the run's steps no longer match the automation".to_owned())
-                    .await?;
+                self.fail_rest(
+                    &scope,
+                    execution,
+                    "the run's steps no longer match the automation".to_owned(),
+                )
+                .await?;
                 return Ok(JobOutcome::Done);
             };
             let limit = match action {
@@ -188,7 +196,9 @@ impl AutomationService {
                 Action::SendMessage { .. } => self.settings.send_attempts,
                 _ => 3,
             };
-            let result = self.perform(&scope, &automation, &execution, index, action, &subject).await?;
+            let result = self
+                .perform(&scope, &automation, &execution, index, action, &subject)
+                .await?;
             let now = self.clock.now();
             let step = &mut execution.steps[index];
             step.attempts += 1;
@@ -229,14 +239,26 @@ impl AutomationService {
                     step.detail = Some(reason.clone());
                     step.finished_at = Some(now);
                     skip_pending(&mut execution.steps, now);
-                    self.finish(&scope, execution, ExecutionStatus::Skipped, Some(reason), ExecutionStatus::Running)
-                        .await?;
+                    self.finish(
+                        &scope,
+                        execution,
+                        ExecutionStatus::Skipped,
+                        Some(reason),
+                        ExecutionStatus::Running,
+                    )
+                    .await?;
                     return Ok(JobOutcome::Done);
                 }
             }
         }
-        self.finish(&scope, execution, ExecutionStatus::Succeeded, None, ExecutionStatus::Running)
-            .await?;
+        self.finish(
+            &scope,
+            execution,
+            ExecutionStatus::Succeeded,
+            None,
+            ExecutionStatus::Running,
+        )
+        .await?;
         Ok(JobOutcome::Done)
     }
 
@@ -312,7 +334,10 @@ impl AutomationService {
         }
         let hour_ago = now - chrono::Duration::hours(1);
         if let Some(dialog) = execution.dialog_id {
-            let runs = self.store.executions_started_since(scope, Some(dialog), hour_ago).await?;
+            let runs = self
+                .store
+                .executions_started_since(scope, Some(dialog), hour_ago)
+                .await?;
             if runs >= self.settings.max_runs_per_dialog_hour {
                 return Ok(Err(format!(
                     "storm guard: {runs} executions ran in this dialog in the last hour (at most {})",
@@ -390,7 +415,10 @@ impl AutomationService {
                 match self.inbox.send_automated(scope, dialog.id, &text, &key).await? {
                     AutomatedSend::Sent(message) => StepResult::Done(format!("sent message {}", message.id)),
                     AutomatedSend::Refused(reason) => StepResult::Skip(reason),
-                    AutomatedSend::Failed { reason, retryable: true } => StepResult::Retry(reason),
+                    AutomatedSend::Failed {
+                        reason,
+                        retryable: true,
+                    } => StepResult::Retry(reason),
                     AutomatedSend::Failed { reason, .. } => StepResult::Fail(reason),
                 }
             }
@@ -652,11 +680,7 @@ fn actor_of(automation: &AutomationRecord) -> Actor {
 }
 
 fn describe_invalid(errors: &[crate::error::FieldError]) -> String {
-    errors
-        .iter()
-        .map(|e| e.message.clone())
-        .collect::<Vec<_>>()
-        .join("; ")
+    errors.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join("; ")
 }
 
 /// What a webhook receives: the automation, the execution and what it is about. Never a secret, never more

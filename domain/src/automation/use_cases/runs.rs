@@ -8,6 +8,8 @@
 //!   evaluates its conditions against the dialog's newest incoming message (or the text given) and renders
 //!   what the actions would do. A dialog's text is the inbox's: a key also needs `INBOX_READ` to name one.
 
+use crate::accounts::health::CounterHolder;
+use crate::automation::ConditionOutcome;
 use crate::automation::conditions::{ConditionSet, EvaluationContext};
 use crate::automation::definition::{Action, AutomationDefinition};
 use crate::automation::describe_action;
@@ -16,8 +18,6 @@ use crate::automation::service::AutomationService;
 use crate::automation::template::Template;
 use crate::automation::triggers::{self, Cause};
 use crate::automation::validate::validate;
-use crate::automation::ConditionOutcome;
-use crate::accounts::health::CounterHolder;
 use crate::error::{DomainError, DomainResult};
 use crate::identity::Principal;
 use crate::ids::{AutomationId, DialogId, ExecutionId};
@@ -46,7 +46,11 @@ impl AutomationService {
         filter: ExecutionFilter,
         request: PageRequest<ExecutionId>,
     ) -> DomainResult<Page<ExecutionRecord>> {
-        scope.require(Role::Viewer, Some(Scope::AutomationsRead), "reading automation executions")?;
+        scope.require(
+            Role::Viewer,
+            Some(Scope::AutomationsRead),
+            "reading automation executions",
+        )?;
         request
             .read(|after, rows| self.store.executions(scope, filter, after, rows))
             .await
@@ -55,7 +59,11 @@ impl AutomationService {
     /// One execution of the workspace.
     #[tracing::instrument(skip_all, fields(workspace = %scope.workspace_id()))]
     pub async fn execution(&self, scope: &TenantScope, id: ExecutionId) -> DomainResult<ExecutionRecord> {
-        scope.require(Role::Viewer, Some(Scope::AutomationsRead), "reading automation executions")?;
+        scope.require(
+            Role::Viewer,
+            Some(Scope::AutomationsRead),
+            "reading automation executions",
+        )?;
         self.store
             .find_execution(scope, id)
             .await?
@@ -168,8 +176,11 @@ impl AutomationService {
             (Some(dialog), None) => self.newest_incoming(scope, dialog).await?,
             _ => None,
         };
-        let text = text.map(str::to_owned).or_else(|| message.as_ref().map(|m| m.text.clone()));
-        let conditions = ConditionSet::compile(&definition.conditions, definition.mode).map_err(DomainError::Invalid)?;
+        let text = text
+            .map(str::to_owned)
+            .or_else(|| message.as_ref().map(|m| m.text.clone()));
+        let conditions =
+            ConditionSet::compile(&definition.conditions, definition.mode).map_err(DomainError::Invalid)?;
         let risk = match &dialog {
             Some(dialog) => Some(self.risk_of(scope, dialog.account_id).await?),
             None => None,
