@@ -308,7 +308,8 @@ impl AutomationService {
         for (index, action) in definition.actions.iter().enumerate() {
             match action {
                 Action::AssignDialog { user: Some(user) } => {
-                    if self.store.find_member(scope, *user).await?.is_none() {
+                    let member = self.store.find_member(scope, *user).await?;
+                    if member.is_none() {
                         errors.push(FieldError::new(
                             format!("input.actions[{index}].assignDialog.userId"),
                             "is not a member of this workspace",

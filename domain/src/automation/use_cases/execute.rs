@@ -474,7 +474,7 @@ impl AutomationService {
                 let body = webhook_body(automation, execution, subject, self.clock.now());
                 let delivery = WebhookDelivery {
                     url: url.clone(),
-                    secret: secret.into(),
+                    secret,
                     event: "automation.execution".to_owned(),
                     delivery_id: key,
                     body: serde_json::to_vec(&body).map_err(DomainError::internal)?,
