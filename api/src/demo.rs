@@ -2,8 +2,9 @@
 //!
 //! Seeds, once and idempotently: a demo user (its password generated on first start, kept in
 //! `<data_dir>/demo-login.txt` readable by the owner only, and printed on every start), a workspace it owns,
-//! 100.00 of starting credit (a ledger grant from the promotions account, applied once), and sandbox accounts
-//! on offer. While the server runs, every [`CHATTER_EVERY`] each sandbox account the demo workspace rents is
+//! 100.00 of starting credit (a ledger grant from the promotions account, applied once), sandbox accounts
+//! on offer, and one enabled automation ("Greet enquiries": a reply and a tag when a message asks whether
+//! something is available). While the server runs, every [`CHATTER_EVERY`] each sandbox account the demo workspace rents is
 //! connected (so what the simulated Telegram says of it reaches its health) and a scripted contact writes to
 //! it. Only the sandbox network is ever touched: demo mode refuses to start on any
 //! other gateway.
@@ -16,6 +17,9 @@ use rand::Rng as _;
 use rand::distributions::Alphanumeric;
 use secrecy::SecretString;
 use tgos_domain::DomainError;
+use tgos_domain::automation::{
+    Action, AutomationDefinition, Condition, ConditionField, ConditionMode, ConditionOp, Trigger,
+};
 use tgos_domain::billing::{Currency, Money};
 use tgos_domain::identity::Principal;
 use tgos_domain::identity::use_cases::{SignInOutcome, SignUpInput};
@@ -29,6 +33,7 @@ use crate::app::AppState;
 const USERNAME: &str = "demo";
 const EMAIL: &str = "demo@example.com";
 const WORKSPACE: &str = "Demo agency";
+const AUTOMATION: &str = "Greet enquiries";
 const STARTING_CREDIT_MINOR: i64 = 10_000; // 100.00
 const SANDBOX_OFFERS: usize = 5;
 const PRICE_PER_DAY_MINOR: i64 = 150; // 1.50
@@ -152,11 +157,51 @@ pub async fn seed(state: &AppState) -> anyhow::Result<DemoWorld> {
             .await
             .map_err(domain)?;
     }
+    seed_automation(state, &principal, &scope, &client).await?;
     Ok(DemoWorld {
         login: USERNAME.to_owned(),
         password,
         scope,
     })
+}
+
+/// The demo's automation: a greeting for enquiries, so a newcomer sees one run (the contact's first line asks
+/// whether something is available). Created once; an operator's later changes to it are kept.
+async fn seed_automation(
+    state: &AppState,
+    principal: &Principal,
+    scope: &TenantScope,
+    client: &ClientInfo,
+) -> anyhow::Result<()> {
+    let existing = state
+        .automations
+        .automations(scope, PageRequest::first(100))
+        .await
+        .map_err(domain)?;
+    if existing.items.iter().any(|a| a.definition.name == AUTOMATION) {
+        return Ok(());
+    }
+    let definition = AutomationDefinition {
+        name: AUTOMATION.to_owned(),
+        enabled: true,
+        trigger: Trigger::MessageReceived { accounts: Vec::new() },
+        conditions: vec![Condition::new(ConditionField::Text, ConditionOp::Contains, "available")],
+        mode: ConditionMode::All,
+        actions: vec![
+            Action::SendMessage {
+                text: "Hello {{peer.title}}! Thanks for writing; an operator will answer shortly.".to_owned(),
+            },
+            Action::TagDialog {
+                tag: "enquiry".to_owned(),
+            },
+        ],
+    };
+    state
+        .automations
+        .create_automation(scope, principal, client, definition)
+        .await
+        .map_err(domain)?;
+    Ok(())
 }
 
 /// Every [`CHATTER_EVERY`], the demo contact writes one line to each sandbox account the demo workspace

@@ -178,7 +178,7 @@ fn graphql(addr: &str, token: Option<&str>, body: &serde_json::Value) -> anyhow:
     Ok(serde_json::from_str(json)?)
 }
 
-fn demo_state(addr: &str, password: &str) -> anyhow::Result<(i64, usize)> {
+fn demo_state(addr: &str, password: &str) -> anyhow::Result<(i64, usize, Vec<String>)> {
     let signed_in = graphql(
         addr,
         None,
@@ -192,7 +192,7 @@ fn demo_state(addr: &str, password: &str) -> anyhow::Result<(i64, usize)> {
     let world = graphql(
         addr,
         Some(&token),
-        &serde_json::json!({ "query": "{ me { workspaces { name wallet { balance { amountMinor } } } } accountOffers(first: 100) { edges { node { sandbox } } } }" }),
+        &serde_json::json!({ "query": "{ me { workspaces { name wallet { balance { amountMinor } } automations { nodes { name enabled } } } } accountOffers(first: 100) { edges { node { sandbox } } } }" }),
     )?;
     let balance = world
         .pointer("/data/me/workspaces/0/wallet/balance/amountMinor")
@@ -212,22 +212,34 @@ fn demo_state(addr: &str, password: &str) -> anyhow::Result<(i64, usize)> {
                 .count()
         })
         .unwrap_or(0);
-    Ok((balance, offers))
+    let automations = world
+        .pointer("/data/me/workspaces/0/automations/nodes")
+        .and_then(serde_json::Value::as_array)
+        .map(|nodes| {
+            nodes
+                .iter()
+                .filter(|n| n["enabled"] == serde_json::json!(true))
+                .filter_map(|n| n["name"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok((balance, offers, automations))
 }
 
 #[test]
-fn demo_mode_seeds_a_user_with_credit_and_sandbox_offers_once() -> anyhow::Result<()> {
+fn demo_mode_seeds_a_user_with_credit_sandbox_offers_and_an_automation_once() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let (mut first, addr, password) = serve_demo(dir.path())?;
     assert!(password.len() >= 16, "a generated password is printed");
-    assert_eq!(demo_state(&addr, &password)?, (10_000, 5));
+    let greeting = vec!["Greet enquiries".to_owned()];
+    assert_eq!(demo_state(&addr, &password)?, (10_000, 5, greeting.clone()));
     first.kill()?;
     first.wait()?;
 
     // A second start signs in with the same password and seeds nothing twice.
     let (mut second, addr, again) = serve_demo(dir.path())?;
     assert_eq!(again, password);
-    assert_eq!(demo_state(&addr, &password)?, (10_000, 5));
+    assert_eq!(demo_state(&addr, &password)?, (10_000, 5, greeting));
     second.kill()?;
     #[cfg(unix)]
     {

@@ -297,3 +297,19 @@ impl InboxService {
 fn is_retryable(error: &GatewayError) -> bool {
     error.is_transient()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::WorkspaceId;
+
+    #[test]
+    fn a_key_always_gives_the_same_random_id_and_other_keys_or_workspaces_another() {
+        let workspace = TenantScope::system(WorkspaceId::generate());
+        let other = TenantScope::system(WorkspaceId::generate());
+        let id = random_id_of(&workspace, "execution:1:0");
+        assert_eq!(id, random_id_of(&workspace, "execution:1:0"));
+        assert_ne!(id, random_id_of(&workspace, "execution:1:1"));
+        assert_ne!(id, random_id_of(&other, "execution:1:0"));
+    }
+}

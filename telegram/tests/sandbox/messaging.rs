@@ -170,3 +170,21 @@ async fn a_session_without_a_user_id_signs_in_as_the_user_derived_from_its_key()
     assert_eq!(connection.me().await.unwrap().key(), user(derived));
     assert_eq!(gateway.network().user_id_of(account), Some(derived));
 }
+
+#[tokio::test]
+async fn a_send_repeated_with_its_random_id_answers_the_first_message_and_delivers_nothing_again() {
+    let gateway = gateway();
+    let alice = connect(&gateway, ALICE).await;
+    let bob = connect(&gateway, BOB).await;
+    let mut bob_stream = bob.subscribe();
+
+    let first = alice.send_message_once(user(BOB), "once", None, 42).await.unwrap();
+    let again = alice.send_message_once(user(BOB), "once", None, 42).await.unwrap();
+    assert_eq!(again, first, "the repeat answers the first message");
+    let other = alice.send_message_once(user(BOB), "once", None, 43).await.unwrap();
+    assert_ne!(other.id, first.id, "another random id is another message");
+
+    let received = drain(&mut bob_stream);
+    assert_eq!(new_messages(&received).len(), 2, "{received:?}");
+    assert_eq!(bob.history(user(ALICE), 10, None).await.unwrap().len(), 2);
+}

@@ -127,3 +127,19 @@ fn a_stricter_policy_holds_automation_back_earlier() {
     assert!(policy.decide(&health, SendKind::Automated, at(0)).is_err());
     assert!(policy.decide(&health, SendKind::Manual, at(0)).is_ok());
 }
+
+#[test]
+fn the_automated_budget_shrinks_as_risk_rises_and_is_gone_at_the_automated_limit() {
+    let policy = SendPolicy::default();
+    let budget = |risk: u8| policy.automated_per_hour(RiskScore::new(risk).unwrap());
+    assert_eq!(
+        [budget(0), budget(19), budget(20), budget(34), budget(35), budget(49)],
+        [30, 30, 15, 15, 5, 5]
+    );
+    assert_eq!([budget(50), budget(100)], [0, 0]);
+    let mut previous = u32::MAX;
+    for risk in 0..=100 {
+        assert!(budget(risk) <= previous, "the budget never grows with risk");
+        previous = budget(risk);
+    }
+}
