@@ -78,7 +78,10 @@ impl Workers {
                     }
                 },
             )),
-            tokio::spawn(every(
+            // The first sync one period after start: nothing is rented yet at start that a moment's wait
+            // would lose, and a sync racing the first requests would only hold their accounts' connections.
+            tokio::spawn(every_from(
+                tokio::time::Instant::now() + Duration::from_secs(settings.telegram.sync_every_secs.max(1)),
                 Duration::from_secs(settings.telegram.sync_every_secs.max(1)),
                 "the inbox sync",
                 {
@@ -131,7 +134,16 @@ where
     F: Fn() -> Fut,
     Fut: Future<Output = tgos_domain::error::DomainResult<()>>,
 {
-    let mut ticks = tokio::time::interval(period);
+    every_from(tokio::time::Instant::now(), period, what, step).await;
+}
+
+/// Runs `step` at `first`, then every `period`.
+async fn every_from<F, Fut>(first: tokio::time::Instant, period: Duration, what: &'static str, step: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = tgos_domain::error::DomainResult<()>>,
+{
+    let mut ticks = tokio::time::interval_at(first, period);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;

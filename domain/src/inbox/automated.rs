@@ -33,7 +33,14 @@ pub enum AutomatedSend {
     Refused(String),
     /// Telegram refused it (stored FAILED with the reason), or it could not be tried now.
     Failed { reason: String, retryable: bool },
+    /// The account's connection stayed busy (a sync or other sends hold it): nothing was tried; try again
+    /// soon. Not a failure of the send.
+    Busy(String),
 }
+
+/// How long an automated action waits for the account's connection before it gives the job back: automations
+/// are not in a hurry, and a busy account is not a failed attempt.
+const AUTOMATED_CONNECT_ATTEMPTS: u32 = 100;
 
 /// The MTProto random id of the send with `key` in `workspace`: the same key always gives the same id.
 pub fn random_id_of(scope: &TenantScope, key: &str) -> i64 {
@@ -105,10 +112,9 @@ impl InboxService {
                     Some(pending) => pending,
                     // Another worker stored it first: its attempt decides.
                     None => {
-                        return Ok(AutomatedSend::Failed {
-                            reason: "another attempt of this step is in flight".to_owned(),
-                            retryable: true,
-                        });
+                        return Ok(AutomatedSend::Busy(
+                            "another attempt of this step is in flight".to_owned(),
+                        ));
                     }
                 }
             }
@@ -126,7 +132,7 @@ impl InboxService {
             .await?
             .ok_or(DomainError::NotFound("dialog"))?;
         let (account, dialog) = self.held_dialog(scope, found.account_id, found.id).await?;
-        let connected = self.connect_soon(&account).await?;
+        let connected = self.connect_within(&account, AUTOMATED_CONNECT_ATTEMPTS).await?;
         let read = connected.connection.mark_read(dialog.peer, dialog.top_message_id).await;
         self.connections.disconnect(connected).await?;
         if let Err(error) = read {
@@ -222,14 +228,9 @@ impl InboxService {
         pending: MessageRecord,
         key: &str,
     ) -> DomainResult<AutomatedSend> {
-        let connected = match self.connect_soon(account).await {
+        let connected = match self.connect_within(account, AUTOMATED_CONNECT_ATTEMPTS).await {
             Ok(connected) => connected,
-            Err(DomainError::AccountUnavailable(reason)) => {
-                return Ok(AutomatedSend::Failed {
-                    reason,
-                    retryable: true,
-                });
-            }
+            Err(DomainError::AccountUnavailable(reason)) => return Ok(AutomatedSend::Busy(reason)),
             Err(error) => return Err(error),
         };
         let sent = connected

@@ -74,10 +74,16 @@ impl InboxService {
     }
 
     pub(super) async fn connect_soon(&self, account: &AccountRecord) -> DomainResult<Connected> {
+        self.connect_within(account, CONNECT_ATTEMPTS).await
+    }
+
+    /// Connects the account, trying again every [`CONNECT_PAUSE`] while another holds its connection, at most
+    /// `attempts` times.
+    pub(super) async fn connect_within(&self, account: &AccountRecord, attempts: u32) -> DomainResult<Connected> {
         let mut attempt = 0;
         loop {
             match self.connections.connect(account).await {
-                Err(DomainError::AccountUnavailable(_)) if attempt + 1 < CONNECT_ATTEMPTS => {
+                Err(DomainError::AccountUnavailable(_)) if attempt + 1 < attempts => {
                     attempt += 1;
                     tokio::time::sleep(CONNECT_PAUSE).await;
                 }

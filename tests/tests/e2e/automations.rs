@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use sea_orm::ConnectionTrait as _;
 use serde_json::{Value, json};
 use tgos_domain::accounts::health::{HealthObservation, HealthSignal};
 use tgos_domain::clock::{Clock as _, SystemClock};
@@ -470,3 +471,45 @@ backend_tests!(a_webhook_to_a_private_address_is_refused_unless_configured, |app
     );
     Ok(())
 });
+
+backend_tests!(
+    a_schedule_queues_its_next_fire_once_and_the_upkeep_keeps_exactly_one,
+    options = TestOptions {
+        allow_private_webhooks: true,
+        ..TestOptions::default()
+    },
+    |app| {
+        let (owner, workspace, _account, _user) = renting(&app, "julia").await?;
+        let receiver = FakeWebhookReceiver::start(0).await?;
+        create(
+            &app,
+            &owner,
+            &workspace,
+            json!({
+                "name": "Nightly report",
+                "trigger": { "schedule": { "cron": "0 3 * * *", "timezone": "Europe/Berlin" } },
+                "actions": [{ "webhook": { "url": receiver.url, "secret": "a-webhook-secret-of-some-length" } }]
+            }),
+        )
+        .await?;
+        let scheduled = || async {
+            let db = app.db().await?;
+            let row = db
+                .query_one_raw(sea_orm::Statement::from_string(
+                    db.get_database_backend(),
+                    "SELECT count(*), min(run_at) FROM jobs WHERE kind = 'automation.schedule' AND status = 'queued'",
+                ))
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no count"))?;
+            let count = row.try_get_by_index::<i64>(0)?;
+            anyhow::Ok(count)
+        };
+        assert_eq!(scheduled().await?, 1, "creating it queued its next fire");
+        // The upkeep (run at start and hourly) finds every enabled schedule across workspaces and queues
+        // nothing twice; it prunes nothing that is not an old skipped execution.
+        assert_eq!(app.automations.maintain().await?, 0);
+        app.automations.maintain().await?;
+        assert_eq!(scheduled().await?, 1);
+        Ok(())
+    }
+);

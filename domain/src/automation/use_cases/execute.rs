@@ -47,6 +47,8 @@ use crate::webhooks::WebhookDelivery;
 /// How long after a failed attempt a step is tried again: from 2 s, doubling, at most 10 minutes.
 const RETRY_BASE: Duration = Duration::from_secs(2);
 const RETRY_CAP: Duration = Duration::from_secs(600);
+/// How soon a step whose account was busy is tried again.
+const BUSY_PAUSE: Duration = Duration::from_secs(1);
 
 /// The automations' jobs, for the job worker.
 #[derive(Debug, Clone)]
@@ -87,6 +89,8 @@ impl JobHandler for AutomationJobs {
 /// What one step came to.
 enum StepResult {
     Done(String),
+    /// Not tried: the account's connection stayed busy. Try again soon; it is not a failed attempt.
+    Busy(String),
     /// Not now: try again later.
     Retry(String),
     /// Never: the execution fails.
@@ -201,8 +205,16 @@ impl AutomationService {
                 .await?;
             let now = self.clock.now();
             let step = &mut execution.steps[index];
-            step.attempts += 1;
+            if !matches!(result, StepResult::Busy(_)) {
+                step.attempts += 1;
+            }
             match result {
+                StepResult::Busy(reason) => {
+                    return Ok(JobOutcome::Retry {
+                        after: BUSY_PAUSE,
+                        error: reason,
+                    });
+                }
                 StepResult::Done(detail) => {
                     step.status = StepStatus::Succeeded;
                     step.detail = Some(detail);
@@ -420,6 +432,7 @@ impl AutomationService {
                         retryable: true,
                     } => StepResult::Retry(reason),
                     AutomatedSend::Failed { reason, .. } => StepResult::Fail(reason),
+                    AutomatedSend::Busy(reason) => StepResult::Busy(reason),
                 }
             }
             Action::MarkRead => {
@@ -428,7 +441,7 @@ impl AutomationService {
                 };
                 match self.inbox.mark_read_automated(scope, dialog).await {
                     Ok(_) => StepResult::Done("marked read".to_owned()),
-                    Err(DomainError::AccountUnavailable(reason)) => StepResult::Retry(reason),
+                    Err(DomainError::AccountUnavailable(reason)) => StepResult::Busy(reason),
                     Err(DomainError::Conflict { message, .. }) => StepResult::Fail(message),
                     Err(DomainError::NotFound(what)) => StepResult::Fail(format!("the {what} is gone")),
                     Err(error) => return Err(error),
