@@ -315,6 +315,32 @@ backend_tests!(
         assert_eq!(deleted.at("/data/deleteAutomation")?, true);
         let gone = app.gql(Some(&owner), DELETE, json!({ "id": id })).await?;
         assert_eq!(gone.code().as_deref(), Some("NOT_FOUND"));
+        let audit = app
+            .gql(
+                Some(&owner),
+                "query($w: ID!) { workspace(id: $w) { auditLog(first: 30) { edges { node { action targetId } } } } }",
+                json!({ "w": workspace }),
+            )
+            .await?;
+        let actions: Vec<&str> = audit
+            .at("/data/workspace/auditLog/edges")?
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|e| e.pointer("/node/targetId").and_then(Value::as_str) == Some(id.as_str()))
+            .filter_map(|e| e.pointer("/node/action").and_then(Value::as_str))
+            .collect();
+        assert_eq!(
+            actions,
+            [
+                "automation.deleted",
+                "automation.disabled",
+                "automation.updated",
+                "automation.created"
+            ],
+            "every change audited once, newest first: {:?}",
+            audit.body
+        );
         Ok(())
     }
 );
