@@ -15,10 +15,10 @@ use sha2::{Digest, Sha256};
 use super::records::{DeliveryStatus, DialogRecord, Direction, MessageRecord};
 use super::service::InboxService;
 use crate::accounts::gateway::{GatewayError, check_outgoing_text};
-use crate::accounts::health::{CounterHolder, DailyCounters, HealthObservation, HealthSignal, SendKind, SendPolicy};
+use crate::accounts::health::{CounterHolder, SendKind, SendPolicy};
 use crate::accounts::pool::records::{AccountRecord, AccountStatus};
 use crate::error::{DomainError, DomainResult};
-use crate::events::{self, EventDraft, InboxEvent, announce};
+use crate::events::{self, EventDraft, InboxEvent};
 use crate::ids::{DialogId, MessageId};
 use crate::store::StoreError;
 use crate::tenancy::TenantScope;
@@ -241,29 +241,7 @@ impl InboxService {
         let now = self.clock.now();
         match sent {
             Ok(remote) => {
-                self.settle(
-                    scope,
-                    &pending,
-                    Some(remote.id),
-                    DeliveryStatus::Sent,
-                    None,
-                    remote.sent_at,
-                )
-                .await?;
-                let observation = HealthObservation::new(HealthSignal::SendSucceeded, now);
-                announce::observe(
-                    &*self.store,
-                    &self.outbox,
-                    Some(scope.workspace_id()),
-                    account.id,
-                    observation,
-                    now,
-                )
-                .await?;
-                let mut delta = DailyCounters::new(now.date_naive());
-                delta.record_sent(dialog.peer, false);
-                self.store
-                    .bump_counters(account.id, CounterHolder::Workspace(scope.workspace_id()), &delta)
+                self.record_sent(scope, account, dialog, &pending, &remote, false)
                     .await?;
                 let message = self
                     .store

@@ -192,29 +192,7 @@ impl InboxService {
         let now = self.clock.now();
         let settled = match sent {
             Ok(remote) => {
-                self.settle(
-                    scope,
-                    &pending,
-                    Some(remote.id),
-                    DeliveryStatus::Sent,
-                    None,
-                    remote.sent_at,
-                )
-                .await?;
-                let observation = HealthObservation::new(HealthSignal::SendSucceeded, now);
-                announce::observe(
-                    &*self.store,
-                    &self.outbox,
-                    Some(scope.workspace_id()),
-                    account.id,
-                    observation,
-                    now,
-                )
-                .await?;
-                let mut delta = DailyCounters::new(now.date_naive());
-                delta.record_sent(dialog.peer, reply_to.is_some());
-                self.store
-                    .bump_counters(account.id, CounterHolder::Workspace(scope.workspace_id()), &delta)
+                self.record_sent(scope, &account, &dialog, &pending, &remote, reply_to.is_some())
                     .await?;
                 "message.sent"
             }
@@ -280,6 +258,45 @@ impl InboxService {
 }
 
 impl InboxService {
+    /// What a send Telegram took leaves behind: the message settled SENT with Telegram's id, the healthy
+    /// observation, and the workspace's counters.
+    pub(super) async fn record_sent(
+        &self,
+        scope: &TenantScope,
+        account: &AccountRecord,
+        dialog: &DialogRecord,
+        pending: &MessageRecord,
+        remote: &crate::accounts::gateway::RemoteMessage,
+        reply: bool,
+    ) -> DomainResult<()> {
+        self.settle(
+            scope,
+            pending,
+            Some(remote.id),
+            DeliveryStatus::Sent,
+            None,
+            remote.sent_at,
+        )
+        .await?;
+        let now = self.clock.now();
+        let observation = HealthObservation::new(HealthSignal::SendSucceeded, now);
+        announce::observe(
+            &*self.store,
+            &self.outbox,
+            Some(scope.workspace_id()),
+            account.id,
+            observation,
+            now,
+        )
+        .await?;
+        let mut delta = DailyCounters::new(now.date_naive());
+        delta.record_sent(dialog.peer, reply);
+        self.store
+            .bump_counters(account.id, CounterHolder::Workspace(scope.workspace_id()), &delta)
+            .await?;
+        Ok(())
+    }
+
     /// Records Telegram's answer for a pending message and announces it, in one transaction.
     pub(super) async fn settle(
         &self,

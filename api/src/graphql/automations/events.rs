@@ -2,24 +2,18 @@
 //! `inboxEvents` (the workspace numbers both in one sequence, so each sees the other's numbers left out) and
 //! replayed with `afterSequence` from the outbox.
 
-use std::sync::Arc;
-
 use async_graphql::{Context, Enum, ID, SimpleObject, Subscription, Union};
 use chrono::{DateTime, Utc};
 use futures_util::Stream;
-use tgos_domain::DomainError;
 use tgos_domain::automation::AutomationService;
-use tgos_domain::events::{
-    AutomationChange as DomainChange, EventBus, FeedFilter, InboxEvent as DomainEvent, StoredEvent,
-};
+use tgos_domain::events::{AutomationChange as DomainChange, FeedFilter, InboxEvent as DomainEvent, StoredEvent};
 use tgos_domain::ids::{AutomationId, WorkspaceId};
-use tgos_domain::tenancy::{TenancyService, TenantScope};
+use tgos_domain::tenancy::TenantScope;
 
 use super::types::{AutomationExecution, ExecutionStatus};
-use crate::graphql::context::{ConnectionControl, MAX_SUBSCRIPTIONS_PER_CONNECTION, principal};
 use crate::graphql::errors::ApiError;
 use crate::graphql::ids::parse_id;
-use crate::graphql::inbox::events::live_stream;
+use crate::graphql::inbox::events::Following;
 use crate::graphql::{guards::SignedIn, service};
 
 /// An execution was queued.
@@ -138,33 +132,15 @@ impl AutomationSubscription {
             .as_ref()
             .map(|id| parse_id(id, "automationId", "automation"))
             .transpose()?;
-        let tenancy = service::<TenancyService>(ctx)?;
-        let principal = principal(ctx)?;
-        tenancy.scope(principal, workspace).await?;
-        let watching = match ctx.data_opt::<ConnectionControl>() {
-            Some(control) => Some(control.watch(workspace).ok_or_else(|| {
-                ApiError::from(DomainError::Conflict {
-                    field: None,
-                    message: format!(
-                        "a connection may hold {MAX_SUBSCRIPTIONS_PER_CONNECTION} subscriptions; complete one first"
-                    ),
-                })
-            })?),
-            None => None,
-        };
-        let scope = tenancy.scope(principal, workspace).await?;
-        let bus = ctx
-            .data_opt::<Arc<dyn EventBus>>()
-            .ok_or_else(|| ApiError::from(DomainError::internal("event bus missing from schema data")))?;
+        let following = Following::start(ctx, workspace).await?;
         let feed = service::<AutomationService>(ctx)?
             .follow(
-                &**bus,
-                scope.clone(),
+                &*following.bus,
+                following.scope.clone(),
                 FeedFilter::Automations { automation },
                 after_sequence.map(i64::from),
             )
             .await?;
-        let control = ctx.data_opt::<ConnectionControl>().cloned();
-        Ok(live_stream(feed, control, scope, watching, AutomationEvent::of))
+        Ok(following.stream(feed, AutomationEvent::of))
     }
 }

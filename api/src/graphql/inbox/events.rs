@@ -24,7 +24,7 @@ use tgos_domain::tenancy::TenantScope;
 
 use super::types::{Dialog, Message};
 use crate::graphql::accounts::types::HealthState;
-use crate::graphql::context::{ConnectionControl, MAX_SUBSCRIPTIONS_PER_CONNECTION, principal};
+use crate::graphql::context::{ConnectionControl, MAX_SUBSCRIPTIONS_PER_CONNECTION, Watching, principal};
 use crate::graphql::errors::ApiError;
 use crate::graphql::{guards::SignedIn, service};
 
@@ -209,12 +209,38 @@ impl InboxSubscription {
             .as_ref()
             .map(|id| parse_id(id, "accountId", "account"))
             .transpose()?;
+        let following = Following::start(ctx, workspace).await?;
+        let feed = service::<InboxService>(ctx)?
+            .follow(
+                &*following.bus,
+                following.scope.clone(),
+                account,
+                after_sequence.map(i64::from),
+            )
+            .await?;
+        Ok(following.stream(feed, InboxEvent::of))
+    }
+}
+
+/// A subscription being started: the caller's scope in the workspace, read after the connection began
+/// watching it (so a removal from then on closes the connection, and one just before is seen by the read), and
+/// what its stream needs.
+pub(crate) struct Following {
+    pub scope: TenantScope,
+    pub bus: Arc<dyn EventBus>,
+    control: Option<ConnectionControl>,
+    watching: Option<Watching>,
+}
+
+impl Following {
+    /// Authorizes the caller in `workspace` and registers the workspace with the connection (at most
+    /// [`MAX_SUBSCRIPTIONS_PER_CONNECTION`], else `CONFLICT`).
+    pub(crate) async fn start(ctx: &Context<'_>, workspace: WorkspaceId) -> Result<Self, ApiError> {
         let tenancy = service::<TenancyService>(ctx)?;
         let principal = principal(ctx)?;
         tenancy.scope(principal, workspace).await?;
-        // Watched from here on, so a removal from now on closes the connection; the scope is read again
-        // after, so a removal just before is seen too.
-        let watching = match ctx.data_opt::<ConnectionControl>() {
+        let control = ctx.data_opt::<ConnectionControl>().cloned();
+        let watching = match &control {
             Some(control) => Some(control.watch(workspace).ok_or_else(|| {
                 ApiError::from(DomainError::Conflict {
                     field: None,
@@ -228,12 +254,23 @@ impl InboxSubscription {
         let scope = tenancy.scope(principal, workspace).await?;
         let bus = ctx
             .data_opt::<Arc<dyn EventBus>>()
+            .cloned()
             .ok_or_else(|| ApiError::from(DomainError::internal("event bus missing from schema data")))?;
-        let feed = service::<InboxService>(ctx)?
-            .follow(&**bus, scope.clone(), account, after_sequence.map(i64::from))
-            .await?;
-        let control = ctx.data_opt::<ConnectionControl>().cloned();
-        Ok(live_stream(feed, control, scope, watching, InboxEvent::of))
+        Ok(Self {
+            scope,
+            bus,
+            control,
+            watching,
+        })
+    }
+
+    /// The stream of `feed`'s events that `show` shows.
+    pub(crate) fn stream<T: Send + 'static>(
+        self,
+        feed: EventFeed,
+        show: fn(&StoredEvent, &TenantScope) -> Option<T>,
+    ) -> impl Stream<Item = T> + use<T> {
+        live_stream(feed, self.control, self.scope, self.watching, show)
     }
 }
 
