@@ -98,7 +98,7 @@ impl InboxService {
             {
                 UpdateDifference::Updates { updates, state } => {
                     for stamped in updates {
-                        report.stored += self.apply(scope, account, stamped.update).await?;
+                        report.stored += self.apply(scope, account, connection, stamped.update).await?;
                         report.updates += 1;
                     }
                     state
@@ -144,7 +144,7 @@ impl InboxService {
                 .await
                 .map_err(gateway)?;
             for message in history.into_iter().rev() {
-                stored += usize::from(self.store_message(scope, account, &message, now).await?);
+                stored += usize::from(self.store_message(scope, account, None, &message, now).await?);
             }
             if let Some(dialog) = self
                 .store
@@ -159,10 +159,19 @@ impl InboxService {
     }
 
     /// Applies one update; how many messages it stored (0 or 1).
-    async fn apply(&self, scope: &TenantScope, account: &AccountRecord, update: GatewayUpdate) -> DomainResult<usize> {
+    async fn apply(
+        &self,
+        scope: &TenantScope,
+        account: &AccountRecord,
+        connection: &dyn GatewayConnection,
+        update: GatewayUpdate,
+    ) -> DomainResult<usize> {
         let now = self.clock.now();
         Ok(match update {
-            GatewayUpdate::NewMessage(message) => usize::from(self.store_message(scope, account, &message, now).await?),
+            GatewayUpdate::NewMessage(message) => usize::from(
+                self.store_message(scope, account, Some(connection), &message, now)
+                    .await?,
+            ),
             GatewayUpdate::EditedMessage(message) => {
                 let tx = self.store.begin().await?;
                 let edited = tx
@@ -212,20 +221,25 @@ impl InboxService {
         })
     }
 
-    /// Stores one message in its dialog (created when new); `true` when it was not stored before.
+    /// Stores one message in its dialog (created when new); `true` when it was not stored before. A dialog
+    /// first seen through an update is named from the account's dialog list when `connection` is given (an
+    /// update names only the peer's id).
     async fn store_message(
         &self,
         scope: &TenantScope,
         account: &AccountRecord,
+        connection: Option<&dyn GatewayConnection>,
         message: &RemoteMessage,
         now: DateTime<Utc>,
     ) -> DomainResult<bool> {
         let dialog = match self.store.find_dialog_by_peer(scope, account.id, message.peer).await? {
             Some(dialog) => dialog,
             None => {
-                self.store
-                    .upsert_dialog(scope, account.id, &placeholder_peer(message.peer), now)
-                    .await?
+                let peer = match connection {
+                    Some(connection) => peer_of(connection, message.peer).await,
+                    None => placeholder_peer(message.peer),
+                };
+                self.store.upsert_dialog(scope, account.id, &peer, now).await?
             }
         };
         let record = MessageRecord {
@@ -287,6 +301,17 @@ impl InboxService {
         self.outbox.committed();
         Ok(Some(read))
     }
+}
+
+/// The peer as the account's dialog list names it (its title and username), or known only by its key when the
+/// list does not show it (then the next backfill gives it its title).
+async fn peer_of(connection: &dyn GatewayConnection, key: PeerKey) -> Peer {
+    connection
+        .dialogs(BACKFILL_DIALOGS)
+        .await
+        .ok()
+        .and_then(|dialogs| dialogs.into_iter().find(|d| d.peer.key() == key))
+        .map_or_else(|| placeholder_peer(key), |dialog| dialog.peer)
 }
 
 /// A peer known only by its key (an update named it before the dialog list did); the next backfill gives it

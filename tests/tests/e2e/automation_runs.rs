@@ -74,7 +74,7 @@ backend_tests!(
                 json!({ "w": workspace, "i": {
                     "name": "Thank",
                     "trigger": { "messageReceived": {} },
-                    "actions": [{ "sendMessage": { "text": "Thanks for {{message.text}}" } }]
+                    "actions": [{ "sendMessage": { "text": "Thanks, {{peer.title}}: {{message.text}}" } }]
                 } }),
             )
             .await?;
@@ -181,7 +181,9 @@ backend_tests!(
                 let sent = network.sent_to_contact(*user, &format!("C{contact}"))?;
                 let mut texts: Vec<_> = sent.iter().map(|m| m.text.clone()).collect();
                 texts.sort();
-                let expected: Vec<_> = (0..MESSAGES_PER_CONTACT).map(|m| format!("Thanks for m{m}")).collect();
+                let expected: Vec<_> = (0..MESSAGES_PER_CONTACT)
+                    .map(|m| format!("Thanks, C{contact}: m{m}"))
+                    .collect();
                 assert_eq!(texts, expected);
             }
         }
