@@ -202,7 +202,12 @@ async fn execute_in_span(
     }
 
     let request = request.data(caller).data(client).data(RequestId(request_id.clone()));
-    let schema = Batched::new(state.schema.clone(), state.accounts.clone(), state.inbox.clone());
+    let schema = Batched::new(
+        state.schema.clone(),
+        state.accounts.clone(),
+        state.inbox.clone(),
+        state.automations.clone(),
+    );
     let timeout_ms = state.settings.graphql.request_timeout_ms;
     let (mut response, timed_out) = if timeout_ms == 0 {
         (schema.execute(request).await, false)

@@ -297,7 +297,12 @@ pub async fn graphql_ws(
                             }
                         }
                     });
-                let executor = Batched::new(state.schema.clone(), state.accounts.clone(), state.inbox.clone());
+                let executor = Batched::new(
+                    state.schema.clone(),
+                    state.accounts.clone(),
+                    state.inbox.clone(),
+                    state.automations.clone(),
+                );
                 let mut protocol_stream =
                     Box::pin(async_graphql::http::WebSocket::new(executor, messages, protocol.0).connection_data(data));
                 let settings = &state.settings.events;

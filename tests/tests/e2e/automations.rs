@@ -539,3 +539,45 @@ backend_tests!(
         Ok(())
     }
 );
+
+const STATS_PAGE: &str = "query($w: ID!) { workspace(id: $w) { automations(first: 50) { nodes { id stats { runs succeeded skipped lastRunAt } } } automationExecutions(first: 50) { nodes { id automation { id name } } } } }";
+
+/// The statements one read of the automations page with stats and executions with their automation's name
+/// costs (a warm-up first, so cached credentials are the same for both counts), and its automations.
+async fn statements_of_stats_page(app: &TestApp, owner: &str, workspace: &str) -> anyhow::Result<(u64, usize)> {
+    app.gql(Some(owner), STATS_PAGE, json!({ "w": workspace })).await?;
+    let before = app.sql_statements().await?;
+    let page = app.gql(Some(owner), STATS_PAGE, json!({ "w": workspace })).await?;
+    let statements = app.sql_statements().await? - before;
+    anyhow::ensure!(page.is_ok(), "{:?}", page.body);
+    let nodes = page
+        .at("/data/workspace/automations/nodes")?
+        .as_array()
+        .map_or(0, Vec::len);
+    Ok((statements, nodes))
+}
+
+backend_tests!(
+    a_page_of_automations_with_stats_costs_the_same_statements_for_one_or_twenty,
+    options = TestOptions::counting_statements(),
+    |app| {
+        let (owner, workspace, _account, _user) = renting(&app, "kira").await?;
+        let manual = |name: String| {
+            json!({
+                "name": name,
+                "trigger": { "manual": true },
+                "actions": [{ "tagDialog": { "tag": "x" } }]
+            })
+        };
+        create(&app, &owner, &workspace, manual("first".to_owned())).await?;
+        let (one, nodes) = statements_of_stats_page(&app, &owner, &workspace).await?;
+        assert_eq!(nodes, 1);
+        for n in 0..19 {
+            create(&app, &owner, &workspace, manual(format!("more {n}"))).await?;
+        }
+        let (twenty, nodes) = statements_of_stats_page(&app, &owner, &workspace).await?;
+        assert_eq!(nodes, 20);
+        assert_eq!(one, twenty, "stats are read in one batch, not once per automation");
+        Ok(())
+    }
+);

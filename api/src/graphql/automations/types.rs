@@ -3,7 +3,6 @@
 use async_graphql::connection::Connection;
 use async_graphql::{ComplexObject, Context, Enum, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
-use tgos_domain::automation::AutomationService;
 use tgos_domain::automation::definition::{Action, ConditionMode as DomainMode, Trigger};
 use tgos_domain::automation::records::{
     AutomationRecord, ExecutionRecord, ExecutionStatus as DomainStatus, StepStatus as DomainStepStatus,
@@ -13,7 +12,7 @@ use tgos_domain::tenancy::TenantScope;
 use super::inputs::{ConditionField, ConditionMode, ConditionOp};
 use crate::graphql::accounts::types::HealthState;
 use crate::graphql::errors::ApiResult;
-use crate::graphql::service;
+use crate::graphql::loaders::{AutomationNameOf, StatsOf, load};
 use crate::graphql::tenancy::api_keys::creator;
 use crate::graphql::tenancy::members::MemberUser;
 
@@ -86,12 +85,8 @@ impl Automation {
     }
     /// How its executions went (a skipped execution is not a run).
     async fn stats(&self, ctx: &Context<'_>) -> ApiResult<AutomationStats> {
-        let stats = service::<AutomationService>(ctx)?
-            .stats(&self.scope, &[self.record.id])
+        let stats = load(ctx, StatsOf(self.scope.clone(), self.record.id))
             .await?
-            .into_iter()
-            .next()
-            .map(|(_, stats)| stats)
             .unwrap_or_default();
         Ok(AutomationStats {
             runs: count(stats.runs),
@@ -311,12 +306,8 @@ pub struct AutomationExecution {
 #[ComplexObject]
 impl AutomationExecution {
     async fn automation(&self, ctx: &Context<'_>) -> ApiResult<ExecutionAutomation> {
-        let name = service::<AutomationService>(ctx)?
-            .automation_names(&self.scope, &[self.record.automation_id])
+        let name = load(ctx, AutomationNameOf(self.scope.clone(), self.record.automation_id))
             .await?
-            .into_iter()
-            .next()
-            .map(|(_, name)| name)
             .unwrap_or_default();
         Ok(ExecutionAutomation {
             id: ID(self.record.automation_id.to_string()),

@@ -42,10 +42,19 @@ impl std::fmt::Debug for Batched {
 }
 
 impl Batched {
-    pub fn new(schema: AppSchema, accounts: AccountsService, inbox: InboxService) -> Self {
+    pub fn new(
+        schema: AppSchema,
+        accounts: AccountsService,
+        inbox: InboxService,
+        automations: tgos_domain::automation::AutomationService,
+    ) -> Self {
         Self {
             schema,
-            reads: Reads { accounts, inbox },
+            reads: Reads {
+                accounts,
+                inbox,
+                automations,
+            },
         }
     }
 

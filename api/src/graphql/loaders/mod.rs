@@ -1,5 +1,5 @@
 //! Per-request batching of the reads nested fields make, so a page costs the same statements however many
-//! items it holds (a dialog's account health, a message's dialog, …).
+//! items it holds (a dialog's account health, a message's dialog, an automation's stats, …).
 //!
 //! Rules:
 //! - Every operation (an HTTP request, each operation over a WebSocket) gets fresh loaders from
@@ -22,8 +22,10 @@ use tgos_domain::DomainError;
 use tgos_domain::accounts::health::DayCounts;
 use tgos_domain::accounts::pool::use_cases::health::HealthView;
 use tgos_domain::accounts::pool::{AccountRecord, AccountsService};
+use tgos_domain::automation::AutomationService;
+use tgos_domain::automation::records::AutomationStats;
 use tgos_domain::error::DomainResult;
-use tgos_domain::ids::{AccountId, DialogId, MessageId, UserId};
+use tgos_domain::ids::{AccountId, AutomationId, DialogId, MessageId, UserId};
 use tgos_domain::inbox::{DialogRecord, InboxService, MessageRecord};
 use tgos_domain::paging::{Page, PageRequest};
 use tgos_domain::tenancy::TenantScope;
@@ -43,7 +45,16 @@ pub type Loaders = DataLoader<Reads>;
 pub struct Reads {
     accounts: AccountsService,
     inbox: InboxService,
+    automations: AutomationService,
 }
+
+/// How an automation of the scope's workspace went (`AutomationService::stats`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct StatsOf(pub TenantScope, pub AutomationId);
+
+/// The name of an automation of the scope's workspace, deleted or not (`AutomationService::automation_names`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AutomationNameOf(pub TenantScope, pub AutomationId);
 
 /// What a batch found for one key, or the error of the part of the batch the key was in.
 pub type Found<T> = Result<T, ApiError>;
@@ -250,6 +261,41 @@ impl Loader<AssigneeOf> for Reads {
                 Ok(members
                     .into_iter()
                     .map(|member| (member.membership.user_id, member))
+                    .collect())
+            },
+        )
+        .await)
+    }
+}
+
+impl Loader<StatsOf> for Reads {
+    type Value = Found<AutomationStats>;
+    type Error = Infallible;
+
+    async fn load(&self, keys: &[StatsOf]) -> Result<HashMap<StatsOf, Self::Value>, Infallible> {
+        Ok(by_part(
+            keys,
+            |key| (key.0.clone(), key.1),
+            |scope, ids| async move { Ok(self.automations.stats(&scope, &ids).await?.into_iter().collect()) },
+        )
+        .await)
+    }
+}
+
+impl Loader<AutomationNameOf> for Reads {
+    type Value = Found<String>;
+    type Error = Infallible;
+
+    async fn load(&self, keys: &[AutomationNameOf]) -> Result<HashMap<AutomationNameOf, Self::Value>, Infallible> {
+        Ok(by_part(
+            keys,
+            |key| (key.0.clone(), key.1),
+            |scope, ids| async move {
+                Ok(self
+                    .automations
+                    .automation_names(&scope, &ids)
+                    .await?
+                    .into_iter()
                     .collect())
             },
         )
