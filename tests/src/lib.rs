@@ -10,6 +10,7 @@
 
 pub mod app;
 pub mod backend;
+pub mod clock;
 pub mod fakes;
 pub mod gql;
 pub mod live;

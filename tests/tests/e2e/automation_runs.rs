@@ -5,13 +5,21 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait as _, Statement};
 use serde_json::json;
-use tgos_domain::automation::AutomationJobs;
 use tgos_domain::automation::records::{ExecutionFilter, ExecutionStatus};
+use tgos_domain::automation::{
+    Action, AutomationDefinition, AutomationJobs, AutomationService, AutomationSettings, ConditionMode, Trigger,
+};
 use tgos_domain::clock::SystemClock;
-use tgos_domain::jobs::{JobHandler, JobWorker};
+use tgos_domain::jobs::{JobHandler, JobSignal, JobWorker};
 use tgos_domain::paging::PageRequest;
+use tgos_domain::request::ClientInfo;
+use tgos_domain::webhooks::DestinationPolicy;
+use tgos_persistence::webhooks::HttpWebhookSender;
+use tgos_tests::clock::ManualClock;
+use tgos_tests::fakes::FakeWebhookReceiver;
 use tgos_tests::live::Subscriber;
 use tgos_tests::{TestApp, TestOptions, backend_tests};
 
@@ -261,6 +269,108 @@ backend_tests!(
             other => anyhow::bail!("expected a refusal, got {other:?}"),
         }
         let _ = settled(&app, &owner, &workspace, Some(&automation), 1, Duration::from_secs(1)).await?;
+        Ok(())
+    }
+);
+
+/// The automations' use cases and a job worker on `clock`, over the test server's store.
+fn on_clock(app: &TestApp, clock: Arc<ManualClock>) -> (AutomationService, JobWorker) {
+    let service = AutomationService::new(
+        Arc::clone(&app.store),
+        clock.clone(),
+        app.vault.clone(),
+        app.inbox.clone(),
+        Arc::new(HttpWebhookSender::new(
+            DestinationPolicy { allow_private: true },
+            Duration::from_secs(5),
+        )),
+        JobSignal::default(),
+        app.outbox.clone(),
+        AutomationSettings {
+            allow_private_webhooks: true,
+            ..AutomationSettings::default()
+        },
+    );
+    let handler: Arc<dyn JobHandler> = Arc::new(AutomationJobs::new(service.clone()));
+    let worker = JobWorker::new(Arc::clone(&app.store), clock, "scheduler").with_handler(handler);
+    (service, worker)
+}
+
+/// When the automation's queued schedule jobs are due, in order.
+async fn queued_fires(app: &TestApp) -> anyhow::Result<Vec<DateTime<Utc>>> {
+    let db = app.db().await?;
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT run_at FROM jobs WHERE kind = 'automation.schedule' AND status = 'queued' ORDER BY run_at",
+        ))
+        .await?;
+    rows.iter()
+        .map(|row| Ok(row.try_get_by_index::<DateTime<Utc>>(0)?))
+        .collect()
+}
+
+backend_tests!(
+    a_schedule_fires_at_its_local_time_across_the_spring_and_autumn_clock_changes,
+    options = TestOptions {
+        workers: false,
+        allow_private_webhooks: true,
+        ..TestOptions::default()
+    },
+    |app| {
+        let (owner, workspace, _account, _user) = renting(&app, "quinn").await?;
+        let receiver = FakeWebhookReceiver::start(0).await?;
+        let at = |text: &str| -> anyhow::Result<DateTime<Utc>> { Ok(text.parse::<DateTime<Utc>>()?) };
+        // Before Berlin's spring change (2026-03-29, 02:00 CET becomes 03:00 CEST).
+        let clock = ManualClock::starting_at(at("2026-03-28T12:00:00Z")?);
+        let (service, worker) = on_clock(&app, clock.clone());
+        let scope = app.scope_of(&owner, &workspace).await?;
+        let principal = app
+            .identity
+            .authenticate(&owner)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("no session"))?
+            .principal;
+        let definition = AutomationDefinition {
+            name: "Half past two".to_owned(),
+            enabled: true,
+            trigger: Trigger::Schedule {
+                cron: "30 2 * * *".to_owned(),
+                timezone: "Europe/Berlin".to_owned(),
+            },
+            conditions: Vec::new(),
+            mode: ConditionMode::All,
+            actions: vec![Action::Webhook {
+                url: receiver.url.clone(),
+                secret: "a-webhook-secret-of-some-length".to_owned(),
+            }],
+        };
+        service
+            .create_automation(&scope, &principal, &ClientInfo::default(), definition)
+            .await?;
+        // 02:30 does not exist on the 29th: it fires once, when the gap ends (03:00 CEST = 01:00 UTC).
+        assert_eq!(queued_fires(&app).await?, vec![at("2026-03-29T01:00:00Z")?]);
+        clock.set(at("2026-03-29T01:00:00Z")?);
+        while worker.run_once().await? > 0 {}
+        // The fire queued its execution (run by the same worker) and the next fire, 02:30 CEST = 00:30 UTC.
+        assert_eq!(queued_fires(&app).await?, vec![at("2026-03-30T00:30:00Z")?]);
+        let received = receiver.received();
+        assert_eq!(received.len(), 1, "the fire ran its webhook once");
+        let body: serde_json::Value = serde_json::from_slice(&received[0].body)?;
+        assert_eq!(body["execution"]["context"]["fire_time"], "2026-03-29T01:00:00Z");
+
+        // Autumn (2026-10-25, 03:00 CEST becomes 02:00 CET): 02:30 happens twice and fires once, the first time.
+        clock.set(at("2026-10-24T12:00:00Z")?);
+        service.maintain().await?;
+        let fires = queued_fires(&app).await?;
+        assert!(fires.contains(&at("2026-10-25T00:30:00Z")?), "{fires:?}");
+        clock.set(at("2026-10-25T00:30:00Z")?);
+        while worker.run_once().await? > 0 {}
+        let fires = queued_fires(&app).await?;
+        assert!(
+            fires.contains(&at("2026-10-26T01:30:00Z")?) && !fires.contains(&at("2026-10-25T01:30:00Z")?),
+            "the repeated 02:30 (01:30 UTC) does not fire again; the next is the 26th's, 02:30 CET: {fires:?}"
+        );
         Ok(())
     }
 );

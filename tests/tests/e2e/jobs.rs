@@ -17,34 +17,9 @@ use tgos_domain::jobs::worker::{RETRY_BASE, RETRY_CAP};
 use tgos_domain::jobs::{
     ClaimedJob, JobFinish, JobHandler, JobOutcome, JobRecord, JobSignal, JobStatus, JobWorker, NewJob, enqueue,
 };
+use tgos_tests::clock::ManualClock;
 use tgos_tests::{TestApp, backend_tests, postgres_tests};
 use tokio::sync::Notify;
-
-/// A clock that stands still until the test moves it.
-#[derive(Debug)]
-struct ManualClock(Mutex<DateTime<Utc>>);
-
-impl ManualClock {
-    fn starting_now() -> Arc<Self> {
-        Arc::new(Self(Mutex::new(Utc::now().trunc_subsecs(6))))
-    }
-
-    fn advance(&self, by: chrono::Duration) -> DateTime<Utc> {
-        let mut now = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        *now += by;
-        *now
-    }
-
-    fn set(&self, to: DateTime<Utc>) {
-        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = to;
-    }
-}
-
-impl Clock for ManualClock {
-    fn now(&self) -> DateTime<Utc> {
-        *self.0.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
 
 const KIND: &str = "test.work";
 
