@@ -21,7 +21,6 @@ use tgos_domain::tenancy::records::MemberView;
 use crate::entities::{inbox_dialogs, inbox_messages, inbox_sync, memberships, users};
 use crate::errors::DbResultExt as _;
 use crate::repo::{Conn, Repo};
-use crate::tenant::Tenant;
 use crate::wall::Wall;
 
 mod lists;
@@ -29,7 +28,7 @@ mod rows;
 mod triage;
 
 use lists::{dialogs_select, last_messages_sql, messages_of_dialogs_sql, with_last_message};
-use rows::{dialog, message, unread_after};
+use rows::{advance_dialog, dialog, message, recount_unread, unread_after};
 
 #[async_trait]
 impl<C: Conn> InboxRepository for Repo<C> {
@@ -595,56 +594,4 @@ impl<C: Conn> InboxRepository for Repo<C> {
         })
         .await
     }
-}
-
-/// Recounts the unread messages of the workspace's dialog (after some of its messages were deleted).
-async fn recount_unread(db: &Tenant<'_>, id: DialogId) -> StoreResult<()> {
-    let read = db
-        .find::<inbox_dialogs::Entity>()
-        .filter(inbox_dialogs::Column::Id.eq(id.as_uuid()))
-        .one(db.conn())
-        .await
-        .store()?
-        .map_or(0, |d| d.read_inbox_max_id);
-    let unread = unread_after(db, id, read).await?;
-    db.update_many::<inbox_dialogs::Entity>()
-        .col_expr(inbox_dialogs::Column::UnreadCount, Expr::value(unread))
-        .filter(inbox_dialogs::Column::Id.eq(id.as_uuid()))
-        .exec(db.conn())
-        .await
-        .store()?;
-    Ok(())
-}
-
-/// Moves the top message and last message time of the dialog of the workspace's message `id`, just sent.
-async fn advance_dialog(db: &Tenant<'_>, id: MessageId, telegram_id: i32, sent_at: DateTime<Utc>) -> StoreResult<()> {
-    let dialog_id = inbox_messages::Entity::find_by_id(id.as_uuid())
-        .one(db.conn())
-        .await
-        .store()?
-        .map(|m| m.dialog_id);
-    let Some(dialog_id) = dialog_id else {
-        return Ok(());
-    };
-    let current = db
-        .find::<inbox_dialogs::Entity>()
-        .filter(inbox_dialogs::Column::Id.eq(dialog_id))
-        .one(db.conn())
-        .await
-        .store()?;
-    let Some(current) = current else {
-        return Ok(());
-    };
-    let last = current.last_message_at.map_or(sent_at, |at| at.max(sent_at));
-    db.update_many::<inbox_dialogs::Entity>()
-        .col_expr(
-            inbox_dialogs::Column::TopMessageId,
-            Expr::value(current.top_message_id.max(telegram_id)),
-        )
-        .col_expr(inbox_dialogs::Column::LastMessageAt, Expr::value(last))
-        .filter(inbox_dialogs::Column::Id.eq(dialog_id))
-        .exec(db.conn())
-        .await
-        .store()?;
-    Ok(())
 }

@@ -1,6 +1,9 @@
-//! Inbox rows to domain records, and the unread count recomputed from stored messages.
+//! Inbox rows to domain records, the unread count recomputed from stored messages, and a dialog's top message
+//! moved forward by a newer one.
 
-use sea_orm::{ColumnTrait as _, PaginatorTrait as _, QueryFilter as _};
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait as _, EntityTrait as _, PaginatorTrait as _, QueryFilter as _};
 use tgos_domain::accounts::gateway::PeerKey;
 use tgos_domain::ids::{AccountId, DialogId, MessageId, UserId, WorkspaceId};
 use tgos_domain::inbox::{DeliveryStatus, DialogRecord, Direction, MessageRecord};
@@ -66,4 +69,61 @@ pub(super) async fn unread_after(db: &Tenant<'_>, dialog: DialogId, read_max: i3
         .await
         .store()?;
     Ok(i32::try_from(count).unwrap_or(i32::MAX))
+}
+
+/// Recounts the unread messages of the workspace's dialog (after some of its messages were deleted).
+pub(super) async fn recount_unread(db: &Tenant<'_>, id: DialogId) -> StoreResult<()> {
+    let read = db
+        .find::<inbox_dialogs::Entity>()
+        .filter(inbox_dialogs::Column::Id.eq(id.as_uuid()))
+        .one(db.conn())
+        .await
+        .store()?
+        .map_or(0, |d| d.read_inbox_max_id);
+    let unread = unread_after(db, id, read).await?;
+    db.update_many::<inbox_dialogs::Entity>()
+        .col_expr(inbox_dialogs::Column::UnreadCount, Expr::value(unread))
+        .filter(inbox_dialogs::Column::Id.eq(id.as_uuid()))
+        .exec(db.conn())
+        .await
+        .store()?;
+    Ok(())
+}
+
+/// Moves the top message and last message time of the dialog of the workspace's message `id`, just sent.
+pub(super) async fn advance_dialog(
+    db: &Tenant<'_>,
+    id: MessageId,
+    telegram_id: i32,
+    sent_at: DateTime<Utc>,
+) -> StoreResult<()> {
+    let dialog_id = inbox_messages::Entity::find_by_id(id.as_uuid())
+        .one(db.conn())
+        .await
+        .store()?
+        .map(|m| m.dialog_id);
+    let Some(dialog_id) = dialog_id else {
+        return Ok(());
+    };
+    let current = db
+        .find::<inbox_dialogs::Entity>()
+        .filter(inbox_dialogs::Column::Id.eq(dialog_id))
+        .one(db.conn())
+        .await
+        .store()?;
+    let Some(current) = current else {
+        return Ok(());
+    };
+    let last = current.last_message_at.map_or(sent_at, |at| at.max(sent_at));
+    db.update_many::<inbox_dialogs::Entity>()
+        .col_expr(
+            inbox_dialogs::Column::TopMessageId,
+            Expr::value(current.top_message_id.max(telegram_id)),
+        )
+        .col_expr(inbox_dialogs::Column::LastMessageAt, Expr::value(last))
+        .filter(inbox_dialogs::Column::Id.eq(dialog_id))
+        .exec(db.conn())
+        .await
+        .store()?;
+    Ok(())
 }

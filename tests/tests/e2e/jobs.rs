@@ -18,10 +18,10 @@ use tgos_domain::jobs::{
     ClaimedJob, JobFinish, JobHandler, JobOutcome, JobRecord, JobSignal, JobStatus, JobWorker, NewJob, enqueue,
 };
 use tgos_tests::clock::ManualClock;
-use tgos_tests::{TestApp, backend_tests, postgres_tests};
+use tgos_tests::{TestApp, backend_tests};
 use tokio::sync::Notify;
 
-const KIND: &str = "test.work";
+pub(crate) const KIND: &str = "test.work";
 
 /// What a [`Scripted`] handler does on each attempt.
 #[derive(Clone)]
@@ -112,7 +112,7 @@ fn worker(app: &TestApp, clock: &Arc<ManualClock>, holder: &str, handler: &Arc<S
 }
 
 /// Enqueues on the store and commits; the job's id.
-async fn enqueued(app: &TestApp, job: NewJob, now: DateTime<Utc>) -> anyhow::Result<JobId> {
+pub(crate) async fn enqueued(app: &TestApp, job: NewJob, now: DateTime<Utc>) -> anyhow::Result<JobId> {
     let tx = app.store.begin().await?;
     assert!(enqueue(tx.as_ref(), &job, now).await?, "the job was refused");
     tx.commit().await?;
@@ -557,66 +557,5 @@ backend_tests!(the_server_job_loop_runs_a_job_as_soon_as_it_is_signalled, |app| 
     running.abort();
     assert!(ran.is_ok(), "the signal did not wake the loop");
     assert_eq!(handler.runs()[0].0, id);
-    Ok(())
-});
-
-postgres_tests!(a_workspace_wall_sees_and_enqueues_only_its_own_workspaces_jobs, |app| {
-    use sea_orm::{ConnectionTrait as _, DatabaseBackend, Statement, TransactionTrait as _};
-
-    let now = Utc::now().trunc_subsecs(6);
-    let (alpha, beta) = (WorkspaceId::generate(), WorkspaceId::generate());
-    enqueued(&app, NewJob::now(KIND, Some(alpha), json!({}), now), now).await?;
-    enqueued(&app, NewJob::now(KIND, Some(beta), json!({}), now), now).await?;
-    enqueued(&app, NewJob::now(KIND, None, json!({}), now), now).await?;
-
-    let server = app.server_pool().await?;
-    let count_behind = async |setting: &str, value: &str| -> anyhow::Result<i64> {
-        let tx = server.begin().await?;
-        tx.execute_raw(Statement::from_sql_and_values(
-            DatabaseBackend::Postgres,
-            "SELECT set_config($1, $2, true)",
-            [setting.into(), value.into()],
-        ))
-        .await?;
-        let row = tx
-            .query_one_raw(Statement::from_string(
-                DatabaseBackend::Postgres,
-                "SELECT count(*) FROM jobs",
-            ))
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("no count"))?;
-        tx.commit().await?;
-        Ok(row.try_get_by_index::<i64>(0)?)
-    };
-    assert_eq!(count_behind("tgos.workspace_id", "").await?, 0, "no wall sees jobs");
-    assert_eq!(count_behind("tgos.workspace_id", &alpha.to_string()).await?, 1);
-    assert_eq!(count_behind("tgos.sweep", "jobs").await?, 3);
-    assert_eq!(count_behind("tgos.sweep", "outbox_relay").await?, 0);
-
-    // Behind alpha's wall a job for beta cannot be written; one for no workspace can.
-    let insert = |workspace: Option<WorkspaceId>| {
-        Statement::from_sql_and_values(
-            DatabaseBackend::Postgres,
-            "INSERT INTO jobs (id, kind, workspace_id, payload, status, run_at, attempts, max_attempts, \
-             created_at, updated_at) VALUES ($1, 'x', $2, '{}', 'queued', now(), 0, 1, now(), now())",
-            [uuid::Uuid::now_v7().into(), workspace.map(|w| w.as_uuid()).into()],
-        )
-    };
-    let tx = server.begin().await?;
-    tx.execute_raw(Statement::from_sql_and_values(
-        DatabaseBackend::Postgres,
-        "SELECT set_config('tgos.workspace_id', $1, true)",
-        [alpha.to_string().into()],
-    ))
-    .await?;
-    tx.execute_raw(insert(None)).await?;
-    tx.execute_raw(insert(Some(alpha))).await?;
-    let refused = tx.execute_raw(insert(Some(beta))).await;
-    assert!(
-        refused
-            .as_ref()
-            .is_err_and(|e| e.to_string().contains("row-level security")),
-        "{refused:?}"
-    );
     Ok(())
 });
