@@ -16,11 +16,13 @@ use tgos_domain::crypto::password_hasher::HashingLimits;
 use tgos_domain::crypto::{Argon2Pool, MasterKey};
 use tgos_domain::events::{AccessSignals, EventBus, LocalEventBus, Outbox};
 use tgos_domain::identity::backup_codes::BackupCodeKey;
+use tgos_domain::identity::email_links::EmailLinkKey;
 use tgos_domain::identity::lockout::{LockoutPolicy, ThrottlePolicy};
 use tgos_domain::identity::{IdentityConfig, IdentityService};
 use tgos_domain::inbox::InboxService;
 use tgos_domain::jobs::{JobHandler, JobSignal};
 use tgos_domain::mail::Mailer;
+use tgos_domain::notices::{NoticeConfig, NoticeJobs};
 use tgos_domain::store::Store;
 use tgos_domain::tenancy::TenancyService;
 use tgos_domain::vault::{KeyStore, Vault};
@@ -151,13 +153,24 @@ impl AppState {
             clock.clone(),
             identity_config(&settings.auth),
         )
-        .with_access_signals(access.clone());
+        .with_access_signals(access.clone())
+        .with_jobs(jobs.clone());
         // Backup codes stored before keyed hashing are keyed before the first request can use one.
         identity
             .key_stored_backup_codes()
             .await
             .context("keying stored backup codes")?;
-        let tenancy = TenancyService::new(Arc::clone(&store), clock.clone(), mailer(&settings)?)
+        let mailer = mailer(&settings)?;
+        let notices = NoticeJobs::new(
+            Arc::clone(&store),
+            Arc::clone(&mailer),
+            EmailLinkKey::from_master(&master_key),
+            clock.clone(),
+            NoticeConfig {
+                app_url: settings.mail.app_url.clone(),
+            },
+        );
+        let tenancy = TenancyService::new(Arc::clone(&store), clock.clone(), mailer)
             .with_access_signals(access.clone())
             .with_membership_cache(Duration::from_secs(settings.auth.credential_cache_secs))
             .with_outbox(outbox.clone());
@@ -230,7 +243,10 @@ impl AppState {
             bus,
             outbox,
             jobs,
-            job_handlers: vec![Arc::new(AutomationJobs::new(automations.clone())) as Arc<dyn JobHandler>],
+            job_handlers: vec![
+                Arc::new(AutomationJobs::new(automations.clone())) as Arc<dyn JobHandler>,
+                Arc::new(notices),
+            ],
             automations,
             access,
             sandbox,

@@ -154,6 +154,9 @@ pub struct MailSettings {
     /// Off by default: STARTTLS is required for `smtp://`, TLS from the start for `smtps://`.
     #[serde(default)]
     pub allow_plaintext_smtp: bool,
+    /// The web app people use: links in emails point at `<app_url>/verify-email?token=…` and
+    /// `<app_url>/confirm-email?token=…`, which pass the token to `verifyEmail` / `confirmEmailChange`.
+    pub app_url: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -273,6 +276,7 @@ struct DatabaseDefaults {
 struct MailDefaults {
     from: String,
     allow_plaintext_smtp: bool,
+    app_url: String,
 }
 
 fn defaults() -> Defaults {
@@ -314,6 +318,7 @@ fn defaults() -> Defaults {
         mail: MailDefaults {
             from: "Telegram OS <no-reply@telegramos.app>".to_owned(),
             allow_plaintext_smtp: false,
+            app_url: "http://127.0.0.1:8080".to_owned(),
         },
         log: LogSettings {
             filter: "info".to_owned(),

@@ -107,6 +107,7 @@ pub async fn seed(state: &AppState) -> anyhow::Result<DemoWorld> {
                 full_name: "Demo Operator".to_owned(),
                 username: USERNAME.to_owned(),
                 password: secret,
+                age_confirmed: true,
             };
             state.identity.sign_up(input, &client).await.map_err(domain)?.1.token
         }

@@ -20,6 +20,7 @@ pub mod ids;
 pub mod inbox;
 pub mod jobs;
 pub mod mail;
+pub mod notices;
 pub mod paging;
 pub mod request;
 pub mod store;

@@ -196,13 +196,13 @@ SIGNIN_BODY="$WORK/signin.json"
 TYPENAME_BODY="$WORK/typename.json"
 printf '%s\n' '{"query":"query Typename { __typename }","operationName":"Typename"}' >"$TYPENAME_BODY"
 cat >"$SIGNUP_BODY" <<EOF
-{"query":"mutation SignUp { signUp(input:{email:\"$EMAIL\", fullName:\"Bench User\", username:\"$USERNAME\", password:\"$PASSWORD\"}) { session { token } } }","operationName":"SignUp"}
+{"query":"mutation SignUp { signUp(input:{email:\"$EMAIL\", fullName:\"Bench User\", username:\"$USERNAME\", password:\"$PASSWORD\", ageConfirmed:true}) { session { token } } }","operationName":"SignUp"}
 EOF
 cat >"$ME_BODY" <<'EOF'
 {"query":"query Me { me { user { id username } } }","operationName":"Me"}
 EOF
 cat >"$SIGNIN_BODY" <<EOF
-{"query":"mutation SignIn { signIn(input:{login:\"$USERNAME\", password:\"$PASSWORD\"}) { session { token } } }","operationName":"SignIn"}
+{"query":"mutation SignIn { signIn(input:{login:\"$USERNAME\", password:\"$PASSWORD\", ageConfirmed:true}) { session { token } } }","operationName":"SignIn"}
 EOF
 
 # ---- wrk -------------------------------------------------------------------------------------------------

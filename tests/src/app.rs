@@ -112,6 +112,18 @@ pub fn init_logs() {
     }
 }
 
+/// The server's job handlers (listed by the kinds they run).
+#[derive(Clone)]
+pub struct JobHandlers(pub Vec<std::sync::Arc<dyn tgos_domain::jobs::JobHandler>>);
+
+impl std::fmt::Debug for JobHandlers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.0.iter().map(|handler| handler.kinds()))
+            .finish()
+    }
+}
+
 #[derive(Debug)]
 pub struct TestApp {
     pub addr: SocketAddr,
@@ -138,6 +150,8 @@ pub struct TestApp {
     pub automations: tgos_domain::automation::AutomationService,
     /// Wakes the server's outbox relay, as use cases do after committing events.
     pub outbox: tgos_domain::events::Outbox,
+    /// The server's job handlers, for running jobs with workers of a test's own.
+    pub job_handlers: JobHandlers,
     /// The simulated Telegram network the server's sandbox gateway runs on.
     sandbox: Option<tgos_telegram::sandbox::SandboxNetwork>,
     /// The fake NOWPayments and Stripe the server's real clients talk to.
@@ -258,6 +272,7 @@ impl TestApp {
             inbox: server.state.inbox.clone(),
             automations: server.state.automations.clone(),
             outbox: server.state.outbox.clone(),
+            job_handlers: JobHandlers(server.state.job_handlers.clone()),
             sandbox: server.state.sandbox.clone(),
             nowpayments,
             stripe,
@@ -326,6 +341,7 @@ impl TestApp {
                     "fullName": format!("{username} Example"),
                     "username": username,
                     "password": PASSWORD,
+                    "ageConfirmed": true,
                 }}),
             )
             .await?;
@@ -491,7 +507,7 @@ impl TestApp {
         for entry in std::fs::read_dir(&dir)? {
             let entry = entry?;
             let text = std::fs::read_to_string(entry.path())?;
-            if !text.contains(&format!("To: {email}")) {
+            if !text.contains(&format!("To: {email}")) || !text.contains("tgi_") {
                 continue;
             }
             let modified = entry.metadata()?.modified()?;
@@ -517,6 +533,7 @@ impl TestApp {
         role: &str,
     ) -> anyhow::Result<(String, String)> {
         let token = self.sign_up(username).await?;
+        self.verify_email_of(username).await?;
         let email = format!("{username}@example.com");
         let invited = self
             .gql(

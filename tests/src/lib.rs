@@ -11,9 +11,11 @@
 pub mod app;
 pub mod backend;
 pub mod clock;
+pub mod fake_smtp;
 pub mod fakes;
 pub mod gql;
 pub mod live;
+pub mod mailbox;
 pub mod pool;
 pub mod totp;
 

@@ -35,6 +35,7 @@ pub struct QueryRoot(
 #[graphql(name = "Mutation")]
 pub struct MutationRoot(
     identity::mutation::IdentityMutation,
+    identity::account::AccountMutation,
     tenancy::mutation::TenancyMutation,
     tenancy::invitations::InvitationMutation,
     tenancy::api_keys::ApiKeyMutation,

@@ -75,6 +75,8 @@ async fn create(args: CreateArgs, console: &Connection, by: Option<&StaffSession
             full_name,
             username: username.clone(),
             password,
+            // Staff are engaged by the operator of the service, never children.
+            age_confirmed: true,
         })
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -6,6 +6,7 @@
 
 pub mod backup_codes;
 pub mod email;
+pub mod email_links;
 pub mod full_name;
 pub mod lockout;
 pub mod login;

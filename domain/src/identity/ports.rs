@@ -43,6 +43,28 @@ pub trait UserRepository: Send + Sync {
     /// Compare-and-swap of one code from its bare `digest` to its keyed hash; `false` when it is no longer
     /// stored unkeyed (another server keyed it, or the codes were replaced).
     async fn key_backup_code(&self, id: UserId, digest: &[u8], keyed_hash: &[u8]) -> StoreResult<bool>;
+    /// Marks the address confirmed while the account still has `email_key` and it is unconfirmed; `false`
+    /// otherwise (the address changed meanwhile, or it was confirmed already).
+    async fn mark_email_verified(&self, id: UserId, email_key: &str, at: DateTime<Utc>) -> StoreResult<bool>;
+    /// Records (or, with `None`, forgets) an address asked for and not yet confirmed.
+    async fn set_pending_email(&self, id: UserId, pending: Option<&str>) -> StoreResult<()>;
+    /// Makes `pending` the account's confirmed address while the account still has `email_key` and that
+    /// pending address; `false` otherwise. `UniqueViolation` naming [`constraints::USER_EMAIL`] when another
+    /// account has it.
+    async fn apply_pending_email(
+        &self,
+        id: UserId,
+        email_key: &str,
+        pending: &str,
+        pending_key: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// `UniqueViolation` naming [`constraints::USER_USERNAME`] when the username key is taken.
+    async fn update_profile(&self, id: UserId, full_name: &str, username: &str, username_key: &str) -> StoreResult<()>;
+    async fn set_notice_preferences(&self, id: UserId, billing: bool, leases: bool) -> StoreResult<()>;
+    /// Whether sessions of the user (of any state, still stored) came from this address and from this client
+    /// (each from some session; a value not given counts as seen).
+    async fn seen_client(&self, id: UserId, ip_address: Option<&str>, user_agent: Option<&str>) -> StoreResult<bool>;
     /// Users holding a sealed TOTP secret (active or pending), ordered by id, after `after`, at most `limit`:
     /// master-key rotation pages through them.
     async fn users_with_sealed_totp(&self, after: Option<UserId>, limit: u64) -> StoreResult<Vec<UserRecord>>;

@@ -23,11 +23,27 @@ pub struct UserRecord {
     /// The last TOTP time step accepted; codes of this step or older are refused.
     pub totp_last_step: Option<i64>,
     pub created_at: DateTime<Utc>,
+    /// When the current address was confirmed through its link (`None`: not yet).
+    pub email_verified_at: Option<DateTime<Utc>>,
+    /// An address asked for and not yet confirmed through its link.
+    pub pending_email: Option<String>,
+    /// When the person confirmed at sign-up that they are 16 or older (`None` for accounts from before).
+    pub age_confirmed_at: Option<DateTime<Utc>>,
+    /// The privacy policy version accepted at sign-up.
+    pub policy_version: Option<String>,
+    /// Whether billing notices (top-ups credited, low balance) are sent.
+    pub notify_billing: bool,
+    /// Whether lease notices (ending soon, ended) are sent.
+    pub notify_leases: bool,
 }
 
 impl UserRecord {
     pub fn two_factor_enabled(&self) -> bool {
         self.totp_secret_sealed.is_some()
+    }
+
+    pub fn email_verified(&self) -> bool {
+        self.email_verified_at.is_some()
     }
 }
 

@@ -6,6 +6,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::backup_codes::BackupCodeKey;
+use super::email_links::EmailLinkKey;
 use super::lockout::{LockoutPolicy, Reservation, ThrottleKey, ThrottlePolicy};
 use super::records::{SessionRecord, UserRecord};
 use super::totp::TotpSecret;
@@ -13,6 +14,7 @@ use crate::clock::Clock;
 use crate::crypto::{MasterKey, PasswordHasher};
 use crate::error::{DomainError, DomainResult};
 use crate::events::{AccessCache, AccessSignals};
+use crate::jobs::JobSignal;
 use crate::request::ClientInfo;
 use crate::store::{Repositories, Store};
 
@@ -78,6 +80,10 @@ pub struct IdentityService {
     pub(crate) access: AccessSignals,
     /// Session token hash → the session and its user, as last read.
     pub(crate) sessions: AccessCache<Vec<u8>, (SessionRecord, UserRecord)>,
+    /// Email links (verification, email change) are signed under this key.
+    pub(crate) links: EmailLinkKey,
+    /// Woken after a commit that queued notices.
+    pub(crate) jobs: Option<JobSignal>,
 }
 
 /// Reserved attempts for one check; settle it with [`Attempts::failed`] or [`Attempts::succeeded`].
@@ -100,7 +106,10 @@ impl IdentityService {
         config: IdentityConfig,
     ) -> Self {
         let access = AccessSignals::default();
+        let links = EmailLinkKey::from_master(&master_key);
         Self {
+            links,
+            jobs: None,
             store,
             hasher,
             backup_code_key,
@@ -125,6 +134,19 @@ impl IdentityService {
         self.sessions = AccessCache::new(access.clone(), self.config.credential_cache_ttl);
         self.access = access;
         self
+    }
+
+    /// Wakes the workers after commits that queued notices.
+    #[must_use]
+    pub fn with_jobs(mut self, jobs: JobSignal) -> Self {
+        self.jobs = Some(jobs);
+        self
+    }
+
+    pub(crate) fn wake_jobs(&self) {
+        if let Some(jobs) = &self.jobs {
+            jobs.enqueued();
+        }
     }
 
     pub(crate) fn now(&self) -> DateTime<Utc> {

@@ -4,12 +4,15 @@ use async_trait::async_trait;
 
 use crate::identity::Email;
 
-/// A plain-text message to one recipient.
+/// A message to one recipient: plain text, and the same in HTML when `html` is set.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutgoingMail {
     pub to: Email,
     pub subject: String,
     pub body: String,
+    pub html: Option<String>,
+    /// The `Message-ID` without angle brackets (a notice's job id, so a resend carries the same one).
+    pub message_id: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -16,6 +16,12 @@ pub struct Model {
     pub totp_pending_sealed: Option<Vec<u8>>,
     pub totp_last_step: Option<i64>,
     pub created_at: DateTimeUtc,
+    pub email_verified_at: Option<DateTimeUtc>,
+    pub pending_email: Option<String>,
+    pub age_confirmed_at: Option<DateTimeUtc>,
+    pub policy_version: Option<String>,
+    pub notify_billing: bool,
+    pub notify_leases: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -12,7 +12,7 @@ use tgos_domain::identity::records::UserRecord;
 use tgos_domain::ids::UserId;
 use tgos_domain::store::StoreResult;
 
-use crate::entities::{backup_codes, users};
+use crate::entities::{backup_codes, sessions, users};
 use crate::errors::DbResultExt as _;
 use crate::repo::{Conn, Repo};
 
@@ -30,6 +30,12 @@ pub(crate) fn to_record(row: users::Model) -> UserRecord {
         totp_pending_sealed: row.totp_pending_sealed,
         totp_last_step: row.totp_last_step,
         created_at: row.created_at,
+        email_verified_at: row.email_verified_at,
+        pending_email: row.pending_email,
+        age_confirmed_at: row.age_confirmed_at,
+        policy_version: row.policy_version,
+        notify_billing: row.notify_billing,
+        notify_leases: row.notify_leases,
     }
 }
 
@@ -59,6 +65,12 @@ impl<C: Conn> UserRepository for Repo<C> {
             totp_pending_sealed: Set(user.totp_pending_sealed.clone()),
             totp_last_step: Set(user.totp_last_step),
             created_at: Set(user.created_at),
+            email_verified_at: Set(user.email_verified_at),
+            pending_email: Set(user.pending_email.clone()),
+            age_confirmed_at: Set(user.age_confirmed_at),
+            policy_version: Set(user.policy_version.clone()),
+            notify_billing: Set(user.notify_billing),
+            notify_leases: Set(user.notify_leases),
         };
         users::Entity::insert(row)
             .exec_without_returning(&self.0)
@@ -261,5 +273,86 @@ impl<C: Conn> UserRepository for Repo<C> {
             .await
             .store()?;
         Ok(result.rows_affected == 1)
+    }
+
+    async fn mark_email_verified(&self, id: UserId, email_key: &str, at: DateTime<Utc>) -> StoreResult<bool> {
+        let result = users::Entity::update_many()
+            .col_expr(users::Column::EmailVerifiedAt, Expr::value(at))
+            .filter(users::Column::Id.eq(id.as_uuid()))
+            .filter(users::Column::EmailKey.eq(email_key))
+            .filter(users::Column::EmailVerifiedAt.is_null())
+            .exec(&self.0)
+            .await
+            .store()?;
+        Ok(result.rows_affected == 1)
+    }
+
+    async fn set_pending_email(&self, id: UserId, pending: Option<&str>) -> StoreResult<()> {
+        let row = users::ActiveModel {
+            pending_email: Set(pending.map(str::to_owned)),
+            ..Default::default()
+        };
+        update_user(&self.0, id, row).await
+    }
+
+    async fn apply_pending_email(
+        &self,
+        id: UserId,
+        email_key: &str,
+        pending: &str,
+        pending_key: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let result = users::Entity::update_many()
+            .col_expr(users::Column::Email, Expr::value(pending))
+            .col_expr(users::Column::EmailKey, Expr::value(pending_key))
+            .col_expr(users::Column::EmailVerifiedAt, Expr::value(at))
+            .col_expr(users::Column::PendingEmail, Expr::value(Option::<String>::None))
+            .filter(users::Column::Id.eq(id.as_uuid()))
+            .filter(users::Column::EmailKey.eq(email_key))
+            .filter(users::Column::PendingEmail.eq(pending))
+            .exec(&self.0)
+            .await
+            .store()?;
+        Ok(result.rows_affected == 1)
+    }
+
+    async fn update_profile(&self, id: UserId, full_name: &str, username: &str, username_key: &str) -> StoreResult<()> {
+        let row = users::ActiveModel {
+            full_name: Set(full_name.to_owned()),
+            username: Set(username.to_owned()),
+            username_key: Set(username_key.to_owned()),
+            ..Default::default()
+        };
+        update_user(&self.0, id, row).await
+    }
+
+    async fn set_notice_preferences(&self, id: UserId, billing: bool, leases: bool) -> StoreResult<()> {
+        let row = users::ActiveModel {
+            notify_billing: Set(billing),
+            notify_leases: Set(leases),
+            ..Default::default()
+        };
+        update_user(&self.0, id, row).await
+    }
+
+    async fn seen_client(&self, id: UserId, ip_address: Option<&str>, user_agent: Option<&str>) -> StoreResult<bool> {
+        let checks = [
+            ip_address.map(|ip| sessions::Column::IpAddress.eq(ip)),
+            user_agent.map(|agent| sessions::Column::UserAgent.eq(agent)),
+        ];
+        for check in checks.into_iter().flatten() {
+            let found = sessions::Entity::find()
+                .filter(sessions::Column::UserId.eq(id.as_uuid()))
+                .filter(check)
+                .limit(1)
+                .count(&self.0)
+                .await
+                .store()?;
+            if found == 0 {
+                return Ok(false);
+            }
+        }
+        Ok(true)
     }
 }

@@ -63,6 +63,8 @@ mod tests {
                 to: Email::parse("to", "ada@example.com").map_err(|e| e.message)?,
                 subject: "Einladung für Ädä".into(),
                 body: "token tgi_abc\n".into(),
+                html: None,
+                message_id: None,
             })
             .await?;
         let files: Vec<_> = std::fs::read_dir(dir.path())?.collect::<Result<_, _>>()?;

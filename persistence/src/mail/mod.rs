@@ -3,8 +3,8 @@
 //! `mail.allow_plaintext_smtp` says otherwise (see [`smtp`]).
 
 use lettre::Message;
-use lettre::message::Mailbox;
 use lettre::message::header::ContentType;
+use lettre::message::{Mailbox, MultiPart};
 use tgos_domain::mail::{MailError, OutgoingMail};
 
 mod file;
@@ -25,11 +25,14 @@ fn message(from: &Mailbox, mail: &OutgoingMail) -> Result<Message, MailError> {
         .as_str()
         .parse()
         .map_err(|e| MailError(format!("invalid recipient: {e}")))?;
-    Message::builder()
+    let builder = Message::builder()
         .from(from.clone())
         .to(to)
         .subject(mail.subject.clone())
-        .header(ContentType::TEXT_PLAIN)
-        .body(mail.body.clone())
-        .map_err(|e| MailError(e.to_string()))
+        .message_id(mail.message_id.as_ref().map(|id| format!("<{id}>")));
+    match &mail.html {
+        Some(html) => builder.multipart(MultiPart::alternative_plain_html(mail.body.clone(), html.clone())),
+        None => builder.header(ContentType::TEXT_PLAIN).body(mail.body.clone()),
+    }
+    .map_err(|e| MailError(e.to_string()))
 }

@@ -5,7 +5,7 @@ use serde_json::json;
 use tgos_tests::app::PASSWORD;
 use tgos_tests::backend_tests;
 
-const SIGN_UP: &str = r#"mutation { signUp(input: {email: "form@example.com", fullName: "F", username: "former", password: "correct horse battery staple"}) { user { id } } }"#;
+const SIGN_UP: &str = r#"mutation { signUp(input: {email: "form@example.com", fullName: "F", username: "former", password: "correct horse battery staple", ageConfirmed: true}) { user { id } } }"#;
 
 backend_tests!(a_post_that_is_not_json_is_refused_with_415_before_it_runs, |app| {
     let body = json!({ "query": SIGN_UP }).to_string();

@@ -161,8 +161,16 @@ fn expectation(field: &str) -> Option<Expect> {
             rank: 3,
             scope: Some("AUTOMATIONS_WRITE"),
         },
-        "Mutation.signUp" | "Mutation.signIn" | "Mutation.completeSignIn" => Public,
+        "Mutation.signUp"
+        | "Mutation.signIn"
+        | "Mutation.completeSignIn"
+        | "Mutation.verifyEmail"
+        | "Mutation.confirmEmailChange" => Public,
         "Mutation.signOut"
+        | "Mutation.resendEmailVerification"
+        | "Mutation.updateProfile"
+        | "Mutation.requestEmailChange"
+        | "Mutation.updateNoticePreferences"
         | "Mutation.revokeSession"
         | "Mutation.changePassword"
         | "Mutation.reauthenticate"
@@ -306,7 +314,7 @@ async fn invocation(field: &str, app: &TestApp, world: &World) -> anyhow::Result
             json!({ "a": world.held_account }),
         ),
         "Mutation.signUp" => (
-            "mutation { signUp(input: {email: \"bad\", fullName: \"x\", username: \"xx\", password: \"short\"}) { user { id } } }".into(),
+            "mutation { signUp(input: {email: \"bad\", fullName: \"x\", username: \"xx\", password: \"short\", ageConfirmed: true}) { user { id } } }".into(),
             json!({}),
         ),
         "Mutation.signIn" => ("mutation { signIn(input: {login: \"\", password: \"\"}) { twoFactorChallenge } }".into(), json!({})),
@@ -318,6 +326,15 @@ async fn invocation(field: &str, app: &TestApp, world: &World) -> anyhow::Result
             json!({}),
         ),
         "Mutation.reauthenticate" => ("mutation { reauthenticate(password: \"not the password\") }".into(), json!({})),
+        "Mutation.verifyEmail" => ("mutation { verifyEmail(token: \"tge_nope\") { id } }".into(), json!({})),
+        "Mutation.confirmEmailChange" => ("mutation { confirmEmailChange(token: \"tge_nope\") { id } }".into(), json!({})),
+        "Mutation.resendEmailVerification" => ("mutation { resendEmailVerification }".into(), json!({})),
+        "Mutation.updateProfile" => ("mutation { updateProfile(input: { fullName: \"x\" }) { id } }".into(), json!({})),
+        "Mutation.requestEmailChange" => ("mutation { requestEmailChange(newEmail: \"x@example.com\") }".into(), json!({})),
+        "Mutation.updateNoticePreferences" => (
+            "mutation { updateNoticePreferences(input: { leases: true }) { id } }".into(),
+            json!({}),
+        ),
         "Mutation.beginTotpEnrollment" => ("mutation { beginTotpEnrollment { secret } }".into(), json!({})),
         "Mutation.confirmTotpEnrollment" => ("mutation { confirmTotpEnrollment(code: \"000000\") { backupCodes } }".into(), json!({})),
         "Mutation.regenerateBackupCodes" => ("mutation { regenerateBackupCodes(code: \"000000\") { backupCodes } }".into(), json!({})),

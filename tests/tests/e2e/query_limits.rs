@@ -153,7 +153,7 @@ fn aliased_sign_ups(count: usize) -> String {
         .map(|i| {
             format!(
                 "s{i}: signUp(input: {{email: \"user{i}@example.com\", fullName: \"U\", username: \"user{i}\", \
-                 password: \"{PASSWORD}\"}}) {{ user {{ id }} }}"
+                 password: \"{PASSWORD}\", ageConfirmed: true}}) {{ user {{ id }} }}"
             )
         })
         .collect();

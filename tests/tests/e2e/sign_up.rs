@@ -4,7 +4,7 @@ use tgos_tests::{TestOptions, backend_tests, error_codes};
 const SIGN_UP: &str = "mutation($input: SignUpInput!) { signUp(input: $input) { user { id email username fullName twoFactorEnabled } session { token expiresAt } } }";
 
 fn input(email: &str, username: &str, password: &str) -> serde_json::Value {
-    json!({ "input": { "email": email, "fullName": "Ada Lovelace", "username": username, "password": password } })
+    json!({ "input": { "email": email, "fullName": "Ada Lovelace", "username": username, "password": password, "ageConfirmed": true } })
 }
 
 backend_tests!(sign_up_returns_user_and_working_session, |app| {
@@ -195,7 +195,7 @@ backend_tests!(
             .map(|i| {
                 format!(
                     "a{i}: signUp(input: {{ email: \"ada@example.com\", fullName: \"A\", username: \"alias{i}\", \
-                     password: \"correct horse battery\" }}) {{ user {{ id }} }}"
+                     password: \"correct horse battery\", ageConfirmed: true }}) {{ user {{ id }} }}"
                 )
             })
             .collect::<Vec<_>>()

@@ -27,6 +27,7 @@ fn new_staff() -> NewStaff {
         full_name: "Staff Member".into(),
         username: "staff".into(),
         password: PASSWORD.to_owned().into(),
+        age_confirmed: true,
     }
 }
 
@@ -125,6 +126,7 @@ backend_tests!(only_the_first_staff_account_is_created_without_a_sign_in, |app| 
         full_name: "Second Staff".into(),
         username: "second".into(),
         password: PASSWORD.to_owned().into(),
+        age_confirmed: true,
     };
     let prepared = app.identity.prepare_staff(second()).await?;
     let code = totp::code(&prepared.enrollment.secret.clone(), 0)?;

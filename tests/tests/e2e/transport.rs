@@ -3,7 +3,7 @@ use tgos_tests::app::PASSWORD;
 use tgos_tests::{TestOptions, backend_tests};
 
 backend_tests!(a_mutation_over_get_is_refused_and_does_nothing, |app| {
-    let query = r#"mutation { signUp(input: {email: "get@example.com", fullName: "G", username: "getter", password: "correct horse battery staple"}) { user { id } } }"#;
+    let query = r#"mutation { signUp(input: {email: "get@example.com", fullName: "G", username: "getter", password: "correct horse battery staple", ageConfirmed: true}) { user { id } } }"#;
     let response = app
         .http()
         .get(app.url("/graphql"))

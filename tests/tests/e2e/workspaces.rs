@@ -80,11 +80,15 @@ backend_tests!(
         let petra = app
         .gql(
             None,
-            "mutation { signUp(input: {email: \"petra@example.com\", fullName: \"Petra\", username: \"petra\", password: \"correct horse battery\"}) { session { token } } }",
+            "mutation { signUp(input: {email: \"petra@example.com\", fullName: \"Petra\", username: \"petra\", password: \"correct horse battery\", ageConfirmed: true}) { session { token } } }",
             json!({}),
         )
         .await?
         .str_at("/data/signUp/session/token")?;
+        // The invited address, but not yet shown to be Petra's: refused until its link is opened.
+        let unverified = app.gql(Some(&petra), accept, json!({ "t": token })).await?;
+        assert_eq!(unverified.code().as_deref(), Some("FORBIDDEN"), "{:?}", unverified.body);
+        app.verify_email_of("petra").await?;
         let joined = app.gql(Some(&petra), accept, json!({ "t": token })).await?;
         assert_eq!(joined.str_at("/data/acceptInvitation/viewerRole")?, "OPERATOR");
         let again = app.gql(Some(&petra), accept, json!({ "t": token })).await?;

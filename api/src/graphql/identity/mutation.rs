@@ -32,6 +32,7 @@ impl IdentityMutation {
             full_name: input.full_name,
             username: input.username,
             password: secret(input.password),
+            age_confirmed: input.age_confirmed,
         };
         let (user, session) = service::<IdentityService>(ctx)?.sign_up(input, &client(ctx)).await?;
         Ok(SignUpPayload {

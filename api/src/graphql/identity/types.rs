@@ -14,6 +14,18 @@ pub struct User {
     pub username: String,
     pub two_factor_enabled: bool,
     pub created_at: DateTime<Utc>,
+    /// Whether `email` was confirmed through its link (invitations can be accepted only then).
+    pub email_verified: bool,
+    /// An address asked for with `requestEmailChange` and not yet confirmed.
+    pub pending_email: Option<String>,
+    pub notice_preferences: NoticePreferences,
+}
+
+/// Which optional notices the person gets (security and account notices always go).
+#[derive(Debug, SimpleObject)]
+pub struct NoticePreferences {
+    pub billing: bool,
+    pub leases: bool,
 }
 
 impl From<&UserRecord> for User {
@@ -25,6 +37,12 @@ impl From<&UserRecord> for User {
             username: user.username.clone(),
             two_factor_enabled: user.two_factor_enabled(),
             created_at: user.created_at,
+            email_verified: user.email_verified(),
+            pending_email: user.pending_email.clone(),
+            notice_preferences: NoticePreferences {
+                billing: user.notify_billing,
+                leases: user.notify_leases,
+            },
         }
     }
 }
@@ -80,6 +98,8 @@ pub struct SignUpInput {
     pub full_name: String,
     pub username: String,
     pub password: String,
+    /// Must be `true`: the service is not for people under 16.
+    pub age_confirmed: bool,
 }
 
 #[derive(Debug, SimpleObject)]

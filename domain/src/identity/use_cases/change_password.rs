@@ -56,9 +56,11 @@ impl IdentityService {
             json!({ "revokedSessions": revoked }),
         )
         .await?;
+        crate::notices::queue(&*tx, user.id, crate::notices::Notice::PasswordChanged, self.now()).await?;
         attempts.succeeded(&*tx).await?;
         let _signal = self.access.armed(crate::events::AccessChange::User(user.id));
         tx.commit().await?;
+        self.wake_jobs();
         Ok(())
     }
 }

@@ -3,6 +3,8 @@
 pub mod audit_trail;
 pub mod backup_code_keying;
 pub mod change_password;
+pub mod email_verification;
+pub mod profile;
 pub mod reauthenticate;
 pub mod second_factor;
 pub mod sessions;
@@ -11,6 +13,7 @@ pub mod sign_up;
 pub mod staff;
 pub mod totp_enrollment;
 
+pub use profile::{NoticePreferences, ProfileChange};
 pub use sign_in::SignInOutcome;
 pub use sign_up::SignUpInput;
 pub use staff::{NewStaff, STAFF_EXIST, StaffCreator};

@@ -101,10 +101,14 @@ impl IdentityService {
             });
         }
         attempts.succeeded(&*tx).await?;
+        let new_client = self.notice_if_new_client(&*tx, &user, client, now).await?;
         let session = self.issue_session(&*tx, user.id, client, now).await?;
         self.audit_account(&*tx, &user, "auth.signed_in", client, json!({ "secondFactor": false }))
             .await?;
         tx.commit().await?;
+        if new_client {
+            self.wake_jobs();
+        }
         Ok(SignInOutcome::Session(session))
     }
 
@@ -140,10 +144,39 @@ impl IdentityService {
             return Err(DomainError::InvalidCredentials(BAD_CHALLENGE));
         }
         attempts.succeeded(&*tx).await?;
+        let new_client = self.notice_if_new_client(&*tx, &user, client, now).await?;
         let session = self.issue_session(&*tx, user.id, client, now).await?;
         self.audit_account(&*tx, &user, "auth.signed_in", client, json!({ "secondFactor": true }))
             .await?;
         tx.commit().await?;
+        if new_client {
+            self.wake_jobs();
+        }
         Ok(session)
+    }
+
+    /// Queues a new-sign-in notice when no session of the account came from this address, or none from this
+    /// client, before; `true` when it did.
+    async fn notice_if_new_client(
+        &self,
+        tx: &dyn crate::store::Transaction,
+        user: &crate::identity::records::UserRecord,
+        client: &ClientInfo,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> DomainResult<bool> {
+        let ip_address = client.ip.map(|ip| ip.to_string());
+        if tx
+            .seen_client(user.id, ip_address.as_deref(), client.user_agent.as_deref())
+            .await?
+        {
+            return Ok(false);
+        }
+        let notice = crate::notices::Notice::NewSignIn {
+            ip_address,
+            user_agent: client.user_agent.clone(),
+            at: now,
+        };
+        crate::notices::queue(tx, user.id, notice, now).await?;
+        Ok(true)
     }
 }

@@ -9,13 +9,14 @@
 use secrecy::ExposeSecret as _;
 use serde_json::json;
 
-use crate::error::{DomainError, DomainResult, FieldErrors};
+use crate::error::{DomainError, DomainResult, FieldError, FieldErrors};
 use crate::identity::lockout::Reservation;
 use crate::identity::password::PasswordContext;
 use crate::identity::ports::constraints;
 use crate::identity::records::{IssuedSession, UserRecord};
 use crate::identity::{Email, FullName, IdentityService, Password, Username};
 use crate::ids::UserId;
+use crate::notices::{self, Notice};
 use crate::request::{ClientInfo, LimitedNetwork};
 use crate::store::StoreError;
 
@@ -25,7 +26,12 @@ pub struct SignUpInput {
     pub full_name: String,
     pub username: String,
     pub password: secrecy::SecretString,
+    /// The person confirms they are 16 or older (policy §11); sign-up is refused otherwise.
+    pub age_confirmed: bool,
 }
+
+/// The privacy policy version a sign-up accepts (`shared/privacy-policy.txt`, "Last updated").
+pub const POLICY_VERSION: &str = "2026-04-30";
 
 /// A valid sign-up, parsed.
 pub(crate) struct NewAccount {
@@ -56,6 +62,12 @@ impl NewAccount {
             totp_pending_sealed: None,
             totp_last_step: None,
             created_at: now,
+            email_verified_at: None,
+            pending_email: None,
+            age_confirmed_at: None,
+            policy_version: None,
+            notify_billing: true,
+            notify_leases: true,
         }
     }
 }
@@ -70,6 +82,12 @@ pub(crate) fn parse(input: &SignUpInput) -> DomainResult<NewAccount> {
         username: &input.username,
     };
     let password = errors.check(Password::parse("password", input.password.expose_secret(), context));
+    if !input.age_confirmed {
+        errors.push(FieldError::new(
+            "ageConfirmed",
+            "the service is not for people under 16: confirm that you are 16 or older",
+        ));
+    }
     errors.into_result()?;
     match (email, full_name, username, password) {
         (Some(email), Some(full_name), Some(username), Some(password)) => Ok(NewAccount {
@@ -104,13 +122,25 @@ impl IdentityService {
         self.ensure_available(&account).await?;
         let password_hash = self.hasher.hash(account.password.secret()).await?;
         let now = self.now();
-        let user = account.into_record(password_hash, false, now);
+        let user = UserRecord {
+            age_confirmed_at: Some(now),
+            policy_version: Some(POLICY_VERSION.to_owned()),
+            ..account.into_record(password_hash, false, now)
+        };
         let tx = self.store.begin().await?;
         tx.insert_user(&user).await.map_err(conflict_of)?;
         let session = self.issue_session(&*tx, user.id, client, now).await?;
-        self.audit_account(&*tx, &user, "account.created", client, json!({}))
-            .await?;
+        self.audit_account(
+            &*tx,
+            &user,
+            "account.created",
+            client,
+            json!({ "policyVersion": POLICY_VERSION, "ageConfirmed": true }),
+        )
+        .await?;
+        notices::queue(&*tx, user.id, Notice::VerifyEmail, now).await?;
         tx.commit().await?;
+        self.wake_jobs();
         Ok((user, session))
     }
 

@@ -90,10 +90,12 @@ impl IdentityService {
         let codes = self.replace_backup_codes(&*tx, &user, now).await?;
         self.audit_account(&*tx, &user, "two_factor.enabled", client, json!({}))
             .await?;
+        crate::notices::queue(&*tx, user.id, crate::notices::Notice::TwoFactorEnabled, now).await?;
         attempts.succeeded(&*tx).await?;
         // What the caller may do depends on it (staff act as staff only with a second factor).
         let _signal = self.access.armed(crate::events::AccessChange::User(user.id));
         tx.commit().await?;
+        self.wake_jobs();
         Ok(codes)
     }
 
@@ -116,8 +118,10 @@ impl IdentityService {
         let codes = self.replace_backup_codes(&*tx, &user, now).await?;
         self.audit_account(&*tx, &user, "two_factor.backup_codes_regenerated", client, json!({}))
             .await?;
+        crate::notices::queue(&*tx, user.id, crate::notices::Notice::BackupCodesRegenerated, now).await?;
         attempts.succeeded(&*tx).await?;
         tx.commit().await?;
+        self.wake_jobs();
         Ok(codes)
     }
 
@@ -145,9 +149,11 @@ impl IdentityService {
         tx.disable_totp(user.id).await?;
         self.audit_account(&*tx, &user, "two_factor.disabled", client, json!({}))
             .await?;
+        crate::notices::queue(&*tx, user.id, crate::notices::Notice::TwoFactorDisabled, now).await?;
         attempts.succeeded(&*tx).await?;
         let _signal = self.access.armed(crate::events::AccessChange::User(user.id));
         tx.commit().await?;
+        self.wake_jobs();
         Ok(())
     }
 

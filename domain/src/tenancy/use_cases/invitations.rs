@@ -103,6 +103,13 @@ impl TenancyService {
                 "this invitation is for another email address".to_owned(),
             ));
         }
+        if !user.email_verified() {
+            return Err(DomainError::Forbidden(
+                "confirm your email address first: open the link we sent you (or ask for a new one with \
+                 resendEmailVerification), then accept the invitation"
+                    .to_owned(),
+            ));
+        }
         if self
             .store
             .find_membership(invitation.workspace_id, user.id)
@@ -189,5 +196,7 @@ fn invitation_mail(to: Email, workspace: &WorkspaceRecord, inviter: &str, role: 
             workspace.name,
             role.as_str()
         ),
+        html: None,
+        message_id: None,
     }
 }
