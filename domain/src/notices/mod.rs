@@ -15,6 +15,7 @@
 //! - **No secret in the queue.** Links are signed when the notice is sent, from the account as it is then.
 
 pub mod catalog;
+pub mod leases;
 pub mod render;
 pub mod send;
 

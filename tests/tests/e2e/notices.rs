@@ -205,3 +205,47 @@ backend_tests!(a_sign_in_from_a_new_client_is_told_and_a_known_one_is_not, |app|
     assert_eq!(told.len(), 2, "the first Firefox sign-in and the Safari one: {told:?}");
     Ok(())
 });
+
+backend_tests!(
+    a_lease_reminder_goes_a_day_before_its_end_and_a_renewal_moves_it,
+    options = TestOptions {
+        workers: false,
+        ..TestOptions::default()
+    },
+    |app| {
+        use crate::accounts::{RENEW, RENT, funded, offer_ids};
+        app.stock_pool(1, 500).await?;
+        let (owner, workspace) = funded(&app, "olive", 5000).await?;
+        let offered = offer_ids(&app, &owner).await?;
+        let rented = app
+            .gql(Some(&owner), RENT, json!({ "w": workspace, "o": offered[0], "d": 3 }))
+            .await?;
+        let lease = rented.str_at("/data/rentAccount/id")?;
+        let first_end: chrono::DateTime<chrono::Utc> = rented.str_at("/data/rentAccount/endsAt")?.parse()?;
+        let renewed = app.gql(Some(&owner), RENEW, json!({ "l": lease, "d": 2 })).await?;
+        let new_end: chrono::DateTime<chrono::Utc> = renewed.str_at("/data/renewLease/endsAt")?.parse()?;
+
+        let clock = ManualClock::starting_at(first_end - chrono::Duration::hours(23));
+        let smtp = FakeSmtp::start().await?;
+        let worker = worker(&app, &clock, &smtp)?;
+        while worker.run_once().await? > 0 {}
+        assert!(
+            !smtp.received().join("\n").contains("ends tomorrow"),
+            "the first end's reminder finds the lease renewed and is dropped"
+        );
+        clock.set(new_end - chrono::Duration::hours(25));
+        while worker.run_once().await? > 0 {}
+        assert!(
+            !smtp.received().join("\n").contains("ends tomorrow"),
+            "not before its day"
+        );
+        clock.set(new_end - chrono::Duration::hours(23));
+        while worker.run_once().await? > 0 {}
+        let text = smtp.received().join("\n");
+        assert!(
+            text.contains("ends tomorrow") && text.contains("RCPT TO:<olive@example.com>"),
+            "{text}"
+        );
+        Ok(())
+    }
+);

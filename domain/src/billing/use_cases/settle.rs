@@ -128,6 +128,13 @@ impl BillingService {
             metadata,
         };
         audit::append(&*tx, draft, now).await?;
+        if credit > 0 {
+            let notice = crate::notices::Notice::TopUpCredited {
+                workspace: tx.find_workspace(&scope).await?.name,
+                amount: credited.to_string(),
+            };
+            crate::notices::queue(&*tx, top_up.created_by, notice, now).await?;
+        }
         tx.commit().await?;
         Ok(Some(Settled::Advanced { status: next, credited }))
     }

@@ -99,6 +99,11 @@ impl TenancyService {
             }),
         };
         self.audit(&*tx, &scope, principal, client, event).await?;
+        let created = crate::notices::Notice::ApiKeyCreated {
+            workspace: tx.find_workspace(&scope).await?.name,
+            key_name: record.name.clone(),
+        };
+        crate::notices::queue(&*tx, record.created_by, created, now).await?;
         tx.commit().await?;
         Ok(CreatedApiKey {
             record,

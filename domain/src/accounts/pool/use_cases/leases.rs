@@ -93,6 +93,7 @@ impl AccountsService {
             }),
         };
         audit::append(&*tx, draft, now).await?;
+        crate::notices::leases::remind_before_end(&*tx, scope, &lease, ends_at, now).await?;
         tx.commit().await?;
         Ok(LeaseRecord {
             ends_at,
@@ -188,6 +189,9 @@ impl AccountsService {
             }),
         };
         audit::append(&*tx, draft, now).await?;
+        if status == LeaseStatus::Expired {
+            crate::notices::leases::ended(&*tx, scope, &lease, ended_at, now).await?;
+        }
         tx.commit().await?;
         Ok(LeaseRecord {
             status,

@@ -119,6 +119,7 @@ impl AccountsService {
             }),
         };
         audit::append(&*tx, draft, now).await?;
+        crate::notices::leases::remind_before_end(&*tx, scope, &lease, lease.ends_at, now).await?;
         tx.commit().await?;
         Ok(lease)
     }
