@@ -21,6 +21,7 @@ pub mod inbox;
 pub mod jobs;
 pub mod mail;
 pub mod paging;
+pub mod privacy;
 pub mod request;
 pub mod store;
 pub mod tenancy;
