@@ -28,6 +28,8 @@ pub mod mail;
 mod outbox;
 pub mod payments;
 pub mod private_fs;
+mod privacy;
+pub use privacy::files::ZipExports;
 mod repo;
 mod tenancy;
 mod tenant;

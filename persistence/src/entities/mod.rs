@@ -13,6 +13,7 @@ pub mod automation_sends;
 pub mod automation_triggers;
 pub mod automations;
 pub mod backup_codes;
+pub mod data_subject_requests;
 pub mod data_keys;
 pub mod inbox_dialog_tags;
 pub mod inbox_dialogs;
