@@ -21,6 +21,7 @@ use tgos_domain::identity::{IdentityConfig, IdentityService};
 use tgos_domain::inbox::InboxService;
 use tgos_domain::jobs::{JobHandler, JobSignal};
 use tgos_domain::mail::Mailer;
+use tgos_domain::privacy::{ExportJobs, PrivacyService};
 use tgos_domain::store::Store;
 use tgos_domain::tenancy::TenancyService;
 use tgos_domain::vault::{KeyStore, Vault};
@@ -70,6 +71,8 @@ pub struct AppState {
     pub automations: AutomationService,
     /// Wakes the job worker after use cases commit jobs.
     pub jobs: JobSignal,
+    /// Data-subject requests and exports (their jobs are among `job_handlers`; `/exports/<token>` serves).
+    pub privacy: PrivacyService,
     /// What runs each job kind: the job worker (`crate::workers`) claims the kinds these handle. Features add
     /// theirs in [`AppState::build`], before the workers start.
     pub job_handlers: Vec<Arc<dyn JobHandler>>,
@@ -199,6 +202,18 @@ impl AppState {
             },
         )
         .with_outbox(outbox.clone());
+        let privacy = PrivacyService::new(
+            Arc::clone(&store),
+            Arc::new(SystemClock),
+            Arc::new(
+                tgos_persistence::ZipExports::new(&settings.exports_dir())
+                    .with_context(|| format!("cannot create the exports directory {}", settings.exports_dir().display()))?,
+            ),
+            mailer(&settings)?,
+            &master_key,
+            jobs.clone(),
+            &settings.billing.public_url,
+        );
         let services = Services {
             identity: identity.clone(),
             tenancy: tenancy.clone(),
@@ -207,6 +222,7 @@ impl AppState {
             connections: connections.clone(),
             inbox: inbox.clone(),
             automations: automations.clone(),
+            privacy: privacy.clone(),
             sandbox: sandbox.clone(),
             bus: Arc::clone(&bus),
         };
@@ -230,7 +246,11 @@ impl AppState {
             bus,
             outbox,
             jobs,
-            job_handlers: vec![Arc::new(AutomationJobs::new(automations.clone())) as Arc<dyn JobHandler>],
+            job_handlers: vec![
+                Arc::new(AutomationJobs::new(automations.clone())) as Arc<dyn JobHandler>,
+                Arc::new(ExportJobs::new(privacy.clone())),
+            ],
+            privacy,
             automations,
             access,
             sandbox,
