@@ -10,6 +10,7 @@ mod billing;
 mod budgets;
 mod credential_cache;
 mod departures;
+mod data_export;
 mod dialog_tags;
 mod dialog_tags_load;
 mod graphiql_browser;
