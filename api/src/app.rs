@@ -206,8 +206,12 @@ impl AppState {
             Arc::clone(&store),
             Arc::new(SystemClock),
             Arc::new(
-                tgos_persistence::ZipExports::new(&settings.exports_dir())
-                    .with_context(|| format!("cannot create the exports directory {}", settings.exports_dir().display()))?,
+                tgos_persistence::ZipExports::new(&settings.exports_dir()).with_context(|| {
+                    format!(
+                        "cannot create the exports directory {}",
+                        settings.exports_dir().display()
+                    )
+                })?,
             ),
             mailer(&settings)?,
             &master_key,

@@ -91,8 +91,8 @@ impl<T> Repositories for T where
         + OutboxRepository
         + JobRepository
         + AutomationRepository
-    + DataSubjectRequestRepository
-    + ExportSource
+        + DataSubjectRequestRepository
+        + ExportSource
 {
 }
 

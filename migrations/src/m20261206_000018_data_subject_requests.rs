@@ -46,7 +46,11 @@ enum Users {
 fn at(column: impl IntoIden, required: bool) -> ColumnDef {
     let mut def = ColumnDef::new(column);
     def.timestamp_with_time_zone();
-    if required { def.not_null() } else { def.null() };
+    if required {
+        def.not_null()
+    } else {
+        def.null()
+    };
     def.to_owned()
 }
 
@@ -60,21 +64,31 @@ impl MigrationTrait for Migration {
                     .table(D::Table)
                     .col(ColumnDef::new(D::Id).uuid().not_null().primary_key())
                     .col(ColumnDef::new(D::UserId).uuid().not_null())
-                    .col(ColumnDef::new(D::Kind).string_len(16).not_null().check(Expr::col(D::Kind).is_in([
-                        "ACCESS",
-                        "EXPORT",
-                        "DELETION",
-                        "RECTIFICATION",
-                        "RESTRICTION",
-                        "OBJECTION",
-                    ])))
-                    .col(ColumnDef::new(D::Status).string_len(16).not_null().check(Expr::col(D::Status).is_in([
-                        "RECEIVED",
-                        "VERIFYING",
-                        "IN_PROGRESS",
-                        "COMPLETED",
-                        "REJECTED",
-                    ])))
+                    .col(
+                        ColumnDef::new(D::Kind)
+                            .string_len(16)
+                            .not_null()
+                            .check(Expr::col(D::Kind).is_in([
+                                "ACCESS",
+                                "EXPORT",
+                                "DELETION",
+                                "RECTIFICATION",
+                                "RESTRICTION",
+                                "OBJECTION",
+                            ])),
+                    )
+                    .col(
+                        ColumnDef::new(D::Status)
+                            .string_len(16)
+                            .not_null()
+                            .check(Expr::col(D::Status).is_in([
+                                "RECEIVED",
+                                "VERIFYING",
+                                "IN_PROGRESS",
+                                "COMPLETED",
+                                "REJECTED",
+                            ])),
+                    )
                     .col(
                         ColumnDef::new(D::Channel)
                             .string_len(8)

@@ -15,6 +15,9 @@ pub struct ExportSettings {
 impl super::Settings {
     /// Where data-export archives are written.
     pub fn exports_dir(&self) -> PathBuf {
-        self.exports.dir.clone().unwrap_or_else(|| self.data_dir.join("exports"))
+        self.exports
+            .dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("exports"))
     }
 }

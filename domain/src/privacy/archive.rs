@@ -46,7 +46,10 @@ pub async fn write(
     ];
     for (name, part) in subject {
         let records = copy(repos, writer, name, Part::Subject(user, part)).await?;
-        files.push(Listed { name: name.to_owned(), records });
+        files.push(Listed {
+            name: name.to_owned(),
+            records,
+        });
     }
     for (workspace, role) in repos.list_workspaces_of(user).await? {
         let scope = TenantScope::member(workspace.id, user, role);
@@ -82,7 +85,10 @@ pub async fn write(
             .map(|file| json!({ "name": file.name, "records": file.records }))
             .collect::<Vec<_>>(),
     });
-    writer.start_file("manifest.json").await.map_err(DomainError::internal)?;
+    writer
+        .start_file("manifest.json")
+        .await
+        .map_err(DomainError::internal)?;
     let bytes = serde_json::to_vec_pretty(&manifest).map_err(DomainError::internal)?;
     writer.write(bytes).await.map_err(DomainError::internal)?;
     Ok(())
@@ -116,7 +122,10 @@ async fn copy(
             serde_json::to_writer(&mut bytes, row).map_err(DomainError::internal)?;
             count += 1;
         }
-        writer.write(std::mem::take(&mut bytes)).await.map_err(DomainError::internal)?;
+        writer
+            .write(std::mem::take(&mut bytes))
+            .await
+            .map_err(DomainError::internal)?;
         match read.next {
             Some(next) => after = Some(next),
             None => break,

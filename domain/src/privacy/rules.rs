@@ -41,7 +41,9 @@ pub fn can_move(from: RequestStatus, to: RequestStatus) -> bool {
     use RequestStatus::{Completed, InProgress, Received, Rejected, Verifying};
     matches!(
         (from, to),
-        (Received, Verifying | InProgress | Rejected) | (Verifying, InProgress | Rejected) | (InProgress, Completed | Rejected)
+        (Received, Verifying | InProgress | Rejected)
+            | (Verifying, InProgress | Rejected)
+            | (InProgress, Completed | Rejected)
     )
 }
 
@@ -152,7 +154,9 @@ mod tests {
     fn an_extension_is_once_with_a_reason_and_at_most_two_further_months() {
         let due = Utc::now();
         assert_eq!(
-            check_extension(due, false, due + Duration::days(61), " complex ").ok().as_deref(),
+            check_extension(due, false, due + Duration::days(61), " complex ")
+                .ok()
+                .as_deref(),
             Some("complex")
         );
         assert!(check_extension(due, true, due + Duration::days(10), "again").is_err());

@@ -132,7 +132,11 @@ impl ZipWriting {
             // The writing task stopped: its error says why.
             self.sender = None;
             let task = std::mem::replace(&mut self.task, tokio::task::spawn_blocking(|| Ok(0)));
-            return Err(task.await.map_err(failed)?.err().unwrap_or_else(|| failed("the writer stopped")));
+            return Err(task
+                .await
+                .map_err(failed)?
+                .err()
+                .unwrap_or_else(|| failed("the writer stopped")));
         }
         Ok(())
     }

@@ -3,14 +3,10 @@
 //! `UniqueViolation(ONE_EXPORT_AT_A_TIME)`.
 
 use async_trait::async_trait;
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait as _, DbErr, EntityTrait as _, QueryFilter as _, QueryOrder as _, SqlErr,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait as _, DbErr, EntityTrait as _, QueryFilter as _, QueryOrder as _, SqlErr};
 use tgos_domain::ids::{DataSubjectRequestId, UserId};
 use tgos_domain::privacy::ports::{DataSubjectRequestRepository, ONE_EXPORT_AT_A_TIME};
-use tgos_domain::privacy::records::{
-    DataSubjectRequest, ExportArchive, RequestChannel, RequestKind, RequestStatus,
-};
+use tgos_domain::privacy::records::{DataSubjectRequest, ExportArchive, RequestChannel, RequestKind, RequestStatus};
 use tgos_domain::store::{StoreError, StoreResult};
 
 use crate::entities::data_subject_requests as rows;
@@ -74,7 +70,10 @@ fn to_row(request: &DataSubjectRequest) -> rows::ActiveModel {
 #[async_trait]
 impl<C: Conn> DataSubjectRequestRepository for Repo<C> {
     async fn insert_request(&self, request: &DataSubjectRequest) -> StoreResult<()> {
-        match rows::Entity::insert(to_row(request)).exec_without_returning(&self.0).await {
+        match rows::Entity::insert(to_row(request))
+            .exec_without_returning(&self.0)
+            .await
+        {
             Err(error @ DbErr::Exec(_) | error @ DbErr::Query(_))
                 if matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) =>
             {

@@ -7,9 +7,7 @@
 //! memberships behind their own wall, their account chain behind no tenant's.
 
 use async_trait::async_trait;
-use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, QueryFilter as _, QueryOrder as _, QuerySelect as _, Select,
-};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter as _, QueryOrder as _, QuerySelect as _, Select};
 use serde_json::{Value, json};
 use tgos_domain::ids::UserId;
 use tgos_domain::privacy::ports::{ExportPage, ExportSource, SubjectPart, WorkspacePart};
@@ -203,7 +201,15 @@ impl<C: Conn> ExportSource for Repo<C> {
             SubjectPart::Memberships => {
                 self.behind(Wall::User(user), async |db| {
                     let select = memberships::Entity::find().filter(memberships::Column::UserId.eq(me));
-                    keyset(db.conn(), select, memberships::Column::WorkspaceId, after, limit, membership).await
+                    keyset(
+                        db.conn(),
+                        select,
+                        memberships::Column::WorkspaceId,
+                        after,
+                        limit,
+                        membership,
+                    )
+                    .await
                 })
                 .await
             }
@@ -233,16 +239,21 @@ impl<C: Conn> ExportSource for Repo<C> {
             let conn = db.conn();
             match part {
                 WorkspacePart::AuditBy(user) => {
-                    let select = db.find::<audit_log::Entity>().filter(audit_log::Column::ActorId.eq(user.to_string()));
+                    let select = db
+                        .find::<audit_log::Entity>()
+                        .filter(audit_log::Column::ActorId.eq(user.to_string()));
                     keyset(conn, select, audit_log::Column::Id, after, limit, audit).await
                 }
                 WorkspacePart::ApiKeysBy(user) => {
-                    let select = db.find::<api_keys::Entity>().filter(api_keys::Column::CreatedBy.eq(user.as_uuid()));
+                    let select = db
+                        .find::<api_keys::Entity>()
+                        .filter(api_keys::Column::CreatedBy.eq(user.as_uuid()));
                     keyset(conn, select, api_keys::Column::Id, after, limit, api_key).await
                 }
                 WorkspacePart::InvitationsBy(user) => {
-                    let select =
-                        db.find::<invitations::Entity>().filter(invitations::Column::InvitedBy.eq(user.as_uuid()));
+                    let select = db
+                        .find::<invitations::Entity>()
+                        .filter(invitations::Column::InvitedBy.eq(user.as_uuid()));
                     keyset(conn, select, invitations::Column::Id, after, limit, invitation).await
                 }
                 WorkspacePart::Wallet => {
@@ -251,7 +262,15 @@ impl<C: Conn> ExportSource for Repo<C> {
                 }
                 WorkspacePart::LedgerTransactions => {
                     let select = db.find::<ledger_transactions::Entity>();
-                    keyset(conn, select, ledger_transactions::Column::Id, after, limit, ledger_transaction).await
+                    keyset(
+                        conn,
+                        select,
+                        ledger_transactions::Column::Id,
+                        after,
+                        limit,
+                        ledger_transaction,
+                    )
+                    .await
                 }
                 WorkspacePart::LedgerPostings => {
                     let select = db.find::<ledger_postings::Entity>();

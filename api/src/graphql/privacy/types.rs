@@ -3,8 +3,8 @@
 
 use async_graphql::{Context, Enum, ID, Object};
 use chrono::{DateTime, Utc};
-use tgos_domain::privacy::records::{DataSubjectRequest as Record, RequestKind, RequestStatus};
 use tgos_domain::privacy::PrivacyService;
+use tgos_domain::privacy::records::{DataSubjectRequest as Record, RequestKind, RequestStatus};
 
 use crate::graphql::errors::ApiResult;
 use crate::graphql::service;

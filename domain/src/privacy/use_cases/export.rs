@@ -27,10 +27,17 @@ impl PrivacyService {
         let now = self.clock.now();
         let mine = self.store.list_requests(user).await?;
         let exports = mine.iter().filter(|request| request.kind == RequestKind::Export);
-        if let Some(building) = exports.clone().find(|request| request.status == RequestStatus::InProgress) {
+        if let Some(building) = exports
+            .clone()
+            .find(|request| request.status == RequestStatus::InProgress)
+        {
             return Err(building_conflict(building.id));
         }
-        if exports.filter(|request| request.received_at > now - Duration::days(1)).count() >= rules::EXPORTS_PER_DAY {
+        if exports
+            .filter(|request| request.received_at > now - Duration::days(1))
+            .count()
+            >= rules::EXPORTS_PER_DAY
+        {
             return Err(DomainError::RateLimited {
                 retry_after_secs: 24 * 60 * 60,
             });
@@ -60,8 +67,15 @@ impl PrivacyService {
             }
             other => other?,
         }
-        super::transitions::audit_request(&*tx, &request, Actor::of(principal), "privacy.request_received", client, now)
-            .await?;
+        super::transitions::audit_request(
+            &*tx,
+            &request,
+            Actor::of(principal),
+            "privacy.request_received",
+            client,
+            now,
+        )
+        .await?;
         jobs::enqueue(&*tx, &job, now).await?;
         tx.commit().await?;
         self.jobs.enqueued();
