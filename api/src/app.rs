@@ -23,6 +23,7 @@ use tgos_domain::inbox::InboxService;
 use tgos_domain::jobs::{JobHandler, JobSignal};
 use tgos_domain::mail::Mailer;
 use tgos_domain::notices::{NoticeConfig, NoticeJobs};
+use tgos_domain::privacy::{ExportJobs, PrivacyService};
 use tgos_domain::store::Store;
 use tgos_domain::tenancy::TenancyService;
 use tgos_domain::vault::{KeyStore, Vault};
@@ -72,6 +73,8 @@ pub struct AppState {
     pub automations: AutomationService,
     /// Wakes the job worker after use cases commit jobs.
     pub jobs: JobSignal,
+    /// Data-subject requests and exports (their jobs are among `job_handlers`; `/exports/<token>` serves).
+    pub privacy: PrivacyService,
     /// What runs each job kind: the job worker (`crate::workers`) claims the kinds these handle. Features add
     /// theirs in [`AppState::build`], before the workers start.
     pub job_handlers: Vec<Arc<dyn JobHandler>>,
@@ -212,6 +215,20 @@ impl AppState {
             },
         )
         .with_outbox(outbox.clone());
+        let privacy = PrivacyService::new(
+            Arc::clone(&store),
+            Arc::new(SystemClock),
+            Arc::new(
+                tgos_persistence::ZipExports::new(&settings.exports_dir()).with_context(|| {
+                    format!(
+                        "cannot create the exports directory {}",
+                        settings.exports_dir().display()
+                    )
+                })?,
+            ),
+            &master_key,
+            jobs.clone(),
+        );
         let services = Services {
             identity: identity.clone(),
             tenancy: tenancy.clone(),
@@ -220,6 +237,7 @@ impl AppState {
             connections: connections.clone(),
             inbox: inbox.clone(),
             automations: automations.clone(),
+            privacy: privacy.clone(),
             sandbox: sandbox.clone(),
             bus: Arc::clone(&bus),
         };
@@ -246,7 +264,9 @@ impl AppState {
             job_handlers: vec![
                 Arc::new(AutomationJobs::new(automations.clone())) as Arc<dyn JobHandler>,
                 Arc::new(notices),
+                Arc::new(ExportJobs::new(privacy.clone())),
             ],
+            privacy,
             automations,
             access,
             sandbox,

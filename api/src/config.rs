@@ -15,7 +15,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::http::forwarded::{ForwardedHeader, TrustedProxies};
 
+mod exports;
 mod profile;
+pub use exports::ExportSettings;
 pub use profile::{Profile, Sources};
 
 #[derive(Debug, Clone, Deserialize)]
@@ -38,6 +40,8 @@ pub struct Settings {
     pub events: EventsSettings,
     pub jobs: JobsSettings,
     pub automations: AutomationSettingsFile,
+    #[serde(default)]
+    pub exports: ExportSettings,
     /// `development` or `production` (see [`profile`]).
     pub profile: Profile,
 }

@@ -113,3 +113,7 @@ id_type!(
     /// One run (or decision not to run) of an automation.
     ExecutionId
 );
+id_type!(
+    /// A data-subject request: one exercise of a person's rights under the policy (§8).
+    DataSubjectRequestId
+);

@@ -22,6 +22,7 @@ pub mod jobs;
 pub mod mail;
 pub mod notices;
 pub mod paging;
+pub mod privacy;
 pub mod request;
 pub mod store;
 pub mod tenancy;

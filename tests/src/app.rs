@@ -148,6 +148,8 @@ pub struct TestApp {
     pub inbox: tgos_domain::inbox::InboxService,
     /// The automations' use cases, for running their jobs with workers of a test's own.
     pub automations: tgos_domain::automation::AutomationService,
+    /// The data-subject request use cases, for running the export jobs on a test's own clock.
+    pub privacy: tgos_domain::privacy::PrivacyService,
     /// Wakes the server's outbox relay, as use cases do after committing events.
     pub outbox: tgos_domain::events::Outbox,
     /// The server's job handlers, for running jobs with workers of a test's own.
@@ -273,6 +275,7 @@ impl TestApp {
             automations: server.state.automations.clone(),
             outbox: server.state.outbox.clone(),
             job_handlers: JobHandlers(server.state.job_handlers.clone()),
+            privacy: server.state.privacy.clone(),
             sandbox: server.state.sandbox.clone(),
             nowpayments,
             stripe,

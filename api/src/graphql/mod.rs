@@ -14,6 +14,7 @@ pub mod introspection;
 pub mod limits;
 pub mod loaders;
 pub mod paging;
+pub mod privacy;
 pub mod tenancy;
 
 use async_graphql::{Context, MergedObject, MergedSubscription, Schema};
@@ -45,6 +46,7 @@ pub struct MutationRoot(
     accounts::sandbox::SandboxMutation,
     inbox::mutation::InboxMutation,
     automations::mutation::AutomationMutation,
+    privacy::mutation::PrivacyMutation,
 );
 
 #[derive(MergedSubscription, Default, Debug)]
@@ -66,6 +68,7 @@ pub struct Services {
     pub connections: tgos_domain::accounts::pool::connections::Connections,
     pub inbox: tgos_domain::inbox::InboxService,
     pub automations: tgos_domain::automation::AutomationService,
+    pub privacy: tgos_domain::privacy::PrivacyService,
     /// The simulated network, when the sandbox gateway is configured (its mutations exist only then).
     pub sandbox: Option<tgos_telegram::sandbox::SandboxNetwork>,
     /// Where published events go; `inboxEvents` follows it.
@@ -96,6 +99,7 @@ pub fn build_schema(settings: &GraphqlSettings, services: Option<Services>) -> A
             .data(services.connections)
             .data(services.inbox)
             .data(services.automations)
+            .data(services.privacy)
             .data(services.bus)
             .data(accounts::mutation::HealthActionLimiter::default())
             .data(inbox::mutation::InboxLimiter::default());

@@ -1,6 +1,7 @@
 //! The HTTP surface: routes, and the per-request facts (request id, client address, caller) every handler
 //! derives the same way.
 
+pub mod exports;
 pub mod forwarded;
 pub mod graphiql;
 pub mod graphql;
@@ -28,6 +29,7 @@ pub fn routes(state: AppState) -> impl IntoEndpoint {
         .at("/graphql", get(graphql::graphql_get).post(graphql::graphql_post))
         .at("/graphql/ws", get(websocket::graphql_ws))
         .at("/graphiql/assets/:name", get(graphiql::asset))
+        .at("/exports/:token", get(exports::download))
         .at("/healthz", get(health::healthz))
         .at("/readyz", get(health::readyz))
         .at("/webhooks/stripe", post(webhooks::stripe))

@@ -84,8 +84,8 @@ pub enum Notice {
         workspace: String,
         ended_at: DateTime<Utc>,
     },
+    /// The archive is ready: the person downloads it from the app, signed in (no token travels by mail).
     ExportReady {
-        download_url: String,
         expires_at: DateTime<Utc>,
     },
     DeletionScheduled {

@@ -185,7 +185,8 @@ fn words(notice: &Notice) -> (&'static str, Vec<String>) {
         Notice::ExportReady { expires_at, .. } => (
             "Your data export is ready",
             vec![format!(
-                "The archive of your data is ready. Download it while signed in; it is deleted at {}.",
+                "The archive of your data is ready. Download it from your account's data page while signed in; it \
+                 is deleted at {}.",
                 at(expires_at)
             )],
         ),

@@ -125,13 +125,7 @@ impl NoticeJobs {
                 let link = action("Confirm your new address", base, "confirm-email", &token);
                 Ok((Some(pending.to_owned()), Some(link)))
             }
-            Notice::ExportReady { download_url, .. } => Ok((
-                None,
-                Some(Action {
-                    label: "Download your data",
-                    url: download_url.clone(),
-                }),
-            )),
+            Notice::ExportReady { .. } => Ok((None, Some(action("Download your data", base, "account/data", "")))),
             _ => Ok((None, None)),
         }
     }
@@ -158,11 +152,14 @@ impl NoticeJobs {
     }
 }
 
+/// A link into the app, with a token when it carries one.
 fn action(label: &'static str, base: &str, path: &str, token: &str) -> Action {
-    Action {
-        label,
-        url: format!("{base}/{path}?token={token}"),
-    }
+    let url = if token.is_empty() {
+        format!("{base}/{path}")
+    } else {
+        format!("{base}/{path}?token={token}")
+    };
+    Action { label, url }
 }
 
 #[async_trait]

@@ -14,6 +14,7 @@ pub mod automation_triggers;
 pub mod automations;
 pub mod backup_codes;
 pub mod data_keys;
+pub mod data_subject_requests;
 pub mod inbox_dialog_tags;
 pub mod inbox_dialogs;
 pub mod inbox_messages;

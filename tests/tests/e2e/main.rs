@@ -9,6 +9,7 @@ mod automations;
 mod billing;
 mod budgets;
 mod credential_cache;
+mod data_export;
 mod departures;
 mod dialog_tags;
 mod dialog_tags_load;

@@ -179,7 +179,9 @@ fn expectation(field: &str) -> Option<Expect> {
         | "Mutation.regenerateBackupCodes"
         | "Mutation.disableTotp"
         | "Mutation.createWorkspace"
-        | "Mutation.acceptInvitation" => Person,
+        | "Mutation.acceptInvitation"
+        | "Mutation.submitDataSubjectRequest"
+        | "Mutation.requestDataExport" => Person,
         "Mutation.changeMemberRole" | "Mutation.removeMember" => Member { rank: 1, scope: None },
         "Mutation.transferOwnership" => Member { rank: 4, scope: None },
         "Mutation.inviteMember"
@@ -341,6 +343,11 @@ async fn invocation(field: &str, app: &TestApp, world: &World) -> anyhow::Result
         "Mutation.disableTotp" => ("mutation { disableTotp(password: \"x\", code: \"000000\") }".into(), json!({})),
         "Mutation.createWorkspace" => ("mutation { createWorkspace(name: \"scratch\") { id } }".into(), json!({})),
         "Mutation.acceptInvitation" => ("mutation { acceptInvitation(token: \"tgi_nope\") { id } }".into(), json!({})),
+        "Mutation.submitDataSubjectRequest" => (
+            "mutation { submitDataSubjectRequest(kind: ACCESS, details: \"what do you hold?\") { id } }".into(),
+            json!({}),
+        ),
+        "Mutation.requestDataExport" => ("mutation { requestDataExport { id } }".into(), json!({})),
         "Mutation.changeMemberRole" => (
             "mutation($w: ID!, $u: ID!) { changeMemberRole(workspaceId: $w, userId: $u, role: VIEWER) { role } }".into(),
             json!({ "w": w, "u": random_id() }),

@@ -53,10 +53,7 @@ fn every_plain_notice() -> Vec<Notice> {
             workspace: "Team".into(),
             ended_at: at,
         },
-        Notice::ExportReady {
-            download_url: "http://127.0.0.1/exports/x".into(),
-            expires_at: at,
-        },
+        Notice::ExportReady { expires_at: at },
         Notice::DeletionScheduled { erase_at: at },
         Notice::DeletionCancelled,
         Notice::DeletionDone,

@@ -86,6 +86,8 @@ const UNWALLED_TABLES: &[&str] = &[
     "auth_throttles",
     "data_keys",
     "account_connections",
+    // A person's own data-subject requests (like their sessions): every query names the subject.
+    "data_subject_requests",
 ];
 
 /// A workspace with a member, a pending invitation, an API key and audit entries: a row in every tenant table.

@@ -71,6 +71,20 @@ impl Viewer {
             .collect())
     }
 
+    /// The viewer's data-subject requests, newest first.
+    async fn data_subject_requests(
+        &self,
+        ctx: &Context<'_>,
+    ) -> ApiResult<Vec<crate::graphql::privacy::types::DataSubjectRequest>> {
+        let requests = service::<tgos_domain::privacy::PrivacyService>(ctx)?
+            .my_requests(&self.principal)
+            .await?;
+        Ok(requests
+            .into_iter()
+            .map(crate::graphql::privacy::types::DataSubjectRequest)
+            .collect())
+    }
+
     /// Unused backup codes left (0 when two-factor is off).
     async fn backup_codes_remaining(&self, ctx: &Context<'_>) -> ApiResult<u64> {
         Ok(service::<IdentityService>(ctx)?

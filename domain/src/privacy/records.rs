@@ -1,0 +1,127 @@
+//! What a data-subject request is: its kind, where it stands, how it came in, and the record as stored.
+
+use chrono::{DateTime, Utc};
+
+use crate::ids::{DataSubjectRequestId, UserId};
+
+/// Which right the person exercises (policy §8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RequestKind {
+    /// A question about the data held (answered by staff); the archive itself is [`RequestKind::Export`].
+    Access,
+    /// The machine-readable archive (access and portability), built by a job.
+    Export,
+    Deletion,
+    Rectification,
+    Restriction,
+    Objection,
+}
+
+/// Where a request stands. Moves only as [`super::rules::can_move`] allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RequestStatus {
+    Received,
+    /// Staff check the requester is the data subject (emailed requests).
+    Verifying,
+    InProgress,
+    Completed,
+    Rejected,
+}
+
+/// How the request reached the service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestChannel {
+    /// Through the API, by the signed-in data subject.
+    Api,
+    /// By email, registered by staff.
+    Email,
+}
+
+macro_rules! text_codes {
+    ($type:ident { $($variant:ident => $text:literal),* $(,)? }) => {
+        impl $type {
+            pub const ALL: &'static [$type] = &[$($type::$variant),*];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($type::$variant => $text),* }
+            }
+
+            pub fn parse(text: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|value| value.as_str() == text)
+            }
+        }
+    };
+}
+
+text_codes!(RequestKind {
+    Access => "ACCESS",
+    Export => "EXPORT",
+    Deletion => "DELETION",
+    Rectification => "RECTIFICATION",
+    Restriction => "RESTRICTION",
+    Objection => "OBJECTION",
+});
+
+text_codes!(RequestStatus {
+    Received => "RECEIVED",
+    Verifying => "VERIFYING",
+    InProgress => "IN_PROGRESS",
+    Completed => "COMPLETED",
+    Rejected => "REJECTED",
+});
+
+text_codes!(RequestChannel {
+    Api => "API",
+    Email => "EMAIL",
+});
+
+impl RequestStatus {
+    /// Completed or rejected: nothing moves it again.
+    pub fn is_final(self) -> bool {
+        matches!(self, Self::Completed | Self::Rejected)
+    }
+}
+
+/// The archive of an `EXPORT` request, once built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportArchive {
+    /// SHA-256 of the download token (the token itself is only in the link).
+    pub token_hash: Vec<u8>,
+    pub ready_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    /// When the file was deleted (at expiry); the request keeps its history.
+    pub expired_at: Option<DateTime<Utc>>,
+    /// Its size in bytes.
+    pub bytes: u64,
+}
+
+/// A data-subject request as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataSubjectRequest {
+    pub id: DataSubjectRequestId,
+    pub user_id: UserId,
+    pub kind: RequestKind,
+    pub status: RequestStatus,
+    pub channel: RequestChannel,
+    /// The person's own words, for the kinds staff handle.
+    pub details: Option<String>,
+    pub received_at: DateTime<Utc>,
+    /// Received + 30 days (policy §8).
+    pub due_at: DateTime<Utc>,
+    pub extended_until: Option<DateTime<Utc>>,
+    pub extension_reason: Option<String>,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub resolution: Option<String>,
+    pub archive: Option<ExportArchive>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl DataSubjectRequest {
+    /// The download path of its archive while it can be downloaded (`None` before it is ready and once it
+    /// expired). The token is not stored, so the link is given once, in the mail; this is the path's shape.
+    pub fn is_downloadable(&self, now: DateTime<Utc>) -> bool {
+        self.archive
+            .as_ref()
+            .is_some_and(|archive| archive.expired_at.is_none() && archive.expires_at > now)
+    }
+}
