@@ -78,6 +78,7 @@ impl<C: Conn> TenancyRepository for Repo<C> {
                 id: Set(record.id.as_uuid()),
                 name: Set(record.name.clone()),
                 created_at: Set(record.created_at),
+                ..Default::default()
             })
             .exec_without_returning(db.conn())
             .await
