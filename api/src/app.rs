@@ -14,6 +14,7 @@ use tgos_domain::billing::{BillingConfig, BillingService, Currency};
 use tgos_domain::clock::SystemClock;
 use tgos_domain::crypto::password_hasher::HashingLimits;
 use tgos_domain::crypto::{Argon2Pool, MasterKey};
+use tgos_domain::erasure::{WorkspaceErasure, WorkspaceErasureJob};
 use tgos_domain::events::{AccessSignals, EventBus, LocalEventBus, Outbox};
 use tgos_domain::identity::backup_codes::BackupCodeKey;
 use tgos_domain::identity::lockout::{LockoutPolicy, ThrottlePolicy};
@@ -68,6 +69,8 @@ pub struct AppState {
     pub outbox: Outbox,
     /// The automations' use cases (their jobs are among `job_handlers`).
     pub automations: AutomationService,
+    /// Closing and erasing workspaces (its job is among `job_handlers`).
+    pub erasure: WorkspaceErasure,
     /// Wakes the job worker after use cases commit jobs.
     pub jobs: JobSignal,
     /// What runs each job kind: the job worker (`crate::workers`) claims the kinds these handle. Features add
@@ -193,12 +196,22 @@ impl AppState {
         let accounts = AccountsService::new(
             Arc::clone(&store),
             vault.clone(),
-            clock,
+            clock.clone(),
             AccountsConfig {
                 max_lease_days: settings.accounts.max_lease_days,
             },
         )
         .with_outbox(outbox.clone());
+        let erasure = WorkspaceErasure::new(
+            Arc::clone(&store),
+            clock,
+            identity.clone(),
+            tenancy.clone(),
+            accounts.clone(),
+            vault.clone(),
+            jobs.clone(),
+            access.clone(),
+        );
         let services = Services {
             identity: identity.clone(),
             tenancy: tenancy.clone(),
@@ -207,6 +220,7 @@ impl AppState {
             connections: connections.clone(),
             inbox: inbox.clone(),
             automations: automations.clone(),
+            erasure: erasure.clone(),
             sandbox: sandbox.clone(),
             bus: Arc::clone(&bus),
         };
@@ -230,7 +244,11 @@ impl AppState {
             bus,
             outbox,
             jobs,
-            job_handlers: vec![Arc::new(AutomationJobs::new(automations.clone())) as Arc<dyn JobHandler>],
+            job_handlers: vec![
+                Arc::new(AutomationJobs::new(automations.clone())) as Arc<dyn JobHandler>,
+                Arc::new(WorkspaceErasureJob::new(erasure.clone())),
+            ],
+            erasure,
             automations,
             access,
             sandbox,

@@ -13,6 +13,7 @@ use crate::accounts::pool::ports::{AccountRepository, LeaseRepository};
 use crate::audit::ports::AuditRepository;
 use crate::automation::ports::AutomationRepository;
 use crate::billing::ports::{LedgerRepository, PaymentMatchingRepository, TopUpRepository};
+use crate::erasure::WorkspaceErasureRepository;
 use crate::error::InternalError;
 use crate::events::OutboxRepository;
 use crate::identity::ports::{SessionRepository, ThrottleRepository, UserRepository};
@@ -66,6 +67,7 @@ pub trait Repositories:
     + OutboxRepository
     + JobRepository
     + AutomationRepository
+    + WorkspaceErasureRepository
 {
 }
 
@@ -88,6 +90,7 @@ impl<T> Repositories for T where
         + OutboxRepository
         + JobRepository
         + AutomationRepository
+        + WorkspaceErasureRepository
 {
 }
 

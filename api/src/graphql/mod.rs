@@ -44,6 +44,7 @@ pub struct MutationRoot(
     accounts::sandbox::SandboxMutation,
     inbox::mutation::InboxMutation,
     automations::mutation::AutomationMutation,
+    tenancy::deletion::WorkspaceDeletionMutation,
 );
 
 #[derive(MergedSubscription, Default, Debug)]
@@ -65,6 +66,8 @@ pub struct Services {
     pub connections: tgos_domain::accounts::pool::connections::Connections,
     pub inbox: tgos_domain::inbox::InboxService,
     pub automations: tgos_domain::automation::AutomationService,
+    /// Closing and erasing workspaces.
+    pub erasure: tgos_domain::erasure::WorkspaceErasure,
     /// The simulated network, when the sandbox gateway is configured (its mutations exist only then).
     pub sandbox: Option<tgos_telegram::sandbox::SandboxNetwork>,
     /// Where published events go; `inboxEvents` follows it.
@@ -95,6 +98,7 @@ pub fn build_schema(settings: &GraphqlSettings, services: Option<Services>) -> A
             .data(services.connections)
             .data(services.inbox)
             .data(services.automations)
+            .data(services.erasure)
             .data(services.bus)
             .data(accounts::mutation::HealthActionLimiter::default())
             .data(inbox::mutation::InboxLimiter::default());
