@@ -47,4 +47,5 @@ mod transport;
 mod two_factor;
 mod vault;
 mod websocket;
+mod workspace_erasure;
 mod workspaces;
