@@ -4,6 +4,7 @@
 mod accounts;
 mod api_keys;
 mod audit;
+mod audit_redaction;
 mod automation_runs;
 mod automations;
 mod billing;
