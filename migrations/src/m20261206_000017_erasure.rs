@@ -11,7 +11,7 @@
 //! - On PostgreSQL the application role may now update and delete audit rows (the trigger decides), delete a
 //!   workspace's rows in the tables erasure empties, read every audit entry behind the `audit_redaction` sweep
 //!   (finding an erased person's entries on every chain), and find a workspace behind an API key's prefix
-//!   wall (a key of a closed workspace is refused); an erasure (`tgos.sweep = 'workspace_erasure'` with the
+//!   or an invitation token's wall (a key or invitation of a closed workspace is refused); an erasure (`tgos.sweep = 'workspace_erasure'` with the
 //!   workspace's wall) may delete the workspace's outbox events.
 
 use sea_orm_migration::prelude::*;
@@ -67,6 +67,8 @@ $$;
 CREATE POLICY redaction_read ON audit_log FOR SELECT USING (tgos_wall('sweep') = 'audit_redaction');
 CREATE POLICY by_api_key ON workspaces FOR SELECT
     USING (id IN (SELECT workspace_id FROM api_keys WHERE prefix = tgos_wall('api_key_prefix')));
+CREATE POLICY by_invitation ON workspaces FOR SELECT
+    USING (id IN (SELECT workspace_id FROM invitations WHERE encode(token_hash, 'hex') = tgos_wall('invitation_token')));
 CREATE POLICY erasure ON outbox_events FOR DELETE
     USING (tgos_wall('sweep') = 'workspace_erasure' AND workspace_id = tgos_wall('workspace_id')::uuid);
 "#;
@@ -74,6 +76,7 @@ CREATE POLICY erasure ON outbox_events FOR DELETE
 const POSTGRES_DOWN: &str = r#"
 DROP POLICY IF EXISTS erasure ON outbox_events;
 DROP POLICY IF EXISTS by_api_key ON workspaces;
+DROP POLICY IF EXISTS by_invitation ON workspaces;
 DROP POLICY IF EXISTS redaction_read ON audit_log;
 CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

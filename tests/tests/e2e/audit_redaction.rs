@@ -46,7 +46,15 @@ async fn audit_text(app: &TestApp) -> anyhow::Result<Vec<String>> {
         .await?;
     for row in rows {
         let mut text = String::new();
-        for column in ["chain", "actor_id", "actor_name", "target_id", "ip_address", "user_agent", "metadata"] {
+        for column in [
+            "chain",
+            "actor_id",
+            "actor_name",
+            "target_id",
+            "ip_address",
+            "user_agent",
+            "metadata",
+        ] {
             text.push_str(&row.try_get::<Option<String>>("", column)?.unwrap_or_default());
             text.push('|');
         }
@@ -79,10 +87,18 @@ backend_tests!(
         sign_in_from_afar(&app, tgos_tests::app::PASSWORD).await?;
         sign_in_from_afar(&app, "not grace's password").await?;
         // Her full name is never logged; the rest is, and must go.
-        let needles = [grace.clone(), "grace@example.com".to_owned(), GRACE_IP.to_owned(), "gracebrowser".to_owned()];
+        let needles = [
+            grace.clone(),
+            "grace@example.com".to_owned(),
+            GRACE_IP.to_owned(),
+            "gracebrowser".to_owned(),
+        ];
         let before = audit_text(&app).await?;
         for needle in &needles {
-            assert!(before.iter().any(|t| t.contains(needle.as_str())), "{needle} is in the log before");
+            assert!(
+                before.iter().any(|t| t.contains(needle.as_str())),
+                "{needle} is in the log before"
+            );
         }
 
         let subject = ErasureSubject {
@@ -104,16 +120,27 @@ backend_tests!(
             assert!(!text.contains(GRACE_IP), "grace's address: {text}");
         }
         let pseudonym = report.pseudonym.as_str();
-        assert!(after.iter().any(|t| t.starts_with(&format!("user:{pseudonym}"))), "her chain is renamed");
         assert!(
-            after.iter().any(|t| t.starts_with("workspace:") && t.contains(pseudonym)),
+            after.iter().any(|t| t.starts_with(&format!("user:{pseudonym}"))),
+            "her chain is renamed"
+        );
+        assert!(
+            after
+                .iter()
+                .any(|t| t.starts_with("workspace:") && t.contains(pseudonym)),
             "the workspace's entries about her name the pseudonym"
         );
-        assert!(after.iter().any(|t| t.contains("127.0.0.1")), "other people's entries keep their address");
+        assert!(
+            after.iter().any(|t| t.contains("127.0.0.1")),
+            "other people's entries keep their address"
+        );
 
         let reports = verify_chains(&app.console_store().await?, None).await?;
         assert!(reports.iter().all(|r| r.verdict.is_ok()), "{reports:?}");
-        assert!(reports.iter().any(|r| r.chain == format!("user:{pseudonym}")), "{reports:?}");
+        assert!(
+            reports.iter().any(|r| r.chain == format!("user:{pseudonym}")),
+            "{reports:?}"
+        );
 
         let db = app.db().await?;
         if db.get_database_backend() == DatabaseBackend::Postgres {
@@ -123,7 +150,9 @@ backend_tests!(
                 format!("UPDATE audit_log SET hash = prev_hash WHERE chain = 'user:{pseudonym}'"),
                 // A personal field changed without marking the entry redacted.
                 "UPDATE audit_log SET ip_address = NULL WHERE action = 'workspace.created'".to_owned(),
-                format!("UPDATE audit_log SET at = at + interval '1 day', salt = NULL, redacted_at = now() WHERE chain = 'workspace:{workspace}'"),
+                format!(
+                    "UPDATE audit_log SET at = at + interval '1 day', salt = NULL, redacted_at = now() WHERE chain = 'workspace:{workspace}'"
+                ),
                 format!("DELETE FROM audit_log WHERE chain = 'workspace:{workspace}'"),
                 format!("DELETE FROM audit_log WHERE chain = 'user:{pseudonym}'"),
             ] {

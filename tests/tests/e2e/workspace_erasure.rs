@@ -7,8 +7,8 @@ use std::sync::Arc;
 use sea_orm::{ConnectionTrait as _, DatabaseBackend, Statement, Value};
 use serde_json::json;
 use tgos_domain::audit::Actor;
-use tgos_domain::clock::Clock as _;
 use tgos_domain::audit::verify::verify_chains;
+use tgos_domain::clock::Clock as _;
 use tgos_domain::erasure::{WorkspaceErasure, WorkspaceErasureJob, close_workspace, reopen_workspace};
 use tgos_domain::events::AccessSignals;
 use tgos_domain::ids::WorkspaceId;
@@ -62,7 +62,9 @@ async fn workspace_columns(app: &TestApp) -> anyhow::Result<Vec<(String, String)
              m.type = 'table' AND p.name IN ('workspace_id', 'holder') ORDER BY 1"
         }
     };
-    let rows = db.query_all_raw(Statement::from_string(db.get_database_backend(), sql)).await?;
+    let rows = db
+        .query_all_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await?;
     rows.iter()
         .map(|row| Ok((row.try_get::<String>("", "t")?, row.try_get::<String>("", "c")?)))
         .collect()
@@ -101,7 +103,12 @@ backend_tests!(deleting_a_workspace_takes_its_owner_freshly_reauthenticated, |ap
     let (admin, _) = app.join(&owner, &workspace, "adam", "ADMIN").await?;
 
     let stale = app.gql(Some(&owner), DELETE, json!({ "w": workspace })).await?;
-    assert_eq!(stale.code().as_deref(), Some("REAUTHENTICATION_REQUIRED"), "{}", stale.body);
+    assert_eq!(
+        stale.code().as_deref(),
+        Some("REAUTHENTICATION_REQUIRED"),
+        "{}",
+        stale.body
+    );
 
     app.reauthenticate(&admin, None).await?;
     let by_admin = app.gql(Some(&admin), DELETE, json!({ "w": workspace })).await?;
@@ -113,125 +120,164 @@ backend_tests!(deleting_a_workspace_takes_its_owner_freshly_reauthenticated, |ap
     Ok(())
 });
 
-backend_tests!(a_deleted_workspace_closes_at_once_and_is_erased_thirty_days_later, |app| {
-    let owner = app.sign_up("olive").await?;
-    let workspace = app.create_workspace(&owner, "Doomed").await?;
-    let other = app.create_workspace(&owner, "Stays").await?;
-    let id = WorkspaceId::from_uuid(workspace.parse()?);
-    let (member, _) = app.join(&owner, &workspace, "viv", "VIEWER").await?;
-    let key = app
-        .gql(
-            Some(&owner),
-            "mutation($w: ID!) { createApiKey(workspaceId: $w, name: \"ci\", scopes: [AUDIT_READ]) { secret } }",
-            json!({ "w": workspace }),
-        )
-        .await?
-        .str_at("/data/createApiKey/secret")?;
-    assert!(app.gql(Some(&key), WORKSPACE, json!({ "w": workspace })).await?.is_ok());
-    let account = app.stock_pool(1, 100).await?[0];
-    app.credit_wallet(&owner, &workspace, 10_000).await?;
-    let rented = app
-        .gql(
-            Some(&owner),
-            "mutation($w: ID!, $o: ID!) { rentAccount(workspaceId: $w, offerId: $o, days: 3) { id } }",
-            json!({ "w": workspace, "o": account.to_string() }),
-        )
-        .await?;
-    assert!(rented.is_ok(), "{}", rented.body);
-    let sealed = app
-        .vault
-        .seal(
-            KeyOwner::Workspace(id),
-            account,
-            Purpose::TelegramSession,
-            &SecretPayload::new(vec![7; 32]),
-        )
-        .await?;
+backend_tests!(
+    a_deleted_workspace_closes_at_once_and_is_erased_thirty_days_later,
+    |app| {
+        let owner = app.sign_up("olive").await?;
+        let workspace = app.create_workspace(&owner, "Doomed").await?;
+        let other = app.create_workspace(&owner, "Stays").await?;
+        let id = WorkspaceId::from_uuid(workspace.parse()?);
+        let (member, _) = app.join(&owner, &workspace, "viv", "VIEWER").await?;
+        let key = app
+            .gql(
+                Some(&owner),
+                "mutation($w: ID!) { createApiKey(workspaceId: $w, name: \"ci\", scopes: [AUDIT_READ]) { secret } }",
+                json!({ "w": workspace }),
+            )
+            .await?
+            .str_at("/data/createApiKey/secret")?;
+        assert!(app.gql(Some(&key), WORKSPACE, json!({ "w": workspace })).await?.is_ok());
+        let account = app.stock_pool(1, 100).await?[0];
+        app.credit_wallet(&owner, &workspace, 10_000).await?;
+        let rented = app
+            .gql(
+                Some(&owner),
+                "mutation($w: ID!, $o: ID!) { rentAccount(workspaceId: $w, offerId: $o, days: 3) { id } }",
+                json!({ "w": workspace, "o": account.to_string() }),
+            )
+            .await?;
+        assert!(rented.is_ok(), "{}", rented.body);
+        let invited = app
+            .gql(
+                Some(&owner),
+                "mutation($w: ID!) { inviteMember(workspaceId: $w, email: \"late@example.com\", role: VIEWER) { id } }",
+                json!({ "w": workspace }),
+            )
+            .await?;
+        assert!(invited.is_ok(), "{}", invited.body);
+        let invitation = app.invitation_token_for("late@example.com")?;
+        let sealed = app
+            .vault
+            .seal(
+                KeyOwner::Workspace(id),
+                account,
+                Purpose::TelegramSession,
+                &SecretPayload::new(vec![7; 32]),
+            )
+            .await?;
 
-    app.reauthenticate(&owner, None).await?;
-    let deleted = app.gql(Some(&owner), DELETE, json!({ "w": workspace })).await?;
-    assert_eq!(deleted.at("/data/deleteWorkspace")?, &json!(true), "{}", deleted.body);
+        app.reauthenticate(&owner, None).await?;
+        let deleted = app.gql(Some(&owner), DELETE, json!({ "w": workspace })).await?;
+        assert_eq!(deleted.at("/data/deleteWorkspace")?, &json!(true), "{}", deleted.body);
 
-    // At once: refused to every member as to a non-member, listed nowhere, its key refused, its lease ended.
-    for token in [&owner, &member] {
-        let refused = app.gql(Some(token), WORKSPACE, json!({ "w": workspace })).await?;
-        assert_eq!(refused.code().as_deref(), Some("FORBIDDEN"), "{}", refused.body);
-    }
-    let mine = app.gql(Some(&owner), MINE, json!({})).await?;
-    assert_eq!(mine.at("/data/me/workspaces")?, &json!([{ "id": other }]));
-    let by_key = app.gql(Some(&key), WORKSPACE, json!({ "w": workspace })).await?;
-    assert_eq!(by_key.code().as_deref(), Some("UNAUTHENTICATED"), "{}", by_key.body);
-    let offers = app.gql(Some(&owner), OFFERS, json!({})).await?;
-    assert!(
-        offers.body.to_string().contains(&account.to_string()),
-        "the leased account is back on offer: {}",
-        offers.body
-    );
-    let again = app.gql(Some(&owner), DELETE, json!({ "w": workspace })).await?;
-    assert_eq!(again.code().as_deref(), Some("FORBIDDEN"));
-
-    // Not yet due: a worker 29 days on leaves it alone.
-    let clock = ManualClock::starting_now();
-    let (job, worker) = erasure_on(&app, clock.clone());
-    clock.advance(chrono::Duration::days(29));
-    assert_eq!(worker.run_once().await?, 0);
-    assert!(!rows_of(&app, id).await?.is_empty());
-
-    clock.advance(chrono::Duration::days(2));
-    assert_eq!(worker.run_once().await?, 1, "the erasure job ran");
-
-    let left = rows_of(&app, id).await?;
-    for (table, rows) in &left {
+        // At once: refused to every member as to a non-member, listed nowhere, its key refused, its lease ended.
+        for token in [&owner, &member] {
+            let refused = app.gql(Some(token), WORKSPACE, json!({ "w": workspace })).await?;
+            assert_eq!(refused.code().as_deref(), Some("FORBIDDEN"), "{}", refused.body);
+        }
+        let mine = app.gql(Some(&owner), MINE, json!({})).await?;
+        assert_eq!(mine.at("/data/me/workspaces")?, &json!([{ "id": other }]));
+        let by_key = app.gql(Some(&key), WORKSPACE, json!({ "w": workspace })).await?;
+        assert_eq!(by_key.code().as_deref(), Some("UNAUTHENTICATED"), "{}", by_key.body);
+        let offers = app.gql(Some(&owner), OFFERS, json!({})).await?;
         assert!(
-            BILLING.contains(&table.as_str()) || (table == "jobs" && *rows == 1),
-            "{table} still holds {rows} rows of the erased workspace (left: {left:?})"
+            offers.body.to_string().contains(&account.to_string()),
+            "the leased account is back on offer: {}",
+            offers.body
         );
-    }
-    assert!(left.iter().any(|(t, _)| t == "ledger_postings"), "billing kept: {left:?}");
-    assert_eq!(
-        count(&app, "SELECT COUNT(*) AS n FROM jobs WHERE workspace_id = ? AND kind = 'erasure.workspace'", id.as_uuid().into()).await?,
-        1,
-        "only the erasure job's own row names it, until finished jobs are pruned"
-    );
-    let chain = format!("workspace:{workspace}");
-    assert_eq!(
-        count(&app, "SELECT COUNT(*) AS n FROM audit_chain_heads WHERE chain = ?", chain.clone().into()).await?,
-        0
-    );
-    let reports = verify_chains(&app.console_store().await?, None).await?;
-    assert!(reports.iter().all(|r| r.chain != chain), "{reports:?}");
-    assert!(reports.iter().all(|r| r.verdict.is_ok()), "{reports:?}");
-    assert!(reports.iter().any(|r| r.chain == format!("workspace:{other}")));
-    assert_eq!(
+        let late = app.sign_up("late").await?;
+        let accepted = app
+            .gql(
+                Some(&late),
+                "mutation($t: String!) { acceptInvitation(token: $t) { id } }",
+                json!({ "t": invitation }),
+            )
+            .await?;
+        assert_eq!(accepted.code().as_deref(), Some("BAD_USER_INPUT"), "{}", accepted.body);
+        let again = app.gql(Some(&owner), DELETE, json!({ "w": workspace })).await?;
+        assert_eq!(again.code().as_deref(), Some("FORBIDDEN"));
+
+        // Not yet due: a worker 29 days on leaves it alone.
+        let clock = ManualClock::starting_now();
+        let (job, worker) = erasure_on(&app, clock.clone());
+        clock.advance(chrono::Duration::days(29));
+        assert_eq!(worker.run_once().await?, 0);
+        assert!(!rows_of(&app, id).await?.is_empty());
+
+        clock.advance(chrono::Duration::days(2));
+        assert_eq!(worker.run_once().await?, 1, "the erasure job ran");
+
+        let left = rows_of(&app, id).await?;
+        for (table, rows) in &left {
+            assert!(
+                BILLING.contains(&table.as_str()) || (table == "jobs" && *rows == 1),
+                "{table} still holds {rows} rows of the erased workspace (left: {left:?})"
+            );
+        }
+        assert!(
+            left.iter().any(|(t, _)| t == "ledger_postings"),
+            "billing kept: {left:?}"
+        );
+        assert_eq!(
+            count(
+                &app,
+                "SELECT COUNT(*) AS n FROM jobs WHERE workspace_id = ? AND kind = 'erasure.workspace'",
+                id.as_uuid().into()
+            )
+            .await?,
+            1,
+            "only the erasure job's own row names it, until finished jobs are pruned"
+        );
+        let chain = format!("workspace:{workspace}");
+        assert_eq!(
+            count(
+                &app,
+                "SELECT COUNT(*) AS n FROM audit_chain_heads WHERE chain = ?",
+                chain.clone().into()
+            )
+            .await?,
+            0
+        );
+        let reports = verify_chains(&app.console_store().await?, None).await?;
+        assert!(reports.iter().all(|r| r.chain != chain), "{reports:?}");
+        assert!(reports.iter().all(|r| r.verdict.is_ok()), "{reports:?}");
+        assert!(reports.iter().any(|r| r.chain == format!("workspace:{other}")));
+        assert_eq!(
         count(&app, "SELECT COUNT(*) AS n FROM audit_log WHERE chain = 'platform' AND action = 'workspace.erased' AND target_id = ?", workspace.clone().into()).await?,
         1
     );
 
-    // Crypto-erasure: what was sealed for it never opens again.
-    assert!(matches!(
-        app.vault.open(&sealed, account, Purpose::TelegramSession).await,
-        Err(VaultError::KeyDestroyed)
-    ));
+        // Crypto-erasure: what was sealed for it never opens again.
+        assert!(matches!(
+            app.vault.open(&sealed, account, Purpose::TelegramSession).await,
+            Err(VaultError::KeyDestroyed)
+        ));
 
-    // The billing rows balance still.
-    let check = app.billing_check(id).await?;
-    assert!(check.transactions >= 2, "{check:?}");
-    assert_eq!(check.postings_sum, 0, "{check:?}");
-    assert_eq!(check.wallet_postings_sum, check.wallet_balance, "{check:?}");
+        // The billing rows balance still.
+        let check = app.billing_check(id).await?;
+        assert!(check.transactions >= 2, "{check:?}");
+        assert_eq!(check.postings_sum, 0, "{check:?}");
+        assert_eq!(check.wallet_postings_sum, check.wallet_balance, "{check:?}");
 
-    // Idempotent: a repeated run finds it erased and audits nothing more.
-    let closure = tgos_domain::erasure::Closure {
-        workspace: id,
-        closed_at: clock.now(),
-        erase_after: clock.now(),
-    };
-    let _ = job.erase(closure, tgos_domain::ids::JobId::generate()).await?;
-    assert_eq!(
-        count(&app, "SELECT COUNT(*) AS n FROM audit_log WHERE action = 'workspace.erased' AND target_id = ?", workspace.clone().into()).await?,
-        1
-    );
-    Ok(())
-});
+        // Idempotent: a repeated run finds it erased and audits nothing more.
+        let closure = tgos_domain::erasure::Closure {
+            workspace: id,
+            closed_at: clock.now(),
+            erase_after: clock.now(),
+        };
+        let _ = job.erase(closure, tgos_domain::ids::JobId::generate()).await?;
+        assert_eq!(
+            count(
+                &app,
+                "SELECT COUNT(*) AS n FROM audit_log WHERE action = 'workspace.erased' AND target_id = ?",
+                workspace.clone().into()
+            )
+            .await?,
+            1
+        );
+        Ok(())
+    }
+);
 
 backend_tests!(a_reopened_workspace_is_not_erased, |app| {
     let owner = app.sign_up("olive").await?;
@@ -255,9 +301,62 @@ backend_tests!(a_reopened_workspace_is_not_erased, |app| {
     let clock = ManualClock::starting_now();
     let (_, worker) = erasure_on(&app, clock.clone());
     clock.advance(chrono::Duration::days(31));
-    assert_eq!(worker.run_once().await?, 1, "the job ran, and found the workspace reopened");
+    assert_eq!(
+        worker.run_once().await?,
+        1,
+        "the job ran, and found the workspace reopened"
+    );
     let open = app.gql(Some(&owner), WORKSPACE, json!({ "w": workspace })).await?;
     assert_eq!(open.str_at("/data/workspace/name")?, "Second thoughts", "{}", open.body);
+    let reports = verify_chains(&app.console_store().await?, None).await?;
+    assert!(reports.iter().all(|r| r.verdict.is_ok()), "{reports:?}");
+    Ok(())
+});
+
+backend_tests!(an_erasure_that_died_midway_is_finished_by_the_next_attempt, |app| {
+    let owner = app.sign_up("olive").await?;
+    let workspace = app.create_workspace(&owner, "Interrupted").await?;
+    let id = WorkspaceId::from_uuid(workspace.parse()?);
+    app.join(&owner, &workspace, "viv", "VIEWER").await?;
+    app.reauthenticate(&owner, None).await?;
+    assert!(app.gql(Some(&owner), DELETE, json!({ "w": workspace })).await?.is_ok());
+
+    // An attempt that started, deleted the members and destroyed the keys, then died.
+    let db = app.db().await?;
+    let backend = db.get_database_backend();
+    let placeholder = if backend == DatabaseBackend::Postgres {
+        "$1"
+    } else {
+        "?"
+    };
+    for sql in [
+        format!("UPDATE workspaces SET erasing_at = erase_after WHERE id = {placeholder}"),
+        format!("DELETE FROM memberships WHERE workspace_id = {placeholder}"),
+    ] {
+        db.execute_raw(Statement::from_sql_and_values(
+            backend,
+            sql,
+            [Value::from(id.as_uuid())],
+        ))
+        .await?;
+    }
+    app.vault.destroy(KeyOwner::Workspace(id)).await?;
+
+    let clock = ManualClock::starting_now();
+    let (_, worker) = erasure_on(&app, clock.clone());
+    clock.advance(chrono::Duration::days(31));
+    assert_eq!(worker.run_once().await?, 1);
+    let left = rows_of(&app, id).await?;
+    assert_eq!(left, vec![("jobs".to_owned(), 1)], "only the job's own row is left");
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) AS n FROM audit_log WHERE action = 'workspace.erased' AND target_id = ?",
+            workspace.clone().into()
+        )
+        .await?,
+        1
+    );
     let reports = verify_chains(&app.console_store().await?, None).await?;
     assert!(reports.iter().all(|r| r.verdict.is_ok()), "{reports:?}");
     Ok(())
