@@ -128,3 +128,23 @@ pub async fn reopen_workspace(
     audit::append(tx, draft, now).await?;
     Ok(true)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_job_payload_names_the_closure_exactly() {
+        let closed_at = crate::audit::AuditRecord::normalize_time(Utc::now());
+        let closure = Closure {
+            workspace: WorkspaceId::generate(),
+            closed_at,
+            erase_after: closed_at + Duration::days(ERASE_AFTER_DAYS),
+        };
+        assert_eq!(
+            Closure::from_payload(closure.workspace, &closure.payload()),
+            Some(closure)
+        );
+        assert_eq!(Closure::from_payload(closure.workspace, &json!({ "closedAt": "soon" })), None);
+    }
+}
