@@ -14,6 +14,7 @@ use tgos_domain::billing::{BillingConfig, BillingService, Currency};
 use tgos_domain::clock::SystemClock;
 use tgos_domain::crypto::password_hasher::HashingLimits;
 use tgos_domain::crypto::{Argon2Pool, MasterKey};
+use tgos_domain::erasure::{WorkspaceErasure, WorkspaceErasureJob};
 use tgos_domain::events::{AccessSignals, EventBus, LocalEventBus, Outbox};
 use tgos_domain::identity::backup_codes::BackupCodeKey;
 use tgos_domain::identity::email_links::EmailLinkKey;
@@ -71,6 +72,8 @@ pub struct AppState {
     pub outbox: Outbox,
     /// The automations' use cases (their jobs are among `job_handlers`).
     pub automations: AutomationService,
+    /// Closing and erasing workspaces (its job is among `job_handlers`).
+    pub erasure: WorkspaceErasure,
     /// Wakes the job worker after use cases commit jobs.
     pub jobs: JobSignal,
     /// Data-subject requests and exports (their jobs are among `job_handlers`; `/exports/<token>` serves).
@@ -209,7 +212,7 @@ impl AppState {
         let accounts = AccountsService::new(
             Arc::clone(&store),
             vault.clone(),
-            clock,
+            clock.clone(),
             AccountsConfig {
                 max_lease_days: settings.accounts.max_lease_days,
             },
@@ -229,6 +232,16 @@ impl AppState {
             &master_key,
             jobs.clone(),
         );
+        let erasure = WorkspaceErasure::new(
+            Arc::clone(&store),
+            clock,
+            identity.clone(),
+            tenancy.clone(),
+            accounts.clone(),
+            vault.clone(),
+            jobs.clone(),
+            access.clone(),
+        );
         let services = Services {
             identity: identity.clone(),
             tenancy: tenancy.clone(),
@@ -238,6 +251,7 @@ impl AppState {
             inbox: inbox.clone(),
             automations: automations.clone(),
             privacy: privacy.clone(),
+            erasure: erasure.clone(),
             sandbox: sandbox.clone(),
             bus: Arc::clone(&bus),
         };
@@ -265,8 +279,10 @@ impl AppState {
                 Arc::new(AutomationJobs::new(automations.clone())) as Arc<dyn JobHandler>,
                 Arc::new(notices),
                 Arc::new(ExportJobs::new(privacy.clone())),
+                Arc::new(WorkspaceErasureJob::new(erasure.clone())),
             ],
             privacy,
+            erasure,
             automations,
             access,
             sandbox,

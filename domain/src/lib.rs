@@ -13,6 +13,7 @@ pub mod automation;
 pub mod billing;
 pub mod clock;
 pub mod crypto;
+pub mod erasure;
 pub mod error;
 pub mod events;
 pub mod identity;

@@ -13,6 +13,7 @@ use crate::accounts::pool::ports::{AccountRepository, LeaseRepository};
 use crate::audit::ports::AuditRepository;
 use crate::automation::ports::AutomationRepository;
 use crate::billing::ports::{LedgerRepository, PaymentMatchingRepository, TopUpRepository};
+use crate::erasure::WorkspaceErasureRepository;
 use crate::error::InternalError;
 use crate::events::OutboxRepository;
 use crate::identity::ports::{SessionRepository, ThrottleRepository, UserRepository};
@@ -69,6 +70,7 @@ pub trait Repositories:
     + AutomationRepository
     + DataSubjectRequestRepository
     + ExportSource
+    + WorkspaceErasureRepository
 {
 }
 
@@ -93,6 +95,7 @@ impl<T> Repositories for T where
         + AutomationRepository
         + DataSubjectRequestRepository
         + ExportSource
+        + WorkspaceErasureRepository
 {
 }
 

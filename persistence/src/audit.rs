@@ -4,13 +4,14 @@
 //! connects as the schema owner.
 
 use async_trait::async_trait;
-use sea_orm::sea_query::{Expr, ExprTrait as _, OnConflict};
+use sea_orm::sea_query::{Expr, ExprTrait as _, Func, OnConflict};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait as _, EntityTrait as _, QueryFilter as _, QueryOrder as _, QuerySelect as _,
+    ActiveValue::Set, ColumnTrait as _, Condition, EntityTrait as _, QueryFilter as _, QueryOrder as _,
+    QuerySelect as _,
 };
 use tgos_domain::audit::entry::GENESIS;
 use tgos_domain::audit::ports::{AuditRepository, ChainHead};
-use tgos_domain::audit::{Actor, ActorKind, AuditRecord, ChainId};
+use tgos_domain::audit::{Actor, ActorKind, AuditRecord, ChainId, ErasureSubject, PersonalSeal};
 use tgos_domain::ids::{AuditEntryId, WorkspaceId};
 use tgos_domain::store::{StoreError, StoreResult};
 use tgos_domain::tenancy::TenantScope;
@@ -20,9 +21,29 @@ use crate::errors::DbResultExt as _;
 use crate::repo::{Conn, Repo};
 use crate::wall::Wall;
 
+/// The sweep wall that shows every audit entry (finding an erased person's entries on every chain).
+const REDACTION_SWEEP: &str = "audit_redaction";
+
+fn seal_of(row: &audit_log::Model) -> StoreResult<PersonalSeal> {
+    match (row.hash_version, &row.personal_digest) {
+        (1, _) => Ok(PersonalSeal::V1 {
+            redacted_at: row.redacted_at,
+        }),
+        (2, Some(digest)) => Ok(PersonalSeal::V2 {
+            salt: row.salt.clone(),
+            digest: digest.clone(),
+            redacted_at: row.redacted_at,
+        }),
+        (version, _) => Err(StoreError::backend(format!(
+            "audit entry of hash version {version} without what it needs"
+        ))),
+    }
+}
+
 fn record(row: audit_log::Model) -> StoreResult<AuditRecord> {
     let kind = ActorKind::parse(&row.actor_kind)
         .ok_or_else(|| StoreError::backend(format!("unknown actor kind {:?}", row.actor_kind)))?;
+    let seal = seal_of(&row)?;
     Ok(AuditRecord {
         id: AuditEntryId::from_uuid(row.id),
         chain: row.chain,
@@ -42,7 +63,22 @@ fn record(row: audit_log::Model) -> StoreResult<AuditRecord> {
         metadata: row.metadata,
         prev_hash: row.prev_hash,
         hash: row.hash,
+        seal,
     })
+}
+
+fn salt_of(seal: &PersonalSeal) -> Option<Vec<u8>> {
+    match seal {
+        PersonalSeal::V2 { salt, .. } => salt.clone(),
+        PersonalSeal::V1 { .. } => None,
+    }
+}
+
+fn digest_of(seal: &PersonalSeal) -> Option<Vec<u8>> {
+    match seal {
+        PersonalSeal::V2 { digest, .. } => Some(digest.clone()),
+        PersonalSeal::V1 { .. } => None,
+    }
 }
 
 fn wall_of(workspace: Option<WorkspaceId>) -> Wall<'static> {
@@ -110,6 +146,10 @@ impl<C: Conn> AuditRepository for Repo<C> {
                 metadata: Set(entry.metadata.clone()),
                 prev_hash: Set(entry.prev_hash.clone()),
                 hash: Set(entry.hash.clone()),
+                hash_version: Set(entry.seal.version()),
+                salt: Set(salt_of(&entry.seal)),
+                personal_digest: Set(digest_of(&entry.seal)),
+                redacted_at: Set(entry.seal.redacted_at()),
             })
             .exec_without_returning(db.conn())
             .await
@@ -178,5 +218,76 @@ impl<C: Conn> AuditRepository for Repo<C> {
                 hash: row.hash,
             });
         Ok((rows.into_iter().map(record).collect::<StoreResult<_>>()?, head))
+    }
+
+    async fn audit_entries_mentioning(&self, subject: &ErasureSubject) -> StoreResult<Vec<AuditRecord>> {
+        let id = subject.user_id.to_string();
+        let own_chain = ChainId::User(subject.user_id).key();
+        let rows = self
+            .behind(Wall::Sweep(REDACTION_SWEEP), async |db| {
+                let mut mentions = Condition::any()
+                    .add(audit_log::Column::ActorId.eq(id.as_str()))
+                    .add(audit_log::Column::TargetId.eq(id.as_str()))
+                    .add(audit_log::Column::Chain.eq(own_chain.as_str()));
+                for needle in subject.needles() {
+                    let pattern = format!("%{}%", needle.to_lowercase());
+                    mentions = mentions
+                        .add(Expr::expr(Func::lower(Expr::col(audit_log::Column::Metadata))).like(pattern.clone()))
+                        .add(Expr::expr(Func::lower(Expr::col(audit_log::Column::ActorName))).like(pattern.clone()))
+                        .add(Expr::expr(Func::lower(Expr::col(audit_log::Column::TargetId))).like(pattern));
+                }
+                audit_log::Entity::find()
+                    .filter(mentions)
+                    .order_by_asc(audit_log::Column::Chain)
+                    .order_by_asc(audit_log::Column::Sequence)
+                    .all(db.conn())
+                    .await
+                    .store()
+            })
+            .await?;
+        rows.into_iter().map(record).collect()
+    }
+
+    async fn redact_audit_entry(&self, entry: &AuditRecord) -> StoreResult<()> {
+        self.behind(wall_of(entry.workspace_id), async |db| {
+            audit_log::Entity::update_many()
+                .col_expr(audit_log::Column::Chain, Expr::value(entry.chain.clone()))
+                .col_expr(audit_log::Column::ActorId, Expr::value(entry.actor.id.clone()))
+                .col_expr(
+                    audit_log::Column::ActorName,
+                    Expr::value(entry.actor.display_name.clone()),
+                )
+                .col_expr(audit_log::Column::TargetId, Expr::value(entry.target_id.clone()))
+                .col_expr(audit_log::Column::IpAddress, Expr::value(entry.ip_address.clone()))
+                .col_expr(audit_log::Column::UserAgent, Expr::value(entry.user_agent.clone()))
+                .col_expr(audit_log::Column::Metadata, Expr::value(entry.metadata.clone()))
+                .col_expr(audit_log::Column::Salt, Expr::value(salt_of(&entry.seal)))
+                .col_expr(audit_log::Column::RedactedAt, Expr::value(entry.seal.redacted_at()))
+                .filter(audit_log::Column::Id.eq(entry.id.as_uuid()))
+                .exec(db.conn())
+                .await
+                .store()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn rename_audit_chain(&self, from: &str, to: &str) -> StoreResult<()> {
+        self.behind(Wall::NoTenant, async |db| {
+            audit_log::Entity::update_many()
+                .col_expr(audit_log::Column::Chain, Expr::value(to))
+                .filter(audit_log::Column::Chain.eq(from))
+                .exec(db.conn())
+                .await
+                .store()?;
+            audit_chain_heads::Entity::update_many()
+                .col_expr(audit_chain_heads::Column::Chain, Expr::value(to))
+                .filter(audit_chain_heads::Column::Chain.eq(from))
+                .exec(db.conn())
+                .await
+                .store()?;
+            Ok(())
+        })
+        .await
     }
 }

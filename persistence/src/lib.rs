@@ -19,6 +19,7 @@ mod automations;
 mod billing;
 mod connect;
 mod entities;
+mod erasure;
 mod errors;
 mod identity;
 mod inbox;

@@ -123,6 +123,18 @@ pub(crate) fn workspaces_of(user: UserId) -> sea_orm::sea_query::SelectStatement
     .to_owned()
 }
 
+/// The workspaces that are open (not closed for deletion), as a subquery: a closed workspace is reached by
+/// no membership or key lookup, so it is refused as for a non-member.
+pub(crate) fn open_workspaces() -> sea_orm::sea_query::SelectStatement {
+    sea_orm::QuerySelect::query(
+        &mut workspaces::Entity::find()
+            .select_only()
+            .column(workspaces::Column::Id)
+            .filter(workspaces::Column::ClosedAt.is_null()),
+    )
+    .to_owned()
+}
+
 impl<C: Conn> Repo<C> {
     /// Runs `body` behind `wall`: on the pool, in a transaction of the wall's own that commits when `body`
     /// succeeds (and rolls back when it fails); in a transaction, on it.

@@ -33,6 +33,9 @@ pub(crate) enum Wall<'a> {
     /// A background sweep across workspaces, reading only what its policy shows it (`lease_expiry`: active
     /// leases that ran out).
     Sweep(&'static str),
+    /// Erasing one workspace: its rows, as [`Wall::Workspace`], and the deletions only an erasure may make
+    /// (`tgos.sweep = 'workspace_erasure'`: its outbox events).
+    Erasure(WorkspaceId),
     /// No tenant: only rows that belong to no workspace (the account and platform audit chains, accounts on
     /// offer).
     NoTenant,
@@ -45,6 +48,10 @@ impl Wall<'_> {
         let mut values: [String; 6] = Default::default();
         match self {
             Wall::Workspace(id) => values[0] = id.to_string(),
+            Wall::Erasure(id) => {
+                values[0] = id.to_string();
+                values[5] = "workspace_erasure".to_owned();
+            }
             Wall::User(id) => values[1] = id.to_string(),
             Wall::ApiKeyPrefix(prefix) => values[2] = (*prefix).to_owned(),
             Wall::InvitationToken(hash) => values[3] = hex::encode(hash),

@@ -47,6 +47,7 @@ pub struct MutationRoot(
     inbox::mutation::InboxMutation,
     automations::mutation::AutomationMutation,
     privacy::mutation::PrivacyMutation,
+    tenancy::deletion::WorkspaceDeletionMutation,
 );
 
 #[derive(MergedSubscription, Default, Debug)]
@@ -69,6 +70,8 @@ pub struct Services {
     pub inbox: tgos_domain::inbox::InboxService,
     pub automations: tgos_domain::automation::AutomationService,
     pub privacy: tgos_domain::privacy::PrivacyService,
+    /// Closing and erasing workspaces.
+    pub erasure: tgos_domain::erasure::WorkspaceErasure,
     /// The simulated network, when the sandbox gateway is configured (its mutations exist only then).
     pub sandbox: Option<tgos_telegram::sandbox::SandboxNetwork>,
     /// Where published events go; `inboxEvents` follows it.
@@ -100,6 +103,7 @@ pub fn build_schema(settings: &GraphqlSettings, services: Option<Services>) -> A
             .data(services.inbox)
             .data(services.automations)
             .data(services.privacy)
+            .data(services.erasure)
             .data(services.bus)
             .data(accounts::mutation::HealthActionLimiter::default())
             .data(inbox::mutation::InboxLimiter::default());

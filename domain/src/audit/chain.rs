@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::entry::{AuditDraft, AuditRecord, GENESIS};
+use super::entry::{AuditDraft, AuditRecord, GENESIS, PersonalSeal};
 use super::ports::ChainHead;
 use crate::error::{DomainError, DomainResult};
 use crate::ids::AuditEntryId;
@@ -32,8 +32,9 @@ pub async fn append(repos: &dyn Repositories, draft: AuditDraft, now: DateTime<U
             head.hash
         },
         hash: Vec::new(),
+        seal: PersonalSeal::V1 { redacted_at: None },
     };
-    entry.hash = entry.compute_hash();
+    entry.seal_v2();
     repos.insert_audit(&entry).await?;
     Ok(entry)
 }
@@ -77,7 +78,7 @@ pub fn verify(entries: &[AuditRecord], head: Option<&ChainHead>) -> Result<usize
                 id: entry.id.to_string(),
             });
         }
-        if entry.compute_hash() != entry.hash {
+        if !entry.content_matches() {
             return Err(BrokenLink::Tampered {
                 sequence: entry.sequence,
                 id: entry.id.to_string(),
@@ -120,8 +121,9 @@ mod tests {
                 metadata: "{}".into(),
                 prev_hash: prev,
                 hash: Vec::new(),
+                seal: PersonalSeal::V1 { redacted_at: None },
             };
-            entry.hash = entry.compute_hash();
+            entry.seal_v2();
             entries.push(entry);
         }
         entries
@@ -170,7 +172,7 @@ mod tests {
     fn a_rehashed_edit_still_breaks_the_next_link() {
         let mut entries = chain(4);
         entries[1].action = "forged".into();
-        entries[1].hash = entries[1].compute_hash();
+        entries[1].seal_v2();
         assert!(matches!(
             verify(&entries, None),
             Err(BrokenLink::Unlinked { sequence: 3, .. })

@@ -2,7 +2,6 @@
 
 use chrono::{DateTime, SubsecRound as _, Utc};
 use serde::Serialize;
-use sha2::{Digest as _, Sha256};
 
 use crate::identity::Principal;
 use crate::ids::{AuditEntryId, UserId, WorkspaceId};
@@ -143,53 +142,46 @@ pub struct AuditRecord {
     pub metadata: String,
     pub prev_hash: Vec<u8>,
     pub hash: Vec<u8>,
+    /// How the hash covers the personal fields ([`super::hashing`]).
+    pub seal: PersonalSeal,
+}
+
+/// How an entry's hash covers its personal fields (chain key, actor, target id, IP, user agent, metadata).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PersonalSeal {
+    /// Written before redaction existed: the hash covers every field directly. Redacting such an entry leaves
+    /// only its link to its neighbours checkable (`redacted_at` set).
+    V1 { redacted_at: Option<DateTime<Utc>> },
+    /// The hash covers the non-personal fields and `digest` = SHA-256(salt ‖ personal fields). While `salt` is
+    /// kept the digest is recomputed from the fields; redaction removes the salt and sets `redacted_at`.
+    V2 {
+        salt: Option<Vec<u8>>,
+        digest: Vec<u8>,
+        redacted_at: Option<DateTime<Utc>>,
+    },
+}
+
+impl PersonalSeal {
+    pub fn version(&self) -> i16 {
+        match self {
+            PersonalSeal::V1 { .. } => 1,
+            PersonalSeal::V2 { .. } => 2,
+        }
+    }
+
+    pub fn redacted_at(&self) -> Option<DateTime<Utc>> {
+        match self {
+            PersonalSeal::V1 { redacted_at } | PersonalSeal::V2 { redacted_at, .. } => *redacted_at,
+        }
+    }
 }
 
 /// The hash of the first entry's predecessor.
 pub const GENESIS: [u8; 32] = [0; 32];
 
-/// The hashed content of an entry, in a fixed order.
-#[derive(Serialize)]
-struct Hashed<'a> {
-    id: String,
-    chain: &'a str,
-    sequence: i64,
-    workspace_id: Option<String>,
-    at: String,
-    actor: &'a Actor,
-    action: &'a str,
-    target_type: Option<&'a str>,
-    target_id: Option<&'a str>,
-    ip_address: Option<&'a str>,
-    user_agent: Option<&'a str>,
-    metadata: &'a str,
-}
-
 impl AuditRecord {
     /// Microsecond precision: what both databases store, so a re-read entry hashes the same.
     pub fn normalize_time(at: DateTime<Utc>) -> DateTime<Utc> {
         at.trunc_subsecs(6)
-    }
-
-    /// SHA-256 over the previous hash and the canonical JSON of the content.
-    pub fn compute_hash(&self) -> Vec<u8> {
-        let hashed = Hashed {
-            id: self.id.to_string(),
-            chain: &self.chain,
-            sequence: self.sequence,
-            workspace_id: self.workspace_id.map(|id| id.to_string()),
-            at: self.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-            actor: &self.actor,
-            action: &self.action,
-            target_type: self.target_type.as_deref(),
-            target_id: self.target_id.as_deref(),
-            ip_address: self.ip_address.as_deref(),
-            user_agent: self.user_agent.as_deref(),
-            metadata: &self.metadata,
-        };
-        let mut digest = Sha256::new();
-        digest.update(&self.prev_hash);
-        digest.update(serde_json::to_vec(&hashed).unwrap_or_default());
-        digest.finalize().to_vec()
     }
 }

@@ -6,12 +6,17 @@
 //! - Entries form chains: one per workspace, one per user account (sign-ins, two-factor changes), and one for
 //!   the platform (sign-in failures for unknown logins). Each entry's hash covers its content and the previous
 //!   entry's hash, so editing or deleting any entry breaks the chain, which [`chain::verify`] detects.
-//! - Nothing updates or deletes an entry; on PostgreSQL a trigger refuses it outright.
+//! - Nothing updates or deletes an entry, with two exceptions the PostgreSQL trigger allows and nothing else:
+//!   redacting an erased person's personal fields ([`redaction`], the hash and links untouched) and deleting
+//!   the chain of a workspace being erased.
 
 pub mod chain;
 pub mod entry;
+pub mod hashing;
 pub mod ports;
+pub mod redaction;
 pub mod verify;
 
 pub use chain::append;
-pub use entry::{Actor, ActorKind, AuditDraft, AuditRecord, ChainId};
+pub use entry::{Actor, ActorKind, AuditDraft, AuditRecord, ChainId, PersonalSeal};
+pub use redaction::{ErasureSubject, Pseudonym, PseudonymizeReport, pseudonymize_subject};

@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 
 use super::entry::{AuditRecord, ChainId};
+use super::redaction::ErasureSubject;
 use crate::store::StoreResult;
 use crate::tenancy::TenantScope;
 
@@ -32,4 +33,11 @@ pub trait AuditRepository: Send + Sync {
     async fn audit_chains(&self) -> StoreResult<Vec<String>>;
     /// A chain's entries in sequence order, and its recorded head.
     async fn chain_entries(&self, chain: &str) -> StoreResult<(Vec<AuditRecord>, Option<ChainHead>)>;
+    /// Every entry, on any chain, that may concern `subject`: theirs as actor or target, on their own chain, or
+    /// naming one of [`ErasureSubject::needles`] in its metadata (a superset: the domain decides).
+    async fn audit_entries_mentioning(&self, subject: &ErasureSubject) -> StoreResult<Vec<AuditRecord>>;
+    /// Stores a redacted entry's personal fields, salt and redaction time (nothing else changes).
+    async fn redact_audit_entry(&self, entry: &AuditRecord) -> StoreResult<()>;
+    /// Renames a chain (entries and head); nothing when it has none.
+    async fn rename_audit_chain(&self, from: &str, to: &str) -> StoreResult<()>;
 }

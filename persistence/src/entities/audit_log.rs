@@ -20,6 +20,10 @@ pub struct Model {
     pub metadata: String,
     pub prev_hash: Vec<u8>,
     pub hash: Vec<u8>,
+    pub hash_version: i16,
+    pub salt: Option<Vec<u8>>,
+    pub personal_digest: Option<Vec<u8>>,
+    pub redacted_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

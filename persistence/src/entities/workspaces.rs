@@ -7,6 +7,9 @@ pub struct Model {
     pub id: Uuid,
     pub name: String,
     pub created_at: DateTimeUtc,
+    pub closed_at: Option<DateTimeUtc>,
+    pub erase_after: Option<DateTimeUtc>,
+    pub erasing_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -116,6 +116,7 @@ impl<C: Conn> ApiKeyRepository for Repo<C> {
             .behind(Wall::ApiKeyPrefix(prefix), async |db| {
                 api_keys::Entity::find()
                     .filter(Column::Prefix.eq(prefix))
+                    .filter(Column::WorkspaceId.in_subquery(crate::tenant::open_workspaces()))
                     .one(db.conn())
                     .await
                     .store()

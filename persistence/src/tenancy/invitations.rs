@@ -110,6 +110,7 @@ impl<C: Conn> InvitationRepository for Repo<C> {
             .behind(Wall::InvitationToken(token_hash), async |db| {
                 invitations::Entity::find()
                     .filter(Column::TokenHash.eq(token_hash.to_vec()))
+                    .filter(Column::WorkspaceId.in_subquery(crate::tenant::open_workspaces()))
                     .one(db.conn())
                     .await
                     .store()

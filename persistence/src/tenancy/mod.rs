@@ -20,6 +20,7 @@ use uuid::Uuid;
 use crate::entities::{memberships, users, workspaces};
 use crate::errors::DbResultExt as _;
 use crate::repo::{Conn, Repo};
+use crate::tenant::open_workspaces;
 use crate::wall::Wall;
 
 fn role_of(text: &str) -> StoreResult<Role> {
@@ -78,6 +79,7 @@ impl<C: Conn> TenancyRepository for Repo<C> {
                 id: Set(record.id.as_uuid()),
                 name: Set(record.name.clone()),
                 created_at: Set(record.created_at),
+                ..Default::default()
             })
             .exec_without_returning(db.conn())
             .await
@@ -91,6 +93,7 @@ impl<C: Conn> TenancyRepository for Repo<C> {
         let row = self
             .behind(Wall::User(user), async |db| {
                 memberships::Entity::find_by_id((workspace_id.as_uuid(), user.as_uuid()))
+                    .filter(memberships::Column::WorkspaceId.in_subquery(open_workspaces()))
                     .one(db.conn())
                     .await
                     .store()
@@ -131,6 +134,7 @@ impl<C: Conn> TenancyRepository for Repo<C> {
                 memberships::Entity::find()
                     .find_also_related(workspaces::Entity)
                     .filter(memberships::Column::UserId.eq(user.as_uuid()))
+                    .filter(workspaces::Column::ClosedAt.is_null())
                     .order_by_asc(memberships::Column::JoinedAt)
                     .all(db.conn())
                     .await

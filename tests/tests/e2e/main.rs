@@ -4,6 +4,7 @@
 mod accounts;
 mod api_keys;
 mod audit;
+mod audit_redaction;
 mod automation_runs;
 mod automations;
 mod billing;
@@ -49,5 +50,6 @@ mod transport;
 mod two_factor;
 mod vault;
 mod websocket;
+mod workspace_erasure;
 mod workspaces;
 mod your_account;

@@ -201,14 +201,23 @@ postgres_tests!(the_server_runs_as_a_role_that_cannot_bypass_row_level_security,
     )
     .await?;
     assert_eq!(walled, WALLED_TABLES as i64);
-    // The audit log is append-only for the server twice over: no grant, and the trigger behind it.
+    // The audit log is append-only for the server: it may update (redaction) and delete (an erased
+    // workspace's chain) only what the trigger allows, and an edit of an entry of its own sight is refused.
+    app.sign_up("olive").await?;
     let Err(denied) = server
-        .execute_unprepared("UPDATE audit_log SET action = 'x' WHERE false")
+        .execute_unprepared("UPDATE audit_log SET action = 'x' WHERE workspace_id IS NULL")
         .await
     else {
-        anyhow::bail!("the server's role has UPDATE on the audit log");
+        anyhow::bail!("the server edited the audit log");
     };
-    assert!(denied.to_string().contains("permission denied"), "{denied}");
+    assert!(denied.to_string().contains("append-only"), "{denied}");
+    let Err(denied) = server
+        .execute_unprepared("DELETE FROM audit_log WHERE workspace_id IS NULL")
+        .await
+    else {
+        anyhow::bail!("the server deleted from the audit log");
+    };
+    assert!(denied.to_string().contains("append-only"), "{denied}");
     Ok(())
 });
 

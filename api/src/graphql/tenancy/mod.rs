@@ -2,6 +2,7 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod deletion;
 pub mod invitations;
 pub mod members;
 pub mod mutation;
