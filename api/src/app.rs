@@ -14,7 +14,7 @@ use tgos_domain::billing::{BillingConfig, BillingService, Currency};
 use tgos_domain::clock::SystemClock;
 use tgos_domain::crypto::password_hasher::HashingLimits;
 use tgos_domain::crypto::{Argon2Pool, MasterKey};
-use tgos_domain::erasure::{WorkspaceErasure, WorkspaceErasureJob};
+use tgos_domain::erasure::{AccountErasureJob, WorkspaceErasure, WorkspaceErasureJob};
 use tgos_domain::events::{AccessSignals, EventBus, LocalEventBus, Outbox};
 use tgos_domain::identity::backup_codes::BackupCodeKey;
 use tgos_domain::identity::email_links::EmailLinkKey;
@@ -176,7 +176,7 @@ impl AppState {
                 app_url: settings.mail.app_url.clone(),
             },
         );
-        let tenancy = TenancyService::new(Arc::clone(&store), clock.clone(), mailer)
+        let tenancy = TenancyService::new(Arc::clone(&store), clock.clone(), Arc::clone(&mailer))
             .with_access_signals(access.clone())
             .with_membership_cache(Duration::from_secs(settings.auth.credential_cache_secs))
             .with_outbox(outbox.clone());
@@ -241,7 +241,8 @@ impl AppState {
             vault.clone(),
             jobs.clone(),
             access.clone(),
-        );
+        )
+        .with_mailer(Arc::clone(&mailer));
         let services = Services {
             identity: identity.clone(),
             tenancy: tenancy.clone(),
@@ -280,6 +281,7 @@ impl AppState {
                 Arc::new(notices),
                 Arc::new(ExportJobs::new(privacy.clone())),
                 Arc::new(WorkspaceErasureJob::new(erasure.clone())),
+                Arc::new(AccountErasureJob::new(erasure.clone())),
             ],
             privacy,
             erasure,

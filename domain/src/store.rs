@@ -13,6 +13,7 @@ use crate::accounts::pool::ports::{AccountRepository, LeaseRepository};
 use crate::audit::ports::AuditRepository;
 use crate::automation::ports::AutomationRepository;
 use crate::billing::ports::{LedgerRepository, PaymentMatchingRepository, TopUpRepository};
+use crate::erasure::AccountErasureRepository;
 use crate::erasure::WorkspaceErasureRepository;
 use crate::error::InternalError;
 use crate::events::OutboxRepository;
@@ -71,6 +72,7 @@ pub trait Repositories:
     + DataSubjectRequestRepository
     + ExportSource
     + WorkspaceErasureRepository
+    + AccountErasureRepository
 {
 }
 
@@ -96,6 +98,7 @@ impl<T> Repositories for T where
         + DataSubjectRequestRepository
         + ExportSource
         + WorkspaceErasureRepository
+        + AccountErasureRepository
 {
 }
 

@@ -13,6 +13,7 @@
 //! - On SQLite every transaction begins `IMMEDIATE`, so concurrent writers queue on the busy timeout instead
 //!   of failing with a lock upgrade error.
 
+mod account_erasure;
 mod accounts;
 mod audit;
 mod automations;

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod automations;
 pub mod billing;
+mod closed_accounts;
 pub mod context;
 pub mod errors;
 pub mod guards;
@@ -47,6 +48,7 @@ pub struct MutationRoot(
     inbox::mutation::InboxMutation,
     automations::mutation::AutomationMutation,
     privacy::mutation::PrivacyMutation,
+    privacy::deletion::AccountDeletionMutation,
     tenancy::deletion::WorkspaceDeletionMutation,
 );
 
@@ -87,7 +89,8 @@ pub fn build_schema(settings: &GraphqlSettings, services: Option<Services>) -> A
     )
     // Depth, cost, aliases and mutation fields are held to the settings by one extension (`limits`), which
     // measures introspection apart; async-graphql's own depth limit would count it as data.
-    .extension(limits::QueryLimits(limits::Limits::of(settings)));
+    .extension(limits::QueryLimits(limits::Limits::of(settings)))
+    .extension(closed_accounts::ClosedAccounts);
     if !settings.introspection {
         builder = builder
             .disable_introspection()

@@ -16,11 +16,17 @@
 //!   the platform chain (the workspace id only) in one transaction. Billing rows stay (7 years). Every step
 //!   is idempotent, so a crash mid-way is finished by the next attempt.
 
+pub mod account;
+pub mod account_job;
+pub mod account_ports;
 pub mod closure;
 pub mod job;
 pub mod ports;
 pub mod service;
 
+pub use account::{ACCOUNT_ERASURE_JOB, PendingDeletion};
+pub use account_job::AccountErasureJob;
+pub use account_ports::AccountErasureRepository;
 pub use closure::{Closure, ERASE_AFTER_DAYS, ERASURE_JOB, close_workspace, reopen_workspace};
 pub use job::WorkspaceErasureJob;
 pub use ports::{ErasureStep, WorkspaceClosureRecord, WorkspaceErasureRepository};

@@ -36,6 +36,8 @@ pub struct WorkspaceErasure {
     pub(crate) vault: Vault,
     pub(crate) jobs: JobSignal,
     pub(crate) access: AccessSignals,
+    /// Tells an erased person that the erasure is done (nothing of theirs is kept to retry it with).
+    pub(crate) mailer: Option<Arc<dyn crate::mail::Mailer>>,
 }
 
 impl WorkspaceErasure {
@@ -59,7 +61,15 @@ impl WorkspaceErasure {
             vault,
             jobs,
             access,
+            mailer: None,
         }
+    }
+
+    /// Sends the deletion-done notice through `mailer`.
+    #[must_use]
+    pub fn with_mailer(mut self, mailer: Arc<dyn crate::mail::Mailer>) -> Self {
+        self.mailer = Some(mailer);
+        self
     }
 
     /// Closes the workspace now (erased after 30 days): the OWNER only, after `reauthenticate`.

@@ -35,6 +35,10 @@ pub struct UserRecord {
     pub notify_billing: bool,
     /// Whether lease notices (ending soon, ended) are sent.
     pub notify_leases: bool,
+    /// When the account was closed by `requestAccountDeletion` (it then signs in only to see and cancel).
+    pub closed_at: Option<DateTime<Utc>>,
+    /// When a closed account's personal data is erased (closed_at + 30 days).
+    pub erase_after: Option<DateTime<Utc>>,
 }
 
 impl UserRecord {

@@ -22,6 +22,8 @@ pub struct Model {
     pub policy_version: Option<String>,
     pub notify_billing: bool,
     pub notify_leases: bool,
+    pub closed_at: Option<DateTimeUtc>,
+    pub erase_after: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -36,6 +36,8 @@ pub(crate) fn to_record(row: users::Model) -> UserRecord {
         policy_version: row.policy_version,
         notify_billing: row.notify_billing,
         notify_leases: row.notify_leases,
+        closed_at: row.closed_at,
+        erase_after: row.erase_after,
     }
 }
 
@@ -71,6 +73,8 @@ impl<C: Conn> UserRepository for Repo<C> {
             policy_version: Set(user.policy_version.clone()),
             notify_billing: Set(user.notify_billing),
             notify_leases: Set(user.notify_leases),
+            closed_at: Set(user.closed_at),
+            erase_after: Set(user.erase_after),
         };
         users::Entity::insert(row)
             .exec_without_returning(&self.0)

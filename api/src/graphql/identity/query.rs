@@ -85,6 +85,16 @@ impl Viewer {
             .collect())
     }
 
+    /// Set while the viewer's account is closed: when it closed and when it is erased (cancel before then
+    /// with `cancelAccountDeletion`).
+    async fn pending_deletion(
+        &self,
+        ctx: &Context<'_>,
+    ) -> ApiResult<Option<crate::graphql::privacy::deletion::PendingDeletion>> {
+        let user = service::<IdentityService>(ctx)?.current_user(&self.principal).await?;
+        Ok(tgos_domain::erasure::PendingDeletion::of(&user).map(Into::into))
+    }
+
     /// Unused backup codes left (0 when two-factor is off).
     async fn backup_codes_remaining(&self, ctx: &Context<'_>) -> ApiResult<u64> {
         Ok(service::<IdentityService>(ctx)?

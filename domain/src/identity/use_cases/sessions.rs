@@ -32,6 +32,8 @@ pub struct Authenticated {
     /// The session, for a person; `None` for an API key. (Not the user: a connection keeps its caller for
     /// hours, and what is current about the user is read when asked for.)
     pub session: Option<SessionRecord>,
+    /// The person's account is closed (deletion pending): it may only see and cancel the deletion.
+    pub account_closed: bool,
 }
 
 /// What a bearer token comes to when it is checked (again): an open connection closes differently for a
@@ -138,6 +140,7 @@ impl IdentityService {
         Ok(Standing::Valid(Box::new(Authenticated {
             principal,
             session: Some(session),
+            account_closed: user.closed_at.is_some(),
         })))
     }
 
@@ -185,6 +188,7 @@ impl IdentityService {
         Ok(Standing::Valid(Box::new(Authenticated {
             principal,
             session: None,
+            account_closed: false,
         })))
     }
 

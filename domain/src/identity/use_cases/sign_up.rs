@@ -68,6 +68,8 @@ impl NewAccount {
             policy_version: None,
             notify_billing: true,
             notify_leases: true,
+            closed_at: None,
+            erase_after: None,
         }
     }
 }
