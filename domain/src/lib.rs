@@ -22,6 +22,7 @@ pub mod jobs;
 pub mod mail;
 pub mod paging;
 pub mod request;
+pub mod retention;
 pub mod store;
 pub mod tenancy;
 pub mod text;

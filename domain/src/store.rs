@@ -18,6 +18,7 @@ use crate::events::OutboxRepository;
 use crate::identity::ports::{SessionRepository, ThrottleRepository, UserRepository};
 use crate::inbox::ports::InboxRepository;
 use crate::jobs::JobRepository;
+use crate::retention::RetentionRepository;
 use crate::tenancy::ports::{ApiKeyRepository, InvitationRepository, TenancyRepository};
 
 /// What storage can fail with. Unique-constraint violations are named so use cases can turn them into
@@ -66,6 +67,7 @@ pub trait Repositories:
     + OutboxRepository
     + JobRepository
     + AutomationRepository
+    + RetentionRepository
 {
 }
 
@@ -88,6 +90,7 @@ impl<T> Repositories for T where
         + OutboxRepository
         + JobRepository
         + AutomationRepository
+    + RetentionRepository
 {
 }
 

@@ -23,6 +23,7 @@ mod m20261206_000012_second_wall;
 mod m20261206_000013_jobs;
 mod m20261206_000014_dialog_tags;
 mod m20261206_000015_automations;
+mod m20261206_000016_retention;
 
 pub use m20261128_000003_row_level_security::APP_ROLE;
 
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000013_jobs::Migration),
             Box::new(m20261206_000014_dialog_tags::Migration),
             Box::new(m20261206_000015_automations::Migration),
+            Box::new(m20261206_000016_retention::Migration),
         ]
     }
 }

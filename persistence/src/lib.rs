@@ -29,6 +29,7 @@ mod outbox;
 pub mod payments;
 pub mod private_fs;
 mod repo;
+mod retention;
 mod tenancy;
 mod tenant;
 mod wall;
