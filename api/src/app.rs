@@ -20,6 +20,7 @@ use tgos_domain::identity::lockout::{LockoutPolicy, ThrottlePolicy};
 use tgos_domain::identity::{IdentityConfig, IdentityService};
 use tgos_domain::inbox::InboxService;
 use tgos_domain::jobs::{JobHandler, JobSignal};
+use tgos_domain::retention::{RetentionJobs, RetentionService};
 use tgos_domain::mail::Mailer;
 use tgos_domain::store::Store;
 use tgos_domain::tenancy::TenancyService;
@@ -211,6 +212,7 @@ impl AppState {
             bus: Arc::clone(&bus),
         };
         let schema = build_schema(&settings.graphql, Some(services));
+        let retention = retention_service(&store, &settings);
         Ok(Self {
             schema,
             identity,
@@ -230,7 +232,10 @@ impl AppState {
             bus,
             outbox,
             jobs,
-            job_handlers: vec![Arc::new(AutomationJobs::new(automations.clone())) as Arc<dyn JobHandler>],
+            job_handlers: vec![
+                Arc::new(AutomationJobs::new(automations.clone())) as Arc<dyn JobHandler>,
+                Arc::new(RetentionJobs::new(retention)),
+            ],
             automations,
             access,
             sandbox,
@@ -386,4 +391,10 @@ fn webhook_sender(file: &crate::config::AutomationSettingsFile) -> Arc<dyn Webho
         },
         Duration::from_secs(file.webhook_timeout_secs.max(1)),
     ))
+}
+
+/// The retention sweep on the server's store, windows and backup directory (`[retention]`, `[backup]`).
+fn retention_service(store: &Arc<dyn Store>, settings: &Settings) -> RetentionService {
+    RetentionService::new(Arc::clone(store), Arc::new(SystemClock), settings.retention.windows())
+        .with_batch(settings.retention.batch)
 }

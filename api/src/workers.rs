@@ -1,7 +1,8 @@
 //! The server's background work, as loops around the domain's one-step functions: the outbox relay
 //! (`relay_once`, `prune`), the lease expiry sweep (`expire_due_leases`), the inbox sync (`sync_all`), the job
 //! worker (`JobWorker::run_once`, `prune`, `queue`; automation executions and schedules are its jobs) and the
-//! automations' upkeep (`AutomationService::maintain`).
+//! automations' upkeep (`AutomationService::maintain`) and the hourly enqueue of the retention sweep
+//! (`retention::enqueue_hourly`; the sweep itself is a job).
 //!
 //! Rules: the domain decides what one step does; only this composition root decides when steps run (ticks,
 //! wakes) and stops them (dropping the task). A failed step is logged and retried at the next tick; nothing
@@ -13,6 +14,7 @@ use std::time::Duration;
 use tgos_domain::clock::SystemClock;
 use tgos_domain::events::OutboxRelay;
 use tgos_domain::jobs::{JobSignal, JobWorker, unique_holder};
+use tgos_domain::retention;
 use tokio::task::JoinHandle;
 
 use crate::app::AppState;
@@ -22,6 +24,9 @@ use crate::http::metrics::Metrics;
 /// How often skipped executions past their retention window are deleted and every enabled schedule is
 /// checked for its next fire.
 const AUTOMATION_UPKEEP: Duration = Duration::from_secs(60 * 60);
+
+/// How often this server offers the retention sweep (`retention.sweep`, deduplicated per UTC hour).
+const RETENTION_SWEEP: Duration = Duration::from_secs(60 * 60);
 
 /// The running loops; dropping them does not stop them, [`Workers::stop`] does.
 #[derive(Debug)]
@@ -98,6 +103,21 @@ impl Workers {
                     }
                 },
             )),
+            tokio::spawn(every(RETENTION_SWEEP, "enqueueing the retention sweep", {
+                let store = state.store.clone();
+                let signal = state.jobs.clone();
+                move || {
+                    let store = store.clone();
+                    let signal = signal.clone();
+                    async move {
+                        // One job per UTC hour whatever the number of servers: the dedupe key names the hour.
+                        if retention::enqueue_hourly(&*store, chrono::Utc::now()).await? {
+                            signal.enqueued();
+                        }
+                        Ok(())
+                    }
+                }
+            })),
             tokio::spawn(every(AUTOMATION_UPKEEP, "the automations' upkeep", {
                 let automations = state.automations.clone();
                 move || {

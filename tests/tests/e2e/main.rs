@@ -32,6 +32,7 @@ mod quotas;
 mod read_transactions;
 mod reauthentication;
 mod request_budget;
+mod retention;
 mod roles;
 mod row_level_security;
 mod schema_drift;
