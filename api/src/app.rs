@@ -26,6 +26,7 @@ use tgos_domain::store::Store;
 use tgos_domain::tenancy::TenancyService;
 use tgos_domain::vault::{KeyStore, Vault};
 use tgos_domain::webhooks::{DestinationPolicy, WebhookSender};
+use tgos_persistence::backup::{BackupKeysOf, Backups};
 use tgos_persistence::key_file::{self, KeyOrigin};
 use tgos_persistence::mail;
 use tgos_persistence::payments::{
@@ -127,6 +128,7 @@ impl AppState {
         let mut store = store;
         let statements = metrics.statements();
         store.on_statement(move || statements.inc());
+        let backup_keys = Arc::new(BackupKeysOf::new(Backups::new(settings.backup_dir()), &store));
         let store = Arc::new(store);
         let keys: Arc<dyn KeyStore> = store.clone();
         let store: Arc<dyn Store> = store;
@@ -212,7 +214,7 @@ impl AppState {
             bus: Arc::clone(&bus),
         };
         let schema = build_schema(&settings.graphql, Some(services));
-        let retention = retention_service(&store, &settings);
+        let retention = retention_service(&store, backup_keys, &settings);
         Ok(Self {
             schema,
             identity,
@@ -393,8 +395,10 @@ fn webhook_sender(file: &crate::config::AutomationSettingsFile) -> Arc<dyn Webho
     ))
 }
 
-/// The retention sweep on the server's store, windows and backup directory (`[retention]`, `[backup]`).
-fn retention_service(store: &Arc<dyn Store>, settings: &Settings) -> RetentionService {
+/// The retention sweep on the server's store, windows and backup directory (`[retention]`, `[backup]`): each
+/// sweep also removes destroyed data keys from every backup there.
+fn retention_service(store: &Arc<dyn Store>, backups: Arc<BackupKeysOf>, settings: &Settings) -> RetentionService {
     RetentionService::new(Arc::clone(store), Arc::new(SystemClock), settings.retention.windows())
         .with_batch(settings.retention.batch)
+        .with_backups(backups)
 }

@@ -110,6 +110,13 @@ pub struct RetentionSettings {
     pub batch: u64,
 }
 
+impl Settings {
+    /// `backup.dir`, or `<data dir>/backups`.
+    pub fn backup_dir(&self) -> PathBuf {
+        self.backup.dir.clone().unwrap_or_else(|| self.data_dir.join("backups"))
+    }
+}
+
 impl RetentionSettings {
     pub fn windows(&self) -> tgos_domain::retention::RetentionWindows {
         tgos_domain::retention::RetentionWindows {

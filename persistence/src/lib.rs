@@ -15,6 +15,7 @@
 
 mod accounts;
 mod audit;
+pub mod backup;
 mod automations;
 mod billing;
 mod connect;
