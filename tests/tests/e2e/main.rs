@@ -6,6 +6,7 @@ mod api_keys;
 mod audit;
 mod automation_runs;
 mod automations;
+mod backups;
 mod billing;
 mod budgets;
 mod credential_cache;
