@@ -46,19 +46,34 @@ async fn the_report_changes_nothing_and_the_run_deletes_what_expired() -> anyhow
         .and_then(|all| all.iter().find(|c| c["class"] == "stale_throttles"))
         .ok_or_else(|| anyhow::anyhow!("no stale_throttles in {body}"))?;
     assert_eq!(throttles["rows"], 1);
-    assert_eq!(scalar(dir.path(), "SELECT COUNT(*) FROM auth_throttles").await?, 1, "a report changes nothing");
     assert_eq!(
-        scalar(dir.path(), "SELECT COUNT(*) FROM audit_log WHERE action = 'retention.swept'").await?,
+        scalar(dir.path(), "SELECT COUNT(*) FROM auth_throttles").await?,
+        1,
+        "a report changes nothing"
+    );
+    assert_eq!(
+        scalar(
+            dir.path(),
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'retention.swept'"
+        )
+        .await?,
         0
     );
 
     let run = console(dir.path(), &["retention", "run"])?;
     let text = String::from_utf8_lossy(&run.stdout);
     assert!(run.status.success(), "{text}{}", String::from_utf8_lossy(&run.stderr));
-    assert!(text.contains("stale_throttles") && text.contains("1 rows changed by the sweep"), "{text}");
+    assert!(
+        text.contains("stale_throttles") && text.contains("1 rows changed by the sweep"),
+        "{text}"
+    );
     assert_eq!(scalar(dir.path(), "SELECT COUNT(*) FROM auth_throttles").await?, 0);
     assert_eq!(
-        scalar(dir.path(), "SELECT COUNT(*) FROM audit_log WHERE action = 'retention.swept'").await?,
+        scalar(
+            dir.path(),
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'retention.swept'"
+        )
+        .await?,
         1
     );
     let verify = console(dir.path(), &["audit", "verify"])?;
@@ -72,21 +87,33 @@ async fn a_console_backup_restores_only_into_an_empty_file_and_a_missing_databas
     let created = console(dir.path(), &["backup", "create", "--json"])?;
     assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
     let manifest: serde_json::Value = serde_json::from_slice(&created.stdout)?;
-    let name = manifest["name"].as_str().ok_or_else(|| anyhow::anyhow!("no name"))?.to_owned();
+    let name = manifest["name"]
+        .as_str()
+        .ok_or_else(|| anyhow::anyhow!("no name"))?
+        .to_owned();
     let listed = console(dir.path(), &["backup", "list"])?;
     assert!(String::from_utf8_lossy(&listed.stdout).contains(&name));
 
     let target = dir.path().join("restored.db");
     let into = format!("sqlite://{}", target.display());
     let restored = console(dir.path(), &["backup", "restore", &name, "--into", &into])?;
-    assert!(restored.status.success(), "{}", String::from_utf8_lossy(&restored.stderr));
+    assert!(
+        restored.status.success(),
+        "{}",
+        String::from_utf8_lossy(&restored.stderr)
+    );
     let again = console(dir.path(), &["backup", "restore", &name, "--into", &into])?;
     assert_eq!(again.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&again.stderr).contains("not empty"));
 
     let nowhere = tempfile::tempdir()?;
     let missing = console(nowhere.path(), &["retention", "report"])?;
-    assert_eq!(missing.status.code(), Some(3), "{}", String::from_utf8_lossy(&missing.stderr));
+    assert_eq!(
+        missing.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&missing.stderr)
+    );
     let usage = console(dir.path(), &["backup", "restore"])?;
     assert_eq!(usage.status.code(), Some(2));
     Ok(())

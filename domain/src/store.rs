@@ -90,7 +90,7 @@ impl<T> Repositories for T where
         + OutboxRepository
         + JobRepository
         + AutomationRepository
-    + RetentionRepository
+        + RetentionRepository
 {
 }
 

@@ -15,8 +15,8 @@
 
 mod accounts;
 mod audit;
-pub mod backup;
 mod automations;
+pub mod backup;
 mod billing;
 mod connect;
 mod entities;

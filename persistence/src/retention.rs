@@ -247,7 +247,11 @@ mod tests {
              AND (t.locked_until IS NULL OR t.locked_until < $2) LIMIT $3)"
         );
         let telemetry = &steps(Purge::SessionTelemetry)[0];
-        assert!(telemetry.batch_sql().starts_with("UPDATE sessions SET ip_address = NULL, user_agent = NULL WHERE id IN"));
+        assert!(
+            telemetry
+                .batch_sql()
+                .starts_with("UPDATE sessions SET ip_address = NULL, user_agent = NULL WHERE id IN")
+        );
         assert!(telemetry.batch_sql().ends_with("LIMIT $2)"));
         let sqlite = statement(DatabaseBackend::Sqlite, "a < $1 LIMIT $2", vec![1.into(), 2.into()]);
         assert_eq!(sqlite.sql, "a < ?1 LIMIT ?2");

@@ -136,9 +136,16 @@ pub async fn run(command: BackupCommand, connection: &ConnectionArgs) -> anyhow:
             let pruned = backups
                 .prune(chrono::Duration::days(i64::from(args.keep_days)), chrono::Utc::now())
                 .map_err(failed)?;
-            let removed = backups.remove_destroyed_keys(store.connection()).await.map_err(failed)?;
+            let removed = backups
+                .remove_destroyed_keys(store.connection())
+                .await
+                .map_err(failed)?;
             if args.common.json {
-                writeln!(out, "{}", serde_json::json!({ "pruned": pruned, "destroyedKeysRemoved": removed }))?;
+                writeln!(
+                    out,
+                    "{}",
+                    serde_json::json!({ "pruned": pruned, "destroyedKeysRemoved": removed })
+                )?;
             } else {
                 for name in &pruned {
                     writeln!(out, "deleted {name}")?;

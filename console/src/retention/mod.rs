@@ -77,8 +77,12 @@ pub async fn run(command: RetentionCommand, connection: &ConnectionArgs) -> anyh
     let service = RetentionService::new(store, Arc::new(SystemClock), args.windows.windows())
         .with_batch(args.windows.batch)
         .with_backups(backups);
-    let summary = if dry { service.report().await } else { service.sweep().await }
-        .map_err(|e| anyhow::anyhow!("the retention {} failed: {e}", if dry { "report" } else { "sweep" }))?;
+    let summary = if dry {
+        service.report().await
+    } else {
+        service.sweep().await
+    }
+    .map_err(|e| anyhow::anyhow!("the retention {} failed: {e}", if dry { "report" } else { "sweep" }))?;
     print(&summary, dry, args.json)
 }
 
@@ -116,11 +120,21 @@ fn print(summary: &RetentionSummary, dry: bool, json: bool) -> anyhow::Result<()
     writeln!(out, "{:<24} {:>10}  {}", "class", "rows", "older than")?;
     for class in &summary.classes {
         let note = if class.acts { "" } else { "  (report only)" };
-        writeln!(out, "{:<24} {:>10}  {}{note}", class.class, class.rows, class.cutoff.to_rfc3339())?;
+        writeln!(
+            out,
+            "{:<24} {:>10}  {}{note}",
+            class.class,
+            class.rows,
+            class.cutoff.to_rfc3339()
+        )?;
     }
     writeln!(out, "{} rows {verb} by the sweep", summary.acted_rows())?;
     if !dry {
-        writeln!(out, "{} destroyed data keys removed from backups", summary.backup_keys_removed)?;
+        writeln!(
+            out,
+            "{} destroyed data keys removed from backups",
+            summary.backup_keys_removed
+        )?;
     }
     Ok(())
 }

@@ -23,10 +23,16 @@ pub fn problems(classes: &[RetentionClass], schema: &BTreeMap<String, BTreeSet<S
     }
     for (table, classes) in &row_class {
         if !schema.contains_key(*table) {
-            problems.push(format!("class {} names table {table}, which does not exist", classes.join(", ")));
+            problems.push(format!(
+                "class {} names table {table}, which does not exist",
+                classes.join(", ")
+            ));
         }
         if classes.len() > 1 {
-            problems.push(format!("table {table} is in more than one class: {}", classes.join(", ")));
+            problems.push(format!(
+                "table {table} is in more than one class: {}",
+                classes.join(", ")
+            ));
         }
     }
     for ((table, column), classes) in &column_class {
@@ -88,7 +94,10 @@ mod tests {
             class("a", &[Cover::Rows("sessions")]),
             class("b", &[Cover::Columns("sessions", &["ip"])]),
         ];
-        assert_eq!(problems(&classes, &schema(&[("sessions", &["id", "ip"])])), Vec::<String>::new());
+        assert_eq!(
+            problems(&classes, &schema(&[("sessions", &["id", "ip"])])),
+            Vec::<String>::new()
+        );
     }
 
     #[test]
@@ -98,7 +107,10 @@ mod tests {
             class("b", &[Cover::Columns("sessions", &["ip", "gone"])]),
             class("c", &[Cover::Columns("sessions", &["ip"]), Cover::Rows("nowhere")]),
         ];
-        let found = problems(&classes, &schema(&[("sessions", &["id", "ip"]), ("notes", &["id", "text"])]));
+        let found = problems(
+            &classes,
+            &schema(&[("sessions", &["id", "ip"]), ("notes", &["id", "text"])]),
+        );
         assert_eq!(
             found,
             vec![

@@ -52,7 +52,11 @@ impl JobHandler for RetentionJobs {
         match self.service.sweep().await {
             Ok(summary) => {
                 if summary.acted_rows() > 0 {
-                    tracing::info!(rows = summary.acted_rows(), batches = summary.batches, "retention sweep done");
+                    tracing::info!(
+                        rows = summary.acted_rows(),
+                        batches = summary.batches,
+                        "retention sweep done"
+                    );
                 }
                 JobOutcome::Done
             }

@@ -165,10 +165,7 @@ impl RetentionService {
             });
         }
         if let Some(backups) = &self.backups {
-            summary.backup_keys_removed = backups
-                .remove_destroyed_keys()
-                .await
-                .map_err(DomainError::Internal)?;
+            summary.backup_keys_removed = backups.remove_destroyed_keys().await.map_err(DomainError::Internal)?;
         }
         if summary.acted_rows() > 0 || summary.backup_keys_removed > 0 {
             self.audit(&summary, now).await?;

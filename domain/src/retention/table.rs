@@ -153,8 +153,10 @@ pub const CLASSES: &[RetentionClass] = &[
         why: "a workspace's data key opens its sealed payloads; destroying it (wrapped key NULL, tombstone kept \
               so versions are never reused) is the crypto-erasure, removed from backups by the sweep",
         keep: Keep::WhileParentLives("the key's owner (a workspace or the platform)"),
-        action: Action::ByJob("workspace.erase destroys the key (Vault::destroy); the retention sweep and \
-                               backup prune remove destroyed keys from every backup's keys file"),
+        action: Action::ByJob(
+            "workspace.erase destroys the key (Vault::destroy); the retention sweep and \
+                               backup prune remove destroyed keys from every backup's keys file",
+        ),
     },
     RetentionClass {
         name: "published_events",

@@ -66,7 +66,9 @@ impl RetentionWindows {
             Window::InboxAfterLease => Duration::days(i64::from(self.inbox_after_lease_days)),
             Window::Executions => Duration::days(i64::from(self.executions_days)),
             // Calendar years with their leap days: 7 years is at most 2,557 days.
-            Window::Billing => Duration::days(i64::from(self.billing_years) * 365 + (i64::from(self.billing_years) + 3) / 4),
+            Window::Billing => {
+                Duration::days(i64::from(self.billing_years) * 365 + (i64::from(self.billing_years) + 3) / 4)
+            }
         }
     }
 

@@ -130,7 +130,10 @@ pub(super) async fn put_keys(url: &str, keys: Vec<data_keys::Model>) -> Result<(
     let db = Database::connect(connect_url).await.map_err(BackupError::db)?;
     if db.get_database_backend() == DatabaseBackend::Sqlite {
         // The copy kept the rows with their wrapped keys nulled.
-        data_keys::Entity::delete_many().exec(&db).await.map_err(BackupError::db)?;
+        data_keys::Entity::delete_many()
+            .exec(&db)
+            .await
+            .map_err(BackupError::db)?;
     }
     if !keys.is_empty() {
         let rows = keys.into_iter().map(sea_orm::IntoActiveModel::into_active_model);

@@ -103,7 +103,12 @@ impl Backups {
     }
 
     /// Backs up the database `db` is connected to (`url` is its URL, for `pg_dump`).
-    pub async fn create(&self, db: &DatabaseConnection, url: &str, now: DateTime<Utc>) -> Result<Manifest, BackupError> {
+    pub async fn create(
+        &self,
+        db: &DatabaseConnection,
+        url: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Manifest, BackupError> {
         crate::private_fs::create_private_dir(&self.root).map_err(BackupError::io(&self.root))?;
         let name = format!("tgos-{}", now.format("%Y%m%dT%H%M%S%.3fZ"));
         let dir = self.root.join(&name);

@@ -45,7 +45,11 @@ async fn drop_target(app: &TestApp, name: Option<String>) -> anyhow::Result<()> 
 }
 
 async fn scalar(url: &str, sql: &str) -> anyhow::Result<i64> {
-    let url = if url.starts_with("sqlite") { format!("{url}?mode=rw") } else { url.to_owned() };
+    let url = if url.starts_with("sqlite") {
+        format!("{url}?mode=rw")
+    } else {
+        url.to_owned()
+    };
     let db = Database::connect(url).await?;
     let backend = db.get_database_backend();
     let row = db
@@ -68,7 +72,9 @@ backend_tests!(
         // Data: a workspace renting an account (its session resealed under the workspace's data key).
         let account = app.stock_pool(1, 500).await?[0].to_string();
         let (owner, workspace) = funded(&app, "bruno", 10_000).await?;
-        let rented = app.gql(Some(&owner), RENT, json!({ "w": workspace, "o": account, "d": 1 })).await?;
+        let rented = app
+            .gql(Some(&owner), RENT, json!({ "w": workspace, "o": account, "d": 1 }))
+            .await?;
         assert!(rented.is_ok(), "{:?}", rented.body);
 
         let scratch = tempfile::tempdir()?;
@@ -82,11 +88,17 @@ backend_tests!(
         let dir = backups.root().join(&manifest.name);
         assert_eq!(manifest.files.len(), 2, "{manifest:?}");
         assert!(manifest.file("keys.json").is_some());
-        assert!(manifest.latest_migration.contains("000016"), "{}", manifest.latest_migration);
+        assert!(
+            manifest.latest_migration.contains("000016"),
+            "{}",
+            manifest.latest_migration
+        );
         let owner_key = format!("workspace:{workspace}");
         let saved = keys_file(&dir)?;
         assert!(
-            saved.iter().any(|k| k["owner"] == owner_key.as_str() && k["wrapped"].is_string()),
+            saved
+                .iter()
+                .any(|k| k["owner"] == owner_key.as_str() && k["wrapped"].is_string()),
             "the keys file holds the workspace's wrapped key: {saved:?}"
         );
         if app.database_url.is_none() {
@@ -104,13 +116,20 @@ backend_tests!(
         let (target, created) = empty_target(&app, scratch.path(), "restored").await?;
         let outcome = async {
             backups.restore(&manifest.name, &target).await?;
-            assert_eq!(scalar(&target, "SELECT COUNT(*) FROM users WHERE username = 'bruno'").await?, 1);
+            assert_eq!(
+                scalar(&target, "SELECT COUNT(*) FROM users WHERE username = 'bruno'").await?,
+                1
+            );
             assert_eq!(
                 scalar(&target, "SELECT COUNT(*) FROM data_keys WHERE wrapped IS NOT NULL").await?,
                 scalar(&live_url, "SELECT COUNT(*) FROM data_keys WHERE wrapped IS NOT NULL").await?,
             );
             let restored = tgos_persistence::connect(&tgos_persistence::DatabaseSettings {
-                url: if target.starts_with("sqlite") { format!("{target}?mode=rw") } else { target.clone() },
+                url: if target.starts_with("sqlite") {
+                    format!("{target}?mode=rw")
+                } else {
+                    target.clone()
+                },
                 owner_url: None,
                 max_connections: 1,
                 privileges: tgos_persistence::Privileges::Owner,
@@ -141,10 +160,16 @@ backend_tests!(
             .ok_or_else(|| anyhow::anyhow!("the key's row is kept as a tombstone"))?;
         assert!(key["wrapped"].is_null() && key["destroyed_at"].is_string(), "{key:?}");
         assert!(
-            scrubbed.iter().any(|k| k["owner"] == "platform" && k["wrapped"].is_string()),
+            scrubbed
+                .iter()
+                .any(|k| k["owner"] == "platform" && k["wrapped"].is_string()),
             "other keys stay"
         );
-        assert_eq!(backups.remove_destroyed_keys(live.connection()).await?, 0, "nothing twice");
+        assert_eq!(
+            backups.remove_destroyed_keys(live.connection()).await?,
+            0,
+            "nothing twice"
+        );
         backups.list()?[0].verify(&dir)?;
 
         // A tampered backup is refused before anything is written.
@@ -160,10 +185,17 @@ backend_tests!(
         let (target, created) = empty_target(&app, scratch.path(), "tampered").await?;
         let tampered = backups.restore(&manifest.name, &target).await;
         drop_target(&app, created).await?;
-        assert!(matches!(tampered, Err(BackupError::Checksum(ref f)) if *f == database_file.name), "{tampered:?}");
+        assert!(
+            matches!(tampered, Err(BackupError::Checksum(ref f)) if *f == database_file.name),
+            "{tampered:?}"
+        );
 
         // Thirty days are kept; the thirty-first goes.
-        assert!(backups.prune(Duration::days(30), Utc::now() + Duration::days(29))?.is_empty());
+        assert!(
+            backups
+                .prune(Duration::days(30), Utc::now() + Duration::days(29))?
+                .is_empty()
+        );
         assert_eq!(
             backups.prune(Duration::days(30), Utc::now() + Duration::days(31))?,
             vec![manifest.name.clone()]

@@ -14,8 +14,7 @@ use tgos_domain::audit::verify::verify_chains;
 use tgos_domain::ids::AccountId;
 use tgos_domain::jobs::JobWorker;
 use tgos_domain::retention::{
-    CLASSES, Purge, RetentionJobs, RetentionService, RetentionWindows, coverage,
-    enqueue_hourly,
+    CLASSES, Purge, RetentionJobs, RetentionService, RetentionWindows, coverage, enqueue_hourly,
 };
 use tgos_tests::clock::ManualClock;
 use tgos_tests::{TestApp, TestOptions, backend_tests};
@@ -94,18 +93,25 @@ async fn live_schema(db: &DatabaseConnection) -> anyhow::Result<BTreeMap<String,
     Ok(schema)
 }
 
-backend_tests!(every_table_and_column_is_in_exactly_one_retention_class, options = quiet(), |app| {
-    let db = app.db().await?;
-    let schema = live_schema(&db).await?;
-    assert!(schema.contains_key("sessions") && schema.contains_key("inbox_messages"), "{schema:?}");
-    let problems = coverage::problems(CLASSES, &schema);
-    assert!(
-        problems.is_empty(),
-        "the retention table and the schema disagree:\n{}",
-        problems.join("\n")
-    );
-    Ok(())
-});
+backend_tests!(
+    every_table_and_column_is_in_exactly_one_retention_class,
+    options = quiet(),
+    |app| {
+        let db = app.db().await?;
+        let schema = live_schema(&db).await?;
+        assert!(
+            schema.contains_key("sessions") && schema.contains_key("inbox_messages"),
+            "{schema:?}"
+        );
+        let problems = coverage::problems(CLASSES, &schema);
+        assert!(
+            problems.is_empty(),
+            "the retention table and the schema disagree:\n{}",
+            problems.join("\n")
+        );
+        Ok(())
+    }
+);
 
 fn service(app: &TestApp, clock: Arc<ManualClock>) -> RetentionService {
     RetentionService::new(Arc::clone(&app.store), clock, RetentionWindows::default())
@@ -140,12 +146,7 @@ async fn chains_verify(app: &TestApp) -> anyhow::Result<()> {
 
 const ME: &str = "query { me { user { username } } }";
 
-async fn set_session(
-    db: &DatabaseConnection,
-    username: &str,
-    column: &str,
-    at: DateTime<Utc>,
-) -> anyhow::Result<()> {
+async fn set_session(db: &DatabaseConnection, username: &str, column: &str, at: DateTime<Utc>) -> anyhow::Result<()> {
     let changed = exec(
         db,
         &format!("UPDATE sessions SET {column} = $1 WHERE user_id = (SELECT id FROM users WHERE username = $2)"),
@@ -200,14 +201,21 @@ backend_tests!(
         let _refused = app.sign_in("nobody-old", "wrong password 1").await?;
         exec(&db, "UPDATE auth_throttles SET updated_at = $1", vec![old.into()]).await?;
         let _refused = app.sign_in("nobody-new", "wrong password 2").await?;
-        let fresh_throttles = count(&db, "SELECT COUNT(*) FROM auth_throttles WHERE updated_at > $1", vec![old.into()]).await?;
+        let fresh_throttles = count(
+            &db,
+            "SELECT COUNT(*) FROM auth_throttles WHERE updated_at > $1",
+            vec![old.into()],
+        )
+        .await?;
         assert!(fresh_throttles >= 1);
 
         // Invitations: one expired a week and a day ago, one pending.
         let workspace = app.create_workspace(&fresh, "Kept").await?;
         let invite = "mutation($w: ID!, $e: String!) { inviteMember(workspaceId: $w, email: $e, role: VIEWER) { id } }";
         for email in ["late@example.com", "soon@example.com"] {
-            let invited = app.gql(Some(&fresh), invite, json!({ "w": workspace, "e": email })).await?;
+            let invited = app
+                .gql(Some(&fresh), invite, json!({ "w": workspace, "e": email }))
+                .await?;
             assert!(invited.is_ok(), "{:?}", invited.body);
         }
         exec(
@@ -222,20 +230,36 @@ backend_tests!(
         let sessions_before = count(&db, "SELECT COUNT(*) FROM sessions", vec![]).await?;
         let report = retention.report().await?;
         assert_eq!(report.rows_of("expired_sessions"), Some(3));
-        assert_eq!(report.rows_of("session_telemetry"), Some(1), "only the session last seen 100 days ago");
+        assert_eq!(
+            report.rows_of("session_telemetry"),
+            Some(1),
+            "only the session last seen 100 days ago"
+        );
         assert_eq!(report.rows_of("expired_challenges"), Some(1));
         assert_eq!(report.rows_of("ended_invitations"), Some(1));
         assert!(report.rows_of("stale_throttles").is_some_and(|n| n >= 1));
         assert_eq!(report.rows_of("billing"), Some(0));
-        assert_eq!(count(&db, "SELECT COUNT(*) FROM sessions", vec![]).await?, sessions_before);
-        assert!(audit_entries(&db, "retention.swept").await?.is_empty(), "a report audits nothing");
+        assert_eq!(
+            count(&db, "SELECT COUNT(*) FROM sessions", vec![]).await?,
+            sessions_before
+        );
+        assert!(
+            audit_entries(&db, "retention.swept").await?.is_empty(),
+            "a report audits nothing"
+        );
 
         // One batch changes at most its limit.
-        let cutoff = retention.windows().cutoff(tgos_domain::retention::Window::ExpiredCredentials, now);
+        let cutoff = retention
+            .windows()
+            .cutoff(tgos_domain::retention::Window::ExpiredCredentials, now);
         assert_eq!(app.store.purge_batch(Purge::ExpiredSessions, cutoff, now, 2).await?, 2);
 
         let swept = service(&app, clock.clone()).with_batch(1).sweep().await?;
-        assert_eq!(swept.rows_of("expired_sessions"), Some(1), "the one the batch above left");
+        assert_eq!(
+            swept.rows_of("expired_sessions"),
+            Some(1),
+            "the one the batch above left"
+        );
         assert_eq!(swept.rows_of("session_telemetry"), Some(1));
         assert_eq!(swept.rows_of("expired_challenges"), Some(1));
         assert_eq!(swept.rows_of("ended_invitations"), Some(1));
@@ -246,7 +270,12 @@ backend_tests!(
 
         // What expired is gone; what lives stays.
         assert_eq!(
-            count(&db, "SELECT COUNT(*) FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.username LIKE 'gone%'", vec![]).await?,
+            count(
+                &db,
+                "SELECT COUNT(*) FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.username LIKE 'gone%'",
+                vec![]
+            )
+            .await?,
             0
         );
         let me = app.gql(Some(&fresh), ME, json!({})).await?;
@@ -265,15 +294,30 @@ backend_tests!(
         );
         assert_eq!(count(&db, "SELECT COUNT(*) FROM sign_in_challenges", vec![]).await?, 1);
         assert_eq!(
-            count(&db, "SELECT COUNT(*) FROM auth_throttles WHERE updated_at <= $1", vec![old.into()]).await?,
+            count(
+                &db,
+                "SELECT COUNT(*) FROM auth_throttles WHERE updated_at <= $1",
+                vec![old.into()]
+            )
+            .await?,
             0
         );
         assert_eq!(
-            count(&db, "SELECT COUNT(*) FROM auth_throttles WHERE updated_at > $1", vec![old.into()]).await?,
+            count(
+                &db,
+                "SELECT COUNT(*) FROM auth_throttles WHERE updated_at > $1",
+                vec![old.into()]
+            )
+            .await?,
             fresh_throttles
         );
         assert_eq!(
-            count(&db, "SELECT COUNT(*) FROM invitations WHERE email = 'soon@example.com'", vec![]).await?,
+            count(
+                &db,
+                "SELECT COUNT(*) FROM invitations WHERE email = 'soon@example.com'",
+                vec![]
+            )
+            .await?,
             1
         );
         assert_eq!(count(&db, "SELECT COUNT(*) FROM invitations", vec![]).await?, 1);
@@ -305,12 +349,20 @@ backend_tests!(
         let mut leases = Vec::new();
         for account in &accounts {
             let rented = app
-                .gql(Some(&owner), RENT, json!({ "w": workspace, "o": account.to_string(), "d": 1 }))
+                .gql(
+                    Some(&owner),
+                    RENT,
+                    json!({ "w": workspace, "o": account.to_string(), "d": 1 }),
+                )
                 .await?;
             assert!(rented.is_ok(), "{:?}", rented.body);
             leases.push(rented.str_at("/data/rentAccount/id")?);
             let sent = app
-                .gql(Some(&owner), CONTACT_SEND, json!({ "a": account.to_string(), "c": "Ada", "t": "hello" }))
+                .gql(
+                    Some(&owner),
+                    CONTACT_SEND,
+                    json!({ "a": account.to_string(), "c": "Ada", "t": "hello" }),
+                )
                 .await?;
             assert!(sent.is_ok(), "{:?}", sent.body);
             let record = app.accounts.held(&scope, *account).await?;
@@ -346,12 +398,22 @@ backend_tests!(
         assert_eq!(messages_of(accounts[0]).await?, 0);
         for table in ["inbox_dialogs", "inbox_sync"] {
             assert_eq!(
-                count(&db, &format!("SELECT COUNT(*) FROM {table} WHERE account_id = $1"), vec![accounts[0].as_uuid().into()]).await?,
+                count(
+                    &db,
+                    &format!("SELECT COUNT(*) FROM {table} WHERE account_id = $1"),
+                    vec![accounts[0].as_uuid().into()]
+                )
+                .await?,
                 0,
                 "{table}"
             );
             assert_eq!(
-                count(&db, &format!("SELECT COUNT(*) FROM {table} WHERE account_id = $1"), vec![accounts[1].as_uuid().into()]).await?,
+                count(
+                    &db,
+                    &format!("SELECT COUNT(*) FROM {table} WHERE account_id = $1"),
+                    vec![accounts[1].as_uuid().into()]
+                )
+                .await?,
                 1,
                 "{table} of the active lease"
             );
@@ -362,19 +424,29 @@ backend_tests!(
     }
 );
 
-backend_tests!(the_hourly_sweep_is_one_job_per_hour_and_runs_the_sweep, options = quiet(), |app| {
-    let db = app.db().await?;
-    let now = Utc::now();
-    app.sign_up("expiring").await?;
-    set_session(&db, "expiring", "expires_at", now - Duration::days(8)).await?;
-    assert!(enqueue_hourly(&*app.store, now).await?, "the first server enqueues the hour's sweep");
-    assert!(!enqueue_hourly(&*app.store, now).await?, "a second server finds it enqueued");
-    let clock = ManualClock::starting_at(now + Duration::minutes(1));
-    let worker = JobWorker::new(Arc::clone(&app.store), clock.clone(), "retention-test")
-        .with_handler(Arc::new(RetentionJobs::new(service(&app, clock))));
-    assert_eq!(worker.run_once().await?, 1);
-    assert_eq!(worker.run_once().await?, 0, "one sweep per hour");
-    assert_eq!(count(&db, "SELECT COUNT(*) FROM sessions", vec![]).await?, 0);
-    assert_eq!(audit_entries(&db, "retention.swept").await?.len(), 1);
-    Ok(())
-});
+backend_tests!(
+    the_hourly_sweep_is_one_job_per_hour_and_runs_the_sweep,
+    options = quiet(),
+    |app| {
+        let db = app.db().await?;
+        let now = Utc::now();
+        app.sign_up("expiring").await?;
+        set_session(&db, "expiring", "expires_at", now - Duration::days(8)).await?;
+        assert!(
+            enqueue_hourly(&*app.store, now).await?,
+            "the first server enqueues the hour's sweep"
+        );
+        assert!(
+            !enqueue_hourly(&*app.store, now).await?,
+            "a second server finds it enqueued"
+        );
+        let clock = ManualClock::starting_at(now + Duration::minutes(1));
+        let worker = JobWorker::new(Arc::clone(&app.store), clock.clone(), "retention-test")
+            .with_handler(Arc::new(RetentionJobs::new(service(&app, clock))));
+        assert_eq!(worker.run_once().await?, 1);
+        assert_eq!(worker.run_once().await?, 0, "one sweep per hour");
+        assert_eq!(count(&db, "SELECT COUNT(*) FROM sessions", vec![]).await?, 0);
+        assert_eq!(audit_entries(&db, "retention.swept").await?.len(), 1);
+        Ok(())
+    }
+);
