@@ -210,6 +210,7 @@ async fn main() -> anyhow::Result<()> {
     };
     let options = TestOptions {
         workers: false,
+        user_requests_per_minute: u32::MAX,
         ..TestOptions::lenient_lockout()
     };
     backend

@@ -450,3 +450,73 @@ backend_tests!(
         Ok(())
     }
 );
+
+backend_tests!(
+    finished_executions_go_after_their_window_and_queued_or_skipped_ones_are_left_to_their_owners,
+    options = quiet(),
+    |app| {
+        let db = app.db().await?;
+        let owner = app.sign_up("auto").await?;
+        let workspace: uuid::Uuid = app.create_workspace(&owner, "Auto").await?.parse()?;
+        let now = Utc::now();
+        let old = now - Duration::days(91);
+        let recent = now - Duration::days(10);
+        for (status, finished) in [
+            ("SUCCEEDED", Some(old)),
+            ("FAILED", Some(old)),
+            ("SUCCEEDED", Some(recent)),
+            ("SKIPPED", Some(old)),
+            ("QUEUED", None),
+        ] {
+            exec(
+                &db,
+                "INSERT INTO automation_executions (id, workspace_id, automation_id, automation_version, status, \
+                 trigger_key, context, steps, created_at, finished_at) VALUES ($1, $2, $3, 1, $4, $5, '{}', '[]', $6, $7)",
+                vec![
+                    uuid::Uuid::now_v7().into(),
+                    workspace.into(),
+                    uuid::Uuid::now_v7().into(),
+                    status.into(),
+                    format!("manual:{}", uuid::Uuid::now_v7()).into(),
+                    old.into(),
+                    finished.into(),
+                ],
+            )
+            .await?;
+        }
+        for (key, at) in [("old", old), ("recent", recent)] {
+            exec(
+                &db,
+                "INSERT INTO automation_sends (workspace_id, origin_key, message_id, account_id, sent_at) VALUES \
+                 ($1, $2, $3, $4, $5)",
+                vec![
+                    workspace.into(),
+                    key.into(),
+                    uuid::Uuid::now_v7().into(),
+                    uuid::Uuid::now_v7().into(),
+                    at.into(),
+                ],
+            )
+            .await?;
+        }
+        let swept = service(&app, ManualClock::starting_at(now)).sweep().await?;
+        assert_eq!(
+            swept.rows_of("automation_executions"),
+            Some(3),
+            "two finished executions and one send key past 90 days: {swept:?}"
+        );
+        let left = db
+            .query_all_raw(stmt(&db, "SELECT status FROM automation_executions ORDER BY status", vec![]))
+            .await?
+            .iter()
+            .map(|row| row.try_get_by_index::<String>(0))
+            .collect::<Result<Vec<_>, _>>()?;
+        assert_eq!(left, vec!["QUEUED", "SKIPPED", "SUCCEEDED"], "the recent, the queued and the skipped stay");
+        assert_eq!(
+            count(&db, "SELECT COUNT(*) FROM automation_sends WHERE origin_key = 'recent'", vec![]).await?,
+            1
+        );
+        assert_eq!(count(&db, "SELECT COUNT(*) FROM automation_sends", vec![]).await?, 1);
+        Ok(())
+    }
+);
