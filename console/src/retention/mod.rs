@@ -117,7 +117,7 @@ fn print(summary: &RetentionSummary, dry: bool, json: bool) -> anyhow::Result<()
         return Ok(());
     }
     let verb = if dry { "would change" } else { "changed" };
-    writeln!(out, "{:<24} {:>10}  {}", "class", "rows", "older than")?;
+    writeln!(out, "{:<24} {:>10}  older than", "class", "rows")?;
     for class in &summary.classes {
         let note = if class.acts { "" } else { "  (report only)" };
         writeln!(

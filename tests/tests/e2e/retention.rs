@@ -506,14 +506,27 @@ backend_tests!(
             "two finished executions and one send key past 90 days: {swept:?}"
         );
         let left = db
-            .query_all_raw(stmt(&db, "SELECT status FROM automation_executions ORDER BY status", vec![]))
+            .query_all_raw(stmt(
+                &db,
+                "SELECT status FROM automation_executions ORDER BY status",
+                vec![],
+            ))
             .await?
             .iter()
             .map(|row| row.try_get_by_index::<String>(0))
             .collect::<Result<Vec<_>, _>>()?;
-        assert_eq!(left, vec!["QUEUED", "SKIPPED", "SUCCEEDED"], "the recent, the queued and the skipped stay");
         assert_eq!(
-            count(&db, "SELECT COUNT(*) FROM automation_sends WHERE origin_key = 'recent'", vec![]).await?,
+            left,
+            vec!["QUEUED", "SKIPPED", "SUCCEEDED"],
+            "the recent, the queued and the skipped stay"
+        );
+        assert_eq!(
+            count(
+                &db,
+                "SELECT COUNT(*) FROM automation_sends WHERE origin_key = 'recent'",
+                vec![]
+            )
+            .await?,
             1
         );
         assert_eq!(count(&db, "SELECT COUNT(*) FROM automation_sends", vec![]).await?, 1);
