@@ -108,6 +108,9 @@ pub struct RetentionSettings {
     pub billing_years: u32,
     /// Rows one sweep statement changes at most.
     pub batch: u64,
+    /// How often each server offers the sweep job (at start, then every this many seconds; one job per UTC
+    /// hour is stored whatever the number of servers). 0: this server never offers it.
+    pub sweep_every_secs: u64,
 }
 
 impl Settings {
@@ -419,6 +422,7 @@ fn defaults() -> Defaults {
             executions_days: 90,
             billing_years: 7,
             batch: 500,
+            sweep_every_secs: 3600,
         },
         backup: BackupSettings {
             dir: None,

@@ -25,9 +25,6 @@ use crate::http::metrics::Metrics;
 /// checked for its next fire.
 const AUTOMATION_UPKEEP: Duration = Duration::from_secs(60 * 60);
 
-/// How often this server offers the retention sweep (`retention.sweep`, deduplicated per UTC hour).
-const RETENTION_SWEEP: Duration = Duration::from_secs(60 * 60);
-
 /// The running loops; dropping them does not stop them, [`Workers::stop`] does.
 #[derive(Debug)]
 pub struct Workers {
@@ -54,7 +51,7 @@ impl Workers {
             .with_lease(Duration::from_secs(settings.jobs.lease_secs))
             .with_batch(settings.jobs.batch);
         tracing::info!(holder = jobs.holder(), kinds = ?jobs.kinds(), "job worker starting");
-        let tasks = vec![
+        let mut tasks = vec![
             spawn_jobs(
                 jobs,
                 state.jobs.clone(),
@@ -103,21 +100,6 @@ impl Workers {
                     }
                 },
             )),
-            tokio::spawn(every(RETENTION_SWEEP, "enqueueing the retention sweep", {
-                let store = state.store.clone();
-                let signal = state.jobs.clone();
-                move || {
-                    let store = store.clone();
-                    let signal = signal.clone();
-                    async move {
-                        // One job per UTC hour whatever the number of servers: the dedupe key names the hour.
-                        if retention::enqueue_hourly(&*store, chrono::Utc::now()).await? {
-                            signal.enqueued();
-                        }
-                        Ok(())
-                    }
-                }
-            })),
             tokio::spawn(every(AUTOMATION_UPKEEP, "the automations' upkeep", {
                 let automations = state.automations.clone();
                 move || {
@@ -132,6 +114,13 @@ impl Workers {
                 }
             })),
         ];
+        if settings.retention.sweep_every_secs > 0 {
+            tasks.push(tokio::spawn(offer_retention_sweep(
+                state.store.clone(),
+                state.jobs.clone(),
+                Duration::from_secs(settings.retention.sweep_every_secs),
+            )));
+        }
         Self { tasks }
     }
 
@@ -146,6 +135,26 @@ impl Workers {
             task.abort();
         }
     }
+}
+
+/// Offers the retention sweep at start and then every `period`: one job per UTC hour is stored whatever the
+/// number of servers (the dedupe key names the hour), and the job worker runs it.
+async fn offer_retention_sweep(
+    store: std::sync::Arc<dyn tgos_domain::store::Store>,
+    signal: JobSignal,
+    period: Duration,
+) {
+    every(period, "enqueueing the retention sweep", move || {
+        let store = store.clone();
+        let signal = signal.clone();
+        async move {
+            if retention::enqueue_hourly(&*store, chrono::Utc::now()).await? {
+                signal.enqueued();
+            }
+            Ok(())
+        }
+    })
+    .await;
 }
 
 /// Runs `step` every `period` (a tick missed while a step ran is not made up), logging failures.
