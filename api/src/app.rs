@@ -25,10 +25,12 @@ use tgos_domain::jobs::{JobHandler, JobSignal};
 use tgos_domain::mail::Mailer;
 use tgos_domain::notices::{NoticeConfig, NoticeJobs};
 use tgos_domain::privacy::{ExportJobs, PrivacyService};
+use tgos_domain::retention::{RetentionJobs, RetentionService};
 use tgos_domain::store::Store;
 use tgos_domain::tenancy::TenancyService;
 use tgos_domain::vault::{KeyStore, Vault};
 use tgos_domain::webhooks::{DestinationPolicy, WebhookSender};
+use tgos_persistence::backup::{BackupKeysOf, Backups};
 use tgos_persistence::key_file::{self, KeyOrigin};
 use tgos_persistence::mail;
 use tgos_persistence::payments::{
@@ -134,6 +136,7 @@ impl AppState {
         let mut store = store;
         let statements = metrics.statements();
         store.on_statement(move || statements.inc());
+        let backup_keys = Arc::new(BackupKeysOf::new(Backups::new(settings.backup_dir()), &store));
         let store = Arc::new(store);
         let keys: Arc<dyn KeyStore> = store.clone();
         let store: Arc<dyn Store> = store;
@@ -257,6 +260,7 @@ impl AppState {
             bus: Arc::clone(&bus),
         };
         let schema = build_schema(&settings.graphql, Some(services));
+        let retention = retention_service(&store, backup_keys, &settings);
         Ok(Self {
             schema,
             identity,
@@ -282,6 +286,7 @@ impl AppState {
                 Arc::new(ExportJobs::new(privacy.clone())),
                 Arc::new(WorkspaceErasureJob::new(erasure.clone())),
                 Arc::new(AccountErasureJob::new(erasure.clone())),
+                Arc::new(RetentionJobs::new(retention)),
             ],
             privacy,
             erasure,
@@ -440,4 +445,12 @@ fn webhook_sender(file: &crate::config::AutomationSettingsFile) -> Arc<dyn Webho
         },
         Duration::from_secs(file.webhook_timeout_secs.max(1)),
     ))
+}
+
+/// The retention sweep on the server's store, windows and backup directory (`[retention]`, `[backup]`): each
+/// sweep also removes destroyed data keys from every backup there.
+fn retention_service(store: &Arc<dyn Store>, backups: Arc<BackupKeysOf>, settings: &Settings) -> RetentionService {
+    RetentionService::new(Arc::clone(store), Arc::new(SystemClock), settings.retention.windows())
+        .with_batch(settings.retention.batch)
+        .with_backups(backups)
 }

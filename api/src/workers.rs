@@ -1,7 +1,8 @@
 //! The server's background work, as loops around the domain's one-step functions: the outbox relay
 //! (`relay_once`, `prune`), the lease expiry sweep (`expire_due_leases`), the inbox sync (`sync_all`), the job
 //! worker (`JobWorker::run_once`, `prune`, `queue`; automation executions and schedules are its jobs) and the
-//! automations' upkeep (`AutomationService::maintain`).
+//! automations' upkeep (`AutomationService::maintain`) and the hourly enqueue of the retention sweep
+//! (`retention::enqueue_hourly`; the sweep itself is a job).
 //!
 //! Rules: the domain decides what one step does; only this composition root decides when steps run (ticks,
 //! wakes) and stops them (dropping the task). A failed step is logged and retried at the next tick; nothing
@@ -13,6 +14,7 @@ use std::time::Duration;
 use tgos_domain::clock::SystemClock;
 use tgos_domain::events::OutboxRelay;
 use tgos_domain::jobs::{JobSignal, JobWorker, unique_holder};
+use tgos_domain::retention;
 use tokio::task::JoinHandle;
 
 use crate::app::AppState;
@@ -49,7 +51,7 @@ impl Workers {
             .with_lease(Duration::from_secs(settings.jobs.lease_secs))
             .with_batch(settings.jobs.batch);
         tracing::info!(holder = jobs.holder(), kinds = ?jobs.kinds(), "job worker starting");
-        let tasks = vec![
+        let mut tasks = vec![
             spawn_jobs(
                 jobs,
                 state.jobs.clone(),
@@ -112,6 +114,13 @@ impl Workers {
                 }
             })),
         ];
+        if settings.retention.sweep_every_secs > 0 {
+            tasks.push(tokio::spawn(offer_retention_sweep(
+                state.store.clone(),
+                state.jobs.clone(),
+                Duration::from_secs(settings.retention.sweep_every_secs),
+            )));
+        }
         Self { tasks }
     }
 
@@ -126,6 +135,26 @@ impl Workers {
             task.abort();
         }
     }
+}
+
+/// Offers the retention sweep at start and then every `period`: one job per UTC hour is stored whatever the
+/// number of servers (the dedupe key names the hour), and the job worker runs it.
+async fn offer_retention_sweep(
+    store: std::sync::Arc<dyn tgos_domain::store::Store>,
+    signal: JobSignal,
+    period: Duration,
+) {
+    every(period, "enqueueing the retention sweep", move || {
+        let store = store.clone();
+        let signal = signal.clone();
+        async move {
+            if retention::enqueue_hourly(&*store, chrono::Utc::now()).await? {
+                signal.enqueued();
+            }
+            Ok(())
+        }
+    })
+    .await;
 }
 
 /// Runs `step` every `period` (a tick missed while a step ran is not made up), logging failures.

@@ -29,6 +29,37 @@ pub struct ConnectionArgs {
     pub master_key: Option<String>,
 }
 
+/// The database URL of the arguments: `DATABASE_URL`, else the SQLite file under the data directory.
+pub fn database_url(args: &ConnectionArgs) -> anyhow::Result<String> {
+    match &args.database_url {
+        Some(url) => Ok(url.clone()),
+        None => {
+            let file = args.data_dir.join("tgos.db");
+            anyhow::ensure!(
+                file.exists(),
+                "no database at {}; start the server once or pass --data-dir",
+                file.display()
+            );
+            Ok(format!("sqlite://{}?mode=rw", file.display()))
+        }
+    }
+}
+
+/// The database as the schema owner, without the master key (commands that need no key: retention, backups).
+/// A failure to reach it is [`crate::errors::Unreachable`] (exit 3).
+pub async fn open_store(args: &ConnectionArgs) -> anyhow::Result<(tgos_persistence::SeaStore, String)> {
+    let url = database_url(args).map_err(|e| anyhow::Error::new(crate::errors::Unreachable(format!("{e:#}"))))?;
+    let store = connect(&DatabaseSettings {
+        url: url.clone(),
+        owner_url: None,
+        max_connections: 2,
+        privileges: Privileges::Owner,
+    })
+    .await
+    .map_err(|error| anyhow::Error::new(crate::errors::Unreachable(format!("cannot open the database: {error}"))))?;
+    Ok((store, url))
+}
+
 /// Where the master key came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeySource {
@@ -55,18 +86,7 @@ pub struct Connection {
 
 impl Connection {
     pub async fn open(args: &ConnectionArgs) -> anyhow::Result<Self> {
-        let url = match &args.database_url {
-            Some(url) => url.clone(),
-            None => {
-                let file = args.data_dir.join("tgos.db");
-                anyhow::ensure!(
-                    file.exists(),
-                    "no database at {}; start the server once or pass --data-dir",
-                    file.display()
-                );
-                format!("sqlite://{}?mode=rw", file.display())
-            }
-        };
+        let url = database_url(args)?;
         let store = connect(&DatabaseSettings {
             url,
             owner_url: None,

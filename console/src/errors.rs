@@ -26,3 +26,16 @@ impl std::fmt::Display for SignInRequired {
 }
 
 impl std::error::Error for SignInRequired {}
+
+/// The database (or the backup directory's database) could not be reached: exit status 3, like a missing
+/// sign-in (API.md, "Staff compliance console": 3 cannot reach the data).
+#[derive(Debug)]
+pub struct Unreachable(pub String);
+
+impl std::fmt::Display for Unreachable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Unreachable {}

@@ -6,9 +6,11 @@
 //! Rules: every command that acts on the service's data (`accounts …`, `keys …`, `payments …`) signs a staff member in first
 //! (password and a second factor, see `session`) and acts as that staff member, so the use cases audit it;
 //! `staff create` bootstraps the first staff account from the operator's access to the database and key, and
-//! once any staff exists needs a signed-in staff member like the rest; `audit verify` (read only) needs no
-//! sign-in. Failures print one line to stderr and exit 1 (3 when a staff sign-in was needed and not given); no
-//! secret or session string is ever printed.
+//! once any staff exists needs a signed-in staff member like the rest; `audit verify` (read only),
+//! `retention report|run` and `backup …` act from the operator's access to the database (the database URL is
+//! the credential, as for `pg_dump`; the sweep audits itself as the system) and need no sign-in. Failures
+//! print one line to stderr and exit 1 (3 when a staff sign-in was needed and not given, or the data cannot be
+//! reached; 2 for usage, by clap); no secret or session string is ever printed.
 
 use std::process::ExitCode;
 
@@ -16,11 +18,13 @@ use clap::{Parser, Subcommand};
 
 mod accounts;
 mod audit;
+mod backup;
 mod context;
 mod errors;
 mod keys;
 mod payments;
 mod prompt;
+mod retention;
 mod session;
 mod staff;
 
@@ -47,6 +51,12 @@ enum Command {
     /// Payment notifications that did not match their top-up (staff sign-in).
     #[command(subcommand)]
     Payments(payments::PaymentsCommand),
+    /// Backups of the database: create, list, prune, restore (the operator's access to the database).
+    #[command(subcommand)]
+    Backup(backup::BackupCommand),
+    /// The retention sweep: what would go now (`report`) and doing it (`run`).
+    #[command(subcommand)]
+    Retention(retention::RetentionCommand),
     /// Staff accounts.
     #[command(subcommand)]
     Staff(staff::StaffCommand),
@@ -65,12 +75,16 @@ async fn main() -> ExitCode {
         Command::Accounts(command) => accounts::run(command, &cli.connection).await,
         Command::Keys(command) => keys::run(command, &cli.connection).await,
         Command::Payments(command) => payments::run(command, &cli.connection).await,
+        Command::Retention(command) => retention::run(command, &cli.connection).await,
+        Command::Backup(command) => backup::run(command, &cli.connection).await,
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("tgos-console: {error:#}");
-            if error.downcast_ref::<errors::SignInRequired>().is_some() {
+            if error.downcast_ref::<errors::SignInRequired>().is_some()
+                || error.downcast_ref::<errors::Unreachable>().is_some()
+            {
                 ExitCode::from(errors::EXIT_SIGN_IN_REQUIRED)
             } else {
                 ExitCode::FAILURE

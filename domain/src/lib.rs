@@ -25,6 +25,7 @@ pub mod notices;
 pub mod paging;
 pub mod privacy;
 pub mod request;
+pub mod retention;
 pub mod store;
 pub mod tenancy;
 pub mod text;

@@ -21,6 +21,7 @@ use crate::identity::ports::{SessionRepository, ThrottleRepository, UserReposito
 use crate::inbox::ports::InboxRepository;
 use crate::jobs::JobRepository;
 use crate::privacy::ports::{DataSubjectRequestRepository, ExportSource};
+use crate::retention::RetentionRepository;
 use crate::tenancy::ports::{ApiKeyRepository, InvitationRepository, TenancyRepository};
 
 /// What storage can fail with. Unique-constraint violations are named so use cases can turn them into
@@ -73,6 +74,7 @@ pub trait Repositories:
     + ExportSource
     + WorkspaceErasureRepository
     + AccountErasureRepository
+    + RetentionRepository
 {
 }
 
@@ -99,6 +101,7 @@ impl<T> Repositories for T where
         + ExportSource
         + WorkspaceErasureRepository
         + AccountErasureRepository
+        + RetentionRepository
 {
 }
 

@@ -23,6 +23,7 @@ mod m20261206_000012_second_wall;
 mod m20261206_000013_jobs;
 mod m20261206_000014_dialog_tags;
 mod m20261206_000015_automations;
+mod m20261206_000016_retention;
 mod m20261206_000017_erasure;
 mod m20261206_000018_data_subject_requests;
 mod m20261206_000019_email_verification;
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000013_jobs::Migration),
             Box::new(m20261206_000014_dialog_tags::Migration),
             Box::new(m20261206_000015_automations::Migration),
+            Box::new(m20261206_000016_retention::Migration),
             Box::new(m20261206_000017_erasure::Migration),
             Box::new(m20261206_000018_data_subject_requests::Migration),
             Box::new(m20261206_000019_email_verification::Migration),

@@ -237,6 +237,9 @@ impl TestApp {
         settings.events.live_window = options.live_window;
         settings.events.keepalive_secs = options.keepalive_secs;
         settings.server.workers = options.workers;
+        // Tests run the retention sweep themselves, on a clock they move; a sweep offered at start would put a
+        // job into every test's queue.
+        settings.retention.sweep_every_secs = 0;
         settings.auth.credential_cache_secs = options.credential_cache_secs;
         settings.auth.session_idle_secs = options.session_idle_secs;
         settings.events.access_recheck_secs = options.access_recheck_secs;
