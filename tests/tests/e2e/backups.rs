@@ -90,10 +90,17 @@ backend_tests!(
         assert!(manifest.file("keys.json").is_some());
         let newest = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../migrations/src"))?
             .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
-            .filter_map(|name| name.strip_suffix(".rs").filter(|n| n.starts_with('m')).map(str::to_owned))
+            .filter_map(|name| {
+                name.strip_suffix(".rs")
+                    .filter(|n| n.starts_with('m'))
+                    .map(str::to_owned)
+            })
             .max()
             .unwrap_or_default();
-        assert_eq!(manifest.latest_migration, newest, "the manifest names the newest migration");
+        assert_eq!(
+            manifest.latest_migration, newest,
+            "the manifest names the newest migration"
+        );
         let owner_key = format!("workspace:{workspace}");
         let saved = keys_file(&dir)?;
         assert!(

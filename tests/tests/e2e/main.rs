@@ -1,6 +1,7 @@
 //! End-to-end tests over real HTTP and WebSocket; each test runs on SQLite and on PostgreSQL (the
 //! `row_level_security` tests, of a PostgreSQL-only wall, on PostgreSQL alone).
 
+mod account_deletion;
 mod accounts;
 mod api_keys;
 mod audit;

@@ -181,7 +181,9 @@ fn expectation(field: &str) -> Option<Expect> {
         | "Mutation.createWorkspace"
         | "Mutation.acceptInvitation"
         | "Mutation.submitDataSubjectRequest"
-        | "Mutation.requestDataExport" => Person,
+        | "Mutation.requestDataExport"
+        | "Mutation.requestAccountDeletion"
+        | "Mutation.cancelAccountDeletion" => Person,
         "Mutation.changeMemberRole" | "Mutation.removeMember" => Member { rank: 1, scope: None },
         "Mutation.transferOwnership" => Member { rank: 4, scope: None },
         // The owner without a fresh `reauthenticate` is let through authorization and then asked for it.
@@ -350,6 +352,8 @@ async fn invocation(field: &str, app: &TestApp, world: &World) -> anyhow::Result
             json!({}),
         ),
         "Mutation.requestDataExport" => ("mutation { requestDataExport { id } }".into(), json!({})),
+        "Mutation.requestAccountDeletion" => ("mutation { requestAccountDeletion { id } }".into(), json!({})),
+        "Mutation.cancelAccountDeletion" => ("mutation { cancelAccountDeletion { id } }".into(), json!({})),
         "Mutation.changeMemberRole" => (
             "mutation($w: ID!, $u: ID!) { changeMemberRole(workspaceId: $w, userId: $u, role: VIEWER) { role } }".into(),
             json!({ "w": w, "u": random_id() }),
