@@ -506,6 +506,17 @@ impl TestApp {
         response.str_at("/data/createWorkspace/id")
     }
 
+    /// Creates an API key named `ci` with `AUDIT_READ` in `workspace` as the holder of `token`; returns its secret.
+    pub async fn create_audit_key(&self, token: &str, workspace: &str) -> anyhow::Result<String> {
+        self.gql(
+            Some(token),
+            "mutation($w: ID!) { createApiKey(workspaceId: $w, name: \"ci\", scopes: [AUDIT_READ]) { secret } }",
+            json!({ "w": workspace }),
+        )
+        .await?
+        .str_at("/data/createApiKey/secret")
+    }
+
     /// The invitation token from the newest email to `email` in the file mailer's directory.
     pub fn invitation_token_for(&self, email: &str) -> anyhow::Result<String> {
         let dir = self.data_dir.path().join("mail");

@@ -5,9 +5,8 @@ use std::sync::Arc;
 
 use sea_orm::{ConnectionTrait as _, DatabaseBackend, Statement};
 use serde_json::{Value, json};
-use tgos_domain::erasure::{AccountErasureJob, WorkspaceErasure, WorkspaceErasureJob};
-use tgos_domain::events::AccessSignals;
-use tgos_domain::jobs::{JobSignal, JobWorker};
+use tgos_domain::erasure::{AccountErasureJob, WorkspaceErasureJob};
+use tgos_domain::jobs::JobWorker;
 use tgos_tests::clock::ManualClock;
 use tgos_tests::gql::GqlResponse;
 use tgos_tests::{TestApp, TestOptions, backend_tests};
@@ -38,14 +37,7 @@ backend_tests!(
         let solo = app.create_workspace(&ada, "Solo").await?;
         let team = app.create_workspace(&ada, "Team").await?;
         let (_, bob) = app.join(&ada, &team, "bob", "VIEWER").await?;
-        let key = app
-            .gql(
-                Some(&ada),
-                "mutation($w: ID!) { createApiKey(workspaceId: $w, name: \"ci\", scopes: [AUDIT_READ]) { secret } }",
-                json!({ "w": solo }),
-            )
-            .await?
-            .str_at("/data/createApiKey/secret")?;
+        let key = app.create_audit_key(&ada, &solo).await?;
 
         let unconfirmed = app.gql(Some(&ada), DELETE, json!({})).await?;
         assert_eq!(unconfirmed.code().as_deref(), Some("REAUTHENTICATION_REQUIRED"));
@@ -187,16 +179,7 @@ async fn every_row(app: &TestApp) -> anyhow::Result<Vec<(String, String)>> {
 
 /// The erasure jobs on a clock the test moves.
 fn erasure_on(app: &TestApp, clock: Arc<ManualClock>) -> JobWorker {
-    let erasure = WorkspaceErasure::new(
-        Arc::clone(&app.store),
-        clock.clone(),
-        app.identity.clone(),
-        app.tenancy.clone(),
-        app.accounts.clone(),
-        app.vault.clone(),
-        JobSignal::default(),
-        AccessSignals::default(),
-    );
+    let erasure = app.erasure_on(clock.clone());
     JobWorker::new(Arc::clone(&app.store), clock, "erasure")
         .with_handler(Arc::new(WorkspaceErasureJob::new(erasure.clone())))
         .with_handler(Arc::new(AccountErasureJob::new(erasure)))

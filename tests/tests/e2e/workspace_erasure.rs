@@ -9,10 +9,9 @@ use serde_json::json;
 use tgos_domain::audit::Actor;
 use tgos_domain::audit::verify::verify_chains;
 use tgos_domain::clock::Clock as _;
-use tgos_domain::erasure::{WorkspaceErasure, WorkspaceErasureJob, close_workspace, reopen_workspace};
-use tgos_domain::events::AccessSignals;
+use tgos_domain::erasure::{WorkspaceErasureJob, close_workspace, reopen_workspace};
 use tgos_domain::ids::WorkspaceId;
-use tgos_domain::jobs::{JobSignal, JobWorker};
+use tgos_domain::jobs::JobWorker;
 use tgos_domain::request::ClientInfo;
 use tgos_domain::vault::{KeyOwner, Purpose, SecretPayload, VaultError};
 use tgos_tests::clock::ManualClock;
@@ -34,16 +33,7 @@ const BILLING: &[&str] = &[
 
 /// A job worker running the erasure on a clock the test moves, over the server's store and services.
 fn erasure_on(app: &TestApp, clock: Arc<ManualClock>) -> (WorkspaceErasureJob, JobWorker) {
-    let erasure = WorkspaceErasure::new(
-        Arc::clone(&app.store),
-        clock.clone(),
-        app.identity.clone(),
-        app.tenancy.clone(),
-        app.accounts.clone(),
-        app.vault.clone(),
-        JobSignal::default(),
-        AccessSignals::default(),
-    );
+    let erasure = app.erasure_on(clock.clone());
     let job = WorkspaceErasureJob::new(erasure);
     let worker = JobWorker::new(Arc::clone(&app.store), clock, "erasure").with_handler(Arc::new(job.clone()));
     (job, worker)
@@ -128,14 +118,7 @@ backend_tests!(
         let other = app.create_workspace(&owner, "Stays").await?;
         let id = WorkspaceId::from_uuid(workspace.parse()?);
         let (member, _) = app.join(&owner, &workspace, "viv", "VIEWER").await?;
-        let key = app
-            .gql(
-                Some(&owner),
-                "mutation($w: ID!) { createApiKey(workspaceId: $w, name: \"ci\", scopes: [AUDIT_READ]) { secret } }",
-                json!({ "w": workspace }),
-            )
-            .await?
-            .str_at("/data/createApiKey/secret")?;
+        let key = app.create_audit_key(&owner, &workspace).await?;
         assert!(app.gql(Some(&key), WORKSPACE, json!({ "w": workspace })).await?.is_ok());
         let account = app.stock_pool(1, 100).await?[0];
         app.credit_wallet(&owner, &workspace, 10_000).await?;
