@@ -218,6 +218,7 @@ impl AppState {
             clock.clone(),
             AccountsConfig {
                 max_lease_days: settings.accounts.max_lease_days,
+                low_balance_minor: settings.billing.low_balance_minor,
             },
         )
         .with_outbox(outbox.clone());
@@ -326,6 +327,7 @@ fn billing_config(settings: &Settings) -> anyhow::Result<BillingConfig> {
     Ok(BillingConfig {
         currency,
         top_ups_per_hour: settings.billing.top_ups_per_hour,
+        low_balance_minor: settings.billing.low_balance_minor,
         ..BillingConfig::default()
     })
 }

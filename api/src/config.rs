@@ -180,6 +180,9 @@ pub struct BillingSettings {
     /// This server as customers and providers reach it: payment pages return to `<public_url>/billing`, and
     /// NOWPayments posts to `<public_url>/webhooks/nowpayments`.
     pub public_url: String,
+    /// A charge, rental or renewal that takes a wallet below this (minor units) emails the workspace's owner;
+    /// 0 turns the notice off.
+    pub low_balance_minor: i64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -386,6 +389,7 @@ fn defaults() -> Defaults {
             currency: "USD".to_owned(),
             top_ups_per_hour: 20,
             public_url: "http://127.0.0.1:8080".to_owned(),
+            low_balance_minor: 500,
         },
         stripe: ApiBaseDefault {
             api_base: "https://api.stripe.com/".to_owned(),

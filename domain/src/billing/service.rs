@@ -17,6 +17,8 @@ pub struct BillingConfig {
     pub max_top_up_minor: i64,
     /// Top-ups a workspace may start per hour.
     pub top_ups_per_hour: u64,
+    /// A charge that takes the wallet below this (minor units) tells the owner; 0 turns it off.
+    pub low_balance_minor: i64,
 }
 
 impl Default for BillingConfig {
@@ -25,6 +27,7 @@ impl Default for BillingConfig {
             currency: Currency::USD,
             max_top_up_minor: 100_000_000, // 1,000,000.00
             top_ups_per_hour: 20,
+            low_balance_minor: 500,
         }
     }
 }

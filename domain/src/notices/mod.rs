@@ -16,6 +16,7 @@
 
 pub mod catalog;
 pub mod leases;
+pub mod low_balance;
 pub mod render;
 pub mod send;
 

@@ -246,3 +246,35 @@ backend_tests!(
         Ok(())
     }
 );
+
+backend_tests!(
+    a_rental_that_takes_the_wallet_below_the_threshold_tells_the_owner_once,
+    options = TestOptions {
+        workers: false,
+        ..TestOptions::default()
+    },
+    |app| {
+        use crate::accounts::{RENT, funded, offer_ids};
+        app.stock_pool(2, 250).await?;
+        let (owner, workspace) = funded(&app, "olive", 800).await?;
+        let offered = offer_ids(&app, &owner).await?;
+        for offer in &offered {
+            let rented = app
+                .gql(Some(&owner), RENT, json!({ "w": workspace, "o": offer, "d": 1 }))
+                .await?;
+            assert!(rented.is_ok(), "{:?}", rented.body);
+        }
+        let clock = ManualClock::starting_now();
+        let smtp = FakeSmtp::start().await?;
+        let worker = worker(&app, &clock, &smtp)?;
+        while worker.run_once().await? > 0 {}
+        let text = smtp.received().join("\n");
+        assert_eq!(
+            text.matches("Your wallet is running low").count(),
+            1,
+            "8.00 → 5.50 stays above 5.00; 5.50 → 3.00 crosses it, once: {text}"
+        );
+        assert!(text.contains("3.00 USD") && text.contains("5.00 USD"));
+        Ok(())
+    }
+);

@@ -13,11 +13,16 @@ use crate::vault::Vault;
 pub struct AccountsConfig {
     /// The longest rental or renewal, in days.
     pub max_lease_days: i64,
+    /// A rental or renewal that takes the wallet below this (minor units) tells the owner; 0 turns it off.
+    pub low_balance_minor: i64,
 }
 
 impl Default for AccountsConfig {
     fn default() -> Self {
-        Self { max_lease_days: 90 }
+        Self {
+            max_lease_days: 90,
+            low_balance_minor: 500,
+        }
     }
 }
 

@@ -92,6 +92,8 @@ impl BillingService {
             }),
         };
         audit::append(&*tx, draft, now).await?;
+        let threshold = self.config.low_balance_minor;
+        crate::notices::low_balance::after_charge(&*tx, scope, amount, balance_after, threshold, now).await?;
         tx.commit().await?;
         Ok(Charged {
             balance_after,

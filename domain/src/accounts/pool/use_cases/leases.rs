@@ -64,15 +64,15 @@ impl AccountsService {
             format!("Renewal of a Telegram account for {days} days"),
         );
         let tx = self.store.begin().await?;
-        match tx.post(scope, &charge, now).await? {
-            Posted::Applied { .. } => {}
+        let balance_after = match tx.post(scope, &charge, now).await? {
+            Posted::Applied { balance_after } => balance_after,
             Posted::AlreadyApplied { .. } | Posted::ReferenceConflict => {
                 return Err(DomainError::conflict("leaseId", CHANGED));
             }
             Posted::InsufficientFunds { balance } => {
                 return Err(short_of_funds(balance, cost, "this renewal"));
             }
-        }
+        };
         if !tx.extend_lease(scope, id, lease.ends_at, ends_at, now).await?
             || !tx.extend_account_lease(scope, lease.account_id, ends_at, now).await?
         {
@@ -94,6 +94,8 @@ impl AccountsService {
         };
         audit::append(&*tx, draft, now).await?;
         crate::notices::leases::remind_before_end(&*tx, scope, &lease, ends_at, now).await?;
+        let threshold = self.config.low_balance_minor;
+        crate::notices::low_balance::after_charge(&*tx, scope, cost, balance_after, threshold, now).await?;
         tx.commit().await?;
         Ok(LeaseRecord {
             ends_at,

@@ -120,6 +120,8 @@ impl AccountsService {
         };
         audit::append(&*tx, draft, now).await?;
         crate::notices::leases::remind_before_end(&*tx, scope, &lease, lease.ends_at, now).await?;
+        let threshold = self.config.low_balance_minor;
+        crate::notices::low_balance::after_charge(&*tx, scope, cost, balance_after, threshold, now).await?;
         tx.commit().await?;
         Ok(lease)
     }
