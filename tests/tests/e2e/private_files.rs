@@ -41,14 +41,12 @@ backend_tests!(mail_files_are_written_0600, |app| {
     assert!(invited.is_ok(), "{:?}", invited.body);
     let mail_dir = app.data_dir.path().join("mail");
     assert_eq!(format!("{:o}", mode(&mail_dir)?), "700");
+    // The invitation, and the owner's verification link when its notice went out meanwhile: each 0600.
     let files: Vec<_> = std::fs::read_dir(&mail_dir)?.collect::<Result<_, _>>()?;
-    assert_eq!(files.len(), 1);
-    assert_eq!(
-        format!("{:o}", mode(&files[0].path())?),
-        "600",
-        "{}",
-        files[0].path().display()
-    );
+    assert!(!files.is_empty());
+    for file in &files {
+        assert_eq!(format!("{:o}", mode(&file.path())?), "600", "{}", file.path().display());
+    }
     assert!(app.invitation_token_for("ada@example.com")?.starts_with("tgi_"));
     Ok(())
 });
