@@ -17,8 +17,11 @@ use crate::http::forwarded::{ForwardedHeader, TrustedProxies};
 
 mod exports;
 mod profile;
+mod retention;
+
 pub use exports::ExportSettings;
 pub use profile::{Profile, Sources};
+pub use retention::{BackupSettings, RetentionSettings};
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Settings {
@@ -93,56 +96,6 @@ pub struct JobsSettings {
     pub lease_secs: u64,
     /// How many jobs one worker claims and runs at once.
     pub batch: u64,
-}
-
-/// `[retention]`: the retention windows (defaults in `tgos_domain::retention::RetentionWindows`) and the
-/// sweep's batch size.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RetentionSettings {
-    /// Days an expired or revoked session, an expired challenge, an ended invitation or an idle lockout
-    /// counter is kept.
-    pub expired_credentials_days: u32,
-    /// Days a session's IP address and user agent are kept after it was last seen.
-    pub telemetry_days: u32,
-    /// Days inbox data is kept after the lease that brought it ended.
-    pub inbox_after_lease_days: u32,
-    /// Days a finished automation execution is kept.
-    pub executions_days: u32,
-    /// Years billing records are kept (reported, not deleted; see docs/ARCHITECTURE.md "Retention").
-    pub billing_years: u32,
-    /// Rows one sweep statement changes at most.
-    pub batch: u64,
-    /// How often each server offers the sweep job (at start, then every this many seconds; one job per UTC
-    /// hour is stored whatever the number of servers). 0: this server never offers it.
-    pub sweep_every_secs: u64,
-}
-
-impl Settings {
-    /// `backup.dir`, or `<data dir>/backups`.
-    pub fn backup_dir(&self) -> PathBuf {
-        self.backup.dir.clone().unwrap_or_else(|| self.data_dir.join("backups"))
-    }
-}
-
-impl RetentionSettings {
-    pub fn windows(&self) -> tgos_domain::retention::RetentionWindows {
-        tgos_domain::retention::RetentionWindows {
-            expired_credentials_days: self.expired_credentials_days,
-            telemetry_days: self.telemetry_days,
-            inbox_after_lease_days: self.inbox_after_lease_days,
-            executions_days: self.executions_days,
-            billing_years: self.billing_years,
-        }
-    }
-}
-
-/// `[backup]`: where `tgos-console backup` writes and how long it keeps backups.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct BackupSettings {
-    /// The backup directory; `<data dir>/backups` when unset.
-    pub dir: Option<PathBuf>,
-    /// Days a backup is kept by `backup prune`.
-    pub keep_days: u32,
 }
 
 /// `[automations]`: limits of the workspaces' automations.
@@ -428,19 +381,8 @@ fn defaults() -> Defaults {
             allow_private_webhooks: false,
             webhook_timeout_secs: 10,
         },
-        retention: RetentionSettings {
-            expired_credentials_days: 7,
-            telemetry_days: 90,
-            inbox_after_lease_days: 30,
-            executions_days: 90,
-            billing_years: 7,
-            batch: 500,
-            sweep_every_secs: 3600,
-        },
-        backup: BackupSettings {
-            dir: None,
-            keep_days: 30,
-        },
+        retention: RetentionSettings::default(),
+        backup: BackupSettings::default(),
         profile: Profile::Development,
     }
 }
@@ -540,135 +482,4 @@ impl Settings {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn defaults_are_the_embedded_setup() -> Result<(), ConfigError> {
-        let settings: Settings = Figment::from(Serialized::defaults(defaults()))
-            .extract()
-            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
-        assert_eq!(settings.server.addr.to_string(), "127.0.0.1:8080");
-        assert_eq!(settings.data_dir, PathBuf::from("./data"));
-        assert!(settings.database.url.is_none());
-        assert!(settings.master_key.is_none());
-        assert_eq!((settings.jobs.poll_ms, settings.jobs.keep_finished_hours), (500, 168));
-        Ok(())
-    }
-
-    #[test]
-    #[expect(clippy::result_large_err, reason = "figment::Jail fixes the closure's error type")]
-    fn job_settings_come_from_the_jobs_section_and_the_environment() {
-        figment::Jail::expect_with(|jail| {
-            jail.create_file("tgos.toml", "[jobs]\npoll_ms = 250\nkeep_finished_hours = 24\n")?;
-            jail.set_env("TGOS_JOBS__BATCH", "3");
-            let settings = Settings::load(&Overrides::default()).map_err(|e| e.to_string())?;
-            assert_eq!(settings.jobs.poll_ms, 250);
-            assert_eq!(settings.jobs.keep_finished_hours, 24);
-            assert_eq!(settings.jobs.batch, 3);
-            assert_eq!(settings.jobs.lease_secs, 60);
-            Ok(())
-        });
-    }
-
-    #[test]
-    #[expect(clippy::result_large_err, reason = "figment::Jail fixes the closure's error type")]
-    fn plaintext_smtp_is_refused_unless_explicitly_allowed() {
-        figment::Jail::expect_with(|jail| {
-            let settings = Settings::load(&Overrides::default()).map_err(|e| e.to_string())?;
-            assert!(!settings.mail.allow_plaintext_smtp);
-            jail.set_env("TGOS_MAIL__ALLOW_PLAINTEXT_SMTP", "true");
-            let settings = Settings::load(&Overrides::default()).map_err(|e| e.to_string())?;
-            assert!(settings.mail.allow_plaintext_smtp);
-            Ok(())
-        });
-    }
-
-    #[test]
-    #[expect(clippy::result_large_err, reason = "figment::Jail fixes the closure's error type")]
-    fn toml_overrides_defaults_and_secrets_stay_redacted() -> Result<(), ConfigError> {
-        figment::Jail::expect_with(|jail| {
-            jail.create_file(
-                "tgos.toml",
-                "master_key = \"c2VjcmV0LWtleS1zaG91bGQtbmV2ZXItYmUtcHJpbnRlZA==\"\n[server]\naddr = \"0.0.0.0:9000\"\n",
-            )?;
-            jail.set_env("TGOS_GRAPHQL__MAX_DEPTH", "7");
-            jail.set_env("DATABASE_URL", "postgres://user:hunter2@db/tgos");
-            let settings = Settings::load(&Overrides::default()).map_err(|e| e.to_string())?;
-            assert_eq!(settings.server.addr.to_string(), "0.0.0.0:9000");
-            assert_eq!(settings.graphql.max_depth, 7);
-            let printed = format!("{settings:?}");
-            assert!(!printed.contains("hunter2"), "database password printed: {printed}");
-            assert!(!printed.contains("c2VjcmV0"), "master key printed");
-            Ok(())
-        });
-        Ok(())
-    }
-
-    #[test]
-    #[expect(clippy::result_large_err, reason = "figment::Jail fixes the closure's error type")]
-    fn command_line_wins_over_environment() {
-        figment::Jail::expect_with(|jail| {
-            jail.set_env("TGOS_SERVER__ADDR", "127.0.0.1:7000");
-            jail.set_env("TGOS_DATA_DIR", "/tmp/from-env");
-            let from_env = Settings::load(&Overrides::default()).map_err(|e| e.to_string())?;
-            assert_eq!(from_env.server.addr.port(), 7000);
-            assert_eq!(from_env.data_dir, PathBuf::from("/tmp/from-env"));
-            let overrides = Overrides {
-                addr: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
-                ..Overrides::default()
-            };
-            let from_flag = Settings::load(&overrides).map_err(|e| e.to_string())?;
-            assert_eq!(from_flag.server.addr.port(), 0);
-            Ok(())
-        });
-    }
-
-    #[test]
-    #[expect(clippy::result_large_err, reason = "figment::Jail fixes the closure's error type")]
-    fn trusted_proxies_parse_from_toml_and_environment_and_a_bad_one_is_named() {
-        figment::Jail::expect_with(|jail| {
-            jail.create_file("tgos.toml", "[server]\ntrusted_proxies = [\"10.0.0.0/8\", \"::1\"]\n")?;
-            let from_file = Settings::load(&Overrides::default()).map_err(|e| e.to_string())?;
-            assert!(
-                from_file
-                    .server
-                    .trusted_proxies
-                    .contains("10.9.8.7".parse().map_err(|_| "ip")?)
-            );
-            assert!(
-                from_file
-                    .server
-                    .trusted_proxies
-                    .contains("::1".parse().map_err(|_| "ip")?)
-            );
-            jail.set_env("TGOS_SERVER__TRUSTED_PROXIES", "[\"192.0.2.0/24\"]");
-            jail.set_env("TGOS_SERVER__FORWARDED_HEADER", "forwarded");
-            let from_env = Settings::load(&Overrides::default()).map_err(|e| e.to_string())?;
-            assert!(
-                from_env
-                    .server
-                    .trusted_proxies
-                    .contains("192.0.2.9".parse().map_err(|_| "ip")?)
-            );
-            assert!(
-                !from_env
-                    .server
-                    .trusted_proxies
-                    .contains("10.9.8.7".parse().map_err(|_| "ip")?)
-            );
-            assert_eq!(from_env.server.forwarded_header, ForwardedHeader::Forwarded);
-            jail.set_env("TGOS_SERVER__TRUSTED_PROXIES", "[\"10.0.0.0/33\"]");
-            let refused = Settings::load(&Overrides::default())
-                .map(|_| ())
-                .map_err(|e| e.to_string());
-            assert!(
-                refused
-                    .as_ref()
-                    .is_err_and(|e| e.contains("10.0.0.0/33") && e.to_lowercase().contains("trusted_proxies")),
-                "{refused:?}"
-            );
-            Ok(())
-        });
-    }
-}
+mod tests;
