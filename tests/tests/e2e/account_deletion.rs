@@ -2,6 +2,7 @@
 //! table, while the ledger still balances and every audit chain still verifies.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use sea_orm::{ConnectionTrait as _, DatabaseBackend, Statement};
 use serde_json::{Value, json};
@@ -9,6 +10,7 @@ use tgos_domain::erasure::{AccountErasureJob, WorkspaceErasureJob};
 use tgos_domain::jobs::JobWorker;
 use tgos_tests::clock::ManualClock;
 use tgos_tests::gql::GqlResponse;
+use tgos_tests::live::{Frame, INBOX_EVENTS, Subscriber};
 use tgos_tests::{TestApp, TestOptions, backend_tests};
 
 const DELETE: &str = "mutation { requestAccountDeletion { id kind status dueAt } }";
@@ -314,3 +316,22 @@ backend_tests!(
         Ok(())
     }
 );
+
+backend_tests!(a_closed_account_follows_nothing_live, |app| {
+    let bob = app.sign_up("bob").await?;
+    let team = app.create_workspace(&bob, "Bob's").await?;
+    let (ada, _) = app.join(&bob, &team, "ada", "VIEWER").await?;
+    let mut open = Subscriber::start(app.addr, &ada, INBOX_EVENTS, json!({ "w": team, "after": 0 }), None).await?;
+    open.expect_nothing(Duration::from_millis(300)).await?;
+    app.reauthenticate(&ada, None).await?;
+    let closed = app.gql(Some(&ada), DELETE, json!({})).await?;
+    assert!(closed.is_ok(), "{:?}", closed.body);
+    let mut refused = Subscriber::start(app.addr, &ada, INBOX_EVENTS, json!({ "w": team, "after": 0 }), None).await?;
+    match refused.frame(Duration::from_secs(5)).await? {
+        Frame::Errors(errors) => {
+            assert_eq!(errors[0]["extensions"]["code"], json!("FORBIDDEN"), "{errors:?}");
+        }
+        other => anyhow::bail!("a closed account subscribed: {other:?}"),
+    }
+    Ok(())
+});
