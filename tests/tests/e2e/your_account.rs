@@ -59,7 +59,10 @@ backend_tests!(
         assert!(mail.contains("text/html") && mail.contains("text/plain"));
         let token = link_token(&mail, "verify-email")?;
 
-        let forged = format!("{}A", &token[..token.len() - 1]);
+        // One character of the MAC changed (not the last: its low bits are padding).
+        let at = token.len() - 10;
+        let swap = if &token[at..=at] == "A" { "B" } else { "A" };
+        let forged = format!("{}{swap}{}", &token[..at], &token[at + 1..]);
         let refused = app.gql(None, VERIFY, json!({ "t": forged })).await?;
         assert_eq!(refused.code().as_deref(), Some("BAD_USER_INPUT"));
         assert_eq!(refused.str_at("/errors/0/extensions/field")?, "token");
