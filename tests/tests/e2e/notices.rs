@@ -198,6 +198,9 @@ backend_tests!(a_sign_in_from_a_new_client_is_told_and_a_known_one_is_not, |app|
     app.send_notices_now().await?;
     let mailbox = app.mailbox();
     mailbox.wait_for("linus@example.com", "Safari/2").await?;
+    mailbox.wait_for("linus@example.com", "Firefox/1").await?;
+    // Whatever else was on its way has had time to arrive.
+    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
     let told = mailbox.all("linus@example.com", "New sign-in to your account")?;
     assert_eq!(told.len(), 2, "the first Firefox sign-in and the Safari one: {told:?}");
     Ok(())
