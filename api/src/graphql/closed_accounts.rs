@@ -1,20 +1,20 @@
 //! A closed account (its deletion pending) signs in only to see and cancel the deletion.
 //!
-//! Rule: for a caller whose account is closed, every root field but [`ALLOWED`] is refused with `FORBIDDEN`
-//! before it resolves, whatever its own guards would say; `me` answers (its user, requests and pending
-//! deletion), `cancelAccountDeletion` and `signOut` work. Every subscription is refused the same way (a
-//! closed account follows nothing live).
+//! Rule: for a caller whose account is closed, a document selecting any root field but [`ALLOWED`] is
+//! refused with `FORBIDDEN` before it runs, whatever the fields' own guards would say; `me` answers (its
+//! user, requests and pending deletion), `cancelAccountDeletion` and `signOut` work. Subscriptions are
+//! refused the same way (a closed account follows nothing live). Checked once per document, when it is
+//! parsed, not per resolved field.
 
 use std::sync::Arc;
 
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextResolve, NextSubscribe, ResolveInfo,
-};
-use async_graphql::{Response, ServerError, ServerResult, Value};
-use futures_util::stream::{self, BoxStream, StreamExt as _};
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
+use async_graphql::parser::types::ExecutableDocument;
+use async_graphql::{ServerError, ServerResult, Variables};
 
 use super::context::Caller;
 use super::errors::code;
+use super::root_fields::any_root_field;
 
 /// The root fields a closed account may use.
 pub const ALLOWED: &[&str] = &["me", "cancelAccountDeletion", "signOut", "__typename"];
@@ -48,28 +48,17 @@ fn refusal() -> ServerError {
 
 #[async_trait::async_trait]
 impl Extension for ClosedAccounts {
-    fn subscribe<'s>(
+    async fn parse_query(
         &self,
         ctx: &ExtensionContext<'_>,
-        stream: BoxStream<'s, Response>,
-        next: NextSubscribe<'_>,
-    ) -> BoxStream<'s, Response> {
-        if closed(ctx) {
-            return stream::once(async { Response::from_errors(vec![refusal()]) }).boxed();
-        }
-        next.run(ctx, stream)
-    }
-
-    async fn resolve(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        info: ResolveInfo<'_>,
-        next: NextResolve<'_>,
-    ) -> ServerResult<Option<Value>> {
-        let root = info.path_node.parent.is_none();
-        if root && !ALLOWED.contains(&info.name) && closed(ctx) {
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let document = next.run(ctx, query, variables).await?;
+        if closed(ctx) && any_root_field(&document, &|name| !ALLOWED.contains(&name)) {
             return Err(refusal());
         }
-        next.run(ctx, info).await
+        Ok(document)
     }
 }

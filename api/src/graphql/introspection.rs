@@ -4,14 +4,14 @@
 //! refused before it runs, with `FORBIDDEN` and a message saying introspection is off, rather than answered
 //! with a silent `null`. `__typename` stays, as the GraphQL spec requires.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
-use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
+use async_graphql::parser::types::ExecutableDocument;
 use async_graphql::{ServerError, ServerResult, Variables};
 
 use super::errors::code;
+use super::root_fields::any_root_field;
 
 /// Installed (with `SchemaBuilder::disable_introspection`) when introspection is off.
 #[derive(Debug, Clone, Copy, Default)]
@@ -46,30 +46,7 @@ impl Extension for RefuseIntrospection {
 }
 
 fn asks_for_introspection(document: &ExecutableDocument) -> bool {
-    let mut seen = HashSet::new();
-    document
-        .operations
-        .iter()
-        .any(|(_, operation)| selects_introspection(document, &operation.node.selection_set.node, &mut seen))
-}
-
-fn selects_introspection<'d>(
-    document: &'d ExecutableDocument,
-    selections: &'d SelectionSet,
-    seen: &mut HashSet<&'d str>,
-) -> bool {
-    selections.items.iter().any(|selection| match &selection.node {
-        Selection::Field(field) => matches!(field.node.name.node.as_str(), "__schema" | "__type"),
-        Selection::InlineFragment(fragment) => selects_introspection(document, &fragment.node.selection_set.node, seen),
-        Selection::FragmentSpread(spread) => {
-            let name = spread.node.fragment_name.node.as_str();
-            seen.insert(name)
-                && document
-                    .fragments
-                    .get(&spread.node.fragment_name.node)
-                    .is_some_and(|fragment| selects_introspection(document, &fragment.node.selection_set.node, seen))
-        }
-    })
+    any_root_field(document, &|name| matches!(name, "__schema" | "__type"))
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ pub mod limits;
 pub mod loaders;
 pub mod paging;
 pub mod privacy;
+mod root_fields;
 pub mod tenancy;
 
 use async_graphql::{Context, MergedObject, MergedSubscription, Schema};
