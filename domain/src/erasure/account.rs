@@ -24,10 +24,10 @@ use crate::error::{DomainError, DomainResult};
 use crate::events::AccessChange;
 use crate::identity::Principal;
 use crate::identity::records::UserRecord;
-use crate::ids::{DataSubjectRequestId, SessionId, WorkspaceId};
+use crate::ids::{SessionId, WorkspaceId};
 use crate::jobs::{self, NewJob};
 use crate::notices::{self, Notice};
-use crate::privacy::records::{DataSubjectRequest, RequestChannel, RequestKind, RequestStatus};
+use crate::privacy::records::{DataSubjectRequest, RequestKind, RequestStatus};
 use crate::privacy::use_cases::transitions::{audit_request, move_request};
 use crate::request::ClientInfo;
 use crate::store::Transaction;
@@ -218,20 +218,8 @@ impl WorkspaceErasure {
 
 fn deletion_request(user: &UserRecord, now: DateTime<Utc>, erase_after: DateTime<Utc>) -> DataSubjectRequest {
     DataSubjectRequest {
-        id: DataSubjectRequestId::generate(),
-        user_id: user.id,
-        kind: RequestKind::Deletion,
-        status: RequestStatus::InProgress,
-        channel: RequestChannel::Api,
-        details: None,
-        received_at: now,
         due_at: erase_after,
-        extended_until: None,
-        extension_reason: None,
-        completed_at: None,
-        resolution: None,
-        archive: None,
-        updated_at: now,
+        ..DataSubjectRequest::received_now(user.id, RequestKind::Deletion, RequestStatus::InProgress, None, now)
     }
 }
 

@@ -117,6 +117,32 @@ pub struct DataSubjectRequest {
 }
 
 impl DataSubjectRequest {
+    /// A request received through the API at `now` in `status`, due 30 days later (`rules::due_at`).
+    pub fn received_now(
+        user_id: UserId,
+        kind: RequestKind,
+        status: RequestStatus,
+        details: Option<String>,
+        now: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            id: DataSubjectRequestId::generate(),
+            user_id,
+            kind,
+            status,
+            channel: RequestChannel::Api,
+            details,
+            received_at: now,
+            due_at: super::rules::due_at(now),
+            extended_until: None,
+            extension_reason: None,
+            completed_at: None,
+            resolution: None,
+            archive: None,
+            updated_at: now,
+        }
+    }
+
     /// The download path of its archive while it can be downloaded (`None` before it is ready and once it
     /// expired). The token is not stored, so the link is given once, in the mail; this is the path's shape.
     pub fn is_downloadable(&self, now: DateTime<Utc>) -> bool {

@@ -14,7 +14,7 @@ use crate::notices::Notice;
 use crate::privacy::archive;
 use crate::privacy::jobs::{EXPORT_BUILD, EXPORT_EXPIRE};
 use crate::privacy::ports::ONE_EXPORT_AT_A_TIME;
-use crate::privacy::records::{DataSubjectRequest, ExportArchive, RequestChannel, RequestKind, RequestStatus};
+use crate::privacy::records::{DataSubjectRequest, ExportArchive, RequestKind, RequestStatus};
 use crate::privacy::{PrivacyService, rules};
 use crate::request::ClientInfo;
 use crate::store::StoreError;
@@ -43,22 +43,7 @@ impl PrivacyService {
                 retry_after_secs: 24 * 60 * 60,
             });
         }
-        let request = DataSubjectRequest {
-            id: DataSubjectRequestId::generate(),
-            user_id: user,
-            kind: RequestKind::Export,
-            status: RequestStatus::InProgress,
-            channel: RequestChannel::Api,
-            details: None,
-            received_at: now,
-            due_at: rules::due_at(now),
-            extended_until: None,
-            extension_reason: None,
-            completed_at: None,
-            resolution: None,
-            archive: None,
-            updated_at: now,
-        };
+        let request = DataSubjectRequest::received_now(user, RequestKind::Export, RequestStatus::InProgress, None, now);
         let job = NewJob::now(EXPORT_BUILD, None, json!({ "request": request.id }), now)
             .with_dedupe_key(format!("{EXPORT_BUILD}:{}", request.id));
         let tx = self.store.begin().await?;

@@ -3,9 +3,8 @@
 use crate::audit::Actor;
 use crate::error::{DomainError, DomainResult};
 use crate::identity::Principal;
-use crate::ids::DataSubjectRequestId;
 use crate::privacy::PrivacyService;
-use crate::privacy::records::{DataSubjectRequest, RequestChannel, RequestKind, RequestStatus};
+use crate::privacy::records::{DataSubjectRequest, RequestKind, RequestStatus};
 use crate::privacy::rules;
 use crate::request::ClientInfo;
 
@@ -39,22 +38,7 @@ impl PrivacyService {
             });
         }
         let now = self.clock.now();
-        let request = DataSubjectRequest {
-            id: DataSubjectRequestId::generate(),
-            user_id: user,
-            kind,
-            status: RequestStatus::Received,
-            channel: RequestChannel::Api,
-            details: Some(details),
-            received_at: now,
-            due_at: rules::due_at(now),
-            extended_until: None,
-            extension_reason: None,
-            completed_at: None,
-            resolution: None,
-            archive: None,
-            updated_at: now,
-        };
+        let request = DataSubjectRequest::received_now(user, kind, RequestStatus::Received, Some(details), now);
         let tx = self.store.begin().await?;
         tx.insert_request(&request).await?;
         super::transitions::audit_request(
