@@ -30,9 +30,26 @@ macro_rules! lease_ended {
     };
 }
 
+/// A row whose workspace no longer exists (it was erased).
+macro_rules! workspace_gone {
+    ($alias:literal) => {
+        concat!(
+            "NOT EXISTS (SELECT 1 FROM workspaces w WHERE w.id = ",
+            $alias,
+            ".workspace_id)"
+        )
+    };
+}
+
 /// What one step of a purge does to the rows it selects.
 enum Change {
     Delete,
+    /// Deletes the selected rows' children in `child` (whose `parent_key` names them) first, then the rows,
+    /// in one transaction: a parent never goes without all its children, or the children without it.
+    DeleteWith {
+        child: &'static str,
+        parent_key: &'static str,
+    },
     /// `SET` list.
     Null(&'static str),
 }
@@ -127,21 +144,59 @@ fn steps(purge: Purge) -> Vec<Step> {
                 "t.sent_at < $1",
             ),
         ],
-        Purge::OldBilling => vec![Step {
-            table: "ledger_transactions",
-            key: "id",
-            inner_key: "t.id",
-            condition: "t.created_at < $1 AND NOT EXISTS (SELECT 1 FROM workspaces w WHERE w.id = t.workspace_id)",
-            // Never run: the class is report-only (the ledger's trigger refuses deletes); see `purge_batch`.
-            change: Change::Delete,
-        }],
+        Purge::OldBilling => vec![
+            Step {
+                table: "ledger_transactions",
+                key: "id",
+                inner_key: "t.id",
+                condition: concat!("t.created_at < $1 AND ", workspace_gone!("t")),
+                change: Change::DeleteWith {
+                    child: "ledger_postings",
+                    parent_key: "transaction_id",
+                },
+            },
+            delete(
+                "payment_references",
+                "(provider, payment_ref)",
+                "t.provider, t.payment_ref",
+                concat!("t.created_at < $1 AND ", workspace_gone!("t")),
+            ),
+            delete(
+                "payment_discrepancies",
+                "id",
+                "t.id",
+                concat!("t.created_at < $1 AND ", workspace_gone!("t")),
+            ),
+            delete(
+                "top_ups",
+                "id",
+                "t.id",
+                concat!("t.created_at < $1 AND ", workspace_gone!("t")),
+            ),
+            // A balance goes with the last ledger row of its workspace.
+            delete(
+                "wallet_balances",
+                "workspace_id",
+                "t.workspace_id",
+                concat!(
+                    workspace_gone!("t"),
+                    " AND NOT EXISTS (SELECT 1 FROM ledger_transactions l WHERE l.workspace_id = t.workspace_id)"
+                ),
+            ),
+        ],
     }
 }
 
 impl Step {
     /// How many of the parameters `$1` (cutoff), `$2` (now) the condition uses.
     fn params(&self) -> usize {
-        if self.condition.contains("$2") { 2 } else { 1 }
+        if self.condition.contains("$2") {
+            2
+        } else if self.condition.contains("$1") {
+            1
+        } else {
+            0
+        }
     }
 
     fn values(&self, cutoff: DateTime<Utc>, now: DateTime<Utc>) -> Vec<Value> {
@@ -154,17 +209,30 @@ impl Step {
         format!("SELECT COUNT(*) AS n FROM {} t WHERE {}", self.table, self.condition)
     }
 
-    fn batch_sql(&self) -> String {
+    /// The batch's statements, run in order in one transaction.
+    fn batch_sql(&self) -> Vec<String> {
+        // A select run twice picks the same rows only in a fixed order; one run needs none.
+        let order = match self.change {
+            Change::DeleteWith { .. } => format!(" ORDER BY {}", self.inner_key),
+            Change::Delete | Change::Null(_) => String::new(),
+        };
         let select = format!(
-            "SELECT {} FROM {} t WHERE {} LIMIT ${}",
+            "SELECT {} FROM {} t WHERE {}{order} LIMIT ${}",
             self.inner_key,
             self.table,
             self.condition,
             self.params() + 1
         );
         match self.change {
-            Change::Delete => format!("DELETE FROM {} WHERE {} IN ({select})", self.table, self.key),
-            Change::Null(set) => format!("UPDATE {} SET {set} WHERE {} IN ({select})", self.table, self.key),
+            Change::Delete => vec![format!("DELETE FROM {} WHERE {} IN ({select})", self.table, self.key)],
+            Change::Null(set) => vec![format!(
+                "UPDATE {} SET {set} WHERE {} IN ({select})",
+                self.table, self.key
+            )],
+            Change::DeleteWith { child, parent_key } => vec![
+                format!("DELETE FROM {child} WHERE {parent_key} IN ({select})"),
+                format!("DELETE FROM {} WHERE {} IN ({select})", self.table, self.key),
+            ],
         }
     }
 }
@@ -207,10 +275,6 @@ impl<C: Conn> RetentionRepository for Repo<C> {
         now: DateTime<Utc>,
         limit: u64,
     ) -> StoreResult<u64> {
-        if purge == Purge::OldBilling {
-            // Report-only: deleting ledger rows needs the immutability trigger to allow it, which it does not.
-            return Ok(0);
-        }
         let limit = i64::try_from(limit.max(1)).unwrap_or(i64::MAX);
         for step in &steps(purge) {
             let changed = self
@@ -218,12 +282,17 @@ impl<C: Conn> RetentionRepository for Repo<C> {
                     let backend = db.conn().get_database_backend();
                     let mut values = step.values(cutoff, now);
                     values.push(limit.into());
-                    let result = db
-                        .conn()
-                        .execute_raw(statement(backend, &step.batch_sql(), values))
-                        .await
-                        .store()?;
-                    Ok(result.rows_affected())
+                    // The last statement changes the step's own rows; the ones before it, their children.
+                    let mut changed = 0;
+                    for sql in step.batch_sql() {
+                        let result = db
+                            .conn()
+                            .execute_raw(statement(backend, &sql, values.clone()))
+                            .await
+                            .store()?;
+                        changed = result.rows_affected();
+                    }
+                    Ok(changed)
                 })
                 .await?;
             if changed > 0 {
@@ -243,17 +312,36 @@ mod tests {
         let step = &steps(Purge::StaleThrottles)[0];
         assert_eq!(
             step.batch_sql(),
-            "DELETE FROM auth_throttles WHERE key IN (SELECT t.key FROM auth_throttles t WHERE t.updated_at < $1 \
-             AND (t.locked_until IS NULL OR t.locked_until < $2) LIMIT $3)"
+            [
+                "DELETE FROM auth_throttles WHERE key IN (SELECT t.key FROM auth_throttles t WHERE t.updated_at < $1 \
+              AND (t.locked_until IS NULL OR t.locked_until < $2) LIMIT $3)"
+            ]
         );
-        let telemetry = &steps(Purge::SessionTelemetry)[0];
-        assert!(
-            telemetry
-                .batch_sql()
-                .starts_with("UPDATE sessions SET ip_address = NULL, user_agent = NULL WHERE id IN")
-        );
-        assert!(telemetry.batch_sql().ends_with("LIMIT $2)"));
+        let telemetry = &steps(Purge::SessionTelemetry)[0].batch_sql()[0];
+        assert!(telemetry.starts_with("UPDATE sessions SET ip_address = NULL, user_agent = NULL WHERE id IN"));
+        assert!(telemetry.ends_with("LIMIT $2)"));
         let sqlite = statement(DatabaseBackend::Sqlite, "a < $1 LIMIT $2", vec![1.into(), 2.into()]);
         assert_eq!(sqlite.sql, "a < ?1 LIMIT ?2");
+    }
+
+    #[test]
+    fn old_billing_deletes_whole_transactions_and_a_balance_only_after_its_last_transaction() {
+        let steps = steps(Purge::OldBilling);
+        let ledger = steps[0].batch_sql();
+        assert_eq!(ledger.len(), 2, "postings, then their transactions");
+        let select = "(SELECT t.id FROM ledger_transactions t WHERE t.created_at < $1 AND NOT EXISTS (SELECT 1 \
+                      FROM workspaces w WHERE w.id = t.workspace_id) ORDER BY t.id LIMIT $2)";
+        assert_eq!(
+            ledger[0],
+            format!("DELETE FROM ledger_postings WHERE transaction_id IN {select}")
+        );
+        assert_eq!(
+            ledger[1],
+            format!("DELETE FROM ledger_transactions WHERE id IN {select}")
+        );
+        let balances = steps.last().expect("a last step");
+        assert_eq!(balances.table, "wallet_balances");
+        assert_eq!(balances.params(), 0);
+        assert!(balances.batch_sql()[0].ends_with("LIMIT $1)"));
     }
 }

@@ -57,7 +57,8 @@ pub enum Purge {
     /// Automation executions that ran (succeeded or failed) and finished before the cutoff, and automated
     /// sends' idempotency keys older than it: deleted.
     FinishedExecutions,
-    /// Ledger transactions (with their postings) older than the cutoff of workspaces that no longer exist.
+    /// Billing rows older than the cutoff of workspaces that no longer exist: ledger transactions with their
+    /// postings, payment matching and top-ups; a wallet balance once no ledger row of its workspace is left.
     OldBilling,
 }
 

@@ -81,20 +81,19 @@ pub const CLASSES: &[RetentionClass] = &[
     RetentionClass {
         name: "billing",
         covers: &[
+            Cover::Rows("wallet_balances"),
             Cover::Rows("ledger_transactions"),
             Cover::Rows("ledger_postings"),
             Cover::Rows("top_ups"),
             Cover::Rows("payment_references"),
             Cover::Rows("payment_discrepancies"),
         ],
-        why: "policy §7: billing records are retained for 7 years to satisfy tax and accounting obligations",
+        why: "policy §7: billing records are retained for 7 years to satisfy tax and accounting obligations; \
+              they outlive their workspace's erasure (with no person in them) and go 7 years after they were \
+              written, once the workspace no longer exists: whole transactions with their postings, the \
+              balance with the last of them",
         keep: Keep::Window(Window::Billing),
-        action: Action::ReportOnly(
-            Purge::OldBilling,
-            "ledger rows of a workspace that no longer exists may go after 7 years, but workspaces are not \
-             deleted yet (the workspace erasure job is being built) and the ledger's immutability trigger stays \
-             whole until that job defines what a deleted workspace leaves; the sweep reports the count",
-        ),
+        action: Action::Purge(Purge::OldBilling),
     },
     RetentionClass {
         name: "audit_log",
@@ -123,7 +122,6 @@ pub const CLASSES: &[RetentionClass] = &[
         covers: &[
             Cover::Rows("workspaces"),
             Cover::Rows("api_keys"),
-            Cover::Rows("wallet_balances"),
             Cover::Rows("leases"),
             Cover::Rows("automations"),
             Cover::Rows("automation_triggers"),

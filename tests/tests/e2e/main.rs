@@ -10,6 +10,7 @@ mod automation_runs;
 mod automations;
 mod backups;
 mod billing;
+mod billing_retention;
 mod budgets;
 mod credential_cache;
 mod data_export;

@@ -39,7 +39,14 @@ pub(crate) async fn start_stripe_top_up(
 }
 
 /// A Checkout Session event as Stripe sends it.
-fn event(id: &str, kind: &str, session: &str, top_up: &str, workspace: &str, payment_status: &str) -> String {
+pub(crate) fn event(
+    id: &str,
+    kind: &str,
+    session: &str,
+    top_up: &str,
+    workspace: &str,
+    payment_status: &str,
+) -> String {
     json!({
         "id": id,
         "object": "event",
