@@ -97,6 +97,9 @@ pub enum Notice {
         kind: String,
         status: String,
         resolution: Option<String>,
+        /// When it will be answered by, when that changed (an extension).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        answer_by: Option<DateTime<Utc>>,
     },
 }
 

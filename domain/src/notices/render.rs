@@ -217,13 +217,19 @@ fn words(notice: &Notice) -> (&'static str, Vec<String>) {
             kind,
             status,
             resolution,
-        } => (
-            "Your data request was updated",
-            vec![match resolution {
+            answer_by,
+        } => {
+            let kind = kind.to_lowercase();
+            let status = status.replace('_', " ").to_lowercase();
+            let mut lines = vec![match resolution {
                 Some(resolution) => format!("Your {kind} request is now {status}: {resolution}"),
                 None => format!("Your {kind} request is now {status}."),
-            }],
-        ),
+            }];
+            if let Some(answer_by) = answer_by {
+                lines.push(format!("We will answer it by {}.", at(answer_by)));
+            }
+            ("Your data request was updated", lines)
+        }
     }
 }
 

@@ -61,6 +61,7 @@ fn every_plain_notice() -> Vec<Notice> {
             kind: "ACCESS".into(),
             status: "COMPLETED".into(),
             resolution: None,
+            answer_by: Some(at),
         },
     ]
 }
