@@ -24,9 +24,9 @@ mod errors;
 mod keys;
 mod payments;
 mod prompt;
+mod requests;
 mod retention;
 mod session;
-mod requests;
 mod staff;
 pub mod web;
 

@@ -211,7 +211,9 @@ fn day(field: &str, text: &str) -> Result<DateTime<Utc>, DomainError> {
 }
 
 fn request_id(text: &str) -> Result<DataSubjectRequestId, DomainError> {
-    text.trim().parse().map_err(|_| DomainError::invalid("id", "not a request id"))
+    text.trim()
+        .parse()
+        .map_err(|_| DomainError::invalid("id", "not a request id"))
 }
 
 pub async fn run(command: RequestsCommand, connection: &ConnectionArgs) -> anyhow::Result<()> {
@@ -252,14 +254,19 @@ async fn execute(
     Ok(match command {
         RequestsCommand::List(args) => {
             let kind = match &args.kind {
-                Some(text) => Some(RequestKind::parse(text).ok_or_else(|| DomainError::invalid("kind", "not a request kind"))?),
+                Some(text) => {
+                    Some(RequestKind::parse(text).ok_or_else(|| DomainError::invalid("kind", "not a request kind"))?)
+                }
                 None => None,
             };
             let status = args.status.as_deref().filter(|s| *s != "ALL");
             let filter = QueueFilter {
                 kind,
                 status: match status {
-                    Some(text) => Some(RequestStatus::parse(text).ok_or_else(|| DomainError::invalid("status", "not a request status"))?),
+                    Some(text) => Some(
+                        RequestStatus::parse(text)
+                            .ok_or_else(|| DomainError::invalid("status", "not a request status"))?,
+                    ),
                     None => None,
                 },
                 open_only: args.status.is_none(),
@@ -273,7 +280,8 @@ async fn execute(
         RequestsCommand::Register(args) => {
             let input = EmailedRequest {
                 subject_email: args.email.clone(),
-                kind: RequestKind::parse(&args.kind).ok_or_else(|| DomainError::invalid("kind", "not a request kind"))?,
+                kind: RequestKind::parse(&args.kind)
+                    .ok_or_else(|| DomainError::invalid("kind", "not a request kind"))?,
                 received_at: day("received", &args.received)?,
                 details: args.details.clone(),
             };
@@ -289,7 +297,11 @@ async fn execute(
         }
         RequestsCommand::Extend(args) => {
             let id = request_id(&args.id)?;
-            changed(compliance.extend(ctx, id, day("until", &args.until)?, &args.reason).await?)
+            changed(
+                compliance
+                    .extend(ctx, id, day("until", &args.until)?, &args.reason)
+                    .await?,
+            )
         }
         RequestsCommand::Fulfil(args) => {
             let id = request_id(&args.id)?;
@@ -347,7 +359,11 @@ async fn print(console: &Connection, json_output: bool, outcome: Result<Outcome,
             Ok(())
         }
         Ok(Outcome::One(id)) => {
-            let request = console.store.request_by_id(id).await?.ok_or_else(|| anyhow::anyhow!("request {id} not found"))?;
+            let request = console
+                .store
+                .request_by_id(id)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("request {id} not found"))?;
             let filter = QueueFilter {
                 user: Some(request.user_id),
                 ..QueueFilter::default()

@@ -11,6 +11,7 @@
 pub mod app;
 pub mod backend;
 pub mod clock;
+pub mod console;
 pub mod erasure;
 pub mod fake_smtp;
 pub mod fakes;

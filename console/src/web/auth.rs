@@ -108,12 +108,18 @@ pub async fn staff(console: &Console, req: &Request) -> Result<StaffSession, Res
     let found = match console.connection.identity.authenticate(&token).await {
         Ok(Some(found)) => found,
         Ok(None) => return Err(to_login()),
-        Err(error) => return Err(console.pages.message(status_of(&error), "Sign-in failed", &text_of(&error), "/login")),
+        Err(error) => {
+            return Err(console
+                .pages
+                .message(status_of(&error), "Sign-in failed", &text_of(&error), "/login"));
+        }
     };
     let client = client_of(req);
     if found.account_closed || found.principal.require_staff().is_err() {
         let _ignored = console.connection.identity.sign_out(&found.principal, &client).await;
-        return Err(console.pages.message(StatusCode::FORBIDDEN, "Not allowed", NOT_STAFF, "/login"));
+        return Err(console
+            .pages
+            .message(StatusCode::FORBIDDEN, "Not allowed", NOT_STAFF, "/login"));
     }
     let name = match &found.principal {
         Principal::User { display_name, .. } | Principal::ApiKey { display_name, .. } => display_name.clone(),
@@ -169,7 +175,12 @@ pub async fn login(console: Data<&Arc<Console>>, req: &Request, Form(form): Form
     };
     let client = client_of(req);
     let password = SecretString::from(form.password);
-    match console.connection.identity.sign_in(&form.login, &password, &client).await {
+    match console
+        .connection
+        .identity
+        .sign_in(&form.login, &password, &client)
+        .await
+    {
         Ok(SignInOutcome::TwoFactorChallenge { token, .. }) => console.pages.page(
             "code.html",
             json!({ "login_csrf": mac_hex(&console, "login", &nonce), "challenge": token }),
@@ -180,7 +191,13 @@ pub async fn login(console: Data<&Arc<Console>>, req: &Request, Form(form): Form
             if let Ok(Some(found)) = console.connection.identity.authenticate(&issued.token).await {
                 let _ignored = console.connection.identity.sign_out(&found.principal, &client).await;
             }
-            login_form(&console, &nonce, &form.login, Some(NOT_STAFF.to_owned()), StatusCode::FORBIDDEN)
+            login_form(
+                &console,
+                &nonce,
+                &form.login,
+                Some(NOT_STAFF.to_owned()),
+                StatusCode::FORBIDDEN,
+            )
         }
         Err(error) => login_form(&console, &nonce, &form.login, Some(text_of(&error)), status_of(&error)),
     }
@@ -214,7 +231,15 @@ pub async fn second_factor(console: Data<&Arc<Console>>, req: &Request, Form(for
     };
     let found = match console.connection.identity.authenticate(&issued.token).await {
         Ok(Some(found)) => found,
-        _ => return login_form(&console, &nonce, "", Some("the sign-in did not complete".to_owned()), StatusCode::UNAUTHORIZED),
+        _ => {
+            return login_form(
+                &console,
+                &nonce,
+                "",
+                Some("the sign-in did not complete".to_owned()),
+                StatusCode::UNAUTHORIZED,
+            );
+        }
     };
     if found.account_closed || found.principal.require_staff().is_err() {
         let _ignored = console.connection.identity.sign_out(&found.principal, &client).await;

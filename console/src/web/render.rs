@@ -90,7 +90,9 @@ pub fn text_of(error: &DomainError) -> String {
         }
         other => format!(
             "{}{}",
-            crate::errors::field_of(other).map(|f| format!("{f}: ")).unwrap_or_default(),
+            crate::errors::field_of(other)
+                .map(|f| format!("{f}: "))
+                .unwrap_or_default(),
             other
         ),
     }

@@ -69,10 +69,16 @@ pub async fn queue(console: Data<&Arc<Console>>, req: &Request, Query(query): Qu
     let staff_ctx = session.context();
     let listed = match console.compliance.queue(staff_ctx, &filter).await {
         Ok(listed) => listed,
-        Err(error) => return console.pages.message(status_of(&error), "Refused", &text_of(&error), "/"),
+        Err(error) => {
+            return console
+                .pages
+                .message(status_of(&error), "Refused", &text_of(&error), "/");
+        }
     };
     if let Err(error) = console.compliance.record_view(staff_ctx, "requests", None).await {
-        return console.pages.message(status_of(&error), "Refused", &text_of(&error), "/");
+        return console
+            .pages
+            .message(status_of(&error), "Refused", &text_of(&error), "/");
     }
     let now = Utc::now();
     let rows: Vec<Value> = listed
@@ -218,18 +224,26 @@ async fn detail_page(
     let staff_ctx = session.context();
     let queued: QueuedRequest = match console.compliance.request(staff_ctx, id).await {
         Ok(queued) => queued,
-        Err(error) => return console.pages.message(status_of(&error), "Not shown", &text_of(&error), "/requests"),
+        Err(error) => {
+            return console
+                .pages
+                .message(status_of(&error), "Not shown", &text_of(&error), "/requests");
+        }
     };
     if let Err(error) = console
         .compliance
         .record_view(staff_ctx, "request", Some(("DATA_SUBJECT_REQUEST", id.to_string())))
         .await
     {
-        return console.pages.message(status_of(&error), "Refused", &text_of(&error), "/requests");
+        return console
+            .pages
+            .message(status_of(&error), "Refused", &text_of(&error), "/requests");
     }
     let view = view_of(&console.connection, queued).await;
     let Ok(me) = session.principal.require_staff() else {
-        return console.pages.message(StatusCode::FORBIDDEN, "Refused", "staff only", "/login");
+        return console
+            .pages
+            .message(StatusCode::FORBIDDEN, "Refused", "staff only", "/login");
     };
     let context = merge(
         frame(console, session, "requests"),
@@ -246,7 +260,9 @@ pub async fn detail(console: Data<&Arc<Console>>, req: &Request, Path(id): Path<
         Err(response) => return response,
     };
     let Ok(id) = id.parse::<DataSubjectRequestId>() else {
-        return console.pages.message(StatusCode::NOT_FOUND, "Not found", "no such request", "/requests");
+        return console
+            .pages
+            .message(StatusCode::NOT_FOUND, "Not found", "no such request", "/requests");
     };
     detail_page(&console, &session, id, None, StatusCode::OK).await
 }
@@ -279,7 +295,9 @@ pub async fn act(
         return csrf_refused(&console);
     }
     let Ok(id) = id.parse::<DataSubjectRequestId>() else {
-        return console.pages.message(StatusCode::NOT_FOUND, "Not found", "no such request", "/requests");
+        return console
+            .pages
+            .message(StatusCode::NOT_FOUND, "Not found", "no such request", "/requests");
     };
     let staff_ctx = session.context();
     let compliance = &console.compliance;
@@ -300,7 +318,11 @@ pub async fn act(
             Err(error) => Err(error),
         },
         "reject" => compliance.reject(staff_ctx, id, &form.text).await,
-        _ => return console.pages.message(StatusCode::NOT_FOUND, "Not found", "no such action", "/requests"),
+        _ => {
+            return console
+                .pages
+                .message(StatusCode::NOT_FOUND, "Not found", "no such action", "/requests");
+        }
     };
     match done {
         Ok(_) => see_other(&format!("/requests/{id}")),
