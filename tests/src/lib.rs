@@ -10,6 +10,7 @@
 
 pub mod app;
 pub mod backend;
+pub mod browser;
 pub mod clock;
 pub mod console;
 pub mod erasure;

@@ -12,6 +12,7 @@ mod backups;
 mod billing;
 mod billing_retention;
 mod budgets;
+mod console_browser;
 mod console_requests;
 mod credential_cache;
 mod data_export;
