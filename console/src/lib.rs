@@ -28,6 +28,7 @@ mod requests;
 mod retention;
 mod session;
 mod staff;
+mod users;
 pub mod web;
 
 #[derive(Debug, Parser)]
@@ -65,6 +66,9 @@ enum Command {
     /// Data-subject requests: the queue and working one (staff sign-in).
     #[command(subcommand)]
     Requests(requests::RequestsCommand),
+    /// People: look up, see, suspend and unsuspend (staff sign-in).
+    #[command(subcommand)]
+    Users(users::UsersCommand),
     /// Serves the console's web pages on their own listener (staff sign in in the browser).
     Serve(web::ServeArgs),
 }
@@ -85,6 +89,7 @@ pub async fn run() -> ExitCode {
         Command::Retention(command) => retention::run(command, &cli.connection).await,
         Command::Backup(command) => backup::run(command, &cli.connection).await,
         Command::Requests(command) => requests::run(command, &cli.connection).await,
+        Command::Users(command) => users::run(command, &cli.connection).await,
         Command::Serve(args) => web::serve(args, &cli.connection).await,
     };
     match outcome {

@@ -17,6 +17,7 @@
 mod auth;
 mod render;
 mod requests;
+mod users;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -109,6 +110,9 @@ pub fn routes(console: Arc<Console>) -> impl IntoEndpoint {
         .at("/requests/new", get(requests::new_form))
         .at("/requests/:id", get(requests::detail))
         .at("/requests/:id/:action", post(requests::act))
+        .at("/users", get(users::find))
+        .at("/users/:id", get(users::show))
+        .at("/users/:id/:action", post(users::act))
         .with(
             SetHeader::new()
                 .overriding("cache-control", "no-store")

@@ -16,6 +16,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("request.html", include_str!("templates/request.html")),
     ("new_request.html", include_str!("templates/new_request.html")),
     ("message.html", include_str!("templates/message.html")),
+    ("users.html", include_str!("templates/users.html")),
+    ("user.html", include_str!("templates/user.html")),
 ];
 
 /// The console's templates.

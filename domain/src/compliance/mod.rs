@@ -21,6 +21,7 @@ mod actions;
 mod erasure;
 mod fulfilment;
 mod intake;
+mod users;
 
 use std::sync::Arc;
 
@@ -32,6 +33,7 @@ use crate::store::Store;
 
 pub use actions::StaffContext;
 pub use intake::EmailedRequest;
+pub use users::{TRAIL_LIMIT, UserDossier};
 
 /// The most requests one queue page lists.
 pub const QUEUE_LIMIT: u64 = 500;

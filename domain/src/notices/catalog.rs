@@ -93,6 +93,11 @@ pub enum Notice {
     },
     DeletionCancelled,
     DeletionDone,
+    /// Staff suspended the account (the reason is theirs to give).
+    AccountSuspended {
+        reason: String,
+    },
+    AccountUnsuspended,
     RequestStatus {
         kind: String,
         status: String,
@@ -120,6 +125,8 @@ impl Notice {
             | Notice::DeletionScheduled { .. }
             | Notice::DeletionCancelled
             | Notice::DeletionDone
+            | Notice::AccountSuspended { .. }
+            | Notice::AccountUnsuspended
             | Notice::RequestStatus { .. } => Category::Account,
             Notice::TopUpCredited { .. } | Notice::LowBalance { .. } => Category::Billing,
             Notice::LeaseEnding { .. } | Notice::LeaseEnded { .. } => Category::Leases,
@@ -147,6 +154,8 @@ impl Notice {
             Notice::DeletionScheduled { .. } => "deletion_scheduled",
             Notice::DeletionCancelled => "deletion_cancelled",
             Notice::DeletionDone => "deletion_done",
+            Notice::AccountSuspended { .. } => "account_suspended",
+            Notice::AccountUnsuspended => "account_unsuspended",
             Notice::RequestStatus { .. } => "request_status",
         }
     }

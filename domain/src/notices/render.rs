@@ -205,6 +205,17 @@ fn words(notice: &Notice) -> (&'static str, Vec<String>) {
             "Your account deletion was cancelled",
             vec!["Your account is open again, with everything as it was.".to_owned()],
         ),
+        Notice::AccountSuspended { reason } => (
+            "Your account is suspended",
+            vec![
+                format!("Staff suspended your account and signed it out everywhere. The reason: {reason}"),
+                "Reply to this email if you think this is a mistake.".to_owned(),
+            ],
+        ),
+        Notice::AccountUnsuspended => (
+            "Your account is active again",
+            vec!["Staff lifted the suspension of your account. You can sign in again.".to_owned()],
+        ),
         Notice::DeletionDone => (
             "Your account was deleted",
             vec![

@@ -354,6 +354,15 @@ impl<C: Conn> UserRepository for Repo<C> {
         update_user(&self.0, id, row).await
     }
 
+    async fn set_suspended(&self, id: UserId, at: Option<DateTime<Utc>>, reason: Option<&str>) -> StoreResult<()> {
+        let row = users::ActiveModel {
+            suspended_at: Set(at),
+            suspension_reason: Set(reason.map(str::to_owned)),
+            ..Default::default()
+        };
+        update_user(&self.0, id, row).await
+    }
+
     async fn seen_client(&self, id: UserId, ip_address: Option<&str>, user_agent: Option<&str>) -> StoreResult<bool> {
         let checks = [
             ip_address.map(|ip| sessions::Column::IpAddress.eq(ip)),
