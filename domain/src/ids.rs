@@ -117,3 +117,7 @@ id_type!(
     /// A data-subject request: one exercise of a person's rights under the policy (§8).
     DataSubjectRequestId
 );
+id_type!(
+    /// A staff action waiting for a second staff member's approval.
+    StaffApprovalId
+);

@@ -13,6 +13,7 @@ use crate::accounts::pool::ports::{AccountRepository, LeaseRepository};
 use crate::audit::ports::AuditRepository;
 use crate::automation::ports::AutomationRepository;
 use crate::billing::ports::{LedgerRepository, PaymentMatchingRepository, TopUpRepository};
+use crate::compliance::StaffRepository;
 use crate::erasure::AccountErasureRepository;
 use crate::erasure::WorkspaceErasureRepository;
 use crate::error::InternalError;
@@ -75,6 +76,7 @@ pub trait Repositories:
     + WorkspaceErasureRepository
     + AccountErasureRepository
     + RetentionRepository
+    + StaffRepository
 {
 }
 
@@ -102,6 +104,7 @@ impl<T> Repositories for T where
         + WorkspaceErasureRepository
         + AccountErasureRepository
         + RetentionRepository
+        + StaffRepository
 {
 }
 

@@ -35,6 +35,7 @@ pub mod private_fs;
 pub use privacy::files::ZipExports;
 mod repo;
 mod retention;
+mod staff;
 mod tenancy;
 mod tenant;
 mod wall;

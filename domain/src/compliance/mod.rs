@@ -21,6 +21,8 @@ mod actions;
 mod erasure;
 mod fulfilment;
 mod intake;
+pub mod ports;
+mod staff;
 mod users;
 
 use std::sync::Arc;
@@ -33,6 +35,8 @@ use crate::store::Store;
 
 pub use actions::StaffContext;
 pub use intake::EmailedRequest;
+pub use ports::{ApprovalAction, ApprovalRecord, StaffRepository};
+pub use staff::PROPOSAL_HOURS;
 pub use users::{TRAIL_LIMIT, UserDossier};
 
 /// The most requests one queue page lists.
