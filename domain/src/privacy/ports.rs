@@ -43,6 +43,12 @@ pub const ONE_EXPORT_AT_A_TIME: &str = "data_subject_requests_one_export_idx";
 
 #[async_trait]
 pub trait DataSubjectRequestRepository: Send + Sync {
+    /// Holds the person's lock until the transaction ends, so a count of their requests read after it (three
+    /// exports a day, five open) cannot be overtaken by a simultaneous transaction that counted the same rows
+    /// (PostgreSQL: `SELECT … FOR NO KEY UPDATE` of their account row, which leaves the foreign-key checks of
+    /// their inserts alone; SQLite: its write transactions already run one at a time). Meaningful only inside a
+    /// transaction.
+    async fn lock_requests_of(&self, user: UserId) -> StoreResult<()>;
     /// Stores a new request; `UniqueViolation(ONE_EXPORT_AT_A_TIME)` for a second export in progress.
     async fn insert_request(&self, request: &DataSubjectRequest) -> StoreResult<()>;
     /// A request by id, whoever made it (jobs, and use cases that then check the subject).
