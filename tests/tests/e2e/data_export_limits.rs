@@ -1,14 +1,14 @@
-//! "Three exports a day, one building at a time" under simultaneous requests, end to end: a burst of requests
-//! over HTTP lets exactly one export through (the others are told which one is building), a person with three
-//! exports in the last day is refused every time, and a count read while another export of the same person
-//! was being recorded waits for it instead of passing beside it.
+//! A person's request limits under simultaneous requests, end to end: a burst of export requests over HTTP
+//! lets exactly one export through (the others are told which one is building), a person with three exports
+//! in the last day is refused every time, a count read while another export of the same person was being
+//! recorded waits for it instead of passing beside it, and a burst of submitted requests opens five at most.
 
 use std::sync::Arc;
 
 use serde_json::json;
 use tgos_domain::ids::UserId;
 use tgos_domain::privacy::records::{DataSubjectRequest, RequestKind, RequestStatus};
-use tgos_domain::privacy::rules::EXPORTS_PER_DAY;
+use tgos_domain::privacy::rules::{EXPORTS_PER_DAY, MAX_OPEN_REQUESTS};
 use tgos_domain::store::Store as _;
 use tgos_tests::clock::ManualClock;
 use tgos_tests::{GqlResponse, TestApp, TestOptions, backend_tests};
@@ -151,6 +151,36 @@ backend_tests!(
             answers.iter().map(|a| &a.body).collect::<Vec<_>>()
         );
         assert_eq!(exports_of(&app, me).await?, EXPORTS_PER_DAY);
+        Ok(())
+    }
+);
+
+backend_tests!(
+    a_burst_of_submitted_requests_opens_five_at_most,
+    options = quiet(),
+    |app| {
+        assert_eq!(MAX_OPEN_REQUESTS, 5, "the numbers below are of five open");
+        let cleo = app.sign_up("cleo").await?;
+        let me = user_id(&app, &cleo).await?;
+        let calls = (0..BURST)
+            .map(|n| {
+                let (app, cleo) = (Arc::clone(&app), cleo.clone());
+                tokio::spawn(async move {
+                    app.gql(
+                        Some(&cleo),
+                        "mutation($d: String!) { submitDataSubjectRequest(kind: ACCESS, details: $d) { id } }",
+                        json!({ "d": format!("question {n}") }),
+                    )
+                    .await
+                })
+            })
+            .collect();
+        let answers = answers(calls).await?;
+        let mut expected = repeated("OK", MAX_OPEN_REQUESTS);
+        expected.extend(repeated("RATE_LIMITED", BURST - MAX_OPEN_REQUESTS));
+        expected.sort();
+        assert_eq!(codes(&answers), expected);
+        assert_eq!(app.store.list_requests(me).await?.len(), MAX_OPEN_REQUESTS);
         Ok(())
     }
 );
