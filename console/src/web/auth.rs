@@ -132,6 +132,16 @@ pub async fn staff(console: &Console, req: &Request) -> Result<StaffSession, Res
     })
 }
 
+/// The staff member posting a form of this session's (its CSRF token checked), or the refusal.
+pub async fn staff_form(console: &Console, req: &Request, csrf: &str) -> Result<StaffSession, Response> {
+    let session = staff(console, req).await?;
+    if csrf_ok(console, &session, csrf) {
+        Ok(session)
+    } else {
+        Err(csrf_refused(console))
+    }
+}
+
 fn login_form(console: &Console, nonce: &str, typed: &str, error: Option<String>, status: StatusCode) -> Response {
     let mut page = console.pages.page(
         "login.html",
@@ -270,13 +280,10 @@ pub struct CsrfForm {
 /// `POST /logout`.
 #[handler]
 pub async fn logout(console: Data<&Arc<Console>>, req: &Request, Form(form): Form<CsrfForm>) -> Response {
-    let session = match staff(&console, req).await {
+    let session = match staff_form(&console, req, &form.csrf).await {
         Ok(session) => session,
         Err(response) => return response,
     };
-    if !csrf_ok(&console, &session, &form.csrf) {
-        return csrf_refused(&console);
-    }
     let _ignored = console
         .connection
         .identity

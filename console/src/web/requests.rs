@@ -14,7 +14,7 @@ use tgos_domain::privacy::ports::{QueueFilter, QueuedRequest};
 use tgos_domain::privacy::{ObjectionDecision, RequestChannel, RequestKind, RequestStatus};
 
 use super::Console;
-use super::auth::{StaffSession, csrf_of, csrf_ok, csrf_refused, staff};
+use super::auth::{StaffSession, csrf_of, staff, staff_form};
 use super::render::{status_of, text_of, when};
 use crate::requests::{RequestView, view_of};
 
@@ -166,13 +166,10 @@ fn day(field: &str, text: &str) -> Result<chrono::DateTime<Utc>, DomainError> {
 /// `POST /requests`: registers an emailed request.
 #[handler]
 pub async fn register(console: Data<&Arc<Console>>, req: &Request, Form(form): Form<NewRequestForm>) -> Response {
-    let session = match staff(&console, req).await {
+    let session = match staff_form(&console, req, &form.csrf).await {
         Ok(session) => session,
         Err(response) => return response,
     };
-    if !csrf_ok(&console, &session, &form.csrf) {
-        return csrf_refused(&console);
-    }
     let registered = async {
         let kind = RequestKind::parse(&form.kind).ok_or_else(|| DomainError::invalid("kind", "not a request kind"))?;
         let received_at = day("receivedAt", &form.received)?;
@@ -287,13 +284,10 @@ pub async fn act(
     Path((id, action)): Path<(String, String)>,
     Form(form): Form<ActionForm>,
 ) -> Response {
-    let session = match staff(&console, req).await {
+    let session = match staff_form(&console, req, &form.csrf).await {
         Ok(session) => session,
         Err(response) => return response,
     };
-    if !csrf_ok(&console, &session, &form.csrf) {
-        return csrf_refused(&console);
-    }
     let Ok(id) = id.parse::<DataSubjectRequestId>() else {
         return console
             .pages

@@ -10,7 +10,7 @@ use serde_json::json;
 use tgos_domain::ids::UserId;
 
 use super::Console;
-use super::auth::{StaffSession, csrf_of, csrf_ok, csrf_refused, staff};
+use super::auth::{StaffSession, csrf_of, staff, staff_form};
 use super::render::{status_of, text_of};
 use crate::users::{dossier_json, user_json};
 
@@ -115,13 +115,10 @@ pub async fn act(
     Path((id, action)): Path<(String, String)>,
     Form(form): Form<SuspendForm>,
 ) -> Response {
-    let session = match staff(&console, req).await {
+    let session = match staff_form(&console, req, &form.csrf).await {
         Ok(session) => session,
         Err(response) => return response,
     };
-    if !csrf_ok(&console, &session, &form.csrf) {
-        return csrf_refused(&console);
-    }
     let Ok(id) = id.parse::<UserId>() else {
         return console
             .pages

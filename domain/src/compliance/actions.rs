@@ -152,3 +152,28 @@ pub(crate) async fn record_change(
     notices::queue(tx, request.user_id, notice, now).await?;
     Ok(())
 }
+
+/// Audits a staff action on an account on the platform chain and the account's own chain.
+pub(crate) async fn audit_on_person(
+    tx: &dyn Transaction,
+    staff: StaffContext<'_>,
+    person: UserId,
+    action: &'static str,
+    metadata: serde_json::Value,
+    now: DateTime<Utc>,
+) -> DomainResult<()> {
+    let actor = staff.actor()?;
+    for chain in [ChainId::Platform, ChainId::User(person)] {
+        let draft = AuditDraft {
+            chain,
+            actor: actor.clone(),
+            action,
+            target_type: Some("USER"),
+            target_id: Some(person.to_string()),
+            client: staff.client.clone(),
+            metadata: metadata.clone(),
+        };
+        audit::append(tx, draft, now).await?;
+    }
+    Ok(())
+}

@@ -11,9 +11,8 @@ use chrono::Duration;
 use serde_json::json;
 
 use super::ComplianceService;
-use super::actions::StaffContext;
+use super::actions::{StaffContext, audit_on_person};
 use super::ports::{ApprovalAction, ApprovalRecord};
-use crate::audit::{self, AuditDraft, ChainId};
 use crate::error::{DomainError, DomainResult};
 use crate::identity::records::UserRecord;
 use crate::ids::{StaffApprovalId, UserId};
@@ -60,12 +59,13 @@ impl ComplianceService {
         }
         let tx = self.store.begin().await?;
         tx.set_staff(user.id, true).await?;
-        self.audit_staff(
+        audit_on_person(
             &*tx,
             staff,
-            &user,
+            user.id,
             "console.staff_granted",
             json!({ "twoFactor": user.two_factor_enabled() }),
+            self.now(),
         )
         .await?;
         tx.commit().await?;
@@ -83,12 +83,13 @@ impl ComplianceService {
         let tx = self.store.begin().await?;
         tx.set_staff(target, false).await?;
         let signed_out = tx.revoke_other_sessions(target, None, now).await?;
-        self.audit_staff(
+        audit_on_person(
             &*tx,
             staff,
-            &user,
+            user.id,
             "console.staff_disabled",
             json!({ "sessionsSignedOut": signed_out }),
+            self.now(),
         )
         .await?;
         let _signal = self.erasure.access.armed(crate::events::AccessChange::User(target));
@@ -121,12 +122,13 @@ impl ComplianceService {
         };
         let tx = self.store.begin().await?;
         tx.insert_approval(&proposal).await?;
-        self.audit_staff(
+        audit_on_person(
             &*tx,
             staff,
-            &user,
+            user.id,
             "console.totp_reset_proposed",
             json!({ "proposal": proposal.id.to_string() }),
+            self.now(),
         )
         .await?;
         tx.commit().await?;
@@ -163,8 +165,15 @@ impl ComplianceService {
             "proposedBy": proposal.proposed_by.to_string(),
             "sessionsSignedOut": signed_out,
         });
-        self.audit_staff(&*tx, staff, &user, "console.totp_reset_approved", metadata)
-            .await?;
+        audit_on_person(
+            &*tx,
+            staff,
+            user.id,
+            "console.totp_reset_approved",
+            metadata,
+            self.now(),
+        )
+        .await?;
         notices::queue(&*tx, target, Notice::TwoFactorDisabled, now).await?;
         let _signal = self.erasure.access.armed(crate::events::AccessChange::User(target));
         tx.commit().await?;
@@ -178,30 +187,5 @@ impl ComplianceService {
             .await?
             .filter(|user| user.is_staff)
             .ok_or(DomainError::NotFound("staff member"))
-    }
-
-    async fn audit_staff(
-        &self,
-        tx: &dyn crate::store::Transaction,
-        staff: StaffContext<'_>,
-        user: &UserRecord,
-        action: &'static str,
-        metadata: serde_json::Value,
-    ) -> DomainResult<()> {
-        let actor = staff.actor()?;
-        let now = self.now();
-        for chain in [ChainId::Platform, ChainId::User(user.id)] {
-            let draft = AuditDraft {
-                chain,
-                actor: actor.clone(),
-                action,
-                target_type: Some("USER"),
-                target_id: Some(user.id.to_string()),
-                client: staff.client.clone(),
-                metadata: metadata.clone(),
-            };
-            audit::append(tx, draft, now).await?;
-        }
-        Ok(())
     }
 }

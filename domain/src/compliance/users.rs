@@ -10,8 +10,8 @@ use chrono::Duration;
 use serde_json::json;
 
 use super::ComplianceService;
-use super::actions::StaffContext;
-use crate::audit::{self, AuditDraft, AuditRecord, ChainId};
+use super::actions::{StaffContext, audit_on_person};
+use crate::audit::{AuditRecord, ChainId};
 use crate::error::{DomainError, DomainResult};
 use crate::identity::records::{SessionRecord, UserRecord};
 use crate::ids::UserId;
@@ -112,12 +112,13 @@ impl ComplianceService {
         let tx = self.store.begin().await?;
         tx.set_suspended(id, Some(now), Some(reason)).await?;
         let signed_out = tx.revoke_other_sessions(id, None, now).await?;
-        self.audit_user(
+        audit_on_person(
             &*tx,
             staff,
-            &user,
+            user.id,
             "console.user_suspended",
             json!({ "reason": reason, "sessionsSignedOut": signed_out }),
+            self.now(),
         )
         .await?;
         notices::queue(
@@ -150,37 +151,10 @@ impl ComplianceService {
         let now = self.now();
         let tx = self.store.begin().await?;
         tx.set_suspended(id, None, None).await?;
-        self.audit_user(&*tx, staff, &user, "console.user_unsuspended", json!({}))
-            .await?;
+        audit_on_person(&*tx, staff, user.id, "console.user_unsuspended", json!({}), self.now()).await?;
         notices::queue(&*tx, id, Notice::AccountUnsuspended, now).await?;
         tx.commit().await?;
         self.jobs.enqueued();
-        Ok(())
-    }
-
-    /// Audits a staff action on an account on the account's chain and the platform chain.
-    async fn audit_user(
-        &self,
-        tx: &dyn crate::store::Transaction,
-        staff: StaffContext<'_>,
-        user: &UserRecord,
-        action: &'static str,
-        metadata: serde_json::Value,
-    ) -> DomainResult<()> {
-        let actor = staff.actor()?;
-        let now = self.now();
-        for chain in [ChainId::User(user.id), ChainId::Platform] {
-            let draft = AuditDraft {
-                chain,
-                actor: actor.clone(),
-                action,
-                target_type: Some("USER"),
-                target_id: Some(user.id.to_string()),
-                client: staff.client.clone(),
-                metadata: metadata.clone(),
-            };
-            audit::append(tx, draft, now).await?;
-        }
         Ok(())
     }
 }
