@@ -117,3 +117,11 @@ id_type!(
     /// A data-subject request: one exercise of a person's rights under the policy (§8).
     DataSubjectRequestId
 );
+id_type!(
+    /// A lawful request for disclosure registered by staff (policy §6).
+    LawfulRequestId
+);
+id_type!(
+    /// One later step of a lawful request (approval, package, delivery), appended to the register.
+    LawfulStepId
+);

@@ -12,6 +12,7 @@ pub mod audit;
 pub mod automation;
 pub mod billing;
 pub mod clock;
+pub mod compliance;
 pub mod crypto;
 pub mod erasure;
 pub mod error;
