@@ -13,6 +13,7 @@ use crate::accounts::pool::ports::{AccountRepository, LeaseRepository};
 use crate::audit::ports::AuditRepository;
 use crate::automation::ports::AutomationRepository;
 use crate::billing::ports::{LedgerRepository, PaymentMatchingRepository, TopUpRepository};
+use crate::compliance::lawful::ports::{DisclosureSource, LawfulRequestRepository};
 use crate::erasure::AccountErasureRepository;
 use crate::erasure::WorkspaceErasureRepository;
 use crate::error::InternalError;
@@ -72,6 +73,8 @@ pub trait Repositories:
     + AutomationRepository
     + DataSubjectRequestRepository
     + ExportSource
+    + LawfulRequestRepository
+    + DisclosureSource
     + WorkspaceErasureRepository
     + AccountErasureRepository
     + RetentionRepository
@@ -99,6 +102,8 @@ impl<T> Repositories for T where
         + AutomationRepository
         + DataSubjectRequestRepository
         + ExportSource
+        + LawfulRequestRepository
+        + DisclosureSource
         + WorkspaceErasureRepository
         + AccountErasureRepository
         + RetentionRepository

@@ -1,10 +1,11 @@
 //! The register's rules without a database: the scope, the registration's fields, the two-person approval,
-//! the order of the steps.
+//! the order of the steps, and what the manifest says.
 
 use std::collections::HashSet;
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone as _, Utc};
 
+use super::package::{PackagedFile, manifest};
 use super::records::{LawfulRequest, LawfulStep, NewLawfulRequest, PackageName, Stage, StepKind};
 use super::rules::{self, check_approval, check_delivery, check_package};
 use super::scope::{Category, DisclosureScope, MAX_SUBJECTS, Period, UserFile, WorkspaceFile};
@@ -317,4 +318,27 @@ fn a_delivery_note_is_optional_and_bounded() {
     assert_eq!(rules::delivery_note(Some("  ")), Ok(None));
     assert_eq!(rules::delivery_note(Some(" by hand ")), Ok(Some("by hand".to_owned())));
     assert!(rules::delivery_note(Some(&"x".repeat(rules::MAX_NOTES_CHARS + 1))).is_err());
+}
+
+#[test]
+fn the_manifest_states_the_request_scope_and_files_and_names_no_staff_member() {
+    let registrar = UserId::generate();
+    let request = registered(registrar);
+    let files = vec![PackagedFile {
+        name: format!("users/{}/profile.json", request.scope.users()[0]),
+        category: Category::Profile,
+        records: 1,
+        sha256: "cd".repeat(32),
+    }];
+    let manifest = manifest(&request, &files, at(6));
+    assert_eq!(manifest["request"]["reference"], "RC-2026/114");
+    assert_eq!(manifest["request"]["received_on"], "2026-03-03");
+    assert_eq!(
+        manifest["scope"]["categories"],
+        serde_json::json!(["PROFILE", "SESSIONS"])
+    );
+    assert_eq!(manifest["scope"]["period"]["from"], "2026-03-01T00:00:00.000000Z");
+    assert_eq!(manifest["files"][0]["sha256"], "cd".repeat(32));
+    assert_eq!(manifest["files"][0]["records"], 1);
+    assert!(!manifest.to_string().contains(&registrar.to_string()));
 }
