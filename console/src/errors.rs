@@ -39,3 +39,18 @@ impl std::fmt::Display for Unreachable {
 }
 
 impl std::error::Error for Unreachable {}
+
+/// A failure with an exit status of its own (the `lawful` commands': see `lawful::status`).
+#[derive(Debug)]
+pub struct WithStatus {
+    pub status: u8,
+    pub error: anyhow::Error,
+}
+
+impl std::fmt::Display for WithStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:#}", self.error)
+    }
+}
+
+impl std::error::Error for WithStatus {}
