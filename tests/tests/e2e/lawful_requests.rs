@@ -2,27 +2,29 @@
 //! (the named user and workspace, the named categories, the rows of the period, nothing of a second user or
 //! workspace), a registrar cannot approve their own registration, nothing is packaged before its approval or
 //! delivered before its package, every step is audited on the platform chain, and the register's rows cannot
-//! be changed or deleted, even by hand.
+//! be changed or deleted, even by hand (`register_rows`).
+
+mod register_rows;
 
 use std::collections::BTreeSet;
 use std::io::Read as _;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ConnectionTrait as _, DatabaseBackend, Statement, TransactionTrait as _, Value};
+use sea_orm::{ConnectionTrait as _, DatabaseBackend, Statement, Value};
 use sha2::{Digest as _, Sha256};
 use tgos_domain::DomainError;
 use tgos_domain::audit::ActorKind;
 use tgos_domain::audit::ports::AuditRepository as _;
 use tgos_domain::audit::verify::verify_chains;
 use tgos_domain::clock::SystemClock;
-use tgos_domain::compliance::lawful::{Category, LawfulRequest, LawfulRequests, NewLawfulRequest, Stage};
+use tgos_domain::compliance::lawful::{Category, LawfulRequests, NewLawfulRequest, Stage};
 use tgos_domain::identity::Principal;
 use tgos_domain::ids::{SessionId, UserId, WorkspaceId};
 use tgos_domain::paging::PageRequest;
 use tgos_domain::request::ClientInfo;
 use tgos_persistence::ZipPackages;
-use tgos_tests::{TestApp, backend_tests, postgres_tests};
+use tgos_tests::{TestApp, backend_tests};
 
 fn staff(name: &str) -> Principal {
     Principal::User {
@@ -342,161 +344,5 @@ backend_tests!(a_package_holds_exactly_its_scope_and_every_step_is_audited, |app
     assert!(steps[2].metadata.contains(&package.sha256), "{}", steps[2].metadata);
     let reports = verify_chains(&store, None).await?;
     assert!(reports.iter().all(|r| r.verdict.is_ok()), "{reports:?}");
-    Ok(())
-});
-
-backend_tests!(a_registration_is_checked_and_each_reference_registered_once, |app| {
-    let lawful = register(&app)?;
-    let registrar = staff("registrar");
-    let ada = user_id(&app, &app.sign_up("ada").await?).await?;
-    let workspace_only = registration(vec![ada], vec![], vec![Category::Messages]);
-    let refused = lawful.register(&registrar, &console("desk"), workspace_only).await;
-    assert!(
-        matches!(&refused, Err(DomainError::Invalid(fields)) if fields[0].field == "categories"),
-        "{refused:?}"
-    );
-    let request = registration(vec![ada], vec![], vec![Category::Profile]);
-    lawful.register(&registrar, &console("desk"), request.clone()).await?;
-    let again = lawful.register(&registrar, &console("desk"), request).await;
-    assert!(
-        matches!(&again, Err(DomainError::Conflict { field: Some(field), .. }) if field == "reference"),
-        "{again:?}"
-    );
-    assert_eq!(lawful.list(&registrar, PageRequest::first(10)).await?.items.len(), 1);
-    Ok(())
-});
-
-/// Registers, approves and packages a request naming `user`; the request as stored.
-async fn packaged(app: &TestApp, user: UserId) -> anyhow::Result<(LawfulRequests, LawfulRequest)> {
-    let lawful = register(app)?;
-    let (registrar, approver) = (staff("registrar"), staff("approver"));
-    let request = registration(vec![user], vec![], vec![Category::Profile]);
-    let registered = lawful.register(&registrar, &console("desk"), request).await?;
-    lawful.approve(&approver, &console("desk"), registered.id).await?;
-    let packaged = lawful
-        .build_package(&registrar, &console("desk"), registered.id)
-        .await?;
-    Ok((lawful, packaged))
-}
-
-backend_tests!(the_register_cannot_be_changed_or_deleted_even_by_hand, |app| {
-    let ada = user_id(&app, &app.sign_up("ada").await?).await?;
-    let (lawful, before) = packaged(&app, ada).await?;
-    let id = before.id.as_uuid();
-    let registrar = before.registered_by.as_uuid();
-    let db = app.db().await?;
-    let backend = db.get_database_backend();
-    let mut edits = vec![
-        "UPDATE lawful_requests SET reference = 'changed'".to_owned(),
-        "UPDATE lawful_requests SET scope_users = '[]'".to_owned(),
-        "DELETE FROM lawful_requests".to_owned(),
-        "UPDATE lawful_request_events SET package_sha256 = 'forged'".to_owned(),
-        "DELETE FROM lawful_request_events WHERE step = 'PACKAGED'".to_owned(),
-    ];
-    if backend == DatabaseBackend::Postgres {
-        edits.push("TRUNCATE lawful_request_events".to_owned());
-        edits.push("TRUNCATE lawful_requests CASCADE".to_owned());
-    }
-    for edit in &edits {
-        let Err(refused) = db.execute_unprepared(edit).await else {
-            anyhow::bail!("the register accepted: {edit}");
-        };
-        assert!(refused.to_string().contains("append-only"), "{edit}: {refused}");
-    }
-
-    // The order and the two people hold against hand-written rows too.
-    let fresh = uuid::Uuid::now_v7();
-    execute(
-        &app,
-        "INSERT INTO lawful_requests (id, authority, reference, legal_basis, received_on, due_on, scope_users, \
-         scope_workspaces, scope_categories, period_from, period_to, registered_by, registered_at) \
-         SELECT $1, authority, 'by hand', legal_basis, received_on, due_on, scope_users, scope_workspaces, \
-         scope_categories, period_from, period_to, registered_by, registered_at FROM lawful_requests WHERE id = $2",
-        vec![fresh.into(), id.into()],
-    )
-    .await?;
-    let step = |kind: &str, staff: uuid::Uuid| {
-        let extra = if kind == "PACKAGED" {
-            "'x.zip', 1, 'ab'"
-        } else {
-            "NULL, NULL, NULL"
-        };
-        (
-            format!(
-                "INSERT INTO lawful_request_events (id, request_id, step, staff_id, at, package_file, package_bytes, \
-                 package_sha256) VALUES ($1, $2, '{kind}', $3, $4, {extra})"
-            ),
-            vec![
-                uuid::Uuid::now_v7().into(),
-                fresh.into(),
-                staff.into(),
-                Utc::now().into(),
-            ],
-        )
-    };
-    for (kind, staff, refusal) in [
-        ("APPROVED", registrar, "never its registrar"),
-        ("PACKAGED", uuid::Uuid::now_v7(), "only after its approval"),
-        ("DELIVERED", uuid::Uuid::now_v7(), "only after its package"),
-    ] {
-        let (sql, values) = step(kind, staff);
-        let Err(refused) = execute(&app, &sql, values).await else {
-            anyhow::bail!("a {kind} step out of order was stored");
-        };
-        assert!(format!("{refused:#}").contains(refusal), "{kind}: {refused:#}");
-    }
-    let approver = uuid::Uuid::now_v7();
-    let (sql, values) = step("APPROVED", approver);
-    execute(&app, &sql, values).await?;
-    let (sql, values) = step("APPROVED", uuid::Uuid::now_v7());
-    assert!(execute(&app, &sql, values).await.is_err(), "a second approval");
-
-    assert_eq!(
-        lawful.get(&staff("reader"), before.id).await?,
-        before,
-        "nothing changed"
-    );
-    Ok(())
-});
-
-postgres_tests!(the_register_is_seen_and_written_only_behind_no_wall, |app| {
-    let ada = user_id(&app, &app.sign_up("ada").await?).await?;
-    let (_, request) = packaged(&app, ada).await?;
-    let server = app.server_pool().await?;
-    let count = async |sql: &str| -> anyhow::Result<i64> {
-        let row = server
-            .query_one_raw(Statement::from_string(DatabaseBackend::Postgres, sql.to_owned()))
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("no row"))?;
-        Ok(row.try_get_by_index::<i64>(0)?)
-    };
-    let seen = "SELECT (SELECT count(*) FROM lawful_requests) + (SELECT count(*) FROM lawful_request_events)";
-    assert_eq!(count(seen).await?, 3, "the registration, its approval and its package");
-    for wall in ["workspace_id", "user_id", "sweep"] {
-        let value = if wall == "sweep" {
-            "retention".to_owned()
-        } else {
-            ada.to_string()
-        };
-        let tx = server.begin().await?;
-        tx.execute_unprepared(&format!("SELECT set_config('tgos.{wall}', '{value}', true)"))
-            .await?;
-        let row = tx
-            .query_one_raw(Statement::from_string(DatabaseBackend::Postgres, seen.to_owned()))
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("no row"))?;
-        assert_eq!(row.try_get_by_index::<i64>(0)?, 0, "rows seen behind {wall}");
-        let written = tx
-            .execute_unprepared(&format!(
-                "INSERT INTO lawful_request_events (id, request_id, step, staff_id, at) \
-                 VALUES ('{}', '{}', 'DELIVERED', '{}', now())",
-                uuid::Uuid::now_v7(),
-                request.id,
-                uuid::Uuid::now_v7()
-            ))
-            .await;
-        assert!(written.is_err(), "a step written behind {wall}");
-        tx.rollback().await?;
-    }
     Ok(())
 });
