@@ -137,6 +137,16 @@ postgres_tests!(the_register_is_seen_and_written_only_behind_no_wall, |app| {
             .ok_or_else(|| anyhow::anyhow!("no row"))?;
         Ok(row.try_get_by_index::<i64>(0)?)
     };
+    let insert = |reference: &str| {
+        format!(
+            "INSERT INTO lawful_requests (id, authority, reference, legal_basis, received_on, due_on, scope_users, \
+             scope_workspaces, scope_categories, period_from, period_to, registered_by, registered_at) VALUES \
+             ('{}', 'Court', '{reference}', 'order', '2026-01-01', '2026-01-02', '[]', '[]', '[\"AUDIT\"]', \
+             '2025-01-01T00:00:00Z', '2026-01-01T00:00:00Z', '{}', now())",
+            uuid::Uuid::now_v7(),
+            request.registered_by
+        )
+    };
     let seen = "SELECT (SELECT count(*) FROM lawful_requests) + (SELECT count(*) FROM lawful_request_events)";
     assert_eq!(count(seen).await?, 3, "the registration, its approval and its package");
     for wall in ["workspace_id", "user_id", "sweep"] {
@@ -153,17 +163,15 @@ postgres_tests!(the_register_is_seen_and_written_only_behind_no_wall, |app| {
             .await?
             .ok_or_else(|| anyhow::anyhow!("no row"))?;
         assert_eq!(row.try_get_by_index::<i64>(0)?, 0, "rows seen behind {wall}");
-        let written = tx
-            .execute_unprepared(&format!(
-                "INSERT INTO lawful_request_events (id, request_id, step, staff_id, at) \
-                 VALUES ('{}', '{}', 'DELIVERED', '{}', now())",
-                uuid::Uuid::now_v7(),
-                request.id,
-                uuid::Uuid::now_v7()
-            ))
-            .await;
-        assert!(written.is_err(), "a step written behind {wall}");
+        // A registration of its own (a new reference): only the policy stands in the way.
+        let Err(refused) = tx.execute_unprepared(&insert(wall)).await else {
+            anyhow::bail!("a registration was written behind {wall}");
+        };
+        assert!(refused.to_string().contains("row-level security"), "{wall}: {refused}");
         tx.rollback().await?;
     }
+    let tx = server.begin().await?;
+    tx.execute_unprepared(&insert("behind no wall")).await?;
+    tx.rollback().await?;
     Ok(())
 });
