@@ -36,7 +36,7 @@ pub use records::{
 };
 pub use scope::{Category, DisclosureScope, Period};
 
-/// The register's use cases (see [`use_cases`] for each).
+/// The register's use cases: `register`, `list`, `get`, `approve`, `build_package`, `mark_delivered`.
 #[derive(Clone)]
 pub struct LawfulRequests {
     pub(crate) store: Arc<dyn Store>,

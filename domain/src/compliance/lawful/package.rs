@@ -4,13 +4,13 @@
 //! - For each user of the scope, `users/<id>/<file>.json` for each file of each category named that applies to
 //!   a person ([`Category::user_files`]); for each workspace, `workspaces/<id>/<file>.json` likewise
 //!   ([`Category::workspace_files`]), read behind that workspace's wall. No other file: a category not named,
-//!   a subject not named, has none, and a file holds only the rows its [`DisclosureSource`] read selects for
-//!   the period.
+//!   a subject not named, has none, and a file holds only the rows its [`super::ports::DisclosureSource`] read
+//!   selects for the period.
 //! - Each file is a JSON array written page by page ([`PAGE`] rows at a time, keyset ordered), and its SHA-256
 //!   is computed as it is written: the package of a scope of any size is built in bounded memory.
 //! - `manifest.json` comes last: format version, generation time, the request (id, authority, reference, legal
-//!   basis, dates), the scope (users, workspaces, categories, period) and each file with its category, subject,
-//!   record count and SHA-256. It names no staff member.
+//!   basis, dates), the scope (users, workspaces, categories, period) and each file (its path names its
+//!   subject) with its category, record count and SHA-256. It names no staff member.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};

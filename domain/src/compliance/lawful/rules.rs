@@ -4,7 +4,7 @@
 //! Rules:
 //! - **A complete registration.** Authority and reference (1 to 200 characters, one line each), the legal basis
 //!   (1 to 2,000), the date received (not in the future) and the date due (not before it), a valid
-//!   [`DisclosureScope`](super::scope::DisclosureScope), optional notes (at most 4,000). Every bad field is
+//!   [`DisclosureScope`], optional notes (at most 4,000). Every bad field is
 //!   reported at once.
 //! - **Two people.** Only staff act on the register, and the approval comes from a second staff member: the
 //!   registrar never approves their own registration. A request is approved once.
