@@ -8,11 +8,17 @@ use anyhow::Context as _;
 use clap::Args;
 use tgos_domain::accounts::pool::{AccountsConfig, AccountsService};
 use tgos_domain::clock::{Clock, SystemClock};
+use tgos_domain::compliance::ComplianceService;
 use tgos_domain::crypto::password_hasher::HashingLimits;
 use tgos_domain::crypto::{Argon2Pool, MasterKey};
+use tgos_domain::erasure::WorkspaceErasure;
+use tgos_domain::events::AccessSignals;
 use tgos_domain::identity::backup_codes::BackupCodeKey;
 use tgos_domain::identity::{IdentityConfig, IdentityService};
+use tgos_domain::jobs::JobSignal;
+use tgos_domain::mail::{MailError, Mailer, OutgoingMail};
 use tgos_domain::store::Store;
+use tgos_domain::tenancy::TenancyService;
 use tgos_domain::vault::{KeyStore, MasterKeyRotation, Vault, VaultError};
 use tgos_persistence::{DatabaseSettings, Privileges, connect, key_file};
 
@@ -86,6 +92,11 @@ pub struct Connection {
 
 impl Connection {
     pub async fn open(args: &ConnectionArgs) -> anyhow::Result<Self> {
+        Self::open_with(args, IdentityConfig::default()).await
+    }
+
+    /// Opens the data with identity tuned by `identity_config` (the web pages' 15-minute idle timeout).
+    pub async fn open_with(args: &ConnectionArgs, identity_config: IdentityConfig) -> anyhow::Result<Self> {
         let url = database_url(args)?;
         let store = connect(&DatabaseSettings {
             url,
@@ -126,7 +137,7 @@ impl Connection {
             Arc::clone(&master_key),
             backup_code_key,
             Arc::clone(&clock),
-            IdentityConfig::default(),
+            identity_config,
         );
         let master_rotation = MasterKeyRotation::new(Arc::clone(&store), vault.clone(), Arc::clone(&clock));
         let accounts = AccountsService::new(Arc::clone(&store), vault, Arc::clone(&clock), AccountsConfig::default());
@@ -160,9 +171,42 @@ impl Connection {
         }
     }
 
+    /// The staff compliance use cases over this connection. The console sends no mail itself: notices are
+    /// queued as jobs, which the server's workers send.
+    pub fn compliance(&self) -> ComplianceService {
+        let clock = Arc::clone(&self.clock);
+        let store = Arc::clone(&self.store);
+        let vault = Vault::new(Arc::clone(&self.keys), Arc::clone(&self.master_key), Arc::clone(&clock));
+        let tenancy = TenancyService::new(Arc::clone(&store), Arc::clone(&clock), Arc::new(NoMail));
+        let erasure = WorkspaceErasure::new(
+            Arc::clone(&store),
+            Arc::clone(&clock),
+            self.identity.clone(),
+            tenancy,
+            self.accounts.clone(),
+            vault,
+            JobSignal::default(),
+            AccessSignals::default(),
+        );
+        ComplianceService::new(store, clock, erasure, JobSignal::default())
+    }
+
     /// Whether backup codes can sign in: the backup-code key opened under a master key the console holds.
     pub fn backup_codes_open(&self) -> bool {
         self.backup_codes_open
+    }
+}
+
+/// The console's mailer: it refuses, since everything the console tells a person goes through a notice job.
+#[derive(Debug)]
+struct NoMail;
+
+#[async_trait::async_trait]
+impl Mailer for NoMail {
+    async fn send(&self, _mail: &OutgoingMail) -> Result<(), MailError> {
+        Err(MailError(
+            "the console sends no mail itself; notices are queued for the server's workers".to_owned(),
+        ))
     }
 }
 

@@ -54,3 +54,43 @@ impl std::fmt::Display for WithStatus {
 }
 
 impl std::error::Error for WithStatus {}
+
+/// The exit status of a failed command (API.md, "Staff compliance console"): 3 when a staff sign-in was
+/// needed and not given or the data cannot be reached, a command's own status when it gave one
+/// ([`WithStatus`]), else 1 (refused or failed; clap exits 2 for usage).
+pub fn exit_code(error: &anyhow::Error) -> u8 {
+    if let Some(failed) = error.downcast_ref::<WithStatus>() {
+        failed.status
+    } else if error.downcast_ref::<SignInRequired>().is_some() || error.downcast_ref::<Unreachable>().is_some() {
+        EXIT_SIGN_IN_REQUIRED
+    } else {
+        1
+    }
+}
+
+/// The `extensions.code`-style name of a domain refusal, for `--json` output and the web pages.
+pub fn code_of(error: &DomainError) -> &'static str {
+    match error {
+        DomainError::Unauthenticated => "UNAUTHENTICATED",
+        DomainError::InvalidCredentials(_) => "INVALID_CREDENTIALS",
+        DomainError::Forbidden(_) => "FORBIDDEN",
+        DomainError::NotFound(_) => "NOT_FOUND",
+        DomainError::Invalid(_) => "BAD_USER_INPUT",
+        DomainError::Conflict { .. } => "CONFLICT",
+        DomainError::RateLimited { .. } => "RATE_LIMITED",
+        DomainError::InsufficientFunds(_) => "INSUFFICIENT_FUNDS",
+        DomainError::AccountUnavailable(_) => "ACCOUNT_UNAVAILABLE",
+        DomainError::TwoFactorRequired(_) => "TWO_FACTOR_REQUIRED",
+        DomainError::ReauthenticationRequired(_) => "REAUTHENTICATION_REQUIRED",
+        DomainError::Internal(_) => "INTERNAL",
+    }
+}
+
+/// The field a refusal names, when it names one.
+pub fn field_of(error: &DomainError) -> Option<String> {
+    match error {
+        DomainError::Invalid(fields) => fields.first().map(|f| f.field.clone()),
+        DomainError::Conflict { field, .. } => field.clone(),
+        _ => None,
+    }
+}

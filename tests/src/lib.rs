@@ -10,7 +10,9 @@
 
 pub mod app;
 pub mod backend;
+pub mod browser;
 pub mod clock;
+pub mod console;
 pub mod erasure;
 pub mod fake_smtp;
 pub mod fakes;

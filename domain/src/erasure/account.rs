@@ -21,7 +21,7 @@ use super::closure::{Closure, ERASE_AFTER_DAYS, close_workspace, reopen_workspac
 use super::service::WorkspaceErasure;
 use crate::audit::{self, Actor, AuditDraft, ChainId};
 use crate::error::{DomainError, DomainResult};
-use crate::events::AccessChange;
+use crate::events::{AccessChange, SignalOnDrop};
 use crate::identity::Principal;
 use crate::identity::records::UserRecord;
 use crate::ids::{SessionId, WorkspaceId};
@@ -32,6 +32,16 @@ use crate::privacy::use_cases::transitions::{audit_request, move_request};
 use crate::request::ClientInfo;
 use crate::store::Transaction;
 use crate::tenancy::TenantScope;
+
+/// How an account closes: the workspaces it owns alone, who closes it, when, when it is erased, and the
+/// session that stays signed in (the person's own, when they close it themselves).
+struct Closing {
+    owned: Vec<WorkspaceId>,
+    actor: Actor,
+    now: DateTime<Utc>,
+    erase_after: DateTime<Utc>,
+    keep_session: Option<SessionId>,
+}
 
 /// The job kind that erases a closed account.
 pub const ACCOUNT_ERASURE_JOB: &str = "erasure.account";
@@ -82,10 +92,77 @@ impl WorkspaceErasure {
         let request = deletion_request(&user, now, erase_after);
         let actor = Actor::of(principal);
         let tx = self.store.begin().await?;
+        tx.insert_request(&request).await?;
+        audit_request(&*tx, &request, actor.clone(), "privacy.request_received", client, now).await?;
+        let closing = Closing {
+            owned,
+            actor,
+            now,
+            erase_after,
+            keep_session: Some(session),
+        };
+        let (closures, _signals) = self.close_account_in(&*tx, &user, &request, closing, client).await?;
+        tx.commit().await?;
+        for closure in closures {
+            self.closed(closure).await;
+        }
+        self.jobs.enqueued();
+        Ok(request)
+    }
+
+    /// Closes the account of a verified, approved `DELETION` request (staff, two people): at once, every
+    /// session signed out, and erased as soon as the erasure job runs. `CONFLICT` as for the person's own
+    /// request (shared workspaces named, or already closed). The caller's `tx` holds the request's change.
+    pub(crate) async fn close_account_for_request(
+        &self,
+        tx: &dyn Transaction,
+        request: &DataSubjectRequest,
+        actor: Actor,
+        client: &ClientInfo,
+    ) -> DomainResult<(Vec<Closure>, Vec<SignalOnDrop>)> {
+        let user = self
+            .store
+            .find_user(request.user_id)
+            .await?
+            .ok_or(DomainError::NotFound("account"))?;
+        if user.closed_at.is_some() {
+            return Err(DomainError::conflict("account", "the account is already closed"));
+        }
+        let owned = self.owned_alone(&user).await?;
+        let now = request.updated_at;
+        let closing = Closing {
+            owned,
+            actor,
+            now,
+            erase_after: now,
+            keep_session: None,
+        };
+        self.close_account_in(tx, &user, request, closing, client).await
+    }
+
+    /// What closing an account does, in `tx`: the account closed, sessions signed out (all but
+    /// `keep_session`), the keys the person created revoked, the workspaces they own alone closed, the
+    /// closure audited, the erasure job queued for `erase_after` and the person told. The workspace
+    /// closures (to announce after the commit) and the access signals (sent when dropped) come back.
+    async fn close_account_in(
+        &self,
+        tx: &dyn Transaction,
+        user: &UserRecord,
+        request: &DataSubjectRequest,
+        closing: Closing,
+        client: &ClientInfo,
+    ) -> DomainResult<(Vec<Closure>, Vec<SignalOnDrop>)> {
+        let Closing {
+            owned,
+            actor,
+            now,
+            erase_after,
+            keep_session,
+        } = closing;
         if !tx.close_account(user.id, now, erase_after).await? {
             return Err(DomainError::conflict("account", "the account is already closed"));
         }
-        let signed_out = tx.revoke_other_sessions(user.id, Some(session), now).await?;
+        let signed_out = tx.revoke_other_sessions(user.id, keep_session, now).await?;
         let mut keys = 0;
         let places = tx.person_workspaces(user.id).await?;
         for (workspace, _) in &places {
@@ -93,17 +170,15 @@ impl WorkspaceErasure {
         }
         let mut closures: Vec<Closure> = Vec::with_capacity(owned.len());
         for workspace in &owned {
-            closures.push(close_workspace(&*tx, *workspace, actor.clone(), client, now).await?);
+            closures.push(close_workspace(tx, *workspace, actor.clone(), client, now).await?);
         }
-        tx.insert_request(&request).await?;
-        audit_request(&*tx, &request, actor.clone(), "privacy.request_received", client, now).await?;
         let metadata = json!({
             "eraseAfter": erase_after.to_rfc3339(),
             "sessionsSignedOut": signed_out,
             "apiKeysRevoked": keys,
             "workspacesClosed": owned.iter().map(ToString::to_string).collect::<Vec<_>>(),
         });
-        audit_account(&*tx, &user, actor, "account.closed", client, metadata, now).await?;
+        audit_account(tx, user, actor, "account.closed", client, metadata, now).await?;
         // The workspaces the person belonged to, so the erasure finds them even after theirs are erased.
         let workspaces: Vec<String> = places.iter().map(|(workspace, _)| workspace.to_string()).collect();
         let payload = json!({ "request": request.id, "workspaces": workspaces });
@@ -111,19 +186,15 @@ impl WorkspaceErasure {
             .at(erase_after)
             .with_max_attempts(20)
             .with_dedupe_key(format!("{ACCOUNT_ERASURE_JOB}:{}", request.id));
-        jobs::enqueue(&*tx, &job, now).await?;
-        notices::queue(&*tx, user.id, Notice::DeletionScheduled { erase_at: erase_after }, now).await?;
-        let _user_signal = self.access.armed(AccessChange::User(user.id));
-        let _workspace_signals: Vec<_> = owned
-            .iter()
-            .map(|workspace| self.access.armed(AccessChange::Workspace(*workspace)))
-            .collect();
-        tx.commit().await?;
-        for closure in closures {
-            self.closed(closure).await;
-        }
-        self.jobs.enqueued();
-        Ok(request)
+        jobs::enqueue(tx, &job, now).await?;
+        notices::queue(tx, user.id, Notice::DeletionScheduled { erase_at: erase_after }, now).await?;
+        let mut signals = vec![self.access.armed(AccessChange::User(user.id))];
+        signals.extend(
+            owned
+                .iter()
+                .map(|workspace| self.access.armed(AccessChange::Workspace(*workspace))),
+        );
+        Ok((closures, signals))
     }
 
     /// Reopens the caller's closed account (before its erasure), with the workspaces that closed with it.

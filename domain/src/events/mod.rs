@@ -22,7 +22,7 @@ pub mod ports;
 pub mod records;
 pub mod relay;
 
-pub use access::{AccessChange, AccessSignals};
+pub use access::{AccessChange, AccessSignals, SignalOnDrop};
 pub use access_cache::AccessCache;
 pub use bus::{EventBus, LocalEventBus};
 pub use feed::{EventFeed, FeedEnd, FeedFilter};

@@ -62,6 +62,10 @@ pub trait UserRepository: Send + Sync {
     /// `UniqueViolation` naming [`constraints::USER_USERNAME`] when the username key is taken.
     async fn update_profile(&self, id: UserId, full_name: &str, username: &str, username_key: &str) -> StoreResult<()>;
     async fn set_notice_preferences(&self, id: UserId, billing: bool, leases: bool) -> StoreResult<()>;
+    /// Sets (or, with `None`, lifts) the restriction of processing of the person's data.
+    async fn set_restricted(&self, id: UserId, at: Option<DateTime<Utc>>) -> StoreResult<()>;
+    /// Suspends (with `at` and a reason) or, with `None`, unsuspends the account.
+    async fn set_suspended(&self, id: UserId, at: Option<DateTime<Utc>>, reason: Option<&str>) -> StoreResult<()>;
     /// Whether sessions of the user (of any state, still stored) came from this address and from this client
     /// (each from some session; a value not given counts as seen).
     async fn seen_client(&self, id: UserId, ip_address: Option<&str>, user_agent: Option<&str>) -> StoreResult<bool>;

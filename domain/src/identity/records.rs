@@ -39,6 +39,12 @@ pub struct UserRecord {
     pub closed_at: Option<DateTime<Utc>>,
     /// When a closed account's personal data is erased (closed_at + 30 days).
     pub erase_after: Option<DateTime<Utc>>,
+    /// Processing restricted on the person's request (policy §8): automations and sending stop in the
+    /// workspaces they own until staff lift it.
+    pub restricted_at: Option<DateTime<Utc>>,
+    /// Suspended by staff: signed out and refused sign-in until unsuspended.
+    pub suspended_at: Option<DateTime<Utc>>,
+    pub suspension_reason: Option<String>,
 }
 
 impl UserRecord {

@@ -32,6 +32,10 @@ use crate::request::{Admit, ClientInfo};
 use crate::tenancy::api_keys::Scope;
 use crate::tenancy::{Role, TenantScope};
 
+/// The refusal while the workspace's owner has restricted the processing of their data (policy §8).
+pub const RESTRICTED: &str = "the workspace owner restricted the processing of their data: sending and \
+                              automations are stopped until the restriction is lifted";
+
 /// How long a send waits for the account's connection while a sync holds it.
 const CONNECT_ATTEMPTS: u32 = 10;
 const CONNECT_PAUSE: Duration = Duration::from_millis(100);
@@ -110,6 +114,9 @@ impl InboxService {
         scope.require(Role::Operator, Some(Scope::InboxWrite), "sending messages")?;
         check_outgoing_text(text).map_err(|error| DomainError::invalid("text", error.to_string()))?;
         let (account, dialog) = self.held_dialog(scope, account, dialog).await?;
+        if self.store.owner_restricted(scope).await? {
+            return Err(DomainError::Forbidden(RESTRICTED.to_owned()));
+        }
         admit()?;
         let reply_to = match reply_to {
             Some(id) => Some(

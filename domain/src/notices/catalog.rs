@@ -93,10 +93,18 @@ pub enum Notice {
     },
     DeletionCancelled,
     DeletionDone,
+    /// Staff suspended the account (the reason is theirs to give).
+    AccountSuspended {
+        reason: String,
+    },
+    AccountUnsuspended,
     RequestStatus {
         kind: String,
         status: String,
         resolution: Option<String>,
+        /// When it will be answered by, when that changed (an extension).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        answer_by: Option<DateTime<Utc>>,
     },
 }
 
@@ -117,6 +125,8 @@ impl Notice {
             | Notice::DeletionScheduled { .. }
             | Notice::DeletionCancelled
             | Notice::DeletionDone
+            | Notice::AccountSuspended { .. }
+            | Notice::AccountUnsuspended
             | Notice::RequestStatus { .. } => Category::Account,
             Notice::TopUpCredited { .. } | Notice::LowBalance { .. } => Category::Billing,
             Notice::LeaseEnding { .. } | Notice::LeaseEnded { .. } => Category::Leases,
@@ -144,6 +154,8 @@ impl Notice {
             Notice::DeletionScheduled { .. } => "deletion_scheduled",
             Notice::DeletionCancelled => "deletion_cancelled",
             Notice::DeletionDone => "deletion_done",
+            Notice::AccountSuspended { .. } => "account_suspended",
+            Notice::AccountUnsuspended => "account_unsuspended",
             Notice::RequestStatus { .. } => "request_status",
         }
     }

@@ -205,6 +205,17 @@ fn words(notice: &Notice) -> (&'static str, Vec<String>) {
             "Your account deletion was cancelled",
             vec!["Your account is open again, with everything as it was.".to_owned()],
         ),
+        Notice::AccountSuspended { reason } => (
+            "Your account is suspended",
+            vec![
+                format!("Staff suspended your account and signed it out everywhere. The reason: {reason}"),
+                "Reply to this email if you think this is a mistake.".to_owned(),
+            ],
+        ),
+        Notice::AccountUnsuspended => (
+            "Your account is active again",
+            vec!["Staff lifted the suspension of your account. You can sign in again.".to_owned()],
+        ),
         Notice::DeletionDone => (
             "Your account was deleted",
             vec![
@@ -217,13 +228,19 @@ fn words(notice: &Notice) -> (&'static str, Vec<String>) {
             kind,
             status,
             resolution,
-        } => (
-            "Your data request was updated",
-            vec![match resolution {
+            answer_by,
+        } => {
+            let kind = kind.to_lowercase();
+            let status = status.replace('_', " ").to_lowercase();
+            let mut lines = vec![match resolution {
                 Some(resolution) => format!("Your {kind} request is now {status}: {resolution}"),
                 None => format!("Your {kind} request is now {status}."),
-            }],
-        ),
+            }];
+            if let Some(answer_by) = answer_by {
+                lines.push(format!("We will answer it by {}.", at(answer_by)));
+            }
+            ("Your data request was updated", lines)
+        }
     }
 }
 

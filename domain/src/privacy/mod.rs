@@ -29,7 +29,9 @@ use crate::store::Store;
 
 pub use jobs::{EXPORT_BUILD, EXPORT_EXPIRE, ExportJobs};
 pub use ports::{ExportFiles, ExportSource};
-pub use records::{DataSubjectRequest, ExportArchive, RequestChannel, RequestKind, RequestStatus};
+pub use records::{
+    DataSubjectRequest, ExportArchive, ObjectionDecision, RequestChannel, RequestKind, RequestStatus, StaffHandling,
+};
 
 /// The data-subject request use cases.
 #[derive(Clone)]

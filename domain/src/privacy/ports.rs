@@ -11,10 +11,32 @@ use std::path::PathBuf;
 
 use async_trait::async_trait;
 
-use super::records::{DataSubjectRequest, RequestStatus};
+use chrono::{DateTime, Utc};
+
+use super::records::{DataSubjectRequest, RequestKind, RequestStatus};
 use crate::ids::{DataSubjectRequestId, UserId};
 use crate::store::StoreResult;
 use crate::tenancy::TenantScope;
+
+/// Which requests the staff queue shows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct QueueFilter {
+    pub kind: Option<RequestKind>,
+    pub status: Option<RequestStatus>,
+    /// Only requests not yet completed or rejected.
+    pub open_only: bool,
+    /// Only this person's.
+    pub user: Option<UserId>,
+}
+
+/// A request as the staff queue lists it: with whom it is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueuedRequest {
+    pub request: DataSubjectRequest,
+    pub email: String,
+    pub username: String,
+    pub full_name: String,
+}
 
 /// Name of the rule "one export builds at a time per person" (a unique partial index).
 pub const ONE_EXPORT_AT_A_TIME: &str = "data_subject_requests_one_export_idx";
@@ -32,6 +54,13 @@ pub trait DataSubjectRequestRepository: Send + Sync {
     async fn update_request(&self, request: &DataSubjectRequest, expected: RequestStatus) -> StoreResult<bool>;
     /// The request whose archive has this token hash.
     async fn request_by_token(&self, token_hash: &[u8]) -> StoreResult<Option<DataSubjectRequest>>;
+    /// Requests matching `filter`, the soonest to answer first (the extended date, else the due date), at
+    /// most `limit`, with their subjects.
+    async fn queue_requests(&self, filter: &QueueFilter, limit: u64) -> StoreResult<Vec<QueuedRequest>>;
+    /// Writes `request` whole (status, dates, resolution, archive, handling) only if it was not changed since
+    /// it was read (its stored `updated_at` is still `read_at`); `false`, nothing written, otherwise.
+    async fn update_request_unchanged(&self, request: &DataSubjectRequest, read_at: DateTime<Utc>)
+    -> StoreResult<bool>;
 }
 
 /// A person's own data, outside any one workspace.

@@ -82,6 +82,35 @@ impl RequestStatus {
     }
 }
 
+/// An objection's outcome (policy §8: the person may object; staff decide and say why).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ObjectionDecision {
+    /// The processing objected to stops.
+    Upheld,
+    /// It continues, for the reason recorded in the resolution.
+    Dismissed,
+}
+
+text_codes!(ObjectionDecision {
+    Upheld => "UPHELD",
+    Dismissed => "DISMISSED",
+});
+
+/// What staff did with a request beyond its status: how the requester's identity was verified, the
+/// two-person erasure, and an objection's decision.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StaffHandling {
+    /// How the requester was verified to be the data subject (e.g. "replied from the account's address").
+    pub verification_method: Option<String>,
+    pub verified_at: Option<DateTime<Utc>>,
+    pub verified_by: Option<UserId>,
+    /// The staff member who asked for the erasure, and when.
+    pub erasure_proposed: Option<(UserId, DateTime<Utc>)>,
+    /// The second staff member who approved it (never the proposer), and when.
+    pub erasure_approved: Option<(UserId, DateTime<Utc>)>,
+    pub decision: Option<ObjectionDecision>,
+}
+
 /// The archive of an `EXPORT` request, once built.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExportArchive {
@@ -113,6 +142,7 @@ pub struct DataSubjectRequest {
     pub completed_at: Option<DateTime<Utc>>,
     pub resolution: Option<String>,
     pub archive: Option<ExportArchive>,
+    pub handling: StaffHandling,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -139,8 +169,19 @@ impl DataSubjectRequest {
             completed_at: None,
             resolution: None,
             archive: None,
+            handling: StaffHandling::default(),
             updated_at: now,
         }
+    }
+
+    /// When it must be answered: the extended date once extended, else the due date.
+    pub fn answer_by(&self) -> DateTime<Utc> {
+        self.extended_until.unwrap_or(self.due_at)
+    }
+
+    /// Not answered and past [`Self::answer_by`].
+    pub fn is_overdue(&self, now: DateTime<Utc>) -> bool {
+        !self.status.is_final() && self.answer_by() < now
     }
 
     /// The download path of its archive while it can be downloaded (`None` before it is ready and once it

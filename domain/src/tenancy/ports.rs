@@ -19,6 +19,9 @@ pub trait TenancyRepository: Send + Sync {
     /// The caller's membership, the one lookup allowed without a scope: it is how a scope is made.
     async fn find_membership(&self, workspace: WorkspaceId, user: UserId) -> StoreResult<Option<MembershipRecord>>;
     async fn find_workspace(&self, scope: &TenantScope) -> StoreResult<WorkspaceRecord>;
+    /// Whether the workspace's owner has restricted the processing of their data (policy §8): automations
+    /// and sending stop then.
+    async fn owner_restricted(&self, scope: &TenantScope) -> StoreResult<bool>;
     /// Holds the workspace's row lock until the transaction ends, so a per-workspace quota counted after it
     /// cannot be overtaken by a concurrent transaction that counted the same rows (PostgreSQL: `SELECT … FOR
     /// NO KEY UPDATE`, which leaves foreign-key checks of other writers alone; SQLite: its write transactions

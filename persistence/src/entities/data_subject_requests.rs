@@ -22,6 +22,14 @@ pub struct Model {
     pub export_expired_at: Option<DateTimeUtc>,
     pub export_bytes: Option<i64>,
     pub updated_at: DateTimeUtc,
+    pub verification_method: Option<String>,
+    pub verified_at: Option<DateTimeUtc>,
+    pub verified_by: Option<Uuid>,
+    pub erasure_proposed_by: Option<Uuid>,
+    pub erasure_proposed_at: Option<DateTimeUtc>,
+    pub erasure_approved_by: Option<Uuid>,
+    pub erasure_approved_at: Option<DateTimeUtc>,
+    pub decision: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -24,6 +24,9 @@ pub struct Model {
     pub notify_leases: bool,
     pub closed_at: Option<DateTimeUtc>,
     pub erase_after: Option<DateTimeUtc>,
+    pub restricted_at: Option<DateTimeUtc>,
+    pub suspended_at: Option<DateTimeUtc>,
+    pub suspension_reason: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

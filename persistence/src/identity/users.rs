@@ -38,6 +38,9 @@ pub(crate) fn to_record(row: users::Model) -> UserRecord {
         notify_leases: row.notify_leases,
         closed_at: row.closed_at,
         erase_after: row.erase_after,
+        restricted_at: row.restricted_at,
+        suspended_at: row.suspended_at,
+        suspension_reason: row.suspension_reason,
     }
 }
 
@@ -75,6 +78,9 @@ impl<C: Conn> UserRepository for Repo<C> {
             notify_leases: Set(user.notify_leases),
             closed_at: Set(user.closed_at),
             erase_after: Set(user.erase_after),
+            restricted_at: Set(user.restricted_at),
+            suspended_at: Set(user.suspended_at),
+            suspension_reason: Set(user.suspension_reason.clone()),
         };
         users::Entity::insert(row)
             .exec_without_returning(&self.0)
@@ -335,6 +341,23 @@ impl<C: Conn> UserRepository for Repo<C> {
         let row = users::ActiveModel {
             notify_billing: Set(billing),
             notify_leases: Set(leases),
+            ..Default::default()
+        };
+        update_user(&self.0, id, row).await
+    }
+
+    async fn set_restricted(&self, id: UserId, at: Option<DateTime<Utc>>) -> StoreResult<()> {
+        let row = users::ActiveModel {
+            restricted_at: Set(at),
+            ..Default::default()
+        };
+        update_user(&self.0, id, row).await
+    }
+
+    async fn set_suspended(&self, id: UserId, at: Option<DateTime<Utc>>, reason: Option<&str>) -> StoreResult<()> {
+        let row = users::ActiveModel {
+            suspended_at: Set(at),
+            suspension_reason: Set(reason.map(str::to_owned)),
             ..Default::default()
         };
         update_user(&self.0, id, row).await

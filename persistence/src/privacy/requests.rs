@@ -3,13 +3,22 @@
 //! `UniqueViolation(ONE_EXPORT_AT_A_TIME)`.
 
 use async_trait::async_trait;
-use sea_orm::{ActiveValue::Set, ColumnTrait as _, DbErr, EntityTrait as _, QueryFilter as _, QueryOrder as _, SqlErr};
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, Order};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait as _, DbErr, EntityTrait as _, QueryFilter as _, QueryOrder as _, QuerySelect as _,
+    SqlErr,
+};
 use tgos_domain::ids::{DataSubjectRequestId, UserId};
-use tgos_domain::privacy::ports::{DataSubjectRequestRepository, ONE_EXPORT_AT_A_TIME};
-use tgos_domain::privacy::records::{DataSubjectRequest, ExportArchive, RequestChannel, RequestKind, RequestStatus};
+use tgos_domain::privacy::ports::{DataSubjectRequestRepository, ONE_EXPORT_AT_A_TIME, QueueFilter, QueuedRequest};
+use tgos_domain::privacy::records::{
+    DataSubjectRequest, ExportArchive, ObjectionDecision, RequestChannel, RequestKind, RequestStatus, StaffHandling,
+};
 use tgos_domain::store::{StoreError, StoreResult};
 
-use crate::entities::data_subject_requests as rows;
+use crate::entities::{data_subject_requests as rows, users};
 use crate::errors::DbResultExt as _;
 use crate::repo::{Conn, Repo};
 
@@ -39,6 +48,23 @@ fn to_record(row: rows::Model) -> StoreResult<DataSubjectRequest> {
         completed_at: row.completed_at,
         resolution: row.resolution,
         archive,
+        handling: StaffHandling {
+            verification_method: row.verification_method,
+            verified_at: row.verified_at,
+            verified_by: row.verified_by.map(UserId::from_uuid),
+            erasure_proposed: row
+                .erasure_proposed_by
+                .map(UserId::from_uuid)
+                .zip(row.erasure_proposed_at),
+            erasure_approved: row
+                .erasure_approved_by
+                .map(UserId::from_uuid)
+                .zip(row.erasure_approved_at),
+            decision: match row.decision.as_deref() {
+                Some(text) => Some(ObjectionDecision::parse(text).ok_or_else(|| bad("decision"))?),
+                None => None,
+            },
+        },
         updated_at: row.updated_at,
     })
 }
@@ -64,6 +90,14 @@ fn to_row(request: &DataSubjectRequest) -> rows::ActiveModel {
         export_expired_at: Set(archive.and_then(|a| a.expired_at)),
         export_bytes: Set(archive.map(|a| i64::try_from(a.bytes).unwrap_or(i64::MAX))),
         updated_at: Set(request.updated_at),
+        verification_method: Set(request.handling.verification_method.clone()),
+        verified_at: Set(request.handling.verified_at),
+        verified_by: Set(request.handling.verified_by.map(|id| id.as_uuid())),
+        erasure_proposed_by: Set(request.handling.erasure_proposed.map(|(id, _)| id.as_uuid())),
+        erasure_proposed_at: Set(request.handling.erasure_proposed.map(|(_, at)| at)),
+        erasure_approved_by: Set(request.handling.erasure_approved.map(|(id, _)| id.as_uuid())),
+        erasure_approved_at: Set(request.handling.erasure_approved.map(|(_, at)| at)),
+        decision: Set(request.handling.decision.map(|d| d.as_str().to_owned())),
     }
 }
 
@@ -116,6 +150,80 @@ impl<C: Conn> DataSubjectRequestRepository for Repo<C> {
             .await
             .store()?;
         Ok(result.rows_affected == 1)
+    }
+
+    async fn queue_requests(&self, filter: &QueueFilter, limit: u64) -> StoreResult<Vec<QueuedRequest>> {
+        let mut query = rows::Entity::find();
+        if let Some(kind) = filter.kind {
+            query = query.filter(rows::Column::Kind.eq(kind.as_str()));
+        }
+        if let Some(status) = filter.status {
+            query = query.filter(rows::Column::Status.eq(status.as_str()));
+        }
+        if filter.open_only {
+            query = query.filter(rows::Column::Status.is_not_in(["COMPLETED", "REJECTED"]));
+        }
+        if let Some(user) = filter.user {
+            query = query.filter(rows::Column::UserId.eq(user.as_uuid()));
+        }
+        let found = query
+            .order_by(
+                Expr::cust("COALESCE(data_subject_requests.extended_until, data_subject_requests.due_at)"),
+                Order::Asc,
+            )
+            .order_by_asc(rows::Column::Id)
+            .limit(limit)
+            .all(&self.0)
+            .await
+            .store()?;
+        let ids: Vec<_> = found.iter().map(|row| row.user_id).collect();
+        let people: HashMap<_, _> = users::Entity::find()
+            .filter(users::Column::Id.is_in(ids))
+            .all(&self.0)
+            .await
+            .store()?
+            .into_iter()
+            .map(|user| (user.id, user))
+            .collect();
+        found
+            .into_iter()
+            .map(|row| {
+                let person = people.get(&row.user_id);
+                Ok(QueuedRequest {
+                    email: person.map(|p| p.email.clone()).unwrap_or_default(),
+                    username: person.map(|p| p.username.clone()).unwrap_or_default(),
+                    full_name: person.map(|p| p.full_name.clone()).unwrap_or_default(),
+                    request: to_record(row)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn update_request_unchanged(
+        &self,
+        request: &DataSubjectRequest,
+        read_at: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let mut row = to_row(request);
+        row.id = sea_orm::ActiveValue::NotSet;
+        row.user_id = sea_orm::ActiveValue::NotSet;
+        row.kind = sea_orm::ActiveValue::NotSet;
+        row.received_at = sea_orm::ActiveValue::NotSet;
+        let result = rows::Entity::update_many()
+            .set(row)
+            .filter(rows::Column::Id.eq(request.id.as_uuid()))
+            .filter(rows::Column::UpdatedAt.eq(read_at))
+            .exec(&self.0)
+            .await;
+        match result {
+            Err(error @ DbErr::Exec(_) | error @ DbErr::Query(_))
+                if matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) =>
+            {
+                // Only an export moving to IN_PROGRESS beside another can break an index here.
+                Err(StoreError::UniqueViolation(ONE_EXPORT_AT_A_TIME))
+            }
+            other => Ok(other.store()?.rows_affected == 1),
+        }
     }
 
     async fn request_by_token(&self, token_hash: &[u8]) -> StoreResult<Option<DataSubjectRequest>> {

@@ -8,7 +8,8 @@ mod invitations;
 use async_trait::async_trait;
 use sea_orm::sea_query::LockType;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait as _, EntityTrait as _, QueryFilter as _, QueryOrder as _, QuerySelect as _,
+    ActiveValue::Set, ColumnTrait as _, EntityTrait as _, PaginatorTrait as _, QueryFilter as _, QueryOrder as _,
+    QuerySelect as _,
 };
 use tgos_domain::ids::{UserId, WorkspaceId};
 use tgos_domain::store::{StoreError, StoreResult};
@@ -113,6 +114,27 @@ impl<C: Conn> TenancyRepository for Repo<C> {
             })
             .await?;
         Ok(workspace(row))
+    }
+
+    async fn owner_restricted(&self, scope: &TenantScope) -> StoreResult<bool> {
+        self.in_workspace(scope, async |db| {
+            let owner = db
+                .find::<memberships::Entity>()
+                .filter(memberships::Column::Role.eq("OWNER"))
+                .one(db.conn())
+                .await
+                .store()?;
+            let Some(owner) = owner else {
+                return Ok(false);
+            };
+            let restricted = users::Entity::find_by_id(owner.user_id)
+                .filter(users::Column::RestrictedAt.is_not_null())
+                .count(db.conn())
+                .await
+                .store()?;
+            Ok(restricted > 0)
+        })
+        .await
     }
 
     async fn lock_workspace(&self, scope: &TenantScope) -> StoreResult<()> {

@@ -57,10 +57,15 @@ fn every_plain_notice() -> Vec<Notice> {
         Notice::DeletionScheduled { erase_at: at },
         Notice::DeletionCancelled,
         Notice::DeletionDone,
+        Notice::AccountSuspended {
+            reason: "reported for spam".into(),
+        },
+        Notice::AccountUnsuspended,
         Notice::RequestStatus {
             kind: "ACCESS".into(),
             status: "COMPLETED".into(),
             resolution: None,
+            answer_by: Some(at),
         },
     ]
 }

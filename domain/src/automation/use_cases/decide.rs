@@ -29,6 +29,9 @@ impl AutomationService {
         if !automation.definition.enabled {
             return Ok(Err("the automation is disabled".to_owned()));
         }
+        if self.store.owner_restricted(scope).await? {
+            return Ok(Err(crate::inbox::send::RESTRICTED.to_owned()));
+        }
         if execution.dialog_id.is_some() && subject.dialog.is_none() {
             return Ok(Err("the dialog is gone".to_owned()));
         }

@@ -31,6 +31,10 @@ pub enum SignInOutcome {
     TwoFactorChallenge { token: String, expires_at: DateTime<Utc> },
 }
 
+/// The refusal of a suspended account's sign-in.
+pub const SUSPENDED: &str = "this account is suspended by staff; reply to the email that told you, or write to \
+                             support";
+
 impl IdentityService {
     #[tracing::instrument(skip_all)]
     pub async fn sign_in(
@@ -79,6 +83,17 @@ impl IdentityService {
         let Some(user) = user else {
             return Err(DomainError::InvalidCredentials(WRONG_PASSWORD));
         };
+        if user.suspended_at.is_some() {
+            // Said only to whoever knows the password: the account is there, and staff stopped it.
+            self.audit_failure(
+                Some(&user),
+                "auth.sign_in_failed",
+                client,
+                json!({ "reason": "suspended" }),
+            )
+            .await?;
+            return Err(DomainError::Forbidden(SUSPENDED.to_owned()));
+        }
 
         let tx = self.store.begin().await?;
         if user.two_factor_enabled() {

@@ -70,6 +70,9 @@ impl NewAccount {
             notify_leases: true,
             closed_at: None,
             erase_after: None,
+            restricted_at: None,
+            suspended_at: None,
+            suspension_reason: None,
         }
     }
 }

@@ -117,7 +117,10 @@ impl PrivacyService {
         let Some(mut request) = self.store.request_by_id(id).await? else {
             return Ok(());
         };
-        if request.kind != RequestKind::Export || request.status != RequestStatus::InProgress {
+        // An ACCESS request is answered with the same archive when staff generate it (`compliance`).
+        if !matches!(request.kind, RequestKind::Export | RequestKind::Access)
+            || request.status != RequestStatus::InProgress
+        {
             return Ok(());
         }
         let mut writer = self.files.create(id).map_err(DomainError::internal)?;

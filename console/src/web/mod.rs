@@ -1,0 +1,186 @@
+//! The console's web pages: `tgos-console serve --addr …`, on a listener of its own (never the public
+//! API's), server-rendered HTML from the templates beside this file, one small stylesheet, no JavaScript.
+//!
+//! Rules:
+//! - **Staff with two-factor only.** Sign-in is login and password, then a TOTP or backup code, through the
+//!   identity use cases (so the API's lockout, throttling and sign-in audit apply). An account that is not
+//!   staff, or has no second factor, is refused and the session its sign-in opened is signed out at once.
+//! - **The session cookie** holds the session token: `HttpOnly; SameSite=Strict; Path=/`, and `Secure` unless
+//!   the console listens on a loopback address. A session unused for [`IDLE`] stops working.
+//! - **CSRF.** Every form carries a token: a MAC of the session token under a key derived from the master key
+//!   (the sign-in forms: of a nonce in a short-lived cookie). A POST without the right one changes nothing
+//!   (403).
+//! - **Audited.** Every page that shows personal data audits `console.viewed` on the platform chain, and every
+//!   action is audited by its use case, with the staff member, IP address and user agent.
+//! - Pages are `no-store`, framed by nobody, and load nothing from elsewhere (`default-src 'self'`).
+
+mod auth;
+mod render;
+mod requests;
+mod users;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use poem::listener::{Acceptor as _, Listener as _, TcpListener};
+use poem::middleware::SetHeader;
+use poem::web::Redirect;
+use poem::{EndpointExt as _, IntoEndpoint, Route, Server, get, handler, post};
+use tgos_domain::compliance::ComplianceService;
+use tgos_domain::crypto::DerivedKey;
+use tgos_domain::identity::IdentityConfig;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::context::{Connection, ConnectionArgs};
+
+pub use render::when;
+
+/// A console session unused for this long stops working.
+pub const IDLE: Duration = Duration::from_secs(15 * 60);
+/// A console session's longest life, however busy.
+pub const LIFETIME: Duration = Duration::from_secs(12 * 60 * 60);
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Where the web pages listen: an address of their own, never the public API's.
+    #[arg(long, default_value = "127.0.0.1:8081")]
+    pub addr: SocketAddr,
+}
+
+/// What the pages work with.
+#[derive(Debug)]
+pub struct Console {
+    pub(crate) connection: Connection,
+    pub(crate) compliance: ComplianceService,
+    pub(crate) csrf: DerivedKey,
+    /// Cookies are `Secure` unless the console listens on loopback.
+    pub(crate) secure_cookies: bool,
+    pub(crate) pages: render::Pages,
+}
+
+/// The console's identity settings: the 15-minute idle timeout.
+fn identity_config() -> IdentityConfig {
+    IdentityConfig {
+        session_idle: IDLE,
+        session_ttl: LIFETIME,
+        ..IdentityConfig::default()
+    }
+}
+
+impl Console {
+    pub async fn open(args: &ConnectionArgs, listening_on: SocketAddr) -> anyhow::Result<Arc<Self>> {
+        let connection = Connection::open_with(args, identity_config()).await?;
+        let compliance = connection.compliance();
+        let csrf = connection.master_key.derive("tgos/console-csrf/v1");
+        Ok(Arc::new(Self {
+            connection,
+            compliance,
+            csrf,
+            secure_cookies: !listening_on.ip().is_loopback(),
+            pages: render::Pages::new()?,
+        }))
+    }
+}
+
+#[handler]
+fn home() -> Redirect {
+    Redirect::see_other("/requests")
+}
+
+#[handler]
+fn stylesheet() -> poem::Response {
+    poem::Response::builder()
+        .content_type("text/css; charset=utf-8")
+        .header("cache-control", "max-age=3600")
+        .body(include_str!("static/console.css"))
+}
+
+/// Every page of the console.
+pub fn routes(console: Arc<Console>) -> impl IntoEndpoint {
+    Route::new()
+        .at("/", get(home))
+        .at("/static/console.css", get(stylesheet))
+        .at("/login", get(auth::login_page).post(auth::login))
+        .at("/login/code", post(auth::second_factor))
+        .at("/logout", post(auth::logout))
+        .at("/requests", get(requests::queue).post(requests::register))
+        .at("/requests/new", get(requests::new_form))
+        .at("/requests/:id", get(requests::detail))
+        .at("/requests/:id/:action", post(requests::act))
+        .at("/users", get(users::find))
+        .at("/users/:id", get(users::show))
+        .at("/users/:id/:action", post(users::act))
+        .with(
+            SetHeader::new()
+                .overriding("cache-control", "no-store")
+                .overriding("x-frame-options", "DENY")
+                .overriding("x-content-type-options", "nosniff")
+                .overriding("referrer-policy", "no-referrer")
+                .overriding(
+                    "content-security-policy",
+                    "default-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+                ),
+        )
+        .data(console)
+}
+
+/// The console serving in the background.
+#[derive(Debug)]
+pub struct RunningConsole {
+    pub addr: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningConsole {
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ignored = shutdown.send(());
+        }
+        self.task.await.context("console task panicked")??;
+        Ok(())
+    }
+}
+
+/// Binds `addr` (port 0 picks one) and serves the pages in the background.
+pub async fn start(args: &ConnectionArgs, addr: SocketAddr) -> anyhow::Result<RunningConsole> {
+    let acceptor = TcpListener::bind(addr)
+        .into_acceptor()
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    let bound = acceptor
+        .local_addr()
+        .first()
+        .and_then(|a| a.as_socket_addr().copied())
+        .context("listener has no address")?;
+    let console = Console::open(args, bound).await?;
+    let app = routes(console);
+    let (shutdown, signal) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        Server::new_with_acceptor(acceptor)
+            .run_with_graceful_shutdown(
+                app,
+                async move {
+                    let _closed = signal.await;
+                },
+                Some(Duration::from_secs(5)),
+            )
+            .await
+    });
+    Ok(RunningConsole {
+        addr: bound,
+        shutdown: Some(shutdown),
+        task,
+    })
+}
+
+/// `tgos-console serve`: serves until interrupted.
+pub async fn serve(args: ServeArgs, connection: &ConnectionArgs) -> anyhow::Result<()> {
+    let running = start(connection, args.addr).await?;
+    eprintln!("tgos-console: the staff console is at http://{}/", running.addr);
+    tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+    running.stop().await
+}
