@@ -87,7 +87,7 @@ pub async fn run(lawful: &LawfulRequests, staff: &StaffSession, args: RegisterAr
     let request = lawful
         .register(staff.principal(), staff.client(), input)
         .await
-        .map_err(refusal)?;
+        .map_err(|e| refusal(e, json))?;
     print_request(lawful, &request, json)
 }
 

@@ -21,7 +21,7 @@ pub async fn list(
     let page = lawful
         .list(staff.principal(), PageRequest::new(after, limit))
         .await
-        .map_err(refusal)?;
+        .map_err(|e| refusal(e, json))?;
     print_list(lawful, &page, json)
 }
 
@@ -31,7 +31,7 @@ pub async fn show(
     id: LawfulRequestId,
     json: bool,
 ) -> anyhow::Result<()> {
-    let request = lawful.get(staff.principal(), id).await.map_err(refusal)?;
+    let request = lawful.get(staff.principal(), id).await.map_err(|e| refusal(e, json))?;
     print_request(lawful, &request, json)
 }
 
@@ -44,7 +44,7 @@ pub async fn approve(
     let request = lawful
         .approve(staff.principal(), staff.client(), id)
         .await
-        .map_err(refusal)?;
+        .map_err(|e| refusal(e, json))?;
     print_request(lawful, &request, json)
 }
 
@@ -57,7 +57,7 @@ pub async fn package(
     let request = lawful
         .build_package(staff.principal(), staff.client(), id)
         .await
-        .map_err(refusal)?;
+        .map_err(|e| refusal(e, json))?;
     print_request(lawful, &request, json)
 }
 
@@ -71,6 +71,6 @@ pub async fn deliver(
     let request = lawful
         .mark_delivered(staff.principal(), staff.client(), id, note)
         .await
-        .map_err(refusal)?;
+        .map_err(|e| refusal(e, json))?;
     print_request(lawful, &request, json)
 }
