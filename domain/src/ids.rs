@@ -125,3 +125,7 @@ id_type!(
     /// One later step of a lawful request (approval, package, delivery), appended to the register.
     LawfulStepId
 );
+id_type!(
+    /// A staff action waiting for a second staff member's approval.
+    StaffApprovalId
+);

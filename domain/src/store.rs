@@ -13,6 +13,7 @@ use crate::accounts::pool::ports::{AccountRepository, LeaseRepository};
 use crate::audit::ports::AuditRepository;
 use crate::automation::ports::AutomationRepository;
 use crate::billing::ports::{LedgerRepository, PaymentMatchingRepository, TopUpRepository};
+use crate::compliance::StaffRepository;
 use crate::compliance::lawful::ports::{DisclosureSource, LawfulRequestRepository};
 use crate::erasure::AccountErasureRepository;
 use crate::erasure::WorkspaceErasureRepository;
@@ -78,6 +79,7 @@ pub trait Repositories:
     + WorkspaceErasureRepository
     + AccountErasureRepository
     + RetentionRepository
+    + StaffRepository
 {
 }
 
@@ -107,6 +109,7 @@ impl<T> Repositories for T where
         + WorkspaceErasureRepository
         + AccountErasureRepository
         + RetentionRepository
+        + StaffRepository
 {
 }
 

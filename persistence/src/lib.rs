@@ -37,6 +37,7 @@ pub mod private_fs;
 pub use privacy::files::ZipExports;
 mod repo;
 mod retention;
+mod staff;
 mod tenancy;
 mod tenant;
 mod wall;

@@ -92,6 +92,7 @@ fn steps(purge: Purge) -> Vec<Step> {
                         t.created_at) < $1",
             change: Change::Null("ip_address = NULL, user_agent = NULL"),
         }],
+        Purge::StaleApprovals => vec![delete("staff_approvals", "id", "t.id", "t.proposed_at < $1")],
         Purge::ExpiredChallenges => vec![delete(
             "sign_in_challenges",
             "token_hash",

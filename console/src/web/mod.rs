@@ -17,6 +17,7 @@
 mod auth;
 mod render;
 mod requests;
+mod staff;
 mod users;
 
 use std::net::SocketAddr;
@@ -113,6 +114,8 @@ pub fn routes(console: Arc<Console>) -> impl IntoEndpoint {
         .at("/users", get(users::find))
         .at("/users/:id", get(users::show))
         .at("/users/:id/:action", post(users::act))
+        .at("/staff", get(staff::list).post(staff::add))
+        .at("/staff/:id/:action", post(staff::act))
         .with(
             SetHeader::new()
                 .overriding("cache-control", "no-store")

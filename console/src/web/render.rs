@@ -18,6 +18,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("message.html", include_str!("templates/message.html")),
     ("users.html", include_str!("templates/users.html")),
     ("user.html", include_str!("templates/user.html")),
+    ("staff.html", include_str!("templates/staff.html")),
 ];
 
 /// The console's templates.

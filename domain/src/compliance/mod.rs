@@ -23,6 +23,8 @@ mod erasure;
 mod fulfilment;
 mod intake;
 pub mod lawful;
+pub mod ports;
+mod staff;
 mod users;
 
 use std::sync::Arc;
@@ -35,6 +37,8 @@ use crate::store::Store;
 
 pub use actions::StaffContext;
 pub use intake::EmailedRequest;
+pub use ports::{ApprovalAction, ApprovalRecord, StaffRepository};
+pub use staff::PROPOSAL_HOURS;
 pub use users::{TRAIL_LIMIT, UserDossier};
 
 /// The most requests one queue page lists.

@@ -61,6 +61,8 @@ pub enum Purge {
     /// Automation executions that ran (succeeded or failed) and finished before the cutoff, and automated
     /// sends' idempotency keys older than it: deleted.
     FinishedExecutions,
+    /// Two-person approvals of staff actions proposed before the cutoff (the audit log keeps who did what).
+    StaleApprovals,
     /// Billing rows older than the cutoff of workspaces that no longer exist: ledger transactions with their
     /// postings, payment matching and top-ups; a wallet balance once no ledger row of its workspace is left.
     OldBilling,

@@ -41,6 +41,14 @@ pub const CLASSES: &[RetentionClass] = &[
         action: Action::Purge(Purge::ExpiredChallenges),
     },
     RetentionClass {
+        name: "staff_approvals",
+        covers: &[Cover::Rows("staff_approvals")],
+        why: "a proposal waiting for a second staff member's approval is working state; the audit log records \
+              who proposed and who approved",
+        keep: Keep::Window(Window::ExpiredCredentials),
+        action: Action::Purge(Purge::StaleApprovals),
+    },
+    RetentionClass {
         name: "stale_throttles",
         covers: &[Cover::Rows("auth_throttles")],
         why: "lockout counters protect against guessing while they count; an unlocked counter untouched for the \

@@ -32,6 +32,7 @@ pub mod payment_discrepancies;
 pub mod payment_references;
 pub mod sessions;
 pub mod sign_in_challenges;
+pub mod staff_approvals;
 pub mod telegram_accounts;
 pub mod top_ups;
 pub mod users;

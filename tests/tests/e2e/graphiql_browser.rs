@@ -5,80 +5,24 @@
 //! Skipped (and says so) when `chromium` or `chromedriver` is not installed; `TGOS_REQUIRE_CHROMIUM=1` makes
 //! their absence a failure (CI sets it).
 
-use std::net::TcpListener;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use serde_json::{Value, json};
+use tgos_tests::browser::{Driver, PATIENCE, locate};
 use tgos_tests::{Backend, TestOptions};
 
-const CHROMIUM: &[&str] = &[
-    "/usr/bin/chromium",
-    "/usr/bin/chromium-browser",
-    "/usr/bin/google-chrome",
-];
-const CHROMEDRIVER: &[&str] = &["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"];
-const PATIENCE: Duration = Duration::from_secs(60);
-
-#[expect(
-    clippy::disallowed_methods,
-    reason = "the test harness reads its own switches from the environment"
-)]
-fn chromium_required() -> bool {
-    std::env::var("TGOS_REQUIRE_CHROMIUM").as_deref() == Ok("1")
-}
-
-fn first_existing(candidates: &[&str]) -> Option<PathBuf> {
-    candidates.iter().map(PathBuf::from).find(|path| path.is_file())
-}
-
-/// chromedriver on a free port, killed when dropped.
-struct Driver {
-    child: Child,
-    base: String,
+/// WebDriver commands over plain HTTP, for what `fantoccini` does not offer (the browser's console log).
+struct Raw<'d> {
+    driver: &'d Driver,
     http: reqwest::Client,
 }
 
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _killed = self.child.kill();
-        let _reaped = self.child.wait();
-    }
-}
-
-impl Driver {
-    async fn start(chromedriver: &PathBuf) -> anyhow::Result<Self> {
-        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-        let child = Command::new(chromedriver)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .context("cannot start chromedriver")?;
-        let driver = Self {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-            http: reqwest::Client::new(),
-        };
-        let started = Instant::now();
-        loop {
-            let ready = driver.http.get(format!("{}/status", driver.base)).send().await;
-            if let Ok(response) = ready
-                && let Ok(status) = response.json::<Value>().await
-                && status.pointer("/value/ready") == Some(&Value::Bool(true))
-            {
-                return Ok(driver);
-            }
-            anyhow::ensure!(started.elapsed() < PATIENCE, "chromedriver did not become ready");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
+impl Raw<'_> {
     /// One WebDriver command; the answer's `value`, or the WebDriver error as an error.
     async fn command(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> anyhow::Result<Value> {
-        let mut request = self.http.request(method, format!("{}{path}", self.base));
+        let mut request = self.http.request(method, format!("{}{path}", self.driver.url));
         if let Some(body) = body {
             request = request.json(&body);
         }
@@ -92,7 +36,7 @@ impl Driver {
 
 /// A browser session, deleted when the test ends well (the driver's exit ends it otherwise).
 struct Session<'d> {
-    driver: &'d Driver,
+    driver: Raw<'d>,
     id: String,
 }
 
@@ -109,6 +53,10 @@ impl<'d> Session<'d> {
             },
             "goog:loggingPrefs": { "browser": "ALL" },
         }}});
+        let driver = Raw {
+            driver,
+            http: reqwest::Client::new(),
+        };
         let value = driver
             .command(reqwest::Method::POST, "/session", Some(capabilities))
             .await?;
@@ -188,15 +136,7 @@ impl<'d> Session<'d> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn graphiql_shows_the_editor_and_the_docs_and_runs_a_query_in_chromium() -> anyhow::Result<()> {
-    let (Some(chromium), Some(chromedriver)) = (first_existing(CHROMIUM), first_existing(CHROMEDRIVER)) else {
-        anyhow::ensure!(
-            !chromium_required(),
-            "TGOS_REQUIRE_CHROMIUM=1 but chromium or chromedriver is missing (apt-get install -y chromium chromium-driver)"
-        );
-        eprintln!(
-            "SKIPPED (browser): chromium or chromedriver is not installed; `apt-get install -y chromium chromium-driver` \
-             to run the GraphiQL browser test"
-        );
+    let Some((chromium, chromedriver)) = locate("the GraphiQL browser test")? else {
         return Ok(());
     };
     // The default limits: GraphiQL's own introspection query must pass them (introspection is measured apart

@@ -14,6 +14,7 @@ mod billing_retention;
 mod budgets;
 mod console_browser;
 mod console_requests;
+mod console_staff;
 mod console_users;
 mod credential_cache;
 mod data_export;
