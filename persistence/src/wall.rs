@@ -22,7 +22,9 @@ use crate::repo::{Conn, Repo};
 pub(crate) enum Wall<'a> {
     /// The rows of one workspace.
     Workspace(WorkspaceId),
-    /// A signed-in user's own memberships, and the workspaces and keys they reach through them (read only).
+    /// A signed-in user's own memberships, and the workspaces and keys they reach through them; for their data
+    /// export, the invitations to their verified address and the audit entries where they are the actor (read
+    /// only).
     User(UserId),
     /// The API key with this prefix (read only): authenticating a key finds its workspace.
     ApiKeyPrefix(&'a str),

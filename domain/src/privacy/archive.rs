@@ -1,11 +1,15 @@
 //! The archive's content: which files, in what order, and the manifest that lists them.
 //!
 //! Rules:
-//! - The person's own data in any case: profile, sessions, memberships, their account chain and the entries
-//!   where they are the actor, the API keys they created and the invitations they sent, in every workspace
-//!   they belong to. A workspace's own records (wallet and ledger, leases, automations and their executions,
-//!   dialogs and messages) only for the workspaces they **own**: a member's export holds nothing of a
-//!   workspace they merely belong to, and nothing of another tenant's.
+//! - The person's own data in any case: profile, sessions, memberships, the invitations addressed to their
+//!   email address once it is verified, their account chain and the entries where they are the actor, the API
+//!   keys they created and the invitations they sent, in every workspace they belong to. A workspace's own
+//!   records (wallet and ledger, leases, automations and their executions, dialogs and messages) only for the
+//!   workspaces they **own**: a member's export holds nothing of a workspace they merely belong to, and
+//!   nothing of another tenant's.
+//! - Their own entries on the chains of the other workspaces (those they left or were removed from, and closed
+//!   ones) go to `audit/other_workspaces.json`. The workspaces are listed once, at the start: those listed
+//!   get a folder, the entries of every other one go to that file, so no entry is exported twice.
 //! - Each file is a JSON array written page by page ([`PAGE`] rows from the source, keyset ordered), so the
 //!   archive of a workspace of any size is built in bounded memory.
 //! - `manifest.json` comes last: format version, generation time, subject, and each file with its count.
@@ -15,7 +19,7 @@ use serde_json::json;
 
 use super::ports::{ArchiveWriter, SubjectPart, WorkspacePart};
 use crate::error::{DomainError, DomainResult};
-use crate::ids::UserId;
+use crate::ids::{UserId, WorkspaceId};
 use crate::store::Repositories;
 use crate::tenancy::{Role, TenantScope};
 
@@ -38,11 +42,15 @@ pub async fn write(
     now: DateTime<Utc>,
 ) -> DomainResult<()> {
     let mut files = Vec::new();
+    let workspaces = repos.list_workspaces_of(user).await?;
+    let covered: Vec<WorkspaceId> = workspaces.iter().map(|(workspace, _)| workspace.id).collect();
     let subject = [
         ("profile.json", SubjectPart::Profile),
         ("sessions.json", SubjectPart::Sessions),
         ("memberships.json", SubjectPart::Memberships),
+        ("invitations_received.json", SubjectPart::InvitationsTo),
         ("audit/account.json", SubjectPart::Audit),
+        ("audit/other_workspaces.json", SubjectPart::AuditElsewhere(&covered)),
     ];
     for (name, part) in subject {
         let records = copy(repos, writer, name, Part::Subject(user, part)).await?;
@@ -51,7 +59,7 @@ pub async fn write(
             records,
         });
     }
-    for (workspace, role) in repos.list_workspaces_of(user).await? {
+    for (workspace, role) in workspaces {
         let scope = TenantScope::member(workspace.id, user, role);
         let mut parts = vec![
             ("audit_by_me.json", WorkspacePart::AuditBy(user)),
@@ -97,7 +105,7 @@ pub async fn write(
 /// What one file holds.
 #[derive(Clone, Copy)]
 enum Part<'a> {
-    Subject(UserId, SubjectPart),
+    Subject(UserId, SubjectPart<'a>),
     Workspace(&'a TenantScope, WorkspacePart),
 }
 

@@ -7,7 +7,8 @@
 //! - People only: API keys are refused (`FORBIDDEN`); a person sees only their own requests.
 //! - An export is an `EXPORT` request created IN_PROGRESS with its `export.build` job in one transaction; one
 //!   builds at a time per person (`CONFLICT` naming it), at most [`rules::EXPORTS_PER_DAY`] a day
-//!   (`RATE_LIMITED`). The archive is written by [`archive`] page by page, never held in memory.
+//!   (`RATE_LIMITED`), both counted behind the person's lock so simultaneous requests are counted one after
+//!   the other. The archive is written by [`archive`] page by page, never held in memory.
 //! - The download token is a MAC of the request id and ready time under a key derived from the master key:
 //!   stored only as its SHA-256, so the database alone cannot produce a link, while the owner can be shown
 //!   theirs again. The archive downloads for [`rules::EXPORT_VALID_DAYS`] days, by its owner's session only;

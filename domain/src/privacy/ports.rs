@@ -14,7 +14,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::records::{DataSubjectRequest, RequestKind, RequestStatus};
-use crate::ids::{DataSubjectRequestId, UserId};
+use crate::ids::{DataSubjectRequestId, UserId, WorkspaceId};
 use crate::store::StoreResult;
 use crate::tenancy::TenantScope;
 
@@ -43,6 +43,12 @@ pub const ONE_EXPORT_AT_A_TIME: &str = "data_subject_requests_one_export_idx";
 
 #[async_trait]
 pub trait DataSubjectRequestRepository: Send + Sync {
+    /// Holds the person's lock until the transaction ends, so a count of their requests read after it (three
+    /// exports a day, five open) cannot be overtaken by a simultaneous transaction that counted the same rows
+    /// (PostgreSQL: `SELECT … FOR NO KEY UPDATE` of their account row, which leaves the foreign-key checks of
+    /// their inserts alone; SQLite: its write transactions already run one at a time). Meaningful only inside a
+    /// transaction.
+    async fn lock_requests_of(&self, user: UserId) -> StoreResult<()>;
     /// Stores a new request; `UniqueViolation(ONE_EXPORT_AT_A_TIME)` for a second export in progress.
     async fn insert_request(&self, request: &DataSubjectRequest) -> StoreResult<()>;
     /// A request by id, whoever made it (jobs, and use cases that then check the subject).
@@ -65,7 +71,7 @@ pub trait DataSubjectRequestRepository: Send + Sync {
 
 /// A person's own data, outside any one workspace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SubjectPart {
+pub enum SubjectPart<'a> {
     /// The account, without its password hash or second-factor secrets.
     Profile,
     /// Sessions with address and user agent, without token hashes.
@@ -74,6 +80,13 @@ pub enum SubjectPart {
     Memberships,
     /// Their account chain, and platform entries where they are the actor.
     Audit,
+    /// Invitations addressed to their email address (pending, accepted, revoked or expired), without token
+    /// hashes; none while the address is not verified, as an unverified address may be somebody else's (the
+    /// user's own wall).
+    InvitationsTo,
+    /// Their own entries (they are the actor) on the chains of workspaces other than these: the workspaces the
+    /// archive has a folder for are left out, so each entry is exported once (the user's own wall).
+    AuditElsewhere(&'a [WorkspaceId]),
 }
 
 /// A workspace's data: the first three are the person's own doing in any workspace they belong to; the rest
@@ -106,7 +119,7 @@ pub trait ExportSource: Send + Sync {
     async fn export_subject_page(
         &self,
         user: UserId,
-        part: SubjectPart,
+        part: SubjectPart<'_>,
         after: Option<&str>,
         limit: u64,
     ) -> StoreResult<ExportPage>;

@@ -9,11 +9,13 @@
 //! - **The person's words are bounded.** `details` is required for the kinds staff handle, 1 to
 //!   [`MAX_DETAILS_CHARS`] characters after trimming.
 //! - **Few open at once.** A person may have at most [`MAX_OPEN_REQUESTS`] requests not yet completed or
-//!   rejected; one export builds at a time, and at most [`EXPORTS_PER_DAY`] exports are requested a day.
+//!   rejected; one export builds at a time, and at most [`EXPORTS_PER_DAY`] exports are requested a day
+//!   ([`check_new_export`]). The use cases count after taking the person's lock, so simultaneous requests are
+//!   counted one after the other.
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::records::{RequestKind, RequestStatus};
+use super::records::{DataSubjectRequest, RequestKind, RequestStatus};
 use crate::error::{DomainError, DomainResult};
 
 /// Days within which a request is answered.
@@ -57,6 +59,28 @@ pub fn check_move(from: RequestStatus, to: RequestStatus) -> DomainResult<()> {
             format!("a request {} cannot become {}", from.as_str(), to.as_str()),
         ))
     }
+}
+
+/// Whether the person whose requests are `mine` may request an export at `now`: `CONFLICT` naming the export
+/// still building (checked first: it is also the reason to wait), `RATE_LIMITED` with
+/// [`EXPORTS_PER_DAY`] requested in the 24 hours before `now`.
+pub fn check_new_export(mine: &[DataSubjectRequest], now: DateTime<Utc>) -> DomainResult<()> {
+    let exports = || mine.iter().filter(|request| request.kind == RequestKind::Export);
+    if let Some(building) = exports().find(|request| request.status == RequestStatus::InProgress) {
+        return Err(DomainError::conflict(
+            "kind",
+            format!("export {} is still being built", building.id),
+        ));
+    }
+    let today = exports()
+        .filter(|request| request.received_at > now - Duration::days(1))
+        .count();
+    if today >= EXPORTS_PER_DAY {
+        return Err(DomainError::RateLimited {
+            retry_after_secs: 24 * 60 * 60,
+        });
+    }
+    Ok(())
 }
 
 /// The kinds a person submits with `submitDataSubjectRequest` (the others have mutations of their own).
@@ -173,6 +197,40 @@ mod tests {
         assert!(parse_details(&"x".repeat(MAX_DETAILS_CHARS + 1)).is_err());
         assert!(is_submittable(RequestKind::Rectification) && is_submittable(RequestKind::Access));
         assert!(!is_submittable(RequestKind::Export) && !is_submittable(RequestKind::Deletion));
+    }
+
+    #[test]
+    fn an_export_waits_for_the_one_building_and_three_a_day_are_the_most() {
+        let now = Utc::now();
+        let user = crate::ids::UserId::generate();
+        let request = |kind, status, hours_ago| {
+            DataSubjectRequest::received_now(user, kind, status, None, now - Duration::hours(hours_ago))
+        };
+        let code = |mine: &[DataSubjectRequest]| match check_new_export(mine, now) {
+            Ok(()) => "OK",
+            Err(DomainError::Conflict { .. }) => "CONFLICT",
+            Err(DomainError::RateLimited { .. }) => "RATE_LIMITED",
+            Err(_) => "OTHER",
+        };
+        let done = |hours_ago| request(RequestKind::Export, Completed, hours_ago);
+        let building = request(RequestKind::Export, InProgress, 30);
+        let other = request(RequestKind::Access, Received, 1);
+        let cases: &[(&[DataSubjectRequest], &str)] = &[
+            (&[], "OK"),
+            (&[done(1), done(2)], "OK"),
+            (&[done(1), done(2), done(3)], "RATE_LIMITED"),
+            (&[done(1), done(2), done(25)], "OK"),
+            (&[done(1), done(2), other.clone(), other.clone()], "OK"),
+            (std::slice::from_ref(&building), "CONFLICT"),
+            (&[done(1), done(2), done(3), building.clone()], "CONFLICT"),
+        ];
+        for (mine, expected) in cases {
+            assert_eq!(code(mine), *expected, "{mine:?}");
+        }
+        let Err(DomainError::Conflict { message, .. }) = check_new_export(std::slice::from_ref(&building), now) else {
+            panic!("not a conflict");
+        };
+        assert!(message.contains(&building.id.to_string()), "names it: {message}");
     }
 
     #[test]

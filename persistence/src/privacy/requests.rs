@@ -1,12 +1,13 @@
 //! [`DataSubjectRequestRepository`]: a person's own rows (no tenant wall; every query names the subject or
 //! the request). A second export in progress breaks the one-export index and comes back as
-//! `UniqueViolation(ONE_EXPORT_AT_A_TIME)`.
+//! `UniqueViolation(ONE_EXPORT_AT_A_TIME)`. A use case that counts a person's requests first takes the
+//! person's lock ([`DataSubjectRequestRepository::lock_requests_of`]: their account row, `FOR NO KEY UPDATE`).
 
 use async_trait::async_trait;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, Order};
+use sea_orm::sea_query::{Expr, LockType, Order};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait as _, DbErr, EntityTrait as _, QueryFilter as _, QueryOrder as _, QuerySelect as _,
     SqlErr,
@@ -103,6 +104,20 @@ fn to_row(request: &DataSubjectRequest) -> rows::ActiveModel {
 
 #[async_trait]
 impl<C: Conn> DataSubjectRequestRepository for Repo<C> {
+    async fn lock_requests_of(&self, user: UserId) -> StoreResult<()> {
+        // `users` has no tenant wall: the account row is the person's own.
+        users::Entity::find_by_id(user.as_uuid())
+            .select_only()
+            .column(users::Column::Id)
+            .lock(LockType::NoKeyUpdate)
+            .into_tuple::<uuid::Uuid>()
+            .one(&self.0)
+            .await
+            .store()?
+            .map(|_| ())
+            .ok_or_else(|| StoreError::backend("the person's account vanished"))
+    }
+
     async fn insert_request(&self, request: &DataSubjectRequest) -> StoreResult<()> {
         match rows::Entity::insert(to_row(request))
             .exec_without_returning(&self.0)

@@ -4,9 +4,13 @@
 //! hash, TOTP secret, session, API key or invitation token hash, sealed automation secret, ledger
 //! fingerprint); a table is read in `id` order after the cursor (UUIDv7 ids, so it is also time order),
 //! `limit` rows at a time. Workspace parts run behind the scope's wall ([`Repo::in_workspace`]); the user's
-//! memberships behind their own wall, their account chain behind no tenant's.
+//! memberships, the invitations to their verified address and their entries on other workspaces' chains
+//! behind their own wall (migration `000024` lets it read the last two), their account chain behind no
+//! tenant's. On SQLite the filters below are the only wall: none reads more than the policy it runs behind
+//! lets through on PostgreSQL.
 
 use async_trait::async_trait;
+use sea_orm::sea_query::Query;
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter as _, QueryOrder as _, QuerySelect as _, Select};
 use serde_json::{Value, json};
 use tgos_domain::ids::UserId;
@@ -187,7 +191,7 @@ impl<C: Conn> ExportSource for Repo<C> {
     async fn export_subject_page(
         &self,
         user: UserId,
-        part: SubjectPart,
+        part: SubjectPart<'_>,
         after: Option<&str>,
         limit: u64,
     ) -> StoreResult<ExportPage> {
@@ -224,6 +228,34 @@ impl<C: Conn> ExportSource for Repo<C> {
                     let select = audit_log::Entity::find()
                         .filter(audit_log::Column::WorkspaceId.is_null())
                         .filter(mine);
+                    keyset(db.conn(), select, audit_log::Column::Id, after, limit, audit).await
+                })
+                .await
+            }
+            SubjectPart::InvitationsTo => {
+                self.behind(Wall::User(user), async |db| {
+                    // As the `invited_person` policy: the address of their account, once verified.
+                    let verified_address = Query::select()
+                        .column(users::Column::EmailKey)
+                        .from(users::Entity)
+                        .and_where(users::Column::Id.eq(me))
+                        .and_where(users::Column::EmailVerifiedAt.is_not_null())
+                        .to_owned();
+                    let select =
+                        invitations::Entity::find().filter(invitations::Column::EmailKey.in_subquery(verified_address));
+                    keyset(db.conn(), select, invitations::Column::Id, after, limit, invitation).await
+                })
+                .await
+            }
+            SubjectPart::AuditElsewhere(covered) => {
+                self.behind(Wall::User(user), async |db| {
+                    let mut select = audit_log::Entity::find()
+                        .filter(audit_log::Column::ActorId.eq(user.to_string()))
+                        .filter(audit_log::Column::WorkspaceId.is_not_null());
+                    if !covered.is_empty() {
+                        let covered = covered.iter().map(|workspace| workspace.as_uuid());
+                        select = select.filter(audit_log::Column::WorkspaceId.is_not_in(covered));
+                    }
                     keyset(db.conn(), select, audit_log::Column::Id, after, limit, audit).await
                 })
                 .await

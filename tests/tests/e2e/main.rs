@@ -18,6 +18,7 @@ mod console_staff;
 mod console_users;
 mod credential_cache;
 mod data_export;
+mod data_export_limits;
 mod departures;
 mod dialog_tags;
 mod dialog_tags_load;

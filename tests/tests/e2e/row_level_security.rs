@@ -64,6 +64,8 @@ const WALLED_TABLES: usize = TENANT_TABLES.len()
         // Platform records naming a workspace: visible only behind no tenant's wall (payment matching tests).
         "payment_discrepancies",
         "payment_references",
+        // Two-person approvals of staff actions: the console and the retention sweep, behind no wall.
+        "staff_approvals",
         // Jobs: the workers' sweep wall and each workspace's own (the jobs tests).
         "jobs",
         // Automations: the workspace's wall, the scheduler's and the retention sweep's (the automations tests).

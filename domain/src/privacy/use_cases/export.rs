@@ -25,29 +25,17 @@ impl PrivacyService {
     #[tracing::instrument(skip_all)]
     pub async fn request_export(&self, principal: &Principal, client: &ClientInfo) -> DomainResult<DataSubjectRequest> {
         let user = principal.require_user()?;
+        let tx = self.store.begin().await?;
+        // The person's lock before the count: a simultaneous request waits here until this one commits, then
+        // counts it.
+        tx.lock_requests_of(user).await?;
         let now = self.clock.now();
-        let mine = self.store.list_requests(user).await?;
-        let exports = mine.iter().filter(|request| request.kind == RequestKind::Export);
-        if let Some(building) = exports
-            .clone()
-            .find(|request| request.status == RequestStatus::InProgress)
-        {
-            return Err(building_conflict(building.id));
-        }
-        if exports
-            .filter(|request| request.received_at > now - Duration::days(1))
-            .count()
-            >= rules::EXPORTS_PER_DAY
-        {
-            return Err(DomainError::RateLimited {
-                retry_after_secs: 24 * 60 * 60,
-            });
-        }
+        rules::check_new_export(&tx.list_requests(user).await?, now)?;
         let request = DataSubjectRequest::received_now(user, RequestKind::Export, RequestStatus::InProgress, None, now);
         let job = NewJob::now(EXPORT_BUILD, None, json!({ "request": request.id }), now)
             .with_dedupe_key(format!("{EXPORT_BUILD}:{}", request.id));
-        let tx = self.store.begin().await?;
         match tx.insert_request(&request).await {
+            // The index stays the last word, for a writer that does not take the lock.
             Err(StoreError::UniqueViolation(ONE_EXPORT_AT_A_TIME)) => {
                 return Err(DomainError::conflict("kind", "an export is already being built"));
             }
@@ -200,8 +188,4 @@ impl PrivacyService {
         let mac = self.links.mac(&[id.as_uuid().as_bytes(), at.as_bytes()]);
         format!("tgx_{}", hex::encode(mac))
     }
-}
-
-fn building_conflict(id: DataSubjectRequestId) -> DomainError {
-    DomainError::conflict("kind", format!("export {id} is still being built"))
 }

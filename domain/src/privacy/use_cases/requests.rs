@@ -25,8 +25,11 @@ impl PrivacyService {
             return Err(DomainError::invalid("kind", "this kind has a mutation of its own"));
         }
         let details = rules::parse_details(details)?;
-        let open = self
-            .store
+        let tx = self.store.begin().await?;
+        // The person's lock before the count: a simultaneous submission waits here until this one commits,
+        // then counts it.
+        tx.lock_requests_of(user).await?;
+        let open = tx
             .list_requests(user)
             .await?
             .iter()
@@ -39,7 +42,6 @@ impl PrivacyService {
         }
         let now = self.clock.now();
         let request = DataSubjectRequest::received_now(user, kind, RequestStatus::Received, Some(details), now);
-        let tx = self.store.begin().await?;
         tx.insert_request(&request).await?;
         super::transitions::audit_request(
             &*tx,
