@@ -40,10 +40,28 @@ impl std::fmt::Display for Unreachable {
 
 impl std::error::Error for Unreachable {}
 
+/// A failure with an exit status of its own (the `lawful` commands': see `lawful::status`).
+#[derive(Debug)]
+pub struct WithStatus {
+    pub status: u8,
+    pub error: anyhow::Error,
+}
+
+impl std::fmt::Display for WithStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:#}", self.error)
+    }
+}
+
+impl std::error::Error for WithStatus {}
+
 /// The exit status of a failed command (API.md, "Staff compliance console"): 3 when a staff sign-in was
-/// needed and not given or the data cannot be reached, else 1 (refused or failed; clap exits 2 for usage).
+/// needed and not given or the data cannot be reached, a command's own status when it gave one
+/// ([`WithStatus`]), else 1 (refused or failed; clap exits 2 for usage).
 pub fn exit_code(error: &anyhow::Error) -> u8 {
-    if error.downcast_ref::<SignInRequired>().is_some() || error.downcast_ref::<Unreachable>().is_some() {
+    if let Some(failed) = error.downcast_ref::<WithStatus>() {
+        failed.status
+    } else if error.downcast_ref::<SignInRequired>().is_some() || error.downcast_ref::<Unreachable>().is_some() {
         EXIT_SIGN_IN_REQUIRED
     } else {
         1

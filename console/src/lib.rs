@@ -3,14 +3,16 @@
 //! A separate program from the server (it never links `tgos-api`): it opens the same database with the same
 //! master key and calls domain use cases directly. Staff accounts always have two-factor on (policy §9).
 //!
-//! Rules: every command that acts on the service's data (`accounts …`, `keys …`, `payments …`) signs a staff member in first
-//! (password and a second factor, see `session`) and acts as that staff member, so the use cases audit it;
+//! Rules: every command that acts on the service's data (`accounts …`, `keys …`, `lawful …`, `payments …`,
+//! `requests …`, `users …`) signs a staff member in first (password and a second factor, see `session`) and
+//! acts as that staff member, so the use cases audit it;
 //! `staff create` bootstraps the first staff account from the operator's access to the database and key, and
 //! once any staff exists needs a signed-in staff member like the rest; `audit verify` (read only),
 //! `retention report|run` and `backup …` act from the operator's access to the database (the database URL is
 //! the credential, as for `pg_dump`; the sweep audits itself as the system) and need no sign-in. Failures
 //! print one line to stderr and exit 1 (3 when a staff sign-in was needed and not given, or the data cannot be
-//! reached; 2 for usage, by clap); no secret or session string is ever printed.
+//! reached; 2 for usage, by clap; `lawful …` adds its own, see `lawful::status`); no secret or session string
+//! is ever printed.
 
 use std::process::ExitCode;
 
@@ -22,6 +24,7 @@ mod backup;
 pub mod context;
 mod errors;
 mod keys;
+mod lawful;
 mod payments;
 mod prompt;
 mod requests;
@@ -51,6 +54,9 @@ enum Command {
     /// The session vault's data keys (staff sign-in).
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// The lawful requests register: register, list, show, approve, package, deliver (staff sign-in).
+    #[command(subcommand)]
+    Lawful(lawful::LawfulCommand),
     /// Payment notifications that did not match their top-up (staff sign-in).
     #[command(subcommand)]
     Payments(payments::PaymentsCommand),
@@ -85,6 +91,7 @@ pub async fn run() -> ExitCode {
         Command::Audit(command) => audit::run(command, &cli.connection).await,
         Command::Accounts(command) => accounts::run(command, &cli.connection).await,
         Command::Keys(command) => keys::run(command, &cli.connection).await,
+        Command::Lawful(command) => lawful::run(command, &cli.connection).await,
         Command::Payments(command) => payments::run(command, &cli.connection).await,
         Command::Retention(command) => retention::run(command, &cli.connection).await,
         Command::Backup(command) => backup::run(command, &cli.connection).await,

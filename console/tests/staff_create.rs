@@ -5,7 +5,7 @@ use tgos_domain::identity::ports::UserRepository as _;
 use tgos_persistence::{DatabaseSettings, Privileges, connect};
 
 mod common;
-use common::{backup_codes, prepared_data_dir, run_create, totp_code};
+use common::{backup_codes, prepared_data_dir, run_create, run_second, totp_code};
 
 async fn stored_user(dir: &std::path::Path) -> anyhow::Result<Option<tgos_domain::identity::records::UserRecord>> {
     let url = format!("sqlite://{}?mode=rw", dir.join("tgos.db").display());
@@ -47,54 +47,6 @@ async fn staff_account_is_created_only_with_a_valid_code_and_has_two_factor_on()
     assert!(user.is_staff);
     assert!(user.two_factor_enabled());
     Ok(())
-}
-
-/// Runs `staff create` for a second account with `args` and the environment `env`, answering `before` first
-/// (the sign-in's prompts), then the new password twice and the authenticator's code. Exit status and
-/// everything printed.
-fn run_second(dir: &std::path::Path, args: &[&str], before: &[String]) -> anyhow::Result<(Option<i32>, String)> {
-    use std::io::{BufRead as _, BufReader, Write as _};
-    use std::process::{Command, Stdio};
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tgos-console"))
-        .args([
-            "staff",
-            "create",
-            "--email",
-            "second@example.com",
-            "--username",
-            "second",
-        ])
-        .args(args)
-        .env("TGOS_DATA_DIR", dir)
-        .env_remove("DATABASE_URL")
-        .env_remove("TGOS_MASTER_KEY")
-        .env_remove("TGOS_CONSOLE_LOGIN")
-        .stdin(Stdio::piped())
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()?;
-    let mut stdin = child.stdin.take().ok_or_else(|| anyhow::anyhow!("no stdin"))?;
-    // The command may stop reading early (a refusal); a closed pipe is not the test's failure.
-    let mut answer = |line: &str| {
-        let _closed = writeln!(stdin, "{line}");
-    };
-    for line in before {
-        answer(line);
-    }
-    answer("another long passphrase");
-    answer("another long passphrase");
-    let stderr = child.stderr.take().ok_or_else(|| anyhow::anyhow!("no stderr"))?;
-    let mut transcript = String::new();
-    for line in BufReader::new(stderr).lines() {
-        let line = line?;
-        transcript.push_str(&line);
-        transcript.push('\n');
-        if let Some(secret) = line.trim().strip_prefix("secret:") {
-            answer(&totp_code(secret.trim())?);
-        }
-    }
-    drop(stdin);
-    Ok((child.wait()?.code(), transcript))
 }
 
 #[tokio::test]

@@ -118,6 +118,14 @@ id_type!(
     DataSubjectRequestId
 );
 id_type!(
+    /// A lawful request for disclosure registered by staff (policy §6).
+    LawfulRequestId
+);
+id_type!(
+    /// One later step of a lawful request (approval, package, delivery), appended to the register.
+    LawfulStepId
+);
+id_type!(
     /// A staff action waiting for a second staff member's approval.
     StaffApprovalId
 );

@@ -14,6 +14,7 @@ use crate::audit::ports::AuditRepository;
 use crate::automation::ports::AutomationRepository;
 use crate::billing::ports::{LedgerRepository, PaymentMatchingRepository, TopUpRepository};
 use crate::compliance::StaffRepository;
+use crate::compliance::lawful::ports::{DisclosureSource, LawfulRequestRepository};
 use crate::erasure::AccountErasureRepository;
 use crate::erasure::WorkspaceErasureRepository;
 use crate::error::InternalError;
@@ -73,6 +74,8 @@ pub trait Repositories:
     + AutomationRepository
     + DataSubjectRequestRepository
     + ExportSource
+    + LawfulRequestRepository
+    + DisclosureSource
     + WorkspaceErasureRepository
     + AccountErasureRepository
     + RetentionRepository
@@ -101,6 +104,8 @@ impl<T> Repositories for T where
         + AutomationRepository
         + DataSubjectRequestRepository
         + ExportSource
+        + LawfulRequestRepository
+        + DisclosureSource
         + WorkspaceErasureRepository
         + AccountErasureRepository
         + RetentionRepository

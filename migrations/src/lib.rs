@@ -30,6 +30,7 @@ mod m20261206_000019_email_verification;
 mod m20261206_000020_account_closure;
 mod m20261206_000021_billing_retention;
 mod m20261206_000022_request_handling;
+mod m20261206_000023_lawful_requests;
 mod m20261206_000024_export_reach;
 mod m20261206_000026_staff_approvals;
 
@@ -63,6 +64,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000020_account_closure::Migration),
             Box::new(m20261206_000021_billing_retention::Migration),
             Box::new(m20261206_000022_request_handling::Migration),
+            Box::new(m20261206_000023_lawful_requests::Migration),
             Box::new(m20261206_000024_export_reach::Migration),
             Box::new(m20261206_000026_staff_approvals::Migration),
         ]

@@ -27,6 +27,8 @@ mod identity;
 mod inbox;
 mod jobs;
 pub mod key_file;
+mod lawful;
+pub use lawful::files::ZipPackages;
 pub mod mail;
 mod outbox;
 pub mod payments;

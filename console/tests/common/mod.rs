@@ -73,6 +73,52 @@ pub fn run_create(
     Ok((child.wait()?.success(), transcript))
 }
 
+/// Runs `staff create` for a second account with `args` and the environment `env`, answering `before` first
+/// (the sign-in's prompts), then the new password twice and the authenticator's code. Exit status and
+/// everything printed.
+pub fn run_second(dir: &std::path::Path, args: &[&str], before: &[String]) -> anyhow::Result<(Option<i32>, String)> {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tgos-console"))
+        .args([
+            "staff",
+            "create",
+            "--email",
+            "second@example.com",
+            "--username",
+            "second",
+        ])
+        .args(args)
+        .env("TGOS_DATA_DIR", dir)
+        .env_remove("DATABASE_URL")
+        .env_remove("TGOS_MASTER_KEY")
+        .env_remove("TGOS_CONSOLE_LOGIN")
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()?;
+    let mut stdin = child.stdin.take().ok_or_else(|| anyhow::anyhow!("no stdin"))?;
+    // The command may stop reading early (a refusal); a closed pipe is not the test's failure.
+    let mut answer = |line: &str| {
+        let _closed = writeln!(stdin, "{line}");
+    };
+    for line in before {
+        answer(line);
+    }
+    answer("another long passphrase");
+    answer("another long passphrase");
+    let stderr = child.stderr.take().ok_or_else(|| anyhow::anyhow!("no stderr"))?;
+    let mut transcript = String::new();
+    for line in BufReader::new(stderr).lines() {
+        let line = line?;
+        transcript.push_str(&line);
+        transcript.push('\n');
+        if let Some(secret) = line.trim().strip_prefix("secret:") {
+            answer(&totp_code(secret.trim())?);
+        }
+    }
+    drop(stdin);
+    Ok((child.wait()?.code(), transcript))
+}
+
 /// The backup codes `staff create` printed (each signs in once).
 pub fn backup_codes(transcript: &str) -> Vec<String> {
     transcript
@@ -87,6 +133,8 @@ pub fn backup_codes(transcript: &str) -> Vec<String> {
 #[derive(Debug)]
 pub struct Run {
     pub ok: bool,
+    /// The exit status (`None` when a signal ended it).
+    pub status: Option<i32>,
     pub stdout: String,
     pub stderr: String,
 }
@@ -132,6 +180,7 @@ pub fn run_console_with(
     let output = child.wait_with_output()?;
     Ok(Run {
         ok: output.status.success(),
+        status: output.status.code(),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     })

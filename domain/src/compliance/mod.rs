@@ -1,5 +1,6 @@
 //! The staff side of data-subject requests (policy §8): the queue, intake of emailed requests, identity
-//! verification, extensions, fulfilment per kind, two-person erasure and rejection.
+//! verification, extensions, fulfilment per kind, two-person erasure and rejection. The lawful requests
+//! register (policy §6) is its own module, [`lawful`], with its own service (`LawfulRequests`).
 //!
 //! Rules:
 //! - **Staff only.** Every use case starts with [`Principal::require_staff`] (a staff account with two-factor
@@ -21,6 +22,7 @@ mod actions;
 mod erasure;
 mod fulfilment;
 mod intake;
+pub mod lawful;
 pub mod ports;
 mod staff;
 mod users;

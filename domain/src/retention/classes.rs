@@ -25,6 +25,8 @@ pub enum Keep {
     WhileParentLives(&'static str),
     /// For a window configured elsewhere: the setting and its default.
     Setting { key: &'static str, default: &'static str },
+    /// As long as an obligation outside the service requires; the text names it.
+    Obligation(&'static str),
 }
 
 /// What happens when the retention runs out.
@@ -36,6 +38,8 @@ pub enum Action {
     ReportOnly(Purge, &'static str),
     /// Another job carries it out; the text names the job (or command) and what it does.
     ByJob(&'static str),
+    /// Nothing in the service removes it; the text says what keeps it so and who may read it.
+    Kept(&'static str),
 }
 
 /// A purge the sweep knows how to run in batches (persistence implements each for both databases).
@@ -81,7 +85,7 @@ impl RetentionClass {
     pub fn purge(&self) -> Option<Purge> {
         match self.action {
             Action::Purge(purge) | Action::ReportOnly(purge, _) => Some(purge),
-            Action::ByJob(_) => None,
+            Action::ByJob(_) | Action::Kept(_) => None,
         }
     }
 

@@ -4,8 +4,9 @@
 //!
 //! Rules:
 //! - **One table.** [`CLASSES`] is the whole retention policy: classes the sweep runs ([`Action::Purge`]),
-//!   classes it only reports ([`Action::ReportOnly`], with why), and classes other jobs carry out
-//!   ([`Action::ByJob`], naming the job), so an auditor reads one list.
+//!   classes it only reports ([`Action::ReportOnly`], with why), classes other jobs carry out
+//!   ([`Action::ByJob`], naming the job), and what nothing removes ([`Action::Kept`], saying why), so an
+//!   auditor reads one list.
 //! - **Every row in exactly one class.** [`coverage::problems`] names any table without a class, any column
 //!   covered twice and any class naming what does not exist; a test runs it on the live schema.
 //! - **Windows are configuration.** [`RetentionWindows`] holds the defaults; `[retention]` overrides them.

@@ -103,7 +103,7 @@ impl RetentionService {
     fn cutoff(&self, class: &RetentionClass, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
         match class.keep {
             Keep::Window(window) => Some(self.windows.cutoff(window, now)),
-            Keep::WhileParentLives(_) | Keep::Setting { .. } => None,
+            Keep::WhileParentLives(_) | Keep::Setting { .. } | Keep::Obligation(_) => None,
         }
     }
 

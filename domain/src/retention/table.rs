@@ -215,6 +215,22 @@ pub const CLASSES: &[RetentionClass] = &[
         keep: Keep::WhileParentLives("the account; 30 days after closure"),
         action: Action::ByJob("erasure.account deletes them with the account's other personal data"),
     },
+    RetentionClass {
+        name: "lawful_requests",
+        covers: &[
+            Cover::Rows("lawful_requests"),
+            Cover::Rows("lawful_request_events"),
+            Cover::Files("the export directory's lawful/ (disclosure packages)"),
+        ],
+        why: "policy §6: what was disclosed to an authority, on which legal basis, approved by whom, and the \
+              package's SHA-256 are the record of a legal obligation met; the register outlives the accounts \
+              and workspaces it names (ids only) and is read by staff only",
+        keep: Keep::Obligation("the legal obligation the request answered (kept; staff only)"),
+        action: Action::Kept(
+            "nothing deletes the register: it only grows (an UPDATE or DELETE is refused by a trigger); \
+             delivered packages stay until staff remove them by hand",
+        ),
+    },
 ];
 
 /// The class of a name.

@@ -21,6 +21,8 @@ pub mod inbox_messages;
 pub mod inbox_sync;
 pub mod invitations;
 pub mod jobs;
+pub mod lawful_request_events;
+pub mod lawful_requests;
 pub mod leases;
 pub mod ledger_postings;
 pub mod ledger_transactions;

@@ -39,25 +39,28 @@ impl ZipExports {
     }
 }
 
-fn failed(error: impl std::fmt::Display) -> ArchiveError {
+pub(crate) fn failed(error: impl std::fmt::Display) -> ArchiveError {
     ArchiveError(error.to_string())
+}
+
+/// A zip written to `part` (any earlier one there replaced) and renamed to `done` when it finishes.
+pub(crate) fn start_zip(part: PathBuf, done: PathBuf) -> Result<Box<dyn ArchiveWriter>, ArchiveError> {
+    match fs::remove_file(&part) {
+        Err(error) if error.kind() != std::io::ErrorKind::NotFound => return Err(failed(error)),
+        _ => {}
+    }
+    let file = private_fs::create_private_file(&part).map_err(failed)?;
+    let (sender, receiver) = mpsc::channel(CHANNEL);
+    let task = tokio::task::spawn_blocking(move || write_zip(file, receiver, &part, &done));
+    Ok(Box::new(ZipWriting {
+        sender: Some(sender),
+        task,
+    }))
 }
 
 impl ExportFiles for ZipExports {
     fn create(&self, id: DataSubjectRequestId) -> Result<Box<dyn ArchiveWriter>, ArchiveError> {
-        let part = self.part(id);
-        match fs::remove_file(&part) {
-            Err(error) if error.kind() != std::io::ErrorKind::NotFound => return Err(failed(error)),
-            _ => {}
-        }
-        let file = private_fs::create_private_file(&part).map_err(failed)?;
-        let (sender, receiver) = mpsc::channel(CHANNEL);
-        let done = self.locate(id);
-        let task = tokio::task::spawn_blocking(move || write_zip(file, receiver, &part, &done));
-        Ok(Box::new(ZipWriting {
-            sender: Some(sender),
-            task,
-        }))
+        start_zip(self.part(id), self.locate(id))
     }
 
     fn locate(&self, id: DataSubjectRequestId) -> PathBuf {

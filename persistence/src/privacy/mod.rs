@@ -2,4 +2,4 @@
 
 pub mod files;
 mod requests;
-mod source;
+pub(crate) mod source;

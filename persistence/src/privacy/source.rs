@@ -28,7 +28,7 @@ use crate::repo::{Conn, Repo};
 use crate::wall::Wall;
 
 /// The rows after `after` in `id` order, `limit` of them, mapped; the cursor when a next page may follow.
-async fn keyset<E: EntityTrait>(
+pub(crate) async fn keyset<E: EntityTrait>(
     conn: &impl sea_orm::ConnectionTrait,
     select: Select<E>,
     id: E::Column,
@@ -61,7 +61,7 @@ where
     })
 }
 
-fn profile(row: users::Model) -> (Uuid, Value) {
+pub(crate) fn profile(row: users::Model) -> (Uuid, Value) {
     let value = json!({
         "id": row.id, "email": row.email, "full_name": row.full_name, "username": row.username,
         "is_staff": row.is_staff, "two_factor_enabled": row.totp_secret_sealed.is_some(),
@@ -73,7 +73,7 @@ fn profile(row: users::Model) -> (Uuid, Value) {
     (row.id, value)
 }
 
-fn session(row: sessions::Model) -> (Uuid, Value) {
+pub(crate) fn session(row: sessions::Model) -> (Uuid, Value) {
     let value = json!({
         "id": row.id, "created_at": row.created_at, "last_seen_at": row.last_seen_at,
         "expires_at": row.expires_at, "revoked_at": row.revoked_at, "ip_address": row.ip_address,
@@ -82,12 +82,12 @@ fn session(row: sessions::Model) -> (Uuid, Value) {
     (row.id, value)
 }
 
-fn membership(row: memberships::Model) -> (Uuid, Value) {
+pub(crate) fn membership(row: memberships::Model) -> (Uuid, Value) {
     let value = json!({ "workspace_id": row.workspace_id, "role": row.role, "joined_at": row.joined_at });
     (row.workspace_id, value)
 }
 
-fn audit(row: audit_log::Model) -> (Uuid, Value) {
+pub(crate) fn audit(row: audit_log::Model) -> (Uuid, Value) {
     let metadata = serde_json::from_str::<Value>(&row.metadata).unwrap_or(Value::String(row.metadata));
     let value = json!({
         "id": row.id, "chain": row.chain, "sequence": row.sequence, "workspace_id": row.workspace_id,
@@ -121,7 +121,7 @@ fn wallet(row: wallet_balances::Model) -> (Uuid, Value) {
     (row.workspace_id, value)
 }
 
-fn ledger_transaction(row: ledger_transactions::Model) -> (Uuid, Value) {
+pub(crate) fn ledger_transaction(row: ledger_transactions::Model) -> (Uuid, Value) {
     let value = json!({
         "id": row.id, "reference": row.reference, "kind": row.kind, "description": row.description,
         "currency": row.currency, "created_at": row.created_at,
@@ -129,7 +129,7 @@ fn ledger_transaction(row: ledger_transactions::Model) -> (Uuid, Value) {
     (row.id, value)
 }
 
-fn ledger_posting(row: ledger_postings::Model) -> (Uuid, Value) {
+pub(crate) fn ledger_posting(row: ledger_postings::Model) -> (Uuid, Value) {
     let value = json!({
         "id": row.id, "transaction_id": row.transaction_id, "account": row.account,
         "amount_minor": row.amount_minor, "currency": row.currency,
@@ -138,7 +138,7 @@ fn ledger_posting(row: ledger_postings::Model) -> (Uuid, Value) {
     (row.id, value)
 }
 
-fn lease(row: leases::Model) -> (Uuid, Value) {
+pub(crate) fn lease(row: leases::Model) -> (Uuid, Value) {
     let value = json!({
         "id": row.id, "account_id": row.account_id, "status": row.status, "starts_at": row.starts_at,
         "ends_at": row.ends_at, "price_per_day_minor": row.price_per_day_minor, "currency": row.currency,
@@ -168,7 +168,7 @@ fn execution(row: automation_executions::Model) -> (Uuid, Value) {
     (row.id, value)
 }
 
-fn dialog(row: inbox_dialogs::Model) -> (Uuid, Value) {
+pub(crate) fn dialog(row: inbox_dialogs::Model) -> (Uuid, Value) {
     let value = json!({
         "id": row.id, "account_id": row.account_id, "peer_key": row.peer_key, "title": row.title,
         "username": row.username, "unread_count": row.unread_count, "last_message_at": row.last_message_at,
@@ -177,7 +177,7 @@ fn dialog(row: inbox_dialogs::Model) -> (Uuid, Value) {
     (row.id, value)
 }
 
-fn message(row: inbox_messages::Model) -> (Uuid, Value) {
+pub(crate) fn message(row: inbox_messages::Model) -> (Uuid, Value) {
     let value = json!({
         "id": row.id, "dialog_id": row.dialog_id, "telegram_id": row.telegram_id, "direction": row.direction,
         "text": row.text, "sent_at": row.sent_at, "edited_at": row.edited_at, "reply_to": row.reply_to,

@@ -29,6 +29,7 @@ mod inbox_access;
 mod inbox_events;
 mod jobs;
 mod jobs_wall;
+mod lawful_requests;
 mod ledger_properties;
 mod lockout;
 mod matrix;
