@@ -11,6 +11,8 @@ use clap::Subcommand;
 
 use crate::context::ConnectionArgs;
 
+pub use export::render as render_export;
+
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
     /// Recompute the audit log's hash chains and report the first broken link of each.
