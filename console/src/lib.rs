@@ -3,9 +3,9 @@
 //! A separate program from the server (it never links `tgos-api`): it opens the same database with the same
 //! master key and calls domain use cases directly. Staff accounts always have two-factor on (policy §9).
 //!
-//! Rules: every command that acts on the service's data (`accounts …`, `keys …`, `lawful …`, `payments …`,
-//! `requests …`, `users …`) signs a staff member in first (password and a second factor, see `session`) and
-//! acts as that staff member, so the use cases audit it;
+//! Rules: every command that acts on or reads the service's data (`accounts …`, `keys …`, `lawful …`,
+//! `payments …`, `requests …`, `users …`, `audit search|export`) signs a staff member in first (password and a
+//! second factor, see `session`) and acts as that staff member, so the use cases audit it;
 //! `staff create` bootstraps the first staff account from the operator's access to the database and key, and
 //! once any staff exists needs a signed-in staff member like the rest; `audit verify` (read only),
 //! `retention report|run` and `backup …` act from the operator's access to the database (the database URL is

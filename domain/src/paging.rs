@@ -1,6 +1,7 @@
 //! Pages of a list: what a caller asks for ([`PageRequest`]) and what it gets ([`Page`]).
 //!
-//! Rules: a page holds at most [`MAX_PAGE`] items whatever the caller asks; whether another page follows is
+//! Rules: a page holds at most [`MAX_PAGE`] items whatever the caller asks (a list with a cap of its own says
+//! so with [`PageRequest::capped`]); whether another page follows is
 //! learned by reading one row more than the page and dropping it, here and nowhere else
 //! ([`PageRequest::read`]); the cursor is the position the previous page ended at, of the list's own type.
 
@@ -25,6 +26,14 @@ impl<C> PageRequest<C> {
         Self {
             after,
             limit: limit.min(MAX_PAGE),
+        }
+    }
+
+    /// At most `limit` items (capped at `max`, a list's own cap instead of [`MAX_PAGE`]) after `after`.
+    pub fn capped(after: Option<C>, limit: u64, max: u64) -> Self {
+        Self {
+            after,
+            limit: limit.min(max),
         }
     }
 
@@ -62,7 +71,7 @@ impl<C> PageRequest<C> {
     {
         let Self { after, limit } = self;
         let rows = read(after, limit.saturating_add(1)).await?;
-        Ok(PageRequest::<()>::new(None, limit).page_of(rows))
+        Ok(PageRequest::<()> { after: None, limit }.page_of(rows))
     }
 }
 
@@ -126,6 +135,16 @@ mod tests {
         let page = request.page_of((0..=MAX_PAGE).collect());
         assert_eq!(page.items.len() as u64, MAX_PAGE);
         assert!(page.has_next, "the full page of the maximum still says another follows");
+    }
+
+    #[tokio::test]
+    async fn a_list_with_its_own_cap_keeps_pages_larger_than_the_maximum() {
+        let request = PageRequest::capped(None::<u32>, 1_000, 500);
+        assert_eq!(request.limit(), 500);
+        let page = request
+            .read(|_, rows| async move { Ok((0..rows).collect::<Vec<_>>()) })
+            .await;
+        assert!(matches!(page, Ok(Page { ref items, has_next: true }) if items.len() == 500));
     }
 
     #[test]

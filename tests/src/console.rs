@@ -109,6 +109,8 @@ impl TestApp {
 pub struct Page {
     pub status: u16,
     pub location: Option<String>,
+    /// The response's headers (a download's type and file name).
+    pub headers: reqwest::header::HeaderMap,
     pub body: String,
 }
 
@@ -189,9 +191,11 @@ impl ConsoleBrowser {
             .get(reqwest::header::LOCATION)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
+        let headers = response.headers().clone();
         Ok(Page {
             status,
             location,
+            headers,
             body: response.text().await?,
         })
     }

@@ -11,9 +11,11 @@
 //!   (the sign-in forms: of a nonce in a short-lived cookie). A POST without the right one changes nothing
 //!   (403).
 //! - **Audited.** Every page that shows personal data audits `console.viewed` on the platform chain, and every
-//!   action is audited by its use case, with the staff member, IP address and user agent.
+//!   action is audited by its use case, with the staff member, IP address and user agent (the Audit page's
+//!   search, export and chain verification too: see `audit`).
 //! - Pages are `no-store`, framed by nobody, and load nothing from elsewhere (`default-src 'self'`).
 
+mod audit;
 mod auth;
 mod render;
 mod requests;
@@ -116,6 +118,9 @@ pub fn routes(console: Arc<Console>) -> impl IntoEndpoint {
         .at("/users/:id/:action", post(users::act))
         .at("/staff", get(staff::list).post(staff::add))
         .at("/staff/:id/:action", post(staff::act))
+        .at("/audit", get(audit::search))
+        .at("/audit/export", get(audit::export))
+        .at("/audit/verify", post(audit::verify))
         .with(
             SetHeader::new()
                 .overriding("cache-control", "no-store")

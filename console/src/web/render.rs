@@ -19,6 +19,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("users.html", include_str!("templates/users.html")),
     ("user.html", include_str!("templates/user.html")),
     ("staff.html", include_str!("templates/staff.html")),
+    ("audit.html", include_str!("templates/audit.html")),
 ];
 
 /// The console's templates.
@@ -65,6 +66,19 @@ impl Pages {
             status,
         )
     }
+}
+
+/// A page's frame: who is signed in, their forms' token, and the section the navigation marks.
+pub fn frame(console: &super::Console, session: &super::auth::StaffSession, section: &str) -> serde_json::Value {
+    json!({ "staff": session.name, "csrf": super::auth::csrf_of(console, session), "section": section })
+}
+
+/// `base` with the fields of `extra` added (an object's fields win over the frame's).
+pub fn merge(mut base: serde_json::Value, extra: serde_json::Value) -> serde_json::Value {
+    if let (Some(base), serde_json::Value::Object(extra)) = (base.as_object_mut(), extra) {
+        base.extend(extra);
+    }
+    base
 }
 
 /// The status a refusal answers with.

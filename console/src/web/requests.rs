@@ -14,8 +14,8 @@ use tgos_domain::privacy::ports::{QueueFilter, QueuedRequest};
 use tgos_domain::privacy::{ObjectionDecision, RequestChannel, RequestKind, RequestStatus};
 
 use super::Console;
-use super::auth::{StaffSession, csrf_of, staff, staff_form};
-use super::render::{status_of, text_of, when};
+use super::auth::{StaffSession, staff, staff_form};
+use super::render::{frame, merge, status_of, text_of, when};
 use crate::requests::{RequestView, view_of};
 
 fn kinds() -> Vec<&'static str> {
@@ -24,18 +24,6 @@ fn kinds() -> Vec<&'static str> {
 
 fn statuses() -> Vec<&'static str> {
     RequestStatus::ALL.iter().map(|s| s.as_str()).collect()
-}
-
-/// The page's frame: who is signed in and their forms' token.
-fn frame(console: &Console, session: &StaffSession, section: &str) -> Value {
-    json!({ "staff": session.name, "csrf": csrf_of(console, session), "section": section })
-}
-
-fn merge(mut base: Value, extra: Value) -> Value {
-    if let (Some(base), Value::Object(extra)) = (base.as_object_mut(), extra) {
-        base.extend(extra);
-    }
-    base
 }
 
 fn see_other(to: &str) -> Response {

@@ -50,6 +50,17 @@ pub enum BrokenLink {
     Truncated { sequence: i64 },
 }
 
+impl BrokenLink {
+    /// The entry the chain breaks at: its sequence number and id (a cut tail names the last entry left,
+    /// which has no fault of its own, so no id).
+    pub fn entry(&self) -> (i64, Option<&str>) {
+        match self {
+            BrokenLink::Tampered { sequence, id } | BrokenLink::Unlinked { sequence, id } => (*sequence, Some(id)),
+            BrokenLink::Truncated { sequence } => (*sequence, None),
+        }
+    }
+}
+
 impl std::fmt::Display for BrokenLink {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

@@ -15,8 +15,10 @@ pub mod entry;
 pub mod hashing;
 pub mod ports;
 pub mod redaction;
+pub mod search;
 pub mod verify;
 
 pub use chain::append;
 pub use entry::{Actor, ActorKind, AuditDraft, AuditRecord, ChainId, PersonalSeal};
 pub use redaction::{ErasureSubject, Pseudonym, PseudonymizeReport, pseudonymize_subject};
+pub use search::{AuditCursor, AuditSearch, AuditSearchText};

@@ -4,6 +4,7 @@ use async_trait::async_trait;
 
 use super::entry::{AuditRecord, ChainId};
 use super::redaction::ErasureSubject;
+use super::search::AuditSearch;
 use crate::store::StoreResult;
 use crate::tenancy::TenantScope;
 
@@ -29,6 +30,9 @@ pub trait AuditRepository: Send + Sync {
         limit: u64,
         action: Option<&str>,
     ) -> StoreResult<Vec<AuditRecord>>;
+    /// Entries of any chain that `search` lists, newest first (time, then id), at most `limit`. Reads across
+    /// tenants: only the staff console's connection (the schema owner) sees every workspace's entries.
+    async fn search_audit(&self, search: &AuditSearch, limit: u64) -> StoreResult<Vec<AuditRecord>>;
     /// Every chain key with entries.
     async fn audit_chains(&self) -> StoreResult<Vec<String>>;
     /// A chain's entries in sequence order, and its recorded head.

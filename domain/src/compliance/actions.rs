@@ -76,17 +76,30 @@ impl ComplianceService {
         page: &str,
         target: Option<(&'static str, String)>,
     ) -> DomainResult<()> {
+        self.record_on_platform(staff, "console.viewed", target, json!({ "page": page }))
+            .await
+    }
+
+    /// Audits `action` of `staff` on the platform chain (with `metadata`), in a transaction of its own: what
+    /// staff read or took away, which changes nothing else.
+    pub(crate) async fn record_on_platform(
+        &self,
+        staff: StaffContext<'_>,
+        action: &'static str,
+        target: Option<(&'static str, String)>,
+        metadata: serde_json::Value,
+    ) -> DomainResult<()> {
         let actor = staff.actor()?;
         let tx = self.store.begin().await?;
         let (target_type, target_id) = target.map_or((None, None), |(kind, id)| (Some(kind), Some(id)));
         let draft = AuditDraft {
             chain: ChainId::Platform,
             actor,
-            action: "console.viewed",
+            action,
             target_type,
             target_id,
             client: staff.client.clone(),
-            metadata: json!({ "page": page }),
+            metadata,
         };
         audit::append(&*tx, draft, self.now()).await?;
         tx.commit().await?;

@@ -1,6 +1,7 @@
 //! The staff side of data-subject requests (policy §8): the queue, intake of emailed requests, identity
-//! verification, extensions, fulfilment per kind, two-person erasure and rejection. The lawful requests
-//! register (policy §6) is its own module, [`lawful`], with its own service (`LawfulRequests`).
+//! verification, extensions, fulfilment per kind, two-person erasure and rejection; and the audit log as
+//! staff search, export and verify it ([`audit`]). The lawful requests register (policy §6) is its own
+//! module, [`lawful`], with its own service (`LawfulRequests`).
 //!
 //! Rules:
 //! - **Staff only.** Every use case starts with [`Principal::require_staff`] (a staff account with two-factor
@@ -19,6 +20,7 @@
 //!   person asked for it and was verified).
 
 mod actions;
+pub mod audit;
 mod erasure;
 mod fulfilment;
 mod intake;
@@ -36,6 +38,7 @@ use crate::jobs::JobSignal;
 use crate::store::Store;
 
 pub use actions::StaffContext;
+pub use audit::{AUDIT_EXPORT_MAX, AUDIT_PAGE_MAX, AuditExport, AuditExportFormat};
 pub use intake::EmailedRequest;
 pub use ports::{ApprovalAction, ApprovalRecord, StaffRepository};
 pub use staff::PROPOSAL_HOURS;

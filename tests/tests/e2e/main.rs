@@ -12,6 +12,7 @@ mod backups;
 mod billing;
 mod billing_retention;
 mod budgets;
+mod console_audit;
 mod console_browser;
 mod console_requests;
 mod console_staff;

@@ -1,7 +1,9 @@
 //! The audit log on SeaORM: entries are only ever inserted; chain heads serialize appends per chain. A
 //! workspace chain is written behind its workspace's [`Wall`] and listed inside [`Repo::in_workspace`]; the
 //! account and platform chains belong to no tenant. Listing every chain is for the staff console, which
-//! connects as the schema owner.
+//! connects as the schema owner; so is searching every chain ([`search`]).
+
+mod search;
 
 use async_trait::async_trait;
 use sea_orm::sea_query::{Expr, ExprTrait as _, Func, OnConflict};
@@ -11,7 +13,7 @@ use sea_orm::{
 };
 use tgos_domain::audit::entry::GENESIS;
 use tgos_domain::audit::ports::{AuditRepository, ChainHead};
-use tgos_domain::audit::{Actor, ActorKind, AuditRecord, ChainId, ErasureSubject, PersonalSeal};
+use tgos_domain::audit::{Actor, ActorKind, AuditRecord, AuditSearch, ChainId, ErasureSubject, PersonalSeal};
 use tgos_domain::ids::{AuditEntryId, WorkspaceId};
 use tgos_domain::store::{StoreError, StoreResult};
 use tgos_domain::tenancy::TenantScope;
@@ -191,6 +193,14 @@ impl<C: Conn> AuditRepository for Repo<C> {
             })
             .await?;
         rows.into_iter().map(record).collect()
+    }
+
+    async fn search_audit(&self, search: &AuditSearch, limit: u64) -> StoreResult<Vec<AuditRecord>> {
+        search::rows(&self.0, search, limit)
+            .await?
+            .into_iter()
+            .map(record)
+            .collect()
     }
 
     async fn audit_chains(&self) -> StoreResult<Vec<String>> {
