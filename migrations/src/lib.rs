@@ -32,6 +32,7 @@ mod m20261206_000021_billing_retention;
 mod m20261206_000022_request_handling;
 mod m20261206_000024_export_reach;
 mod m20261206_000026_staff_approvals;
+mod m20261206_000027_account_retirement;
 
 pub use m20261128_000003_row_level_security::APP_ROLE;
 
@@ -65,6 +66,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000022_request_handling::Migration),
             Box::new(m20261206_000024_export_reach::Migration),
             Box::new(m20261206_000026_staff_approvals::Migration),
+            Box::new(m20261206_000027_account_retirement::Migration),
         ]
     }
 }
