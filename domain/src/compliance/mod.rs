@@ -22,6 +22,7 @@ mod erasure;
 mod fulfilment;
 mod intake;
 pub mod ports;
+mod retention;
 mod staff;
 mod users;
 
