@@ -19,6 +19,9 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("users.html", include_str!("templates/users.html")),
     ("user.html", include_str!("templates/user.html")),
     ("staff.html", include_str!("templates/staff.html")),
+    ("pool.html", include_str!("templates/pool.html")),
+    ("retention.html", include_str!("templates/retention.html")),
+    ("backups.html", include_str!("templates/backups.html")),
 ];
 
 /// The console's templates.
