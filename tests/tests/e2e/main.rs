@@ -13,6 +13,7 @@ mod billing;
 mod billing_retention;
 mod budgets;
 mod console_browser;
+mod console_pool;
 mod console_requests;
 mod console_staff;
 mod console_users;
