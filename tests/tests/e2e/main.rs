@@ -16,6 +16,7 @@ mod console_browser;
 mod console_pool;
 mod console_requests;
 mod console_staff;
+mod console_upkeep;
 mod console_users;
 mod credential_cache;
 mod data_export;
