@@ -9,7 +9,7 @@ use async_trait::async_trait;
 
 use crate::accounts::health::HealthRepository;
 use crate::accounts::pool::connections::ConnectionLeaseRepository;
-use crate::accounts::pool::ports::{AccountRepository, LeaseRepository};
+use crate::accounts::pool::ports::{AccountRepository, LeaseRepository, StaffPoolRepository};
 use crate::audit::ports::AuditRepository;
 use crate::automation::ports::AutomationRepository;
 use crate::billing::ports::{LedgerRepository, PaymentMatchingRepository, TopUpRepository};
@@ -80,6 +80,7 @@ pub trait Repositories:
     + AccountErasureRepository
     + RetentionRepository
     + StaffRepository
+    + StaffPoolRepository
 {
 }
 
@@ -110,6 +111,7 @@ impl<T> Repositories for T where
         + AccountErasureRepository
         + RetentionRepository
         + StaffRepository
+        + StaffPoolRepository
 {
 }
 

@@ -1,12 +1,14 @@
-//! `tgos-console accounts …`: staff add accounts to the rental pool.
+//! `tgos-console accounts …`: staff stock and curate the rental pool.
 //!
-//! Rules: every command signs a staff member in first (see `session`) and adds accounts through
-//! `AccountsService::add_to_pool`, which seals each session under the platform's key, adds the batch all or
-//! nothing and audits `accounts.imported` on the platform chain. Output names accounts by id and never
-//! contains a session string, a key or any part of one.
+//! Rules: every command signs a staff member in first (see `session`). `import` and `create-sandbox` add
+//! accounts through `AccountsService::add_to_pool`, which seals each session under the platform's key, adds
+//! the batch all or nothing and audits `accounts.imported` on the platform chain; `list`, `reprice` and
+//! `retire` (see `pool`) are the pool page's use cases, each change audited on the platform chain. Output
+//! names accounts by id and never contains a session string, a key or any part of one.
 
 mod import;
-mod sandbox;
+pub(crate) mod pool;
+pub(crate) mod sandbox;
 
 use std::io::Write as _;
 
@@ -22,12 +24,21 @@ pub enum AccountsCommand {
     Import(import::ImportArgs),
     /// Add accounts of the simulated (sandbox) Telegram network to the pool.
     CreateSandbox(sandbox::SandboxArgs),
+    /// The pool's accounts with status, price, health and holder, a page at a time.
+    List(pool::ListArgs),
+    /// A new daily price for an account's next rental (a running lease keeps its price).
+    Reprice(pool::RepriceArgs),
+    /// Take an account out of the pool: at once when on offer, at its lease's end when leased.
+    Retire(pool::RetireArgs),
 }
 
 pub async fn run(command: AccountsCommand, connection: &ConnectionArgs) -> anyhow::Result<()> {
     match command {
         AccountsCommand::Import(args) => import::run(args, connection).await,
         AccountsCommand::CreateSandbox(args) => sandbox::run(args, connection).await,
+        AccountsCommand::List(args) => pool::list(args, connection).await,
+        AccountsCommand::Reprice(args) => pool::reprice(args, connection).await,
+        AccountsCommand::Retire(args) => pool::retire(args, connection).await,
     }
 }
 
@@ -48,7 +59,7 @@ impl PriceArgs {
     }
 }
 
-fn parse_currency(text: &str) -> Result<Currency, String> {
+pub(crate) fn parse_currency(text: &str) -> Result<Currency, String> {
     Currency::parse(text).ok_or_else(|| "expected USD, EUR or GBP".to_owned())
 }
 

@@ -5,7 +5,12 @@
 
 use anyhow::Context as _;
 use clap::Args;
+use tgos_domain::DomainError;
+use tgos_domain::accounts::pool::ImportSummary;
 use tgos_domain::accounts::pool::use_cases::import::sandbox_accounts;
+use tgos_domain::billing::Money;
+use tgos_domain::identity::Principal;
+use tgos_domain::request::ClientInfo;
 
 use super::{PriceArgs, print_added};
 use crate::context::{Connection, ConnectionArgs};
@@ -34,12 +39,31 @@ pub async fn run(args: SandboxArgs, connection: &ConnectionArgs) -> anyhow::Resu
 }
 
 async fn create(console: &Connection, staff: &StaffSession, args: &SandboxArgs) -> anyhow::Result<()> {
-    let accounts = sandbox_accounts(usize::from(args.count), console.accounts.now()).map_err(domain)?;
-    let summary = console
-        .accounts
-        .add_to_pool(staff.principal(), staff.client(), accounts, args.price.money())
-        .await
-        .map_err(domain)
-        .context("no sandbox account was added")?;
+    let summary = add_sandbox(
+        console,
+        staff.principal(),
+        staff.client(),
+        args.count,
+        args.price.money(),
+    )
+    .await
+    .map_err(domain)
+    .context("no sandbox account was added")?;
     print_added("created", "sandbox accounts", &summary.accounts)
+}
+
+/// Adds `count` (1 to [`MAX_COUNT`]) sandbox accounts at `price` per day as `principal` (the command and the
+/// pool page alike).
+pub(crate) async fn add_sandbox(
+    console: &Connection,
+    principal: &Principal,
+    client: &ClientInfo,
+    count: u16,
+    price: Money,
+) -> Result<ImportSummary, DomainError> {
+    if !(1..=MAX_COUNT).contains(&count) {
+        return Err(DomainError::invalid("count", format!("1 to {MAX_COUNT}")));
+    }
+    let accounts = sandbox_accounts(usize::from(count), console.accounts.now())?;
+    console.accounts.add_to_pool(principal, client, accounts, price).await
 }

@@ -6,7 +6,9 @@
 //! backup, a non-empty target), 3 when the database cannot be reached.
 
 use std::io::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
 
 use clap::{Args, Subcommand};
 use tgos_persistence::backup::{BackupError, Backups, Manifest};
@@ -79,10 +81,33 @@ fn failed(error: BackupError) -> anyhow::Error {
     }
 }
 
-fn describe(manifest: &Manifest) -> serde_json::Value {
+/// The backups in `dir`, oldest first (the `list` command and the Backups page).
+pub(crate) fn list(dir: &Path) -> anyhow::Result<Vec<Manifest>> {
+    Backups::new(dir).list().map_err(failed)
+}
+
+/// How long ago `at` was, in the largest whole unit: `3 days`, `1 hour`, `under a minute`.
+pub(crate) fn age(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let elapsed = now - at;
+    let (n, unit) = if elapsed.num_days() >= 1 {
+        (elapsed.num_days(), "day")
+    } else if elapsed.num_hours() >= 1 {
+        (elapsed.num_hours(), "hour")
+    } else if elapsed.num_minutes() >= 1 {
+        (elapsed.num_minutes(), "minute")
+    } else {
+        return "under a minute".to_owned();
+    };
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
+}
+
+/// A backup as `--json` and the Backups page show it, with its age at `now`.
+pub(crate) fn describe(manifest: &Manifest, now: DateTime<Utc>) -> serde_json::Value {
     serde_json::json!({
         "name": manifest.name,
         "createdAt": manifest.created_at.to_rfc3339(),
+        "age": age(manifest.created_at, now),
+        "bytes": manifest.files.iter().map(|f| f.bytes).sum::<u64>(),
         "backend": manifest.backend,
         "latestMigration": manifest.latest_migration,
         "files": manifest.files.iter().map(|f| serde_json::json!({
@@ -91,12 +116,13 @@ fn describe(manifest: &Manifest) -> serde_json::Value {
     })
 }
 
-fn line(manifest: &Manifest) -> String {
+fn line(manifest: &Manifest, now: DateTime<Utc>) -> String {
     let bytes: u64 = manifest.files.iter().map(|f| f.bytes).sum();
     format!(
-        "{}  {}  {}  {}  {bytes} bytes",
+        "{}  {} ({} old)  {}  {}  {bytes} bytes",
         manifest.name,
         manifest.created_at.to_rfc3339(),
+        age(manifest.created_at, now),
         manifest.backend,
         manifest.latest_migration
     )
@@ -104,28 +130,26 @@ fn line(manifest: &Manifest) -> String {
 
 pub async fn run(command: BackupCommand, connection: &ConnectionArgs) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
+    let now = Utc::now();
     match command {
         BackupCommand::Create(args) => {
             let (store, url) = open_store(connection).await?;
             let backups = Backups::new(args.dir.dir(connection));
-            let manifest = backups
-                .create(store.connection(), &url, chrono::Utc::now())
-                .await
-                .map_err(failed)?;
+            let manifest = backups.create(store.connection(), &url, now).await.map_err(failed)?;
             if args.json {
-                writeln!(out, "{}", describe(&manifest))?;
+                writeln!(out, "{}", describe(&manifest, now))?;
             } else {
-                writeln!(out, "created {}", line(&manifest))?;
+                writeln!(out, "created {}", line(&manifest, now))?;
             }
         }
         BackupCommand::List(args) => {
-            let manifests = Backups::new(args.dir.dir(connection)).list().map_err(failed)?;
+            let manifests = list(&args.dir.dir(connection))?;
             if args.json {
-                let all: Vec<_> = manifests.iter().map(describe).collect();
+                let all: Vec<_> = manifests.iter().map(|m| describe(m, now)).collect();
                 writeln!(out, "{}", serde_json::Value::Array(all))?;
             } else {
                 for manifest in &manifests {
-                    writeln!(out, "{}", line(manifest))?;
+                    writeln!(out, "{}", line(manifest, now))?;
                 }
                 writeln!(out, "{} backups", manifests.len())?;
             }
@@ -134,7 +158,7 @@ pub async fn run(command: BackupCommand, connection: &ConnectionArgs) -> anyhow:
             let (store, _url) = open_store(connection).await?;
             let backups = Backups::new(args.common.dir.dir(connection));
             let pruned = backups
-                .prune(chrono::Duration::days(i64::from(args.keep_days)), chrono::Utc::now())
+                .prune(chrono::Duration::days(i64::from(args.keep_days)), now)
                 .map_err(failed)?;
             let removed = backups
                 .remove_destroyed_keys(store.connection())
@@ -161,11 +185,32 @@ pub async fn run(command: BackupCommand, connection: &ConnectionArgs) -> anyhow:
             let backups = Backups::new(args.common.dir.dir(connection));
             let manifest = backups.restore(&args.name, &args.into).await.map_err(failed)?;
             if args.common.json {
-                writeln!(out, "{}", serde_json::json!({ "restored": describe(&manifest) }))?;
+                writeln!(out, "{}", serde_json::json!({ "restored": describe(&manifest, now) }))?;
             } else {
-                writeln!(out, "restored {}", line(&manifest))?;
+                writeln!(out, "restored {}", line(&manifest, now))?;
             }
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_backup_s_age_is_told_in_its_largest_whole_unit() {
+        let now = Utc::now();
+        let table = [
+            (chrono::Duration::seconds(20), "under a minute"),
+            (chrono::Duration::minutes(1), "1 minute"),
+            (chrono::Duration::minutes(59), "59 minutes"),
+            (chrono::Duration::hours(2), "2 hours"),
+            (chrono::Duration::hours(47), "1 day"),
+            (chrono::Duration::days(30), "30 days"),
+        ];
+        for (ago, told) in table {
+            assert_eq!(age(now - ago, now), told, "{ago}");
+        }
+    }
 }

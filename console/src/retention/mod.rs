@@ -6,12 +6,14 @@
 //! server (`TGOS_RETENTION__…`).
 
 use std::io::Write as _;
+use std::path::Path;
 use std::sync::Arc;
 
 use clap::{Args, Subcommand};
 use tgos_domain::clock::SystemClock;
 use tgos_domain::retention::{CLASSES, DEFAULT_BATCH, RetentionService, RetentionSummary, RetentionWindows};
 use tgos_domain::store::Store;
+use tgos_persistence::SeaStore;
 use tgos_persistence::backup::{BackupKeysOf, Backups};
 
 use crate::backup::BackupDirArgs;
@@ -55,7 +57,7 @@ pub struct WindowArgs {
 }
 
 impl WindowArgs {
-    fn windows(&self) -> RetentionWindows {
+    pub(crate) fn windows(&self) -> RetentionWindows {
         RetentionWindows {
             expired_credentials_days: self.expired_credentials_days,
             telemetry_days: self.telemetry_days,
@@ -64,6 +66,20 @@ impl WindowArgs {
             billing_years: self.billing_years,
         }
     }
+
+    pub(crate) fn batch(&self) -> u64 {
+        self.batch
+    }
+}
+
+/// The sweep over `store` (the database as its owner) with `windows` and `batch`, removing destroyed data keys
+/// from the backups in `backup_dir` (the command and the Retention page alike).
+pub(crate) fn service(store: SeaStore, windows: RetentionWindows, batch: u64, backup_dir: &Path) -> RetentionService {
+    let backups = Arc::new(BackupKeysOf::new(Backups::new(backup_dir), &store));
+    let store: Arc<dyn Store> = Arc::new(store);
+    RetentionService::new(store, Arc::new(SystemClock), windows)
+        .with_batch(batch)
+        .with_backups(backups)
 }
 
 pub async fn run(command: RetentionCommand, connection: &ConnectionArgs) -> anyhow::Result<()> {
@@ -72,11 +88,12 @@ pub async fn run(command: RetentionCommand, connection: &ConnectionArgs) -> anyh
         RetentionCommand::Run(args) => (args, false),
     };
     let (store, _url) = open_store(connection).await?;
-    let backups = Arc::new(BackupKeysOf::new(Backups::new(args.backups.dir(connection)), &store));
-    let store: Arc<dyn Store> = Arc::new(store);
-    let service = RetentionService::new(store, Arc::new(SystemClock), args.windows.windows())
-        .with_batch(args.windows.batch)
-        .with_backups(backups);
+    let service = service(
+        store,
+        args.windows.windows(),
+        args.windows.batch,
+        &args.backups.dir(connection),
+    );
     let summary = if dry {
         service.report().await
     } else {

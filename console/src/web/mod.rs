@@ -17,12 +17,16 @@
 
 mod audit;
 mod auth;
+mod backups;
+mod pool;
 mod render;
 mod requests;
+mod retention;
 mod staff;
 mod users;
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -34,6 +38,7 @@ use poem::{EndpointExt as _, IntoEndpoint, Route, Server, get, handler, post};
 use tgos_domain::compliance::ComplianceService;
 use tgos_domain::crypto::DerivedKey;
 use tgos_domain::identity::IdentityConfig;
+use tgos_domain::retention::{DEFAULT_BATCH, RetentionService, RetentionWindows};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -51,6 +56,34 @@ pub struct ServeArgs {
     /// Where the web pages listen: an address of their own, never the public API's.
     #[arg(long, default_value = "127.0.0.1:8081")]
     pub addr: SocketAddr,
+    /// The retention windows the Retention page reports and runs (as `retention report|run`).
+    #[command(flatten)]
+    pub windows: crate::retention::WindowArgs,
+    /// The backups the Backups page lists (as `backup list`).
+    #[command(flatten)]
+    pub backups: crate::backup::BackupDirArgs,
+}
+
+/// What the Retention and Backups pages work with, from the same settings as the `retention` and `backup`
+/// commands.
+#[derive(Debug, Clone)]
+pub struct Upkeep {
+    pub windows: RetentionWindows,
+    /// Rows one statement of the sweep changes at most.
+    pub batch: u64,
+    /// The backup directory (`backup.dir`).
+    pub backup_dir: PathBuf,
+}
+
+impl Upkeep {
+    /// The defaults: the default windows and batch, backups under the data directory.
+    pub fn defaults(args: &ConnectionArgs) -> Self {
+        Self {
+            windows: RetentionWindows::default(),
+            batch: DEFAULT_BATCH,
+            backup_dir: args.data_dir.join("backups"),
+        }
+    }
 }
 
 /// What the pages work with.
@@ -62,6 +95,9 @@ pub struct Console {
     /// Cookies are `Secure` unless the console listens on loopback.
     pub(crate) secure_cookies: bool,
     pub(crate) pages: render::Pages,
+    /// The retention sweep over the console's own owner connection, removing destroyed keys from the backups.
+    pub(crate) retention: RetentionService,
+    pub(crate) backup_dir: PathBuf,
 }
 
 /// The console's identity settings: the 15-minute idle timeout.
@@ -74,16 +110,20 @@ fn identity_config() -> IdentityConfig {
 }
 
 impl Console {
-    pub async fn open(args: &ConnectionArgs, listening_on: SocketAddr) -> anyhow::Result<Arc<Self>> {
+    pub async fn open(args: &ConnectionArgs, listening_on: SocketAddr, upkeep: Upkeep) -> anyhow::Result<Arc<Self>> {
         let connection = Connection::open_with(args, identity_config()).await?;
         let compliance = connection.compliance();
         let csrf = connection.master_key.derive("tgos/console-csrf/v1");
+        let (store, _url) = crate::context::open_store(args).await?;
+        let retention = crate::retention::service(store, upkeep.windows, upkeep.batch, &upkeep.backup_dir);
         Ok(Arc::new(Self {
             connection,
             compliance,
             csrf,
             secure_cookies: !listening_on.ip().is_loopback(),
             pages: render::Pages::new()?,
+            retention,
+            backup_dir: upkeep.backup_dir,
         }))
     }
 }
@@ -121,6 +161,12 @@ pub fn routes(console: Arc<Console>) -> impl IntoEndpoint {
         .at("/audit", get(audit::search))
         .at("/audit/export", get(audit::export))
         .at("/audit/verify", post(audit::verify))
+        .at("/pool", get(pool::list))
+        .at("/pool/sandbox", post(pool::add_sandbox))
+        .at("/pool/:id/:action", post(pool::act))
+        .at("/retention", get(retention::report))
+        .at("/retention/run", post(retention::run))
+        .at("/backups", get(backups::list))
         .with(
             SetHeader::new()
                 .overriding("cache-control", "no-store")
@@ -153,8 +199,13 @@ impl RunningConsole {
     }
 }
 
-/// Binds `addr` (port 0 picks one) and serves the pages in the background.
+/// Binds `addr` (port 0 picks one) and serves the pages in the background, with the default [`Upkeep`].
 pub async fn start(args: &ConnectionArgs, addr: SocketAddr) -> anyhow::Result<RunningConsole> {
+    start_with(args, addr, Upkeep::defaults(args)).await
+}
+
+/// [`start`] with the retention windows and backup directory of `upkeep`.
+pub async fn start_with(args: &ConnectionArgs, addr: SocketAddr, upkeep: Upkeep) -> anyhow::Result<RunningConsole> {
     let acceptor = TcpListener::bind(addr)
         .into_acceptor()
         .await
@@ -164,7 +215,7 @@ pub async fn start(args: &ConnectionArgs, addr: SocketAddr) -> anyhow::Result<Ru
         .first()
         .and_then(|a| a.as_socket_addr().copied())
         .context("listener has no address")?;
-    let console = Console::open(args, bound).await?;
+    let console = Console::open(args, bound, upkeep).await?;
     let app = routes(console);
     let (shutdown, signal) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
@@ -187,7 +238,12 @@ pub async fn start(args: &ConnectionArgs, addr: SocketAddr) -> anyhow::Result<Ru
 
 /// `tgos-console serve`: serves until interrupted.
 pub async fn serve(args: ServeArgs, connection: &ConnectionArgs) -> anyhow::Result<()> {
-    let running = start(connection, args.addr).await?;
+    let upkeep = Upkeep {
+        windows: args.windows.windows(),
+        batch: args.windows.batch(),
+        backup_dir: args.backups.dir(connection),
+    };
+    let running = start_with(connection, args.addr, upkeep).await?;
     eprintln!("tgos-console: the staff console is at http://{}/", running.addr);
     tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
     running.stop().await

@@ -20,6 +20,9 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("user.html", include_str!("templates/user.html")),
     ("staff.html", include_str!("templates/staff.html")),
     ("audit.html", include_str!("templates/audit.html")),
+    ("pool.html", include_str!("templates/pool.html")),
+    ("retention.html", include_str!("templates/retention.html")),
+    ("backups.html", include_str!("templates/backups.html")),
 ];
 
 /// The console's templates.

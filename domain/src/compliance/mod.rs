@@ -26,6 +26,7 @@ mod fulfilment;
 mod intake;
 pub mod lawful;
 pub mod ports;
+mod retention;
 mod staff;
 mod users;
 

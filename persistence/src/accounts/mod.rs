@@ -5,6 +5,7 @@ mod health;
 mod keys;
 mod leases;
 mod pool;
+mod staff;
 
 /// The unique index that keeps one session in the pool once.
 pub(crate) const FINGERPRINT_UNIQUE: &str = "telegram_accounts_key_fingerprint_unique";

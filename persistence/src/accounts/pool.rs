@@ -29,7 +29,7 @@ fn bad<E>(what: &'static str) -> impl FnOnce(E) -> StoreError {
     move |_| StoreError::backend(what)
 }
 
-fn record(row: telegram_accounts::Model) -> StoreResult<AccountRecord> {
+pub(super) fn record(row: telegram_accounts::Model) -> StoreResult<AccountRecord> {
     let currency = Currency::parse(&row.currency).ok_or_else(|| StoreError::backend("unknown account currency"))?;
     Ok(AccountRecord {
         id: AccountId::from_uuid(row.id),
@@ -63,6 +63,7 @@ fn record(row: telegram_accounts::Model) -> StoreResult<AccountRecord> {
         leased_to: row.leased_to.map(WorkspaceId::from_uuid),
         leased_since: row.leased_since,
         leased_until: row.leased_until,
+        retiring_since: row.retiring_since,
         created_at: row.created_at,
         updated_at: row.updated_at,
     })
@@ -133,6 +134,7 @@ impl<C: Conn> AccountRepository for Repo<C> {
                 leased_to: Set(account.leased_to.map(|w| w.as_uuid())),
                 leased_since: Set(account.leased_since),
                 leased_until: Set(account.leased_until),
+                retiring_since: Set(account.retiring_since),
                 created_at: Set(account.created_at),
                 updated_at: Set(account.updated_at),
             })
@@ -222,6 +224,7 @@ impl<C: Conn> AccountRepository for Repo<C> {
                 .filter(Column::Id.eq(id.as_uuid()))
                 .filter(Column::Status.eq(AccountStatus::Leased.as_str()))
                 .filter(Column::LeasedTo.eq(db.id()))
+                .filter(Column::RetiringSince.is_null())
                 .exec(db.conn())
                 .await
                 .store()?;
@@ -245,7 +248,7 @@ impl<C: Conn> AccountRepository for Repo<C> {
             ));
         }
         self.in_workspace(scope, async |db| {
-            let update = seal_columns(telegram_accounts::Entity::update_many(), sealed)?
+            let mut update = seal_columns(telegram_accounts::Entity::update_many(), sealed)?
                 .col_expr(Column::Status, Expr::value(to.as_str()))
                 .col_expr(Column::LeasedTo, Expr::value(Option::<Uuid>::None))
                 .col_expr(Column::LeasedSince, Expr::value(Option::<DateTime<Utc>>::None))
@@ -255,6 +258,10 @@ impl<C: Conn> AccountRepository for Repo<C> {
                 .filter(Column::Status.eq(AccountStatus::Leased.as_str()))
                 .filter(Column::LeasedTo.eq(db.id()))
                 .filter(sealed_as(expected)?);
+            if to == AccountStatus::Available {
+                // Staff retiring it meanwhile: it is never offered again (the caller reads the mark and retries).
+                update = update.filter(Column::RetiringSince.is_null());
+            }
             let result = update.exec(db.conn()).await.store()?;
             Ok(result.rows_affected == 1)
         })

@@ -24,6 +24,7 @@ pub struct Model {
     pub leased_to: Option<Uuid>,
     pub leased_since: Option<DateTimeUtc>,
     pub leased_until: Option<DateTimeUtc>,
+    pub retiring_since: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

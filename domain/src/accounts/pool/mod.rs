@@ -13,16 +13,21 @@
 //!   never opens another workspace's sessions, and destroying a workspace's keys (crypto-erasure) leaves the
 //!   pool's copy intact only after it was returned.
 //! - **Audited.** Every import, rental, renewal, release and expiry writes an audit entry in its transaction;
-//!   a key rotation (staff, through the console) is audited on the platform chain.
+//!   a key rotation, a reprice and a retirement (staff, through the console) are audited on the platform chain.
+//! - **Staff curate the stock** ([`rules`]): a reprice is for the next rental only (a lease keeps its price);
+//!   a retired account is never offered again, and one retired while leased stays with its holder until the
+//!   lease ends as paid for, without renewal.
 
 pub mod connections;
 pub mod ports;
 pub mod records;
+pub mod rules;
 pub mod service;
 pub mod use_cases;
 
-pub use ports::{AccountRepository, LeaseRepository};
+pub use ports::{AccountRepository, LeaseRepository, PoolFilter, StaffPoolRepository};
 pub use records::{AccountProfile, AccountRecord, AccountStatus, LeaseRecord, LeaseStatus};
 pub use service::{AccountsConfig, AccountsService};
 pub use use_cases::import::{ImportSummary, NewPoolAccount};
 pub use use_cases::keys::KeyRotation;
+pub use use_cases::staff::{Holder, PoolAccount};

@@ -7,12 +7,17 @@
 //!   one succeeds and the other sees `false`.
 //! - Account and lease changes of one use case run in the caller's transaction, with its ledger posting and
 //!   audit entry: all of it commits or none of it.
+//! - An account staff are retiring (`retiring_since` set) never goes back on offer and its lease is never
+//!   extended: [`AccountRepository::return_account`] to `AVAILABLE` and
+//!   [`AccountRepository::extend_account_lease`] require the mark to be absent, so a retirement that lands
+//!   between a use case's read and its write makes the write change nothing.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::records::{AccountRecord, AccountStatus, LeaseRecord, LeaseStatus};
 use crate::accounts::CountryCode;
+use crate::billing::Money;
 use crate::ids::{AccountId, LeaseId, UserId, WorkspaceId};
 use crate::store::StoreResult;
 use crate::tenancy::TenantScope;
@@ -42,7 +47,8 @@ pub trait AccountRepository: Send + Sync {
         until: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> StoreResult<bool>;
-    /// Moves the end of this workspace's lease of the account.
+    /// Moves the end of this workspace's lease of the account; `false` when it no longer holds it or staff are
+    /// retiring the account.
     async fn extend_account_lease(
         &self,
         scope: &TenantScope,
@@ -51,7 +57,8 @@ pub trait AccountRepository: Send + Sync {
         now: DateTime<Utc>,
     ) -> StoreResult<bool>;
     /// `LEASED` to the scope's workspace with exactly `expected` sealed → `to` (`AVAILABLE`, or `RETIRED` when
-    /// Telegram no longer accepts the account), sealed as `sealed`, held by nobody.
+    /// Telegram no longer accepts the account or staff are retiring it), sealed as `sealed`, held by nobody.
+    /// `AVAILABLE` only while the account is not marked as retiring (else `false`, nothing changed).
     async fn return_account(
         &self,
         scope: &TenantScope,
@@ -136,4 +143,37 @@ pub trait LeaseRepository: Send + Sync {
     ) -> StoreResult<Vec<(LeaseId, WorkspaceId, AccountId)>>;
     /// Active leases that ended by `now`, across workspaces (the expiry sweep), oldest first.
     async fn due_leases(&self, now: DateTime<Utc>, limit: u64) -> StoreResult<Vec<(LeaseId, WorkspaceId)>>;
+}
+
+/// Which accounts of the pool a staff listing shows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PoolFilter {
+    /// Only accounts in this status; every account when `None`.
+    pub status: Option<AccountStatus>,
+}
+
+/// Staff's reads and changes across the whole pool (the console). They are not behind a tenant wall: the
+/// console connects as the schema owner, which row-level security does not restrict, and the server's role
+/// could not make them (on PostgreSQL the account trigger refuses the server any change of price or any
+/// retirement but a lease's end).
+#[async_trait]
+pub trait StaffPoolRepository: Send + Sync {
+    /// Accounts matching `filter` by id (oldest first), after `after`, in any status and whoever holds them.
+    async fn pool_accounts(
+        &self,
+        filter: &PoolFilter,
+        after: Option<AccountId>,
+        limit: u64,
+    ) -> StoreResult<Vec<AccountRecord>>;
+    /// One account of the pool in any status.
+    async fn pool_account(&self, id: AccountId) -> StoreResult<Option<AccountRecord>>;
+    /// The names of those of `workspaces` that exist, in one statement (the holders a page names).
+    async fn workspace_names(&self, workspaces: &[WorkspaceId]) -> StoreResult<Vec<(WorkspaceId, String)>>;
+    /// Sets the price of the account's next rental; `false` (nothing changed) when it is retired or retiring.
+    /// A lease's own price is in the lease and never changes here.
+    async fn reprice_account(&self, id: AccountId, price: Money, now: DateTime<Utc>) -> StoreResult<bool>;
+    /// `AVAILABLE` and held by nobody → `RETIRED`; `false` when it is no longer on offer.
+    async fn retire_offered_account(&self, id: AccountId, now: DateTime<Utc>) -> StoreResult<bool>;
+    /// `LEASED` to `holder` and not yet retiring → retiring since `now`; `false` when that is no longer so.
+    async fn mark_retiring(&self, id: AccountId, holder: WorkspaceId, now: DateTime<Utc>) -> StoreResult<bool>;
 }

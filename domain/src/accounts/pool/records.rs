@@ -70,6 +70,8 @@ pub struct AccountRecord {
     /// When the current holder's lease began: what it may see of the account's history starts here.
     pub leased_since: Option<DateTime<Utc>>,
     pub leased_until: Option<DateTime<Utc>>,
+    /// When staff retired it while it was leased: it leaves the pool when that lease ends (see `rules`).
+    pub retiring_since: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

@@ -41,7 +41,7 @@ pub struct HealthView {
 }
 
 impl HealthView {
-    fn of(health: &AccountHealth, now: DateTime<Utc>) -> Self {
+    pub(crate) fn of(health: &AccountHealth, now: DateTime<Utc>) -> Self {
         Self {
             state: health.effective_state(now),
             risk: health.risk(now),

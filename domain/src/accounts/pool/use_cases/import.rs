@@ -125,6 +125,7 @@ impl AccountsService {
                     leased_to: None,
                     leased_since: None,
                     leased_until: None,
+                    retiring_since: None,
                     created_at: now,
                     updated_at: now,
                 },

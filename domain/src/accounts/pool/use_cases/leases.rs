@@ -2,14 +2,16 @@
 //!
 //! Rules: a renewal extends from the lease's current end, charged under a reference naming that end, so a
 //! renewal sent twice at once extends and charges once. A release re-seals the payload under the platform's
-//! key and returns the account to the pool; the unused days are not refunded. Both only touch an active
-//! lease of the caller's workspace.
+//! key and returns the account to the pool (or retires it: see `rules`); the unused days are not refunded.
+//! Both only touch an active lease of the caller's workspace; a lease of an account staff are retiring is not
+//! renewed.
 
 use chrono::Duration;
 use serde_json::json;
 
 use crate::accounts::health::{CounterHolder, HealthStateKind};
 use crate::accounts::pool::records::{AccountStatus, LeaseRecord, LeaseStatus};
+use crate::accounts::pool::rules::{may_renew, status_after_lease};
 use crate::accounts::pool::service::AccountsService;
 use crate::audit::{self, Actor, AuditDraft, ChainId};
 use crate::billing::LedgerTransaction;
@@ -73,9 +75,16 @@ impl AccountsService {
                 return Err(short_of_funds(balance, cost, "this renewal"));
             }
         };
-        if !tx.extend_lease(scope, id, lease.ends_at, ends_at, now).await?
-            || !tx.extend_account_lease(scope, lease.account_id, ends_at, now).await?
-        {
+        if !tx.extend_lease(scope, id, lease.ends_at, ends_at, now).await? {
+            return Err(DomainError::conflict("leaseId", CHANGED));
+        }
+        if !tx.extend_account_lease(scope, lease.account_id, ends_at, now).await? {
+            // Either the account changed hands, or staff are retiring it (which a renewal never outlasts).
+            let retiring = tx
+                .find_account(Some(scope), lease.account_id)
+                .await?
+                .is_some_and(|a| a.retiring_since.is_some());
+            may_renew(retiring).map_err(|refusal| DomainError::conflict("leaseId", refusal))?;
             return Err(DomainError::conflict("leaseId", CHANGED));
         }
         let draft = AuditDraft {
@@ -155,11 +164,9 @@ impl AccountsService {
             health.effective_state(now).kind(),
             HealthStateKind::Banned | HealthStateKind::SessionInvalid | HealthStateKind::Frozen
         );
-        let back_to = if dead {
-            AccountStatus::Retired
-        } else {
-            AccountStatus::Available
-        };
+        // Staff retiring it meanwhile makes the return to offer change nothing (a `CONFLICT`; the sweep tries
+        // again and then reads the mark).
+        let back_to = status_after_lease(dead, account.retiring_since.is_some());
         // Released early, the lease ends now; run out, it keeps the end that was paid for. Either way only the
         // end this call read: a renewal that moved it meanwhile wins, and this call changes nothing.
         let ended_at = now.min(lease.ends_at);
@@ -187,7 +194,7 @@ impl AccountsService {
             metadata: json!({
                 "account": account.id.to_string(),
                 "endedAt": ended_at.to_rfc3339(),
-                "retired": dead,
+                "retired": back_to == AccountStatus::Retired,
             }),
         };
         audit::append(&*tx, draft, now).await?;

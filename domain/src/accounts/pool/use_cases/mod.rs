@@ -8,3 +8,4 @@ pub mod leases;
 pub mod offers;
 pub mod rent;
 pub mod sandbox;
+pub mod staff;
