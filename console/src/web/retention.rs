@@ -27,6 +27,7 @@ fn keep_text(keep: Keep) -> String {
         Keep::Window(window) => format!("the window of {}", window.key()),
         Keep::WhileParentLives(parent) => format!("while {parent} lives"),
         Keep::Setting { key, default } => format!("{key} ({default})"),
+        Keep::Obligation(what) => format!("as long as {what} requires"),
     }
 }
 
@@ -51,7 +52,7 @@ fn summary_json(summary: &RetentionSummary) -> Value {
         .filter(|c| !summary.classes.iter().any(|s| s.class == c.name))
         .map(|c| {
             let by = match c.action {
-                Action::ByJob(job) => job,
+                Action::ByJob(job) | Action::Kept(job) => job,
                 Action::ReportOnly(_, why) => why,
                 Action::Purge(_) => "the retention sweep",
             };
