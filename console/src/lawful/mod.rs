@@ -7,7 +7,7 @@
 //! under `<exports dir>/lawful` (`--exports-dir` or `TGOS_EXPORTS__DIR`, else `<data dir>/exports`, as the
 //! server's exports). The exit status tells a script what happened ([`status`]).
 
-mod output;
+pub(crate) mod output;
 mod register;
 mod status;
 mod steps;

@@ -18,6 +18,7 @@
 mod audit;
 mod auth;
 mod backups;
+mod lawful;
 mod pool;
 mod render;
 mod requests;
@@ -36,6 +37,7 @@ use poem::middleware::SetHeader;
 use poem::web::Redirect;
 use poem::{EndpointExt as _, IntoEndpoint, Route, Server, get, handler, post};
 use tgos_domain::compliance::ComplianceService;
+use tgos_domain::compliance::lawful::LawfulRequests;
 use tgos_domain::crypto::DerivedKey;
 use tgos_domain::identity::IdentityConfig;
 use tgos_domain::retention::{DEFAULT_BATCH, RetentionService, RetentionWindows};
@@ -62,6 +64,9 @@ pub struct ServeArgs {
     /// The backups the Backups page lists (as `backup list`).
     #[command(flatten)]
     pub backups: crate::backup::BackupDirArgs,
+    /// The exports directory (`exports.dir`); lawful disclosure packages go to its `lawful/` (as `lawful …`).
+    #[arg(long = "exports-dir", env = "TGOS_EXPORTS__DIR")]
+    pub exports_dir: Option<PathBuf>,
 }
 
 /// What the Retention and Backups pages work with, from the same settings as the `retention` and `backup`
@@ -73,6 +78,8 @@ pub struct Upkeep {
     pub batch: u64,
     /// The backup directory (`backup.dir`).
     pub backup_dir: PathBuf,
+    /// The exports directory (`exports.dir`): lawful packages are under its `lawful/`.
+    pub exports_dir: PathBuf,
 }
 
 impl Upkeep {
@@ -82,6 +89,7 @@ impl Upkeep {
             windows: RetentionWindows::default(),
             batch: DEFAULT_BATCH,
             backup_dir: args.data_dir.join("backups"),
+            exports_dir: args.data_dir.join("exports"),
         }
     }
 }
@@ -98,6 +106,8 @@ pub struct Console {
     /// The retention sweep over the console's own owner connection, removing destroyed keys from the backups.
     pub(crate) retention: RetentionService,
     pub(crate) backup_dir: PathBuf,
+    /// The lawful requests register, its packages under the exports directory.
+    pub(crate) lawful: LawfulRequests,
 }
 
 /// The console's identity settings: the 15-minute idle timeout.
@@ -116,6 +126,17 @@ impl Console {
         let csrf = connection.master_key.derive("tgos/console-csrf/v1");
         let (store, _url) = crate::context::open_store(args).await?;
         let retention = crate::retention::service(store, upkeep.windows, upkeep.batch, &upkeep.backup_dir);
+        let packages = tgos_persistence::ZipPackages::under(&upkeep.exports_dir).map_err(|error| {
+            anyhow::anyhow!(
+                "cannot open the packages' directory under {}: {error}",
+                upkeep.exports_dir.display()
+            )
+        })?;
+        let lawful = LawfulRequests::new(
+            Arc::clone(&connection.store),
+            Arc::new(tgos_domain::clock::SystemClock),
+            Arc::new(packages),
+        );
         Ok(Arc::new(Self {
             connection,
             compliance,
@@ -124,6 +145,7 @@ impl Console {
             pages: render::Pages::new()?,
             retention,
             backup_dir: upkeep.backup_dir,
+            lawful,
         }))
     }
 }
@@ -153,6 +175,10 @@ pub fn routes(console: Arc<Console>) -> impl IntoEndpoint {
         .at("/requests/new", get(requests::new_form))
         .at("/requests/:id", get(requests::detail))
         .at("/requests/:id/:action", post(requests::act))
+        .at("/lawful", get(lawful::list).post(lawful::register))
+        .at("/lawful/:id", get(lawful::show))
+        .at("/lawful/:id/package.zip", get(lawful::download))
+        .at("/lawful/:id/:action", post(lawful::act))
         .at("/users", get(users::find))
         .at("/users/:id", get(users::show))
         .at("/users/:id/:action", post(users::act))
@@ -242,6 +268,7 @@ pub async fn serve(args: ServeArgs, connection: &ConnectionArgs) -> anyhow::Resu
         windows: args.windows.windows(),
         batch: args.windows.batch(),
         backup_dir: args.backups.dir(connection),
+        exports_dir: args.exports_dir.unwrap_or_else(|| connection.data_dir.join("exports")),
     };
     let running = start_with(connection, args.addr, upkeep).await?;
     eprintln!("tgos-console: the staff console is at http://{}/", running.addr);

@@ -18,6 +18,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("message.html", include_str!("templates/message.html")),
     ("users.html", include_str!("templates/users.html")),
     ("user.html", include_str!("templates/user.html")),
+    ("lawful.html", include_str!("templates/lawful.html")),
+    ("lawful_request.html", include_str!("templates/lawful_request.html")),
     ("staff.html", include_str!("templates/staff.html")),
     ("audit.html", include_str!("templates/audit.html")),
     ("pool.html", include_str!("templates/pool.html")),

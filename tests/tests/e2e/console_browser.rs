@@ -170,6 +170,20 @@ async fn staff_work_requests_in_chromium() -> anyhow::Result<()> {
             assert!(approved.contains("by second"), "{approved}");
             assert_eq!(app.run_jobs_now(&["erasure.account"]).await?, 1, "the erasure ran");
 
+            // The other main pages, photographed as staff see them.
+            for (path, shows, name) in [
+                ("/users?q=dora%40example.com", "@dora", "users"),
+                ("/staff", "@root", "staff"),
+                ("/lawful", "Lawful requests register", "lawful-requests"),
+                ("/audit", "console.erasure_approved", "audit"),
+                ("/pool", "Pool", "pool"),
+                ("/retention", "Retention", "retention"),
+            ] {
+                browser.goto(&format!("{base}{path}")).await?;
+                wait_for_text(&browser, shows).await?;
+                photograph(&browser, &shots, name).await?;
+            }
+
             browser.close().await?;
             console.stop().await?;
             Ok(())

@@ -14,6 +14,7 @@ mod billing_retention;
 mod budgets;
 mod console_audit;
 mod console_browser;
+mod console_lawful;
 mod console_pool;
 mod console_requests;
 mod console_staff;
