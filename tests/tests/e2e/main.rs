@@ -23,6 +23,7 @@ mod console_users;
 mod credential_cache;
 mod data_export;
 mod data_export_limits;
+mod data_export_reach;
 mod departures;
 mod dialog_tags;
 mod dialog_tags_load;
