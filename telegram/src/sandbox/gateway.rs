@@ -14,8 +14,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use async_trait::async_trait;
 use tgos_domain::accounts::TelegramSession;
 use tgos_domain::accounts::gateway::{
-    GatewayConnection, GatewayError, MAX_PAGE, Peer, PeerKey, RemoteDialog, RemoteMessage, TelegramGateway,
-    UpdateDifference, UpdateState, UpdateStream, check_outgoing_text,
+    GatewayConnection, GatewayError, LoginFlow, MAX_PAGE, MediaDownload, OutgoingDocument, Peer, PeerKey, RemoteDialog,
+    RemoteMessage, TelegramGateway, UpdateDifference, UpdateState, UpdateStream, check_outgoing_text,
 };
 use tgos_domain::ids::AccountId;
 
@@ -77,6 +77,10 @@ impl TelegramGateway for SandboxGateway {
             connection,
             closed: AtomicBool::new(false),
         }))
+    }
+
+    async fn begin_login(&self) -> Result<Box<dyn LoginFlow>, GatewayError> {
+        Err(GatewayError::Other("phone login is not in the sandbox yet".to_owned()))
     }
 
     fn is_sandbox(&self) -> bool {
@@ -208,6 +212,26 @@ impl GatewayConnection for SandboxConnection {
             }
             Ok(sent)
         })
+    }
+
+    async fn send_document_once(
+        &self,
+        _peer: PeerKey,
+        _document: &OutgoingDocument,
+        _caption: &str,
+        _reply_to: Option<i32>,
+        _random_id: i64,
+    ) -> Result<RemoteMessage, GatewayError> {
+        Err(GatewayError::Other("documents are not in the sandbox yet".to_owned()))
+    }
+
+    async fn download_media(
+        &self,
+        _peer: PeerKey,
+        _message_id: i32,
+        _max_bytes: u64,
+    ) -> Result<MediaDownload, GatewayError> {
+        Err(GatewayError::NoMedia)
     }
 
     async fn mark_read(&self, peer: PeerKey, max_id: i32) -> Result<(), GatewayError> {

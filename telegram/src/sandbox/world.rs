@@ -339,6 +339,7 @@ pub(crate) fn message(
         sent_at: at,
         edited_at: None,
         reply_to,
+        media: None,
     }
 }
 

@@ -32,6 +32,10 @@ pub enum GatewayError {
     MessageTooLong,
     #[error("the message is empty")]
     MessageEmpty,
+    #[error("the message has no media")]
+    NoMedia,
+    #[error("the file is larger than the {limit} bytes allowed")]
+    FileTooLarge { limit: u64 },
     #[error("the connection to Telegram failed: {0}")]
     Network(String),
     #[error("Telegram refused the request: {0}")]

@@ -10,6 +10,7 @@
 use chrono::{DateTime, Utc};
 
 use super::error::GatewayError;
+use super::media::MediaInfo;
 use super::peer::{Peer, PeerKey};
 
 /// The longest text message Telegram accepts, in UTF-16 code units.
@@ -29,6 +30,8 @@ pub struct RemoteMessage {
     pub edited_at: Option<DateTime<Utc>>,
     /// The id of the message this one replies to, in the same dialog.
     pub reply_to: Option<i32>,
+    /// The photo, video, voice note, document or sticker the message carries, described.
+    pub media: Option<MediaInfo>,
 }
 
 /// One dialog of the account's dialog list.

@@ -12,11 +12,15 @@
 //!   is 1 to 4096 UTF-16 code units and not blank.
 //! - [`update`]: updates carry a non-decreasing per-account state and are delivered at least once.
 //! - [`error`]: every failure is classified: transient, about the account, or about the request.
+//! - [`media`]: media is described, not stored; downloads are capped; outgoing documents are checked first.
+//! - [`login`]: a phone login follows Telegram's steps, never keeps the cloud password, never registers.
 //! - [`stream`]: a subscriber sees updates in order, is told what it missed, and sees the end.
 //! - [`port`]: one connection per account, acting exactly as the account would; no read-state tampering,
 //!   no fingerprint spoofing, no evasion features.
 
 pub mod error;
+pub mod login;
+pub mod media;
 pub mod message;
 pub mod peer;
 pub mod port;
@@ -24,6 +28,8 @@ pub mod stream;
 pub mod update;
 
 pub use error::GatewayError;
+pub use login::{CodeAccepted, LoggedIn, LoginError, LoginFlow};
+pub use media::{DocumentError, MAX_UPLOAD_BYTES, MediaDownload, MediaInfo, MediaKind, OutgoingDocument};
 pub use message::{MAX_MESSAGE_LENGTH, RemoteDialog, RemoteMessage, check_outgoing_text};
 pub use peer::{Peer, PeerKey, PeerKeyError, PeerKind};
 pub use port::{GatewayConnection, MAX_PAGE, TelegramGateway};

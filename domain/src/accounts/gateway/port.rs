@@ -16,6 +16,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use super::error::GatewayError;
+use super::login::LoginFlow;
+use super::media::{MediaDownload, OutgoingDocument};
 use super::message::{RemoteDialog, RemoteMessage};
 use super::peer::{Peer, PeerKey};
 use super::stream::UpdateStream;
@@ -39,6 +41,9 @@ pub trait TelegramGateway: Send + Sync + Debug {
 
     /// True for the simulated network: accounts connected through it are labelled "sandbox" everywhere.
     fn is_sandbox(&self) -> bool;
+
+    /// Starts signing an account in by phone (staff adding a real account); see [`LoginFlow`].
+    async fn begin_login(&self) -> Result<Box<dyn LoginFlow>, GatewayError>;
 }
 
 /// One live connection of one account.
@@ -83,6 +88,31 @@ pub trait GatewayConnection: Send + Sync + Debug {
         reply_to: Option<i32>,
         random_id: i64,
     ) -> Result<RemoteMessage, GatewayError>;
+
+    /// [`Self::send_message_once`] with a document attached and `caption` as its text (may be empty).
+    async fn send_document_once(
+        &self,
+        peer: PeerKey,
+        document: &OutgoingDocument,
+        caption: &str,
+        reply_to: Option<i32>,
+        random_id: i64,
+    ) -> Result<RemoteMessage, GatewayError>;
+
+    /// Streams the media of message `message_id` of `peer`: [`GatewayError::NoMedia`] when it has none,
+    /// [`GatewayError::FileTooLarge`] when the file is larger than `max_bytes`.
+    async fn download_media(
+        &self,
+        peer: PeerKey,
+        message_id: i32,
+        max_bytes: u64,
+    ) -> Result<MediaDownload, GatewayError>;
+
+    /// The session as it stands now when it changed since the connection opened (Telegram moved the account
+    /// to another data centre, a new auth key was made): the caller seals it again. `None` when unchanged.
+    fn changed_session(&self) -> Option<TelegramSession> {
+        None
+    }
 
     /// Marks the dialog's incoming messages read up to `max_id`, as the person would by opening the chat.
     async fn mark_read(&self, peer: PeerKey, max_id: i32) -> Result<(), GatewayError>;

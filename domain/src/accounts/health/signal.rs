@@ -201,7 +201,7 @@ impl HealthSignal {
             E::Other(_) => Self::SendFailed {
                 kind: SendFailureKind::Other,
             },
-            E::MessageTooLong | E::MessageEmpty => return None,
+            E::MessageTooLong | E::MessageEmpty | E::NoMedia | E::FileTooLarge { .. } => return None,
         })
     }
 }

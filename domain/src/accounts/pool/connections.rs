@@ -179,7 +179,13 @@ impl Connections {
     /// A change is announced to the workspace holding the account.
     #[tracing::instrument(skip_all)]
     pub async fn refused(&self, account: &AccountRecord, error: &GatewayError) -> DomainResult<DomainError> {
-        if let Some(signal) = HealthSignal::from_gateway(error) {
+        // A connection that could not be made says nothing about the account (Telegram or the network is
+        // down): only refusals by Telegram are health signals.
+        let signal = match error {
+            GatewayError::Network(_) => None,
+            other => HealthSignal::from_gateway(other),
+        };
+        if let Some(signal) = signal {
             let now = self.clock.now();
             let observation = HealthObservation::new(signal, now);
             announce::observe(
