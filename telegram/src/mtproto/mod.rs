@@ -4,7 +4,11 @@
 //! - [`config`]: an official `api_id`/`api_hash`, honest client parameters, the hash never printed.
 
 pub mod config;
+pub mod convert;
+pub mod errors;
 mod gateway;
+pub mod retry;
+pub mod state;
 
 pub use config::{ConfigError, MtprotoConfig};
 pub use gateway::MtprotoGateway;
