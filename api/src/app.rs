@@ -37,6 +37,7 @@ use tgos_persistence::payments::{
     self, nowpayments::NowPaymentsGateway, nowpayments::NowPaymentsIpn, stripe::StripeGateway, stripe::StripeWebhook,
 };
 use tgos_persistence::{DatabaseSettings, Privileges, connect};
+use tgos_telegram::mtproto::{MtprotoConfig, MtprotoGateway};
 use tgos_telegram::sandbox::{SandboxGateway, SandboxNetwork};
 
 use crate::config::{AuthSettings, Profile, Settings};
@@ -313,7 +314,23 @@ fn telegram_gateway(settings: &Settings) -> anyhow::Result<(Arc<dyn TelegramGate
             let network = SandboxNetwork::new();
             Ok((Arc::new(SandboxGateway::new(network.clone())), Some(network)))
         }
-        other => anyhow::bail!("telegram.gateway {other:?} is not available; the gateways are: sandbox"),
+        "mtproto" => {
+            let telegram = &settings.telegram;
+            let (Some(api_id), Some(api_hash)) = (telegram.api_id, telegram.api_hash.as_ref()) else {
+                anyhow::bail!(
+                    "telegram.gateway = \"mtproto\" needs telegram.api_id and telegram.api_hash \
+                     (TGOS_TELEGRAM__API_ID, TGOS_TELEGRAM__API_HASH; from https://my.telegram.org)"
+                );
+            };
+            let config = MtprotoConfig::new(api_id, api_hash.expose_secret(), telegram.test_dc)?;
+            tracing::info!(
+                api_id = config.api_id(),
+                test_dc = config.test_dc(),
+                "Telegram gateway: MTProto (the real Telegram network)"
+            );
+            Ok((Arc::new(MtprotoGateway::new(config)), None))
+        }
+        other => anyhow::bail!("telegram.gateway {other:?} is not available; the gateways are: sandbox, mtproto"),
     }
 }
 
@@ -455,4 +472,48 @@ fn retention_service(store: &Arc<dyn Store>, backups: Arc<BackupKeysOf>, setting
     RetentionService::new(Arc::clone(store), Arc::new(SystemClock), settings.retention.windows())
         .with_batch(settings.retention.batch)
         .with_backups(backups)
+}
+
+#[cfg(test)]
+mod gateway_tests {
+    use super::*;
+    use crate::config::Overrides;
+
+    fn gateway_with(env: &[(&str, &str)]) -> Result<bool, String> {
+        let mut outcome = Err(String::new());
+        figment::Jail::expect_with(|jail| {
+            for (name, value) in env {
+                jail.set_env(name, value);
+            }
+            let settings = Settings::load(&Overrides::default()).map_err(|e| e.to_string())?;
+            outcome = telegram_gateway(&settings)
+                .map(|(gateway, sandbox)| gateway.is_sandbox() && sandbox.is_some())
+                .map_err(|e| format!("{e:#}"));
+            Ok(())
+        });
+        outcome
+    }
+
+    #[test]
+    fn the_configured_gateway_is_built_and_an_incomplete_mtproto_setup_is_named() {
+        assert_eq!(gateway_with(&[]), Ok(true), "the sandbox by default");
+        let missing = gateway_with(&[("TGOS_TELEGRAM__GATEWAY", "mtproto")]).unwrap_err();
+        assert!(missing.contains("TGOS_TELEGRAM__API_ID"), "{missing}");
+        let bad_hash = gateway_with(&[
+            ("TGOS_TELEGRAM__GATEWAY", "mtproto"),
+            ("TGOS_TELEGRAM__API_ID", "94575"),
+            ("TGOS_TELEGRAM__API_HASH", "not-a-hash"),
+        ])
+        .unwrap_err();
+        assert!(bad_hash.contains("telegram.api_hash"), "{bad_hash}");
+        assert!(!bad_hash.contains("not-a-hash"), "the hash is not repeated: {bad_hash}");
+        let real = gateway_with(&[
+            ("TGOS_TELEGRAM__GATEWAY", "mtproto"),
+            ("TGOS_TELEGRAM__API_ID", "94575"),
+            ("TGOS_TELEGRAM__API_HASH", "a3406de8d171bb422bb6ddf3bbd800e2"),
+        ]);
+        assert_eq!(real, Ok(false), "the real gateway is not the sandbox");
+        let unknown = gateway_with(&[("TGOS_TELEGRAM__GATEWAY", "tdlib")]).unwrap_err();
+        assert!(unknown.contains("sandbox, mtproto"), "{unknown}");
+    }
 }

@@ -53,8 +53,18 @@ pub struct Settings {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TelegramSettings {
-    /// How accounts reach Telegram: `sandbox` (the in-process simulated network; the only gateway today).
+    /// How accounts reach Telegram: `sandbox` (the in-process simulated network, the embedded default) or
+    /// `mtproto` (the real Telegram network; needs `api_id` and `api_hash`). See docs/TELEGRAM.md.
     pub gateway: String,
+    /// The application's official `api_id` from https://my.telegram.org (`mtproto` only).
+    #[serde(default)]
+    pub api_id: Option<i64>,
+    /// The application's `api_hash` from https://my.telegram.org (`mtproto` only; a secret, never printed).
+    #[serde(default, skip_serializing)]
+    pub api_hash: Option<SecretString>,
+    /// Use Telegram's test data centres instead of production ones (`mtproto` only).
+    #[serde(default)]
+    pub test_dc: bool,
     /// How often every rented account's inbox is brought up to date, in seconds.
     pub sync_every_secs: u64,
 }
@@ -356,6 +366,9 @@ fn defaults() -> Defaults {
         },
         telegram: TelegramSettings {
             gateway: "sandbox".to_owned(),
+            api_id: None,
+            api_hash: None,
+            test_dc: false,
             sync_every_secs: 5,
         },
         events: EventsSettings {

@@ -130,3 +130,27 @@ fn trusted_proxies_parse_from_toml_and_environment_and_a_bad_one_is_named() {
         Ok(())
     });
 }
+
+#[test]
+#[expect(clippy::result_large_err, reason = "figment::Jail fixes the closure's error type")]
+fn the_mtproto_gateway_settings_come_from_the_environment_and_the_hash_is_never_printed() {
+    figment::Jail::expect_with(|jail| {
+        let settings = Settings::load(&Overrides::default()).map_err(|e| e.to_string())?;
+        assert_eq!(
+            settings.telegram.gateway, "sandbox",
+            "the sandbox is the embedded default"
+        );
+        assert_eq!((settings.telegram.api_id, settings.telegram.test_dc), (None, false));
+        jail.set_env("TGOS_TELEGRAM__GATEWAY", "mtproto");
+        jail.set_env("TGOS_TELEGRAM__API_ID", "94575");
+        jail.set_env("TGOS_TELEGRAM__API_HASH", "a3406de8d171bb422bb6ddf3bbd800e2");
+        jail.set_env("TGOS_TELEGRAM__TEST_DC", "true");
+        let settings = Settings::load(&Overrides::default()).map_err(|e| e.to_string())?;
+        assert_eq!(settings.telegram.gateway, "mtproto");
+        assert_eq!(settings.telegram.api_id, Some(94575));
+        assert!(settings.telegram.test_dc);
+        let printed = format!("{settings:?}");
+        assert!(!printed.contains("a3406de8"), "api_hash printed: {printed}");
+        Ok(())
+    });
+}
