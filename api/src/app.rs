@@ -479,6 +479,7 @@ mod gateway_tests {
     use super::*;
     use crate::config::Overrides;
 
+    #[expect(clippy::result_large_err, reason = "figment::Jail fixes the closure's error type")]
     fn gateway_with(env: &[(&str, &str)]) -> Result<bool, String> {
         let mut outcome = Err(String::new());
         figment::Jail::expect_with(|jail| {
