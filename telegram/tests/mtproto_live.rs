@@ -2,15 +2,19 @@
 //! `TGOS_TELEGRAM_TEST_API_HASH` and `TGOS_TELEGRAM_TEST_PHONE` are set (a test-DC number `+99966XYYYY`,
 //! whose login code is `X` five times; docs/TELEGRAM.md says how to get one); otherwise it says it was
 //! skipped. It signs in, connects with the new session, sends a message to the account's own Saved
-//! Messages, sees it come back through the update stream, and disconnects.
+//! Messages, sees it come back through the update stream, disconnects, and signs the session out (after which Telegram refuses it).
 
 use std::time::Duration;
 
 use tgos_domain::accounts::PhoneNumber;
-use tgos_domain::accounts::gateway::{CodeAccepted, GatewayUpdate, Next, PeerKey, TelegramGateway};
+use tgos_domain::accounts::gateway::{CodeAccepted, GatewayError, GatewayUpdate, Next, PeerKey, TelegramGateway};
 use tgos_domain::ids::AccountId;
 use tgos_telegram::mtproto::{MtprotoConfig, MtprotoGateway};
 
+#[expect(
+    clippy::disallowed_methods,
+    reason = "the opt-in switch of a test against Telegram, not the service's configuration"
+)]
 fn settings() -> Option<(i64, String, String)> {
     let api_id = std::env::var("TGOS_TELEGRAM_TEST_API_ID").ok()?.parse().ok()?;
     let api_hash = std::env::var("TGOS_TELEGRAM_TEST_API_HASH").ok()?;
@@ -84,4 +88,11 @@ async fn logs_in_sends_to_itself_and_sees_the_message_arrive() {
     .expect("the message arrives through the update stream within 30 s");
     assert_eq!(arrived.id, sent.id);
     connection.disconnect().await;
+
+    gateway.log_out(&logged_in.session).await.expect("signed out");
+    let after = gateway.connect(AccountId::generate(), &logged_in.session).await;
+    assert!(
+        matches!(after, Err(GatewayError::SessionInvalid)),
+        "a signed-out session is refused as invalid: {after:?}"
+    );
 }

@@ -48,6 +48,17 @@ impl MtprotoGateway {
     pub fn config(&self) -> &MtprotoConfig {
         &self.config
     }
+
+    /// Signs `session` out of Telegram (`auth.logOut`): its auth key stops working everywhere. For sessions
+    /// that are retired for good; a session that is only disconnected stays valid.
+    pub async fn log_out(&self, session: &TelegramSession) -> Result<(), GatewayError> {
+        let memory = Arc::new(MemorySession::from(session::to_grammers(session)));
+        let (client, _updates, running) = start_client(memory, self.config.api_id());
+        let outcome = client.invoke(&tl::functions::auth::LogOut {}).await;
+        client.disconnect();
+        running.abort();
+        outcome.map(|_| ()).map_err(|e| classify(&e))
+    }
 }
 
 /// How the client introduces itself to Telegram (see the module docs).
