@@ -36,8 +36,10 @@ use super::media::{self, FileOnTelegram};
 use super::session;
 use super::state::CommonState;
 
-/// How many updates a subscriber may fall behind before it is told to catch up.
-const FANOUT_BUFFER: usize = 1_024;
+/// How many updates a subscriber may fall behind before it is told to catch up (with `updates_since`). Each
+/// slot is allocated up front: 64 cost about 13 KiB per connection, 1,024 would cost about 200 KiB
+/// (`mtproto-memory`, docs/PERFORMANCE.md).
+const FANOUT_BUFFER: usize = 64;
 /// The largest gap `updates.getDifference` fills before answering "too long" (then the dialogs are re-read).
 const DIFFERENCE_LIMIT: i32 = 10_000;
 /// How many recent messages a channel gap re-reads.
