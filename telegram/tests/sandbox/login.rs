@@ -15,40 +15,48 @@ use tgos_telegram::sandbox::{
 
 use crate::support::noon;
 
-/// A clock a test moves forward.
-#[derive(Debug)]
-struct MovingClock(Mutex<DateTime<Utc>>);
+// Marked as test code so the helpers may unwrap, like the tests themselves (clippy.toml).
+#[cfg(test)]
+mod kit {
+    use super::*;
 
-impl MovingClock {
-    fn advance(&self, by: Duration) {
-        let mut now = self.0.lock().unwrap();
-        *now += by;
+    /// A clock a test moves forward.
+    #[derive(Debug)]
+    pub struct MovingClock(pub Mutex<DateTime<Utc>>);
+
+    impl MovingClock {
+        pub fn advance(&self, by: Duration) {
+            let mut now = self.0.lock().unwrap();
+            *now += by;
+        }
+    }
+
+    impl Clock for MovingClock {
+        fn now(&self) -> DateTime<Utc> {
+            *self.0.lock().unwrap()
+        }
+    }
+
+    pub fn phone(raw: &str) -> PhoneNumber {
+        PhoneNumber::parse("phone", raw).unwrap()
+    }
+
+    pub async fn flow(gateway: &SandboxGateway) -> Box<dyn LoginFlow> {
+        gateway.begin_login().await.unwrap()
+    }
+
+    /// Sends the code to `raw` and signs in with `code`, expecting to be logged in at once.
+    pub async fn log_in(gateway: &SandboxGateway, raw: &str, code: &str) -> LoggedIn {
+        let mut login = flow(gateway).await;
+        login.send_code(&phone(raw)).await.unwrap();
+        match login.sign_in(code).await.unwrap() {
+            CodeAccepted::LoggedIn(logged_in) => logged_in,
+            CodeAccepted::PasswordNeeded { .. } => panic!("{raw} asked for a password"),
+        }
     }
 }
 
-impl Clock for MovingClock {
-    fn now(&self) -> DateTime<Utc> {
-        *self.0.lock().unwrap()
-    }
-}
-
-fn phone(raw: &str) -> PhoneNumber {
-    PhoneNumber::parse("phone", raw).unwrap()
-}
-
-async fn flow(gateway: &SandboxGateway) -> Box<dyn LoginFlow> {
-    gateway.begin_login().await.unwrap()
-}
-
-/// Sends the code to `raw` and signs in with `code`, expecting to be logged in at once.
-async fn log_in(gateway: &SandboxGateway, raw: &str, code: &str) -> LoggedIn {
-    let mut login = flow(gateway).await;
-    login.send_code(&phone(raw)).await.unwrap();
-    match login.sign_in(code).await.unwrap() {
-        CodeAccepted::LoggedIn(logged_in) => logged_in,
-        CodeAccepted::PasswordNeeded { .. } => panic!("{raw} asked for a password"),
-    }
-}
+use kit::{MovingClock, flow, log_in, phone};
 
 #[tokio::test]
 async fn a_test_number_logs_in_with_its_code_and_another_process_accepts_the_session() {
