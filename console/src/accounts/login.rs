@@ -231,17 +231,21 @@ fn report(json_output: bool, outcome: Result<(AccountId, bool, String), Failure>
             Ok(())
         }
         Err(Failure::Other(error)) => Err(error.context("no account was added")),
-        Err(failure) => {
-            let (code, field, message) = match &failure {
-                Failure::Login(error) => (error.code(), login_field(error).map(str::to_owned), error.to_string()),
-                Failure::Domain(error) => (code_of(error), field_of(error), error.to_string()),
-                Failure::Other(_) => ("INTERNAL", None, String::new()),
-            };
-            if json_output {
-                let body = json!({ "error": { "code": code, "field": field, "message": message } });
-                writeln!(std::io::stdout().lock(), "{body}")?;
-            }
-            anyhow::bail!("{message}; no account was added")
-        }
+        Err(Failure::Login(error)) => refuse(json_output, error.code(), login_field(&error), &error.to_string()),
+        Err(Failure::Domain(error)) => refuse(
+            json_output,
+            code_of(&error),
+            field_of(&error).as_deref(),
+            &error.to_string(),
+        ),
     }
+}
+
+/// Prints a named refusal (as JSON with `--json`) and fails with its sentence.
+fn refuse(json_output: bool, code: &str, field: Option<&str>, message: &str) -> anyhow::Result<()> {
+    if json_output {
+        let body = json!({ "error": { "code": code, "field": field, "message": message } });
+        writeln!(std::io::stdout().lock(), "{body}")?;
+    }
+    anyhow::bail!("{message}; no account was added")
 }

@@ -295,6 +295,26 @@ backend_tests!(refused_logins_are_named_after_telegrams_errors_and_add_nothing, 
     );
     assert!(!run.stderr.contains("Login code"), "{run:?}");
 
+    // The real gateway without its settings: refused before anyone signs in or any code is sent.
+    let run = login(
+        &app,
+        &mut root,
+        &[
+            "--phone",
+            "+9996621111",
+            price[0],
+            price[1],
+            "--telegram-gateway",
+            "mtproto",
+            "--json",
+        ],
+        &[],
+    )?;
+    assert_eq!(run.status, Some(1), "{run:?}");
+    assert_eq!(run.json()?["error"]["code"], json!("BAD_USER_INPUT"), "{run:?}");
+    assert!(run.stderr.contains("telegram.api_id"), "{run:?}");
+    assert!(!run.stderr.contains("Password"), "no sign-in was asked for: {run:?}");
+
     // An expired code ends the login.
     let run = login(
         &app,
