@@ -1,12 +1,14 @@
 //! `tgos-console accounts …`: staff stock and curate the rental pool.
 //!
 //! Rules: every command signs a staff member in first (see `session`). `import` and `create-sandbox` add
-//! accounts through `AccountsService::add_to_pool`, which seals each session under the platform's key, adds
+//! accounts through `AccountsService::add_to_pool` (`login`, signing one in by phone, through
+//! `add_logged_in`, the same batch of one), which seals each session under the platform's key, adds
 //! the batch all or nothing and audits `accounts.imported` on the platform chain; `list`, `reprice` and
 //! `retire` (see `pool`) are the pool page's use cases, each change audited on the platform chain. Output
 //! names accounts by id and never contains a session string, a key or any part of one.
 
 mod import;
+mod login;
 pub(crate) mod pool;
 pub(crate) mod sandbox;
 
@@ -22,6 +24,8 @@ use crate::context::ConnectionArgs;
 pub enum AccountsCommand {
     /// Import session strings from a Telethon, Pyrogram or JSON-lines file (all or nothing).
     Import(import::ImportArgs),
+    /// Sign an account in by phone (code, then cloud password if it has one) and add it to the pool.
+    Login(login::LoginArgs),
     /// Add accounts of the simulated (sandbox) Telegram network to the pool.
     CreateSandbox(sandbox::SandboxArgs),
     /// The pool's accounts with status, price, health and holder, a page at a time.
@@ -35,6 +39,7 @@ pub enum AccountsCommand {
 pub async fn run(command: AccountsCommand, connection: &ConnectionArgs) -> anyhow::Result<()> {
     match command {
         AccountsCommand::Import(args) => import::run(args, connection).await,
+        AccountsCommand::Login(args) => login::run(args, connection).await,
         AccountsCommand::CreateSandbox(args) => sandbox::run(args, connection).await,
         AccountsCommand::List(args) => pool::list(args, connection).await,
         AccountsCommand::Reprice(args) => pool::reprice(args, connection).await,

@@ -47,6 +47,18 @@ impl<C: Conn> StaffPoolRepository for Repo<C> {
             .transpose()
     }
 
+    async fn live_account_of_user(&self, telegram_user_id: i64) -> StoreResult<Option<AccountRecord>> {
+        telegram_accounts::Entity::find()
+            .filter(Column::TelegramUserId.eq(telegram_user_id))
+            .filter(Column::Status.ne(AccountStatus::Retired.as_str()))
+            .order_by_asc(Column::Id)
+            .one(&self.0)
+            .await
+            .store()?
+            .map(record)
+            .transpose()
+    }
+
     async fn workspace_names(&self, ids: &[WorkspaceId]) -> StoreResult<Vec<(WorkspaceId, String)>> {
         if ids.is_empty() {
             return Ok(Vec::new());

@@ -1,8 +1,9 @@
 //! [`SandboxGateway`]: the [`TelegramGateway`] port over a [`SandboxNetwork`], and its connections.
 //!
 //! Rules:
-//! - `connect` signs the session in as its sandbox user (registering an unknown one) and refuses an account
-//!   whose session was invalidated. `is_sandbox()` is always true.
+//! - `connect` signs the session in as its sandbox user (registering an unknown one, named as its phone login
+//!   names it when it is a phone-login user) and refuses an account whose session was invalidated.
+//!   `is_sandbox()` is always true. `begin_login` starts a [`SandboxLogin`].
 //! - A connection sees updates from the moment it connects; `updates_since` fills anything older that the
 //!   account's journal still holds.
 //! - After `disconnect` (or once dropped) calls fail with `Network`; after the session is invalidated they
@@ -20,6 +21,7 @@ use tgos_domain::accounts::gateway::{
 use tgos_domain::ids::AccountId;
 
 use super::ids::sandbox_user_id;
+use super::login::{SandboxLogin, login_profile};
 use super::network::SandboxNetwork;
 use super::world::{Outgoing, Profile, World, reserved_for_contacts};
 
@@ -53,10 +55,10 @@ impl TelegramGateway for SandboxGateway {
             return Err(GatewayError::SessionInvalid);
         }
         if !world.accounts.contains_key(&user_id) {
-            let profile = Profile {
+            let profile = login_profile(user_id).unwrap_or_else(|| Profile {
                 name: format!("Sandbox user {user_id}"),
                 username: None,
-            };
+            });
             world
                 .register(user_id, profile)
                 .map_err(|_| GatewayError::SessionInvalid)?;
@@ -80,7 +82,7 @@ impl TelegramGateway for SandboxGateway {
     }
 
     async fn begin_login(&self) -> Result<Box<dyn LoginFlow>, GatewayError> {
-        Err(GatewayError::Other("phone login is not in the sandbox yet".to_owned()))
+        Ok(Box::new(SandboxLogin::new(self.network.clone())))
     }
 
     fn is_sandbox(&self) -> bool {

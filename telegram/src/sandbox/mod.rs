@@ -19,6 +19,9 @@
 //!   `updates_since`, and an on-demand duplicate ([`SandboxNetwork::duplicate_next_update`]) to prove
 //!   at-least-once handling.
 //! - Text: empty or blank is `MessageEmpty`, over 4096 UTF-16 code units is `MessageTooLong`.
+//! - Phone login ([`SandboxLogin`]) mirrors Telegram's test data centres: `+99966XYYYY` exists and gets the
+//!   code `XXXXX`; a last digit 9 has the cloud password [`SANDBOX_CLOUD_PASSWORD`], 8 is banned, 7's code has
+//!   always expired; other numbers are unoccupied (or invalid under `+999`). See `login` for every rule.
 //!
 //! Not simulated: channels (their keys are refused as `PeerInvalid`), media, privacy settings, time-based
 //! limits (a flood wait is an injected fault, not a counter).
@@ -27,6 +30,7 @@ mod error;
 mod fault;
 mod gateway;
 mod ids;
+mod login;
 mod mailbox;
 mod network;
 mod world;
@@ -35,4 +39,8 @@ pub use error::SandboxError;
 pub use fault::SandboxFault;
 pub use gateway::{SandboxConnection, SandboxGateway};
 pub use ids::{CONTACT_ID_BASE, sandbox_user_id};
+pub use login::{
+    CODE_LIFETIME_SECS, FLOOD_WAIT_SECS, LOGIN_USER_ID_BASE, MAX_CODES_PER_FLOW, SANDBOX_CLOUD_PASSWORD,
+    SANDBOX_PASSWORD_HINT, SandboxLogin, login_user_id,
+};
 pub use network::SandboxNetwork;

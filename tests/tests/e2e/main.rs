@@ -15,6 +15,7 @@ mod budgets;
 mod console_audit;
 mod console_browser;
 mod console_lawful;
+mod console_login;
 mod console_pool;
 mod console_requests;
 mod console_staff;

@@ -167,6 +167,9 @@ pub trait StaffPoolRepository: Send + Sync {
     ) -> StoreResult<Vec<AccountRecord>>;
     /// One account of the pool in any status.
     async fn pool_account(&self, id: AccountId) -> StoreResult<Option<AccountRecord>>;
+    /// An account of the pool, not retired, that is the Telegram user `telegram_user_id` (whoever holds it):
+    /// a phone login of an account already in the pool is refused on it.
+    async fn live_account_of_user(&self, telegram_user_id: i64) -> StoreResult<Option<AccountRecord>>;
     /// The names of those of `workspaces` that exist, in one statement (the holders a page names).
     async fn workspace_names(&self, workspaces: &[WorkspaceId]) -> StoreResult<Vec<(WorkspaceId, String)>>;
     /// Sets the price of the account's next rental; `false` (nothing changed) when it is retired or retiring.

@@ -72,6 +72,7 @@ impl AccountsService {
             client,
             accounts,
             price_per_day,
+            None,
         )
         .await
     }
@@ -81,16 +82,19 @@ impl AccountsService {
     #[tracing::instrument(skip_all)]
     pub async fn stock_sandbox(&self, count: usize, price_per_day: Money) -> DomainResult<ImportSummary> {
         let accounts = sandbox_accounts(count, self.clock.now())?;
-        self.add_batch(Actor::system(), &ClientInfo::default(), accounts, price_per_day)
+        self.add_batch(Actor::system(), &ClientInfo::default(), accounts, price_per_day, None)
             .await
     }
 
-    async fn add_batch(
+    /// The batch, sealed and stored in one transaction with its audit entry; `via` names how the accounts
+    /// came (`phone_login`) in the entry when they were not imported from a file or stocked.
+    pub(crate) async fn add_batch(
         &self,
         actor: Actor,
         client: &ClientInfo,
         accounts: Vec<NewPoolAccount>,
         price_per_day: Money,
+        via: Option<&'static str>,
     ) -> DomainResult<ImportSummary> {
         if price_per_day.minor() <= 0 {
             return Err(DomainError::invalid("pricePerDay", "must be positive"));
@@ -142,6 +146,15 @@ impl AccountsService {
             })?;
         }
         let sandbox = records.iter().filter(|(_, r)| r.sandbox).count();
+        let mut metadata = json!({
+            "count": records.len(),
+            "sandbox": sandbox,
+            "pricePerDayMinor": price_per_day.minor(),
+            "currency": price_per_day.currency().code(),
+        });
+        if let Some(via) = via {
+            metadata["via"] = json!(via);
+        }
         let draft = AuditDraft {
             chain: ChainId::Platform,
             actor,
@@ -149,12 +162,7 @@ impl AccountsService {
             target_type: Some("ACCOUNT_POOL"),
             target_id: None,
             client: client.clone(),
-            metadata: json!({
-                "count": records.len(),
-                "sandbox": sandbox,
-                "pricePerDayMinor": price_per_day.minor(),
-                "currency": price_per_day.currency().code(),
-            }),
+            metadata,
         };
         audit::append(&*tx, draft, now).await?;
         tx.commit().await?;
