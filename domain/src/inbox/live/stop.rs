@@ -1,0 +1,93 @@
+//! Telling long-running live work to stop, and knowing which accounts are live in this process.
+//!
+//! Rules:
+//! - A [`StopSignal`] fires once and stays fired; every clone sees it, and one that is waited on after it fired
+//!   returns at once. Dropping every [`StopHandle`] counts as stopping (nobody is left to keep the work on).
+//! - [`LiveSet`] is shared by the supervisor (which adds and removes accounts) and the periodic sync (which
+//!   skips them); it says "a live task runs here", not "the account is connected right now".
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use tokio::sync::watch;
+
+use crate::ids::AccountId;
+
+/// Fires the paired [`StopSignal`]s.
+#[derive(Debug, Clone)]
+pub struct StopHandle(Arc<watch::Sender<bool>>);
+
+/// Waits for its [`StopHandle`] to fire.
+#[derive(Debug, Clone)]
+pub struct StopSignal(watch::Receiver<bool>);
+
+/// A handle and its signal.
+pub fn stop_pair() -> (StopHandle, StopSignal) {
+    let (sender, receiver) = watch::channel(false);
+    (StopHandle(Arc::new(sender)), StopSignal(receiver))
+}
+
+impl StopHandle {
+    pub fn stop(&self) {
+        self.0.send_replace(true);
+    }
+}
+
+impl StopSignal {
+    /// Returns once the handle fired (or every handle is gone).
+    pub async fn stopped(&mut self) {
+        let _fired_or_gone = self.0.wait_for(|stopped| *stopped).await;
+    }
+
+    /// Whether the handle fired already.
+    pub fn is_stopped(&self) -> bool {
+        *self.0.borrow()
+    }
+}
+
+/// The accounts whose live task runs in this process.
+#[derive(Debug, Clone, Default)]
+pub struct LiveSet(Arc<Mutex<HashSet<AccountId>>>);
+
+impl LiveSet {
+    pub fn contains(&self, account: AccountId) -> bool {
+        self.lock().contains(&account)
+    }
+
+    pub(super) fn insert(&self, account: AccountId) {
+        self.lock().insert(account);
+    }
+
+    pub(super) fn remove(&self, account: AccountId) {
+        self.lock().remove(&account);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashSet<AccountId>> {
+        // The set holds plain ids: a panic elsewhere cannot leave it half-changed.
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_signal_fires_once_for_every_clone_and_stays_fired() {
+        let (handle, mut signal) = stop_pair();
+        let mut clone = signal.clone();
+        assert!(!signal.is_stopped());
+        handle.stop();
+        signal.stopped().await;
+        clone.stopped().await;
+        assert!(clone.is_stopped());
+        signal.stopped().await;
+    }
+
+    #[tokio::test]
+    async fn a_signal_whose_handles_are_gone_counts_as_stopped() {
+        let (handle, mut signal) = stop_pair();
+        drop(handle);
+        signal.stopped().await;
+    }
+}
