@@ -36,6 +36,7 @@ mod jobs;
 mod jobs_wall;
 mod lawful_requests;
 mod ledger_properties;
+mod live_connections;
 mod lockout;
 mod matrix;
 mod notices;
