@@ -17,6 +17,8 @@ use tgos_tests::{TestApp, TestOptions, backend_tests};
 use super::accounts::{CONTACT_SEND, HEALTH, INJECT, RENT, funded};
 use super::inbox_events::subscribe;
 
+const SEND: &str = "mutation($a: ID!, $d: ID!, $t: String!) { sendMessage(accountId: $a, dialogId: $d, text: $t) { status failure } }";
+const FIRST_DIALOG: &str = "query($w: ID!) { workspace(id: $w) { dialogs(first: 1) { edges { node { id } } } } }";
 const MESSAGES: &str = "query($w: ID!) { workspace(id: $w) { dialogs(first: 10) { edges { node { messages(first: 50) { edges { node { text direction } } } } } } } }";
 
 fn live() -> TestOptions {
@@ -157,6 +159,25 @@ backend_tests!(
         assert_eq!(text, "are you there?");
         assert!(latency <= Duration::from_secs(1), "took {latency:?}");
         assert_eq!(inbox_texts(&app, &rented).await?, ["are you there?", "warm-up"]);
+
+        // A send goes out on the live connection (no wait for a lease the live task never gives back).
+        let dialog = app
+            .gql(Some(&rented.owner), FIRST_DIALOG, json!({ "w": rented.workspace }))
+            .await?
+            .str_at("/data/workspace/dialogs/edges/0/node/id")?;
+        let started = Instant::now();
+        let sent = app
+            .gql(
+                Some(&rented.owner),
+                SEND,
+                json!({ "a": rented.account, "d": dialog, "t": "yes, live" }),
+            )
+            .await?;
+        assert_eq!(sent.at("/data/sendMessage/status")?, &json!("SENT"), "{}", sent.body);
+        assert!(started.elapsed() < Duration::from_secs(1), "took {:?}", started.elapsed());
+        let delivered = network(&app)?.sent_to_contact(rented.user_id, "Ada")?;
+        assert_eq!(delivered.len(), 1);
+        assert_eq!(delivered[0].text, "yes, live");
 
         // The periodic sync leaves the account to its live connection: no connection of its own.
         let (attempts, open) = network(&app)?.connection_counts(rented.user_id)?;

@@ -47,12 +47,28 @@ impl ConnectionHolder {
     }
 }
 
-/// A live connection of an account, holding the account's connection lease until disconnected.
+/// A live connection of an account, holding the account's connection lease until disconnected; or a use of a
+/// connection another task of this process owns with its lease ([`Connected::borrowed`]).
 #[derive(Debug)]
 pub struct Connected {
     pub account: AccountId,
     pub connection: Arc<dyn GatewayConnection>,
     holder: ConnectionHolder,
+    /// Whether this use owns the connection and its lease (and so closes and releases them).
+    owned: bool,
+}
+
+impl Connected {
+    /// A use of the connection a live task of this process holds the lease of: disconnecting it closes
+    /// nothing and releases nothing, the live task keeps both.
+    pub fn borrowed(account: AccountId, connection: Arc<dyn GatewayConnection>) -> Self {
+        Self {
+            account,
+            connection,
+            holder: ConnectionHolder(String::new()),
+            owned: false,
+        }
+    }
 }
 
 /// Storage of the per-account connection leases.
@@ -164,6 +180,7 @@ impl Connections {
                 account: account.id,
                 connection,
                 holder,
+                owned: true,
             })),
             Ok(Err(refused)) => {
                 self.store.release_connection(account.id, &holder).await?;
@@ -236,6 +253,9 @@ impl Connections {
     /// Renews the connection's lease; `false` when it was lost (stop using the connection then).
     #[tracing::instrument(skip_all)]
     pub async fn renew(&self, connected: &Connected) -> DomainResult<bool> {
+        if !connected.owned {
+            return Ok(true);
+        }
         let now = self.clock.now();
         let until = now + Duration::seconds(CONNECTION_LEASE_SECS);
         Ok(self
@@ -247,6 +267,9 @@ impl Connections {
     /// Closes the connection and gives its lease back (only this connection's lease).
     #[tracing::instrument(skip_all)]
     pub async fn disconnect(&self, connected: Connected) -> DomainResult<()> {
+        if !connected.owned {
+            return Ok(());
+        }
         connected.connection.disconnect().await;
         Ok(self
             .store

@@ -3,14 +3,16 @@
 //! Rules:
 //! - A [`StopSignal`] fires once and stays fired; every clone sees it, and one that is waited on after it fired
 //!   returns at once. Dropping every [`StopHandle`] counts as stopping (nobody is left to keep the work on).
-//! - [`LiveSet`] is shared by the supervisor (which adds and removes accounts) and the periodic sync (which
-//!   skips them); it says "a live task runs here", not "the account is connected right now".
+//! - [`LiveSet`] is shared by the supervisor (which adds and removes accounts), the tasks (which attach their
+//!   connection while it is up), the periodic sync (which skips the accounts) and the sends (which borrow an
+//!   attached connection instead of waiting for a lease the live task never gives back).
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::sync::watch;
 
+use crate::accounts::gateway::GatewayConnection;
 use crate::ids::AccountId;
 
 /// Fires the paired [`StopSignal`]s.
@@ -45,25 +47,37 @@ impl StopSignal {
     }
 }
 
-/// The accounts whose live task runs in this process.
+/// The accounts whose live task runs in this process, with their connection while it is up.
 #[derive(Debug, Clone, Default)]
-pub struct LiveSet(Arc<Mutex<HashSet<AccountId>>>);
+pub struct LiveSet(Arc<Mutex<HashMap<AccountId, Option<Arc<dyn GatewayConnection>>>>>);
 
 impl LiveSet {
     pub fn contains(&self, account: AccountId) -> bool {
-        self.lock().contains(&account)
+        self.lock().contains_key(&account)
+    }
+
+    /// The account's live connection, when its task has one up now.
+    pub fn connection(&self, account: AccountId) -> Option<Arc<dyn GatewayConnection>> {
+        self.lock().get(&account).cloned().flatten()
     }
 
     pub(super) fn insert(&self, account: AccountId) {
-        self.lock().insert(account);
+        self.lock().insert(account, None);
     }
 
     pub(super) fn remove(&self, account: AccountId) {
         self.lock().remove(&account);
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashSet<AccountId>> {
-        // The set holds plain ids: a panic elsewhere cannot leave it half-changed.
+    /// The task's connection is up (`Some`) or gone (`None`); nothing when the account left the set.
+    pub(super) fn attach(&self, account: AccountId, connection: Option<Arc<dyn GatewayConnection>>) {
+        if let Some(slot) = self.lock().get_mut(&account) {
+            *slot = connection;
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<AccountId, Option<Arc<dyn GatewayConnection>>>> {
+        // The map holds ids and handles: a panic elsewhere cannot leave it half-changed.
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }

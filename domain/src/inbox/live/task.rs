@@ -13,6 +13,8 @@
 //!   arrived during the outage is applied once. A failure that concerns the account (a revoked session, a ban,
 //!   a freeze, a spam limit) is recorded on its health and ends the task with no retry: the supervisor parks
 //!   the account until its health changes.
+//! - **Shared while up**: once caught up, the connection is attached to the process's [`LiveSet`](super::LiveSet)
+//!   so sends and read marks of this process use it instead of waiting for the lease.
 //! - **Stopping** (shutdown, the account no longer rented) closes the connection and releases the lease.
 
 use std::sync::Arc;
@@ -112,6 +114,7 @@ impl AccountTask {
             () = stop.stopped() => Outcome::End(TaskEnd::Stopped),
             outcome = self.stream(&connected, permit) => outcome,
         };
+        self.inbox.live.attach(self.account.id, None);
         if let Err(error) = connections.disconnect(connected).await {
             tracing::warn!(account = %self.account.id, %error, "a live connection's lease was not released");
         }
@@ -129,6 +132,9 @@ impl AccountTask {
         };
         drop(permit);
         self.backoff.connected();
+        self.inbox
+            .live
+            .attach(self.account.id, Some(Arc::clone(&connected.connection)));
         tracing::debug!(account = %self.account.id, state = applied.get(), "live connection up");
         let period = self.timing.renew_every;
         let mut renewals = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
