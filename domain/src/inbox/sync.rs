@@ -200,9 +200,7 @@ impl InboxService {
         let now = self.clock.now();
         for remote in connection.dialogs(BACKFILL_DIALOGS).await? {
             self.store.upsert_dialog(scope, account.id, &remote.peer, now).await?;
-            let history = connection
-                .history(remote.peer.key(), BACKFILL_MESSAGES, None)
-                .await?;
+            let history = connection.history(remote.peer.key(), BACKFILL_MESSAGES, None).await?;
             for message in history.into_iter().rev() {
                 stored += usize::from(self.store_message(scope, account, None, &message, now).await?);
             }

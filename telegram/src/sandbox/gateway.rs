@@ -68,7 +68,9 @@ impl TelegramGateway for SandboxGateway {
             return Err(GatewayError::SessionInvalid);
         }
         if mailbox.offline {
-            return Err(GatewayError::Network("the sandbox network is down for this account".into()));
+            return Err(GatewayError::Network(
+                "the sandbox network is down for this account".into(),
+            ));
         }
         mailbox.open_connection(connection);
         world.bindings.insert(account, user_id);

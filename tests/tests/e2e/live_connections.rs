@@ -17,7 +17,8 @@ use tgos_tests::{TestApp, TestOptions, backend_tests};
 use super::accounts::{CONTACT_SEND, HEALTH, INJECT, RENT, funded};
 use super::inbox_events::subscribe;
 
-const SEND: &str = "mutation($a: ID!, $d: ID!, $t: String!) { sendMessage(accountId: $a, dialogId: $d, text: $t) { status failure } }";
+const SEND: &str =
+    "mutation($a: ID!, $d: ID!, $t: String!) { sendMessage(accountId: $a, dialogId: $d, text: $t) { status failure } }";
 const FIRST_DIALOG: &str = "query($w: ID!) { workspace(id: $w) { dialogs(first: 1) { edges { node { id } } } } }";
 const MESSAGES: &str = "query($w: ID!) { workspace(id: $w) { dialogs(first: 10) { edges { node { messages(first: 50) { edges { node { text direction } } } } } } } }";
 
@@ -43,7 +44,11 @@ async fn rent_one(app: &TestApp, username: &str, held_by: Option<&ConnectionHold
     if let Some(holder) = held_by {
         let now = chrono::Utc::now();
         let until = now + chrono::Duration::seconds(60);
-        anyhow::ensure!(app.store.acquire_connection(account.parse()?, holder, until, now).await?);
+        anyhow::ensure!(
+            app.store
+                .acquire_connection(account.parse()?, holder, until, now)
+                .await?
+        );
     }
     let (owner, workspace) = funded(app, username, 10_000).await?;
     let rented = app
@@ -64,7 +69,8 @@ async fn rent_one(app: &TestApp, username: &str, held_by: Option<&ConnectionHold
 }
 
 fn network(app: &TestApp) -> anyhow::Result<&SandboxNetwork> {
-    app.sandbox().ok_or_else(|| anyhow::anyhow!("the test server runs the sandbox"))
+    app.sandbox()
+        .ok_or_else(|| anyhow::anyhow!("the test server runs the sandbox"))
 }
 
 async fn lease(app: &TestApp, id: AccountId) -> anyhow::Result<Option<ConnectionLease>> {
@@ -174,7 +180,11 @@ backend_tests!(
             )
             .await?;
         assert_eq!(sent.at("/data/sendMessage/status")?, &json!("SENT"), "{}", sent.body);
-        assert!(started.elapsed() < Duration::from_secs(1), "took {:?}", started.elapsed());
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "took {:?}",
+            started.elapsed()
+        );
         let delivered = network(&app)?.sent_to_contact(rented.user_id, "Ada")?;
         assert_eq!(delivered.len(), 1);
         assert_eq!(delivered[0].text, "yes, live");
@@ -243,11 +253,16 @@ backend_tests!(
             ]
         );
         let (attempts, open) = sandbox.connection_counts(rented.user_id)?;
-        assert!(attempts >= attempts_before + 2, "a refused attempt, then the reconnect: {attempts}");
+        assert!(
+            attempts >= attempts_before + 2,
+            "a refused attempt, then the reconnect: {attempts}"
+        );
         assert_eq!(open, 1);
 
         // A network failure says nothing about the account.
-        let health = app.gql(Some(&rented.owner), HEALTH, json!({ "w": rented.workspace })).await?;
+        let health = app
+            .gql(Some(&rented.owner), HEALTH, json!({ "w": rented.workspace }))
+            .await?;
         assert_eq!(
             health.at("/data/workspace/accounts/edges/0/node/health/state")?,
             &json!("ACTIVE")
@@ -275,10 +290,16 @@ backend_tests!(
             .await?;
         assert!(injected.is_ok(), "{}", injected.body);
 
-        until(Duration::from_secs(10), "the health records the revoked session", || async {
-            let health = app.gql(Some(&rented.owner), HEALTH, json!({ "w": rented.workspace })).await?;
-            Ok(health.at("/data/workspace/accounts/edges/0/node/health/state")? == &json!("SESSION_INVALID"))
-        })
+        until(
+            Duration::from_secs(10),
+            "the health records the revoked session",
+            || async {
+                let health = app
+                    .gql(Some(&rented.owner), HEALTH, json!({ "w": rented.workspace }))
+                    .await?;
+                Ok(health.at("/data/workspace/accounts/edges/0/node/health/state")? == &json!("SESSION_INVALID"))
+            },
+        )
         .await?;
         until(Duration::from_secs(5), "the lease is released", || async {
             Ok(lease(&app, rented.id).await?.is_none())

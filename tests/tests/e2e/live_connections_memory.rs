@@ -59,7 +59,10 @@ async fn measure(app: std::sync::Arc<TestApp>) -> anyhow::Result<()> {
     let scan = supervisor.scan_once().await?;
     assert_eq!(scan.started, ACCOUNTS);
     while open(&users)? < ACCOUNTS || !caught_up(&app, &scope, &accounts).await? {
-        anyhow::ensure!(started.elapsed() < Duration::from_secs(300), "not all live in 5 minutes");
+        anyhow::ensure!(
+            started.elapsed() < Duration::from_secs(300),
+            "not all live in 5 minutes"
+        );
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     let up_in = started.elapsed();

@@ -151,11 +151,15 @@ mod tests {
         let waits: Vec<u128> = (0..12).map(|_| backoff.next_wait(None).as_millis()).collect();
         assert_eq!(
             *jitter.asked.lock().unwrap(),
-            [1_000, 2_000, 4_000, 8_000, 16_000, 32_000, 64_000, 128_000, 256_000, 300_000, 300_000, 300_000]
+            [
+                1_000, 2_000, 4_000, 8_000, 16_000, 32_000, 64_000, 128_000, 256_000, 300_000, 300_000, 300_000
+            ]
         );
         assert_eq!(
             waits,
-            [500, 1_000, 2_000, 4_000, 8_000, 16_000, 32_000, 64_000, 128_000, 150_000, 150_000, 150_000]
+            [
+                500, 1_000, 2_000, 4_000, 8_000, 16_000, 32_000, 64_000, 128_000, 150_000, 150_000, 150_000
+            ]
         );
         assert_eq!(backoff.failures(), 12);
     }
@@ -173,7 +177,11 @@ mod tests {
         for _ in 0..40 {
             highest.next_wait(None);
         }
-        assert_eq!(highest.next_wait(None), CAP, "never past the cap, however many failures");
+        assert_eq!(
+            highest.next_wait(None),
+            CAP,
+            "never past the cap, however many failures"
+        );
     }
 
     #[test]
@@ -184,18 +192,34 @@ mod tests {
         }
         backoff.connected();
         clock.advance(Duration::from_secs(59));
-        assert_eq!(backoff.next_wait(None), Duration::from_secs(16), "59 s up: the fifth failure");
+        assert_eq!(
+            backoff.next_wait(None),
+            Duration::from_secs(16),
+            "59 s up: the fifth failure"
+        );
         backoff.connected();
         clock.advance(STABLE_AFTER);
-        assert_eq!(backoff.next_wait(None), Duration::from_secs(1), "60 s up: the first failure again");
+        assert_eq!(
+            backoff.next_wait(None),
+            Duration::from_secs(1),
+            "60 s up: the first failure again"
+        );
         assert_eq!(backoff.next_wait(None), Duration::from_secs(2));
-        assert_eq!(backoff.next_wait(None), Duration::from_secs(4), "failing to connect is not being up");
+        assert_eq!(
+            backoff.next_wait(None),
+            Duration::from_secs(4),
+            "failing to connect is not being up"
+        );
     }
 
     #[test]
     fn a_flood_wait_is_the_floor_of_the_wait_but_never_shortens_it() {
         let (mut backoff, _, _) = schedule(500);
-        assert_eq!(backoff.next_wait(Some(30)), Duration::from_secs(30), "drawn 0.5 s, Telegram asked 30 s");
+        assert_eq!(
+            backoff.next_wait(Some(30)),
+            Duration::from_secs(30),
+            "drawn 0.5 s, Telegram asked 30 s"
+        );
         for _ in 0..8 {
             backoff.next_wait(None);
         }
@@ -205,7 +229,11 @@ mod tests {
             Duration::from_secs(150),
             "drawn 150 s, longer than the 3 s asked"
         );
-        assert_eq!(backoff.next_wait(Some(900)), Duration::from_secs(900), "past the cap when Telegram says so");
+        assert_eq!(
+            backoff.next_wait(Some(900)),
+            Duration::from_secs(900),
+            "past the cap when Telegram says so"
+        );
     }
 
     #[test]

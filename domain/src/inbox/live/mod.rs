@@ -304,7 +304,9 @@ impl LiveConnections {
         let Some(parked) = self.parked.get(&account) else {
             return Ok(false);
         };
-        let waited = (self.inbox.clock.now() - parked.since).to_std().unwrap_or(Duration::ZERO);
+        let waited = (self.inbox.clock.now() - parked.since)
+            .to_std()
+            .unwrap_or(Duration::ZERO);
         let health_version = self.health_version(parked.workspace, account).await?;
         if waited < self.timing.park_for && health_version == parked.health_version {
             return Ok(true);
