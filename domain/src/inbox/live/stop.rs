@@ -47,9 +47,12 @@ impl StopSignal {
     }
 }
 
+/// Each live account's connection while it is up.
+type Slots = HashMap<AccountId, Option<Arc<dyn GatewayConnection>>>;
+
 /// The accounts whose live task runs in this process, with their connection while it is up.
 #[derive(Debug, Clone, Default)]
-pub struct LiveSet(Arc<Mutex<HashMap<AccountId, Option<Arc<dyn GatewayConnection>>>>>);
+pub struct LiveSet(Arc<Mutex<Slots>>);
 
 impl LiveSet {
     pub fn contains(&self, account: AccountId) -> bool {
@@ -76,7 +79,7 @@ impl LiveSet {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<AccountId, Option<Arc<dyn GatewayConnection>>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Slots> {
         // The map holds ids and handles: a panic elsewhere cannot leave it half-changed.
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
