@@ -67,6 +67,21 @@ pub struct TelegramSettings {
     pub test_dc: bool,
     /// How often every rented account's inbox is brought up to date, in seconds.
     pub sync_every_secs: u64,
+    /// Whether this process keeps one connection open per account it holds and streams updates in
+    /// (`tgos_domain::inbox::live`); unset: on unless the gateway is `sandbox`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live_connections: Option<bool>,
+    /// How often the live connections' supervisor lists the rented accounts, in seconds.
+    pub live_scan_secs: u64,
+    /// How often a live connection renews its connection lease, in seconds (kept between 1 and 30).
+    pub live_renew_secs: u64,
+}
+
+impl TelegramSettings {
+    /// Whether live connections run: as configured, else on for every gateway but the sandbox.
+    pub fn live_connections_on(&self) -> bool {
+        self.live_connections.unwrap_or(self.gateway != "sandbox")
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -370,6 +385,9 @@ fn defaults() -> Defaults {
             api_hash: None,
             test_dc: false,
             sync_every_secs: 5,
+            live_connections: None,
+            live_scan_secs: 5,
+            live_renew_secs: 20,
         },
         events: EventsSettings {
             relay_tick_ms: 1000,

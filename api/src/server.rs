@@ -40,7 +40,7 @@ impl RunningServer {
         if let Some(shutdown) = self.shutdown.take() {
             let _ignored = shutdown.send(());
         }
-        self.workers.stop();
+        self.workers.stop().await;
         if let Some((shutdown, task)) = self.metrics.take() {
             let _ignored = shutdown.send(());
             task.await.context("metrics server task panicked")??;

@@ -2,17 +2,20 @@
 //! (`relay_once`, `prune`), the lease expiry sweep (`expire_due_leases`), the inbox sync (`sync_all`), the job
 //! worker (`JobWorker::run_once`, `prune`, `queue`; automation executions and schedules are its jobs) and the
 //! automations' upkeep (`AutomationService::maintain`) and the hourly enqueue of the retention sweep
-//! (`retention::enqueue_hourly`; the sweep itself is a job).
+//! (`retention::enqueue_hourly`; the sweep itself is a job), and, when `telegram.live_connections` is on, the
+//! live connections' supervisor (`LiveConnections::run`).
 //!
 //! Rules: the domain decides what one step does; only this composition root decides when steps run (ticks,
 //! wakes) and stops them (dropping the task). A failed step is logged and retried at the next tick; nothing
-//! it half-did stays half-done, because each step commits per item.
+//! it half-did stays half-done, because each step commits per item. The live connections are the one loop
+//! stopped by a signal rather than dropped: each closes its connection and releases its lease first.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use tgos_domain::clock::SystemClock;
 use tgos_domain::events::OutboxRelay;
+use tgos_domain::inbox::{LiveConnections, LiveTiming, StopHandle, stop_pair};
 use tgos_domain::jobs::{JobSignal, JobWorker, unique_holder};
 use tgos_domain::retention;
 use tokio::task::JoinHandle;
@@ -29,6 +32,8 @@ const AUTOMATION_UPKEEP: Duration = Duration::from_secs(60 * 60);
 #[derive(Debug)]
 pub struct Workers {
     tasks: Vec<JoinHandle<()>>,
+    /// The live connections' supervisor and the handle that stops it, when they run.
+    live: Option<(StopHandle, JoinHandle<()>)>,
 }
 
 impl Workers {
@@ -121,20 +126,47 @@ impl Workers {
                 Duration::from_secs(settings.retention.sweep_every_secs),
             )));
         }
-        Self { tasks }
+        Self {
+            tasks,
+            live: settings.telegram.live_connections_on().then(|| start_live(state)),
+        }
     }
 
     /// No background work: a server that only serves (`server.workers = false`).
     pub fn none() -> Self {
-        Self { tasks: Vec::new() }
+        Self {
+            tasks: Vec::new(),
+            live: None,
+        }
     }
 
-    /// Stops every loop.
-    pub fn stop(self) {
+    /// Stops every loop; the live connections release their leases first (bounded by their shutdown wait).
+    pub async fn stop(self) {
         for task in self.tasks {
             task.abort();
         }
+        if let Some((stop, supervisor)) = self.live {
+            stop.stop();
+            if let Err(error) = supervisor.await {
+                tracing::error!(%error, "the live connections' supervisor failed");
+            }
+        }
     }
+}
+
+/// Starts the live connections' supervisor on the configured timing.
+fn start_live(state: &AppState) -> (StopHandle, JoinHandle<()>) {
+    let telegram = &state.settings.telegram;
+    let timing = LiveTiming {
+        shutdown_within: Duration::from_secs(state.settings.server.shutdown_grace_secs.clamp(1, 30)),
+        ..LiveTiming::default()
+    }
+    .scanning_every(Duration::from_secs(telegram.live_scan_secs))
+    .renewing_every(Duration::from_secs(telegram.live_renew_secs));
+    tracing::info!(?timing, "live connections starting");
+    let (stop, signal) = stop_pair();
+    let supervisor = LiveConnections::new(state.inbox.clone(), timing);
+    (stop, tokio::spawn(supervisor.run(signal)))
 }
 
 /// Offers the retention sweep at start and then every `period`: one job per UTC hour is stored whatever the

@@ -51,6 +51,9 @@ pub struct TestOptions {
     /// Whether automations' webhooks may go to private and loopback addresses
     /// (`automations.allow_private_webhooks`): on for tests with a local receiver.
     pub allow_private_webhooks: bool,
+    /// Whether the server keeps accounts connected live (`telegram.live_connections`), scanning every second
+    /// and renewing leases every 2 s so tests see renewals.
+    pub live_connections: bool,
 }
 
 impl Default for TestOptions {
@@ -76,6 +79,7 @@ impl Default for TestOptions {
             anonymous_requests_per_minute: 300,
             request_timeout_ms: 30_000,
             allow_private_webhooks: false,
+            live_connections: false,
         }
     }
 }
@@ -254,6 +258,9 @@ impl TestApp {
         settings.accounts.expiry_sweep_secs = 24 * 60 * 60;
         // Tests sync inboxes themselves too.
         settings.telegram.sync_every_secs = 24 * 60 * 60;
+        settings.telegram.live_connections = Some(options.live_connections);
+        settings.telegram.live_scan_secs = 1;
+        settings.telegram.live_renew_secs = 2;
         let nowpayments = crate::fakes::FakeNowPayments::start().await?;
         settings.nowpayments.api_key = Some(SecretString::from(NOWPAYMENTS_API_KEY));
         settings.nowpayments.api_base = nowpayments.base_url.clone();

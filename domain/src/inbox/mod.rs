@@ -8,9 +8,12 @@
 //!   the dialogs and their recent history instead ([`sync`]).
 //! - **Tenant-bound.** Every read and write takes the workspace's scope; rows belong to the workspace that held
 //!   the account when they arrived.
+//! - **Live where the gateway needs it.** The holder of an account's connection lease may keep one connection
+//!   open and stream updates in as they arrive ([`live`]); the periodic sync skips accounts held live here.
 //! - **Sorted by the workspace.** Dialogs carry tags and an assignee of the workspace's own ([`triage`]).
 
 pub mod automated;
+pub mod live;
 pub mod page;
 pub mod ports;
 pub mod records;
@@ -21,6 +24,7 @@ pub mod tags;
 pub mod triage;
 
 pub use automated::AutomatedSend;
+pub use live::{LiveConnections, LiveTiming, StopHandle, StopSignal, stop_pair};
 pub use page::{DialogPage, DialogQuery, PageIncludes};
 pub use ports::InboxRepository;
 pub use records::{DeliveryStatus, DialogRecord, Direction, MessageRecord, sequence_of};

@@ -82,10 +82,13 @@ impl InboxService {
     }
 
     /// Connects the account, trying again every [`CONNECT_PAUSE`] while another holds its connection, at most
-    /// `attempts` times.
+    /// `attempts` times; an account live in this process lends its live connection instead.
     pub(super) async fn connect_within(&self, account: &AccountRecord, attempts: u32) -> DomainResult<Connected> {
         let mut attempt = 0;
         loop {
+            if let Some(live) = self.live.connection(account.id) {
+                return Ok(Connected::borrowed(account.id, live));
+            }
             match self.connections.connect(account).await {
                 Err(DomainError::AccountUnavailable(_)) if attempt + 1 < attempts => {
                     attempt += 1;

@@ -30,6 +30,8 @@ pub struct InboxService {
     pub(crate) jobs: JobSignal,
     /// Events a follower may fall behind its workspace's newest before its feed ends as a slow consumer.
     pub(crate) slow_consumer_after: u64,
+    /// The accounts whose live connection runs in this process (the periodic sync leaves them alone).
+    pub(crate) live: super::live::LiveSet,
 }
 
 impl InboxService {
@@ -41,6 +43,7 @@ impl InboxService {
             outbox: Outbox::default(),
             jobs: JobSignal::default(),
             slow_consumer_after: DEFAULT_SLOW_CONSUMER_AFTER,
+            live: super::live::LiveSet::default(),
         }
     }
 

@@ -3,19 +3,26 @@
 //! A sync connects the account (on its connection lease), then either applies the updates since the state it
 //! stored last, or, the first time or when the gateway cannot fill the gap, reads the dialogs and their
 //! recent history. It stores the state it reached, so a restart continues instead of losing or repeating.
+//!
+//! The periodic sync ([`InboxService::sync_all`]) and the live connections ([`super::live`]) share the steps
+//! here: [`InboxService::catch_up`] (the difference since the stored state, or the backfill) and
+//! [`InboxService::apply_live`] (one streamed update), both applying updates with the one `apply`. The periodic
+//! sync leaves alone an account whose live connection runs in this process.
 
 use chrono::{DateTime, Utc};
 
 use super::records::{DeliveryStatus, DialogRecord, Direction, MessageRecord, sequence_of};
 use super::service::InboxService;
 use crate::accounts::gateway::{
-    GatewayConnection, GatewayUpdate, Peer, PeerKey, RemoteMessage, UpdateDifference, UpdateState,
+    GatewayConnection, GatewayError, GatewayUpdate, Peer, PeerKey, RemoteMessage, StampedUpdate, UpdateDifference,
+    UpdateState,
 };
 use crate::accounts::pool::records::AccountRecord;
 use crate::automation;
 use crate::error::{DomainError, DomainResult};
 use crate::events::{self, EventDraft, InboxEvent};
 use crate::ids::{AccountId, DialogId, MessageId};
+use crate::store::StoreError;
 use crate::tenancy::TenantScope;
 
 /// How many dialogs a backfill reads, and how many recent messages of each.
@@ -34,6 +41,45 @@ pub struct SyncReport {
     pub state: u64,
 }
 
+/// Why a sync step stopped: Telegram's refusal, kept classified so a caller can retry, stop or record it on
+/// the account's health, or a failure of ours (storage, the vault).
+#[derive(Debug)]
+pub(crate) enum SyncFailure {
+    Gateway(GatewayError),
+    Domain(DomainError),
+}
+
+impl From<DomainError> for SyncFailure {
+    fn from(error: DomainError) -> Self {
+        Self::Domain(error)
+    }
+}
+
+impl From<StoreError> for SyncFailure {
+    fn from(error: StoreError) -> Self {
+        Self::Domain(error.into())
+    }
+}
+
+impl From<GatewayError> for SyncFailure {
+    fn from(error: GatewayError) -> Self {
+        Self::Gateway(error)
+    }
+}
+
+impl SyncFailure {
+    /// As a use case returns it: a refusal is a `CONFLICT` naming what Telegram said.
+    fn into_domain(self) -> DomainError {
+        match self {
+            Self::Gateway(error) => DomainError::Conflict {
+                field: None,
+                message: format!("Telegram refused: {error}"),
+            },
+            Self::Domain(error) => error,
+        }
+    }
+}
+
 impl InboxService {
     /// Syncs every rented account into its workspace's inbox, one at a time; an account that fails (connected
     /// elsewhere, refused by Telegram) is logged and the others go on. Returns how many messages were stored.
@@ -48,6 +94,10 @@ impl InboxService {
             };
             after = Some(*last);
             for (_, workspace, account) in page {
+                if self.live.contains(account) {
+                    // Its live connection keeps it in step already; a sync would only wait for its lease.
+                    continue;
+                }
                 let scope = TenantScope::system(workspace);
                 let Some(record) = self
                     .store
@@ -73,29 +123,23 @@ impl InboxService {
             return Err(DomainError::NotFound("account"));
         }
         let connected = self.connections.connect(account).await?;
-        let synced = self.sync_connected(scope, account, &*connected.connection).await;
+        let synced = self.catch_up(scope, account, &*connected.connection).await;
         self.connections.disconnect(connected).await?;
-        synced
+        synced.map_err(SyncFailure::into_domain)
     }
 
-    async fn sync_connected(
+    /// Applies what happened since the stored state (or, the first time or when the gap cannot be filled, reads
+    /// the dialogs and their recent history) and stores the state reached.
+    pub(crate) async fn catch_up(
         &self,
         scope: &TenantScope,
         account: &AccountRecord,
         connection: &dyn GatewayConnection,
-    ) -> DomainResult<SyncReport> {
-        let gateway = |error| DomainError::Conflict {
-            field: None,
-            message: format!("Telegram refused: {error}"),
-        };
+    ) -> Result<SyncReport, SyncFailure> {
         let stored_state = self.store.sync_state(scope, account.id).await?;
         let mut report = SyncReport::default();
         let reached = match stored_state {
-            Some(state) => match connection
-                .updates_since(UpdateState::new(state))
-                .await
-                .map_err(gateway)?
-            {
+            Some(state) => match connection.updates_since(UpdateState::new(state)).await? {
                 UpdateDifference::Updates { updates, state } => {
                     for stamped in updates {
                         report.stored += self.apply(scope, account, connection, stamped.update).await?;
@@ -111,7 +155,7 @@ impl InboxService {
             },
             None => {
                 // The state first, then the reading: whatever arrives in between is applied next time.
-                let state = connection.update_state().await.map_err(gateway)?;
+                let state = connection.update_state().await?;
                 report.stored += self.backfill(scope, account, connection).await?;
                 report.backfilled = true;
                 state
@@ -124,25 +168,39 @@ impl InboxService {
         Ok(report)
     }
 
+    /// Applies one update streamed live unless its state is not past `applied` (delivery is at least once:
+    /// what the catch-up or an earlier delivery applied is skipped), then stores its state. Returns the state
+    /// applied through and how many messages were stored.
+    pub(crate) async fn apply_live(
+        &self,
+        scope: &TenantScope,
+        account: &AccountRecord,
+        connection: &dyn GatewayConnection,
+        stamped: StampedUpdate,
+        applied: UpdateState,
+    ) -> Result<(UpdateState, usize), SyncFailure> {
+        if stamped.state <= applied {
+            return Ok((applied, 0));
+        }
+        let stored = self.apply(scope, account, connection, stamped.update).await?;
+        self.store
+            .save_sync_state(scope, account.id, stamped.state.get(), self.clock.now())
+            .await?;
+        Ok((stamped.state, stored))
+    }
+
     /// Reads the dialogs and their recent history; how many messages were stored now.
     async fn backfill(
         &self,
         scope: &TenantScope,
         account: &AccountRecord,
         connection: &dyn GatewayConnection,
-    ) -> DomainResult<usize> {
-        let gateway = |error| DomainError::Conflict {
-            field: None,
-            message: format!("Telegram refused: {error}"),
-        };
+    ) -> Result<usize, SyncFailure> {
         let mut stored = 0;
         let now = self.clock.now();
-        for remote in connection.dialogs(BACKFILL_DIALOGS).await.map_err(gateway)? {
+        for remote in connection.dialogs(BACKFILL_DIALOGS).await? {
             self.store.upsert_dialog(scope, account.id, &remote.peer, now).await?;
-            let history = connection
-                .history(remote.peer.key(), BACKFILL_MESSAGES, None)
-                .await
-                .map_err(gateway)?;
+            let history = connection.history(remote.peer.key(), BACKFILL_MESSAGES, None).await?;
             for message in history.into_iter().rev() {
                 stored += usize::from(self.store_message(scope, account, None, &message, now).await?);
             }

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait as _, OnConflict};
 use sea_orm::{ActiveValue::Set, ColumnTrait as _, EntityTrait as _, QueryFilter as _};
-use tgos_domain::accounts::pool::connections::{ConnectionHolder, ConnectionLeaseRepository};
+use tgos_domain::accounts::pool::connections::{ConnectionHolder, ConnectionLease, ConnectionLeaseRepository};
 use tgos_domain::ids::AccountId;
 use tgos_domain::store::StoreResult;
 
@@ -51,5 +51,16 @@ impl<C: Conn> ConnectionLeaseRepository for Repo<C> {
             .await
             .store()?;
         Ok(())
+    }
+
+    async fn connection_lease(&self, account: AccountId) -> StoreResult<Option<ConnectionLease>> {
+        Ok(account_connections::Entity::find_by_id(account.as_uuid())
+            .one(&self.0)
+            .await
+            .store()?
+            .map(|row| ConnectionLease {
+                holder: row.holder,
+                expires_at: row.expires_at,
+            }))
     }
 }

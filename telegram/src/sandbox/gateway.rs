@@ -6,8 +6,8 @@
 //!   `is_sandbox()` is always true. `begin_login` starts a [`SandboxLogin`].
 //! - A connection sees updates from the moment it connects; `updates_since` fills anything older that the
 //!   account's journal still holds.
-//! - After `disconnect` (or once dropped) calls fail with `Network`; after the session is invalidated they
-//!   fail with `SessionInvalid`, even if the account signs in again.
+//! - After `disconnect` (or once dropped, or cut by an outage) calls fail with `Network`; after the session is
+//!   invalidated they fail with `SessionInvalid`, even if the account signs in again.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -65,8 +65,14 @@ impl TelegramGateway for SandboxGateway {
         }
         let connection = world.next_connection_id();
         let mailbox = world.accounts.get_mut(&user_id).ok_or(GatewayError::SessionInvalid)?;
+        mailbox.connect_attempts += 1;
         if mailbox.session_invalid {
             return Err(GatewayError::SessionInvalid);
+        }
+        if mailbox.offline {
+            return Err(GatewayError::Network(
+                "the sandbox network is down for this account".into(),
+            ));
         }
         mailbox.open_connection(connection);
         world.bindings.insert(account, user_id);
@@ -107,11 +113,13 @@ impl SandboxConnection {
             return Err(closed());
         }
         let mut world = self.network.world();
-        let open = world
-            .accounts
-            .get(&self.user_id)
-            .is_some_and(|mailbox| !mailbox.session_invalid && mailbox.is_open(self.connection));
-        if !open {
+        let Some(mailbox) = world.accounts.get(&self.user_id) else {
+            return Err(GatewayError::SessionInvalid);
+        };
+        if !mailbox.session_invalid && mailbox.was_dropped(self.connection) {
+            return Err(closed());
+        }
+        if mailbox.session_invalid || !mailbox.is_open(self.connection) {
             return Err(GatewayError::SessionInvalid);
         }
         op(&mut world, self.user_id)

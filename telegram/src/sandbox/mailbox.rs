@@ -7,7 +7,7 @@
 //!   newest state it dropped, so a resume from before it is answered with `TooLong`.
 //! - An update marked for duplication is journaled and broadcast twice, with the same state.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
 use tgos_domain::accounts::gateway::{
     GatewayUpdate, PeerKey, RemoteMessage, StampedUpdate, UpdateDifference, UpdateFanout, UpdateState, UpdateStream,
@@ -63,7 +63,13 @@ pub(crate) struct Mailbox {
     duplicate_next: u32,
     pub send_faults: VecDeque<SandboxFault>,
     pub session_invalid: bool,
+    /// A network outage: connecting fails with `Network` while it lasts.
+    pub offline: bool,
+    /// How many times a session of the account tried to connect (refused attempts included).
+    pub connect_attempts: u64,
     live: HashMap<u64, UpdateFanout>,
+    /// Connections an outage dropped: their calls fail with `Network`, not `SessionInvalid`.
+    dropped: HashSet<u64>,
     /// The messages sent under each client-chosen random id, newest [`RANDOM_IDS_KEPT`]: a send repeated with
     /// the same id answers the first message and delivers nothing again, as Telegram does.
     sent_by_random_id: HashMap<i64, RemoteMessage>,
@@ -104,7 +110,10 @@ impl Mailbox {
             duplicate_next: 0,
             send_faults: VecDeque::new(),
             session_invalid: false,
+            offline: false,
+            connect_attempts: 0,
             live: HashMap::new(),
+            dropped: HashSet::new(),
         }
     }
 
@@ -185,6 +194,22 @@ impl Mailbox {
 
     pub fn close_connection(&mut self, connection: u64) {
         self.live.remove(&connection);
+        self.dropped.remove(&connection);
+    }
+
+    /// An outage drops every live connection: their streams close and their calls fail with `Network`.
+    pub fn drop_all_connections(&mut self) {
+        self.dropped.extend(self.live.drain().map(|(connection, _)| connection));
+    }
+
+    /// Whether an outage dropped this connection.
+    pub fn was_dropped(&self, connection: u64) -> bool {
+        self.dropped.contains(&connection)
+    }
+
+    /// How many connections are open now.
+    pub fn open_connections(&self) -> usize {
+        self.live.len()
     }
 
     /// Drops every live connection: their streams close and their calls fail from now on.

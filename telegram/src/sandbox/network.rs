@@ -5,6 +5,8 @@
 //! - Accounts are identified by their Telegram user id ([`sandbox_user_id`](super::sandbox_user_id) for a
 //!   session). Connecting an unknown, valid session registers it, so imported accounts work at once.
 //! - Scripted contacts write to an account, edit and delete what they wrote; they never read or answer.
+//! - An outage ([`SandboxNetwork::set_offline`]) drops an account's connections and refuses new ones with
+//!   `Network` until it ends; the session stays valid.
 //! - The journal of each account keeps the newest `journal_capacity` updates (default
 //!   [`SandboxNetwork::DEFAULT_JOURNAL_CAPACITY`]).
 
@@ -190,6 +192,28 @@ impl SandboxNetwork {
         }
         tracing::debug!(user_id, ?fault, "sandbox fault injected");
         Ok(())
+    }
+
+    /// A network outage for the account (`offline`), or its end: its open connections drop at once (their
+    /// streams end, their calls fail with `Network`) and connecting fails with `Network` until it ends. Unlike
+    /// `SessionInvalid`, the session stays valid and nothing is recorded on the account's health.
+    pub fn set_offline(&self, user_id: i64, offline: bool) -> Result<(), SandboxError> {
+        let mut world = self.world();
+        let mailbox = world.mailbox(user_id)?;
+        mailbox.offline = offline;
+        if offline {
+            mailbox.drop_all_connections();
+        }
+        tracing::debug!(user_id, offline, "sandbox network outage");
+        Ok(())
+    }
+
+    /// How many times a session of the account tried to connect (refused attempts included), and how many of
+    /// its connections are open now.
+    pub fn connection_counts(&self, user_id: i64) -> Result<(u64, usize), SandboxError> {
+        let mut world = self.world();
+        let mailbox = world.mailbox(user_id)?;
+        Ok((mailbox.connect_attempts, mailbox.open_connections()))
     }
 
     /// The account's next update is delivered twice (journal and live), with the same state. Calls add up.
