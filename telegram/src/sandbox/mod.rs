@@ -19,15 +19,19 @@
 //!   `updates_since`, and an on-demand duplicate ([`SandboxNetwork::duplicate_next_update`]) to prove
 //!   at-least-once handling.
 //! - Text: empty or blank is `MessageEmpty`, over 4096 UTF-16 code units is `MessageTooLong`.
+//! - Media ([`SandboxFile`]): accounts send documents (`send_document_once`), contacts send photos, voice
+//!   notes, documents… ([`SandboxNetwork::contact_send_media`]); the bytes stay in memory beside the message
+//!   and `download_media` streams them, refusing a file over the caller's cap before the first byte.
 //!
-//! Not simulated: channels (their keys are refused as `PeerInvalid`), media, privacy settings, time-based
-//! limits (a flood wait is an injected fault, not a counter).
+//! Not simulated: channels (their keys are refused as `PeerInvalid`), privacy settings, time-based limits (a
+//! flood wait is an injected fault, not a counter), thumbnails, albums.
 
 mod error;
 mod fault;
 mod gateway;
 mod ids;
 mod mailbox;
+mod media;
 mod network;
 mod world;
 
@@ -35,4 +39,5 @@ pub use error::SandboxError;
 pub use fault::SandboxFault;
 pub use gateway::{SandboxConnection, SandboxGateway};
 pub use ids::{CONTACT_ID_BASE, sandbox_user_id};
+pub use media::{CHUNK_BYTES, MAX_SANDBOX_FILE_BYTES, SandboxFile};
 pub use network::SandboxNetwork;

@@ -5,6 +5,7 @@ mod faults;
 mod groups;
 mod history;
 mod limits;
+mod media;
 mod messaging;
 mod receipts;
 // Marked as test code so the helpers may unwrap, like the tests themselves (clippy.toml).
