@@ -57,7 +57,12 @@ pub struct TelegramSettings {
     pub gateway: String,
     /// How often every rented account's inbox is brought up to date, in seconds.
     pub sync_every_secs: u64,
+    /// The largest file `GET /media/<messageId>` streams, in bytes; a larger one is refused with 413.
+    pub media_max_bytes: u64,
 }
+
+/// `telegram.media_max_bytes` unless configured: 20 MiB.
+pub const DEFAULT_MEDIA_MAX_BYTES: u64 = 20 * 1024 * 1024;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EventsSettings {
@@ -357,6 +362,7 @@ fn defaults() -> Defaults {
         telegram: TelegramSettings {
             gateway: "sandbox".to_owned(),
             sync_every_secs: 5,
+            media_max_bytes: DEFAULT_MEDIA_MAX_BYTES,
         },
         events: EventsSettings {
             relay_tick_ms: 1000,

@@ -199,6 +199,7 @@ impl InboxService {
             failure: None,
             deleted_at: None,
             edit_history: Vec::new(),
+            media: None,
         };
         let tx = self.store.begin().await?;
         match tx

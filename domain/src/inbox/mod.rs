@@ -8,9 +8,14 @@
 //!   the dialogs and their recent history instead ([`sync`]).
 //! - **Tenant-bound.** Every read and write takes the workspace's scope; rows belong to the workspace that held
 //!   the account when they arrived.
+//! - **Media described, never kept.** A message's photo, voice note or document is stored as its description;
+//!   the file is streamed from Telegram when asked for ([`media`]), and a member's document is sent through
+//!   ([`content`]).
 //! - **Sorted by the workspace.** Dialogs carry tags and an assignee of the workspace's own ([`triage`]).
 
 pub mod automated;
+pub mod content;
+pub mod media;
 pub mod page;
 pub mod ports;
 pub mod records;
@@ -21,6 +26,8 @@ pub mod tags;
 pub mod triage;
 
 pub use automated::AutomatedSend;
+pub use content::{DocumentUpload, Outgoing};
+pub use media::{MediaError, MediaStream};
 pub use page::{DialogPage, DialogQuery, PageIncludes};
 pub use ports::InboxRepository;
 pub use records::{DeliveryStatus, DialogRecord, Direction, MessageRecord, sequence_of};
