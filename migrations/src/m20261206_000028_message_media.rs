@@ -33,13 +33,25 @@ const POSTGRES_DOWN: &str = "DROP POLICY IF EXISTS own_memberships ON inbox_mess
 
 fn columns() -> Vec<ColumnDef> {
     vec![
-        ColumnDef::new(InboxMessages::MediaKind).string_len(16).null().to_owned(),
+        ColumnDef::new(InboxMessages::MediaKind)
+            .string_len(16)
+            .null()
+            .to_owned(),
         ColumnDef::new(InboxMessages::MediaFileName).text().null().to_owned(),
-        ColumnDef::new(InboxMessages::MediaSizeBytes).big_integer().null().to_owned(),
-        ColumnDef::new(InboxMessages::MediaMimeType).string_len(255).null().to_owned(),
+        ColumnDef::new(InboxMessages::MediaSizeBytes)
+            .big_integer()
+            .null()
+            .to_owned(),
+        ColumnDef::new(InboxMessages::MediaMimeType)
+            .string_len(255)
+            .null()
+            .to_owned(),
         ColumnDef::new(InboxMessages::MediaWidth).integer().null().to_owned(),
         ColumnDef::new(InboxMessages::MediaHeight).integer().null().to_owned(),
-        ColumnDef::new(InboxMessages::MediaDurationSecs).integer().null().to_owned(),
+        ColumnDef::new(InboxMessages::MediaDurationSecs)
+            .integer()
+            .null()
+            .to_owned(),
     ]
 }
 

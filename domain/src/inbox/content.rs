@@ -72,7 +72,9 @@ impl Outgoing {
 
     /// A document a member uploaded, checked; each refusal names [`DOCUMENT_FIELD`].
     pub fn document(file_name: &str, mime_type: Option<&str>, bytes: Vec<u8>) -> DomainResult<OutgoingDocument> {
-        let mime_type = mime_type.filter(|m| !m.trim().is_empty()).unwrap_or("application/octet-stream");
+        let mime_type = mime_type
+            .filter(|m| !m.trim().is_empty())
+            .unwrap_or("application/octet-stream");
         OutgoingDocument::new(file_name, mime_type, bytes).map_err(|error| {
             let message = match error {
                 DocumentError::TooLarge { .. } => format!("the file is larger than {MAX_UPLOAD_BYTES} bytes"),

@@ -141,6 +141,10 @@ impl InboxService {
                 Err(match error {
                     GatewayError::FileTooLarge { limit } => MediaError::TooLarge { limit },
                     GatewayError::NoMedia => MediaError::Domain(DomainError::NotFound("media")),
+                    // Telegram or the network is down: nothing to say about the account, try again later.
+                    GatewayError::Network(_) => MediaError::Domain(DomainError::AccountUnavailable(
+                        "Telegram cannot be reached now".to_owned(),
+                    )),
                     other => MediaError::Domain(self.connections.refused(&account, &other).await?),
                 })
             }
@@ -218,10 +222,16 @@ mod tests {
         ));
         let mut pending = message(Some(photo(Some(10))));
         pending.telegram_id = None;
-        assert!(matches!(fetchable(&pending, 100), Err(MediaError::Domain(DomainError::NotFound(_)))));
+        assert!(matches!(
+            fetchable(&pending, 100),
+            Err(MediaError::Domain(DomainError::NotFound(_)))
+        ));
         let mut deleted = message(Some(photo(Some(10))));
         deleted.deleted_at = Some(Utc::now());
-        assert!(matches!(fetchable(&deleted, 100), Err(MediaError::Domain(DomainError::NotFound(_)))));
+        assert!(matches!(
+            fetchable(&deleted, 100),
+            Err(MediaError::Domain(DomainError::NotFound(_)))
+        ));
         assert_eq!(fetchable(&message(Some(photo(Some(10)))), 100).unwrap().1, 7);
     }
 
@@ -231,8 +241,14 @@ mod tests {
             fetchable(&message(Some(photo(Some(101)))), 100),
             Err(MediaError::TooLarge { limit: 100 })
         ));
-        assert!(fetchable(&message(Some(photo(Some(100)))), 100).is_ok(), "the cap itself is allowed");
-        assert!(fetchable(&message(Some(photo(None))), 100).is_ok(), "an unknown size is the gateway's to cap");
+        assert!(
+            fetchable(&message(Some(photo(Some(100)))), 100).is_ok(),
+            "the cap itself is allowed"
+        );
+        assert!(
+            fetchable(&message(Some(photo(None))), 100).is_ok(),
+            "an unknown size is the gateway's to cap"
+        );
     }
 
     #[test]

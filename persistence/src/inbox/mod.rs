@@ -210,19 +210,19 @@ impl<C: Conn> InboxRepository for Repo<C> {
             };
             rows::media_columns(record.media.as_ref(), &mut row);
             let inserted = inbox_messages::Entity::insert(row)
-            .on_conflict(
-                OnConflict::columns([
-                    inbox_messages::Column::WorkspaceId,
-                    inbox_messages::Column::AccountId,
-                    inbox_messages::Column::SequenceKey,
-                    inbox_messages::Column::TelegramId,
-                ])
-                .do_nothing()
-                .to_owned(),
-            )
-            .exec_without_returning(db.conn())
-            .await
-            .store()?;
+                .on_conflict(
+                    OnConflict::columns([
+                        inbox_messages::Column::WorkspaceId,
+                        inbox_messages::Column::AccountId,
+                        inbox_messages::Column::SequenceKey,
+                        inbox_messages::Column::TelegramId,
+                    ])
+                    .do_nothing()
+                    .to_owned(),
+                )
+                .exec_without_returning(db.conn())
+                .await
+                .store()?;
             if inserted == 1 {
                 let current = db
                     .find::<inbox_dialogs::Entity>()

@@ -2,9 +2,9 @@
 //! moved forward by a newer one.
 
 use chrono::{DateTime, Utc};
+use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait as _, EntityTrait as _, PaginatorTrait as _, QueryFilter as _};
-use sea_orm::ActiveValue::Set;
 use tgos_domain::accounts::gateway::{MediaInfo, MediaKind, PeerKey};
 use tgos_domain::ids::{AccountId, DialogId, MessageId, UserId, WorkspaceId};
 use tgos_domain::inbox::{DeliveryStatus, DialogRecord, Direction, MessageRecord};
