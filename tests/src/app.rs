@@ -51,6 +51,8 @@ pub struct TestOptions {
     /// Whether automations' webhooks may go to private and loopback addresses
     /// (`automations.allow_private_webhooks`): on for tests with a local receiver.
     pub allow_private_webhooks: bool,
+    /// The largest file `GET /media/<messageId>` streams (`telegram.media_max_bytes`).
+    pub media_max_bytes: u64,
 }
 
 impl Default for TestOptions {
@@ -76,6 +78,7 @@ impl Default for TestOptions {
             anonymous_requests_per_minute: 300,
             request_timeout_ms: 30_000,
             allow_private_webhooks: false,
+            media_max_bytes: tgos_api::config::DEFAULT_MEDIA_MAX_BYTES,
         }
     }
 }
@@ -254,6 +257,7 @@ impl TestApp {
         settings.accounts.expiry_sweep_secs = 24 * 60 * 60;
         // Tests sync inboxes themselves too.
         settings.telegram.sync_every_secs = 24 * 60 * 60;
+        settings.telegram.media_max_bytes = options.media_max_bytes;
         let nowpayments = crate::fakes::FakeNowPayments::start().await?;
         settings.nowpayments.api_key = Some(SecretString::from(NOWPAYMENTS_API_KEY));
         settings.nowpayments.api_base = nowpayments.base_url.clone();

@@ -38,6 +38,8 @@ mod lawful_requests;
 mod ledger_properties;
 mod lockout;
 mod matrix;
+mod media;
+mod media_upload;
 mod notices;
 mod parser_properties;
 mod payment_matching;
