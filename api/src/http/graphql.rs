@@ -6,7 +6,7 @@
 //! - POST bodies are `application/json` (else 415, so no cross-site `text/plain` form reaches a mutation)
 //!   and at most [`MAX_BODY_BYTES`], or `multipart/form-data` following the GraphQL multipart request spec
 //!   for file uploads ([`multipart`]): those need an `Authorization` header (which a cross-site form cannot
-//!   send), carry at most one file of at most `MAX_UPLOAD_BYTES`, and are refused (413, `BAD_USER_INPUT` on
+//!   send; without it 415 too), carry at most one file of at most `MAX_UPLOAD_BYTES`, and are refused (413, `BAD_USER_INPUT` on
 //!   `document`) as soon as they run past, never buffered whole. Invalid GraphQL-over-HTTP parameters get 400 naming the parameter in
 //!   `extensions.field`: a body that is not a JSON object, `query` missing or not a string, `variables` or
 //!   `extensions` not an object, `operationName` not a string or naming no operation of the document (or

@@ -181,10 +181,10 @@ backend_tests!(
             Some(MAX_UPLOAD_BYTES as u64)
         );
 
-        // A multipart request without a token is refused before its body is read.
+        // A multipart request without a token (what a cross-site form sends) is refused before it is read.
         let anonymous = app.gql_upload(None, &send_document(), variables, "f", &small).await?;
-        assert_eq!(anonymous.status, 401);
-        assert_eq!(anonymous.code().as_deref(), Some("UNAUTHENTICATED"));
+        assert_eq!(anonymous.status, 415);
+        assert_eq!(anonymous.code().as_deref(), Some("BAD_USER_INPUT"));
         Ok(())
     }
 );

@@ -2,7 +2,8 @@
 //!
 //! Rules:
 //! - A multipart request must carry `Authorization` (a browser form cannot set it, so no cross-site form
-//!   reaches a mutation this way either); without it 401 before the body is read.
+//!   reaches a mutation this way either); without it 415, like any other body that is not JSON, before the
+//!   body is read.
 //! - Files are held in memory, never written to disk, and never more than [`MAX_MULTIPART_BYTES`] of a body
 //!   (one file at its cap, [`MAX_UPLOAD_BYTES`], plus the JSON parts): a declared `Content-Length` over that
 //!   is refused before anything is kept, and a body that runs past it is refused at the first byte over.
@@ -63,10 +64,13 @@ pub fn is_multipart(req: &Request) -> bool {
 /// The GraphQL request a multipart body carries, its files attached to their variables.
 pub async fn receive(req: &Request, body: Body) -> Result<async_graphql::Request, Refusal> {
     if crate::http::bearer(req.headers()).is_none() {
+        // What a cross-site form would send: refused as any body that is not JSON is.
         return Err(Refusal {
-            status: StatusCode::UNAUTHORIZED,
-            code: code::UNAUTHENTICATED,
-            message: "a multipart request needs Authorization: Bearer <token>".to_owned(),
+            status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            code: code::BAD_USER_INPUT,
+            message: "POST /graphql takes a body of Content-Type application/json, or multipart/form-data with \
+                      Authorization: Bearer <token> for uploads"
+                .to_owned(),
             field: None,
         });
     }
