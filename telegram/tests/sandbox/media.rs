@@ -3,6 +3,7 @@ use tgos_telegram::sandbox::{CHUNK_BYTES, SandboxError, SandboxFault, SandboxFil
 
 use crate::support::*;
 
+#[cfg(test)]
 fn photo(bytes: Vec<u8>) -> SandboxFile {
     let info = MediaInfo {
         width: Some(640),
