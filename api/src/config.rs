@@ -75,6 +75,8 @@ pub struct TelegramSettings {
     pub live_scan_secs: u64,
     /// How often a live connection renews its connection lease, in seconds (kept between 1 and 30).
     pub live_renew_secs: u64,
+    /// The largest file `GET /media/<messageId>` streams, in bytes; a larger one is refused with 413.
+    pub media_max_bytes: u64,
 }
 
 impl TelegramSettings {
@@ -83,6 +85,9 @@ impl TelegramSettings {
         self.live_connections.unwrap_or(self.gateway != "sandbox")
     }
 }
+
+/// `telegram.media_max_bytes` unless configured: 20 MiB.
+pub const DEFAULT_MEDIA_MAX_BYTES: u64 = 20 * 1024 * 1024;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EventsSettings {
@@ -388,6 +393,7 @@ fn defaults() -> Defaults {
             live_connections: None,
             live_scan_secs: 5,
             live_renew_secs: 20,
+            media_max_bytes: DEFAULT_MEDIA_MAX_BYTES,
         },
         events: EventsSettings {
             relay_tick_ms: 1000,

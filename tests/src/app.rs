@@ -54,6 +54,8 @@ pub struct TestOptions {
     /// Whether the server keeps accounts connected live (`telegram.live_connections`), scanning every second
     /// and renewing leases every 2 s so tests see renewals.
     pub live_connections: bool,
+    /// The largest file `GET /media/<messageId>` streams (`telegram.media_max_bytes`).
+    pub media_max_bytes: u64,
 }
 
 impl Default for TestOptions {
@@ -80,6 +82,7 @@ impl Default for TestOptions {
             request_timeout_ms: 30_000,
             allow_private_webhooks: false,
             live_connections: false,
+            media_max_bytes: tgos_api::config::DEFAULT_MEDIA_MAX_BYTES,
         }
     }
 }
@@ -261,6 +264,7 @@ impl TestApp {
         settings.telegram.live_connections = Some(options.live_connections);
         settings.telegram.live_scan_secs = 1;
         settings.telegram.live_renew_secs = 2;
+        settings.telegram.media_max_bytes = options.media_max_bytes;
         let nowpayments = crate::fakes::FakeNowPayments::start().await?;
         settings.nowpayments.api_key = Some(SecretString::from(NOWPAYMENTS_API_KEY));
         settings.nowpayments.api_base = nowpayments.base_url.clone();

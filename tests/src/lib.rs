@@ -21,6 +21,7 @@ pub mod live;
 pub mod mailbox;
 pub mod pool;
 pub mod totp;
+pub mod upload;
 
 pub use app::{TestApp, TestOptions};
 pub use backend::Backend;

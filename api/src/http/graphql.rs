@@ -4,7 +4,10 @@
 //! - GET carries queries only: a mutation over GET is refused with 405 and `Allow: POST`, before it runs.
 //! - A browser GET without a query gets GraphiQL (when enabled; `http::graphiql` serves it).
 //! - POST bodies are `application/json` (else 415, so no cross-site `text/plain` form reaches a mutation)
-//!   and at most [`MAX_BODY_BYTES`]. Invalid GraphQL-over-HTTP parameters get 400 naming the parameter in
+//!   and at most [`MAX_BODY_BYTES`], or `multipart/form-data` following the GraphQL multipart request spec
+//!   for file uploads ([`multipart`]): those need an `Authorization` header (which a cross-site form cannot
+//!   send; without it 415 too), carry at most one file of at most `MAX_UPLOAD_BYTES`, and are refused (413, `BAD_USER_INPUT` on
+//!   `document`) as soon as they run past, never buffered whole. Invalid GraphQL-over-HTTP parameters get 400 naming the parameter in
 //!   `extensions.field`: a body that is not a JSON object, `query` missing or not a string, `variables` or
 //!   `extensions` not an object, `operationName` not a string or naming no operation of the document (or
 //!   none given for a document of several).
@@ -34,6 +37,7 @@ use crate::graphql::errors::{code, finalize};
 use crate::graphql::loaders::Batched;
 use crate::http::request_budget::Budgeted;
 
+mod multipart;
 mod params;
 
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -57,6 +61,12 @@ pub async fn graphql_get(req: &Request, state: Data<&AppState>) -> Response {
 
 #[handler]
 pub async fn graphql_post(req: &Request, body: Body, state: Data<&AppState>) -> Response {
+    if multipart::is_multipart(req) {
+        return match multipart::receive(req, body).await {
+            Ok(request) => execute(req, &state, request, false).await,
+            Err(refusal) => coded_error(req, refusal.status, refusal.code, &refusal.message, refusal.field),
+        };
+    }
     if !is_json(req) {
         return request_error(
             req,
@@ -294,10 +304,15 @@ fn request_error(req: &Request, status: StatusCode, message: &str) -> Response {
 
 /// [`request_error`], naming the parameter at fault.
 fn request_error_on(req: &Request, status: StatusCode, message: &str, field: Option<&str>) -> Response {
+    coded_error(req, status, code::BAD_USER_INPUT, message, field)
+}
+
+/// A request that cannot run, with its status, code and the parameter at fault.
+fn coded_error(req: &Request, status: StatusCode, code: &str, message: &str, field: Option<&str>) -> Response {
     let request_id = super::request_id(req.headers());
     let mut error = ServerError::new(message, None);
     let extensions = error.extensions.get_or_insert_with(Default::default);
-    extensions.set("code", code::BAD_USER_INPUT);
+    extensions.set("code", code);
     if let Some(field) = field {
         extensions.set("field", field);
     }

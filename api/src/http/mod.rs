@@ -7,6 +7,7 @@ pub mod graphiql;
 pub mod graphql;
 pub mod headers;
 pub mod health;
+pub mod media;
 pub mod metrics;
 pub mod recheck;
 pub mod request_budget;
@@ -30,6 +31,7 @@ pub fn routes(state: AppState) -> impl IntoEndpoint {
         .at("/graphql/ws", get(websocket::graphql_ws))
         .at("/graphiql/assets/:name", get(graphiql::asset))
         .at("/exports/:token", get(exports::download))
+        .at("/media/:message", get(media::download))
         .at("/healthz", get(health::healthz))
         .at("/readyz", get(health::readyz))
         .at("/webhooks/stripe", post(webhooks::stripe))

@@ -27,7 +27,7 @@ use crate::tenancy::TenantScope;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AutomatedSend {
     /// Telegram has the message (now or from an earlier attempt under the same key).
-    Sent(MessageRecord),
+    Sent(Box<MessageRecord>),
     /// Health refused it; nothing was stored or sent. The text says why ("account LIMITED", "risk 72 over the
     /// automated limit 50").
     Refused(String),
@@ -94,7 +94,7 @@ impl InboxService {
                     .await?
                     .ok_or_else(|| DomainError::internal("an automated message vanished"))?;
                 match message.status {
-                    DeliveryStatus::Sent => return Ok(AutomatedSend::Sent(message)),
+                    DeliveryStatus::Sent => return Ok(AutomatedSend::Sent(Box::new(message))),
                     DeliveryStatus::Failed => {
                         return Ok(AutomatedSend::Failed {
                             reason: message.failure.unwrap_or_else(|| "Telegram refused it".to_owned()),
@@ -199,6 +199,7 @@ impl InboxService {
             failure: None,
             deleted_at: None,
             edit_history: Vec::new(),
+            media: None,
         };
         let tx = self.store.begin().await?;
         match tx
@@ -248,7 +249,7 @@ impl InboxService {
                     .find_message(scope, pending.id)
                     .await?
                     .ok_or_else(|| DomainError::internal("a sent message vanished"))?;
-                Ok(AutomatedSend::Sent(message))
+                Ok(AutomatedSend::Sent(Box::new(message)))
             }
             Err(error) if is_retryable(&error) => {
                 // Left pending: the retry sends again under the same random id.

@@ -10,10 +10,15 @@
 //!   the account when they arrived.
 //! - **Live where the gateway needs it.** The holder of an account's connection lease may keep one connection
 //!   open and stream updates in as they arrive ([`live`]); the periodic sync skips accounts held live here.
+//! - **Media described, never kept.** A message's photo, voice note or document is stored as its description;
+//!   the file is streamed from Telegram when asked for ([`media`]), and a member's document is sent through
+//!   ([`content`]).
 //! - **Sorted by the workspace.** Dialogs carry tags and an assignee of the workspace's own ([`triage`]).
 
 pub mod automated;
+pub mod content;
 pub mod live;
+pub mod media;
 pub mod page;
 pub mod ports;
 pub mod records;
@@ -25,6 +30,8 @@ pub mod triage;
 
 pub use automated::AutomatedSend;
 pub use live::{LiveConnections, LiveTiming, StopHandle, StopSignal, stop_pair};
+pub use content::{DocumentUpload, Outgoing};
+pub use media::{MediaError, MediaStream};
 pub use page::{DialogPage, DialogQuery, PageIncludes};
 pub use ports::InboxRepository;
 pub use records::{DeliveryStatus, DialogRecord, Direction, MessageRecord, sequence_of};

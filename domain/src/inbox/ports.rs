@@ -139,6 +139,12 @@ pub trait InboxRepository: Send + Sync {
         failure: Option<&str>,
         sent_at: DateTime<Utc>,
     ) -> StoreResult<bool>;
+    /// The workspace of a message named by id, if `user` is a member of it.
+    async fn message_workspace_of_member(
+        &self,
+        user: crate::ids::UserId,
+        id: MessageId,
+    ) -> StoreResult<Option<crate::ids::WorkspaceId>>;
     /// The workspace of a dialog named by id, if `user` is a member of it.
     async fn dialog_workspace_of_member(
         &self,

@@ -7,13 +7,14 @@
 //!   sequence per account (so a deletion without a peer still finds its message), each channel has its own.
 //!   It is stored once however often Telegram reports it.
 //! - Edits keep the previous text in the message's history; deletions are soft.
+//! - A message's media is kept as its description only ([`MediaInfo`]); the bytes stay on Telegram.
 //! - A dialog's tags and assignee are the workspace's own sorting of it (`triage`); Telegram knows nothing of
 //!   them.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::accounts::gateway::{PeerKey, PeerKind};
+use crate::accounts::gateway::{MediaInfo, PeerKey, PeerKind};
 use crate::ids::{AccountId, DialogId, MessageId, UserId, WorkspaceId};
 
 /// The id sequence a peer's messages are numbered in: 0 for private chats and basic groups (the account's
@@ -124,6 +125,10 @@ pub struct MessageRecord {
     pub deleted_at: Option<DateTime<Utc>>,
     /// Earlier texts, oldest first.
     pub edit_history: Vec<String>,
+    /// The photo, video, voice note, document or sticker the message carries, described (the file stays on
+    /// Telegram; `inbox::media` streams it). Absent from events stored before media existed, hence the default.
+    #[serde(default)]
+    pub media: Option<MediaInfo>,
 }
 
 #[cfg(test)]

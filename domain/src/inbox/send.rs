@@ -6,7 +6,9 @@
 //! - **Nothing is lost.** The message is stored PENDING before Telegram is asked, then SENT with Telegram's
 //!   id, or FAILED with Telegram's reason, which also becomes a health signal. The sync that later sees the
 //!   same message from Telegram finds it stored and adds nothing.
-//! - Text is Telegram's: 1 to 4096 UTF-16 code units, not only whitespace (`BAD_USER_INPUT` on `text`).
+//! - Text is Telegram's: 1 to 4096 UTF-16 code units, not only whitespace (`BAD_USER_INPUT` on `text`); with a
+//!   document it is the caption and may be empty ([`Outgoing`]). A document goes as one send under the same
+//!   random id as a text would, so a repeated send delivers it once.
 //! - **Authorized before counted.** The per-account send budget and the per-dialog read-mark budget
 //!   ([`Admit`]) are spent only after the role or scope check and after the dialog and account are found
 //!   held by the caller's workspace, so another tenant or a lower rank cannot use them up.
@@ -15,9 +17,10 @@ use std::time::Duration;
 
 use serde_json::json;
 
+use super::content::{DocumentUpload, Outgoing};
 use super::records::{DeliveryStatus, DialogRecord, Direction, MessageRecord};
 use super::service::InboxService;
-use crate::accounts::gateway::{GatewayError, check_outgoing_text};
+use crate::accounts::gateway::GatewayError;
 use crate::accounts::health::{
     CounterHolder, DailyCounters, HealthObservation, HealthSignal, RefusalReason, SendKind, SendPolicy,
 };
@@ -99,8 +102,9 @@ impl InboxService {
         }
     }
 
-    /// Sends `text` in the dialog as the account (OPERATOR and above, or keys with `INBOX_WRITE`); `admit`
-    /// spends the account's send budget once the caller is authorized and the dialog is the account's.
+    /// Sends `text`, or `document` captioned by `text`, in the dialog as the account (OPERATOR and above, or
+    /// keys with `INBOX_WRITE`); `admit` spends the account's send budget once the caller is authorized and the
+    /// dialog is the account's.
     #[expect(clippy::too_many_arguments, reason = "the operation's inputs, each from the request")]
     #[tracing::instrument(skip_all, fields(workspace = %scope.workspace_id()))]
     pub async fn send_message(
@@ -111,11 +115,12 @@ impl InboxService {
         account: AccountId,
         dialog: DialogId,
         text: &str,
+        document: Option<DocumentUpload>,
         reply_to: Option<MessageId>,
         admit: impl Admit,
     ) -> DomainResult<MessageRecord> {
         scope.require(Role::Operator, Some(Scope::InboxWrite), "sending messages")?;
-        check_outgoing_text(text).map_err(|error| DomainError::invalid("text", error.to_string()))?;
+        let content = Outgoing::parse(text, document)?;
         let (account, dialog) = self.held_dialog(scope, account, dialog).await?;
         if self.store.owner_restricted(scope).await? {
             return Err(DomainError::Forbidden(RESTRICTED.to_owned()));
@@ -160,7 +165,7 @@ impl InboxService {
             peer: dialog.peer,
             telegram_id: None,
             direction: Direction::Outgoing,
-            text: text.to_owned(),
+            text: content.text().to_owned(),
             sent_at: now,
             edited_at: None,
             reply_to,
@@ -168,6 +173,7 @@ impl InboxService {
             failure: None,
             deleted_at: None,
             edit_history: Vec::new(),
+            media: content.media(),
         };
         let tx = self.store.begin().await?;
         tx.insert_message(scope, &pending).await?;
@@ -189,15 +195,21 @@ impl InboxService {
                 return Err(error);
             }
         };
-        let sent = connected
-            .connection
-            .send_message_once(
-                dialog.peer,
-                text,
-                reply_to,
-                super::automated::random_id_of(scope, &pending.id.to_string()),
-            )
-            .await;
+        let random_id = super::automated::random_id_of(scope, &pending.id.to_string());
+        let sent = match content.attached() {
+            None => {
+                connected
+                    .connection
+                    .send_message_once(dialog.peer, content.text(), reply_to, random_id)
+                    .await
+            }
+            Some(document) => {
+                connected
+                    .connection
+                    .send_document_once(dialog.peer, document, content.text(), reply_to, random_id)
+                    .await
+            }
+        };
         self.connections.disconnect(connected).await?;
         let now = self.clock.now();
         let settled = match sent {

@@ -320,6 +320,7 @@ impl InboxService {
             failure: None,
             deleted_at: None,
             edit_history: Vec::new(),
+            media: message.media.clone(),
         };
         let tx = self.store.begin().await?;
         let stored = tx.insert_message(scope, &record).await?;

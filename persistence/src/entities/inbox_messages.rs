@@ -20,6 +20,13 @@ pub struct Model {
     pub failure: Option<String>,
     pub deleted_at: Option<DateTimeUtc>,
     pub edit_history: String,
+    pub media_kind: Option<String>,
+    pub media_file_name: Option<String>,
+    pub media_size_bytes: Option<i64>,
+    pub media_mime_type: Option<String>,
+    pub media_width: Option<i32>,
+    pub media_height: Option<i32>,
+    pub media_duration_secs: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -189,7 +189,7 @@ impl<C: Conn> InboxRepository for Repo<C> {
         self.in_workspace(scope, async |db| {
             db.owns(record.workspace_id, "message")?;
             let history = serde_json::to_string(&record.edit_history).map_err(StoreError::backend)?;
-            let inserted = inbox_messages::Entity::insert(inbox_messages::ActiveModel {
+            let mut row = inbox_messages::ActiveModel {
                 id: Set(record.id.as_uuid()),
                 workspace_id: Set(db.id()),
                 account_id: Set(record.account_id.as_uuid()),
@@ -206,20 +206,23 @@ impl<C: Conn> InboxRepository for Repo<C> {
                 failure: Set(record.failure.clone()),
                 deleted_at: Set(record.deleted_at),
                 edit_history: Set(history),
-            })
-            .on_conflict(
-                OnConflict::columns([
-                    inbox_messages::Column::WorkspaceId,
-                    inbox_messages::Column::AccountId,
-                    inbox_messages::Column::SequenceKey,
-                    inbox_messages::Column::TelegramId,
-                ])
-                .do_nothing()
-                .to_owned(),
-            )
-            .exec_without_returning(db.conn())
-            .await
-            .store()?;
+                ..Default::default()
+            };
+            rows::media_columns(record.media.as_ref(), &mut row);
+            let inserted = inbox_messages::Entity::insert(row)
+                .on_conflict(
+                    OnConflict::columns([
+                        inbox_messages::Column::WorkspaceId,
+                        inbox_messages::Column::AccountId,
+                        inbox_messages::Column::SequenceKey,
+                        inbox_messages::Column::TelegramId,
+                    ])
+                    .do_nothing()
+                    .to_owned(),
+                )
+                .exec_without_returning(db.conn())
+                .await
+                .store()?;
             if inserted == 1 {
                 let current = db
                     .find::<inbox_dialogs::Entity>()
@@ -531,6 +534,29 @@ impl<C: Conn> InboxRepository for Repo<C> {
             Ok(result.rows_affected == 1)
         })
         .await
+    }
+
+    async fn message_workspace_of_member(&self, user: UserId, id: MessageId) -> StoreResult<Option<WorkspaceId>> {
+        let row = self
+            .behind(Wall::User(user), async |db| {
+                let memberships = sea_orm::QuerySelect::query(
+                    &mut memberships::Entity::find()
+                        .select_only()
+                        .column(memberships::Column::WorkspaceId)
+                        .filter(memberships::Column::UserId.eq(user.as_uuid())),
+                )
+                .to_owned();
+                inbox_messages::Entity::find_by_id(id.as_uuid())
+                    .select_only()
+                    .column(inbox_messages::Column::WorkspaceId)
+                    .filter(inbox_messages::Column::WorkspaceId.in_subquery(memberships))
+                    .into_tuple::<uuid::Uuid>()
+                    .one(db.conn())
+                    .await
+                    .store()
+            })
+            .await?;
+        Ok(row.map(WorkspaceId::from_uuid))
     }
 
     async fn dialog_workspace_of_member(&self, user: UserId, id: DialogId) -> StoreResult<Option<WorkspaceId>> {

@@ -1,10 +1,11 @@
-//! Inbox rows to domain records, the unread count recomputed from stored messages, and a dialog's top message
+//! Inbox rows to domain records (a message's media from its `media_*` columns and back), the unread count recomputed from stored messages, and a dialog's top message
 //! moved forward by a newer one.
 
 use chrono::{DateTime, Utc};
+use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait as _, EntityTrait as _, PaginatorTrait as _, QueryFilter as _};
-use tgos_domain::accounts::gateway::PeerKey;
+use tgos_domain::accounts::gateway::{MediaInfo, MediaKind, PeerKey};
 use tgos_domain::ids::{AccountId, DialogId, MessageId, UserId, WorkspaceId};
 use tgos_domain::inbox::{DeliveryStatus, DialogRecord, Direction, MessageRecord};
 use tgos_domain::store::{StoreError, StoreResult};
@@ -37,6 +38,7 @@ pub(super) fn dialog(row: inbox_dialogs::Model) -> StoreResult<DialogRecord> {
 }
 
 pub(super) fn message(row: inbox_messages::Model) -> StoreResult<MessageRecord> {
+    let media = media_of(&row)?;
     Ok(MessageRecord {
         id: MessageId::from_uuid(row.id),
         workspace_id: WorkspaceId::from_uuid(row.workspace_id),
@@ -54,7 +56,39 @@ pub(super) fn message(row: inbox_messages::Model) -> StoreResult<MessageRecord> 
         deleted_at: row.deleted_at,
         edit_history: serde_json::from_str(&row.edit_history)
             .map_err(|_| StoreError::backend("a stored edit history does not parse"))?,
+        media,
     })
+}
+
+/// The media a stored message describes: none when `media_kind` is null.
+fn media_of(row: &inbox_messages::Model) -> StoreResult<Option<MediaInfo>> {
+    let Some(kind) = row.media_kind.as_deref() else {
+        return Ok(None);
+    };
+    let kind = MediaKind::parse(kind).ok_or_else(|| StoreError::backend("unknown media kind"))?;
+    let unsigned = |value: Option<i32>| value.and_then(|v| u32::try_from(v).ok());
+    Ok(Some(MediaInfo {
+        kind: Some(kind),
+        file_name: row.media_file_name.clone(),
+        size_bytes: row.media_size_bytes.and_then(|v| u64::try_from(v).ok()),
+        mime_type: row.media_mime_type.clone(),
+        width: unsigned(row.media_width),
+        height: unsigned(row.media_height),
+        duration_secs: unsigned(row.media_duration_secs),
+    }))
+}
+
+/// The media columns of a message to insert: all null without media; a description of no kind is stored as
+/// a document (what Telegram calls any other file).
+pub(super) fn media_columns(media: Option<&MediaInfo>, row: &mut inbox_messages::ActiveModel) {
+    let signed = |value: Option<u32>| value.and_then(|v| i32::try_from(v).ok());
+    row.media_kind = Set(media.map(|m| m.kind.unwrap_or(MediaKind::Document).as_str().to_owned()));
+    row.media_file_name = Set(media.and_then(|m| m.file_name.clone()));
+    row.media_size_bytes = Set(media.and_then(|m| m.size_bytes).and_then(|v| i64::try_from(v).ok()));
+    row.media_mime_type = Set(media.and_then(|m| m.mime_type.clone()));
+    row.media_width = Set(signed(media.and_then(|m| m.width)));
+    row.media_height = Set(signed(media.and_then(|m| m.height)));
+    row.media_duration_secs = Set(signed(media.and_then(|m| m.duration_secs)));
 }
 
 /// How many incoming, undeleted messages of the workspace's dialog are newer than `read_max`.

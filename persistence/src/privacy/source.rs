@@ -182,6 +182,12 @@ pub(crate) fn message(row: inbox_messages::Model) -> (Uuid, Value) {
         "id": row.id, "dialog_id": row.dialog_id, "telegram_id": row.telegram_id, "direction": row.direction,
         "text": row.text, "sent_at": row.sent_at, "edited_at": row.edited_at, "reply_to": row.reply_to,
         "status": row.status, "deleted_at": row.deleted_at,
+        // What the message carried, described (the file itself stays on Telegram and is not in the archive).
+        "media": row.media_kind.as_ref().map(|kind| json!({
+            "kind": kind, "file_name": row.media_file_name, "size_bytes": row.media_size_bytes,
+            "mime_type": row.media_mime_type, "width": row.media_width, "height": row.media_height,
+            "duration_secs": row.media_duration_secs,
+        })),
     });
     (row.id, value)
 }

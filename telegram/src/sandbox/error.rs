@@ -22,6 +22,10 @@ pub enum SandboxError {
     UnknownMessage(i32),
     #[error("a group needs a title")]
     BlankGroupTitle,
+    #[error("a file must not be empty")]
+    EmptyFile,
+    #[error("the sandbox holds files of at most {limit} bytes")]
+    FileTooLarge { limit: usize },
     #[error(transparent)]
     Refused(#[from] GatewayError),
 }

@@ -16,12 +16,13 @@ use async_trait::async_trait;
 use tgos_domain::accounts::TelegramSession;
 use tgos_domain::accounts::gateway::{
     GatewayConnection, GatewayError, LoginFlow, MAX_PAGE, MediaDownload, OutgoingDocument, Peer, PeerKey, RemoteDialog,
-    RemoteMessage, TelegramGateway, UpdateDifference, UpdateState, UpdateStream, check_outgoing_text,
+    RemoteMessage, TelegramGateway, UpdateDifference, UpdateState, UpdateStream, check_caption, check_outgoing_text,
 };
 use tgos_domain::ids::AccountId;
 
 use super::ids::sandbox_user_id;
 use super::login::{SandboxLogin, login_profile};
+use super::media::{self, SandboxFile};
 use super::network::SandboxNetwork;
 use super::world::{Outgoing, Profile, World, reserved_for_contacts};
 
@@ -190,6 +191,7 @@ impl GatewayConnection for SandboxConnection {
                 text,
                 reply_to,
                 at,
+                file: None,
             })
         })
     }
@@ -216,6 +218,7 @@ impl GatewayConnection for SandboxConnection {
                 text,
                 reply_to,
                 at,
+                file: None,
             })?;
             if let Some(mailbox) = world.accounts.get_mut(&me) {
                 mailbox.remember_sent(random_id, sent.clone());
@@ -226,22 +229,43 @@ impl GatewayConnection for SandboxConnection {
 
     async fn send_document_once(
         &self,
-        _peer: PeerKey,
-        _document: &OutgoingDocument,
-        _caption: &str,
-        _reply_to: Option<i32>,
-        _random_id: i64,
+        peer: PeerKey,
+        document: &OutgoingDocument,
+        caption: &str,
+        reply_to: Option<i32>,
+        random_id: i64,
     ) -> Result<RemoteMessage, GatewayError> {
-        Err(GatewayError::Other("documents are not in the sandbox yet".to_owned()))
+        let at = self.network.clock().now();
+        self.live(|world, me| {
+            if let Some(first) = world.accounts.get(&me).and_then(|m| m.sent_with(random_id)) {
+                return Ok(first.clone());
+            }
+            if let Some(fault) = world.accounts.get_mut(&me).and_then(|m| m.send_faults.pop_front()) {
+                return Err(fault.error());
+            }
+            check_caption(caption)?;
+            let sent = world.send(Outgoing {
+                from: me,
+                peer,
+                text: caption,
+                reply_to,
+                at,
+                file: Some(SandboxFile::of_document(document)),
+            })?;
+            if let Some(mailbox) = world.accounts.get_mut(&me) {
+                mailbox.remember_sent(random_id, sent.clone());
+            }
+            Ok(sent)
+        })
     }
 
     async fn download_media(
         &self,
-        _peer: PeerKey,
-        _message_id: i32,
-        _max_bytes: u64,
+        peer: PeerKey,
+        message_id: i32,
+        max_bytes: u64,
     ) -> Result<MediaDownload, GatewayError> {
-        Err(GatewayError::NoMedia)
+        self.live(|world, me| media::download(world, me, peer, message_id, max_bytes))
     }
 
     async fn mark_read(&self, peer: PeerKey, max_id: i32) -> Result<(), GatewayError> {

@@ -8,6 +8,7 @@
 //! - An update marked for duplication is journaled and broadcast twice, with the same state.
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::sync::Arc;
 
 use tgos_domain::accounts::gateway::{
     GatewayUpdate, PeerKey, RemoteMessage, StampedUpdate, UpdateDifference, UpdateFanout, UpdateState, UpdateStream,
@@ -28,6 +29,8 @@ pub(crate) struct Stored {
     /// `(user id, message id)` of the other accounts' copies: the recipient's for an outgoing message, the
     /// sender's for an incoming one.
     pub copies: Vec<(i64, i32)>,
+    /// The bytes of the message's media (described in `message.media`), shared by every copy.
+    pub file: Option<Arc<[u8]>>,
 }
 
 #[derive(Debug, Default)]

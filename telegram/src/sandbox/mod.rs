@@ -22,9 +22,12 @@
 //! - Phone login ([`SandboxLogin`]) mirrors Telegram's test data centres: `+99966XYYYY` exists and gets the
 //!   code `XXXXX`; a last digit 9 has the cloud password [`SANDBOX_CLOUD_PASSWORD`], 8 is banned, 7's code has
 //!   always expired; other numbers are unoccupied (or invalid under `+999`). See `login` for every rule.
+//! - Media ([`SandboxFile`]): accounts send documents (`send_document_once`), contacts send photos, voice
+//!   notes, documents… ([`SandboxNetwork::contact_send_media`]); the bytes stay in memory beside the message
+//!   and `download_media` streams them, refusing a file over the caller's cap before the first byte.
 //!
-//! Not simulated: channels (their keys are refused as `PeerInvalid`), media, privacy settings, time-based
-//! limits (a flood wait is an injected fault, not a counter).
+//! Not simulated: channels (their keys are refused as `PeerInvalid`), privacy settings, time-based limits (a
+//! flood wait is an injected fault, not a counter), thumbnails, albums.
 
 mod error;
 mod fault;
@@ -32,6 +35,7 @@ mod gateway;
 mod ids;
 mod login;
 mod mailbox;
+mod media;
 mod network;
 mod world;
 
@@ -43,4 +47,5 @@ pub use login::{
     CODE_LIFETIME_SECS, FLOOD_WAIT_SECS, LOGIN_USER_ID_BASE, MAX_CODES_PER_FLOW, SANDBOX_CLOUD_PASSWORD,
     SANDBOX_PASSWORD_HINT, SandboxLogin, login_user_id,
 };
+pub use media::{CHUNK_BYTES, MAX_SANDBOX_FILE_BYTES, SandboxFile};
 pub use network::SandboxNetwork;

@@ -12,13 +12,14 @@
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use tgos_domain::accounts::gateway::{GatewayUpdate, PeerKey, RemoteMessage, check_outgoing_text};
+use tgos_domain::accounts::gateway::{GatewayUpdate, PeerKey, RemoteMessage, check_caption, check_outgoing_text};
 use tgos_domain::clock::{Clock, SystemClock};
 use tgos_domain::ids::AccountId;
 
 use super::error::SandboxError;
 use super::fault::SandboxFault;
 use super::mailbox::Stored;
+use super::media::SandboxFile;
 use super::world::{Profile, World, message};
 
 #[derive(Debug, Clone)]
@@ -97,8 +98,54 @@ impl SandboxNetwork {
         mailbox.store(Stored {
             message: received.clone(),
             copies: Vec::new(),
+            file: None,
         });
         Ok(received)
+    }
+
+    /// The contact named `contact` sends the account a file (a photo, a voice note, a document…) with
+    /// `caption` (may be empty). Returns the message as the account received it, its media described.
+    pub fn contact_send_media(
+        &self,
+        account_user_id: i64,
+        contact: &str,
+        caption: &str,
+        file: SandboxFile,
+    ) -> Result<RemoteMessage, SandboxError> {
+        check_caption(caption)?;
+        let now = self.clock.now();
+        let mut world = self.world();
+        world.mailbox(account_user_id)?;
+        let peer = contact_peer(world.contact(contact)?)?;
+        let mailbox = world.mailbox(account_user_id)?;
+        let id = mailbox.allocate_message_id();
+        let mut received = message(id, peer, false, caption, now, None);
+        received.media = Some(file.info.clone());
+        mailbox.store(Stored {
+            message: received.clone(),
+            copies: Vec::new(),
+            file: Some(file.bytes),
+        });
+        Ok(received)
+    }
+
+    /// The bytes of the file of the account's message `id` in the dialog with `contact` (what the contact
+    /// received, for a message the account sent), if it has one.
+    pub fn file_in_contact_dialog(
+        &self,
+        account_user_id: i64,
+        contact: &str,
+        id: i32,
+    ) -> Result<Option<Vec<u8>>, SandboxError> {
+        let mut world = self.world();
+        let peer = contact_peer(world.contact(contact)?)?;
+        let mailbox = world.mailbox(account_user_id)?;
+        Ok(mailbox
+            .dialogs
+            .get(&peer)
+            .and_then(|dialog| dialog.messages.get(&id))
+            .and_then(|stored| stored.file.as_ref())
+            .map(|bytes| bytes.to_vec()))
     }
 
     /// The messages the account sent to the contact named `contact`, oldest first (what the contact received).

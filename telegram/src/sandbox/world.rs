@@ -20,6 +20,7 @@ use tgos_domain::ids::AccountId;
 use super::error::SandboxError;
 use super::ids::{contact_user_id, is_contact_id, next_contact_user_id};
 use super::mailbox::{Mailbox, Stored};
+use super::media::SandboxFile;
 
 #[derive(Debug, Clone)]
 pub(crate) struct Profile {
@@ -45,6 +46,8 @@ pub(crate) struct Outgoing<'a> {
     pub text: &'a str,
     pub reply_to: Option<i32>,
     pub at: DateTime<Utc>,
+    /// A file the message carries, described and held.
+    pub file: Option<SandboxFile>,
 }
 
 #[derive(Debug)]
@@ -248,16 +251,21 @@ impl World {
             let reply_to = reply.as_ref().and_then(|replied| copy_held_by(replied, recipient));
             let mailbox = self.mailbox_or_invalid(recipient)?;
             let id = mailbox.allocate_message_id();
+            let mut received = message(id, peer, false, out.text, out.at, reply_to);
+            received.media = out.file.as_ref().map(|file| file.info.clone());
             mailbox.store(Stored {
-                message: message(id, peer, false, out.text, out.at, reply_to),
+                message: received,
                 copies: vec![(out.from, sender_id)],
+                file: out.file.as_ref().map(|file| file.bytes.clone()),
             });
             copies.push((recipient, id));
         }
-        let sent = message(sender_id, out.peer, true, out.text, out.at, out.reply_to);
+        let mut sent = message(sender_id, out.peer, true, out.text, out.at, out.reply_to);
+        sent.media = out.file.as_ref().map(|file| file.info.clone());
         self.mailbox_or_invalid(out.from)?.store(Stored {
             message: sent.clone(),
             copies,
+            file: out.file.map(|file| file.bytes),
         });
         Ok(sent)
     }

@@ -6,6 +6,7 @@ mod groups;
 mod history;
 mod limits;
 mod login;
+mod media;
 mod messaging;
 mod receipts;
 // Marked as test code so the helpers may unwrap, like the tests themselves (clippy.toml).

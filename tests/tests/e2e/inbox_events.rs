@@ -93,6 +93,7 @@ pub(crate) async fn append_events(
             failure: None,
             deleted_at: None,
             edit_history: Vec::new(),
+            media: None,
         };
         let draft = EventDraft::new(account, InboxEvent::MessageReceived { message });
         events::append(&*tx, scope, draft, chrono::Utc::now()).await?;

@@ -41,6 +41,8 @@ mod live_connections;
 mod live_connections_memory;
 mod lockout;
 mod matrix;
+mod media;
+mod media_upload;
 mod notices;
 mod parser_properties;
 mod payment_matching;

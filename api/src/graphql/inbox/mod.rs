@@ -2,5 +2,6 @@
 
 pub mod dialogs;
 pub mod events;
+pub mod media;
 pub mod mutation;
 pub mod types;

@@ -1,11 +1,12 @@
 //! Acting in a dialog: sending, marking read, tagging and assigning.
 
 use crate::graphql::ids::{parse_id, parse_optional_id};
-use async_graphql::{Context, ID, Object};
+use async_graphql::{Context, ID, Object, Upload};
 use tgos_domain::DomainError;
 use tgos_domain::accounts::pool::AccountsService;
 use tgos_domain::ids::{AccountId, DialogId, MessageId, UserId};
-use tgos_domain::inbox::InboxService;
+use tgos_domain::inbox::content::DOCUMENT_FIELD;
+use tgos_domain::inbox::{DocumentUpload, InboxService};
 use tgos_domain::tenancy::TenancyService;
 use tgos_domain::tenancy::TenantScope;
 
@@ -50,6 +51,10 @@ impl InboxMutation {
     /// before anything is stored when the account's health forbids sending (`RATE_LIMITED` with the wait
     /// during a cooldown, `ACCOUNT_UNAVAILABLE` otherwise); else stored PENDING and answered SENT, or FAILED
     /// with Telegram's reason.
+    ///
+    /// `document` (a file of the GraphQL multipart request spec, at most 10 MiB, not empty) is sent with
+    /// `text` as its caption, which may then be empty (at most 1024 characters); a refused file is
+    /// `BAD_USER_INPUT` on `document`.
     #[graphql(guard = "SignedIn")]
     async fn send_message(
         &self,
@@ -58,6 +63,7 @@ impl InboxMutation {
         dialog_id: ID,
         text: String,
         reply_to_id: Option<ID>,
+        document: Option<Upload>,
     ) -> ApiResult<Message> {
         let principal = principal(ctx)?;
         let account: AccountId = parse_id(&account_id, "accountId", "account")?;
@@ -74,8 +80,19 @@ impl InboxMutation {
             Some(limiter) => limiter.sends.check(account).map_err(limited),
             None => Ok(()),
         };
+        let document = document.map(|upload| uploaded(ctx, &upload)).transpose()?;
         let record = service::<InboxService>(ctx)?
-            .send_message(&scope, principal, &client(ctx), account, dialog, &text, reply_to, admit)
+            .send_message(
+                &scope,
+                principal,
+                &client(ctx),
+                account,
+                dialog,
+                &text,
+                document,
+                reply_to,
+                admit,
+            )
             .await?;
         Ok(Message { record, scope })
     }
@@ -131,6 +148,19 @@ impl InboxMutation {
             .await?;
         Ok(Dialog::whole(record, scope))
     }
+}
+
+/// The file of an upload argument, in memory (the transport refused anything over the upload cap before
+/// reading it whole: `http::graphql`'s multipart limits).
+fn uploaded(ctx: &Context<'_>, upload: &Upload) -> ApiResult<DocumentUpload> {
+    let value = upload
+        .value(ctx)
+        .map_err(|_| DomainError::invalid(DOCUMENT_FIELD, "the file is missing from the request"))?;
+    Ok(DocumentUpload {
+        file_name: value.filename,
+        mime_type: value.content_type,
+        bytes: value.content.to_vec(),
+    })
 }
 
 /// The dialog a change names and the caller's scope in its workspace: `NOT_FOUND` for a dialog of a workspace

@@ -11,6 +11,7 @@ use tgos_domain::inbox::{
 };
 use tgos_domain::tenancy::TenantScope;
 
+use super::media::MessageMedia;
 use crate::graphql::accounts::types::TelegramAccount;
 use crate::graphql::errors::ApiResult;
 use crate::graphql::loaders::{AssigneeOf, DialogOf, HeldAccount, LastMessageOf, MessagesOf, TagsOf, load};
@@ -278,5 +279,17 @@ impl Message {
         } else {
             self.record.edit_history.clone()
         }
+    }
+
+    /// The photo, video, voice note, document or sticker the message carries (none once deleted); with
+    /// `text` as its caption.
+    async fn media(&self) -> Option<MessageMedia> {
+        if self.record.deleted_at.is_some() {
+            return None;
+        }
+        self.record
+            .media
+            .as_ref()
+            .map(|info| MessageMedia::of(self.record.id, info))
     }
 }

@@ -5,7 +5,8 @@
 //!   of them) and per channel for channels. The same message has different ids in the two accounts of a
 //!   private chat. Ids are positive and grow with time inside one sequence.
 //! - Outgoing text is 1 to [`MAX_MESSAGE_LENGTH`] UTF-16 code units (Telegram's measure) and not only
-//!   whitespace; [`check_outgoing_text`] says why not, before anything is sent.
+//!   whitespace; [`check_outgoing_text`] says why not, before anything is sent. A media message's caption may
+//!   be empty and is at most [`MAX_CAPTION_LENGTH`] ([`check_caption`]).
 
 use chrono::{DateTime, Utc};
 
@@ -15,6 +16,9 @@ use super::peer::{Peer, PeerKey};
 
 /// The longest text message Telegram accepts, in UTF-16 code units.
 pub const MAX_MESSAGE_LENGTH: usize = 4096;
+/// The longest caption of a media message Telegram accepts from an account without Premium, in UTF-16 code
+/// units.
+pub const MAX_CAPTION_LENGTH: usize = 1024;
 
 /// A message in one of the account's dialogs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,9 +63,25 @@ pub fn check_outgoing_text(text: &str) -> Result<(), GatewayError> {
     Ok(())
 }
 
+/// Refuses a caption Telegram would refuse: longer than [`MAX_CAPTION_LENGTH`] UTF-16 code units
+/// ([`GatewayError::MessageTooLong`]). A caption may be empty: the media is the message.
+pub fn check_caption(caption: &str) -> Result<(), GatewayError> {
+    if caption.encode_utf16().count() > MAX_CAPTION_LENGTH {
+        return Err(GatewayError::MessageTooLong);
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_caption_may_be_empty_and_has_its_own_limit() {
+        assert_eq!(check_caption(""), Ok(()));
+        assert_eq!(check_caption(&"a".repeat(1024)), Ok(()));
+        assert_eq!(check_caption(&"a".repeat(1025)), Err(GatewayError::MessageTooLong));
+    }
 
     #[test]
     fn text_of_4096_characters_is_accepted_and_one_more_is_too_long() {

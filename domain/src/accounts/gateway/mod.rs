@@ -30,7 +30,9 @@ pub mod update;
 pub use error::GatewayError;
 pub use login::{CodeAccepted, LoggedIn, LoginError, LoginFlow};
 pub use media::{DocumentError, MAX_UPLOAD_BYTES, MediaDownload, MediaInfo, MediaKind, OutgoingDocument};
-pub use message::{MAX_MESSAGE_LENGTH, RemoteDialog, RemoteMessage, check_outgoing_text};
+pub use message::{
+    MAX_CAPTION_LENGTH, MAX_MESSAGE_LENGTH, RemoteDialog, RemoteMessage, check_caption, check_outgoing_text,
+};
 pub use peer::{Peer, PeerKey, PeerKeyError, PeerKind};
 pub use port::{GatewayConnection, MAX_PAGE, TelegramGateway};
 pub use stream::{Next, UpdateFanout, UpdateStream};

@@ -92,6 +92,7 @@ async fn publish(app: &TestApp, tenants: &[Tenant], batch: &[usize], last: &[Ato
             failure: None,
             deleted_at: None,
             edit_history: Vec::new(),
+            media: None,
         };
         let draft = EventDraft::new(tenant.account, InboxEvent::MessageReceived { message });
         let stored = events::append(&*tx, &tenant.scope, draft, now).await?;
