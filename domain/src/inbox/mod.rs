@@ -29,8 +29,8 @@ pub mod tags;
 pub mod triage;
 
 pub use automated::AutomatedSend;
-pub use live::{LiveConnections, LiveTiming, StopHandle, StopSignal, stop_pair};
 pub use content::{DocumentUpload, Outgoing};
+pub use live::{LiveConnections, LiveTiming, StopHandle, StopSignal, stop_pair};
 pub use media::{MediaError, MediaStream};
 pub use page::{DialogPage, DialogQuery, PageIncludes};
 pub use ports::InboxRepository;
