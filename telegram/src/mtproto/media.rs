@@ -9,7 +9,7 @@ use grammers_client::Client;
 use grammers_client::media::Downloadable;
 use grammers_tl_types as tl;
 use tgos_domain::accounts::gateway::{
-    GatewayError, MediaDownload, MediaInfo, OutgoingDocument, PeerKey, RemoteMessage,
+    GatewayError, MediaDownload, MediaInfo, OutgoingDocument, PeerKey, RemoteMessage, check_caption,
 };
 use tokio::sync::mpsc;
 
@@ -143,6 +143,7 @@ pub async fn send_document(
     reply_to: Option<tl::enums::InputReplyTo>,
     random_id: i64,
 ) -> Result<RemoteMessage, GatewayError> {
+    check_caption(caption)?;
     if let Some(first) = connection.remembered(random_id) {
         return Ok(first);
     }

@@ -108,6 +108,41 @@ pub struct SandboxConnection {
 }
 
 impl SandboxConnection {
+    /// Sends once per `random_id`: a repeat answers the first message; a queued fault fails the send before
+    /// `check` (a message's text rules or a caption's) looks at the text.
+    fn send_once(
+        &self,
+        peer: PeerKey,
+        text: &str,
+        reply_to: Option<i32>,
+        random_id: i64,
+        file: Option<SandboxFile>,
+        check: fn(&str) -> Result<(), GatewayError>,
+    ) -> Result<RemoteMessage, GatewayError> {
+        let at = self.network.clock().now();
+        self.live(|world, me| {
+            if let Some(first) = world.accounts.get(&me).and_then(|m| m.sent_with(random_id)) {
+                return Ok(first.clone());
+            }
+            if let Some(fault) = world.accounts.get_mut(&me).and_then(|m| m.send_faults.pop_front()) {
+                return Err(fault.error());
+            }
+            check(text)?;
+            let sent = world.send(Outgoing {
+                from: me,
+                peer,
+                text,
+                reply_to,
+                at,
+                file,
+            })?;
+            if let Some(mailbox) = world.accounts.get_mut(&me) {
+                mailbox.remember_sent(random_id, sent.clone());
+            }
+            Ok(sent)
+        })
+    }
+
     /// Runs `op` on the world if this connection is still live.
     fn live<T>(&self, op: impl FnOnce(&mut World, i64) -> Result<T, GatewayError>) -> Result<T, GatewayError> {
         if self.closed.load(Ordering::Acquire) {
@@ -203,28 +238,7 @@ impl GatewayConnection for SandboxConnection {
         reply_to: Option<i32>,
         random_id: i64,
     ) -> Result<RemoteMessage, GatewayError> {
-        let at = self.network.clock().now();
-        self.live(|world, me| {
-            if let Some(first) = world.accounts.get(&me).and_then(|m| m.sent_with(random_id)) {
-                return Ok(first.clone());
-            }
-            if let Some(fault) = world.accounts.get_mut(&me).and_then(|m| m.send_faults.pop_front()) {
-                return Err(fault.error());
-            }
-            check_outgoing_text(text)?;
-            let sent = world.send(Outgoing {
-                from: me,
-                peer,
-                text,
-                reply_to,
-                at,
-                file: None,
-            })?;
-            if let Some(mailbox) = world.accounts.get_mut(&me) {
-                mailbox.remember_sent(random_id, sent.clone());
-            }
-            Ok(sent)
-        })
+        self.send_once(peer, text, reply_to, random_id, None, check_outgoing_text)
     }
 
     async fn send_document_once(
@@ -235,28 +249,8 @@ impl GatewayConnection for SandboxConnection {
         reply_to: Option<i32>,
         random_id: i64,
     ) -> Result<RemoteMessage, GatewayError> {
-        let at = self.network.clock().now();
-        self.live(|world, me| {
-            if let Some(first) = world.accounts.get(&me).and_then(|m| m.sent_with(random_id)) {
-                return Ok(first.clone());
-            }
-            if let Some(fault) = world.accounts.get_mut(&me).and_then(|m| m.send_faults.pop_front()) {
-                return Err(fault.error());
-            }
-            check_caption(caption)?;
-            let sent = world.send(Outgoing {
-                from: me,
-                peer,
-                text: caption,
-                reply_to,
-                at,
-                file: Some(SandboxFile::of_document(document)),
-            })?;
-            if let Some(mailbox) = world.accounts.get_mut(&me) {
-                mailbox.remember_sent(random_id, sent.clone());
-            }
-            Ok(sent)
-        })
+        let file = Some(SandboxFile::of_document(document));
+        self.send_once(peer, caption, reply_to, random_id, file, check_caption)
     }
 
     async fn download_media(
