@@ -99,12 +99,7 @@ impl InboxService {
                     continue;
                 }
                 let scope = TenantScope::system(workspace);
-                let Some(record) = self
-                    .store
-                    .find_account(Some(&scope), account)
-                    .await?
-                    .filter(|a| a.leased_to == Some(workspace))
-                else {
+                let Some(record) = self.account_rented_to(&scope, account).await? else {
                     continue;
                 };
                 match self.sync_account(&scope, &record).await {
@@ -114,6 +109,19 @@ impl InboxService {
             }
         }
         Ok(stored)
+    }
+
+    /// The account when it is still rented to the scope's workspace.
+    pub(crate) async fn account_rented_to(
+        &self,
+        scope: &TenantScope,
+        account: AccountId,
+    ) -> DomainResult<Option<AccountRecord>> {
+        Ok(self
+            .store
+            .find_account(Some(scope), account)
+            .await?
+            .filter(|a| a.leased_to == Some(scope.workspace_id())))
     }
 
     /// Brings the workspace's inbox of `account` (which it holds) up to date with Telegram.

@@ -15,7 +15,7 @@ use tgos_domain::inbox::DialogQuery;
 use tgos_domain::store::{StoreError, StoreResult};
 
 use super::triage::dialogs_tagged;
-use crate::entities::{inbox_dialogs, inbox_messages};
+use crate::entities::{inbox_dialogs, inbox_messages, memberships};
 use crate::errors::DbResultExt as _;
 use crate::tenant::Tenant;
 
@@ -236,4 +236,15 @@ pub(super) fn messages_of_dialogs_sql(
             Statement::from_sql_and_values(backend, sql, values)
         })
         .collect()
+}
+
+/// The ids of the workspaces `user` is a member of, as a subquery.
+pub(super) fn workspaces_of(user: tgos_domain::ids::UserId) -> SelectStatement {
+    sea_orm::QuerySelect::query(
+        &mut memberships::Entity::find()
+            .select_only()
+            .column(memberships::Column::WorkspaceId)
+            .filter(memberships::Column::UserId.eq(user.as_uuid())),
+    )
+    .to_owned()
 }

@@ -27,8 +27,8 @@ mod lists;
 mod rows;
 mod triage;
 
-use lists::{dialogs_select, last_messages_sql, messages_of_dialogs_sql, with_last_message};
-use rows::{advance_dialog, dialog, message, recount_unread, unread_after};
+use lists::{dialogs_select, last_messages_sql, messages_of_dialogs_sql, with_last_message, workspaces_of};
+use rows::{advance_dialog, dialog, message, recount_unread, unread_after, upsert_sync_state};
 
 #[async_trait]
 impl<C: Conn> InboxRepository for Repo<C> {
@@ -539,13 +539,7 @@ impl<C: Conn> InboxRepository for Repo<C> {
     async fn message_workspace_of_member(&self, user: UserId, id: MessageId) -> StoreResult<Option<WorkspaceId>> {
         let row = self
             .behind(Wall::User(user), async |db| {
-                let memberships = sea_orm::QuerySelect::query(
-                    &mut memberships::Entity::find()
-                        .select_only()
-                        .column(memberships::Column::WorkspaceId)
-                        .filter(memberships::Column::UserId.eq(user.as_uuid())),
-                )
-                .to_owned();
+                let memberships = workspaces_of(user);
                 inbox_messages::Entity::find_by_id(id.as_uuid())
                     .select_only()
                     .column(inbox_messages::Column::WorkspaceId)
@@ -562,13 +556,7 @@ impl<C: Conn> InboxRepository for Repo<C> {
     async fn dialog_workspace_of_member(&self, user: UserId, id: DialogId) -> StoreResult<Option<WorkspaceId>> {
         let row = self
             .behind(Wall::User(user), async |db| {
-                let memberships = sea_orm::QuerySelect::query(
-                    &mut memberships::Entity::find()
-                        .select_only()
-                        .column(memberships::Column::WorkspaceId)
-                        .filter(memberships::Column::UserId.eq(user.as_uuid())),
-                )
-                .to_owned();
+                let memberships = workspaces_of(user);
                 inbox_dialogs::Entity::find_by_id(id.as_uuid())
                     .filter(inbox_dialogs::Column::WorkspaceId.in_subquery(memberships))
                     .one(db.conn())
@@ -601,23 +589,7 @@ impl<C: Conn> InboxRepository for Repo<C> {
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
         let state = i64::try_from(state).map_err(|_| StoreError::backend("an update state beyond i64"))?;
-        self.in_workspace(scope, async |db| {
-            inbox_sync::Entity::insert(inbox_sync::ActiveModel {
-                workspace_id: Set(db.id()),
-                account_id: Set(account.as_uuid()),
-                update_state: Set(state),
-                updated_at: Set(now),
-            })
-            .on_conflict(
-                OnConflict::columns([inbox_sync::Column::WorkspaceId, inbox_sync::Column::AccountId])
-                    .update_columns([inbox_sync::Column::UpdateState, inbox_sync::Column::UpdatedAt])
-                    .to_owned(),
-            )
-            .exec_without_returning(db.conn())
+        self.in_workspace(scope, async |db| upsert_sync_state(db, account, state, now).await)
             .await
-            .store()?;
-            Ok(())
-        })
-        .await
     }
 }

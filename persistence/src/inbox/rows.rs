@@ -10,7 +10,7 @@ use tgos_domain::ids::{AccountId, DialogId, MessageId, UserId, WorkspaceId};
 use tgos_domain::inbox::{DeliveryStatus, DialogRecord, Direction, MessageRecord};
 use tgos_domain::store::{StoreError, StoreResult};
 
-use crate::entities::{inbox_dialogs, inbox_messages};
+use crate::entities::{inbox_dialogs, inbox_messages, inbox_sync};
 use crate::errors::DbResultExt as _;
 use crate::tenant::Tenant;
 
@@ -159,5 +159,29 @@ pub(super) async fn advance_dialog(
         .exec(db.conn())
         .await
         .store()?;
+    Ok(())
+}
+
+/// Stores where the account's sync stands in the scope's workspace (one row per account, replaced).
+pub(super) async fn upsert_sync_state(
+    db: &Tenant<'_>,
+    account: AccountId,
+    state: i64,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    inbox_sync::Entity::insert(inbox_sync::ActiveModel {
+        workspace_id: Set(db.id()),
+        account_id: Set(account.as_uuid()),
+        update_state: Set(state),
+        updated_at: Set(now),
+    })
+    .on_conflict(
+        sea_orm::sea_query::OnConflict::columns([inbox_sync::Column::WorkspaceId, inbox_sync::Column::AccountId])
+            .update_columns([inbox_sync::Column::UpdateState, inbox_sync::Column::UpdatedAt])
+            .to_owned(),
+    )
+    .exec_without_returning(db.conn())
+    .await
+    .store()?;
     Ok(())
 }

@@ -187,13 +187,7 @@ impl LiveConnections {
                 continue;
             }
             let scope = TenantScope::system(workspace);
-            let Some(record) = self
-                .inbox
-                .store
-                .find_account(Some(&scope), account)
-                .await?
-                .filter(|a| a.leased_to == Some(workspace))
-            else {
+            let Some(record) = self.inbox.account_rented_to(&scope, account).await? else {
                 continue;
             };
             let (stop, signal) = stop_pair();
