@@ -166,7 +166,9 @@ fn start_live(state: &AppState) -> (StopHandle, JoinHandle<()>) {
     tracing::info!(?timing, "live connections starting");
     let (stop, signal) = stop_pair();
     let supervisor = LiveConnections::new(state.inbox.clone(), timing);
-    (stop, tokio::spawn(supervisor.run(signal)))
+    let metrics = state.metrics.clone();
+    let report = move |scan: &tgos_domain::inbox::live::ScanReport| metrics.record_live(scan.running, scan.parked);
+    (stop, tokio::spawn(supervisor.run_reporting(signal, report)))
 }
 
 /// Offers the retention sweep at start and then every `period`: one job per UTC hour is stored whatever the

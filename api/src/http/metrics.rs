@@ -29,6 +29,7 @@ pub struct Metrics {
     statements: IntCounter,
     known_names: Arc<Mutex<HashSet<String>>>,
     jobs_due: IntGaugeVec,
+    telegram_connections: IntGaugeVec,
     jobs_oldest_due: GaugeVec,
     /// Kinds that had a series: they stay at 0 once nothing of theirs is due, rather than vanish.
     job_kinds: Arc<Mutex<HashSet<String>>>,
@@ -83,6 +84,15 @@ impl Metrics {
         registry.register(Box::new(statements.clone()))?;
         registry.register(Box::new(jobs_due.clone()))?;
         registry.register(Box::new(jobs_oldest_due.clone()))?;
+        let telegram_connections = IntGaugeVec::new(
+            Opts::new(
+                "tgos_telegram_connections",
+                "Telegram connections this process holds by state: `live` (open and streaming) and `parked` \
+                 (refused by Telegram, waiting for the account's health to change)",
+            ),
+            &["state"],
+        )?;
+        registry.register(Box::new(telegram_connections.clone()))?;
         Ok(Self {
             registry,
             requests,
@@ -92,7 +102,17 @@ impl Metrics {
             jobs_due,
             jobs_oldest_due,
             job_kinds: Arc::new(Mutex::new(HashSet::new())),
+            telegram_connections,
         })
+    }
+
+    /// Sets the Telegram connection gauges to what the live connections' last scan left.
+    pub fn record_live(&self, live: usize, parked: usize) {
+        for (state, count) in [("live", live), ("parked", parked)] {
+            self.telegram_connections
+                .with_label_values(&[state])
+                .set(i64::try_from(count).unwrap_or(i64::MAX));
+        }
     }
 
     /// Sets the job queue gauges to `queue` as read at `now`: kinds not in it have nothing due.

@@ -2,7 +2,8 @@
 //! a contact's message streams into the inbox and the subscription at once; the connection lease is held and
 //! renewed while connected and released when the server stops; an outage drops the connection and what arrived
 //! meanwhile comes in once after the reconnect; a revoked session is recorded and not retried in a loop; an
-//! account held by another process is left alone until its lease is free.
+//! account held by another process is left alone until its lease is free. `/metrics` counts live and parked
+//! connections.
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -138,6 +139,18 @@ async fn inbox_texts(app: &TestApp, rented: &Rented) -> anyhow::Result<Vec<Strin
 }
 
 /// A first message seen live proves the connection streams (connected, subscribed, caught up).
+/// The `tgos_telegram_connections` gauge of `state` on `/metrics` (0 while the series does not exist yet).
+async fn connections_gauge(app: &TestApp, state: &str) -> anyhow::Result<i64> {
+    let text = app.http().get(app.url("/metrics")).send().await?.text().await?;
+    let series = format!("tgos_telegram_connections{{state=\"{state}\"}} ");
+    Ok(text
+        .lines()
+        .find_map(|line| line.strip_prefix(series.as_str()))
+        .map(str::parse)
+        .transpose()?
+        .unwrap_or(0))
+}
+
 async fn streaming(app: &TestApp, rented: &Rented) -> anyhow::Result<Subscriber> {
     until(Duration::from_secs(10), "the account's lease is taken", || async {
         Ok(lease(app, rented.id).await?.is_some())
@@ -281,6 +294,13 @@ backend_tests!(
     |app| {
         let rented = rent_one(&app, "rita", None).await?;
         let _subscriber = streaming(&app, &rented).await?;
+        until(
+            Duration::from_secs(5),
+            "the metrics count the live connection",
+            || async { Ok(connections_gauge(&app, "live").await? == 1) },
+        )
+        .await?;
+        assert_eq!(connections_gauge(&app, "parked").await?, 0);
         let injected = app
             .gql(
                 Some(&rented.owner),
@@ -311,6 +331,9 @@ backend_tests!(
         tokio::time::sleep(Duration::from_secs(4)).await;
         assert_eq!(network(&app)?.connection_counts(rented.user_id)?, (attempts, 0));
         assert_eq!(lease(&app, rented.id).await?, None);
+        // The metrics say so too: nothing live, the account parked.
+        assert_eq!(connections_gauge(&app, "live").await?, 0);
+        assert_eq!(connections_gauge(&app, "parked").await?, 1);
         Ok(())
     }
 );

@@ -146,7 +146,13 @@ impl LiveConnections {
     }
 
     /// Scans every [`LiveTiming::scan_every`] (the first at once) until `stop` fires, then shuts down.
-    pub async fn run(mut self, mut stop: StopSignal) {
+    pub async fn run(self, stop: StopSignal) {
+        self.run_reporting(stop, |_| {}).await;
+    }
+
+    /// [`Self::run`], telling `report` what each scan left running and parked (and zeros once stopped), for
+    /// the process's metrics.
+    pub async fn run_reporting(mut self, mut stop: StopSignal, mut report: impl FnMut(&ScanReport) + Send) {
         let mut ticks = tokio::time::interval(self.timing.scan_every);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -154,11 +160,13 @@ impl LiveConnections {
                 () = stop.stopped() => break,
                 _ = ticks.tick() => {}
             }
-            if let Err(error) = self.scan_once().await {
-                tracing::warn!(%error, "the live connections' scan failed; retrying at the next one");
+            match self.scan_once().await {
+                Ok(scanned) => report(&scanned),
+                Err(error) => tracing::warn!(%error, "the live connections' scan failed; retrying at the next one"),
             }
         }
         let stopped = self.shutdown().await;
+        report(&ScanReport::default());
         tracing::info!(stopped, "live connections stopped");
     }
 
