@@ -13,6 +13,20 @@ use tgos_domain::DomainError;
 #[derive(Debug, Clone, Default)]
 pub struct Caller(pub Option<Authenticated>);
 
+impl Caller {
+    /// The kind of caller, as the access log names it: `anonymous`, `user`, `staff` or `api_key`.
+    pub fn kind(&self) -> &'static str {
+        match self.0.as_ref().map(|auth| &auth.principal) {
+            None => "anonymous",
+            Some(Principal::User {
+                acts_as_staff: true, ..
+            }) => "staff",
+            Some(Principal::User { .. }) => "user",
+            Some(Principal::ApiKey { .. }) => "api_key",
+        }
+    }
+}
+
 /// The id that ties a response to its log lines.
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);

@@ -35,6 +35,7 @@ use crate::app::AppState;
 use crate::graphql::context::{Caller, RequestId};
 use crate::graphql::errors::{code, finalize};
 use crate::graphql::loaders::Batched;
+use crate::http::access_log::AccessFacts;
 use crate::http::request_budget::Budgeted;
 
 mod multipart;
@@ -208,8 +209,13 @@ async fn execute_in_span(
         let mut response = respond(req, GqlResponse::from_errors(vec![error]), &request_id);
         response.set_status(StatusCode::TOO_MANY_REQUESTS);
         spent.write_headers(response.headers_mut());
+        response.extensions_mut().insert(AccessFacts {
+            operation: operation_name,
+            principal: caller.kind(),
+        });
         return response;
     }
+    let principal = caller.kind();
 
     let request = request.data(caller).data(client).data(RequestId(request_id.clone()));
     let schema = Batched::new(
@@ -241,6 +247,10 @@ async fn execute_in_span(
     if let Some(spent) = spent {
         spent.write_headers(response.headers_mut());
     }
+    response.extensions_mut().insert(AccessFacts {
+        operation: operation_name,
+        principal,
+    });
     response
 }
 

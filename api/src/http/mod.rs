@@ -1,6 +1,7 @@
 //! The HTTP surface: routes, and the per-request facts (request id, client address, caller) every handler
 //! derives the same way.
 
+pub mod access_log;
 pub mod exports;
 pub mod forwarded;
 pub mod graphiql;
@@ -44,6 +45,7 @@ pub fn routes(state: AppState) -> impl IntoEndpoint {
         .data(state)
         .with(CatchPanic::new())
         .around(headers::security_headers)
+        .around(access_log::access_log)
 }
 
 /// The routes of `server.metrics_addr`'s own listener: `/metrics` alone.
