@@ -34,7 +34,7 @@ const SQLITE_BUSY_RETRIES: u32 = 30;
 
 /// What a server does with pending migrations at start (`database.migrate`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "lowercase", try_from = "String")]
 pub enum MigrateMode {
     /// Apply them under the migration lock (the embedded default).
     #[default]
@@ -52,6 +52,15 @@ impl FromStr for MigrateMode {
             "check" => Ok(Self::Check),
             other => Err(format!("database.migrate must be \"auto\" or \"check\", not {other:?}")),
         }
+    }
+}
+
+/// Settings parse through [`FromStr`], so a file and the environment accept what the parser accepts.
+impl TryFrom<String> for MigrateMode {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        text.parse()
     }
 }
 

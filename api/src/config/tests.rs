@@ -165,7 +165,7 @@ fn database_migrate_defaults_to_auto_and_comes_from_the_file_and_the_environment
         jail.create_file("tgos.toml", "[database]\nmigrate = \"check\"\n")?;
         let settings = Settings::load(&Overrides::default()).map_err(|e| e.to_string())?;
         assert_eq!(settings.database.migrate, MigrateMode::Check);
-        jail.set_env("TGOS_DATABASE__MIGRATE", "auto");
+        jail.set_env("TGOS_DATABASE__MIGRATE", "Auto");
         let settings = Settings::load(&Overrides::default()).map_err(|e| e.to_string())?;
         assert_eq!(settings.database.migrate, MigrateMode::Auto);
         jail.set_env("TGOS_DATABASE__MIGRATE", "sometimes");
@@ -173,7 +173,10 @@ fn database_migrate_defaults_to_auto_and_comes_from_the_file_and_the_environment
             .err()
             .map(|e| e.to_string())
             .unwrap_or_default();
-        assert!(error.contains("sometimes") && error.contains("migrate"), "{error}");
+        assert!(
+            error.contains("\"sometimes\"") && error.contains("database.migrate must be \"auto\" or \"check\""),
+            "{error}"
+        );
         Ok(())
     });
 }
