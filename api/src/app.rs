@@ -31,12 +31,12 @@ use tgos_domain::tenancy::TenancyService;
 use tgos_domain::vault::{KeyStore, Vault};
 use tgos_domain::webhooks::{DestinationPolicy, WebhookSender};
 use tgos_persistence::backup::{BackupKeysOf, Backups};
+use tgos_persistence::connect;
 use tgos_persistence::key_file::{self, KeyOrigin};
 use tgos_persistence::mail;
 use tgos_persistence::payments::{
     self, nowpayments::NowPaymentsGateway, nowpayments::NowPaymentsIpn, stripe::StripeGateway, stripe::StripeWebhook,
 };
-use tgos_persistence::{DatabaseSettings, Privileges, connect};
 use tgos_telegram::mtproto::{MtprotoConfig, MtprotoGateway};
 use tgos_telegram::sandbox::{SandboxGateway, SandboxNetwork};
 
@@ -108,24 +108,12 @@ impl AppState {
         // Mode 0700: it holds the SQLite database, mail with tokens and, by default, the master key.
         tgos_persistence::private_fs::create_private_dir(&settings.data_dir)
             .with_context(|| format!("cannot create the data directory {}", settings.data_dir.display()))?;
-        let url = match &settings.database.url {
-            Some(url) => url.expose_secret().to_owned(),
-            None => format!("sqlite://{}?mode=rwc", settings.sqlite_path().display()),
-        };
-        let backend = url.split(':').next().unwrap_or("unknown").to_owned();
-        let store = connect(&DatabaseSettings {
-            url,
-            owner_url: settings
-                .database
-                .owner_url
-                .as_ref()
-                .map(|url| url.expose_secret().to_owned()),
-            max_connections: settings.database.max_connections,
-            privileges: Privileges::Application,
-        })
-        .await
-        .map_err(|error| anyhow::anyhow!("cannot open the {backend} database: {error}"))?;
-        tracing::info!(backend, "database ready and migrated");
+        let database = settings.database_settings();
+        let backend = database.url.split(':').next().unwrap_or("unknown").to_owned();
+        let store = connect(&database)
+            .await
+            .map_err(|error| anyhow::anyhow!("cannot open the {backend} database: {error}"))?;
+        tracing::info!(backend, migrate = %settings.database.migrate, "database ready, schema current");
         if store.login_role_is_privileged().await.unwrap_or(true) {
             tracing::warn!(
                 "the database login role of database.url owns the schema or bypasses row-level security: a \

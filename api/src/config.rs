@@ -12,6 +12,7 @@ use figment::Figment;
 use figment::providers::{Env, Format as _, Serialized, Toml};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
+use tgos_persistence::MigrateMode;
 
 use crate::http::forwarded::{ForwardedHeader, TrustedProxies};
 
@@ -229,6 +230,9 @@ pub struct DatabaseSettings {
     /// a member of `tgos_app` that owns nothing. Unset: `url` migrates too (its role owns the schema).
     pub owner_url: Option<SecretString>,
     pub max_connections: u32,
+    /// `auto`: the server applies pending migrations at start, under the migration lock; `check`: it refuses
+    /// to start while any is pending (migrations are a deployment step, `tgos migrate up`).
+    pub migrate: MigrateMode,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -314,6 +318,7 @@ struct ApiBaseDefault {
 #[derive(Debug, Serialize)]
 struct DatabaseDefaults {
     max_connections: u32,
+    migrate: MigrateMode,
 }
 
 #[derive(Debug, Serialize)]
@@ -334,7 +339,10 @@ fn defaults() -> Defaults {
             forwarded_header: ForwardedHeader::default(),
             metrics_addr: None,
         },
-        database: DatabaseDefaults { max_connections: 16 },
+        database: DatabaseDefaults {
+            max_connections: 16,
+            migrate: MigrateMode::Auto,
+        },
         graphql: GraphqlSettings {
             max_depth: 12,
             max_complexity: 10_000,
@@ -503,6 +511,30 @@ impl Settings {
             ))
             .extract()
             .map_err(|e| ConfigError::Invalid(e.to_string()))
+    }
+
+    /// The server's database URL: `database.url`, else the SQLite file under `data_dir` (created if missing).
+    pub fn database_url(&self) -> String {
+        match &self.database.url {
+            Some(url) => secrecy::ExposeSecret::expose_secret(url).to_owned(),
+            None => format!("sqlite://{}?mode=rwc", self.sqlite_path().display()),
+        }
+    }
+
+    /// How the server reaches its database: [`Self::database_url`] as the application role, the owner's URL for
+    /// migrations, and `database.migrate`.
+    pub fn database_settings(&self) -> tgos_persistence::DatabaseSettings {
+        tgos_persistence::DatabaseSettings {
+            url: self.database_url(),
+            owner_url: self
+                .database
+                .owner_url
+                .as_ref()
+                .map(|url| secrecy::ExposeSecret::expose_secret(url).to_owned()),
+            max_connections: self.database.max_connections,
+            privileges: tgos_persistence::Privileges::Application,
+            migrate: self.database.migrate,
+        }
     }
 
     pub fn sqlite_path(&self) -> PathBuf {

@@ -1,4 +1,4 @@
-//! `tgos`: run the server, or print the GraphQL schema.
+//! `tgos`: run the server, apply or list the database migrations, or print the GraphQL schema.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -36,8 +36,35 @@ enum Command {
         #[arg(long)]
         demo: bool,
     },
+    /// The database migrations, with the same database settings as `serve`.
+    Migrate {
+        /// Data directory of the embedded database.
+        #[arg(long, global = true)]
+        data_dir: Option<PathBuf>,
+        #[command(subcommand)]
+        action: MigrateAction,
+    },
     /// Print the GraphQL schema (SDL); `schema.graphql` is this output.
     Schema,
+}
+
+#[derive(Debug, Subcommand)]
+enum MigrateAction {
+    /// Apply the pending migrations, under a lock so concurrent runs apply each once.
+    Up,
+    /// List every migration as applied or pending; exits 0 when up to date, 3 when any is pending.
+    Status {
+        /// Print JSON: `{"pending": n, "migrations": [{"name", "applied"}]}`.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn load(overrides: &Overrides) -> Result<Settings, ExitCode> {
+    Settings::load(overrides).map_err(|error| {
+        eprintln!("tgos: {error}");
+        ExitCode::from(2)
+    })
 }
 
 #[tokio::main]
@@ -51,18 +78,28 @@ async fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
+        Command::Migrate { data_dir, action } => {
+            let overrides = Overrides {
+                config_file: cli.config,
+                addr: None,
+                data_dir,
+            };
+            let settings = match load(&overrides) {
+                Ok(settings) => settings,
+                Err(code) => return code,
+            };
+            tgos_api::telemetry::init(&settings.log);
+            migrate(&settings, action).await
+        }
         Command::Serve { addr, data_dir, demo } => {
             let overrides = Overrides {
                 config_file: cli.config,
                 addr,
                 data_dir,
             };
-            let settings = match Settings::load(&overrides) {
+            let settings = match load(&overrides) {
                 Ok(settings) => settings,
-                Err(error) => {
-                    eprintln!("tgos: {error}");
-                    return ExitCode::from(2);
-                }
+                Err(code) => return code,
             };
             tgos_api::telemetry::init(&settings.log);
             match tgos_api::server::serve(settings, demo).await {
@@ -73,5 +110,37 @@ async fn main() -> ExitCode {
                 }
             }
         }
+    }
+}
+
+async fn migrate(settings: &Settings, action: MigrateAction) -> ExitCode {
+    match action {
+        MigrateAction::Up => match tgos_api::migrate::up(settings).await {
+            Ok(applied) => {
+                tracing::info!(applied, "the database schema is up to date");
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                tracing::error!("{error:#}");
+                ExitCode::FAILURE
+            }
+        },
+        MigrateAction::Status { json } => match tgos_api::migrate::status(settings).await {
+            Ok(status) => {
+                #[expect(clippy::print_stdout, reason = "the status is the command's output")]
+                {
+                    print!("{}", tgos_api::migrate::render_status(&status, json));
+                }
+                if status.is_current() {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(tgos_api::migrate::EXIT_PENDING)
+                }
+            }
+            Err(error) => {
+                tracing::error!("{error:#}");
+                ExitCode::FAILURE
+            }
+        },
     }
 }

@@ -60,6 +60,7 @@ pub async fn open_store(args: &ConnectionArgs) -> anyhow::Result<(tgos_persisten
         owner_url: None,
         max_connections: 2,
         privileges: Privileges::Owner,
+        migrate: tgos_persistence::MigrateMode::Auto,
     })
     .await
     .map_err(|error| anyhow::Error::new(crate::errors::Unreachable(format!("cannot open the database: {error}"))))?;
@@ -103,6 +104,7 @@ impl Connection {
             owner_url: None,
             max_connections: 2,
             privileges: Privileges::Owner,
+            migrate: tgos_persistence::MigrateMode::Auto,
         })
         .await
         .map_err(|error| anyhow::anyhow!("cannot open the database: {error}"))?;

@@ -43,6 +43,7 @@ async fn staff_register_approve_package_and_deliver_with_a_distinct_status_for_e
         owner_url: None,
         max_connections: 1,
         privileges: Privileges::Owner,
+        migrate: tgos_persistence::MigrateMode::Auto,
     })
     .await?;
     let user = |login: &str| {

@@ -26,6 +26,7 @@ async fn staff_list_payment_discrepancies_after_signing_in() -> anyhow::Result<(
         owner_url: None,
         max_connections: 1,
         privileges: Privileges::Owner,
+        migrate: tgos_persistence::MigrateMode::Auto,
     })
     .await?;
     let top_up = TopUpId::generate();

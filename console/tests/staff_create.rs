@@ -14,6 +14,7 @@ async fn stored_user(dir: &std::path::Path) -> anyhow::Result<Option<tgos_domain
         owner_url: None,
         max_connections: 1,
         privileges: Privileges::Owner,
+        migrate: tgos_persistence::MigrateMode::Auto,
     })
     .await?;
     Ok(store.find_user_by_login("root").await?)
@@ -87,6 +88,7 @@ async fn a_second_staff_account_needs_a_signed_in_staff_member() -> anyhow::Resu
         owner_url: None,
         max_connections: 1,
         privileges: Privileges::Owner,
+        migrate: tgos_persistence::MigrateMode::Auto,
     })
     .await?;
     let root = store

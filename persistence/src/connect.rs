@@ -1,4 +1,6 @@
-//! Opening the database: SQLite file (created if missing) or PostgreSQL, then migrating to the latest schema.
+//! Opening the database: SQLite file (created if missing) or PostgreSQL, then bringing the schema to this
+//! build's version as `migrate` says: applying pending migrations under the migration lock, or refusing to
+//! open while any is pending ([`crate::schema`]).
 //!
 //! SQLite runs in WAL mode with `synchronous = NORMAL` (readers never wait for a writer; a commit is durable
 //! against a process crash, and against power loss up to the last checkpoint) and a busy timeout, so
@@ -16,11 +18,11 @@
 use std::time::Duration;
 
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, ConnectionTrait as _, Database, DatabaseBackend, DbErr, Statement};
-use sea_orm_migration::MigratorTrait as _;
-use tgos_migrations::{APP_ROLE, Migrator};
+use sea_orm::{ConnectOptions, ConnectionTrait as _, Database, DatabaseBackend, DatabaseConnection, DbErr, Statement};
+use tgos_migrations::APP_ROLE;
 
 use crate::repo::SeaStore;
+use crate::schema::{self, MigrateMode, SchemaError, SchemaStatus};
 
 /// Whose rights the pool's queries run with (PostgreSQL; SQLite has no roles).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,6 +44,15 @@ pub struct DatabaseSettings {
     pub owner_url: Option<String>,
     pub max_connections: u32,
     pub privileges: Privileges,
+    /// Whether opening applies pending migrations or refuses while any is pending.
+    pub migrate: MigrateMode,
+}
+
+impl DatabaseSettings {
+    /// The URL migrations run with: the owner's when set, else `url`.
+    fn migration_url(&self) -> &str {
+        self.owner_url.as_deref().unwrap_or(&self.url)
+    }
 }
 
 fn options(settings: &DatabaseSettings, max_connections: u32, role: Option<&'static str>) -> ConnectOptions {
@@ -66,29 +77,65 @@ fn options(settings: &DatabaseSettings, max_connections: u32, role: Option<&'sta
     options
 }
 
-/// Connects and applies pending migrations.
-pub async fn connect(settings: &DatabaseSettings) -> Result<SeaStore, DbErr> {
+/// Connects as the schema owner with a single connection (migrations and their status).
+async fn open_owner(settings: &DatabaseSettings) -> Result<(DatabaseConnection, String), DbErr> {
+    let url = settings.migration_url().to_owned();
+    let owner = DatabaseSettings {
+        url: url.clone(),
+        owner_url: None,
+        ..settings.clone()
+    };
+    Ok((Database::connect(options(&owner, 1, None)).await?, url))
+}
+
+/// Brings the schema of `db` (connected as the owner, at `url`) to this build's version as `migrate` says.
+async fn prepare(db: &DatabaseConnection, url: &str, migrate: MigrateMode) -> Result<(), SchemaError> {
+    match migrate {
+        MigrateMode::Auto => {
+            schema::migrate_up_on(db, url).await?;
+        }
+        MigrateMode::Check => {
+            let count = schema::status_of(db).await?.pending();
+            if count > 0 {
+                return Err(SchemaError::Pending { count });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Connects, and applies pending migrations under the migration lock (`migrate = Auto`) or refuses while
+/// any is pending (`Check`).
+pub async fn connect(settings: &DatabaseSettings) -> Result<SeaStore, SchemaError> {
     let is_postgres = settings.url.starts_with("postgres");
     if !is_postgres || settings.privileges == Privileges::Owner {
         let db = Database::connect(options(settings, settings.max_connections, None)).await?;
-        Migrator::up(&db, None).await?;
+        prepare(&db, &settings.url, settings.migrate).await?;
         return Ok(SeaStore::new(db));
     }
-    let owner_url = settings.owner_url.clone().unwrap_or_else(|| settings.url.clone());
-    let owner = Database::connect(options(
-        &DatabaseSettings {
-            url: owner_url,
-            owner_url: None,
-            ..settings.clone()
-        },
-        1,
-        None,
-    ))
-    .await?;
-    Migrator::up(&owner, None).await?;
+    let (owner, owner_url) = open_owner(settings).await?;
+    let prepared = prepare(&owner, &owner_url, settings.migrate).await;
     owner.close().await?;
+    prepared?;
     let db = Database::connect(options(settings, settings.max_connections, Some(APP_ROLE))).await?;
     Ok(SeaStore::new(db))
+}
+
+/// `tgos migrate up`: applies the pending migrations as the schema owner under the migration lock; returns
+/// how many this run applied (0 when another process applied them first).
+pub async fn migrate_up(settings: &DatabaseSettings) -> Result<usize, DbErr> {
+    let (owner, url) = open_owner(settings).await?;
+    let applied = schema::migrate_up_on(&owner, &url).await;
+    owner.close().await?;
+    applied
+}
+
+/// `tgos migrate status`: every migration this build knows and whether the database has it.
+pub async fn schema_status(settings: &DatabaseSettings) -> Result<SchemaStatus, DbErr> {
+    let (owner, _url) = open_owner(settings).await?;
+    let status = schema::status_of(&owner).await;
+    owner.close().await?;
+    status
 }
 
 impl SeaStore {

@@ -10,6 +10,7 @@
 //!   opaque backend failure for the log.
 //! - On PostgreSQL every statement on a tenant table runs behind a [`wall`] that declares its tenant to the
 //!   row-level security policies, and the server's connections run as the non-superuser application role.
+//! - Migrations run under one lock per database ([`schema`]), so replicas starting together apply each once.
 //! - On SQLite every transaction begins `IMMEDIATE`, so concurrent writers queue on the busy timeout instead
 //!   of failing with a lock upgrade error.
 
@@ -37,11 +38,13 @@ pub mod private_fs;
 pub use privacy::files::ZipExports;
 mod repo;
 mod retention;
+pub mod schema;
 mod staff;
 mod tenancy;
 mod tenant;
 mod wall;
 pub mod webhooks;
 
-pub use connect::{DatabaseSettings, Privileges, connect};
+pub use connect::{DatabaseSettings, Privileges, connect, migrate_up, schema_status};
 pub use repo::{Repo, SeaStore};
+pub use schema::{MigrateMode, SchemaError, SchemaStatus};

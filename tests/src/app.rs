@@ -452,6 +452,7 @@ impl TestApp {
             owner_url: None,
             max_connections: 1,
             privileges: tgos_persistence::Privileges::Owner,
+            migrate: tgos_persistence::MigrateMode::Auto,
         })
         .await?)
     }
@@ -468,6 +469,7 @@ impl TestApp {
             owner_url: self.database_url.clone(),
             max_connections: 1,
             privileges: tgos_persistence::Privileges::Application,
+            migrate: tgos_persistence::MigrateMode::Auto,
         })
         .await?;
         Ok(store.connection().clone())

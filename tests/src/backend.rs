@@ -23,7 +23,7 @@ fn env(name: &str) -> Option<String> {
 }
 
 /// The PostgreSQL server to create test databases on, or why there is none.
-fn postgres_admin_url() -> anyhow::Result<Option<String>> {
+pub(crate) fn postgres_admin_url() -> anyhow::Result<Option<String>> {
     match env("TGOS_TEST_DATABASE_URL") {
         Some(url) => Ok(Some(url)),
         None if env("TGOS_REQUIRE_POSTGRES").as_deref() == Some("1") => {
@@ -34,7 +34,7 @@ fn postgres_admin_url() -> anyhow::Result<Option<String>> {
 }
 
 /// `postgres://u@h:5432/whatever?x` with the database replaced.
-fn with_database(url: &str, database: &str) -> anyhow::Result<String> {
+pub(crate) fn with_database(url: &str, database: &str) -> anyhow::Result<String> {
     let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
     let scheme_end = base.find("://").context("database URL has no scheme")? + 3;
     let path_start = base[scheme_end..].find('/').map_or(base.len(), |i| scheme_end + i);

@@ -16,6 +16,7 @@ pub mod console;
 pub mod erasure;
 pub mod fake_smtp;
 pub mod fakes;
+pub mod fresh_database;
 pub mod gql;
 pub mod live;
 pub mod mailbox;

@@ -154,3 +154,29 @@ fn the_mtproto_gateway_settings_come_from_the_environment_and_the_hash_is_never_
         Ok(())
     });
 }
+
+#[test]
+#[expect(clippy::result_large_err, reason = "figment::Jail fixes the closure's error type")]
+fn database_migrate_defaults_to_auto_and_comes_from_the_file_and_the_environment() {
+    figment::Jail::expect_with(|jail| {
+        let settings = Settings::load(&Overrides::default()).map_err(|e| e.to_string())?;
+        assert_eq!(settings.database.migrate, MigrateMode::Auto);
+        assert_eq!(settings.database_settings().migrate, MigrateMode::Auto);
+        jail.create_file("tgos.toml", "[database]\nmigrate = \"check\"\n")?;
+        let settings = Settings::load(&Overrides::default()).map_err(|e| e.to_string())?;
+        assert_eq!(settings.database.migrate, MigrateMode::Check);
+        jail.set_env("TGOS_DATABASE__MIGRATE", "Auto");
+        let settings = Settings::load(&Overrides::default()).map_err(|e| e.to_string())?;
+        assert_eq!(settings.database.migrate, MigrateMode::Auto);
+        jail.set_env("TGOS_DATABASE__MIGRATE", "sometimes");
+        let error = Settings::load(&Overrides::default())
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            error.contains("\"sometimes\"") && error.contains("database.migrate must be \"auto\" or \"check\""),
+            "{error}"
+        );
+        Ok(())
+    });
+}

@@ -15,6 +15,7 @@ pub async fn prepared_data_dir() -> anyhow::Result<tempfile::TempDir> {
         owner_url: None,
         max_connections: 1,
         privileges: Privileges::Owner,
+        migrate: tgos_persistence::MigrateMode::Auto,
     })
     .await?;
     key_file::load_or_create(&dir.path().join("master.key"))?;

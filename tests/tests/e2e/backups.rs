@@ -141,6 +141,7 @@ backend_tests!(
                 owner_url: None,
                 max_connections: 1,
                 privileges: tgos_persistence::Privileges::Owner,
+                migrate: tgos_persistence::MigrateMode::Auto,
             })
             .await?;
             let reports = verify_chains(&restored, None).await?;

@@ -43,6 +43,7 @@ mod lockout;
 mod matrix;
 mod media;
 mod media_upload;
+mod migrations;
 mod notices;
 mod parser_properties;
 mod payment_matching;
