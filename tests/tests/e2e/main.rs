@@ -38,7 +38,6 @@ mod jobs_wall;
 mod lawful_requests;
 mod ledger_properties;
 mod live_connections;
-mod live_connections_memory;
 mod lockout;
 mod matrix;
 mod media;

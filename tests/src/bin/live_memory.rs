@@ -1,6 +1,21 @@
-//! What an idle live connection costs in memory on the sandbox gateway: 1,000 rented accounts taken live by
-//! one supervisor in the test process (which hosts the server), resident memory before and after. Ignored in
-//! the suite (a measurement, not a check of behaviour); docs/PERFORMANCE.md has the command and the figures.
+//! What an idle live connection costs in memory on the sandbox gateway (issue 19): 1,000 rented accounts taken
+//! live by one supervisor in this process (which hosts the server on a fresh database), resident memory
+//! before and after, then every connection stopped and its lease released. A measurement, not a check of
+//! behaviour; docs/PERFORMANCE.md has the figures.
+//!
+//! ```sh
+//! cargo build -p tgos-tests --bin live-memory
+//! ./target/debug/live-memory sqlite
+//! TGOS_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres ./target/debug/live-memory postgres
+//! ```
+//!
+//! Run each backend in its own process: a second run in one process reuses the memory the first freed.
+
+#![expect(clippy::print_stdout, reason = "the measurement reports on standard output")]
+
+#[path = "inbox_bench/probe.rs"]
+#[expect(dead_code, reason = "the inbox benchmark's probes; this one reads memory only")]
+mod probe;
 
 use std::time::{Duration, Instant};
 
@@ -10,25 +25,26 @@ use tgos_domain::request::ClientInfo;
 use tgos_domain::tenancy::TenantScope;
 use tgos_tests::{Backend, TestApp, TestOptions};
 
-use super::accounts::funded;
-
 const ACCOUNTS: usize = 1_000;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "a measurement: run it alone (docs/PERFORMANCE.md)"]
-async fn memory_per_idle_live_connection_sqlite() -> anyhow::Result<()> {
-    Backend::Sqlite.run(TestOptions::default(), measure).await
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "a measurement: run it alone (docs/PERFORMANCE.md)"]
-async fn memory_per_idle_live_connection_postgres() -> anyhow::Result<()> {
-    Backend::Postgres.run(TestOptions::default(), measure).await
+fn main() -> anyhow::Result<()> {
+    let backend = match std::env::args().nth(1).as_deref() {
+        Some("sqlite") => Backend::Sqlite,
+        Some("postgres") => Backend::Postgres,
+        _ => anyhow::bail!("usage: live-memory sqlite|postgres"),
+    };
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?
+        .block_on(backend.run(TestOptions::default(), measure))
 }
 
 async fn measure(app: std::sync::Arc<TestApp>) -> anyhow::Result<()> {
     let network = app.sandbox().ok_or_else(|| anyhow::anyhow!("sandbox"))?.clone();
-    let (owner, workspace) = funded(&app, "mona", 600 * ACCOUNTS as i64).await?;
+    let owner = app.sign_up("mona").await?;
+    let workspace = app.create_workspace(&owner, "Agency").await?;
+    app.credit_wallet(&owner, &workspace, 600 * ACCOUNTS as i64).await?;
     let scope = app.scope_of(&owner, &workspace).await?;
     let principal = app
         .identity
@@ -52,7 +68,7 @@ async fn measure(app: std::sync::Arc<TestApp>) -> anyhow::Result<()> {
         })
     };
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let before = rss_bytes()?;
+    let before = probe::rss_bytes()?;
 
     let started = Instant::now();
     let mut supervisor = LiveConnections::new(app.inbox.clone(), LiveTiming::default());
@@ -67,7 +83,7 @@ async fn measure(app: std::sync::Arc<TestApp>) -> anyhow::Result<()> {
     }
     let up_in = started.elapsed();
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let after = rss_bytes()?;
+    let after = probe::rss_bytes()?;
     assert_eq!(supervisor.scan_once().await?.running, ACCOUNTS, "all still live");
 
     let stopping = Instant::now();
@@ -78,7 +94,7 @@ async fn measure(app: std::sync::Arc<TestApp>) -> anyhow::Result<()> {
         assert_eq!(app.store.connection_lease(*account).await?, None, "released");
     }
     let per_connection = after.saturating_sub(before) / ACCOUNTS as u64;
-    eprintln!(
+    println!(
         "live connections: {ACCOUNTS} accounts live in {up_in:?} (connect, subscribe, first catch-up); \
          RSS {} MiB -> {} MiB: {} KiB per idle live connection; all stopped and released in {stopped_in:?} \
          (one buffered update is {} bytes; the sandbox buffers 256 per connection)",
@@ -98,16 +114,4 @@ async fn caught_up(app: &TestApp, scope: &TenantScope, accounts: &[AccountId]) -
         }
     }
     Ok(true)
-}
-
-/// Resident set size of this process, from `/proc/self/status` (Linux).
-fn rss_bytes() -> anyhow::Result<u64> {
-    let status = std::fs::read_to_string("/proc/self/status")?;
-    let kib: u64 = status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
-        .and_then(|rest| rest.split_whitespace().next())
-        .ok_or_else(|| anyhow::anyhow!("no VmRSS"))?
-        .parse()?;
-    Ok(kib * 1024)
 }
