@@ -15,7 +15,7 @@ use tgos_domain::clock::SystemClock;
 use tgos_domain::crypto::password_hasher::HashingLimits;
 use tgos_domain::crypto::{Argon2Pool, MasterKey};
 use tgos_domain::erasure::{AccountErasureJob, WorkspaceErasure, WorkspaceErasureJob};
-use tgos_domain::events::{AccessSignals, EventBus, LocalEventBus, Outbox};
+use tgos_domain::events::{AccessSignals, EventBus, EventPublisher, Outbox};
 use tgos_domain::identity::backup_codes::BackupCodeKey;
 use tgos_domain::identity::email_links::EmailLinkKey;
 use tgos_domain::identity::lockout::{LockoutPolicy, ThrottlePolicy};
@@ -40,6 +40,7 @@ use tgos_persistence::payments::{
 use tgos_telegram::mtproto::{MtprotoConfig, MtprotoGateway};
 use tgos_telegram::sandbox::{SandboxGateway, SandboxNetwork};
 
+use crate::bus::BusParts;
 use crate::config::{AuthSettings, Profile, Settings};
 use crate::graphql::{AppSchema, Services, build_schema};
 use crate::http::metrics::Metrics;
@@ -71,6 +72,10 @@ pub struct AppState {
     pub inbox: InboxService,
     /// Where published events go; subscriptions follow it.
     pub bus: Arc<dyn EventBus>,
+    /// Where the relay publishes committed events (the bus itself, or NATS).
+    pub publisher: Arc<dyn EventPublisher>,
+    /// The configured bus's parts, for its tasks ([`crate::bus::BusTasks`]).
+    pub bus_parts: BusParts,
     /// Wakes the relay after use cases commit events.
     pub outbox: Outbox,
     /// The automations' use cases (their jobs are among `job_handlers`).
@@ -136,9 +141,9 @@ impl AppState {
         let outbox = Outbox::new();
         let jobs = JobSignal::new();
         let access = AccessSignals::new();
-        let bus: Arc<dyn EventBus> = Arc::new(LocalEventBus::new(
-            settings.events.live_window.min(settings.events.subscriber_buffer),
-        ));
+        let bus_parts = BusParts::build(&settings).await?;
+        let bus = bus_parts.bus();
+        let publisher = bus_parts.publisher(&metrics);
         let vault = Vault::new(keys, master_key.clone(), clock.clone());
         let backup_code_key = BackupCodeKey::load(&vault)
             .await
@@ -268,6 +273,8 @@ impl AppState {
             vault,
             inbox,
             bus,
+            publisher,
+            bus_parts,
             outbox,
             jobs,
             job_handlers: vec![

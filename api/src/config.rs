@@ -16,10 +16,12 @@ use tgos_persistence::MigrateMode;
 
 use crate::http::forwarded::{ForwardedHeader, TrustedProxies};
 
+mod bus;
 mod exports;
 mod profile;
 mod retention;
 
+pub use bus::EventBusKind;
 pub use exports::ExportSettings;
 pub use profile::{Profile, Sources};
 pub use retention::{BackupSettings, RetentionSettings};
@@ -112,6 +114,12 @@ pub struct EventsSettings {
     /// How often an open WebSocket is pinged, in seconds (0: never); a client heard from not at all for two
     /// of these periods is disconnected.
     pub keepalive_secs: u64,
+    /// `memory` (one process per database) or `nats` (replicas share events and access changes over NATS).
+    pub bus: EventBusKind,
+    /// The NATS server (`bus = "nats"`), e.g. `nats://127.0.0.1:4222`.
+    pub nats_url: String,
+    /// The first token of this deployment's NATS subjects and the name of its stream (`<PREFIX>_EVENTS`).
+    pub nats_prefix: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -411,6 +419,9 @@ fn defaults() -> Defaults {
             access_recheck_secs: 60,
             send_timeout_secs: 10,
             keepalive_secs: 30,
+            bus: EventBusKind::Memory,
+            nats_url: "nats://127.0.0.1:4222".into(),
+            nats_prefix: "tgos".into(),
         },
         jobs: JobsSettings {
             poll_ms: 500,

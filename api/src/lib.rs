@@ -4,6 +4,7 @@
 //! Resolvers call domain use cases; nothing here talks SQL. The binary `tgos` is in `main.rs`.
 
 pub mod app;
+pub mod bus;
 pub mod config;
 pub mod demo;
 pub mod graphql;

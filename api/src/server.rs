@@ -15,6 +15,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::app::AppState;
+use crate::bus::BusTasks;
 use crate::config::Settings;
 use crate::http::{metrics_routes, routes};
 use crate::workers::Workers;
@@ -30,6 +31,8 @@ pub struct RunningServer {
     task: JoinHandle<std::io::Result<()>>,
     /// The background loops (relay, sweep, sync); stopped with the server.
     workers: Workers,
+    /// The event bus's consumer, bridges and degraded-delivery watch.
+    bus: BusTasks,
     /// The metrics listener, when there is one.
     metrics: Option<(oneshot::Sender<()>, JoinHandle<std::io::Result<()>>)>,
 }
@@ -41,6 +44,7 @@ impl RunningServer {
             let _ignored = shutdown.send(());
         }
         self.workers.stop().await;
+        self.bus.stop();
         if let Some((shutdown, task)) = self.metrics.take() {
             let _ignored = shutdown.send(());
             task.await.context("metrics server task panicked")??;
@@ -84,6 +88,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
         tracing::info!("background workers are off (server.workers = false)");
         Workers::none()
     };
+    let bus = BusTasks::start(&state);
     let (shutdown, signal) = oneshot::channel::<()>();
     let app = routes(state.clone());
     let task = tokio::spawn(async move {
@@ -108,6 +113,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
         shutdown: Some(shutdown),
         task,
         workers,
+        bus,
         metrics,
     })
 }

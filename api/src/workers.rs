@@ -42,7 +42,7 @@ impl Workers {
         let settings = &state.settings;
         let relay = OutboxRelay::new(
             state.store.clone(),
-            state.bus.clone(),
+            state.publisher.clone(),
             Arc::new(SystemClock),
             state.outbox.clone(),
         );

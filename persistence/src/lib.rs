@@ -20,6 +20,7 @@ mod audit;
 mod automations;
 pub mod backup;
 mod billing;
+pub mod bus;
 mod connect;
 mod entities;
 mod erasure;

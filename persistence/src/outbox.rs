@@ -169,6 +169,45 @@ impl<C: Conn> OutboxRepository for Repo<C> {
         Ok(unpublished)
     }
 
+    async fn events_since(&self, after: &[(WorkspaceId, i64)], limit_each: u64) -> StoreResult<Vec<StoredEvent>> {
+        if after.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = self
+            .behind(RELAY, async |db| {
+                let mut rows = Vec::new();
+                // One indexed range read per workspace (the primary key), in one transaction.
+                for (workspace, sequence) in after {
+                    rows.extend(
+                        outbox_events::Entity::find()
+                            .filter(outbox_events::Column::WorkspaceId.eq(workspace.as_uuid()))
+                            .filter(outbox_events::Column::Sequence.gt(*sequence))
+                            .order_by_asc(outbox_events::Column::Sequence)
+                            .limit(limit_each)
+                            .all(db.conn())
+                            .await
+                            .store()?,
+                    );
+                }
+                Ok(rows)
+            })
+            .await?;
+        Ok(rows.into_iter().filter_map(|row| event(row).ok()).collect())
+    }
+
+    async fn oldest_unpublished(&self) -> StoreResult<Option<DateTime<Utc>>> {
+        self.behind(RELAY, async |db| {
+            let oldest = outbox_events::Entity::find()
+                .filter(outbox_events::Column::PublishedAt.is_null())
+                .order_by_asc(outbox_events::Column::OccurredAt)
+                .one(db.conn())
+                .await
+                .store()?;
+            Ok(oldest.map(|row| row.occurred_at))
+        })
+        .await
+    }
+
     async fn mark_published(&self, events: &[(WorkspaceId, i64)], at: DateTime<Utc>) -> StoreResult<()> {
         if events.is_empty() {
             return Ok(());

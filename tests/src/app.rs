@@ -56,6 +56,8 @@ pub struct TestOptions {
     pub live_connections: bool,
     /// The largest file `GET /media/<messageId>` streams (`telegram.media_max_bytes`).
     pub media_max_bytes: u64,
+    /// The NATS bus (`events.bus = "nats"`) at this URL with this subject prefix; `None`: the in-process bus.
+    pub nats: Option<(String, String)>,
 }
 
 impl Default for TestOptions {
@@ -83,6 +85,7 @@ impl Default for TestOptions {
             allow_private_webhooks: false,
             live_connections: false,
             media_max_bytes: tgos_api::config::DEFAULT_MEDIA_MAX_BYTES,
+            nats: None,
         }
     }
 }
@@ -166,6 +169,8 @@ pub struct TestApp {
     /// The fake NOWPayments and Stripe the server's real clients talk to.
     pub nowpayments: crate::fakes::FakeNowPayments,
     pub stripe: crate::fakes::FakeStripe,
+    /// The NATS URL and subject prefix the server's bus uses, when it uses NATS.
+    pub nats: Option<(String, String)>,
     /// The server's storage (the application role on PostgreSQL, behind row-level security).
     pub store: std::sync::Arc<dyn tgos_domain::store::Store>,
     client: reqwest::Client,
@@ -206,8 +211,29 @@ async fn server_login(owner_url: &str) -> anyhow::Result<String> {
 
 impl TestApp {
     pub async fn spawn(database_url: Option<String>, options: TestOptions) -> anyhow::Result<Self> {
+        Self::spawn_beside(database_url, options, None).await
+    }
+
+    /// Another server on this one's database and master key, as a second replica would run: its own data
+    /// directory, sandbox network and in-process caches.
+    pub async fn spawn_replica(&self, options: TestOptions) -> anyhow::Result<Self> {
+        Self::spawn_beside(self.database_url.clone(), options, Some(self)).await
+    }
+
+    async fn spawn_beside(
+        database_url: Option<String>,
+        options: TestOptions,
+        first: Option<&TestApp>,
+    ) -> anyhow::Result<Self> {
         tgos_persistence::payments::install_tls_provider();
         let data_dir = tempfile::tempdir()?;
+        if let Some(first) = first {
+            // One master key for every replica (a deployment gives each the same TGOS_MASTER_KEY).
+            std::fs::copy(
+                first.data_dir.path().join("master.key"),
+                data_dir.path().join("master.key"),
+            )?;
+        }
         let mut settings = if options.production {
             let mut settings = Settings::embedded_as(data_dir.path(), tgos_api::config::Profile::Production)?;
             settings.master_key = Some(SecretString::from(PRODUCTION_MASTER_KEY));
@@ -223,6 +249,16 @@ impl TestApp {
             None => None,
         };
         settings.database.url = server_database_url.clone().map(SecretString::from);
+        if let (Some(first), None) = (first, &database_url) {
+            // SQLite: the first server's file.
+            let file = first.data_dir.path().join("tgos.db");
+            settings.database.url = Some(SecretString::from(format!("sqlite://{}?mode=rwc", file.display())));
+        }
+        if let Some((url, prefix)) = &options.nats {
+            settings.events.bus = tgos_api::config::EventBusKind::Nats;
+            settings.events.nats_url.clone_from(url);
+            settings.events.nats_prefix.clone_from(prefix);
+        }
         settings.database.owner_url = database_url.clone().map(SecretString::from);
         settings.database.max_connections = 8;
         settings.auth.account_lockout_threshold = options.account_lockout_threshold;
@@ -275,6 +311,7 @@ impl TestApp {
             settings.stripe.secret_key = Some(SecretString::from(STRIPE_SECRET_KEY));
             settings.stripe.api_base = stripe.base_url.clone();
         }
+        let nats = options.nats.clone();
         let server = start(settings).await.context("server failed to start")?;
         Ok(Self {
             addr: server.addr,
@@ -294,6 +331,7 @@ impl TestApp {
             nowpayments,
             stripe,
             store: server.state.store.clone(),
+            nats,
             data_dir,
             database_url,
             server_database_url,

@@ -20,6 +20,7 @@ pub mod fresh_database;
 pub mod gql;
 pub mod live;
 pub mod mailbox;
+pub mod nats;
 pub mod pool;
 pub mod totp;
 pub mod upload;

@@ -12,8 +12,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use poem::{IntoResponse, Response, handler, http::StatusCode, web::Data};
 use prometheus::{
-    Encoder as _, GaugeVec, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry,
-    TextEncoder,
+    Encoder as _, GaugeVec, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
 };
 use tgos_domain::jobs::JobQueueDepth;
 
@@ -33,6 +33,8 @@ pub struct Metrics {
     jobs_oldest_due: GaugeVec,
     /// Kinds that had a series: they stay at 0 once nothing of theirs is due, rather than vanish.
     job_kinds: Arc<Mutex<HashSet<String>>>,
+    bus_publish_failures: IntCounter,
+    bus_degraded: IntGauge,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -93,6 +95,17 @@ impl Metrics {
             &["state"],
         )?;
         registry.register(Box::new(telegram_connections.clone()))?;
+        let bus_publish_failures = IntCounter::new(
+            "tgos_events_bus_publish_failures_total",
+            "Relay passes whose events the event bus did not take (they are published again later)",
+        )?;
+        let bus_degraded = IntGauge::new(
+            "tgos_events_bus_degraded",
+            "1 while this process reads its subscribers' events from the outbox because the bus cannot deliver \
+             them (broker unreachable, or events left unpublished), else 0",
+        )?;
+        registry.register(Box::new(bus_publish_failures.clone()))?;
+        registry.register(Box::new(bus_degraded.clone()))?;
         Ok(Self {
             registry,
             requests,
@@ -103,7 +116,19 @@ impl Metrics {
             jobs_oldest_due,
             job_kinds: Arc::new(Mutex::new(HashSet::new())),
             telegram_connections,
+            bus_publish_failures,
+            bus_degraded,
         })
+    }
+
+    /// The event bus did not take a relay pass's events.
+    pub fn bus_publish_failed(&self) {
+        self.bus_publish_failures.inc();
+    }
+
+    /// Whether this process is reading its subscribers' events from the outbox.
+    pub fn set_bus_degraded(&self, degraded: bool) {
+        self.bus_degraded.set(i64::from(degraded));
     }
 
     /// Sets the Telegram connection gauges to what the live connections' last scan left.

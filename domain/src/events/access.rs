@@ -5,6 +5,9 @@
 //! re-checks the caller's credentials and membership and closes what is no longer allowed. The signal only
 //! triggers the check (the database decides), so a missed or extra signal is never a hole: holders also
 //! re-check on a slow timer.
+//! - With several replicas, a change made here is also handed to whoever carries it to the others
+//!   ([`AccessSignals::made_here`]); a change made elsewhere arrives through [`AccessSignals::apply_remote`],
+//!   which acts on it here exactly like a local one but is not handed on again.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -14,7 +17,8 @@ use tokio::sync::broadcast;
 use crate::ids::{ApiKeyId, UserId, WorkspaceId};
 
 /// Whose access may have changed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum AccessChange {
     /// A user's sessions (one or all) or their memberships.
     User(UserId),
@@ -28,6 +32,8 @@ pub enum AccessChange {
 #[derive(Debug, Clone)]
 pub struct AccessSignals {
     sender: broadcast::Sender<AccessChange>,
+    /// The changes made in this process, for the other replicas.
+    made_here: broadcast::Sender<AccessChange>,
     /// Counts the changes signalled so far; [`super::access_cache::AccessCache`] serves only what was read
     /// since the last one.
     epoch: Arc<AtomicU64>,
@@ -37,6 +43,7 @@ impl Default for AccessSignals {
     fn default() -> Self {
         Self {
             sender: broadcast::channel(256).0,
+            made_here: broadcast::channel(256).0,
             epoch: Arc::default(),
         }
     }
@@ -48,10 +55,23 @@ impl AccessSignals {
     }
 
     pub fn changed(&self, change: AccessChange) {
+        self.apply_remote(change);
+        // No receiver means one process: nobody else to tell.
+        let _ = self.made_here.send(change);
+    }
+
+    /// A change another replica made: cached credentials go and subscriptions check again, as for a local
+    /// change, without handing it on.
+    pub fn apply_remote(&self, change: AccessChange) {
         // First the epoch, so no cached read survives the change; then the holders of subscriptions.
         self.epoch.fetch_add(1, Ordering::SeqCst);
         // No receiver means no open subscription to close.
         let _ = self.sender.send(change);
+    }
+
+    /// The changes made in this process from now on (not those applied from elsewhere).
+    pub fn made_here(&self) -> broadcast::Receiver<AccessChange> {
+        self.made_here.subscribe()
     }
 
     /// Sends `change` when the returned guard is dropped. Armed just before a use case commits, it signals
@@ -104,5 +124,21 @@ mod tests {
         drop(guard);
         assert_eq!(signals.epoch(), 1);
         assert_eq!(listener.try_recv().ok(), Some(AccessChange::User(user)));
+    }
+
+    #[test]
+    fn a_remote_change_acts_here_but_is_not_handed_on() {
+        let signals = AccessSignals::new();
+        let mut listener = signals.listen();
+        let mut outgoing = signals.made_here();
+        let (user, workspace) = (UserId::generate(), WorkspaceId::generate());
+        signals.apply_remote(AccessChange::User(user));
+        assert_eq!(signals.epoch(), 1);
+        assert_eq!(listener.try_recv().ok(), Some(AccessChange::User(user)));
+        assert!(outgoing.try_recv().is_err(), "a remote change goes nowhere else");
+        signals.changed(AccessChange::Workspace(workspace));
+        assert_eq!(signals.epoch(), 2);
+        assert_eq!(listener.try_recv().ok(), Some(AccessChange::Workspace(workspace)));
+        assert_eq!(outgoing.try_recv().ok(), Some(AccessChange::Workspace(workspace)));
     }
 }

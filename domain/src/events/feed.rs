@@ -107,6 +107,7 @@ impl EventFeed {
         }
         let receiver = bus.subscribe(scope.workspace_id());
         let latest = store.latest_sequence(&scope).await?;
+        bus.following_from(scope.workspace_id(), latest);
         let after = match after {
             Some(after) if after > latest => {
                 return Err(DomainError::invalid(

@@ -18,7 +18,9 @@ pub mod access_cache;
 pub mod announce;
 pub mod bus;
 pub mod feed;
+pub mod poller;
 pub mod ports;
+pub mod publisher;
 pub mod records;
 pub mod relay;
 
@@ -26,9 +28,11 @@ pub use access::{AccessChange, AccessSignals, SignalOnDrop};
 pub use access_cache::AccessCache;
 pub use bus::{EventBus, LocalEventBus};
 pub use feed::{EventFeed, FeedEnd, FeedFilter};
+pub use poller::OutboxPoller;
 pub use ports::OutboxRepository;
+pub use publisher::{EventPublisher, PublishFailed};
 pub use records::{AutomationChange, EventDraft, EventFamily, InboxEvent, StoredEvent, Unpublished};
-pub use relay::{Outbox, OutboxRelay};
+pub use relay::{Outbox, OutboxRelay, RelayError};
 
 use chrono::{DateTime, Utc};
 

@@ -36,6 +36,11 @@ pub trait OutboxRepository: Send + Sync {
     /// Unpublished events of every workspace, each workspace's in sequence order (the relay), at most `limit`
     /// rows counting unreadable ones.
     async fn unpublished_events(&self, limit: u64) -> StoreResult<Unpublished>;
+    /// Of each `(workspace, after)`, the workspace's committed events after `after` (published or not), at most
+    /// `limit_each` of each, each workspace's in sequence order (the outbox poller; across the walls).
+    async fn events_since(&self, after: &[(WorkspaceId, i64)], limit_each: u64) -> StoreResult<Vec<StoredEvent>>;
+    /// When the oldest unpublished event occurred; `None` when all are published.
+    async fn oldest_unpublished(&self) -> StoreResult<Option<DateTime<Utc>>>;
     /// Marks events published (the relay).
     async fn mark_published(&self, events: &[(WorkspaceId, i64)], at: DateTime<Utc>) -> StoreResult<()>;
     /// Deletes published events that occurred before `before` (the replay window); how many.

@@ -12,18 +12,39 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use tokio::sync::Notify;
 
-use super::bus::EventBus;
+use super::publisher::EventPublisher;
+use super::publisher::PublishFailed;
+use super::records::StoredEvent;
 use crate::clock::Clock;
-use crate::error::DomainResult;
+use crate::error::{DomainError, DomainResult};
 use crate::store::Store;
 
 /// How many events one relay pass reads at a time.
 const BATCH: u64 = 500;
 
+/// Why a relay pass stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum RelayError {
+    /// Reading or marking the outbox failed.
+    #[error(transparent)]
+    Store(#[from] DomainError),
+    /// The bus did not take a batch.
+    #[error(transparent)]
+    Bus(#[from] PublishFailed),
+}
+
+impl From<crate::store::StoreError> for RelayError {
+    fn from(error: crate::store::StoreError) -> Self {
+        Self::Store(error.into())
+    }
+}
+
 /// The handle use cases hold to wake the relay after committing events.
 #[derive(Debug, Clone, Default)]
 pub struct Outbox {
     wake: Arc<Notify>,
+    /// Taken by whoever tells the other replicas' relays (the bus across replicas); unused in one process.
+    forward: Arc<Notify>,
 }
 
 impl Outbox {
@@ -31,9 +52,21 @@ impl Outbox {
         Self::default()
     }
 
-    /// Events were committed: the relay should look now rather than at its next tick.
+    /// Events were committed: the relay should look now rather than at its next tick, here and, through the
+    /// bus, in the replica that relays.
     pub fn committed(&self) {
         self.wake.notify_one();
+        self.forward.notify_one();
+    }
+
+    /// Another replica committed events (the bus said so): wakes the relay here without telling the others.
+    pub fn committed_elsewhere(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Returns when events were committed in this process since the last call (many commits, one return).
+    pub async fn committed_here(&self) {
+        self.forward.notified().await;
     }
 
     async fn woken(&self) {
@@ -44,23 +77,29 @@ impl Outbox {
 #[derive(Debug, Clone)]
 pub struct OutboxRelay {
     store: Arc<dyn Store>,
-    bus: Arc<dyn EventBus>,
+    publisher: Arc<dyn EventPublisher>,
     clock: Arc<dyn Clock>,
     outbox: Outbox,
 }
 
 impl OutboxRelay {
-    pub fn new(store: Arc<dyn Store>, bus: Arc<dyn EventBus>, clock: Arc<dyn Clock>, outbox: Outbox) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        publisher: Arc<dyn EventPublisher>,
+        clock: Arc<dyn Clock>,
+        outbox: Outbox,
+    ) -> Self {
         Self {
             store,
-            bus,
+            publisher,
             clock,
             outbox,
         }
     }
 
-    /// Publishes every unpublished event; how many.
-    pub async fn relay_once(&self) -> DomainResult<usize> {
+    /// Publishes every unpublished event; how many. When the bus does not take a batch, nothing of it is
+    /// marked and the error says so ([`RelayError::Bus`]); the next pass sends it again.
+    pub async fn relay_once(&self) -> Result<usize, RelayError> {
         let mut published = 0;
         loop {
             let batch = self.store.unpublished_events(BATCH).await?;
@@ -70,13 +109,12 @@ impl OutboxRelay {
             }
             keys.extend(batch.unreadable.iter().copied());
             let count = keys.len();
-            published += batch.events.len();
-            for event in batch.events {
-                self.bus.publish(Arc::new(event));
-            }
             if count == 0 {
                 break;
             }
+            let events: Vec<Arc<StoredEvent>> = batch.events.into_iter().map(Arc::new).collect();
+            self.publisher.publish(&events).await?;
+            published += events.len();
             self.store.mark_published(&keys, self.clock.now()).await?;
             if (count as u64) < BATCH {
                 break;

@@ -53,6 +53,7 @@ mod query_limits;
 mod quotas;
 mod read_transactions;
 mod reauthentication;
+mod replicas;
 mod request_budget;
 mod retention;
 mod roles;
