@@ -19,7 +19,9 @@
 //! - `fanout`: `BENCH_WORKSPACES` [1000] x `BENCH_SUBSCRIBERS` [10] connections, `BENCH_EVENTS_PER_SEC`
 //!   [1000] events published across the workspaces, `BENCH_FANOUT_SECONDS` [30] of publishing,
 //!   `BENCH_CONNECTING` [64] handshakes in flight while subscribers connect, `BENCH_SUBSCRIBER_BUFFER`
-//!   [the server's default] for `events.subscriber_buffer`.
+//!   [the server's default] for `events.subscriber_buffer`, `BENCH_REPLICAS` [1] servers on one database the
+//!   subscribers spread over (more than one: the bus is NATS at `BENCH_NATS_URL` [`nats://127.0.0.1:4222`],
+//!   the first replica relays, every replica's subscribers get events through the broker).
 //!
 //! The page's load generator, the server and (for SQLite) the database share one process; the fan-out's
 //! subscribers run in a second process of this binary (`inbox-bench crowd`, see `crowd.rs`). On this
@@ -68,6 +70,9 @@ pub struct Config {
     pub connecting: usize,
     /// `events.subscriber_buffer` for the server, when set.
     pub subscriber_buffer: Option<usize>,
+    /// Server replicas the fan-out's subscribers spread over (more than one: on NATS at `nats_url`).
+    pub replicas: usize,
+    pub nats_url: String,
 }
 
 #[expect(clippy::disallowed_methods, reason = "the benchmark's own switches")]
@@ -93,11 +98,24 @@ impl Config {
             fanout_seconds: env_or("BENCH_FANOUT_SECONDS", 30_u64).max(1),
             connecting: env_or("BENCH_CONNECTING", 64_usize).max(1),
             subscriber_buffer: Some(env_or("BENCH_SUBSCRIBER_BUFFER", 0_usize)).filter(|b| *b > 0),
+            replicas: env_or("BENCH_REPLICAS", 1_usize).clamp(1, 8),
+            nats_url: env_or("BENCH_NATS_URL", "nats://127.0.0.1:4222".to_owned()),
         }
     }
 
     fn runs(&self, scenario: &str) -> bool {
         self.scenarios.iter().any(|s| s == scenario)
+    }
+}
+
+/// The fan-out's server settings (every replica's).
+pub fn fanout_options(config: &Config) -> TestOptions {
+    let lenient = TestOptions::lenient_lockout();
+    TestOptions {
+        // One owner signs up per workspace, all from this machine's address.
+        sign_ups_per_ip_per_hour: u32::MAX,
+        subscriber_buffer: config.subscriber_buffer.unwrap_or(lenient.subscriber_buffer),
+        ..lenient
     }
 }
 
@@ -150,12 +168,10 @@ async fn main() -> anyhow::Result<()> {
         // The server's end of every socket, its database pool and listeners (the clients' ends are in the
         // crowd process).
         probe::ensure_open_files(config.workspaces * config.subscribers + 512)?;
-        let lenient = TestOptions::lenient_lockout();
         let options = TestOptions {
-            // One owner signs up per workspace, all from this machine's address.
-            sign_ups_per_ip_per_hour: u32::MAX,
-            subscriber_buffer: config.subscriber_buffer.unwrap_or(lenient.subscriber_buffer),
-            ..lenient
+            // The replica that relays; the others serve only (`fanout::run`).
+            nats: (config.replicas > 1).then(|| (config.nats_url.clone(), tgos_tests::nats::unique_prefix())),
+            ..fanout_options(&config)
         };
         let config = config.clone();
         backend

@@ -86,7 +86,7 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
         .map(|n| json!([n % config.workspaces, "bare", "bare"]))
         .collect();
     crowd
-        .send(json!({ "addr": addr.to_string(), "connecting": config.connecting, "subscriptions": subscriptions }))
+        .send(json!({ "addrs": [addr.to_string()], "connecting": config.connecting, "subscriptions": subscriptions }))
         .await?;
     let connected = crowd.expect("connected", Duration::from_secs(900)).await?;
     tokio::time::sleep(Duration::from_secs(2)).await;

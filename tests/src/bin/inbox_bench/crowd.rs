@@ -3,7 +3,7 @@
 //! this container may not raise), and apart the server's memory per connection is measured without the
 //! clients'.
 //!
-//! Protocol, one JSON object per line. The benchmark writes `{"addr", "connecting", "subscriptions":
+//! Protocol, one JSON object per line. The benchmark writes `{"addrs", "connecting", "subscriptions":
 //! [[workspace, token, workspaceId], …]}`, then `{"subscribe": true}`, `{"publishing": true}` and
 //! `{"drain": [last sequence of each workspace], "seconds": n}`. The crowd answers `{"connected": {…}}` once
 //! every connection was acknowledged (and waits), `{"ready": {…}}` once every subscription received event 1,
@@ -60,7 +60,19 @@ pub async fn run() -> anyhow::Result<()> {
 async fn crowd() -> anyhow::Result<()> {
     let mut lines = stdin_lines();
     let setup = next(&mut lines).await?;
-    let addr: std::net::SocketAddr = setup["addr"].as_str().context("no addr")?.parse()?;
+    // One server, or one per replica: subscription n connects to `addrs[n % len]`.
+    let addrs: Vec<std::net::SocketAddr> = setup["addrs"]
+        .as_array()
+        .context("no addrs")?
+        .iter()
+        .map(|addr| {
+            addr.as_str()
+                .context("a malformed addr")?
+                .parse()
+                .context("a malformed addr")
+        })
+        .collect::<anyhow::Result<_>>()?;
+    anyhow::ensure!(!addrs.is_empty(), "no addrs");
     let connecting = setup["connecting"].as_u64().unwrap_or(64) as usize;
     let subscriptions: Vec<(usize, String, String)> = setup["subscriptions"]
         .as_array()
@@ -90,7 +102,8 @@ async fn crowd() -> anyhow::Result<()> {
     let handshakes = Arc::new(Semaphore::new(connecting.max(1)));
     let (progress, mut reached) = mpsc::unbounded_channel::<anyhow::Result<()>>();
     let (outcomes, mut finished) = mpsc::unbounded_channel::<Outcome>();
-    for (workspace, token, id) in subscriptions {
+    for (n, (workspace, token, id)) in subscriptions.into_iter().enumerate() {
+        let addr = addrs[n % addrs.len()];
         let (handshakes, progress, outcomes) = (Arc::clone(&handshakes), progress.clone(), outcomes.clone());
         let (last, phase, mut go) = (Arc::clone(&last), phase.clone(), go.clone());
         tokio::spawn(async move {

@@ -256,8 +256,24 @@ pub async fn run(app: Arc<TestApp>, backend: &str, config: &Config) -> anyhow::R
             json!([n % workspaces, tenant.token, tenant.id])
         })
         .collect();
+    // With replicas, subscribers spread over them; events reach every replica through the bus.
+    let mut replicas = Vec::new();
+    for _ in 1..config.replicas {
+        replicas.push(
+            app.spawn_replica(tgos_tests::TestOptions {
+                workers: false,
+                nats: app.nats.clone(),
+                ..crate::fanout_options(config)
+            })
+            .await?,
+        );
+    }
+    let addrs: Vec<String> = std::iter::once(app.addr)
+        .chain(replicas.iter().map(|replica| replica.addr))
+        .map(|addr| addr.to_string())
+        .collect();
     crowd
-        .send(json!({ "addr": app.addr.to_string(), "connecting": config.connecting, "subscriptions": subscriptions }))
+        .send(json!({ "addrs": addrs, "connecting": config.connecting, "subscriptions": subscriptions }))
         .await?;
     let connected = crowd.expect("connected", Duration::from_secs(900)).await?;
     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -311,6 +327,9 @@ pub async fn run(app: Arc<TestApp>, backend: &str, config: &Config) -> anyhow::R
         .await?;
     let summary = crowd.expect("summary", Duration::from_secs(DRAIN_SECS + 120)).await?;
     crowd.finish().await?;
+    for replica in replicas {
+        replica.shutdown().await;
+    }
 
     report(
         backend,
@@ -364,11 +383,13 @@ fn report(backend: &str, config: &Config, run: &Report<'_>) -> anyhow::Result<()
     let crowd_cpu = number(run.summary, "cpu_cores");
 
     println!(
-        "\n{backend}, fan-out: {} workspaces x {} subscribers = {} connections, {} events/s for {} s, \
-         events.subscriber_buffer = {}\n",
+        "\n{backend}, fan-out: {} workspaces x {} subscribers = {} connections over {} replica(s){}, {} events/s \
+         for {} s, events.subscriber_buffer = {}\n",
         config.workspaces,
         config.subscribers,
         run.connections,
+        config.replicas,
+        if config.replicas > 1 { " on NATS" } else { "" },
         config.events_per_sec,
         config.fanout_seconds,
         config
