@@ -222,4 +222,21 @@ impl<C: Conn> OutboxRepository for Repo<C> {
         })
         .await
     }
+
+    async fn oldest_unpublished_at(&self) -> StoreResult<Option<DateTime<Utc>>> {
+        // The partial index of unpublished rows finds them; only that (normally short) list is ordered.
+        self.behind(RELAY, async |db| {
+            outbox_events::Entity::find()
+                .select_only()
+                .column(outbox_events::Column::OccurredAt)
+                .filter(outbox_events::Column::PublishedAt.is_null())
+                .order_by_asc(outbox_events::Column::OccurredAt)
+                .limit(1)
+                .into_tuple::<DateTime<Utc>>()
+                .one(db.conn())
+                .await
+                .store()
+        })
+        .await
+    }
 }

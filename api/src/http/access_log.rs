@@ -1,5 +1,6 @@
 //! One log line per request: method, path, GraphQL operation name, status, duration, the kind of caller and
-//! the request id (target `tgos::access`).
+//! the request id (target `tgos::access`); and the request's span, `request`, which everything the request
+//! does runs in (exported over OTLP when `telemetry.otlp_endpoint` is set; see `crate::telemetry`).
 //!
 //! Rules:
 //! - Never a secret: no query string, no header, no body; a path that carries a token (`/exports/<token>`) is
@@ -7,11 +8,17 @@
 //!   the caller's credentials.
 //! - Every request gets a request id: the caller's `X-Request-Id` when it is short and plain, else a fresh one,
 //!   given to the handler in the request and echoed in the response, so a client's report names the line.
+//! - The span carries the request id, the method, the route's pattern (`/exports/:token`, never the path
+//!   itself), the operation name and the status; for OpenTelemetry it is a server span named
+//!   `<method> <route>`, an error when the status is 5xx, continuing the caller's `traceparent` if it sent one.
 
 use std::time::Instant;
 
+use poem::PathPattern;
 use poem::http::HeaderValue;
 use poem::{Endpoint, IntoResponse as _, Request, Response, Result};
+use tracing::Instrument as _;
+use tracing::field::Empty;
 
 /// What a handler knows of a request that the access log should say.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,6 +27,9 @@ pub struct AccessFacts {
     /// `anonymous`, `user`, `staff` or `api_key`.
     pub principal: &'static str,
 }
+
+/// The route of a request no route matched (a 404), in its span.
+const UNMATCHED: &str = "unmatched";
 
 /// The longest path logged, in characters; longer ones are cut.
 const MAX_PATH: usize = 200;
@@ -41,12 +51,37 @@ pub async fn access_log<E: Endpoint>(next: E, mut req: Request) -> Result<Respon
     }
     let method = req.method().clone();
     let path = loggable_path(req.uri().path());
-    let mut response = match next.call(req).await {
+    let span = tracing::info_span!(
+        "request",
+        request_id = %request_id,
+        method = %method,
+        route = Empty,
+        operation = Empty,
+        status = Empty,
+        otel.name = Empty,
+        otel.kind = "server",
+        otel.status_code = Empty,
+    );
+    crate::telemetry::otlp::continue_trace(&span, req.headers());
+    let mut response = match next.call(req).instrument(span.clone()).await {
         Ok(output) => output.into_response(),
         Err(error) => error.into_response(),
     };
     let facts = response.extensions().get::<AccessFacts>().cloned();
     let (operation, principal) = facts.map_or((None, "-"), |f| (f.operation, f.principal));
+    let route = response
+        .data::<PathPattern>()
+        .map_or_else(|| UNMATCHED.to_owned(), |pattern| pattern.0.to_string());
+    span.record("route", route.as_str());
+    span.record("otel.name", format!("{method} {route}"));
+    if let Some(operation) = &operation {
+        span.record("operation", operation.as_str());
+    }
+    span.record("status", response.status().as_u16());
+    if response.status().is_server_error() {
+        span.record("otel.status_code", "ERROR");
+    }
+    drop(span);
     tracing::info!(
         target: "tgos::access",
         request_id = %request_id,

@@ -1,5 +1,7 @@
 //! Prometheus metrics: request counts and latency histograms per GraphQL operation name (policy §3.3:
-//! aggregated request metrics for capacity planning, nothing per user).
+//! aggregated request metrics for capacity planning, nothing per user), the job queue, Telegram connections,
+//! live connections ([`live`]), the database pool and the outbox's lag ([`database`]), and the build.
+//! `docs/grafana/tgos-dashboard.json` charts them.
 //!
 //! Rule: label values are bounded. Operation names are client-chosen, so only well-formed names are kept
 //! and at most [`MAX_OPERATION_NAMES`] distinct ones; the rest count as `other`. Job kinds are the server's
@@ -17,6 +19,12 @@ use prometheus::{
 };
 use tgos_domain::jobs::JobQueueDepth;
 
+pub mod database;
+pub mod live;
+
+pub use database::{DatabaseGauges, PoolReading};
+pub use live::{Counted, LiveGauges};
+
 pub const MAX_OPERATION_NAMES: usize = 200;
 /// The most job kinds given series of their own.
 pub const MAX_JOB_KINDS: usize = 100;
@@ -33,6 +41,10 @@ pub struct Metrics {
     jobs_oldest_due: GaugeVec,
     /// Kinds that had a series: they stay at 0 once nothing of theirs is due, rather than vanish.
     job_kinds: Arc<Mutex<HashSet<String>>>,
+    /// Open WebSockets and subscriptions.
+    pub live: LiveGauges,
+    /// The pool and the outbox's lag.
+    pub database: DatabaseGauges,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -93,6 +105,20 @@ impl Metrics {
             &["state"],
         )?;
         registry.register(Box::new(telegram_connections.clone()))?;
+        for state in ["live", "parked"] {
+            telegram_connections.with_label_values(&[state]).set(0);
+        }
+        let build = IntGaugeVec::new(
+            Opts::new(
+                "tgos_build_info",
+                "Always 1, labelled with the version of the running binary (which versions serve during a rolling upgrade)",
+            ),
+            &["version"],
+        )?;
+        registry.register(Box::new(build.clone()))?;
+        build.with_label_values(&[env!("CARGO_PKG_VERSION")]).set(1);
+        let live = LiveGauges::register(&registry)?;
+        let database = DatabaseGauges::register(&registry)?;
         Ok(Self {
             registry,
             requests,
@@ -103,6 +129,8 @@ impl Metrics {
             jobs_oldest_due,
             job_kinds: Arc::new(Mutex::new(HashSet::new())),
             telegram_connections,
+            live,
+            database,
         })
     }
 
@@ -112,6 +140,23 @@ impl Metrics {
             self.telegram_connections
                 .with_label_values(&[state])
                 .set(i64::try_from(count).unwrap_or(i64::MAX));
+        }
+    }
+
+    /// Gives `kinds` (the job worker's) series of their own from the start, at 0 until something is due, so a
+    /// dashboard shows every kind this process runs before its first job.
+    pub fn know_job_kinds(&self, kinds: &[&str]) {
+        let Ok(mut known) = self.job_kinds.lock() else {
+            return;
+        };
+        for kind in kinds {
+            if known.len() >= MAX_JOB_KINDS && !known.contains(*kind) {
+                break;
+            }
+            if known.insert((*kind).to_owned()) {
+                self.jobs_due.with_label_values(&[*kind]).set(0);
+                self.jobs_oldest_due.with_label_values(&[*kind]).set(0.0);
+            }
         }
     }
 
@@ -178,6 +223,7 @@ impl Metrics {
     }
 
     pub fn render(&self) -> Result<String, prometheus::Error> {
+        self.database.refresh();
         let mut buffer = Vec::new();
         TextEncoder::new().encode(&self.registry.gather(), &mut buffer)?;
         String::from_utf8(buffer).map_err(|e| prometheus::Error::Msg(e.to_string()))

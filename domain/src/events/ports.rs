@@ -40,4 +40,7 @@ pub trait OutboxRepository: Send + Sync {
     async fn mark_published(&self, events: &[(WorkspaceId, i64)], at: DateTime<Utc>) -> StoreResult<()>;
     /// Deletes published events that occurred before `before` (the replay window); how many.
     async fn prune_published(&self, before: DateTime<Utc>) -> StoreResult<u64>;
+    /// When the oldest event not yet published occurred, of every workspace (the relay's lag); `None` when
+    /// every event is published.
+    async fn oldest_unpublished_at(&self) -> StoreResult<Option<DateTime<Utc>>>;
 }
