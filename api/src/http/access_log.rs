@@ -10,7 +10,8 @@
 //!   given to the handler in the request and echoed in the response, so a client's report names the line.
 //! - The span carries the request id, the method, the route's pattern (`/exports/:token`, never the path
 //!   itself), the operation name and the status; for OpenTelemetry it is a server span named
-//!   `<method> <route>`, an error when the status is 5xx, continuing the caller's `traceparent` if it sent one.
+//!   `<method> <route>` (`super::ROUTE_PATTERNS`), an error when the status is 5xx, continuing the caller's
+//!   `traceparent` if it sent one.
 
 use std::time::Instant;
 
@@ -51,6 +52,8 @@ pub async fn access_log<E: Endpoint>(next: E, mut req: Request) -> Result<Respon
     }
     let method = req.method().clone();
     let path = loggable_path(req.uri().path());
+    let name = super::route_pattern(req.uri().path())
+        .map_or_else(|| method.to_string(), |route| format!("{method} {route}"));
     let span = tracing::info_span!(
         "request",
         request_id = %request_id,
@@ -58,7 +61,7 @@ pub async fn access_log<E: Endpoint>(next: E, mut req: Request) -> Result<Respon
         route = Empty,
         operation = Empty,
         status = Empty,
-        otel.name = Empty,
+        otel.name = name,
         otel.kind = "server",
         otel.status_code = Empty,
     );
@@ -73,7 +76,6 @@ pub async fn access_log<E: Endpoint>(next: E, mut req: Request) -> Result<Respon
         .data::<PathPattern>()
         .map_or_else(|| UNMATCHED.to_owned(), |pattern| pattern.0.to_string());
     span.record("route", route.as_str());
-    span.record("otel.name", format!("{method} {route}"));
     if let Some(operation) = &operation {
         span.record("operation", operation.as_str());
     }

@@ -67,6 +67,8 @@ where
         return Ok(None);
     };
     let endpoint = without_credentials(&url);
+    // The exporter's HTTP client is reqwest on rustls with no provider of its own: ring, as everywhere else.
+    tgos_persistence::payments::install_tls_provider();
     let exporter = opentelemetry_otlp::SpanExporter::builder()
         .with_http()
         .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
