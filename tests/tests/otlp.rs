@@ -174,7 +174,11 @@ async fn requests_jobs_and_relay_passes_reach_the_collector_as_spans_without_sec
                 .await?;
             assert_eq!(response.status(), 200);
             let body: serde_json::Value = response.json().await?;
-            assert_eq!(body.pointer("/data/createWorkspace/name"), Some(&json!("Traced")), "{body}");
+            assert_eq!(
+                body.pointer("/data/createWorkspace/name"),
+                Some(&json!("Traced")),
+                "{body}"
+            );
 
             // A job: this hour's retention sweep, which the server's job worker claims and runs.
             assert!(tgos_domain::retention::enqueue_hourly(&*app.store, chrono::Utc::now()).await?);
@@ -204,7 +208,10 @@ async fn requests_jobs_and_relay_passes_reach_the_collector_as_spans_without_sec
                     "{key}: {request:?}"
                 );
             }
-            assert_eq!(request.trace_id, trace_id, "the caller's trace is continued, though not sampled");
+            assert_eq!(
+                request.trace_id, trace_id,
+                "the caller's trace is continued, though not sampled"
+            );
             assert_eq!(request.parent_span_id, "00f067aa0ba902b7");
             // The use case the resolver called runs under the request's span, in its trace.
             let spans = until(&received, "the use case's span", |spans| {
@@ -233,9 +240,9 @@ async fn requests_jobs_and_relay_passes_reach_the_collector_as_spans_without_sec
                 "a job id: {job:?}"
             );
             until(&received, "relay pass", |spans| {
-                spans.iter().any(|span| {
-                    span.name == "relay_pass" && span.attributes.contains_key("published")
-                })
+                spans
+                    .iter()
+                    .any(|span| span.name == "relay_pass" && span.attributes.contains_key("published"))
             })
             .await?;
 

@@ -52,8 +52,8 @@ pub async fn access_log<E: Endpoint>(next: E, mut req: Request) -> Result<Respon
     }
     let method = req.method().clone();
     let path = loggable_path(req.uri().path());
-    let name = super::route_pattern(req.uri().path())
-        .map_or_else(|| method.to_string(), |route| format!("{method} {route}"));
+    let name =
+        super::route_pattern(req.uri().path()).map_or_else(|| method.to_string(), |route| format!("{method} {route}"));
     let span = tracing::info_span!(
         "request",
         request_id = %request_id,
