@@ -223,7 +223,7 @@ impl<C: Conn> OutboxRepository for Repo<C> {
         .await
     }
 
-    async fn oldest_unpublished_at(&self) -> StoreResult<Option<DateTime<Utc>>> {
+    async fn oldest_unpublished(&self) -> StoreResult<Option<DateTime<Utc>>> {
         // The partial index of unpublished rows finds them; only that (normally short) list is ordered.
         self.behind(RELAY, async |db| {
             outbox_events::Entity::find()

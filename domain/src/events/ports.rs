@@ -42,5 +42,5 @@ pub trait OutboxRepository: Send + Sync {
     async fn prune_published(&self, before: DateTime<Utc>) -> StoreResult<u64>;
     /// When the oldest event not yet published occurred, of every workspace (the relay's lag); `None` when
     /// every event is published.
-    async fn oldest_unpublished_at(&self) -> StoreResult<Option<DateTime<Utc>>>;
+    async fn oldest_unpublished(&self) -> StoreResult<Option<DateTime<Utc>>>;
 }

@@ -107,7 +107,7 @@ impl OutboxRelay {
     /// How long the oldest unpublished event has waited (zero when every event is published): the relays'
     /// lag, whichever process runs them.
     pub async fn lag(&self) -> DomainResult<Duration> {
-        let oldest = self.store.oldest_unpublished_at().await?;
+        let oldest = self.store.oldest_unpublished().await?;
         Ok(oldest
             .and_then(|at| (self.clock.now() - at).to_std().ok())
             .unwrap_or_default())
