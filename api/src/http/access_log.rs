@@ -112,9 +112,10 @@ mod tests {
 
     use super::*;
 
-    /// Every `tgos::access` event, as `name=value` pairs joined by spaces.
+    /// Every `tgos::access` event, as `name=value` pairs joined by spaces; and the fields of the `request`
+    /// spans, as made and as recorded later, the same way.
     #[derive(Clone, Default)]
-    struct Captured(Arc<Mutex<Vec<String>>>);
+    struct Captured(Arc<Mutex<Vec<String>>>, Arc<Mutex<String>>);
 
     struct Line(String);
 
@@ -125,9 +126,28 @@ mod tests {
         fn record_str(&mut self, field: &Field, value: &str) {
             self.0.push_str(&format!("{}={} ", field.name(), value));
         }
+        fn record_u64(&mut self, field: &Field, value: u64) {
+            self.0.push_str(&format!("{}={} ", field.name(), value));
+        }
     }
 
     impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Captured {
+        fn on_new_span(&self, attrs: &tracing::span::Attributes<'_>, _: &tracing::span::Id, _: Context<'_, S>) {
+            if attrs.metadata().name() == "request" {
+                let mut line = Line(String::new());
+                attrs.record(&mut line);
+                if let Ok(mut span) = self.1.lock() {
+                    span.push_str(&line.0);
+                }
+            }
+        }
+        fn on_record(&self, _: &tracing::span::Id, values: &tracing::span::Record<'_>, _: Context<'_, S>) {
+            let mut line = Line(String::new());
+            values.record(&mut line);
+            if let Ok(mut span) = self.1.lock() {
+                span.push_str(&line.0);
+            }
+        }
         fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
             if event.metadata().target() == "tgos::access" {
                 let mut line = Line(String::new());
@@ -205,5 +225,44 @@ mod tests {
         assert_eq!(echoed.len(), 36, "a fresh UUID: {echoed}");
         assert!(line.contains(&format!("request_id={echoed}")), "{line}");
         assert_eq!(loggable_path(&"a".repeat(500)).len(), MAX_PATH);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn the_request_span_names_the_route_not_the_path_and_a_server_error_is_an_error() {
+        let captured = Captured::default();
+        let subscriber = tracing_subscriber::registry().with(captured.clone());
+        let _guard = tracing::subscriber::set_default(subscriber);
+        let route = poem::Route::new().at(
+            "/boom/:token",
+            make(|_req: Request| async move {
+                let mut response = StatusCode::INTERNAL_SERVER_ERROR.into_response();
+                response.extensions_mut().insert(AccessFacts {
+                    operation: Some("Boom".to_owned()),
+                    principal: "anonymous",
+                });
+                response
+            }),
+        );
+        let req = Request::builder()
+            .uri(poem::http::Uri::from_static("/boom/tok_secret?x=1"))
+            .header("x-request-id", "span-1")
+            .finish();
+        let response = access_log(route, req).await.unwrap_or_else(|e| e.into_response());
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let span = captured.1.lock().map(|span| span.clone()).unwrap_or_default();
+        for part in [
+            "request_id=span-1",
+            "method=GET",
+            "route=/boom/:token",
+            "operation=Boom",
+            "status=500",
+            "otel.kind=server",
+            "otel.status_code=ERROR",
+            // Not one of the server's routes: named by its method alone.
+            "otel.name=GET ",
+        ] {
+            assert!(span.contains(part), "{part} in {span}");
+        }
+        assert!(!span.contains("tok_secret"), "{span}");
     }
 }

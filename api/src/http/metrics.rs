@@ -274,6 +274,31 @@ mod tests {
     }
 
     #[test]
+    fn a_workers_kinds_and_the_build_are_shown_before_anything_happens() -> Result<(), prometheus::Error> {
+        let metrics = Metrics::new()?;
+        metrics.know_job_kinds(&["notice.send", "retention.sweep"]);
+        let text = metrics.render()?;
+        for series in [
+            "tgos_jobs_due{kind=\"notice.send\"} 0",
+            "tgos_jobs_oldest_due_seconds{kind=\"retention.sweep\"} 0",
+            "tgos_telegram_connections{state=\"live\"} 0",
+            "tgos_telegram_connections{state=\"parked\"} 0",
+            "tgos_websockets_open 0",
+            "tgos_subscriptions_active{kind=\"inboxEvents\"} 0",
+        ] {
+            assert!(text.contains(series), "{series} in {text}");
+        }
+        assert!(
+            text.contains(&format!(
+                "tgos_build_info{{version=\"{}\"}} 1",
+                env!("CARGO_PKG_VERSION")
+            )),
+            "{text}"
+        );
+        Ok(())
+    }
+
+    #[test]
     fn job_gauges_show_depth_and_age_and_fall_to_zero_when_nothing_is_due() -> Result<(), prometheus::Error> {
         let metrics = Metrics::new()?;
         let now = Utc::now();
