@@ -43,7 +43,7 @@ use tgos_telegram::sandbox::{SandboxGateway, SandboxNetwork};
 use crate::bus::BusParts;
 use crate::config::{AuthSettings, Profile, Settings};
 use crate::graphql::{AppSchema, Services, build_schema};
-use crate::http::metrics::Metrics;
+use crate::http::metrics::{Metrics, PoolReading};
 use crate::http::request_budget::RequestBudget;
 
 /// What every handler may use.
@@ -132,6 +132,17 @@ impl AppState {
         store.on_statement(move || statements.inc());
         let backup_keys = Arc::new(BackupKeysOf::new(Backups::new(settings.backup_dir()), &store));
         let store = Arc::new(store);
+        metrics.database.watch_pool({
+            let store = store.clone();
+            move || {
+                let stats = store.pool_stats();
+                PoolReading {
+                    open: stats.open,
+                    idle: stats.idle,
+                    max: stats.max,
+                }
+            }
+        });
         let keys: Arc<dyn KeyStore> = store.clone();
         let store: Arc<dyn Store> = store;
 

@@ -20,11 +20,13 @@ mod bus;
 mod exports;
 mod profile;
 mod retention;
+mod telemetry;
 
 pub use bus::EventBusKind;
 pub use exports::ExportSettings;
 pub use profile::{Profile, Sources};
 pub use retention::{BackupSettings, RetentionSettings};
+pub use telemetry::{DEFAULT_SERVICE_NAME, TelemetrySettings};
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Settings {
@@ -50,6 +52,9 @@ pub struct Settings {
     pub exports: ExportSettings,
     pub retention: RetentionSettings,
     pub backup: BackupSettings,
+    /// Span export over OTLP (`[telemetry]`); off unless `telemetry.otlp_endpoint` is set.
+    #[serde(default)]
+    pub telemetry: TelemetrySettings,
     /// `development` or `production` (see [`profile`]).
     pub profile: Profile,
 }

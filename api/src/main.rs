@@ -88,8 +88,10 @@ async fn main() -> ExitCode {
                 Ok(settings) => settings,
                 Err(code) => return code,
             };
-            tgos_api::telemetry::init(&settings.log);
-            migrate(&settings, action).await
+            let telemetry = tgos_api::telemetry::init(&settings.log, &settings.telemetry);
+            let code = migrate(&settings, action).await;
+            telemetry.shutdown().await;
+            code
         }
         Command::Serve { addr, data_dir, demo } => {
             let overrides = Overrides {
@@ -101,14 +103,17 @@ async fn main() -> ExitCode {
                 Ok(settings) => settings,
                 Err(code) => return code,
             };
-            tgos_api::telemetry::init(&settings.log);
-            match tgos_api::server::serve(settings, demo).await {
+            let telemetry = tgos_api::telemetry::init(&settings.log, &settings.telemetry);
+            let code = match tgos_api::server::serve(settings, demo).await {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(error) => {
                     tracing::error!("{error:#}");
                     ExitCode::FAILURE
                 }
-            }
+            };
+            // The spans of the last requests and of the shutdown itself are still in the batch.
+            telemetry.shutdown().await;
+            code
         }
     }
 }

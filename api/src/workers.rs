@@ -3,7 +3,7 @@
 //! worker (`JobWorker::run_once`, `prune`, `queue`; automation executions and schedules are its jobs) and the
 //! automations' upkeep (`AutomationService::maintain`) and the hourly enqueue of the retention sweep
 //! (`retention::enqueue_hourly`; the sweep itself is a job), and, when `telegram.live_connections` is on, the
-//! live connections' supervisor (`LiveConnections::run`).
+//! live connections' supervisor (`LiveConnections::run`), and the outbox lag gauge ([`gauges`]).
 //!
 //! Rules: the domain decides what one step does; only this composition root decides when steps run (ticks,
 //! wakes) and stops them (dropping the task). A failed step is logged and retried at the next tick; nothing
@@ -23,6 +23,8 @@ use tokio::task::JoinHandle;
 use crate::app::AppState;
 use crate::config::JobsSettings;
 use crate::http::metrics::Metrics;
+
+mod gauges;
 
 /// How often skipped executions past their retention window are deleted and every enabled schedule is
 /// checked for its next fire.
@@ -63,6 +65,7 @@ impl Workers {
                 JobLoop::new(&settings.jobs),
                 Some(state.metrics.clone()),
             ),
+            tokio::spawn(gauges::outbox_lag(relay.clone(), state.metrics.clone(), gauges::EVERY)),
             tokio::spawn(relay_events(
                 relay,
                 Duration::from_millis(settings.events.relay_tick_ms.max(10)),
@@ -268,6 +271,9 @@ impl JobLoop {
 /// `prune_every`) and refreshes the queue gauges of `metrics`. Aborting the task stops the jobs it runs
 /// without finishing them: their leases lapse and another worker takes them.
 pub fn spawn_jobs(worker: JobWorker, signal: JobSignal, timing: JobLoop, metrics: Option<Metrics>) -> JoinHandle<()> {
+    if let Some(metrics) = &metrics {
+        metrics.know_job_kinds(&worker.kinds());
+    }
     tokio::spawn(async move {
         let mut pruned_at: Option<tokio::time::Instant> = None;
         let mut gauged_at: Option<tokio::time::Instant> = None;

@@ -34,6 +34,7 @@ pub use lawful::files::ZipPackages;
 pub mod mail;
 mod outbox;
 pub mod payments;
+mod pool;
 mod privacy;
 pub mod private_fs;
 pub use privacy::files::ZipExports;
@@ -47,5 +48,6 @@ mod wall;
 pub mod webhooks;
 
 pub use connect::{DatabaseSettings, Privileges, connect, migrate_up, schema_status};
+pub use pool::PoolStats;
 pub use repo::{Repo, SeaStore};
 pub use schema::{MigrateMode, SchemaError, SchemaStatus};

@@ -195,19 +195,6 @@ impl<C: Conn> OutboxRepository for Repo<C> {
         Ok(rows.into_iter().filter_map(|row| event(row).ok()).collect())
     }
 
-    async fn oldest_unpublished(&self) -> StoreResult<Option<DateTime<Utc>>> {
-        self.behind(RELAY, async |db| {
-            let oldest = outbox_events::Entity::find()
-                .filter(outbox_events::Column::PublishedAt.is_null())
-                .order_by_asc(outbox_events::Column::OccurredAt)
-                .one(db.conn())
-                .await
-                .store()?;
-            Ok(oldest.map(|row| row.occurred_at))
-        })
-        .await
-    }
-
     async fn mark_published(&self, events: &[(WorkspaceId, i64)], at: DateTime<Utc>) -> StoreResult<()> {
         if events.is_empty() {
             return Ok(());
@@ -258,6 +245,23 @@ impl<C: Conn> OutboxRepository for Repo<C> {
                 .await
                 .store()?;
             Ok(deleted.rows_affected)
+        })
+        .await
+    }
+
+    async fn oldest_unpublished(&self) -> StoreResult<Option<DateTime<Utc>>> {
+        // The partial index of unpublished rows finds them; only that (normally short) list is ordered.
+        self.behind(RELAY, async |db| {
+            outbox_events::Entity::find()
+                .select_only()
+                .column(outbox_events::Column::OccurredAt)
+                .filter(outbox_events::Column::PublishedAt.is_null())
+                .order_by_asc(outbox_events::Column::OccurredAt)
+                .limit(1)
+                .into_tuple::<DateTime<Utc>>()
+                .one(db.conn())
+                .await
+                .store()
         })
         .await
     }

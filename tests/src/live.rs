@@ -78,6 +78,13 @@ impl Subscriber {
         Ok(())
     }
 
+    /// Ends the subscription `id` from the client's side (`complete`).
+    pub async fn complete(&mut self, id: &str) -> anyhow::Result<()> {
+        let complete = json!({ "id": id, "type": "complete" });
+        self.socket.send(Message::Text(complete.to_string().into())).await?;
+        Ok(())
+    }
+
     /// The next frame within `within`.
     pub async fn frame(&mut self, within: Duration) -> anyhow::Result<Frame> {
         loop {

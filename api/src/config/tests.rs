@@ -180,3 +180,23 @@ fn database_migrate_defaults_to_auto_and_comes_from_the_file_and_the_environment
         Ok(())
     });
 }
+
+#[test]
+#[expect(clippy::result_large_err, reason = "figment::Jail fixes the closure's error type")]
+fn span_export_is_off_by_default_and_set_from_the_telemetry_section_or_the_environment() {
+    figment::Jail::expect_with(|jail| {
+        let settings = Settings::load(&Overrides::default()).map_err(|e| e.to_string())?;
+        assert_eq!(settings.telemetry.traces_url(), None);
+        assert_eq!(settings.telemetry.service_name, "tgos");
+        jail.create_file("tgos.toml", "[telemetry]\nservice_name = \"tgos-eu\"\n")?;
+        jail.set_env("TGOS_TELEMETRY__OTLP_ENDPOINT", "http://user:pass@collector:4318");
+        let settings = Settings::load(&Overrides::default()).map_err(|e| e.to_string())?;
+        assert_eq!(settings.telemetry.service_name, "tgos-eu");
+        assert_eq!(
+            settings.telemetry.traces_url().as_deref(),
+            Some("http://user:pass@collector:4318/v1/traces")
+        );
+        assert!(!format!("{settings:?}").contains("pass@"), "the endpoint is redacted");
+        Ok(())
+    });
+}

@@ -23,7 +23,6 @@
 //! - `Accept: application/graphql-response+json` gets that media type and the spec's status codes.
 
 use std::time::{Duration, Instant};
-use tracing::Instrument as _;
 
 use async_graphql::parser::types::{DocumentOperations, OperationType};
 use async_graphql::{Executor as _, Response as GqlResponse, ServerError};
@@ -136,13 +135,11 @@ fn missing_operation(request: &mut async_graphql::Request) -> Option<String> {
     }
 }
 
-/// Executes one request inside a span carrying its request id, so every log line it causes names it.
+/// Executes one request; it runs inside the request's span (`access_log`), which carries its request id, so
+/// every log line it causes names it.
 async fn execute(req: &Request, state: &AppState, request: async_graphql::Request, over_get: bool) -> Response {
     let request_id = super::request_id(req.headers());
-    let span = tracing::info_span!("request", request_id = %request_id);
-    execute_in_span(req, state, request, over_get, request_id)
-        .instrument(span)
-        .await
+    execute_in_span(req, state, request, over_get, request_id).await
 }
 
 async fn execute_in_span(

@@ -1,5 +1,7 @@
 //! Prometheus metrics: request counts and latency histograms per GraphQL operation name (policy §3.3:
-//! aggregated request metrics for capacity planning, nothing per user).
+//! aggregated request metrics for capacity planning, nothing per user), the job queue, Telegram connections,
+//! live connections ([`live`]), the database pool and the outbox's lag ([`database`]), and the build.
+//! `docs/grafana/tgos-dashboard.json` charts them.
 //!
 //! Rule: label values are bounded. Operation names are client-chosen, so only well-formed names are kept
 //! and at most [`MAX_OPERATION_NAMES`] distinct ones; the rest count as `other`. Job kinds are the server's
@@ -16,6 +18,12 @@ use prometheus::{
     Registry, TextEncoder,
 };
 use tgos_domain::jobs::JobQueueDepth;
+
+pub mod database;
+pub mod live;
+
+pub use database::{DatabaseGauges, PoolReading};
+pub use live::{Counted, LiveGauges};
 
 pub const MAX_OPERATION_NAMES: usize = 200;
 /// The most job kinds given series of their own.
@@ -35,6 +43,10 @@ pub struct Metrics {
     job_kinds: Arc<Mutex<HashSet<String>>>,
     bus_publish_failures: IntCounter,
     bus_degraded: IntGauge,
+    /// Open WebSockets and subscriptions.
+    pub live: LiveGauges,
+    /// The pool and the outbox's lag.
+    pub database: DatabaseGauges,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -106,6 +118,20 @@ impl Metrics {
         )?;
         registry.register(Box::new(bus_publish_failures.clone()))?;
         registry.register(Box::new(bus_degraded.clone()))?;
+        for state in ["live", "parked"] {
+            telegram_connections.with_label_values(&[state]).set(0);
+        }
+        let build = IntGaugeVec::new(
+            Opts::new(
+                "tgos_build_info",
+                "Always 1, labelled with the version of the running binary (which versions serve during a rolling upgrade)",
+            ),
+            &["version"],
+        )?;
+        registry.register(Box::new(build.clone()))?;
+        build.with_label_values(&[env!("CARGO_PKG_VERSION")]).set(1);
+        let live = LiveGauges::register(&registry)?;
+        let database = DatabaseGauges::register(&registry)?;
         Ok(Self {
             registry,
             requests,
@@ -118,6 +144,8 @@ impl Metrics {
             telegram_connections,
             bus_publish_failures,
             bus_degraded,
+            live,
+            database,
         })
     }
 
@@ -137,6 +165,23 @@ impl Metrics {
             self.telegram_connections
                 .with_label_values(&[state])
                 .set(i64::try_from(count).unwrap_or(i64::MAX));
+        }
+    }
+
+    /// Gives `kinds` (the job worker's) series of their own from the start, at 0 until something is due, so a
+    /// dashboard shows every kind this process runs before its first job.
+    pub fn know_job_kinds(&self, kinds: &[&str]) {
+        let Ok(mut known) = self.job_kinds.lock() else {
+            return;
+        };
+        for kind in kinds {
+            if known.len() >= MAX_JOB_KINDS && !known.contains(*kind) {
+                break;
+            }
+            if known.insert((*kind).to_owned()) {
+                self.jobs_due.with_label_values(&[*kind]).set(0);
+                self.jobs_oldest_due.with_label_values(&[*kind]).set(0.0);
+            }
         }
     }
 
@@ -203,6 +248,7 @@ impl Metrics {
     }
 
     pub fn render(&self) -> Result<String, prometheus::Error> {
+        self.database.refresh();
         let mut buffer = Vec::new();
         TextEncoder::new().encode(&self.registry.gather(), &mut buffer)?;
         String::from_utf8(buffer).map_err(|e| prometheus::Error::Msg(e.to_string()))
@@ -249,6 +295,31 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("tgos_graphql_request_duration_seconds_bucket{operation=\"Me\""));
+        Ok(())
+    }
+
+    #[test]
+    fn a_workers_kinds_and_the_build_are_shown_before_anything_happens() -> Result<(), prometheus::Error> {
+        let metrics = Metrics::new()?;
+        metrics.know_job_kinds(&["notice.send", "retention.sweep"]);
+        let text = metrics.render()?;
+        for series in [
+            "tgos_jobs_due{kind=\"notice.send\"} 0",
+            "tgos_jobs_oldest_due_seconds{kind=\"retention.sweep\"} 0",
+            "tgos_telegram_connections{state=\"live\"} 0",
+            "tgos_telegram_connections{state=\"parked\"} 0",
+            "tgos_websockets_open 0",
+            "tgos_subscriptions_active{kind=\"inboxEvents\"} 0",
+        ] {
+            assert!(text.contains(series), "{series} in {text}");
+        }
+        assert!(
+            text.contains(&format!(
+                "tgos_build_info{{version=\"{}\"}} 1",
+                env!("CARGO_PKG_VERSION")
+            )),
+            "{text}"
+        );
         Ok(())
     }
 

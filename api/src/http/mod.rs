@@ -48,6 +48,38 @@ pub fn routes(state: AppState) -> impl IntoEndpoint {
         .around(access_log::access_log)
 }
 
+/// The patterns of [`routes`] and [`metrics_routes`], which name request spans before routing runs (a span's
+/// OpenTelemetry name is fixed once it is entered). Keep in step with the routes: a route missing here is
+/// named by its method alone, and its span's `route` field, which poem's router sets, is exact anyway.
+pub const ROUTE_PATTERNS: [&str; 10] = [
+    "/graphql",
+    "/graphql/ws",
+    "/graphiql/assets/:name",
+    "/exports/:token",
+    "/media/:message",
+    "/healthz",
+    "/readyz",
+    "/webhooks/stripe",
+    "/webhooks/nowpayments",
+    "/metrics",
+];
+
+/// The pattern of [`ROUTE_PATTERNS`] that `path` matches, if one does.
+pub fn route_pattern(path: &str) -> Option<&'static str> {
+    ROUTE_PATTERNS.iter().copied().find(|pattern| {
+        let mut wanted = pattern.split('/');
+        let mut given = path.split('/');
+        loop {
+            match (wanted.next(), given.next()) {
+                (None, None) => return true,
+                (Some(want), Some(got)) if want.starts_with(':') && !got.is_empty() => {}
+                (Some(want), Some(got)) if want == got => {}
+                _ => return false,
+            }
+        }
+    })
+}
+
 /// The routes of `server.metrics_addr`'s own listener: `/metrics` alone.
 pub fn metrics_routes(state: &AppState) -> impl IntoEndpoint + use<> {
     Route::new()
@@ -55,6 +87,17 @@ pub fn metrics_routes(state: &AppState) -> impl IntoEndpoint + use<> {
         .data(state.metrics.clone())
         .with(CatchPanic::new())
         .around(headers::security_headers)
+}
+
+#[cfg(test)]
+#[test]
+fn paths_are_named_by_their_route_pattern() {
+    assert_eq!(route_pattern("/graphql"), Some("/graphql"));
+    assert_eq!(route_pattern("/graphql/ws"), Some("/graphql/ws"));
+    assert_eq!(route_pattern("/exports/tok_123"), Some("/exports/:token"));
+    assert_eq!(route_pattern("/exports/"), None);
+    assert_eq!(route_pattern("/exports/a/b"), None);
+    assert_eq!(route_pattern("/nope"), None);
 }
 
 /// The client's address and user agent, as recorded with sign-ins and counted by per-address limits: the

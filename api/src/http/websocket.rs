@@ -228,6 +228,8 @@ pub async fn graphql_ws(
         .config(socket_config())
         .on_upgrade(move |socket| {
             async move {
+                // Counted open from the upgrade until this task ends, however it ends.
+                let _open = state.metrics.live.websocket();
                 let (mut outgoing, mut incoming) = socket.split();
                 let accepted = match read_init(&mut incoming).await {
                     Ok((init, payload)) => caller_of(&state.identity, &payload)
@@ -258,6 +260,7 @@ pub async fn graphql_ws(
                 data.insert(request_id);
                 data.insert(caller.clone());
                 data.insert(control.clone());
+                data.insert(state.metrics.live.clone());
                 let heard = Heard::new();
                 let counted = key_of(&caller, &client).map(|key| (key, state.request_budget.clone(), control.clone()));
                 let recheck = Recheck::new(

@@ -39,10 +39,11 @@ pub trait OutboxRepository: Send + Sync {
     /// Of each `(workspace, after)`, the workspace's committed events after `after` (published or not), at most
     /// `limit_each` of each, each workspace's in sequence order (the outbox poller; across the walls).
     async fn events_since(&self, after: &[(WorkspaceId, i64)], limit_each: u64) -> StoreResult<Vec<StoredEvent>>;
-    /// When the oldest unpublished event occurred; `None` when all are published.
-    async fn oldest_unpublished(&self) -> StoreResult<Option<DateTime<Utc>>>;
     /// Marks events published (the relay).
     async fn mark_published(&self, events: &[(WorkspaceId, i64)], at: DateTime<Utc>) -> StoreResult<()>;
     /// Deletes published events that occurred before `before` (the replay window); how many.
     async fn prune_published(&self, before: DateTime<Utc>) -> StoreResult<u64>;
+    /// When the oldest event not yet published occurred, of every workspace (the relay's lag); `None` when
+    /// every event is published.
+    async fn oldest_unpublished(&self) -> StoreResult<Option<DateTime<Utc>>>;
 }

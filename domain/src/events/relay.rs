@@ -98,7 +98,9 @@ impl OutboxRelay {
     }
 
     /// Publishes every unpublished event; how many. When the bus does not take a batch, nothing of it is
-    /// marked and the error says so ([`RelayError::Bus`]); the next pass sends it again.
+    /// marked and the error says so ([`RelayError::Bus`]); the next pass sends it again. One `relay_pass`
+    /// span per call, with the count.
+    #[tracing::instrument(name = "relay_pass", skip_all, fields(published = tracing::field::Empty))]
     pub async fn relay_once(&self) -> Result<usize, RelayError> {
         let mut published = 0;
         loop {
@@ -120,10 +122,12 @@ impl OutboxRelay {
                 break;
             }
         }
+        tracing::Span::current().record("published", published);
         Ok(published)
     }
 
     /// Deletes published events older than the replay window; how many.
+    #[tracing::instrument(name = "relay_prune", skip_all)]
     pub async fn prune(&self, window: Duration) -> DomainResult<u64> {
         let window = chrono::Duration::from_std(window).unwrap_or(chrono::Duration::MAX);
         let before: DateTime<Utc> = self
@@ -137,5 +141,14 @@ impl OutboxRelay {
     /// Returns when a use case woke the relay ([`Outbox::committed`]) since the last wake was taken.
     pub async fn woken(&self) {
         self.outbox.woken().await;
+    }
+
+    /// How long the oldest unpublished event has waited (zero when every event is published): the relays'
+    /// lag, whichever process runs them.
+    pub async fn lag(&self) -> DomainResult<Duration> {
+        let oldest = self.store.oldest_unpublished().await?;
+        Ok(oldest
+            .and_then(|at| (self.clock.now() - at).to_std().ok())
+            .unwrap_or_default())
     }
 }

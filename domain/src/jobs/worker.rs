@@ -166,7 +166,7 @@ impl JobWorker {
         let mut running = JoinSet::new();
         for job in claimed {
             let handler = self.handlers.get(job.kind.as_str()).cloned();
-            let span = tracing::info_span!("job", kind = %job.kind, id = %job.id, attempt = job.attempt);
+            let span = tracing::info_span!("job", kind = %job.kind, job_id = %job.id, attempt = job.attempt);
             running.spawn(self.claim_runner().run(handler, job).instrument(span));
         }
         while let Some(joined) = running.join_next().await {
@@ -178,6 +178,7 @@ impl JobWorker {
     }
 
     /// Deletes jobs finished more than `keep` ago; how many.
+    #[tracing::instrument(name = "jobs_prune", skip_all)]
     pub async fn prune(&self, keep: Duration) -> DomainResult<u64> {
         let before = before(self.clock.now(), keep);
         Ok(self.store.prune_finished_jobs(before).await?)

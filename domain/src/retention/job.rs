@@ -20,6 +20,7 @@ pub fn hourly_key(now: DateTime<Utc>) -> String {
 }
 
 /// Enqueues this hour's sweep unless a server already did; whether this call enqueued it.
+#[tracing::instrument(skip_all)]
 pub async fn enqueue_hourly(store: &dyn Store, now: DateTime<Utc>) -> DomainResult<bool> {
     let job = NewJob::now(SWEEP_JOB, None, serde_json::json!({}), now)
         .with_dedupe_key(hourly_key(now))

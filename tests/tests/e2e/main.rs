@@ -44,6 +44,7 @@ mod media;
 mod media_upload;
 mod migrations;
 mod notices;
+mod observability;
 mod parser_properties;
 mod payment_matching;
 mod private_files;

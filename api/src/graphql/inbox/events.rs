@@ -27,6 +27,7 @@ use crate::graphql::accounts::types::HealthState;
 use crate::graphql::context::{ConnectionControl, MAX_SUBSCRIPTIONS_PER_CONNECTION, Watching, principal};
 use crate::graphql::errors::ApiError;
 use crate::graphql::{guards::SignedIn, service};
+use crate::http::metrics::{Counted, LiveGauges};
 
 /// The close code and reason of a slow consumer.
 pub const SLOW_CONSUMER: (u16, &str) = (
@@ -230,6 +231,8 @@ pub(crate) struct Following {
     pub bus: Arc<dyn EventBus>,
     control: Option<ConnectionControl>,
     watching: Option<Watching>,
+    /// The subscription counted in `tgos_subscriptions_active` while its stream lives.
+    counted: Option<Counted>,
 }
 
 impl Following {
@@ -256,11 +259,15 @@ impl Following {
             .data_opt::<Arc<dyn EventBus>>()
             .cloned()
             .ok_or_else(|| ApiError::from(DomainError::internal("event bus missing from schema data")))?;
+        let counted = ctx
+            .data_opt::<LiveGauges>()
+            .map(|gauges| gauges.subscription(ctx.field().name()));
         Ok(Self {
             scope,
             bus,
             control,
             watching,
+            counted,
         })
     }
 
@@ -270,7 +277,7 @@ impl Following {
         feed: EventFeed,
         show: fn(&StoredEvent, &TenantScope) -> Option<T>,
     ) -> impl Stream<Item = T> + use<T> {
-        live_stream(feed, self.control, self.scope, self.watching, show)
+        live_stream(feed, self.control, self.scope, (self.watching, self.counted), show)
     }
 }
 
