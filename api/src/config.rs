@@ -19,10 +19,12 @@ use crate::http::forwarded::{ForwardedHeader, TrustedProxies};
 mod exports;
 mod profile;
 mod retention;
+mod workers;
 
 pub use exports::ExportSettings;
 pub use profile::{Profile, Sources};
 pub use retention::{BackupSettings, RetentionSettings};
+pub use workers::WorkersSettings;
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Settings {
@@ -48,6 +50,8 @@ pub struct Settings {
     pub exports: ExportSettings,
     pub retention: RetentionSettings,
     pub backup: BackupSettings,
+    #[serde(default)]
+    pub workers: WorkersSettings,
     /// `development` or `production` (see [`profile`]).
     pub profile: Profile,
 }
@@ -208,8 +212,9 @@ pub struct ServerSettings {
     pub addr: SocketAddr,
     /// Seconds in-flight requests get to finish after SIGINT/SIGTERM.
     pub shutdown_grace_secs: u64,
-    /// Whether this process runs the background work (the outbox relay, the lease expiry sweep, the inbox
-    /// sync, the job worker) besides serving; `false` serves only.
+    /// Whether this process runs the background work (the job worker, and the leader-held work: the outbox
+    /// relay, the lease expiry sweep, the inbox sync, the automations' upkeep, the retention enqueue) besides
+    /// serving; `false` serves only (`tgos serve --workers=false`; `tgos worker` runs the work alone).
     pub workers: bool,
     /// Networks of reverse proxies (CIDRs or addresses) whose requests may name the client in
     /// `forwarded_header`; empty: the socket peer is always the client.
@@ -438,6 +443,8 @@ pub struct Overrides {
     pub config_file: Option<PathBuf>,
     pub addr: Option<SocketAddr>,
     pub data_dir: Option<PathBuf>,
+    /// `server.workers` (`tgos serve --workers=false`).
+    pub workers: Option<bool>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -484,6 +491,9 @@ impl Settings {
         }
         if let Some(dir) = &overrides.data_dir {
             figment = figment.merge(Serialized::default("data_dir", dir));
+        }
+        if let Some(workers) = overrides.workers {
+            figment = figment.merge(Serialized::default("server.workers", workers));
         }
         figment
     }

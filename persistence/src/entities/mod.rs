@@ -21,6 +21,7 @@ pub mod inbox_messages;
 pub mod inbox_sync;
 pub mod invitations;
 pub mod jobs;
+pub mod leader_leases;
 pub mod lawful_request_events;
 pub mod lawful_requests;
 pub mod leases;
