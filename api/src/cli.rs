@@ -6,8 +6,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
 use crate::config::{Overrides, Settings};
+use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
 #[command(name = "tgos", version, about = "Telegram OS server")]
@@ -180,5 +180,38 @@ async fn migrate(settings: &Settings, action: MigrateAction) -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(args: &[&str]) -> Result<Command, clap::Error> {
+        Cli::try_parse_from(args).map(|cli| cli.command)
+    }
+
+    #[test]
+    fn serve_takes_workers_as_a_flag_with_an_optional_value_and_worker_is_a_command() -> Result<(), clap::Error> {
+        let workers_of = |command: Command| match command {
+            Command::Serve { workers, .. } => Some(workers),
+            _ => None,
+        };
+        assert_eq!(
+            workers_of(parsed(&["tgos", "serve"])?),
+            Some(None),
+            "the setting decides"
+        );
+        assert_eq!(
+            workers_of(parsed(&["tgos", "serve", "--workers=false"])?),
+            Some(Some(false))
+        );
+        assert_eq!(workers_of(parsed(&["tgos", "serve", "--workers"])?), Some(Some(true)));
+        assert!(parsed(&["tgos", "serve", "--workers=maybe"]).is_err());
+        assert!(matches!(
+            parsed(&["tgos", "worker", "--addr", "127.0.0.1:9091"])?,
+            Command::Worker { addr: Some(addr), .. } if addr.port() == 9091
+        ));
+        Ok(())
     }
 }

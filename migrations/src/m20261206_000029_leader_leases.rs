@@ -44,7 +44,12 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(LeaderLeases::Table)
-                    .col(ColumnDef::new(LeaderLeases::Name).string_len(64).not_null().primary_key())
+                    .col(
+                        ColumnDef::new(LeaderLeases::Name)
+                            .string_len(64)
+                            .not_null()
+                            .primary_key(),
+                    )
                     .col(ColumnDef::new(LeaderLeases::Holder).text().not_null())
                     .col(
                         ColumnDef::new(LeaderLeases::LeaseUntil)

@@ -89,15 +89,20 @@ pub(crate) async fn offer_retention_sweep(
     leader: LeaderHandle,
     period: Duration,
 ) {
-    leader_every(leader, Tick::every(period), "enqueueing the retention sweep", move || {
-        let store = store.clone();
-        let signal = signal.clone();
-        async move {
-            if retention::enqueue_hourly(&*store, chrono::Utc::now()).await? {
-                signal.enqueued();
+    leader_every(
+        leader,
+        Tick::every(period),
+        "enqueueing the retention sweep",
+        move || {
+            let store = store.clone();
+            let signal = signal.clone();
+            async move {
+                if retention::enqueue_hourly(&*store, chrono::Utc::now()).await? {
+                    signal.enqueued();
+                }
+                Ok(())
             }
-            Ok(())
-        }
-    })
+        },
+    )
     .await;
 }

@@ -88,7 +88,10 @@ async fn a_holder_believes_in_its_lead_only_two_thirds_of_the_lease_past_its_las
     clock.advance(9);
     assert!(a.holds(LEASE_EXPIRY));
     clock.advance(1);
-    assert!(!a.holds(LEASE_EXPIRY), "no renewal for ten seconds of fifteen: stop before the lease lapses");
+    assert!(
+        !a.holds(LEASE_EXPIRY),
+        "no renewal for ten seconds of fifteen: stop before the lease lapses"
+    );
 }
 
 #[tokio::test]
@@ -138,19 +141,25 @@ async fn the_work_is_woken_when_its_name_is_taken() {
     let (_leases, _clock, a, _b) = two_replicas();
     let mut handle = a.handle(OUTBOX_RELAY);
     assert!(
-        tokio::time::timeout(Duration::from_millis(10), handle.gained()).await.is_err(),
+        tokio::time::timeout(Duration::from_millis(10), handle.gained())
+            .await
+            .is_err(),
         "not before"
     );
     // Taken while the work was busy elsewhere (not waiting): the next wait still sees it.
     a.campaign_once().await;
     assert!(
-        tokio::time::timeout(Duration::from_secs(1), handle.gained()).await.is_ok(),
+        tokio::time::timeout(Duration::from_secs(1), handle.gained())
+            .await
+            .is_ok(),
         "woken on the take"
     );
     assert!(handle.holds());
     a.campaign_once().await;
     assert!(
-        tokio::time::timeout(Duration::from_millis(10), handle.gained()).await.is_err(),
+        tokio::time::timeout(Duration::from_millis(10), handle.gained())
+            .await
+            .is_err(),
         "a renewal is no take"
     );
 }

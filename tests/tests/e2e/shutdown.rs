@@ -59,61 +59,69 @@ backend_tests!(subscribers_are_closed_with_1012_when_the_server_stops, |app| {
     Ok(())
 });
 
-backend_tests!(a_serve_process_closes_its_websockets_with_1012_and_exits_0_on_sigterm, options = serving_only(), |app| {
-    let token = app.sign_up("terminated").await?;
-    let workspace = app.create_workspace(&token, "Agency").await?;
-    let mut server = TgosProcess::start(TGOS, &["serve"], &app.process_env())?;
-    let mut subscribed =
-        Subscriber::start(server.addr, &token, INBOX_EVENTS, json!({ "w": workspace }), None).await?;
-    subscribed.expect_nothing(Duration::from_millis(300)).await?;
+backend_tests!(
+    a_serve_process_closes_its_websockets_with_1012_and_exits_0_on_sigterm,
+    options = serving_only(),
+    |app| {
+        let token = app.sign_up("terminated").await?;
+        let workspace = app.create_workspace(&token, "Agency").await?;
+        let mut server = TgosProcess::start(TGOS, &["serve"], &app.process_env())?;
+        let mut subscribed =
+            Subscriber::start(server.addr, &token, INBOX_EVENTS, json!({ "w": workspace }), None).await?;
+        subscribed.expect_nothing(Duration::from_millis(300)).await?;
 
-    server.terminate()?;
-    assert_restart(&subscribed.frame(Duration::from_secs(10)).await?);
-    let status = server.wait(Duration::from_secs(15))?;
-    assert_eq!(status.code(), Some(0), "a graceful stop exits 0");
-    assert!(server.output().iter().any(|line| line.contains("stopped")));
-    assert_eq!(app.leaders().await?, Vec::new(), "its leader leases were released");
-    Ok(())
-});
+        server.terminate()?;
+        assert_restart(&subscribed.frame(Duration::from_secs(10)).await?);
+        let status = server.wait(Duration::from_secs(15))?;
+        assert_eq!(status.code(), Some(0), "a graceful stop exits 0");
+        assert!(server.output().iter().any(|line| line.contains("stopped")));
+        assert_eq!(app.leaders().await?, Vec::new(), "its leader leases were released");
+        Ok(())
+    }
+);
 
-backend_tests!(a_worker_process_leads_the_background_work_and_releases_it_on_sigterm, options = serving_only(), |app| {
-    let mut worker = TgosProcess::start(TGOS, &["worker"], &app.process_env())?;
-    let base = format!("http://{}", worker.addr);
-    let health = app.http().get(format!("{base}/healthz")).send().await?;
-    assert_eq!(health.status(), 200);
-    assert_eq!(health.text().await?, "ok");
-    let ready = app.http().get(format!("{base}/readyz")).send().await?;
-    assert_eq!(ready.text().await?, "ready");
-    let metrics = app.http().get(format!("{base}/metrics")).send().await?;
-    assert_eq!(metrics.status(), 200);
-    let api = app
-        .http()
-        .post(format!("{base}/graphql"))
-        .json(&json!({ "query": "{ __typename }" }))
-        .send()
+backend_tests!(
+    a_worker_process_leads_the_background_work_and_releases_it_on_sigterm,
+    options = serving_only(),
+    |app| {
+        let mut worker = TgosProcess::start(TGOS, &["worker"], &app.process_env())?;
+        let base = format!("http://{}", worker.addr);
+        let health = app.http().get(format!("{base}/healthz")).send().await?;
+        assert_eq!(health.status(), 200);
+        assert_eq!(health.text().await?, "ok");
+        let ready = app.http().get(format!("{base}/readyz")).send().await?;
+        assert_eq!(ready.text().await?, "ready");
+        let metrics = app.http().get(format!("{base}/metrics")).send().await?;
+        assert_eq!(metrics.status(), 200);
+        let api = app
+            .http()
+            .post(format!("{base}/graphql"))
+            .json(&json!({ "query": "{ __typename }" }))
+            .send()
+            .await?;
+        assert_eq!(api.status(), 404, "a worker serves no API");
+
+        let prefix = format!("pid{}:", worker.pid());
+        app.wait_for_leader(names::RETENTION_ENQUEUE, Duration::from_secs(30), |holder| {
+            holder.is_some_and(|holder| holder.starts_with(&prefix))
+        })
         .await?;
-    assert_eq!(api.status(), 404, "a worker serves no API");
+        let leaders = app.leaders().await?;
+        assert_eq!(
+            leaders.iter().map(|leader| leader.name.as_str()).collect::<Vec<_>>(),
+            {
+                let mut all = names::ALL.to_vec();
+                all.sort_unstable();
+                all
+            },
+            "it holds every leader-held work"
+        );
+        assert!(leaders.iter().all(|leader| leader.holder.starts_with(&prefix)));
 
-    let prefix = format!("pid{}:", worker.pid());
-    app.wait_for_leader(names::RETENTION_ENQUEUE, Duration::from_secs(30), |holder| {
-        holder.is_some_and(|holder| holder.starts_with(&prefix))
-    })
-    .await?;
-    let leaders = app.leaders().await?;
-    assert_eq!(
-        leaders.iter().map(|leader| leader.name.as_str()).collect::<Vec<_>>(),
-        {
-            let mut all = names::ALL.to_vec();
-            all.sort_unstable();
-            all
-        },
-        "it holds every leader-held work"
-    );
-    assert!(leaders.iter().all(|leader| leader.holder.starts_with(&prefix)));
-
-    worker.terminate()?;
-    let status = worker.wait(Duration::from_secs(15))?;
-    assert_eq!(status.code(), Some(0), "a graceful stop exits 0");
-    assert_eq!(app.leaders().await?, Vec::new(), "released on the way out");
-    Ok(())
-});
+        worker.terminate()?;
+        let status = worker.wait(Duration::from_secs(15))?;
+        assert_eq!(status.code(), Some(0), "a graceful stop exits 0");
+        assert_eq!(app.leaders().await?, Vec::new(), "released on the way out");
+        Ok(())
+    }
+);
