@@ -34,6 +34,7 @@ mod inbox;
 mod inbox_access;
 mod inbox_events;
 mod jobs;
+mod jobs_shutdown;
 mod jobs_wall;
 mod lawful_requests;
 mod leadership;
