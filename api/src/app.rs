@@ -22,6 +22,7 @@ use tgos_domain::identity::lockout::{LockoutPolicy, ThrottlePolicy};
 use tgos_domain::identity::{IdentityConfig, IdentityService};
 use tgos_domain::inbox::InboxService;
 use tgos_domain::jobs::{JobHandler, JobSignal};
+use tgos_domain::leadership::LeaderLeaseRepository;
 use tgos_domain::mail::Mailer;
 use tgos_domain::notices::{NoticeConfig, NoticeJobs};
 use tgos_domain::privacy::{ExportJobs, PrivacyService};
@@ -55,6 +56,10 @@ pub struct AppState {
     pub identity: IdentityService,
     /// Storage, for readiness.
     pub store: Arc<dyn Store>,
+    /// The leader leases of the background work that runs in one process at a time (`crate::workers`).
+    pub leaders: Arc<dyn LeaderLeaseRepository>,
+    /// Whether this process is stopping; every open WebSocket watches it.
+    pub shutdown: crate::shutdown::Shutdown,
     pub metrics: Metrics,
     /// Requests per minute of every caller: API keys, signed-in users, anonymous addresses.
     pub request_budget: Arc<RequestBudget>,
@@ -144,6 +149,7 @@ impl AppState {
             }
         });
         let keys: Arc<dyn KeyStore> = store.clone();
+        let leaders: Arc<dyn LeaderLeaseRepository> = store.clone();
         let store: Arc<dyn Store> = store;
 
         let master_key = Arc::new(load_master_key(&settings)?);
@@ -271,6 +277,8 @@ impl AppState {
             schema,
             identity,
             store,
+            leaders,
+            shutdown: crate::shutdown::Shutdown::new(),
             metrics,
             request_budget: Arc::new(RequestBudget::new(
                 settings.auth.api_key_requests_per_minute,

@@ -21,12 +21,14 @@ mod exports;
 mod profile;
 mod retention;
 mod telemetry;
+mod workers;
 
 pub use bus::EventBusKind;
 pub use exports::ExportSettings;
 pub use profile::{Profile, Sources};
 pub use retention::{BackupSettings, RetentionSettings};
 pub use telemetry::{DEFAULT_SERVICE_NAME, TelemetrySettings};
+pub use workers::WorkersSettings;
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Settings {
@@ -55,6 +57,8 @@ pub struct Settings {
     /// Span export over OTLP (`[telemetry]`); off unless `telemetry.otlp_endpoint` is set.
     #[serde(default)]
     pub telemetry: TelemetrySettings,
+    #[serde(default)]
+    pub workers: WorkersSettings,
     /// `development` or `production` (see [`profile`]).
     pub profile: Profile,
 }
@@ -221,8 +225,9 @@ pub struct ServerSettings {
     pub addr: SocketAddr,
     /// Seconds in-flight requests get to finish after SIGINT/SIGTERM.
     pub shutdown_grace_secs: u64,
-    /// Whether this process runs the background work (the outbox relay, the lease expiry sweep, the inbox
-    /// sync, the job worker) besides serving; `false` serves only.
+    /// Whether this process runs the background work (the job worker, and the leader-held work: the outbox
+    /// relay, the lease expiry sweep, the inbox sync, the automations' upkeep, the retention enqueue) besides
+    /// serving; `false` serves only (`tgos serve --workers=false`; `tgos worker` runs the work alone).
     pub workers: bool,
     /// Networks of reverse proxies (CIDRs or addresses) whose requests may name the client in
     /// `forwarded_header`; empty: the socket peer is always the client.
@@ -454,6 +459,8 @@ pub struct Overrides {
     pub config_file: Option<PathBuf>,
     pub addr: Option<SocketAddr>,
     pub data_dir: Option<PathBuf>,
+    /// `server.workers` (`tgos serve --workers=false`).
+    pub workers: Option<bool>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -500,6 +507,9 @@ impl Settings {
         }
         if let Some(dir) = &overrides.data_dir {
             figment = figment.merge(Serialized::default("data_dir", dir));
+        }
+        if let Some(workers) = overrides.workers {
+            figment = figment.merge(Serialized::default("server.workers", workers));
         }
         figment
     }

@@ -1,14 +1,27 @@
-//! The server's background work, as loops around the domain's one-step functions: the outbox relay
-//! (`relay_once`, `prune`), the lease expiry sweep (`expire_due_leases`), the inbox sync (`sync_all`), the job
-//! worker (`JobWorker::run_once`, `prune`, `queue`; automation executions and schedules are its jobs) and the
-//! automations' upkeep (`AutomationService::maintain`) and the hourly enqueue of the retention sweep
-//! (`retention::enqueue_hourly`; the sweep itself is a job), and, when `telegram.live_connections` is on, the
-//! live connections' supervisor (`LiveConnections::run`), and the outbox lag gauge ([`gauges`]).
+//! The process's background work, as loops around the domain's one-step functions.
+//!
+//! - **Leader-held work** runs in one process at a time across every replica on the database: the outbox
+//!   relay (`relay_once`, `prune`), the lease expiry sweep (`expire_due_leases`), the inbox sync
+//!   (`sync_all`), the automations' upkeep (`AutomationService::maintain`) and the hourly enqueue of the
+//!   retention sweep (`retention::enqueue_hourly`). A campaign loop takes and renews their leader leases
+//!   (`tgos_domain::leadership`) every third of `workers.leader_lease_secs`; each loop checks its lease before
+//!   every step ([`loops`]).
+//! - **The job worker** runs in every process that runs workers: jobs are claimed rows with leases, so many
+//!   workers share them (`JobWorker::run_once`, `prune`, `queue`; automation executions, exports, erasures,
+//!   the retention sweep and notices are its jobs) ([`jobs`]).
+//! - **The live connections' supervisor**, when `telegram.live_connections` is on (`LiveConnections::run`):
+//!   each account's connection holds a lease of its own.
 //!
 //! Rules: the domain decides what one step does; only this composition root decides when steps run (ticks,
-//! wakes) and stops them (dropping the task). A failed step is logged and retried at the next tick; nothing
-//! it half-did stays half-done, because each step commits per item. The live connections are the one loop
-//! stopped by a signal rather than dropped: each closes its connection and releases its lease first.
+//! wakes, leadership) and stops them. A failed step is logged and retried at the next tick; nothing it
+//! half-did stays half-done, because each step commits per item. On a graceful stop ([`Workers::stop`]) the
+//! job worker claims no more and lets its running jobs finish within the grace (past it they are dropped and
+//! their leases lapse), the leader-held loops stop and their leases are released so another process takes over
+//! at once, and the live connections close and release theirs.
+
+mod gauges;
+mod jobs;
+mod loops;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,15 +29,14 @@ use std::time::Duration;
 use tgos_domain::clock::SystemClock;
 use tgos_domain::events::OutboxRelay;
 use tgos_domain::inbox::{LiveConnections, LiveTiming, StopHandle, stop_pair};
-use tgos_domain::jobs::{JobSignal, JobWorker, unique_holder};
-use tgos_domain::retention;
+use tgos_domain::jobs::{JobWorker, unique_holder};
+use tgos_domain::leadership::{Leadership, names};
 use tokio::task::JoinHandle;
 
-use crate::app::AppState;
-use crate::config::JobsSettings;
-use crate::http::metrics::Metrics;
+pub use jobs::{JobLoop, JobLoopHandle, spawn_jobs};
+use loops::{Tick, leader_every, offer_retention_sweep, relay_events};
 
-mod gauges;
+use crate::app::AppState;
 
 /// How often skipped executions past their retention window are deleted and every enabled schedule is
 /// checked for its next fire.
@@ -33,7 +45,11 @@ const AUTOMATION_UPKEEP: Duration = Duration::from_secs(60 * 60);
 /// The running loops; dropping them does not stop them, [`Workers::stop`] does.
 #[derive(Debug)]
 pub struct Workers {
+    /// The leader-held loops and the campaign loop.
     tasks: Vec<JoinHandle<()>>,
+    /// The leases of the leader-held work, released on stop.
+    leadership: Option<Leadership>,
+    jobs: Option<JobLoopHandle>,
     /// The live connections' supervisor and the handle that stops it, when they run.
     live: Option<(StopHandle, JoinHandle<()>)>,
 }
@@ -42,6 +58,23 @@ impl Workers {
     /// Starts every loop on the state's services and settings.
     pub fn start(state: &AppState) -> Self {
         let settings = &state.settings;
+        let mut campaigned = vec![
+            names::OUTBOX_RELAY,
+            names::LEASE_EXPIRY,
+            names::INBOX_SYNC,
+            names::AUTOMATION_UPKEEP,
+        ];
+        if settings.retention.sweep_every_secs > 0 {
+            campaigned.push(names::RETENTION_ENQUEUE);
+        }
+        let leadership = Leadership::new(
+            state.leaders.clone(),
+            Arc::new(SystemClock),
+            unique_holder(),
+            Duration::from_secs(settings.workers.leader_lease_secs),
+            &campaigned,
+        );
+        tracing::info!(holder = leadership.holder(), lease = ?leadership.lease(), names = ?campaigned, "campaigning for the leader-held work");
         let relay = OutboxRelay::new(
             state.store.clone(),
             state.publisher.clone(),
@@ -58,21 +91,23 @@ impl Workers {
             .with_lease(Duration::from_secs(settings.jobs.lease_secs))
             .with_batch(settings.jobs.batch);
         tracing::info!(holder = jobs.holder(), kinds = ?jobs.kinds(), "job worker starting");
+        let jobs = spawn_jobs(
+            jobs,
+            state.jobs.clone(),
+            JobLoop::new(&settings.jobs),
+            Some(state.metrics.clone()),
+        );
         let mut tasks = vec![
-            spawn_jobs(
-                jobs,
-                state.jobs.clone(),
-                JobLoop::new(&settings.jobs),
-                Some(state.metrics.clone()),
-            ),
             tokio::spawn(gauges::outbox_lag(relay.clone(), state.metrics.clone(), gauges::EVERY)),
             tokio::spawn(relay_events(
                 relay,
+                leadership.handle(names::OUTBOX_RELAY),
                 Duration::from_millis(settings.events.relay_tick_ms.max(10)),
                 Duration::from_secs(settings.events.replay_window_hours.max(1) * 60 * 60),
             )),
-            tokio::spawn(every(
-                Duration::from_secs(settings.accounts.expiry_sweep_secs.max(1)),
+            tokio::spawn(leader_every(
+                leadership.handle(names::LEASE_EXPIRY),
+                Tick::every(Duration::from_secs(settings.accounts.expiry_sweep_secs.max(1))),
                 "the lease expiry sweep",
                 {
                     let accounts = state.accounts.clone();
@@ -88,11 +123,16 @@ impl Workers {
                     }
                 },
             )),
-            // The first sync one period after start: nothing is rented yet at start that a moment's wait
-            // would lose, and a sync racing the first requests would only hold their accounts' connections.
-            tokio::spawn(every_from(
-                tokio::time::Instant::now() + Duration::from_secs(settings.telegram.sync_every_secs.max(1)),
-                Duration::from_secs(settings.telegram.sync_every_secs.max(1)),
+            // The first sync one period after start (and after taking the lead): nothing is rented yet at start
+            // that a moment's wait would lose, and a sync racing the first requests would only hold their
+            // accounts' connections.
+            tokio::spawn(leader_every(
+                leadership.handle(names::INBOX_SYNC),
+                Tick {
+                    first: tokio::time::Instant::now() + Duration::from_secs(settings.telegram.sync_every_secs.max(1)),
+                    period: Duration::from_secs(settings.telegram.sync_every_secs.max(1)),
+                    on_gain: false,
+                },
                 "the inbox sync",
                 {
                     let inbox = state.inbox.clone();
@@ -108,29 +148,39 @@ impl Workers {
                     }
                 },
             )),
-            tokio::spawn(every(AUTOMATION_UPKEEP, "the automations' upkeep", {
-                let automations = state.automations.clone();
-                move || {
-                    let automations = automations.clone();
-                    async move {
-                        let pruned = automations.maintain().await?;
-                        if pruned > 0 {
-                            tracing::info!(pruned, "executions that did not run left the retention window");
+            tokio::spawn(leader_every(
+                leadership.handle(names::AUTOMATION_UPKEEP),
+                Tick::every(AUTOMATION_UPKEEP),
+                "the automations' upkeep",
+                {
+                    let automations = state.automations.clone();
+                    move || {
+                        let automations = automations.clone();
+                        async move {
+                            let pruned = automations.maintain().await?;
+                            if pruned > 0 {
+                                tracing::info!(pruned, "executions that did not run left the retention window");
+                            }
+                            Ok(())
                         }
-                        Ok(())
                     }
-                }
-            })),
+                },
+            )),
         ];
         if settings.retention.sweep_every_secs > 0 {
             tasks.push(tokio::spawn(offer_retention_sweep(
                 state.store.clone(),
                 state.jobs.clone(),
+                leadership.handle(names::RETENTION_ENQUEUE),
                 Duration::from_secs(settings.retention.sweep_every_secs),
             )));
         }
+        // Last, so every loop already waits for its wake when the first round takes the lead.
+        tasks.push(tokio::spawn(campaign(leadership.clone())));
         Self {
             tasks,
+            leadership: Some(leadership),
+            jobs: Some(jobs),
             live: settings.telegram.live_connections_on().then(|| start_live(state)),
         }
     }
@@ -139,21 +189,58 @@ impl Workers {
     pub fn none() -> Self {
         Self {
             tasks: Vec::new(),
+            leadership: None,
+            jobs: None,
             live: None,
         }
     }
 
-    /// Stops every loop; the live connections release their leases first (bounded by their shutdown wait).
-    pub async fn stop(self) {
-        for task in self.tasks {
+    /// The holder id this process's leader leases carry (`leader_leases.holder`), when it runs workers.
+    pub fn leader_holder(&self) -> Option<&str> {
+        self.leadership.as_ref().map(Leadership::holder)
+    }
+
+    /// Stops the background work gracefully: the job worker claims no more and its running jobs get `grace`
+    /// to finish; the leader-held loops stop and their leases are released (another process takes the work
+    /// at its next round); the live connections close and release their leases.
+    pub async fn stop(self, grace: Duration) {
+        if let Some(jobs) = &self.jobs {
+            jobs.stop_claiming();
+        }
+        for task in &self.tasks {
             task.abort();
         }
-        if let Some((stop, supervisor)) = self.live {
-            stop.stop();
-            if let Err(error) = supervisor.await {
-                tracing::error!(%error, "the live connections' supervisor failed");
-            }
+        for task in self.tasks {
+            // Cancelled: a step in flight is dropped (its transaction rolls back) before the leases go.
+            let _stopped = task.await;
         }
+        if let Some(leadership) = &self.leadership {
+            leadership.release_all().await;
+        }
+        let live = async {
+            if let Some((stop, supervisor)) = self.live {
+                stop.stop();
+                if let Err(error) = supervisor.await {
+                    tracing::error!(%error, "the live connections' supervisor failed");
+                }
+            }
+        };
+        let jobs = async {
+            if let Some(jobs) = self.jobs {
+                jobs.stop(grace).await;
+            }
+        };
+        tokio::join!(live, jobs);
+    }
+}
+
+/// Takes and renews the leader leases every third of the lease, until aborted.
+async fn campaign(leadership: Leadership) {
+    let mut rounds = tokio::time::interval(leadership.renew_every());
+    rounds.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        rounds.tick().await;
+        leadership.campaign_once().await;
     }
 }
 
@@ -172,139 +259,4 @@ fn start_live(state: &AppState) -> (StopHandle, JoinHandle<()>) {
     let metrics = state.metrics.clone();
     let report = move |scan: &tgos_domain::inbox::live::ScanReport| metrics.record_live(scan.running, scan.parked);
     (stop, tokio::spawn(supervisor.run_reporting(signal, report)))
-}
-
-/// Offers the retention sweep at start and then every `period`: one job per UTC hour is stored whatever the
-/// number of servers (the dedupe key names the hour), and the job worker runs it.
-async fn offer_retention_sweep(
-    store: std::sync::Arc<dyn tgos_domain::store::Store>,
-    signal: JobSignal,
-    period: Duration,
-) {
-    every(period, "enqueueing the retention sweep", move || {
-        let store = store.clone();
-        let signal = signal.clone();
-        async move {
-            if retention::enqueue_hourly(&*store, chrono::Utc::now()).await? {
-                signal.enqueued();
-            }
-            Ok(())
-        }
-    })
-    .await;
-}
-
-/// Runs `step` every `period` (a tick missed while a step ran is not made up), logging failures.
-async fn every<F, Fut>(period: Duration, what: &'static str, step: F)
-where
-    F: Fn() -> Fut,
-    Fut: Future<Output = tgos_domain::error::DomainResult<()>>,
-{
-    every_from(tokio::time::Instant::now(), period, what, step).await;
-}
-
-/// Runs `step` at `first`, then every `period`.
-async fn every_from<F, Fut>(first: tokio::time::Instant, period: Duration, what: &'static str, step: F)
-where
-    F: Fn() -> Fut,
-    Fut: Future<Output = tgos_domain::error::DomainResult<()>>,
-{
-    let mut ticks = tokio::time::interval_at(first, period);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        ticks.tick().await;
-        if let Err(error) = step().await {
-            tracing::error!(error = %error, detail = ?error, "{what} failed");
-        }
-    }
-}
-
-/// Relays on every wake and at least every `tick`, pruning the replay window every 600 passes.
-async fn relay_events(relay: OutboxRelay, tick: Duration, window: Duration) {
-    const PRUNE_EVERY: u32 = 600;
-    let mut passes = 0_u32;
-    loop {
-        if let Err(error) = relay.relay_once().await {
-            tracing::warn!(%error, "relaying events failed; retrying");
-        }
-        passes = passes.wrapping_add(1);
-        if passes % PRUNE_EVERY == 1 {
-            match relay.prune(window).await {
-                Ok(0) => {}
-                Ok(pruned) => tracing::debug!(pruned, "pruned events past the replay window"),
-                Err(error) => tracing::warn!(%error, "pruning events failed"),
-            }
-        }
-        tokio::select! {
-            () = relay.woken() => {}
-            () = tokio::time::sleep(tick) => {}
-        }
-    }
-}
-
-/// When the job loop runs its steps.
-#[derive(Debug, Clone, Copy)]
-pub struct JobLoop {
-    /// The longest wait for a wake when nothing was due.
-    pub poll: Duration,
-    /// How long finished jobs are kept.
-    pub keep_finished: Duration,
-    /// How often finished jobs past `keep_finished` are deleted.
-    pub prune_every: Duration,
-    /// How often the queue gauges are read again.
-    pub gauges_every: Duration,
-}
-
-impl JobLoop {
-    pub fn new(settings: &JobsSettings) -> Self {
-        Self {
-            poll: Duration::from_millis(settings.poll_ms.max(10)),
-            keep_finished: Duration::from_secs(settings.keep_finished_hours.saturating_mul(60 * 60)),
-            prune_every: Duration::from_secs(10 * 60),
-            gauges_every: Duration::from_secs(5),
-        }
-    }
-}
-
-/// Starts the job loop: it runs [`JobWorker::run_once`] again at once while batches come back claimed, and
-/// otherwise waits for `signal` or the poll; it prunes finished jobs (at its start, then every
-/// `prune_every`) and refreshes the queue gauges of `metrics`. Aborting the task stops the jobs it runs
-/// without finishing them: their leases lapse and another worker takes them.
-pub fn spawn_jobs(worker: JobWorker, signal: JobSignal, timing: JobLoop, metrics: Option<Metrics>) -> JoinHandle<()> {
-    if let Some(metrics) = &metrics {
-        metrics.know_job_kinds(&worker.kinds());
-    }
-    tokio::spawn(async move {
-        let mut pruned_at: Option<tokio::time::Instant> = None;
-        let mut gauged_at: Option<tokio::time::Instant> = None;
-        loop {
-            let claimed = match worker.run_once().await {
-                Ok(claimed) => claimed,
-                Err(error) => {
-                    tracing::warn!(%error, "claiming jobs failed; retrying");
-                    0
-                }
-            };
-            if pruned_at.is_none_or(|at| at.elapsed() >= timing.prune_every) {
-                pruned_at = Some(tokio::time::Instant::now());
-                match worker.prune(timing.keep_finished).await {
-                    Ok(0) => {}
-                    Ok(pruned) => tracing::debug!(pruned, "pruned finished jobs"),
-                    Err(error) => tracing::warn!(%error, "pruning finished jobs failed"),
-                }
-            }
-            if let Some(metrics) = &metrics
-                && gauged_at.is_none_or(|at| at.elapsed() >= timing.gauges_every)
-            {
-                gauged_at = Some(tokio::time::Instant::now());
-                match worker.queue().await {
-                    Ok(queue) => metrics.record_job_queue(&queue, chrono::Utc::now()),
-                    Err(error) => tracing::warn!(%error, "reading the job queue failed"),
-                }
-            }
-            if claimed == 0 {
-                signal.wait(timing.poll).await;
-            }
-        }
-    })
 }

@@ -30,6 +30,7 @@ mod inbox;
 mod jobs;
 pub mod key_file;
 mod lawful;
+mod leadership;
 pub use lawful::files::ZipPackages;
 pub mod mail;
 mod outbox;

@@ -173,8 +173,10 @@ pub struct TestApp {
     pub nats: Option<(String, String)>,
     /// The server's storage (the application role on PostgreSQL, behind row-level security).
     pub store: std::sync::Arc<dyn tgos_domain::store::Store>,
+    /// The settings the server started with, for replicas of it ([`TestApp::replica`]).
+    pub settings: Settings,
     client: reqwest::Client,
-    server: Mutex<Option<RunningServer>>,
+    pub(crate) server: Mutex<Option<RunningServer>>,
 }
 
 /// The login role test servers use on PostgreSQL: a member of the application role that owns nothing.
@@ -312,8 +314,10 @@ impl TestApp {
             settings.stripe.api_base = stripe.base_url.clone();
         }
         let nats = options.nats.clone();
+        let kept = settings.clone();
         let server = start(settings).await.context("server failed to start")?;
         Ok(Self {
+            settings: kept,
             addr: server.addr,
             metrics_addr: server.metrics_addr,
             identity: server.state.identity.clone(),

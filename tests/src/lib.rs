@@ -22,6 +22,7 @@ pub mod live;
 pub mod mailbox;
 pub mod nats;
 pub mod pool;
+pub mod replicas;
 pub mod totp;
 pub mod upload;
 

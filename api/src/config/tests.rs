@@ -200,3 +200,23 @@ fn span_export_is_off_by_default_and_set_from_the_telemetry_section_or_the_envir
         Ok(())
     });
 }
+
+#[test]
+#[expect(clippy::result_large_err, reason = "figment::Jail fixes the closure's error type")]
+fn the_leader_lease_and_the_workers_switch_come_from_the_environment_and_the_command_line() {
+    figment::Jail::expect_with(|jail| {
+        let defaults = Settings::load(&Overrides::default()).map_err(|e| e.to_string())?;
+        assert_eq!(defaults.workers.leader_lease_secs, 15);
+        assert!(defaults.server.workers);
+        jail.set_env("TGOS_WORKERS__LEADER_LEASE_SECS", "6");
+        jail.set_env("TGOS_SERVER__WORKERS", "true");
+        let overrides = Overrides {
+            workers: Some(false),
+            ..Overrides::default()
+        };
+        let settings = Settings::load(&overrides).map_err(|e| e.to_string())?;
+        assert_eq!(settings.workers.leader_lease_secs, 6);
+        assert!(!settings.server.workers, "--workers=false wins over the environment");
+        Ok(())
+    });
+}

@@ -80,6 +80,19 @@ pub fn route_pattern(path: &str) -> Option<&'static str> {
     })
 }
 
+/// The routes of a `tgos worker` process's listener: liveness, readiness and `/metrics`, no API. It is not a
+/// public listener (nothing a client calls is on it), so `/metrics` is served there in every profile.
+pub fn worker_routes(state: AppState) -> impl IntoEndpoint {
+    Route::new()
+        .at("/healthz", get(health::healthz))
+        .at("/readyz", get(health::readyz))
+        .at("/metrics", get(metrics::serve_metrics))
+        .data(state.metrics.clone())
+        .data(state)
+        .with(CatchPanic::new())
+        .around(headers::security_headers)
+}
+
 /// The routes of `server.metrics_addr`'s own listener: `/metrics` alone.
 pub fn metrics_routes(state: &AppState) -> impl IntoEndpoint + use<> {
     Route::new()

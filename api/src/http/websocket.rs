@@ -19,6 +19,8 @@
 //!   (not even a pong) arrives for two of those periods is gone, and the connection is closed with 1001.
 //! - An API key's connections and the operations it starts over them count against its request limit, as
 //!   HTTP requests do: over it, `connection_init` or the `subscribe` is answered by closing with 4429.
+//! - When the process stops gracefully, every connection closes with 1012 (service restart) and a reason
+//!   asking the client to reconnect with `afterSequence` (`crate::shutdown`), during `connection_init` too.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -42,6 +44,7 @@ use crate::graphql::context::{Caller, ConnectionControl, RequestId};
 use crate::graphql::loaders::Batched;
 use crate::http::recheck::{EXPIRED, Recheck};
 use crate::http::request_budget::{Budgeted, RequestBudget};
+use crate::shutdown::RESTARTING;
 
 pub const INIT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -230,12 +233,19 @@ pub async fn graphql_ws(
             async move {
                 // Counted open from the upgrade until this task ends, however it ends.
                 let _open = state.metrics.live.websocket();
+                // Held for the connection's whole life: the stop waits until every one has closed.
+                let mut stopping = state.shutdown.watch();
                 let (mut outgoing, mut incoming) = socket.split();
-                let accepted = match read_init(&mut incoming).await {
-                    Ok((init, payload)) => caller_of(&state.identity, &payload)
-                        .await
-                        .map(|caller| (init, caller, token_of(&payload))),
-                    Err(refusal) => Err(refusal),
+                let accepted = tokio::select! {
+                    accepted = async {
+                        match read_init(&mut incoming).await {
+                            Ok((init, payload)) => caller_of(&state.identity, &payload)
+                                .await
+                                .map(|caller| (init, caller, token_of(&payload))),
+                            Err(refusal) => Err(refusal),
+                        }
+                    } => accepted,
+                    () = stopping.stopping() => Err(Refusal::new(RESTARTING.0, RESTARTING.1)),
                 };
                 let accepted = accepted.and_then(|(init, caller, token)| match key_of(&caller, &client) {
                     Some(key) => state
@@ -337,6 +347,7 @@ pub async fn graphql_ws(
                             None => break None,
                         },
                         Some((code, reason)) = close_requests.recv() => break Some((code, reason)),
+                        () = stopping.stopping() => break Some((RESTARTING.0, RESTARTING.1.to_owned())),
                         change = access.recv() => {
                             let check = match change {
                                 Ok(change) => concerns(change, &caller, &control),

@@ -187,6 +187,20 @@ pub const CLASSES: &[RetentionClass] = &[
         action: Action::ByJob("the job loop's prune (JobWorker::prune) deletes finished jobs"),
     },
     RetentionClass {
+        name: "leader_leases",
+        covers: &[Cover::Rows("leader_leases")],
+        why: "which process runs each leader-held piece of background work (a process id and random bits, no \
+              personal data), so that work runs in one process at a time",
+        keep: Keep::Setting {
+            key: "workers.leader_lease_secs",
+            default: "15 seconds, while the holder renews it",
+        },
+        action: Action::ByJob(
+            "a process that stops gracefully deletes its rows (Leadership::release_all); a lapsed row is taken \
+             over by the next holder",
+        ),
+    },
+    RetentionClass {
         name: "backups",
         covers: &[Cover::Files("backup.dir (default <data dir>/backups)")],
         why: "policy §7: backups are kept on a rolling 30-day window, then permanently purged",

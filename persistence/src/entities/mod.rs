@@ -23,6 +23,7 @@ pub mod invitations;
 pub mod jobs;
 pub mod lawful_request_events;
 pub mod lawful_requests;
+pub mod leader_leases;
 pub mod leases;
 pub mod ledger_postings;
 pub mod ledger_transactions;

@@ -25,7 +25,7 @@ pub(crate) const KIND: &str = "test.work";
 
 /// What a [`Scripted`] handler does on each attempt.
 #[derive(Clone)]
-enum Script {
+pub(crate) enum Script {
     /// Done every time.
     Done,
     /// Retry with the default back-off on attempts before `succeeds_on`, then done.
@@ -41,15 +41,15 @@ enum Script {
 }
 
 /// Runs [`KIND`] by its script and records every run: the job, the attempt, and the outcome it gave.
-struct Scripted {
+pub(crate) struct Scripted {
     script: Script,
     runs: Mutex<Vec<(JobId, u32, JobOutcome)>>,
-    started: Notify,
+    pub(crate) started: Notify,
     delay: Duration,
 }
 
 impl Scripted {
-    fn new(script: Script) -> Arc<Self> {
+    pub(crate) fn new(script: Script) -> Arc<Self> {
         Arc::new(Self {
             script,
             runs: Mutex::new(Vec::new()),
@@ -58,7 +58,7 @@ impl Scripted {
         })
     }
 
-    fn slow(script: Script, delay: Duration) -> Arc<Self> {
+    pub(crate) fn slow(script: Script, delay: Duration) -> Arc<Self> {
         Arc::new(Self {
             script,
             runs: Mutex::new(Vec::new()),
@@ -67,7 +67,7 @@ impl Scripted {
         })
     }
 
-    fn runs(&self) -> Vec<(JobId, u32, JobOutcome)> {
+    pub(crate) fn runs(&self) -> Vec<(JobId, u32, JobOutcome)> {
         self.runs.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
 }

@@ -76,6 +76,9 @@ const WALLED_TABLES: usize = TENANT_TABLES.len()
         // The lawful requests register: platform data behind no wall at all (the lawful_requests tests).
         "lawful_requests",
         "lawful_request_events",
+        // Leader leases: no workspace's rows, but only the `leadership` sweep wall takes or drops one (the
+        // leadership tests).
+        "leader_leases",
     ]
     .len();
 
