@@ -21,6 +21,7 @@ pub mod identity;
 pub mod ids;
 pub mod inbox;
 pub mod jobs;
+pub mod limits;
 pub mod mail;
 pub mod notices;
 pub mod paging;
