@@ -17,10 +17,12 @@ use tgos_persistence::MigrateMode;
 use crate::http::forwarded::{ForwardedHeader, TrustedProxies};
 
 mod exports;
+mod limits;
 mod profile;
 mod retention;
 
 pub use exports::ExportSettings;
+pub use limits::{LimitsSettings, LimitsStore};
 pub use profile::{Profile, Sources};
 pub use retention::{BackupSettings, RetentionSettings};
 
@@ -46,6 +48,9 @@ pub struct Settings {
     pub automations: AutomationSettingsFile,
     #[serde(default)]
     pub exports: ExportSettings,
+    /// Where the per-window limits count (`[limits]`).
+    #[serde(default)]
+    pub limits: LimitsSettings,
     pub retention: RetentionSettings,
     pub backup: BackupSettings,
     /// `development` or `production` (see [`profile`]).

@@ -36,6 +36,7 @@ mod m20261206_000025_audit_search;
 mod m20261206_000026_staff_approvals;
 mod m20261206_000027_account_retirement;
 mod m20261206_000028_message_media;
+mod m20261206_000030_rate_windows;
 
 pub use m20261128_000003_row_level_security::APP_ROLE;
 
@@ -73,6 +74,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000026_staff_approvals::Migration),
             Box::new(m20261206_000027_account_retirement::Migration),
             Box::new(m20261206_000028_message_media::Migration),
+            Box::new(m20261206_000030_rate_windows::Migration),
         ]
     }
 }

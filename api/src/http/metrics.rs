@@ -33,6 +33,7 @@ pub struct Metrics {
     jobs_oldest_due: GaugeVec,
     /// Kinds that had a series: they stay at 0 once nothing of theirs is due, rather than vanish.
     job_kinds: Arc<Mutex<HashSet<String>>>,
+    rate_limit_store_failures: IntCounterVec,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -93,6 +94,15 @@ impl Metrics {
             &["state"],
         )?;
         registry.register(Box::new(telegram_connections.clone()))?;
+        let rate_limit_store_failures = IntCounterVec::new(
+            Opts::new(
+                "tgos_rate_limit_store_failures_total",
+                "Limit checks whose counter failed (the database unreachable), by limit: a request budget let \
+                 the request through, an inbox or account budget refused the action",
+            ),
+            &["limit"],
+        )?;
+        registry.register(Box::new(rate_limit_store_failures.clone()))?;
         Ok(Self {
             registry,
             requests,
@@ -103,7 +113,13 @@ impl Metrics {
             jobs_oldest_due,
             job_kinds: Arc::new(Mutex::new(HashSet::new())),
             telegram_connections,
+            rate_limit_store_failures,
         })
+    }
+
+    /// The counter of failed limit checks by limit name (the server's own names, a handful).
+    pub fn rate_limit_store_failures(&self) -> IntCounterVec {
+        self.rate_limit_store_failures.clone()
     }
 
     /// Sets the Telegram connection gauges to what the live connections' last scan left.

@@ -64,8 +64,7 @@ impl RateCounter for MemoryRateCounter {
             .lock()
             .map_err(|_| StoreError::backend("the rate counter's lock is poisoned"))?;
         let now = now.timestamp();
-        let due = table.pruned_at < window.start()
-            || (table.windows.len() > PRUNE_ABOVE && table.pruned_at < now);
+        let due = table.pruned_at < window.start() || (table.windows.len() > PRUNE_ABOVE && table.pruned_at < now);
         if due {
             table.prune(now);
         }

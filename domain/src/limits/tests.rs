@@ -16,7 +16,9 @@ struct TestClock(Mutex<DateTime<Utc>>);
 
 impl TestClock {
     fn at(secs: i64) -> Arc<Self> {
-        Arc::new(Self(Mutex::new(Utc.timestamp_opt(secs, 0).single().unwrap_or_default())))
+        Arc::new(Self(Mutex::new(
+            Utc.timestamp_opt(secs, 0).single().unwrap_or_default(),
+        )))
     }
 
     fn set(&self, secs: i64, millis: u32) {
@@ -58,7 +60,9 @@ fn limiter(per_minute: u32, clock: Arc<TestClock>, counter: Arc<dyn RateCounter>
 
 #[tokio::test]
 async fn a_subject_gets_its_limit_per_window_then_waits_for_the_next() -> Result<(), DomainError> {
-    let clock = TestClock::at(1_800_000_000 - 1_800_000_000 % 60);
+    // A whole minute.
+    let base = 1_800_000_000;
+    let clock = TestClock::at(base);
     let limits = limiter(3, clock.clone(), Arc::new(MemoryRateCounter::new()));
     let mut remaining = Vec::new();
     for _ in 0..3 {
@@ -67,7 +71,6 @@ async fn a_subject_gets_its_limit_per_window_then_waits_for_the_next() -> Result
         remaining.push(taken.remaining);
     }
     assert_eq!(remaining, [2, 1, 0]);
-    let base = 1_800_000_000 - 1_800_000_000 % 60;
     clock.set(base + 45, 500);
     let refused = limits.take("a").await?;
     assert_eq!(
@@ -95,7 +98,12 @@ async fn a_subject_gets_its_limit_per_window_then_waits_for_the_next() -> Result
 async fn limits_sharing_a_counter_count_apart() -> Result<(), DomainError> {
     let clock = TestClock::at(600);
     let counter: Arc<dyn RateCounter> = Arc::new(MemoryRateCounter::new());
-    let sends = RateLimiter::new(Limit::per_minute("sends", 1), counter.clone(), clock.clone(), OnStoreFailure::Closed);
+    let sends = RateLimiter::new(
+        Limit::per_minute("sends", 1),
+        counter.clone(),
+        clock.clone(),
+        OnStoreFailure::Closed,
+    );
     let marks = RateLimiter::new(Limit::per_minute("marks", 1), counter, clock, OnStoreFailure::Closed);
     assert!(sends.take("x").await?.allowed);
     assert!(marks.take("x").await?.allowed, "the same subject under another limit");
@@ -144,7 +152,18 @@ async fn a_failing_counter_opens_or_closes_as_the_limit_says() {
         counted.fetch_add(1, Ordering::Relaxed);
     }));
     let taken = open.take("k").await;
-    assert!(matches!(taken, Ok(Taken { allowed: true, limit: 5, remaining: 5, .. })), "{taken:?}");
+    assert!(
+        matches!(
+            taken,
+            Ok(Taken {
+                allowed: true,
+                limit: 5,
+                remaining: 5,
+                ..
+            })
+        ),
+        "{taken:?}"
+    );
     let closed = limiter(5, TestClock::at(600), Arc::new(Unreachable));
     assert!(matches!(closed.admit("k").await, Err(DomainError::Internal(_))));
     assert_eq!(failures.load(Ordering::Relaxed), 1, "each failure is reported");
@@ -176,5 +195,9 @@ fn keys_name_the_limit_and_hide_the_subject() {
     assert_eq!(key.as_str().len(), "anonymous:".len() + 32);
     assert_eq!(key, RateKey::of("anonymous", "192.0.2.1"));
     assert_ne!(key, RateKey::of("anonymous", "192.0.2.2"));
-    assert_ne!(RateKey::of("a", "bc"), RateKey::of("ab", "c"), "the name and subject are separated");
+    assert_ne!(
+        RateKey::of("a", "bc"),
+        RateKey::of("ab", "c"),
+        "the name and subject are separated"
+    );
 }
