@@ -1,16 +1,16 @@
-//! Rate windows: the counts of the fixed-window limits (request budgets, the inbox's and accounts' budgets),
+//! Rate windows: the counts of the per-window limits (request budgets, the inbox's and accounts' budgets),
 //! shared by every replica on the database.
 //!
 //! Rules:
-//! - One row per `(key, window_start)` (the primary key): a check is one
-//!   `INSERT … ON CONFLICT (key, window_start) DO UPDATE SET count = count + 1 WHERE count < limit RETURNING
-//!   count`, so two replicas never allow more than the limit between them.
+//! - One row per key (the primary key): the key's current window (`window_start`, `expires_at`, Unix
+//!   milliseconds) and its count. A check is one `INSERT … ON CONFLICT (key) DO UPDATE … RETURNING`: a new
+//!   window when the old one expired, else the count plus one (stopping at the limit plus one), so two
+//!   replicas never allow more than the limit between them.
 //! - `key` is the limit's name and a hash of its subject (`tgos_domain::limits::RateKey`): no secret, no
-//!   address in clear. `window_start` and `expires_at` are Unix seconds; a row is deleted once `expires_at`
-//!   passed (`rate_windows_expires_idx`).
+//!   address in clear. A row whose window expired is deleted by the servers (`rate_windows_expires_idx`).
 //! - On PostgreSQL the table holds no workspace's rows, so, like `auth_throttles`, it has no row-level
 //!   security: the application role may read and change it (a wall would make each check a transaction of
-//!   four round trips on the hot path of every request).
+//!   four round trips on the path of every request).
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::DatabaseBackend;
@@ -37,16 +37,10 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(RateWindows::Table)
-                    .col(ColumnDef::new(RateWindows::Key).text().not_null())
+                    .col(ColumnDef::new(RateWindows::Key).text().not_null().primary_key())
                     .col(ColumnDef::new(RateWindows::WindowStart).big_integer().not_null())
                     .col(ColumnDef::new(RateWindows::ExpiresAt).big_integer().not_null())
                     .col(ColumnDef::new(RateWindows::Count).integer().not_null())
-                    .primary_key(
-                        Index::create()
-                            .name("rate_windows_pkey")
-                            .col(RateWindows::Key)
-                            .col(RateWindows::WindowStart),
-                    )
                     .to_owned(),
             )
             .await?;

@@ -56,6 +56,8 @@ pub struct TestOptions {
     pub live_connections: bool,
     /// The largest file `GET /media/<messageId>` streams (`telegram.media_max_bytes`).
     pub media_max_bytes: u64,
+    /// Where limits count (`limits.store`); `None`: the server's default for the backend.
+    pub limits_store: Option<tgos_api::config::LimitsStore>,
 }
 
 impl Default for TestOptions {
@@ -83,6 +85,7 @@ impl Default for TestOptions {
             allow_private_webhooks: false,
             live_connections: false,
             media_max_bytes: tgos_api::config::DEFAULT_MEDIA_MAX_BYTES,
+            limits_store: None,
         }
     }
 }
@@ -206,6 +209,28 @@ async fn server_login(owner_url: &str) -> anyhow::Result<String> {
 
 impl TestApp {
     pub async fn spawn(database_url: Option<String>, options: TestOptions) -> anyhow::Result<Self> {
+        Self::spawn_on(database_url, None, options).await
+    }
+
+    /// A second server on this one's database, as another replica would run: its own listener, memory and
+    /// data directory (mail, key file), the same database and master key. The caller shuts it down.
+    pub async fn spawn_beside(&self, options: TestOptions) -> anyhow::Result<Self> {
+        let key = std::fs::read_to_string(self.data_dir.path().join("master.key"))
+            .context("the first server has no master key file")?;
+        let sqlite = self
+            .database_url
+            .is_none()
+            .then(|| self.data_dir.path().join("tgos.db"));
+        Self::spawn_on(self.database_url.clone(), Some((key, sqlite)), options).await
+    }
+
+    /// A server on `database_url` (PostgreSQL; `None`: SQLite), or beside another one: its master key and,
+    /// on SQLite, its database file.
+    async fn spawn_on(
+        database_url: Option<String>,
+        beside: Option<(String, Option<std::path::PathBuf>)>,
+        options: TestOptions,
+    ) -> anyhow::Result<Self> {
         tgos_persistence::payments::install_tls_provider();
         let data_dir = tempfile::tempdir()?;
         let mut settings = if options.production {
@@ -224,6 +249,13 @@ impl TestApp {
         };
         settings.database.url = server_database_url.clone().map(SecretString::from);
         settings.database.owner_url = database_url.clone().map(SecretString::from);
+        if let Some((key, sqlite)) = beside {
+            settings.master_key = Some(SecretString::from(key.trim().to_owned()));
+            if let Some(file) = sqlite {
+                settings.database.url = Some(SecretString::from(format!("sqlite://{}?mode=rwc", file.display())));
+            }
+        }
+        settings.limits.store = options.limits_store;
         settings.database.max_connections = 8;
         settings.auth.account_lockout_threshold = options.account_lockout_threshold;
         settings.auth.ip_lockout_threshold = options.ip_lockout_threshold;

@@ -4,8 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::ports::{Counted, RateCounter, RateKey};
-use super::window::Window;
+use super::ports::{RateCounter, RateKey};
 use crate::clock::Clock;
 use crate::error::{DomainError, DomainResult};
 
@@ -102,21 +101,24 @@ impl RateLimiter {
     /// only when the counter failed and the limit is [`OnStoreFailure::Closed`].
     pub async fn take(&self, subject: &str) -> DomainResult<Taken> {
         let now = self.clock.now();
-        let window = Window::containing(now, self.limit.window);
         let per_window = self.limit.per_window;
-        let taken = |allowed, remaining| Taken {
-            allowed,
-            limit: per_window,
-            remaining,
-            reset_secs: window.reset_secs(now),
-        };
+        let whole_window = self.limit.window.as_secs().max(1);
         if per_window == 0 {
-            return Ok(taken(false, 0));
+            return Ok(Taken {
+                allowed: false,
+                limit: 0,
+                remaining: 0,
+                reset_secs: whole_window,
+            });
         }
         let key = RateKey::of(self.limit.name, subject);
-        match self.counter.count(&key, window, per_window, now).await {
-            Ok(Counted::Counted(count)) => Ok(taken(true, per_window.saturating_sub(count))),
-            Ok(Counted::Full) => Ok(taken(false, 0)),
+        match self.counter.count(&key, per_window, self.limit.window, now).await {
+            Ok(counted) => Ok(Taken {
+                allowed: counted.allowed(per_window),
+                limit: per_window,
+                remaining: per_window.saturating_sub(counted.count),
+                reset_secs: counted.window.reset_secs(now),
+            }),
             Err(error) => {
                 if let Some(failures) = &self.failures {
                     failures(self.limit.name);
@@ -124,7 +126,12 @@ impl RateLimiter {
                 match self.on_failure {
                     OnStoreFailure::Open => {
                         tracing::warn!(limit = self.limit.name, %error, "rate counter failed; allowing the event");
-                        Ok(taken(true, per_window))
+                        Ok(Taken {
+                            allowed: true,
+                            limit: per_window,
+                            remaining: per_window,
+                            reset_secs: whole_window,
+                        })
                     }
                     OnStoreFailure::Closed => {
                         tracing::error!(limit = self.limit.name, %error, "rate counter failed; refusing the event");

@@ -1,11 +1,12 @@
 //! The counter in this process's memory: exact for one process, and each process counts its own.
 //!
-//! Memory stays bounded: windows that ended are dropped once per window of the newest check, and whenever
-//! the table grows past [`PRUNE_ABOVE`] entries (at most once a second, so a table full of live windows is
-//! not scanned on every check).
+//! Memory stays bounded: windows that ended are dropped whenever the table grows past [`PRUNE_ABOVE`]
+//! entries (at most once a second, so a table full of live windows is not scanned on every check), and by
+//! [`RateCounter::prune`].
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -19,17 +20,16 @@ pub const PRUNE_ABOVE: usize = 10_000;
 
 #[derive(Debug, Default)]
 struct Table {
-    /// Count and end (Unix seconds) of each key's window.
-    windows: HashMap<(RateKey, i64), (u32, i64)>,
-    /// The Unix second of the last pass that dropped ended windows.
-    pruned_at: i64,
+    windows: HashMap<RateKey, (Window, u32)>,
+    /// When (Unix milliseconds) the last pass dropped ended windows.
+    pruned_at_ms: i64,
 }
 
 impl Table {
-    fn prune(&mut self, now: i64) -> u64 {
+    fn prune(&mut self, now: DateTime<Utc>) -> u64 {
         let before = self.windows.len();
-        self.windows.retain(|_, (_, end)| *end > now);
-        self.pruned_at = now;
+        self.windows.retain(|_, (window, _)| !window.ended(now));
+        self.pruned_at_ms = now.timestamp_millis();
         u64::try_from(before - self.windows.len()).unwrap_or(0)
     }
 }
@@ -54,36 +54,34 @@ impl MemoryRateCounter {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    fn table(&self) -> StoreResult<std::sync::MutexGuard<'_, Table>> {
+        self.table
+            .lock()
+            .map_err(|_| StoreError::backend("the rate counter's lock is poisoned"))
+    }
 }
 
 #[async_trait]
 impl RateCounter for MemoryRateCounter {
-    async fn count(&self, key: &RateKey, window: Window, limit: u32, now: DateTime<Utc>) -> StoreResult<Counted> {
-        let mut table = self
-            .table
-            .lock()
-            .map_err(|_| StoreError::backend("the rate counter's lock is poisoned"))?;
-        let now = now.timestamp();
-        let due = table.pruned_at < window.start() || (table.windows.len() > PRUNE_ABOVE && table.pruned_at < now);
-        if due {
+    async fn count(&self, key: &RateKey, limit: u32, length: Duration, now: DateTime<Utc>) -> StoreResult<Counted> {
+        let mut table = self.table()?;
+        if table.windows.len() > PRUNE_ABOVE && now.timestamp_millis() - table.pruned_at_ms >= 1_000 {
             table.prune(now);
         }
-        let (count, _) = table
+        let entry = table
             .windows
-            .entry((key.clone(), window.start()))
-            .or_insert((0, window.end()));
-        if *count >= limit {
-            return Ok(Counted::Full);
+            .entry(key.clone())
+            .or_insert((Window::at(None, now, length), 0));
+        let window = Window::at(Some(entry.0), now, length);
+        if window != entry.0 {
+            *entry = (window, 0);
         }
-        *count += 1;
-        Ok(Counted::Counted(*count))
+        entry.1 = entry.1.saturating_add(1).min(limit.saturating_add(1));
+        Ok(Counted { count: entry.1, window })
     }
 
     async fn prune(&self, now: DateTime<Utc>) -> StoreResult<u64> {
-        let mut table = self
-            .table
-            .lock()
-            .map_err(|_| StoreError::backend("the rate counter's lock is poisoned"))?;
-        Ok(table.prune(now.timestamp()))
+        Ok(self.table()?.prune(now))
     }
 }

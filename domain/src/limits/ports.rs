@@ -1,11 +1,15 @@
-//! What a rate limit needs from the place it counts in: one atomic "count unless full" per check.
+//! What a rate limit needs from the place it counts in: one atomic step per check.
 //!
 //! Rules for implementations (in memory, SQLite and PostgreSQL alike):
-//! - [`RateCounter::count`] is atomic per `(key, window)`: of any number of concurrent calls with the same
-//!   key, window and limit, from any number of processes sharing the counter, exactly `limit` answer
-//!   [`Counted::Counted`] and the rest [`Counted::Full`]; a `Full` answer counts nothing.
-//! - Counts of different keys or different windows never affect each other.
+//! - [`RateCounter::count`] is one atomic step per key: start a new window at `now` if the key has none
+//!   that lasts past `now` (count 1), else add one to its window's count; answer the count and the window.
+//!   Of any number of concurrent calls with the same key and limit, from any number of processes sharing
+//!   the counter, exactly `limit` answer a count of at most `limit`.
+//! - The count stops at `limit + 1` (refused events beyond it change nothing), so a flood cannot overflow it.
+//! - Counts of different keys never affect each other.
 //! - [`RateCounter::prune`] deletes only windows that ended; an implementation may also prune on its own.
+
+use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -35,21 +39,25 @@ impl RateKey {
     }
 }
 
-/// What one check came to.
+/// What one check came to: the key's window and its count with this event (more than the limit: refused).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Counted {
-    /// The event was counted; this many are now counted in the window (1 to the limit).
-    Counted(u32),
-    /// The window already held the limit; nothing was counted.
-    Full,
+pub struct Counted {
+    pub count: u32,
+    pub window: Window,
+}
+
+impl Counted {
+    /// Whether the event was within `limit`.
+    pub fn allowed(&self, limit: u32) -> bool {
+        self.count <= limit
+    }
 }
 
 /// Where events are counted: this process's memory, or a table every replica shares.
 #[async_trait]
 pub trait RateCounter: Send + Sync + std::fmt::Debug {
-    /// Counts one event for `key` in `window` unless `limit` are already counted there. `now` is the
-    /// checker's clock, for pruning.
-    async fn count(&self, key: &RateKey, window: Window, limit: u32, now: DateTime<Utc>) -> StoreResult<Counted>;
+    /// Counts one event of `key` at `now` in its window of `length` (see the rules above).
+    async fn count(&self, key: &RateKey, limit: u32, length: Duration, now: DateTime<Utc>) -> StoreResult<Counted>;
 
     /// Deletes the windows that ended at or before `now`; answers how many.
     async fn prune(&self, now: DateTime<Utc>) -> StoreResult<u64>;

@@ -2,6 +2,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, TimeZone as _, Utc};
@@ -40,7 +41,7 @@ struct Unreachable;
 
 #[async_trait]
 impl RateCounter for Unreachable {
-    async fn count(&self, _: &RateKey, _: Window, _: u32, _: DateTime<Utc>) -> StoreResult<Counted> {
+    async fn count(&self, _: &RateKey, _: u32, _: Duration, _: DateTime<Utc>) -> StoreResult<Counted> {
         Err(StoreError::backend("connection refused"))
     }
 
@@ -60,14 +61,14 @@ fn limiter(per_minute: u32, clock: Arc<TestClock>, counter: Arc<dyn RateCounter>
 
 #[tokio::test]
 async fn a_subject_gets_its_limit_per_window_then_waits_for_the_next() -> Result<(), DomainError> {
-    // A whole minute.
-    let base = 1_800_000_000;
+    let base = 1_800_000_010;
     let clock = TestClock::at(base);
     let limits = limiter(3, clock.clone(), Arc::new(MemoryRateCounter::new()));
     let mut remaining = Vec::new();
     for _ in 0..3 {
         let taken = limits.take("a").await?;
         assert!(taken.allowed);
+        assert_eq!(taken.reset_secs, 60, "the window started with the first event");
         remaining.push(taken.remaining);
     }
     assert_eq!(remaining, [2, 1, 0]);
@@ -86,11 +87,19 @@ async fn a_subject_gets_its_limit_per_window_then_waits_for_the_next() -> Result
         limits.admit("a").await,
         Err(DomainError::RateLimited { retry_after_secs: 15 })
     ));
-    assert!(limits.take("b").await?.allowed, "subjects are counted apart");
+    let other = limits.take("b").await?;
+    assert!(other.allowed, "subjects are counted apart");
+    assert_eq!(other.reset_secs, 60, "b's window starts with b's first event");
     clock.set(base + 60, 0);
     let next = limits.take("a").await?;
     assert!(next.allowed, "a new window starts afresh");
     assert_eq!((next.remaining, next.reset_secs), (2, 60));
+    // b's window started at +45.5 s and runs to +105.5 s: two more, then the wait is b's own.
+    clock.set(base + 100, 0);
+    assert!(limits.take("b").await?.allowed);
+    assert!(limits.take("b").await?.allowed);
+    let b_refused = limits.take("b").await?;
+    assert_eq!((b_refused.allowed, b_refused.reset_secs), (false, 6));
     Ok(())
 }
 
@@ -178,11 +187,13 @@ async fn ended_windows_are_dropped() -> Result<(), DomainError> {
         limits.take(subject).await?;
     }
     assert_eq!(counter.len(), 3);
-    assert_eq!(counter.prune(clock.now()).await?, 0, "the window is still open");
-    clock.set(660, 0);
+    assert_eq!(counter.prune(clock.now()).await?, 0, "the windows are still open");
+    clock.set(630, 0);
     limits.take("d").await?;
-    assert_eq!(counter.len(), 1, "a check in a new window drops the ended ones");
-    clock.set(720, 0);
+    clock.set(660, 0);
+    assert_eq!(counter.prune(clock.now()).await?, 3, "a, b and c ended at 660");
+    assert_eq!(counter.len(), 1);
+    clock.set(690, 0);
     assert_eq!(counter.prune(clock.now()).await?, 1);
     Ok(())
 }

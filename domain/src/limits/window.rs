@@ -1,55 +1,59 @@
-//! Window arithmetic: which fixed window an instant falls in, and how long until it ends.
+//! Window arithmetic: when a key's window starts, when it ends, and how long until then.
 //!
 //! Rules:
-//! - A window of length L starts at the largest multiple of L (in whole seconds since the Unix epoch) not
-//!   after the instant, and ends L seconds later; the end belongs to the next window.
+//! - A key's window starts at its first event after its previous window ended (or at its first event ever)
+//!   and lasts the limit's length; the end belongs to the next window. So a caller's minute starts when they
+//!   start, as a per-process limiter always counted, and no shared minute boundary resets everyone at once.
+//! - Times are Unix milliseconds: precise enough for a wait, and the same integers in every store.
 //! - The wait until a window ends is given in whole seconds, rounded up, and is at least 1 (what
 //!   `Retry-After` and `RateLimit-Reset` carry: "retry in 0 s" would invite a request that is still refused).
 
 use chrono::{DateTime, Utc};
 use std::time::Duration;
 
-/// One fixed window: its start in Unix seconds and its length in seconds (at least 1).
+/// One window of one key: its start and length in milliseconds (the length at least 1 ms).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Window {
-    start: i64,
-    length: i64,
+    start_ms: i64,
+    length_ms: i64,
 }
 
 impl Window {
-    /// The window of `length` (whole seconds, at least 1) that `now` falls in.
-    pub fn containing(now: DateTime<Utc>, length: Duration) -> Self {
-        let length = i64::try_from(length.as_secs()).unwrap_or(i64::MAX).max(1);
-        let start = now.timestamp().div_euclid(length).saturating_mul(length);
-        Self { start, length }
+    /// The window of `length` starting at `start_ms` (Unix milliseconds).
+    pub fn starting_at(start_ms: i64, length: Duration) -> Self {
+        let length_ms = i64::try_from(length.as_millis()).unwrap_or(i64::MAX).max(1);
+        Self { start_ms, length_ms }
     }
 
-    /// The window's start, in seconds since the Unix epoch.
-    pub fn start(&self) -> i64 {
-        self.start
+    /// The window of `length` a key whose last window is `previous` counts an event at `now` in: `previous`
+    /// while it lasts, else a new one starting at `now`.
+    pub fn at(previous: Option<Self>, now: DateTime<Utc>, length: Duration) -> Self {
+        match previous {
+            Some(window) if !window.ended(now) => window,
+            _ => Self::starting_at(now.timestamp_millis(), length),
+        }
     }
 
-    /// The window's end (the next window's start), in seconds since the Unix epoch.
-    pub fn end(&self) -> i64 {
-        self.start.saturating_add(self.length)
+    /// The window's start, in Unix milliseconds.
+    pub fn start_ms(&self) -> i64 {
+        self.start_ms
     }
 
-    /// The window's length in seconds.
-    pub fn length_secs(&self) -> u64 {
-        u64::try_from(self.length).unwrap_or(1)
+    /// The window's end (exclusive), in Unix milliseconds.
+    pub fn end_ms(&self) -> i64 {
+        self.start_ms.saturating_add(self.length_ms)
     }
 
     /// Whole seconds from `now` until the window ends, rounded up, at least 1.
     pub fn reset_secs(&self, now: DateTime<Utc>) -> u64 {
-        let end_millis = i128::from(self.end()) * 1_000;
-        let left = end_millis - i128::from(now.timestamp_millis());
+        let left = i128::from(self.end_ms()) - i128::from(now.timestamp_millis());
         let secs = (left + 999).div_euclid(1_000);
         u64::try_from(secs).unwrap_or(0).max(1)
     }
 
     /// Whether the window ended at or before `now`.
     pub fn ended(&self, now: DateTime<Utc>) -> bool {
-        now.timestamp() >= self.end()
+        now.timestamp_millis() >= self.end_ms()
     }
 }
 
@@ -65,26 +69,29 @@ mod tests {
     }
 
     #[test]
-    fn a_minute_window_starts_on_the_whole_minute() {
+    fn a_window_starts_at_the_first_event_and_lasts_its_length() {
+        let first = Window::at(None, at(1_800_000_030, 250), MINUTE);
+        assert_eq!(first.start_ms(), 1_800_000_030_250);
+        assert_eq!(first.end_ms(), 1_800_000_090_250);
         let table = [
-            // (instant, expected start)
-            (at(1_800_000_030, 0), 1_800_000_000),
-            (at(120, 0), 120),
-            (at(179, 999), 120),
-            (at(180, 0), 180),
-            (at(0, 0), 0),
-            (at(-1, 0), -60),
+            // (instant of the next event, whether it counts in the same window)
+            (at(1_800_000_031, 0), true),
+            (at(1_800_000_090, 249), true),
+            (at(1_800_000_090, 250), false),
+            (at(1_800_000_500, 0), false),
         ];
-        for (now, start) in table {
-            let window = Window::containing(now, MINUTE);
-            assert_eq!(window.start(), start, "{now}");
-            assert_eq!(window.end(), start + 60, "{now}");
+        for (now, same) in table {
+            let next = Window::at(Some(first), now, MINUTE);
+            assert_eq!(next == first, same, "{now}");
+            if !same {
+                assert_eq!(next.start_ms(), now.timestamp_millis(), "a new window starts at {now}");
+            }
         }
     }
 
     #[test]
     fn the_wait_rounds_up_and_is_never_zero() {
-        let window = Window::containing(at(120, 0), MINUTE);
+        let window = Window::starting_at(120_000, MINUTE);
         let table = [
             (at(120, 0), 60),
             (at(120, 1), 60),
@@ -101,19 +108,15 @@ mod tests {
 
     #[test]
     fn the_end_belongs_to_the_next_window() {
-        let window = Window::containing(at(120, 0), MINUTE);
+        let window = Window::starting_at(120_000, MINUTE);
         assert!(!window.ended(at(179, 999)));
         assert!(window.ended(at(180, 0)));
-        assert_eq!(Window::containing(at(180, 0), MINUTE).start(), window.end());
     }
 
     #[test]
-    fn other_lengths_align_to_their_own_multiples_and_zero_counts_as_one_second() {
-        assert_eq!(
-            Window::containing(at(7_199, 0), Duration::from_secs(3_600)).start(),
-            3_600
-        );
-        let tiny = Window::containing(at(42, 700), Duration::ZERO);
-        assert_eq!((tiny.start(), tiny.end(), tiny.length_secs()), (42, 43, 1));
+    fn a_zero_length_counts_as_one_millisecond() {
+        let tiny = Window::starting_at(42_000, Duration::ZERO);
+        assert_eq!((tiny.start_ms(), tiny.end_ms()), (42_000, 42_001));
+        assert!(tiny.ended(at(42, 1)));
     }
 }
