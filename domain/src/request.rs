@@ -23,7 +23,8 @@ impl ClientInfo {
 /// Spends one unit of a budget the edge keeps (a per-minute limit per account or dialog, counted in
 /// [`crate::limits`], possibly in the database), or refuses with `RATE_LIMITED`. A use case calls it only once
 /// the caller is authorized for the target (role, scope, and the workspace holding it), so nobody else can
-/// spend a holder's budget, and never inside a transaction of its own. [`unlimited`] spends nothing.
+/// spend a holder's budget, and before it opens its transaction (a database counter's statement must not wait
+/// on the use case's own lock). [`unlimited`] spends nothing.
 pub trait Admit: Send {
     /// Spends the unit.
     fn admit(self) -> impl std::future::Future<Output = crate::error::DomainResult<()>> + Send;
