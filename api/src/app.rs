@@ -46,6 +46,7 @@ use crate::config::{AuthSettings, Profile, Settings};
 use crate::graphql::{AppSchema, Services, build_schema};
 use crate::http::metrics::{Metrics, PoolReading};
 use crate::http::request_budget::RequestBudget;
+use crate::limits::RateLimits;
 
 /// What every handler may use.
 #[derive(Clone)]
@@ -136,6 +137,7 @@ impl AppState {
         let statements = metrics.statements();
         store.on_statement(move || statements.inc());
         let backup_keys = Arc::new(BackupKeysOf::new(Backups::new(settings.backup_dir()), &store));
+        let limits = RateLimits::configured(&settings, &store, &metrics);
         let store = Arc::new(store);
         metrics.database.watch_pool({
             let store = store.clone();
@@ -270,6 +272,7 @@ impl AppState {
             erasure: erasure.clone(),
             sandbox: sandbox.clone(),
             bus: Arc::clone(&bus),
+            limits: limits.clone(),
         };
         let schema = build_schema(&settings.graphql, Some(services));
         let retention = retention_service(&store, backup_keys, &settings);
@@ -281,6 +284,7 @@ impl AppState {
             shutdown: crate::shutdown::Shutdown::new(),
             metrics,
             request_budget: Arc::new(RequestBudget::new(
+                &limits,
                 settings.auth.api_key_requests_per_minute,
                 settings.auth.user_requests_per_minute,
                 settings.auth.anonymous_requests_per_minute,

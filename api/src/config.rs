@@ -18,6 +18,7 @@ use crate::http::forwarded::{ForwardedHeader, TrustedProxies};
 
 mod bus;
 mod exports;
+mod limits;
 mod profile;
 mod retention;
 mod telemetry;
@@ -25,6 +26,7 @@ mod workers;
 
 pub use bus::EventBusKind;
 pub use exports::ExportSettings;
+pub use limits::{LimitsSettings, LimitsStore};
 pub use profile::{Profile, Sources};
 pub use retention::{BackupSettings, RetentionSettings};
 pub use telemetry::{DEFAULT_SERVICE_NAME, TelemetrySettings};
@@ -52,6 +54,9 @@ pub struct Settings {
     pub automations: AutomationSettingsFile,
     #[serde(default)]
     pub exports: ExportSettings,
+    /// Where the per-window limits count (`[limits]`).
+    #[serde(default)]
+    pub limits: LimitsSettings,
     pub retention: RetentionSettings,
     pub backup: BackupSettings,
     /// Span export over OTLP (`[telemetry]`); off unless `telemetry.otlp_endpoint` is set.

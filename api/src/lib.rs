@@ -10,6 +10,7 @@ pub mod config;
 pub mod demo;
 pub mod graphql;
 pub mod http;
+pub mod limits;
 pub mod migrate;
 pub mod server;
 pub mod shutdown;

@@ -22,6 +22,7 @@ pub mod ids;
 pub mod inbox;
 pub mod jobs;
 pub mod leadership;
+pub mod limits;
 pub mod mail;
 pub mod notices;
 pub mod paging;

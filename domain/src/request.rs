@@ -20,16 +20,29 @@ impl ClientInfo {
     }
 }
 
-/// Spends one unit of a budget the edge keeps (a per-minute limit per account or dialog), or refuses with
-/// `RATE_LIMITED`. A use case calls it only once the caller is authorized for the target (role, scope, and the
-/// workspace holding it), so nobody else can spend a holder's budget. [`unlimited`] spends nothing.
-pub trait Admit: FnOnce() -> crate::error::DomainResult<()> + Send {}
+/// Spends one unit of a budget the edge keeps (a per-minute limit per account or dialog, counted in
+/// [`crate::limits`], possibly in the database), or refuses with `RATE_LIMITED`. A use case calls it only once
+/// the caller is authorized for the target (role, scope, and the workspace holding it), so nobody else can
+/// spend a holder's budget, and before it opens its transaction (a database counter's statement must not wait
+/// on the use case's own lock). [`unlimited`] spends nothing.
+pub trait Admit: Send {
+    /// Spends the unit.
+    fn admit(self) -> impl std::future::Future<Output = crate::error::DomainResult<()>> + Send;
+}
 
-impl<F: FnOnce() -> crate::error::DomainResult<()> + Send> Admit for F {}
+impl<F, Fut> Admit for F
+where
+    F: FnOnce() -> Fut + Send,
+    Fut: std::future::Future<Output = crate::error::DomainResult<()>> + Send,
+{
+    fn admit(self) -> impl std::future::Future<Output = crate::error::DomainResult<()>> + Send {
+        self()
+    }
+}
 
 /// A budget that never runs out (callers without a limit: tools, tests).
 pub fn unlimited() -> impl Admit {
-    || Ok(())
+    || async { Ok(()) }
 }
 
 /// The network a per-address limit counts against (sign-in lockout by IP, sign-ups per IP).

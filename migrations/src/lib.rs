@@ -37,6 +37,7 @@ mod m20261206_000026_staff_approvals;
 mod m20261206_000027_account_retirement;
 mod m20261206_000028_message_media;
 mod m20261206_000029_leader_leases;
+mod m20261206_000030_rate_windows;
 
 pub use m20261128_000003_row_level_security::APP_ROLE;
 
@@ -75,6 +76,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000027_account_retirement::Migration),
             Box::new(m20261206_000028_message_media::Migration),
             Box::new(m20261206_000029_leader_leases::Migration),
+            Box::new(m20261206_000030_rate_windows::Migration),
         ]
     }
 }

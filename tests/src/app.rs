@@ -58,6 +58,8 @@ pub struct TestOptions {
     pub media_max_bytes: u64,
     /// The NATS bus (`events.bus = "nats"`) at this URL with this subject prefix; `None`: the in-process bus.
     pub nats: Option<(String, String)>,
+    /// Where limits count (`limits.store`); `None`: the server's default for the backend.
+    pub limits_store: Option<tgos_api::config::LimitsStore>,
 }
 
 impl Default for TestOptions {
@@ -86,6 +88,7 @@ impl Default for TestOptions {
             live_connections: false,
             media_max_bytes: tgos_api::config::DEFAULT_MEDIA_MAX_BYTES,
             nats: None,
+            limits_store: None,
         }
     }
 }
@@ -213,29 +216,35 @@ async fn server_login(owner_url: &str) -> anyhow::Result<String> {
 
 impl TestApp {
     pub async fn spawn(database_url: Option<String>, options: TestOptions) -> anyhow::Result<Self> {
-        Self::spawn_beside(database_url, options, None).await
+        Self::spawn_on(database_url, None, options).await
     }
 
-    /// Another server on this one's database and master key, as a second replica would run: its own data
-    /// directory, sandbox network and in-process caches.
+    /// A second server on this one's database, as another replica would run: its own listener, memory and
+    /// data directory (mail, key file), the same database and master key. The caller shuts it down.
+    pub async fn spawn_beside(&self, options: TestOptions) -> anyhow::Result<Self> {
+        let key = std::fs::read_to_string(self.data_dir.path().join("master.key"))
+            .context("the first server has no master key file")?;
+        let sqlite = self
+            .database_url
+            .is_none()
+            .then(|| self.data_dir.path().join("tgos.db"));
+        Self::spawn_on(self.database_url.clone(), Some((key, sqlite)), options).await
+    }
+
+    /// [`Self::spawn_beside`], by the name the many-replica tests use.
     pub async fn spawn_replica(&self, options: TestOptions) -> anyhow::Result<Self> {
-        Self::spawn_beside(self.database_url.clone(), options, Some(self)).await
+        self.spawn_beside(options).await
     }
 
-    async fn spawn_beside(
+    /// A server on `database_url` (PostgreSQL; `None`: SQLite), or beside another one: its master key and,
+    /// on SQLite, its database file.
+    async fn spawn_on(
         database_url: Option<String>,
+        beside: Option<(String, Option<std::path::PathBuf>)>,
         options: TestOptions,
-        first: Option<&TestApp>,
     ) -> anyhow::Result<Self> {
         tgos_persistence::payments::install_tls_provider();
         let data_dir = tempfile::tempdir()?;
-        if let Some(first) = first {
-            // One master key for every replica (a deployment gives each the same TGOS_MASTER_KEY).
-            std::fs::copy(
-                first.data_dir.path().join("master.key"),
-                data_dir.path().join("master.key"),
-            )?;
-        }
         let mut settings = if options.production {
             let mut settings = Settings::embedded_as(data_dir.path(), tgos_api::config::Profile::Production)?;
             settings.master_key = Some(SecretString::from(PRODUCTION_MASTER_KEY));
@@ -251,17 +260,19 @@ impl TestApp {
             None => None,
         };
         settings.database.url = server_database_url.clone().map(SecretString::from);
-        if let (Some(first), None) = (first, &database_url) {
-            // SQLite: the first server's file.
-            let file = first.data_dir.path().join("tgos.db");
-            settings.database.url = Some(SecretString::from(format!("sqlite://{}?mode=rwc", file.display())));
-        }
         if let Some((url, prefix)) = &options.nats {
             settings.events.bus = tgos_api::config::EventBusKind::Nats;
             settings.events.nats_url.clone_from(url);
             settings.events.nats_prefix.clone_from(prefix);
         }
         settings.database.owner_url = database_url.clone().map(SecretString::from);
+        if let Some((key, sqlite)) = beside {
+            settings.master_key = Some(SecretString::from(key.trim().to_owned()));
+            if let Some(file) = sqlite {
+                settings.database.url = Some(SecretString::from(format!("sqlite://{}?mode=rwc", file.display())));
+            }
+        }
+        settings.limits.store = options.limits_store;
         settings.database.max_connections = 8;
         settings.auth.account_lockout_threshold = options.account_lockout_threshold;
         settings.auth.ip_lockout_threshold = options.ip_lockout_threshold;

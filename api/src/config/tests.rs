@@ -220,3 +220,25 @@ fn the_leader_lease_and_the_workers_switch_come_from_the_environment_and_the_com
         Ok(())
     });
 }
+
+#[test]
+#[expect(clippy::result_large_err, reason = "figment::Jail fixes the closure's error type")]
+fn limits_count_in_the_database_on_postgres_and_in_memory_on_sqlite_unless_configured() {
+    figment::Jail::expect_with(|jail| {
+        let settings = Settings::load(&Overrides::default()).map_err(|e| e.to_string())?;
+        assert_eq!(settings.limits.store, None);
+        assert_eq!(settings.limits_store(), LimitsStore::Memory, "SQLite");
+        jail.set_env("TGOS_DATABASE__URL", "postgres://tgos@db.internal/tgos");
+        let settings = Settings::load(&Overrides::default()).map_err(|e| e.to_string())?;
+        assert_eq!(settings.limits_store(), LimitsStore::Database, "PostgreSQL");
+        jail.set_env("TGOS_LIMITS__STORE", "memory");
+        let settings = Settings::load(&Overrides::default()).map_err(|e| e.to_string())?;
+        assert_eq!(settings.limits_store(), LimitsStore::Memory, "as configured");
+        jail.set_env("TGOS_LIMITS__STORE", "nats");
+        assert!(
+            Settings::load(&Overrides::default()).is_err(),
+            "an unknown store is refused"
+        );
+        Ok(())
+    });
+}

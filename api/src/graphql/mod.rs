@@ -79,6 +79,8 @@ pub struct Services {
     pub sandbox: Option<tgos_telegram::sandbox::SandboxNetwork>,
     /// Where published events go; `inboxEvents` follows it.
     pub bus: std::sync::Arc<dyn tgos_domain::events::EventBus>,
+    /// What the inbox's, the health actions' and the sandbox's limiters count in (`crate::limits`).
+    pub limits: crate::limits::RateLimits,
 }
 
 /// The schema with its limits and, when serving, the services.
@@ -109,10 +111,12 @@ pub fn build_schema(settings: &GraphqlSettings, services: Option<Services>) -> A
             .data(services.privacy)
             .data(services.erasure)
             .data(services.bus)
-            .data(accounts::mutation::HealthActionLimiter::default())
-            .data(inbox::mutation::InboxLimiter::default());
+            .data(accounts::mutation::HealthActionLimiter::new(&services.limits))
+            .data(inbox::mutation::InboxLimiter::new(&services.limits));
         if let Some(network) = services.sandbox {
-            builder = builder.data(network).data(accounts::sandbox::SandboxLimiter::default());
+            builder = builder
+                .data(network)
+                .data(accounts::sandbox::SandboxLimiter::new(&services.limits));
         }
     }
     builder.finish()

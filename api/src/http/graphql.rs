@@ -197,7 +197,10 @@ async fn execute_in_span(
     };
 
     let client = super::client_info(req);
-    let spent = Budgeted::of(&caller, &client).map(|who| state.request_budget.spend(who));
+    let spent = match Budgeted::of(&caller, &client) {
+        Some(who) => Some(state.request_budget.spend(who).await),
+        None => None,
+    };
     if let Some(spent) = spent.filter(|spent| !spent.allowed()) {
         let mut error = ServerError::new(spent.refusal(), None);
         let extensions = error.extensions.get_or_insert_with(Default::default);

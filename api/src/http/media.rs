@@ -69,7 +69,10 @@ pub async fn download(req: &Request, Path(id): Path<String>) -> Response {
         },
     };
     let client = super::client_info(req);
-    let spent = Budgeted::of(&caller, &client).map(|who| state.request_budget.spend(who));
+    let spent = match Budgeted::of(&caller, &client) {
+        Some(who) => Some(state.request_budget.spend(who).await),
+        None => None,
+    };
     let mut response = match spent.filter(|spent| !spent.allowed()) {
         Some(spent) => error(StatusCode::TOO_MANY_REQUESTS, code::RATE_LIMITED, &spent.refusal()),
         None => serve(state, caller, &id, &request_id).await,

@@ -47,6 +47,7 @@ pub struct Metrics {
     pub live: LiveGauges,
     /// The pool and the outbox's lag.
     pub database: DatabaseGauges,
+    rate_limit_store_failures: IntCounterVec,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -132,6 +133,15 @@ impl Metrics {
         build.with_label_values(&[env!("CARGO_PKG_VERSION")]).set(1);
         let live = LiveGauges::register(&registry)?;
         let database = DatabaseGauges::register(&registry)?;
+        let rate_limit_store_failures = IntCounterVec::new(
+            Opts::new(
+                "tgos_rate_limit_store_failures_total",
+                "Limit checks whose counter failed (the database unreachable), by limit: a request budget let \
+                 the request through, an inbox or account budget refused the action",
+            ),
+            &["limit"],
+        )?;
+        registry.register(Box::new(rate_limit_store_failures.clone()))?;
         Ok(Self {
             registry,
             requests,
@@ -146,6 +156,7 @@ impl Metrics {
             bus_degraded,
             live,
             database,
+            rate_limit_store_failures,
         })
     }
 
@@ -157,6 +168,11 @@ impl Metrics {
     /// Whether this process is reading its subscribers' events from the outbox.
     pub fn set_bus_degraded(&self, degraded: bool) {
         self.bus_degraded.set(i64::from(degraded));
+    }
+
+    /// The counter of failed limit checks by limit name (the server's own names, a handful).
+    pub fn rate_limit_store_failures(&self) -> IntCounterVec {
+        self.rate_limit_store_failures.clone()
     }
 
     /// Sets the Telegram connection gauges to what the live connections' last scan left.

@@ -14,7 +14,6 @@ pub mod recheck;
 pub mod request_budget;
 pub mod webhooks;
 pub mod websocket;
-pub mod window_limiter;
 
 use poem::http::HeaderMap;
 use poem::middleware::CatchPanic;

@@ -9,16 +9,19 @@
 //! - Over budget the request does not run: HTTP 429, `RATE_LIMITED` with `retryAfter`, `Retry-After`.
 //! - Every answered request says where its caller's budget stands: `RateLimit-Limit`, `RateLimit-Remaining`
 //!   and `RateLimit-Reset` (IETF httpapi rate-limit headers draft).
-//! - Counted in this process ([`WindowLimiter`]); with several replicas each counts its own share.
+//! - Counted per fixed, whole-minute window in the counter `limits.store` names (`crate::limits`): with the
+//!   database's, every replica on it shares each caller's budget. When the counter fails the request runs
+//!   (fail open: logged, and counted in `tgos_rate_limit_store_failures_total`).
 
 use poem::http::HeaderMap;
 use poem::http::header::{HeaderName, HeaderValue};
 use tgos_domain::identity::Principal;
 use tgos_domain::ids::{ApiKeyId, UserId};
+use tgos_domain::limits::{Limit, OnStoreFailure, RateLimiter, Taken};
 use tgos_domain::request::{ClientInfo, LimitedNetwork};
 
-use super::window_limiter::{Taken, WindowLimiter};
 use crate::graphql::context::Caller;
+use crate::limits::RateLimits;
 
 /// Whose budget a request counts against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -39,6 +42,15 @@ impl Budgeted {
         }
     }
 
+    /// What the budget's key is built from (hashed by the counter).
+    fn subject(&self) -> String {
+        match self {
+            Self::Key(key) => key.to_string(),
+            Self::User(user) => user.to_string(),
+            Self::Address(network) => network.to_string(),
+        }
+    }
+
     /// How the refusal names the caller.
     fn noun(&self) -> &'static str {
         match self {
@@ -52,9 +64,9 @@ impl Budgeted {
 /// Per-minute request budgets of keys, users and addresses.
 #[derive(Debug)]
 pub struct RequestBudget {
-    keys: WindowLimiter<ApiKeyId>,
-    users: WindowLimiter<UserId>,
-    addresses: WindowLimiter<LimitedNetwork>,
+    keys: RateLimiter,
+    users: RateLimiter,
+    addresses: RateLimiter,
 }
 
 /// One request counted (or refused) against a budget.
@@ -97,27 +109,36 @@ impl Spent {
 }
 
 impl RequestBudget {
-    pub fn new(per_key: u32, per_user: u32, per_address: u32) -> Self {
+    /// `per_key`, `per_user` and `per_address` requests a minute, counted in `limits`.
+    pub fn new(limits: &RateLimits, per_key: u32, per_user: u32, per_address: u32) -> Self {
+        let budget = |name, per_minute| limits.limiter(Limit::per_minute(name, per_minute), OnStoreFailure::Open);
         Self {
-            keys: WindowLimiter::new(per_key),
-            users: WindowLimiter::new(per_user),
-            addresses: WindowLimiter::new(per_address),
+            keys: budget("api_key", per_key),
+            users: budget("user", per_user),
+            addresses: budget("anonymous", per_address),
         }
     }
 
     /// Counts one request of `who` unless over budget.
-    pub fn spend(&self, who: Budgeted) -> Spent {
-        let taken = match who {
-            Budgeted::Key(key) => self.keys.take(key),
-            Budgeted::User(user) => self.users.take(user),
-            Budgeted::Address(address) => self.addresses.take(address),
+    pub async fn spend(&self, who: Budgeted) -> Spent {
+        let limiter = match who {
+            Budgeted::Key(_) => &self.keys,
+            Budgeted::User(_) => &self.users,
+            Budgeted::Address(_) => &self.addresses,
         };
+        // Budgets fail open, so the counter's failure is an allowed request here, never an error.
+        let taken = limiter.take(&who.subject()).await.unwrap_or(Taken {
+            allowed: true,
+            limit: limiter.limit().per_window,
+            remaining: limiter.limit().per_window,
+            reset_secs: limiter.limit().window.as_secs().max(1),
+        });
         Spent { taken, who }
     }
 
     /// Counts one request of `who`; `Err(seconds)` to wait when over budget.
-    pub fn check(&self, who: Budgeted) -> Result<(), u64> {
-        let spent = self.spend(who);
+    pub async fn check(&self, who: Budgeted) -> Result<(), u64> {
+        let spent = self.spend(who).await;
         if spent.allowed() {
             Ok(())
         } else {
@@ -131,18 +152,30 @@ mod tests {
     use super::*;
     use std::net::IpAddr;
 
-    #[test]
-    fn each_kind_of_caller_has_its_own_budget() {
-        let budget = RequestBudget::new(1, 2, 3);
+    #[tokio::test]
+    async fn each_kind_of_caller_has_its_own_budget() {
+        let budget = RequestBudget::new(&RateLimits::in_memory(), 1, 2, 3);
         let key = Budgeted::Key(ApiKeyId::generate());
         let user = Budgeted::User(UserId::generate());
         let address = Budgeted::Address(LimitedNetwork::of(IpAddr::from([192, 0, 2, 1])));
-        assert!(budget.check(key).is_ok());
-        assert!(budget.check(key).is_err());
-        assert!((0..2).all(|_| budget.check(user).is_ok()));
-        assert!(budget.check(user).is_err());
-        assert!((0..3).all(|_| budget.check(address).is_ok()));
-        let refused = budget.spend(address);
+        assert!(budget.check(key).await.is_ok());
+        assert!(budget.check(key).await.is_err());
+        assert!({
+            let mut all = true;
+            for _ in 0..2 {
+                all &= budget.check(user).await.is_ok();
+            }
+            all
+        });
+        assert!(budget.check(user).await.is_err());
+        assert!({
+            let mut all = true;
+            for _ in 0..3 {
+                all &= budget.check(address).await.is_ok();
+            }
+            all
+        });
+        let refused = budget.spend(address).await;
         assert!(!refused.allowed());
         assert!(refused.refusal().contains("this address"), "{}", refused.refusal());
     }
@@ -161,12 +194,12 @@ mod tests {
         );
     }
 
-    #[test]
-    fn the_headers_say_where_the_budget_stands() {
-        let budget = RequestBudget::new(1, 1, 1);
+    #[tokio::test]
+    async fn the_headers_say_where_the_budget_stands() {
+        let budget = RequestBudget::new(&RateLimits::in_memory(), 1, 1, 1);
         let who = Budgeted::Key(ApiKeyId::generate());
         let mut headers = HeaderMap::new();
-        budget.spend(who).write_headers(&mut headers);
+        budget.spend(who).await.write_headers(&mut headers);
         assert_eq!(headers.get("ratelimit-limit").and_then(|v| v.to_str().ok()), Some("1"));
         assert_eq!(
             headers.get("ratelimit-remaining").and_then(|v| v.to_str().ok()),
@@ -175,7 +208,7 @@ mod tests {
         assert!(headers.get("ratelimit-reset").is_some());
         assert!(headers.get("retry-after").is_none());
         let mut refused = HeaderMap::new();
-        budget.spend(who).write_headers(&mut refused);
+        budget.spend(who).await.write_headers(&mut refused);
         assert!(refused.get("retry-after").is_some());
     }
 }

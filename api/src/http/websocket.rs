@@ -148,14 +148,14 @@ fn key_of(caller: &Caller, client: &ClientInfo) -> Option<Budgeted> {
 /// Whether a client message may go on: an operation an API key's connection starts counts against the key's
 /// request limit, and over it the connection is asked to close (4429) and the operation is dropped. Both
 /// names of the message that starts one count (`subscribe`; `start`, which async-graphql also accepts).
-fn within_limit(counted: Option<&(Budgeted, Arc<RequestBudget>, ConnectionControl)>, message: &[u8]) -> bool {
+async fn within_limit(counted: Option<&(Budgeted, Arc<RequestBudget>, ConnectionControl)>, message: &[u8]) -> bool {
     let Some((key, limiter, control)) = counted else {
         return true;
     };
     if !starts_an_operation(message) {
         return true;
     }
-    match limiter.check(*key) {
+    match limiter.check(*key).await {
         Ok(()) => true,
         Err(retry_after) => {
             let Refusal(code, reason) = Refusal::over_limit(retry_after);
@@ -247,14 +247,18 @@ pub async fn graphql_ws(
                     } => accepted,
                     () = stopping.stopping() => Err(Refusal::new(RESTARTING.0, RESTARTING.1)),
                 };
-                let accepted = accepted.and_then(|(init, caller, token)| match key_of(&caller, &client) {
-                    Some(key) => state
-                        .request_budget
-                        .check(key)
-                        .map(|()| (init, caller, token))
-                        .map_err(Refusal::over_limit),
-                    None => Ok((init, caller, token)),
-                });
+                let accepted = match accepted {
+                    Ok((init, caller, token)) => match key_of(&caller, &client) {
+                        Some(key) => state
+                            .request_budget
+                            .check(key)
+                            .await
+                            .map(|()| (init, caller, token))
+                            .map_err(Refusal::over_limit),
+                        None => Ok((init, caller, token)),
+                    },
+                    Err(refusal) => Err(refusal),
+                };
                 let (init, caller, token) = match accepted {
                     Ok(accepted) => accepted,
                     Err(Refusal(code, reason)) => {
@@ -288,13 +292,16 @@ pub async fn graphql_ws(
                         let heard = heard.clone();
                         move |message| {
                             heard.now();
-                            std::future::ready(match message {
-                                Ok(message) if message.is_text() || message.is_binary() => {
-                                    let bytes = message.into_bytes();
-                                    within_limit(counted.as_ref(), &bytes).then_some(bytes)
+                            let counted = counted.clone();
+                            async move {
+                                match message {
+                                    Ok(message) if message.is_text() || message.is_binary() => {
+                                        let bytes = message.into_bytes();
+                                        within_limit(counted.as_ref(), &bytes).await.then_some(bytes)
+                                    }
+                                    _ => None,
                                 }
-                                _ => None,
-                            })
+                            }
                         }
                     })
                     // An operation runs only while the caller still holds its access.

@@ -125,7 +125,7 @@ impl InboxService {
         if self.store.owner_restricted(scope).await? {
             return Err(DomainError::Forbidden(RESTRICTED.to_owned()));
         }
-        admit()?;
+        admit.admit().await?;
         let reply_to = match reply_to {
             Some(id) => Some(
                 self.store
@@ -262,7 +262,7 @@ impl InboxService {
             .next()
             .ok_or(DomainError::NotFound("dialog"))?;
         let (account, dialog) = self.held_dialog(scope, found.account_id, found.id).await?;
-        admit()?;
+        admit.admit().await?;
         let connected = self.connect_soon(&account).await?;
         let read = connected.connection.mark_read(dialog.peer, dialog.top_message_id).await;
         self.connections.disconnect(connected).await?;

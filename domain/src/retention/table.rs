@@ -201,6 +201,20 @@ pub const CLASSES: &[RetentionClass] = &[
         ),
     },
     RetentionClass {
+        name: "rate_windows",
+        covers: &[Cover::Rows("rate_windows")],
+        why: "per-minute request and action counts shared by the replicas (keys are hashes of the caller or \
+              account, never a token or an address in clear), so limits hold across processes",
+        keep: Keep::Setting {
+            key: "limits.store = \"database\"",
+            default: "until the window ends (a minute)",
+        },
+        action: Action::ByJob(
+            "each server process deletes ended windows at most once a minute (SqlRateCounter's prune); a caller's \
+             next check past its window starts it afresh",
+        ),
+    },
+    RetentionClass {
         name: "backups",
         covers: &[Cover::Files("backup.dir (default <data dir>/backups)")],
         why: "policy §7: backups are kept on a rolling 30-day window, then permanently purged",

@@ -64,6 +64,7 @@ mod row_level_security;
 mod schema_drift;
 mod security_headers;
 mod sessions;
+mod shared_limits;
 mod shutdown;
 mod sign_in;
 mod sign_up;

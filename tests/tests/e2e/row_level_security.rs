@@ -96,6 +96,8 @@ const UNWALLED_TABLES: &[&str] = &[
     "account_connections",
     // A person's own data-subject requests (like their sessions): every query names the subject.
     "data_subject_requests",
+    // The limits' counts: keys are a limit's name and a hash, no workspace's rows (migration 000030).
+    "rate_windows",
 ];
 
 /// A workspace with a member, a pending invitation, an API key and audit entries: a row in every tenant table.

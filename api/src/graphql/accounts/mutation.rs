@@ -2,7 +2,6 @@
 
 use crate::graphql::ids::parse_id;
 use async_graphql::{Context, ID, Object};
-use tgos_domain::DomainError;
 use tgos_domain::accounts::pool::AccountsService;
 use tgos_domain::ids::{AccountId, LeaseId};
 use tgos_domain::tenancy::TenancyService;
@@ -14,7 +13,8 @@ use crate::graphql::context::{client, principal};
 use crate::graphql::errors::ApiResult;
 use crate::graphql::ids::workspace_id;
 use crate::graphql::{guards::SignedIn, service};
-use crate::http::window_limiter::WindowLimiter;
+use crate::limits::RateLimits;
+use tgos_domain::limits::{Limit, OnStoreFailure, RateLimiter};
 
 #[derive(Debug, Default)]
 pub struct AccountsMutation;
@@ -94,13 +94,16 @@ impl AccountHealthMutation {
 /// How many pauses and resumes one account takes per minute: each is audited, so it is bounded.
 pub const HEALTH_ACTIONS_PER_MINUTE: u32 = 30;
 
-/// Counts pauses and resumes per account (one per process).
+/// Counts pauses and resumes per account, in the counter `limits.store` names; fails closed (`crate::limits`).
 #[derive(Debug)]
-pub struct HealthActionLimiter(pub WindowLimiter<AccountId>);
+pub struct HealthActionLimiter(pub RateLimiter);
 
-impl Default for HealthActionLimiter {
-    fn default() -> Self {
-        Self(WindowLimiter::new(HEALTH_ACTIONS_PER_MINUTE))
+impl HealthActionLimiter {
+    pub fn new(limits: &RateLimits) -> Self {
+        Self(limits.limiter(
+            Limit::per_minute("health_action", HEALTH_ACTIONS_PER_MINUTE),
+            OnStoreFailure::Closed,
+        ))
     }
 }
 
@@ -117,13 +120,12 @@ async fn held_scope(ctx: &Context<'_>, account_id: &ID) -> ApiResult<(TenantScop
 
 /// Spends one of the account's operator actions; the use case calls it once the caller is authorized and
 /// the account is held, so nobody else can use up the holder's budget.
-fn admit<'a>(ctx: &Context<'a>, account: AccountId) -> impl FnOnce() -> Result<(), DomainError> + Send + 'a {
+fn admit<'a>(ctx: &Context<'a>, account: AccountId) -> impl tgos_domain::request::Admit + 'a {
     let limiter = ctx.data_opt::<HealthActionLimiter>();
-    move || match limiter {
-        Some(limiter) => limiter
-            .0
-            .check(account)
-            .map_err(|retry_after_secs| DomainError::RateLimited { retry_after_secs }),
-        None => Ok(()),
+    move || async move {
+        match limiter {
+            Some(limiter) => limiter.0.admit(&account.to_string()).await,
+            None => Ok(()),
+        }
     }
 }

@@ -12,7 +12,8 @@ use tgos_telegram::sandbox::{SandboxError, SandboxFault as NetworkFault, Sandbox
 use crate::graphql::context::principal;
 use crate::graphql::errors::{ApiError, ApiResult};
 use crate::graphql::{guards::SignedIn, service};
-use crate::http::window_limiter::WindowLimiter;
+use crate::limits::RateLimits;
+use tgos_domain::limits::{Limit, OnStoreFailure, RateLimiter};
 
 /// How the simulated Telegram should refuse an account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -104,13 +105,17 @@ impl SandboxMutation {
 /// How many sandbox actions one account takes per minute: enough for any demo, not enough to fill memory.
 pub const SANDBOX_ACTIONS_PER_MINUTE: u32 = 60;
 
-/// Counts the sandbox actions per account (one per process).
+/// Counts the sandbox actions per account, in the counter `limits.store` names; fails closed
+/// (`crate::limits`).
 #[derive(Debug)]
-pub struct SandboxLimiter(pub WindowLimiter<AccountId>);
+pub struct SandboxLimiter(pub RateLimiter);
 
-impl Default for SandboxLimiter {
-    fn default() -> Self {
-        Self(WindowLimiter::new(SANDBOX_ACTIONS_PER_MINUTE))
+impl SandboxLimiter {
+    pub fn new(limits: &RateLimits) -> Self {
+        Self(limits.limiter(
+            Limit::per_minute("sandbox", SANDBOX_ACTIONS_PER_MINUTE),
+            OnStoreFailure::Closed,
+        ))
     }
 }
 
@@ -128,10 +133,7 @@ async fn target<'a>(ctx: &Context<'a>, account_id: &ID) -> ApiResult<(i64, &'a S
     let identity = accounts.sandbox_identity(&scope, account).await?;
     // Counted only for callers allowed to drive the account, so nobody else can use up its budget.
     if let Some(limiter) = ctx.data_opt::<SandboxLimiter>() {
-        limiter
-            .0
-            .check(account)
-            .map_err(|retry_after_secs| ApiError::from(DomainError::RateLimited { retry_after_secs }))?;
+        limiter.0.admit(&account.to_string()).await?;
     }
     network
         .ensure_account(identity.user_id, &identity.name, None)

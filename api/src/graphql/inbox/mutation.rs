@@ -14,32 +14,36 @@ use super::types::{Dialog, Message};
 use crate::graphql::context::{client, principal};
 use crate::graphql::errors::ApiResult;
 use crate::graphql::{guards::SignedIn, service};
-use crate::http::window_limiter::WindowLimiter;
+use crate::limits::RateLimits;
+use tgos_domain::limits::{Limit, OnStoreFailure, RateLimiter};
 
 /// Sends one account makes per minute through the API, and marks of one dialog as read: each is stored and
 /// audited, so both are bounded (Telegram's own limits come on top, through the account's health).
 pub const SENDS_PER_MINUTE: u32 = 60;
 pub const READ_MARKS_PER_MINUTE: u32 = 30;
 
-/// Counts sends per account and read marks per dialog (one per process). The use cases spend from it only once
-/// the caller is authorized for the account or dialog, so nobody else can use up a holder's budget.
+/// Counts sends per account and read marks per dialog, in the counter `limits.store` names (shared by every
+/// replica with the database's). Both fail closed (`crate::limits`). The use cases spend from it only once the
+/// caller is authorized for the account or dialog, so nobody else can use up a holder's budget.
 #[derive(Debug)]
 pub struct InboxLimiter {
-    sends: WindowLimiter<AccountId>,
-    read_marks: WindowLimiter<DialogId>,
+    sends: RateLimiter,
+    read_marks: RateLimiter,
 }
 
-impl Default for InboxLimiter {
-    fn default() -> Self {
+impl InboxLimiter {
+    pub fn new(limits: &RateLimits) -> Self {
         Self {
-            sends: WindowLimiter::new(SENDS_PER_MINUTE),
-            read_marks: WindowLimiter::new(READ_MARKS_PER_MINUTE),
+            sends: limits.limiter(
+                Limit::per_minute("inbox_send", SENDS_PER_MINUTE),
+                OnStoreFailure::Closed,
+            ),
+            read_marks: limits.limiter(
+                Limit::per_minute("read_mark", READ_MARKS_PER_MINUTE),
+                OnStoreFailure::Closed,
+            ),
         }
     }
-}
-
-fn limited(retry_after_secs: u64) -> DomainError {
-    DomainError::RateLimited { retry_after_secs }
 }
 
 #[derive(Debug, Default)]
@@ -76,9 +80,11 @@ impl InboxMutation {
             .await?;
         let scope = service::<TenancyService>(ctx)?.scope(principal, workspace).await?;
         let limiter = ctx.data_opt::<InboxLimiter>();
-        let admit = move || match limiter {
-            Some(limiter) => limiter.sends.check(account).map_err(limited),
-            None => Ok(()),
+        let admit = move || async move {
+            match limiter {
+                Some(limiter) => limiter.sends.admit(&account.to_string()).await,
+                None => Ok(()),
+            }
         };
         let document = document.map(|upload| uploaded(ctx, &upload)).transpose()?;
         let record = service::<InboxService>(ctx)?
@@ -106,9 +112,11 @@ impl InboxMutation {
         let workspace = inbox.dialog_workspace(principal, dialog).await?;
         let scope = service::<TenancyService>(ctx)?.scope(principal, workspace).await?;
         let limiter = ctx.data_opt::<InboxLimiter>();
-        let admit = move || match limiter {
-            Some(limiter) => limiter.read_marks.check(dialog).map_err(limited),
-            None => Ok(()),
+        let admit = move || async move {
+            match limiter {
+                Some(limiter) => limiter.read_marks.admit(&dialog.to_string()).await,
+                None => Ok(()),
+            }
         };
         let record = inbox.mark_dialog_read(&scope, dialog, admit).await?;
         Ok(Dialog::whole(record, scope))

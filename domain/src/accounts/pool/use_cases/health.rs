@@ -169,7 +169,7 @@ impl AccountsService {
         admit: impl Admit,
     ) -> DomainResult<HealthView> {
         let by = self.operator_of(scope, principal, account, "pausing accounts").await?;
-        admit()?;
+        admit.admit().await?;
         self.operator_signal(
             scope,
             principal,
@@ -194,7 +194,7 @@ impl AccountsService {
         admit: impl Admit,
     ) -> DomainResult<HealthView> {
         let by = self.operator_of(scope, principal, account, "resuming accounts").await?;
-        admit()?;
+        admit.admit().await?;
         self.operator_signal(
             scope,
             principal,
