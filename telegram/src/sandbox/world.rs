@@ -219,7 +219,18 @@ impl World {
             PeerKind::User => {
                 let to = out.peer.bare_id();
                 if !self.users.contains_key(&to) {
-                    return Err(GatewayError::PeerInvalid);
+                    // A scripted contact exists wherever it is written to: another process's simulated network
+                    // (a replica's) knows the dialog's peer by its id alone.
+                    if !is_contact_id(to) {
+                        return Err(GatewayError::PeerInvalid);
+                    }
+                    self.users.insert(
+                        to,
+                        Profile {
+                            name: format!("Sandbox contact {to}"),
+                            username: None,
+                        },
+                    );
                 }
                 // Contacts and the account itself (Saved Messages) keep no copy of their own.
                 if to != out.from && self.accounts.contains_key(&to) {

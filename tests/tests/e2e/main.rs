@@ -50,6 +50,7 @@ mod observability;
 mod parser_properties;
 mod payment_matching;
 mod private_files;
+mod processes;
 mod production_profile;
 mod proxies;
 mod query_limits;
