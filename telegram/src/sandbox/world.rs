@@ -218,19 +218,16 @@ impl World {
         let recipients: Vec<i64> = match out.peer.kind() {
             PeerKind::User => {
                 let to = out.peer.bare_id();
-                if !self.users.contains_key(&to) {
+                if let std::collections::hash_map::Entry::Vacant(unknown) = self.users.entry(to) {
                     // A scripted contact exists wherever it is written to: another process's simulated network
                     // (a replica's) knows the dialog's peer by its id alone.
                     if !is_contact_id(to) {
                         return Err(GatewayError::PeerInvalid);
                     }
-                    self.users.insert(
-                        to,
-                        Profile {
-                            name: format!("Sandbox contact {to}"),
-                            username: None,
-                        },
-                    );
+                    unknown.insert(Profile {
+                        name: format!("Sandbox contact {to}"),
+                        username: None,
+                    });
                 }
                 // Contacts and the account itself (Saved Messages) keep no copy of their own.
                 if to != out.from && self.accounts.contains_key(&to) {
