@@ -21,6 +21,7 @@ pub mod gql;
 pub mod live;
 pub mod mailbox;
 pub mod nats;
+pub mod options;
 pub mod pool;
 pub mod replicas;
 pub mod totp;
