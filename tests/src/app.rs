@@ -189,6 +189,7 @@ impl TestApp {
         settings.events.subscriber_buffer = options.subscriber_buffer;
         settings.events.live_window = options.live_window;
         settings.events.keepalive_secs = options.keepalive_secs;
+        settings.events.relay_tick_ms = options.relay_tick_ms;
         settings.server.workers = options.workers;
         // Tests run the retention sweep themselves, on a clock they move; a sweep offered at start would put a
         // job into every test's queue.

@@ -45,6 +45,9 @@ pub struct TestOptions {
     pub live_connections: bool,
     /// The largest file `GET /media/<messageId>` streams (`telegram.media_max_bytes`).
     pub media_max_bytes: u64,
+    /// The longest the relay, and the delivery watch of a process without one, wait between passes
+    /// (`events.relay_tick_ms`).
+    pub relay_tick_ms: u64,
     /// The NATS bus (`events.bus = "nats"`) at this URL with this subject prefix; `None`: the in-process bus.
     pub nats: Option<(String, String)>,
     /// Where limits count (`limits.store`); `None`: the server's default for the backend.
@@ -76,6 +79,7 @@ impl Default for TestOptions {
             allow_private_webhooks: false,
             live_connections: false,
             media_max_bytes: tgos_api::config::DEFAULT_MEDIA_MAX_BYTES,
+            relay_tick_ms: 1000,
             nats: None,
             limits_store: None,
         }
@@ -83,12 +87,16 @@ impl Default for TestOptions {
 }
 
 impl TestOptions {
-    /// For tests that count the SQL statements of a request: nothing runs in the background (no relay tick
-    /// adds its statements to the count), and a caller's credentials stay cached for the whole test (no
-    /// expiry makes a request read them again, however slowly the test's set-up runs).
+    /// For tests that count the SQL statements of a request: nothing runs in the background (no relay tick,
+    /// and no tick of the delivery watch of a process without a relay, adds its statements to the count), a
+    /// caller's credentials stay cached for the whole test (no expiry makes a request read them again, however
+    /// slowly the test's set-up runs), and limits count in memory (the database store's one statement per
+    /// request is `limits-bench`'s to measure, not a read of what the request selects).
     pub fn counting_statements() -> Self {
         Self {
             workers: false,
+            relay_tick_ms: 3_600_000,
+            limits_store: Some(tgos_api::config::LimitsStore::Memory),
             credential_cache_secs: 3_600,
             ..Self::default()
         }
