@@ -15,14 +15,7 @@ impl NatsBus {
         let subject = self.subject("access");
         let mut made_here = signals.made_here();
         loop {
-            let mut incoming = match self.client().subscribe(subject.clone()).await {
-                Ok(subscriber) => subscriber,
-                Err(error) => {
-                    tracing::warn!(%error, "cannot follow access changes on NATS; retrying");
-                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-                    continue;
-                }
-            };
+            let mut incoming = self.subscribe_retrying(&subject, "access changes").await;
             loop {
                 tokio::select! {
                     change = made_here.recv() => match change {

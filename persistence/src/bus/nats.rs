@@ -116,6 +116,19 @@ impl NatsBus {
         &self.inner.origin
     }
 
+    /// A subscription to `subject`, retried every second until NATS takes it (`what` names it in the log).
+    pub(super) async fn subscribe_retrying(&self, subject: &str, what: &str) -> async_nats::Subscriber {
+        loop {
+            match self.inner.client.subscribe(subject.to_owned()).await {
+                Ok(subscriber) => return subscriber,
+                Err(error) => {
+                    tracing::warn!(%error, "cannot follow {what} on NATS; retrying in a second");
+                    tokio::time::sleep(RETRY_AFTER).await;
+                }
+            }
+        }
+    }
+
     pub(super) fn subject(&self, token: &str) -> String {
         format!("{}.{token}", self.inner.prefix)
     }

@@ -12,14 +12,7 @@ impl NatsBus {
     pub async fn bridge_wakes(self, outbox: Outbox) {
         let subject = self.subject("outbox.committed");
         loop {
-            let mut incoming = match self.client().subscribe(subject.clone()).await {
-                Ok(subscriber) => subscriber,
-                Err(error) => {
-                    tracing::warn!(%error, "cannot follow commits on NATS; the relay keeps its tick");
-                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-                    continue;
-                }
-            };
+            let mut incoming = self.subscribe_retrying(&subject, "commit announcements").await;
             loop {
                 tokio::select! {
                     () = outbox.committed_here() => {
